@@ -1,0 +1,71 @@
+"""The umbrella command `nnunet-semantic`; each pipeline stage registers its own sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nnunet_semantic import __version__
+
+
+def _env(args) -> int:
+    from nnunet_semantic.environment import NNUNET_FOLDERS, environment, export_lines
+
+    env = environment(args.root)
+    if args.root is not None:
+        for name in NNUNET_FOLDERS:
+            Path(env[name]).mkdir(parents=True, exist_ok=True)
+    print("\n".join(export_lines(env)))
+    return 0
+
+
+def _doctor(args) -> int:
+    from nnunet_semantic.doctor import main
+
+    return main(args)
+
+
+def _demo(args) -> int:
+    from nnunet_semantic.demo import main
+
+    return main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnunet-semantic",
+        description="Text-prompted segmentation inside nnU-Net v2. Each sub-command has --help.",
+    )
+    parser.add_argument("--version", action="version", version=f"nnunet-semantic {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("env", help="print shell export lines for nnU-Net (eval \"$(nnunet-semantic env)\")",
+                       description="Print `export` lines: nnUNet_extTrainer pointing at this package's trainer "
+                       "shim (so `nnUNetv2_train -tr SemanticTrainer` finds it), nnUNet_compile=f without a GPU, "
+                       "and the nnU-Net folders (under --root, or as already set).")
+    p.add_argument("--root", type=Path,
+                   help="put (and create) nnUNet_raw, nnUNet_preprocessed and nnUNet_results under ROOT")
+    p.set_defaults(func=_env)
+
+    p = sub.add_parser("doctor", help="check the installation and environment, with a fix for each problem",
+                       description="Check nnU-Net, its folders, the trainer lookup, torch/torchvision/timm/open_clip, "
+                       "the offline MiniLM model, BiomedCLIP weights and the compute device. Exit 0 when "
+                       "training can run.")
+    p.set_defaults(func=_doctor)
+
+    p = sub.add_parser("demo", help="run the pipeline end to end on the embedded synthetic default",
+                       description="Run every stage that is in place on the embedded default (no download), in "
+                       "temporary nnU-Net folders unless nnUNet_raw/_preprocessed/_results are set.")
+    p.add_argument("-o", "--output", type=Path, help="keep the demo's files here (default: a temporary folder)")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""SemantiBench metrics, summary.json merge and the HTML report."""

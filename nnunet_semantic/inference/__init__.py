@@ -1,0 +1,1 @@
+"""SemanticPredictor and the prompted prediction CLI."""

@@ -1,0 +1,1 @@
+"""Haar DWT, frequency stream, CMSG gates and SemanticUNet."""

@@ -1,0 +1,1 @@
+"""Planning helpers, e.g. a CPU-sized 2D configuration."""

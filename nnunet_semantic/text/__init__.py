@@ -1,0 +1,1 @@
+"""Text encoders (MiniLM offline default, BiomedCLIP) and the cached embedding bank."""

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The README's test command: sets up the venv by itself, then lints and runs the test suite.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
+cd "$ROOT"
+ruff check nnunet_semantic tests benchmarks
+python -m pytest "$@"
