@@ -1,0 +1,232 @@
+"""What every converter shares: safe output (temp folder, rename at the end, no overwrite unless asked),
+per-case checks that name the bad file, prompt generation per case, and parallel progress."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import SimpleITK as sitk
+from tqdm import tqdm
+
+from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.prompts.generator import GenerationSettings, generate
+from nnunet_semantic.prompts.ontology import Ontology
+from nnunet_semantic.prompts.sidecar import write_sidecar
+
+FILE_ENDING = ".nii.gz"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a case goes and what its files must look like."""
+
+    folder: Path
+    n_channels: int
+    allowed_labels: frozenset[int]  # values allowed in the written label map (0 included)
+    label_map: dict[int, int] | None = None  # source value -> nnU-Net value, when they differ
+
+
+def _header(path: Path) -> sitk.ImageFileReader:
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as e:
+        raise InputError(path, f"not a readable image ({str(e).strip().splitlines()[-1]})") from None
+    return reader
+
+
+@dataclass(frozen=True)
+class FileCase:
+    """A case whose image channels (or one 4D file) and label lie in files of the source dataset."""
+
+    case_id: str
+    split: str  # "Tr" or "Ts"
+    images: tuple[Path, ...]
+    label: Path | None = None
+
+    def materialize(self, t: Target) -> np.ndarray | None:
+        seg = None
+        label_size = None
+        if self.label is not None:
+            label_size = _header(self.label).GetSize()
+            seg_img = sitk.ReadImage(str(self.label))
+            seg = sitk.GetArrayFromImage(seg_img)
+            seg = _check_labels(seg, self.label, t)
+            out = t.folder / f"labels{self.split}" / f"{self.case_id}{FILE_ENDING}"
+            if t.label_map is None:
+                shutil.copyfile(self.label, out)
+            else:
+                mapped = sitk.GetImageFromArray(seg.astype(np.uint8))
+                mapped.CopyInformation(seg_img)
+                sitk.WriteImage(mapped, str(out), useCompression=True)
+        self._write_images(t, label_size)
+        return seg
+
+    def _write_images(self, t: Target, label_size) -> None:
+        out = t.folder / f"images{self.split}"
+        headers = [_header(p) for p in self.images]
+        if len(self.images) == 1 and headers[0].GetDimension() == 4:
+            channels = _split_4d(self.images[0])
+        else:
+            channels = None
+            for p, h in zip(self.images, headers):
+                if h.GetDimension() not in (2, 3):
+                    raise InputError(p, f"image has {h.GetDimension()} dimensions; expected 3 (or one 4D file)")
+        n = len(channels) if channels is not None else len(self.images)
+        if n != t.n_channels:
+            raise InputError(self.images[0], f"case {self.case_id} has {n} image channels; the dataset's "
+                                             f"'channel_names' lists {t.n_channels}")
+        sizes = [c.GetSize() for c in channels] if channels is not None else [h.GetSize() for h in headers]
+        for i, size in enumerate(sizes):
+            if label_size is not None and tuple(size) != tuple(label_size):
+                raise InputError(self.images[min(i, len(self.images) - 1)],
+                                 f"image/label shape mismatch: image size {tuple(size)} but label "
+                                 f"{self.label} has size {tuple(label_size)}")
+        for i in range(n):
+            dst = out / f"{self.case_id}_{i:04d}{FILE_ENDING}"
+            if channels is not None:
+                sitk.WriteImage(channels[i], str(dst), useCompression=True)
+            else:
+                shutil.copyfile(self.images[i], dst)
+
+
+def _split_4d(path: Path) -> list[sitk.Image]:
+    """One 3D image per channel, geometry without the 4th axis (as nnU-Net's MSD converter does)."""
+    img = sitk.ReadImage(str(path))
+    arr = sitk.GetArrayFromImage(img)
+    direction = np.array(img.GetDirection()).reshape(4, 4)[:3, :3].reshape(-1)
+    out = []
+    for channel in arr:
+        c = sitk.GetImageFromArray(channel)
+        c.SetSpacing(img.GetSpacing()[:3])
+        c.SetOrigin(img.GetOrigin()[:3])
+        c.SetDirection(tuple(direction))
+        out.append(c)
+    return out
+
+
+def _check_labels(seg: np.ndarray, path: Path, t: Target) -> np.ndarray:
+    values = set(np.unique(seg).astype(int).tolist())
+    if t.label_map is not None:
+        bad = values - set(t.label_map)
+        if bad:
+            raise InputError(path, f"label value(s) {sorted(bad)} are not known for this dataset "
+                                   f"(expected {sorted(t.label_map)})")
+        lut = np.zeros(max(t.label_map) + 1, dtype=np.uint8)
+        for src, dst in t.label_map.items():
+            lut[src] = dst
+        return lut[seg.astype(np.int64)]
+    bad = values - set(t.allowed_labels)
+    if bad:
+        raise InputError(path, f"label value(s) {sorted(bad)} are not in the dataset's 'labels' / ontology "
+                               f"(known: {sorted(t.allowed_labels)})")
+    return seg
+
+
+def _convert_one(args) -> tuple[str, str, dict[str, Any] | None]:
+    case, target, ontology_dict, settings = args
+    seg = case.materialize(target)
+    if seg is None:
+        return case.case_id, case.split, None
+    prompts, record = generate(case.case_id, seg, Ontology.from_dict(ontology_dict), settings)
+    write_sidecar(target.folder / "prompts" / f"{case.case_id}.json", case.case_id, prompts)
+    return case.case_id, case.split, record
+
+
+def raw_root() -> Path:
+    value = os.environ.get("nnUNet_raw")
+    if not value:
+        raise SemanticError('nnUNet_raw is not set; run: eval "$(nnunet-semantic env --root DIR)"')
+    return Path(value)
+
+
+def dataset_folder_name(dataset_id: int, name: str) -> str:
+    if not 1 <= dataset_id <= 999:
+        raise SemanticError(f"dataset id must be between 1 and 999, got {dataset_id}")
+    return f"Dataset{dataset_id:03d}_{name}"
+
+
+def _existing(dataset_id: int) -> list[Path]:
+    prefix = f"Dataset{dataset_id:03d}_"
+    found = []
+    for var in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results"):
+        root = os.environ.get(var)
+        if root and Path(root).is_dir():
+            found += [p for p in Path(root).iterdir() if p.is_dir() and p.name.startswith(prefix)]
+    return found
+
+
+def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, channel_names: dict[int, str],
+                  labels: dict[str, int], ontology: Ontology, overwrite: bool = False, num_processes: int = 1,
+                  settings: GenerationSettings = GenerationSettings(), label_map: dict[int, int] | None = None,
+                  extra: dict[str, Any] | None = None, source: str = "") -> Path:
+    """Write an nnU-Net raw dataset with prompt sidecars; returns its folder."""
+    root = raw_root()
+    final = root / dataset_folder_name(dataset_id, name)
+    taken = _existing(dataset_id)
+    if taken and not overwrite:
+        raise SemanticError(f"dataset id {dataset_id} is taken by {', '.join(map(str, taken))}; "
+                            "choose another -d or pass --overwrite")
+    if not any(c.split == "Tr" for c in cases):
+        raise SemanticError(f"no training cases found in {source or 'the input'}")
+    unknown = ontology.label_ids - {v for v in labels.values() if v > 0}
+    if unknown:
+        raise SemanticError(f"the ontology uses label ids {sorted(unknown)} that the dataset's labels do not have")
+
+    tmp = root / f".{final.name}.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    splits = {c.split for c in cases}
+    for sub in ["prompts", *[f"images{s}" for s in splits], *[f"labels{s}" for s in splits
+                                                                if any(c.label for c in cases if c.split == s)]]:
+        (tmp / sub).mkdir(parents=True)
+    target = Target(tmp, len(channel_names), frozenset({0, *labels.values()}), label_map)
+    jobs = [(c, target, ontology.to_dict(), settings) for c in cases]
+    records: dict[str, dict[str, Any]] = {}
+    try:
+        if num_processes > 1 and len(jobs) > 1:
+            with multiprocessing.get_context("spawn").Pool(num_processes) as pool:
+                results = list(tqdm(pool.imap_unordered(_convert_one, jobs), total=len(jobs), desc=f"convert {name}"))
+        else:
+            results = [_convert_one(j) for j in tqdm(jobs, desc=f"convert {name}")]
+        for case_id, split, record in sorted(results):
+            if record is not None:
+                records[case_id] = record | {"split": split}
+        _write_metadata(tmp, records, cases, channel_names, labels, ontology, settings, name, extra or {}, source)
+        if overwrite:
+            for old in root.glob(f"Dataset{dataset_id:03d}_*"):
+                shutil.rmtree(old)
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _write_metadata(folder: Path, records, cases, channel_names, labels, ontology, settings, name, extra, source):
+    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
+
+    n_train = sum(c.split == "Tr" for c in cases)
+    generate_dataset_json(str(folder), {int(k): v for k, v in channel_names.items()}, labels, n_train, FILE_ENDING,
+                          dataset_name=name, converted_by="nnunet-semantic convert", semantic=ontology.to_dict(),
+                          **extra)
+    summary: dict[str, Any] = {"kept_per_level": {}, "dropped_per_reason": {}}
+    for record in records.values():
+        for r in record["kept"]:
+            key = f"L{r['level']}"
+            summary["kept_per_level"][key] = summary["kept_per_level"].get(key, 0) + 1
+        for r in record["dropped"]:
+            reason = r["reason"].split(" (")[0].split(":")[0]
+            summary["dropped_per_reason"][reason] = summary["dropped_per_reason"].get(reason, 0) + 1
+    (folder / "prompts" / "verification.json").write_text(json.dumps(
+        {"source": source, "settings": settings.to_dict(), "summary": summary, "cases": records}, indent=1))

@@ -1,0 +1,111 @@
+"""Structures as sets of label ids, with the words that name and describe them.
+
+Stored in the raw dataset's `dataset.json["semantic"]`; nnU-Net copies that key to the preprocessed
+and results folders, so a trained model carries its vocabulary. Containment is derived from the sets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+_SPELLING = {"tumour": "tumor", "tumours": "tumors", "oedema": "edema", "haemorrhage": "hemorrhage"}
+_ARTICLES = {"the", "a", "an"}
+
+
+def _singular(word: str) -> str:
+    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("sses"):
+        return word[:-2]
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") else word
+
+
+def normalize(text: str) -> str:
+    """Canonical form for matching: case, punctuation, hyphens, British spelling, articles, plurals."""
+    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+    return " ".join(_singular(_SPELLING.get(w, w)) for w in words if w not in _ARTICLES)
+
+
+@dataclass(frozen=True)
+class Structure:
+    name: str
+    labels: frozenset[int]
+    names: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()
+    descriptions: tuple[str, ...] = ()
+
+    def phrases(self) -> list[str]:
+        return [self.name, *self.names, *self.synonyms, *self.descriptions]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"labels": sorted(self.labels), "names": list(self.names) or [self.name],
+                "synonyms": list(self.synonyms), "descriptions": list(self.descriptions)}
+
+
+@dataclass
+class Ontology:
+    structures: dict[str, Structure]
+    _vocabulary: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for s in self.structures.values():
+            for phrase in s.phrases():
+                self._vocabulary.setdefault(normalize(phrase), set()).add(s.name)
+
+    # --- serialisation -------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "dataset.json") -> Ontology:
+        """Validates as it reads; errors name the source and the field."""
+        from nnunet_semantic.errors import InputError
+
+        if not isinstance(data, dict) or not isinstance(data.get("structures"), dict) or not data["structures"]:
+            raise InputError(source, "field 'semantic.structures' must be a non-empty object")
+        if data.get("version", SCHEMA_VERSION) != SCHEMA_VERSION:
+            raise InputError(source, f"field 'semantic.version' is {data.get('version')}, expected {SCHEMA_VERSION}")
+        structures = {}
+        for name, entry in data["structures"].items():
+            where = f"field 'semantic.structures.{name}"
+            labels = entry.get("labels") if isinstance(entry, dict) else None
+            if not isinstance(labels, list) or not labels or not all(
+                    isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in labels):
+                raise InputError(source, f"{where}.labels' must be a non-empty list of positive label ids")
+            for key in ("names", "synonyms", "descriptions"):
+                value = entry.get(key, [])
+                if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                    raise InputError(source, f"{where}.{key}' must be a list of non-empty strings")
+            structures[name] = Structure(name, frozenset(labels), tuple(entry.get("names", [])),
+                                         tuple(entry.get("synonyms", [])), tuple(entry.get("descriptions", [])))
+        return cls(structures)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": SCHEMA_VERSION, "structures": {n: s.to_dict() for n, s in self.structures.items()}}
+
+    @classmethod
+    def from_dataset_json(cls, dataset_json: dict[str, Any], source: str = "dataset.json") -> Ontology:
+        from nnunet_semantic.errors import InputError
+
+        if "semantic" not in dataset_json:
+            raise InputError(source, "no 'semantic' key: convert the dataset with `nnunet-semantic convert`")
+        return cls.from_dict(dataset_json["semantic"], source)
+
+    # --- set relations -------------------------------------------------------------------------
+    @property
+    def label_ids(self) -> set[int]:
+        return set().union(*(s.labels for s in self.structures.values()))
+
+    def contained_in(self, name: str) -> list[Structure]:
+        """Structures that are proper subsets of `name`: what an L3 prompt can exclude from it."""
+        outer = self.structures[name].labels
+        return [s for s in self.structures.values() if s.labels < outer]
+
+    def lookup(self, phrase: str) -> set[str]:
+        """Structure names a phrase (name, synonym or description) refers to; empty when unknown."""
+        return set(self._vocabulary.get(normalize(phrase), set()))
+
+    def vocabulary(self) -> list[str]:
+        return sorted(self._vocabulary)

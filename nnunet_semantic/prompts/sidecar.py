@@ -1,0 +1,104 @@
+"""Prompt sidecars `prompts/<case>.json` and prediction jobs files: reading validates, errors name file and field."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nnunet_semantic.errors import InputError
+
+LEVELS = (1, 2, 3)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    level: int
+    text: str
+    target: tuple[int, ...]
+    avoid: tuple[int, ...] = ()
+    pos_text: str = ""
+    neg_text: str = ""
+    structure: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "level": self.level, "text": self.text,
+                             "target": list(self.target), "avoid": list(self.avoid)}
+        if self.pos_text or self.neg_text:
+            d.update(pos_text=self.pos_text, neg_text=self.neg_text)
+        if self.structure:
+            d["structure"] = self.structure
+        return d | self.extra
+
+
+def _ids(value: Any, path: Path, where: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0
+                                              for i in value):
+        raise InputError(path, f"field '{where}' must be a list of positive label ids, got {value!r}")
+    return tuple(value)
+
+
+def prompt_from_dict(entry: Any, path: Path, where: str, texts_only: bool = False) -> Prompt:
+    """One sidecar entry. `texts_only` (prediction files) accepts entries with a text and nothing else."""
+    if not isinstance(entry, dict):
+        raise InputError(path, f"field '{where}' must be an object, got {type(entry).__name__}")
+    text = entry.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(path, f"field '{where}.text' must be a non-empty string")
+    if texts_only and "target" not in entry:
+        return Prompt(id=str(entry.get("id", "")), level=int(entry.get("level", 0) or 0), text=text, target=())
+    level = entry.get("level")
+    if level not in LEVELS:
+        raise InputError(path, f"field '{where}.level' must be one of {LEVELS}, got {level!r}")
+    if not isinstance(entry.get("id"), str) or not entry["id"]:
+        raise InputError(path, f"field '{where}.id' must be a non-empty string")
+    known = {"id", "level", "text", "target", "avoid", "pos_text", "neg_text", "structure"}
+    return Prompt(entry["id"], level, text, _ids(entry.get("target"), path, f"{where}.target"),
+                  _ids(entry.get("avoid", []), path, f"{where}.avoid"), str(entry.get("pos_text", "")),
+                  str(entry.get("neg_text", "")), str(entry.get("structure", "")),
+                  {k: v for k, v in entry.items() if k not in known})
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(path, f"not valid JSON ({e})") from None
+
+
+def read_sidecar(path: Path, texts_only: bool = False) -> tuple[str, list[Prompt]]:
+    data = _load_json(path)
+    if not isinstance(data, dict):
+        raise InputError(path, "a sidecar must be an object with fields 'case' and 'prompts'")
+    case = data.get("case")
+    if not isinstance(case, str) or not case:
+        raise InputError(path, "field 'case' must be a non-empty string")
+    prompts = data.get("prompts")
+    if not isinstance(prompts, list):
+        raise InputError(path, "field 'prompts' must be a list")
+    return case, [prompt_from_dict(p, path, f"prompts[{i}]", texts_only) for i, p in enumerate(prompts)]
+
+
+def write_sidecar(path: Path, case: str, prompts: list[Prompt]) -> None:
+    Path(path).write_text(json.dumps({"case": case, "prompts": [p.to_dict() for p in prompts]}, indent=1))
+
+
+def read_sidecar_folder(folder: Path, texts_only: bool = False) -> dict[str, list[Prompt]]:
+    """All `<case>.json` sidecars of a folder (verification.json is not a sidecar)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(folder, "prompt folder not found")
+    out = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "verification.json":
+            continue
+        case, prompts = read_sidecar(path, texts_only)
+        if case != path.stem:
+            raise InputError(path, f"field 'case' is '{case}' but the file is named for case '{path.stem}'")
+        out[case] = prompts
+    return out
