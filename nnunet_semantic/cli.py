@@ -7,6 +7,12 @@ import sys
 from pathlib import Path
 
 from nnunet_semantic import __version__
+from nnunet_semantic.dataset_conversion.cli import add_parser as _convert_parser
+from nnunet_semantic.errors import SemanticError
+from nnunet_semantic.prompts.cli import add_parser as _prompts_parser
+
+# Each pipeline stage adds its own sub-commands.
+STAGES = [_convert_parser, _prompts_parser]
 
 
 def _env(args) -> int:
@@ -59,12 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
                        "temporary nnU-Net folders unless nnUNet_raw/_preprocessed/_results are set.")
     p.add_argument("-o", "--output", type=Path, help="keep the demo's files here (default: a temporary folder)")
     p.set_defaults(func=_demo)
+
+    for stage in STAGES:
+        stage(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SemanticError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ import pickle
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import script
 from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name
 
 from nnunet_semantic import cli, doctor
@@ -84,6 +84,5 @@ def test_every_subcommand_has_help(command):
 
 
 def test_console_script_is_installed():
-    script = Path(sys.executable).parent / "nnunet-semantic"
-    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([script("nnunet-semantic"), "--version"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "nnunet-semantic" in result.stdout

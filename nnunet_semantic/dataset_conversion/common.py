@@ -55,6 +55,10 @@ class FileCase:
     images: tuple[Path, ...]
     label: Path | None = None
 
+    @property
+    def labelled(self) -> bool:
+        return self.label is not None
+
     def materialize(self, t: Target) -> np.ndarray | None:
         seg = None
         label_size = None
@@ -188,7 +192,7 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
     shutil.rmtree(tmp, ignore_errors=True)
     splits = {c.split for c in cases}
     for sub in ["prompts", *[f"images{s}" for s in splits], *[f"labels{s}" for s in splits
-                                                                if any(c.label for c in cases if c.split == s)]]:
+                                                                if any(c.labelled for c in cases if c.split == s)]]:
         (tmp / sub).mkdir(parents=True)
     target = Target(tmp, len(channel_names), frozenset({0, *labels.values()}), label_map)
     jobs = [(c, target, ontology.to_dict(), settings) for c in cases]

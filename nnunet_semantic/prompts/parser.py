@@ -1,8 +1,8 @@
 """Free text -> target/avoid label sets: "X excluding Y and Z" means union(X) minus union(Y, Z).
 
-A phrase is first matched whole (descriptions may themselves contain "without" or "and"); only then
-is it split at exclusion connectives and list separators. Unknown or ambiguous structures are errors
-that name the closest known words; nothing is silently mapped.
+Phrases are matched longest first, so a description that itself contains "without" or "and" is read
+whole; otherwise the text is split at exclusion connectives and list separators. Unknown or ambiguous
+structures are errors that name the closest known words; nothing is silently mapped.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 
 CONNECTIVES = ("excluding", "except for", "except", "without", "but not", "other than", "sparing", "minus",
                "not including", "exclusive of", "apart from")
-_CONNECTIVE = re.compile(r"\s*,?\s*\b(?:" + "|".join(c.replace(" ", r"\s+") for c in CONNECTIVES) + r")\b\s*",
+_CONNECTIVE = re.compile(r"(\s*,?\s*\b(?:" + "|".join(c.replace(" ", r"\s+") for c in CONNECTIVES) + r")\b\s*)",
                          re.IGNORECASE)
 _SEPARATOR = re.compile(r"(\s*(?:,|;|&|\band\b|\bor\b|\bnor\b|\bplus\b)\s*)", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
@@ -60,48 +60,64 @@ def _structure(phrase: str, ontology: Ontology, prompt: str) -> Structure | None
     return ontology.structures[names.pop()] if names else None
 
 
-def _structures(phrase: str, ontology: Ontology, prompt: str) -> list[Structure]:
-    """Longest-match segmentation of a list of structures ("Y, Z and W")."""
-    parts = _SEPARATOR.split(phrase)  # [segment, separator, segment, ...]
-    segments, separators = parts[0::2], parts[1::2]
-    found, i = [], 0
-    while i < len(segments):
-        if not segments[i].strip():
+def _runs(pieces: list[str], joiners: list[str], resolve) -> tuple[list[tuple[str, object]], int | None]:
+    """Cover pieces left to right with the longest runs (rejoined with their own joiners) that `resolve`
+    accepts; returns the runs and the index of the first piece nothing covers (None when all are)."""
+    runs, i = [], 0
+    while i < len(pieces):
+        if not normalize(pieces[i]):
             i += 1
             continue
-        for j in range(len(segments) - 1, i - 1, -1):
-            candidate = "".join(s + sep for s, sep in zip(segments[i:j], separators[i:j])) + segments[j]
-            if (s := _structure(candidate, ontology, prompt)) is not None:
-                found.append(s)
+        for j in range(len(pieces) - 1, i - 1, -1):
+            phrase = "".join(p + c for p, c in zip(pieces[i:j], joiners[i:j])) + pieces[j]
+            if (found := resolve(phrase)) is not None:
+                runs.append((phrase, found))
                 i = j + 1
                 break
         else:
-            raise PromptError(f"unknown structure '{_clean(segments[i])}' in prompt '{prompt}'; closest known: "
-                              + ", ".join(f"'{c}'" for c in _closest(segments[i], ontology)))
-    return found
+            return runs, i
+    return runs, None
+
+
+def _structures(phrase: str, ontology: Ontology, prompt: str) -> list[Structure]:
+    """The structures of a list ("Y, Z and W"); a name that itself holds "and" is matched whole."""
+    parts = _SEPARATOR.split(phrase)
+    runs, bad = _runs(parts[0::2], parts[1::2], lambda p: _structure(p, ontology, prompt))
+    if bad is not None:
+        raise PromptError(f"unknown structure '{_clean(parts[0::2][bad])}' in prompt '{prompt}'; closest known: "
+                          + ", ".join(f"'{c}'" for c in _closest(parts[0::2][bad], ontology)))
+    return [s for _, s in runs]
+
+
+def _try_structures(phrase: str, ontology: Ontology, prompt: str) -> list[Structure] | None:
+    try:
+        return _structures(phrase, ontology, prompt)
+    except PromptError:
+        return None
 
 
 def parse(text: str, ontology: Ontology) -> ParsedPrompt:
+    """The first run of structures is the target, every later run (after a connective) an exclusion.
+
+    Runs are longest matches, so a description that itself says "without" is read whole.
+    """
     prompt = " ".join(str(text).split())
     if not normalize(prompt):
         raise PromptError(f"empty prompt {text!r}")
-    whole = _structure(prompt, ontology, prompt)
-    if whole is not None:
-        pos, negs = [whole], []
-        pos_text, neg_phrases = _clean(prompt), []
-    else:
-        pieces = [p for p in _CONNECTIVE.split(prompt)]
-        if not normalize(pieces[0]):
-            raise PromptError(f"prompt '{prompt}' names nothing to segment before its exclusion")
-        pos = _structures(pieces[0], ontology, prompt)
-        neg_phrases = [p for p in pieces[1:] if normalize(p)]
-        negs = [s for p in neg_phrases for s in _structures(p, ontology, prompt)]
-        pos_text = _clean(pieces[0])
+    parts = _CONNECTIVE.split(prompt)
+    pieces, connectives = parts[0::2], parts[1::2]
+    if not normalize(pieces[0]):
+        raise PromptError(f"prompt '{prompt}' names nothing to segment before its exclusion")
+    runs, bad = _runs(pieces, connectives, lambda p: _try_structures(p, ontology, prompt))
+    if bad is not None:
+        _structures(pieces[bad], ontology, prompt)  # raises the specific error for that piece
+    (pos_phrase, pos), *negs = runs
+    neg_structures = [s for _, found in negs for s in found]
     target = set().union(*(s.labels for s in pos))
-    avoid = set().union(*(s.labels for s in negs)) if negs else set()
-    if target and not target - avoid:
+    avoid = set().union(*(s.labels for s in neg_structures)) if neg_structures else set()
+    if not target - avoid:
         raise PromptError(f"prompt '{prompt}' excludes everything it targets (target {sorted(target)}, "
                           f"avoid {sorted(avoid)})")
-    return ParsedPrompt(prompt, tuple(sorted(target)), tuple(sorted(avoid)), pos_text,
-                        " and ".join(_clean(p) for p in neg_phrases),
-                        tuple(s.name for s in pos), tuple(s.name for s in negs))
+    return ParsedPrompt(prompt, tuple(sorted(target)), tuple(sorted(avoid)), _clean(pos_phrase),
+                        " and ".join(_clean(p) for p, _ in negs),
+                        tuple(s.name for s in pos), tuple(s.name for s in neg_structures))

@@ -1,0 +1,65 @@
+"""`nnunet-semantic convert {msd,kits23,brats,phantom}`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from nnunet_semantic.prompts.generator import GenerationSettings
+
+
+def _settings(args) -> GenerationSettings:
+    return GenerationSettings(seed=args.seed, min_voxels=args.min_voxels, min_removed=args.min_removed,
+                              max_l2=args.max_l2)
+
+
+def _run(args) -> int:
+    from nnunet_semantic.dataset_conversion import brats, kits23, msd, phantom
+
+    common = dict(overwrite=args.overwrite, num_processes=args.np, settings=_settings(args))
+    if args.source == "msd":
+        out = msd.convert_msd(args.i, args.d, **common)
+    elif args.source == "kits23":
+        out = kits23.convert_kits23(args.i, args.d, **common)
+    elif args.source == "brats":
+        out = brats.convert_brats(args.i, args.d, year=args.year, **common)
+    else:
+        out = phantom.convert_phantom(args.d, cases=args.cases, test_cases=args.test_cases,
+                                      seed=args.phantom_seed, **common)
+    print(f"wrote {out}\nprompt verification: {out / 'prompts' / 'verification.json'}\n"
+          f"next: nnUNetv2_plan_and_preprocess -d {args.d} -c 2d --verify_dataset_integrity")
+    return 0
+
+
+def add_parser(sub) -> None:
+    conv = sub.add_parser("convert", help="convert a multi-label dataset to nnU-Net raw with prompt sidecars",
+                          description="Convert a dataset into $nnUNet_raw/DatasetXXX_Name with dataset.json (plus "
+                          "the 'semantic' ontology key), imagesTr, labelsTr and prompts/<case>.json. The source is "
+                          "never modified; an existing dataset id is refused unless --overwrite.")
+    kinds = conv.add_subparsers(dest="source", required=True, metavar="SOURCE")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-d", type=int, required=True, help="nnU-Net dataset id of the output (1-999)")
+    common.add_argument("--overwrite", action="store_true", help="replace an existing raw dataset with this id")
+    common.add_argument("-np", type=int, default=2, help="worker processes (default: 2)")
+    g = common.add_argument_group("prompt generation")
+    g.add_argument("--seed", type=int, default=0, help="seed for prompt paraphrases and L2 sampling")
+    g.add_argument("--min-voxels", type=int, default=1, help="drop prompts whose mask is smaller")
+    g.add_argument("--min-removed", type=int, default=10, help="drop L3 prompts whose exclusion removes fewer voxels")
+    g.add_argument("--max-l2", type=int, default=None, help="L2 prompts per structure (default: all)")
+
+    p = kinds.add_parser("msd", parents=[common], help="a Medical Segmentation Decathlon task folder",
+                         description="MSD task folder (dataset.json, imagesTr, labelsTr, [imagesTs]); the task is "
+                         "recognised from dataset.json, 4D images are split into channels.")
+    p.add_argument("-i", type=Path, required=True, help="MSD task folder, e.g. Task04_Hippocampus")
+    p = kinds.add_parser("kits23", parents=[common], help="the KiTS23 dataset folder (case_XXXXX/...)")
+    p.add_argument("-i", type=Path, required=True, help="folder holding case_XXXXX subfolders")
+    p = kinds.add_parser("brats", parents=[common], help="a BraTS glioma training folder (2021, 2023, 2024)")
+    p.add_argument("-i", type=Path, required=True, help="folder holding one subfolder per case")
+    p.add_argument("--year", type=int, choices=(2021, 2023, 2024),
+                   help="naming and labels (default: detected from file names; 2024 adds the resection cavity)")
+    p = kinds.add_parser("phantom", parents=[common], help="the synthetic texture phantom (no download)")
+    p.add_argument("--cases", type=int, default=40, help="training cases (default: 40)")
+    p.add_argument("--test-cases", type=int, default=10, help="held-out cases with labels in imagesTs (default: 10)")
+    p.add_argument("--phantom-seed", type=int, default=0, help="seed of the generated images")
+    conv.set_defaults(func=_run)

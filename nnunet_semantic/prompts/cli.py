@@ -1,0 +1,73 @@
+"""`nnunet-semantic prompts {parse,stats}`: a dataset's prompt vocabulary from the command line."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from nnunet_semantic.errors import SemanticError
+
+
+def raw_dataset_folder(dataset: str) -> Path:
+    """nnU-Net's own name/id resolution, with our error instead of its traceback."""
+    from nnunetv2.utilities.dataset_name_id_conversion import maybe_convert_to_dataset_name
+
+    from nnunet_semantic.dataset_conversion.common import raw_root
+
+    root = raw_root()
+    try:
+        name = maybe_convert_to_dataset_name(dataset)
+    except RuntimeError as e:
+        raise SemanticError(f"dataset {dataset} not found: {str(e).splitlines()[0]}") from None
+    folder = root / name
+    if not folder.is_dir():
+        raise SemanticError(f"dataset {name} has no raw folder under {root}")
+    return folder
+
+
+def load_ontology(folder: Path):
+    from nnunet_semantic.prompts.ontology import Ontology
+    from nnunet_semantic.prompts.sidecar import _load_json
+
+    path = folder / "dataset.json"
+    return Ontology.from_dataset_json(_load_json(path), str(path))
+
+
+def _parse(args) -> int:
+    from nnunet_semantic.prompts.parser import parse
+
+    ontology = load_ontology(raw_dataset_folder(args.d))
+    results = [parse(t, ontology).to_dict() for t in args.text]
+    print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+    return 0
+
+
+def _stats(args) -> int:
+    from nnunet_semantic.prompts.sidecar import read_sidecar_folder
+
+    sidecars = read_sidecar_folder(raw_dataset_folder(args.d) / "prompts")
+    per = Counter((p.structure or "?", p.level) for prompts in sidecars.values() for p in prompts)
+    structures = sorted({s for s, _ in per})
+    width = max([len("structure"), *map(len, structures)])
+    print(f"{len(sidecars)} cases\n{'structure':<{width}}  {'L1':>6} {'L2':>6} {'L3':>6}")
+    for s in structures:
+        print(f"{s:<{width}}  " + " ".join(f"{per[(s, lv)]:>6}" for lv in (1, 2, 3)))
+    print(f"{'total':<{width}}  " + " ".join(f"{sum(per[(s, lv)] for s in structures):>6}" for lv in (1, 2, 3)))
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("prompts", help="parse prompts against a dataset's ontology; prompt statistics",
+                       description="Work with the prompt vocabulary stored in a converted dataset.")
+    cmds = p.add_subparsers(dest="prompts_command", required=True, metavar="ACTION")
+    q = cmds.add_parser("parse", help="print target/avoid/pos_text/neg_text of prompts as JSON",
+                        description="Parse free-text prompts with the dataset's ontology. Exit 1 with the closest "
+                        "known structures when a structure is unknown or ambiguous.")
+    q.add_argument("-d", required=True, help="dataset id or name")
+    q.add_argument("text", nargs="+", help="prompt text(s), e.g. 'kidney excluding tumor'")
+    q.set_defaults(func=_parse)
+    q = cmds.add_parser("stats", help="count verified prompts per level and structure",
+                        description="Count the prompts in the dataset's sidecars per level and structure.")
+    q.add_argument("-d", required=True, help="dataset id or name")
+    q.set_defaults(func=_stats)

@@ -1,0 +1,206 @@
+"""Issue 3: ontology, parser (set semantics), generator determinism, verification reasons, sidecars."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnunet_semantic.errors import InputError, PromptError
+from nnunet_semantic.prompts.generator import GenerationSettings, candidates, case_rng, generate, verify
+from nnunet_semantic.prompts.ontologies import ONTOLOGIES, get_ontology
+from nnunet_semantic.prompts.ontology import Ontology
+from nnunet_semantic.prompts.parser import CONNECTIVES, parse
+from nnunet_semantic.prompts.sidecar import read_sidecar, read_sidecar_folder, write_sidecar
+
+KITS = get_ontology("kits23")
+HIPPO = get_ontology("msd_hippocampus")
+
+
+@pytest.mark.parametrize("text,target,avoid", [
+    ("kidney excluding tumor", [1, 2, 3], [2]),
+    ("kidney excluding tumor and cyst", [1, 2, 3], [2, 3]),
+    ("Kidney, excluding the tumor, cyst.", [1, 2, 3], [2, 3]),
+    ("kidney except tumor", [1, 2, 3], [2]),
+    ("kidney except for the renal cyst", [1, 2, 3], [3]),
+    ("kidney without the tumor", [1, 2, 3], [2]),
+    ("KIDNEY BUT NOT TUMOUR", [1, 2, 3], [2]),
+    ("kidneys other than cysts", [1, 2, 3], [3]),
+    ("the kidney sparing the masses", [1, 2, 3], [2, 3]),
+    ("kidney minus tumor", [1, 2, 3], [2]),
+    ("the bean-shaped retroperitoneal organ", [1, 2, 3], []),
+    ("renal parenchyma", [1, 2, 3], []),
+    ("tumor and cyst", [2, 3], []),
+    ("masses excluding the cyst", [2, 3], [3]),
+])
+def test_parser_connectives_and_forms(text, target, avoid):
+    p = parse(text, KITS)
+    assert (list(p.target), list(p.avoid)) == (target, avoid)
+
+
+def test_parser_texts_and_issue_example():
+    p = parse("hippocampus excluding the posterior hippocampus", HIPPO)
+    assert p.to_dict() | {} == p.to_dict()
+    assert (p.target, p.avoid, p.pos_text, p.neg_text) == ((1, 2), (2,), "hippocampus", "posterior hippocampus")
+    # a phrase containing "and" is matched whole before it is split
+    assert parse("hippocampus without the body and tail of the hippocampus", HIPPO).avoid == (2,)
+
+
+def test_description_with_connective_matches_whole():
+    p = parse("the bulk of the tumor without the surrounding edema", get_ontology("brats"))
+    assert p.target == (1, 3) and p.avoid == ()
+
+
+@pytest.mark.parametrize("text,expect", [
+    ("kidny excluding tumor", "closest known: 'kidney'"),
+    ("kidney excluding liver", "unknown structure 'liver'"),
+    ("", "empty prompt"),
+    ("kidney excluding kidney", "excludes everything"),
+])
+def test_parser_errors_name_the_problem(text, expect):
+    with pytest.raises(PromptError, match=expect):
+        parse(text, KITS)
+
+
+def test_ambiguous_structure_is_an_error_not_a_guess():
+    onto = Ontology.from_dict({"structures": {
+        "left kidney": {"labels": [1], "names": ["left kidney"], "synonyms": ["kidney"]},
+        "right kidney": {"labels": [2], "names": ["right kidney"], "synonyms": ["kidney"]}}})
+    with pytest.raises(PromptError, match="ambiguous structure 'kidney'.*left kidney and right kidney"):
+        parse("kidney", onto)
+
+
+@pytest.mark.parametrize("key", sorted(ONTOLOGIES))
+def test_shipped_ontologies_are_unambiguous_and_consistent(key):
+    onto = get_ontology(key)
+    assert onto.label_ids <= set(ONTOLOGIES[key]["labels"].values())
+    for s in onto.structures.values():
+        for phrase in s.phrases():
+            assert onto.lookup(phrase) == {s.name}, (key, phrase)
+        assert len(s.descriptions) >= 1 or key == "generic"
+
+
+@pytest.mark.parametrize("key", sorted(ONTOLOGIES))
+def test_every_generated_prompt_parses_back_to_its_sets(key):
+    onto = get_ontology(key)
+    counts = {i: 100 for i in onto.label_ids}
+    for seed in range(5):
+        for p, _ in candidates(onto, case_rng(seed, "c"), GenerationSettings(seed=seed)):
+            parsed = parse(p.text, onto)
+            assert (parsed.target, parsed.avoid) == (p.target, p.avoid), p.text
+    kept, _, dropped = verify(candidates(onto, case_rng(0, "c"), GenerationSettings()), counts, GenerationSettings())
+    assert not dropped and {p.level for p in kept} >= {1, 2}
+
+
+def _structure_phrase(data, s):
+    phrase = data.draw(st.sampled_from(s.phrases()))
+    phrase = data.draw(st.sampled_from([phrase, phrase.upper(), phrase.title(), f"the {phrase}"]))
+    return phrase
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_set_semantics_property(data):
+    """For any structure X and contained Y.., any wording: mask == isin(seg, X) & ~isin(seg, Y..)."""
+    onto = get_ontology(data.draw(st.sampled_from(["kits23", "brats2024", "msd_braintumour", "phantom"])))
+    outer = data.draw(st.sampled_from([s for s in onto.structures.values() if onto.contained_in(s.name)]))
+    inner = data.draw(st.lists(st.sampled_from(onto.contained_in(outer.name)), min_size=1, max_size=2,
+                               unique_by=lambda s: s.name))
+    avoid = set().union(*(s.labels for s in inner))
+    if outer.labels <= avoid:
+        return
+    connective = data.draw(st.sampled_from(CONNECTIVES))
+    sep = data.draw(st.sampled_from([" and ", ", ", " or ", " & "]))
+    text = (f"{_structure_phrase(data, outer)}{data.draw(st.sampled_from(['', ',']))} {connective} "
+            + sep.join(_structure_phrase(data, s) for s in inner) + data.draw(st.sampled_from(["", ".", "!"])))
+    p = parse(text, onto)
+    assert set(p.target) == outer.labels and set(p.avoid) == avoid
+    seg = np.array(data.draw(st.lists(st.integers(0, max(onto.label_ids)), min_size=20, max_size=20)))
+    mask = np.isin(seg, p.target) & ~np.isin(seg, p.avoid)
+    expected = np.isin(seg, sorted(outer.labels - avoid))
+    assert np.array_equal(mask, expected)
+
+
+def _seg(counts: dict[int, int]) -> np.ndarray:
+    return np.concatenate([np.zeros(5, int), *[np.full(n, k) for k, n in counts.items()]])
+
+
+def test_generator_is_deterministic_and_order_independent():
+    seg = _seg({1: 50, 2: 30, 3: 20})
+    a, ra = generate("case_7", seg, KITS, GenerationSettings(seed=3))
+    generate("case_1", seg, KITS, GenerationSettings(seed=3))  # other cases in between change nothing
+    b, rb = generate("case_7", seg, KITS, GenerationSettings(seed=3))
+    assert a == b and ra == rb
+    others = [generate("case_7", seg, KITS, GenerationSettings(seed=s))[0] for s in range(1, 6)]
+    assert any([p.text for p in o] != [p.text for p in a] for o in others)  # the seed matters
+    assert {p.level for p in a} == {1, 2, 3}
+    assert next(p for p in a if p.id == "L3-kidney-x-tumor").text == "kidney excluding tumor"
+
+
+def test_max_l2_samples_with_seed():
+    seg = _seg({1: 50, 2: 30, 3: 20})
+    s = GenerationSettings(seed=1, max_l2=2)
+    kept, _ = generate("c", seg, KITS, s)
+    per = {}
+    for p in kept:
+        if p.level == 2:
+            per[p.structure] = per.get(p.structure, 0) + 1
+    assert set(per.values()) == {2}
+
+
+def test_verification_reasons():
+    seg = _seg({1: 50, 2: 5})  # tiny tumor, no cyst
+    kept, record = generate("c", seg, KITS, GenerationSettings(min_removed=10, min_voxels=1))
+    reasons = {r["id"]: r["reason"] for r in record["dropped"]}
+    assert reasons["L1-kidney-cyst"].startswith("target absent")
+    assert reasons["L3-kidney-x-cyst"] == "avoided structure absent: kidney cyst"
+    assert reasons["L3-kidney-x-tumor"].startswith("exclusion removes 5 voxels (< min_removed 10)")
+    assert reasons["L3-kidney-x-tumor-x-cyst"] == "avoided structure absent: kidney cyst"
+    _, record = generate("c", _seg({2: 30}), KITS)
+    reasons = {r["id"]: r["reason"] for r in record["dropped"]}
+    assert reasons["L3-kidney-masses-x-tumor"] == "empty mask after exclusion"
+    _, record = generate("c", _seg({1: 3}), KITS, GenerationSettings(min_voxels=5))
+    assert {r["reason"] for r in record["dropped"] if r["id"] == "L1-kidney"} == {"mask has 3 voxels (< min_voxels 5)"}
+    kept_ids = {r["id"] for r in record["kept"]}
+    assert kept_ids == set()
+
+
+def test_sidecar_round_trip(tmp_path):
+    kept, _ = generate("case_1", _seg({1: 50, 2: 30, 3: 20}), KITS)
+    write_sidecar(tmp_path / "case_1.json", "case_1", kept)
+    assert read_sidecar(tmp_path / "case_1.json") == ("case_1", kept)
+    assert set(read_sidecar_folder(tmp_path)) == {"case_1"}
+
+
+@pytest.mark.parametrize("content,field", [
+    ("{not json", "not valid JSON"),
+    ('[]', "'case' and 'prompts'"),
+    ('{"case": "", "prompts": []}', "field 'case'"),
+    ('{"case": "c", "prompts": {}}', "field 'prompts'"),
+    ('{"case": "c", "prompts": [{"id": "x", "level": 4, "text": "kidney", "target": [1]}]}', "prompts[0].level"),
+    ('{"case": "c", "prompts": [{"id": "x", "level": 1, "text": "kidney", "target": [0, "a"]}]}',
+     "prompts[0].target"),
+    ('{"case": "c", "prompts": [{"id": "x", "level": 1, "text": " ", "target": [1]}]}', "prompts[0].text"),
+])
+def test_malformed_sidecar_names_file_and_field(tmp_path, content, field):
+    path = tmp_path / "c.json"
+    path.write_text(content)
+    with pytest.raises(InputError) as e:
+        read_sidecar(path)
+    assert str(path) in str(e.value) and field in str(e.value)
+
+
+def test_sidecar_case_must_match_file_name(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps({"case": "b", "prompts": []}))
+    with pytest.raises(InputError, match="file is named for case 'a'"):
+        read_sidecar_folder(tmp_path)
+
+
+def test_ontology_validation_names_field():
+    with pytest.raises(InputError, match=r"semantic.structures.x.labels"):
+        Ontology.from_dict({"structures": {"x": {"labels": []}}}, "ds.json")
+    with pytest.raises(InputError, match="no 'semantic' key"):
+        Ontology.from_dataset_json({"labels": {}}, "ds.json")
