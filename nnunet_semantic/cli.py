@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run every stage that is in place on the embedded default (no download), in "
                        "temporary nnU-Net folders unless nnUNet_raw/_preprocessed/_results are set.")
     p.add_argument("-o", "--output", type=Path, help="keep the demo's files here (default: a temporary folder)")
+    p.add_argument("--data", type=Path, help="an MSD task folder to use instead of the synthetic phantom")
+    p.add_argument("--dataset-id", type=int, default=900, help="nnU-Net dataset id for the demo (default: 900)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing dataset with that id")
+    p.add_argument("--cases", type=int, default=40, help="phantom training cases (default: 40)")
+    p.add_argument("--test-cases", type=int, default=10, help="phantom held-out cases (default: 10)")
+    p.add_argument("-np", type=int, default=2, help="worker processes (default: 2)")
     p.set_defaults(func=_demo)
 
     for stage in STAGES:

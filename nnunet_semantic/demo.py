@@ -1,4 +1,4 @@
-"""`nnunet-semantic demo`: the pipeline end to end on the embedded synthetic default.
+"""`nnunet-semantic demo`: the pipeline end to end on the embedded synthetic default (or `--data`).
 
 Runs every stage that has landed; the stages still to come are listed, not faked.
 """
@@ -6,14 +6,15 @@ Runs every stage that has landed; the stages still to come are listed, not faked
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from nnunet_semantic import doctor
 from nnunet_semantic.environment import NNUNET_FOLDERS, apply, environment
 
-PENDING = ["convert phantom", "plan + preprocess", "train SemanticTrainer / TextConcatTrainer",
-           "predict L1/L2/L3", "evaluate + report"]
+PENDING = ["train SemanticTrainer / TextConcatTrainer", "predict L1/L2/L3", "evaluate + report"]
 
 
 def _workspace(output: Path | None) -> Path | None:
@@ -25,10 +26,38 @@ def _workspace(output: Path | None) -> Path | None:
     return Path(tempfile.mkdtemp(prefix="nnunet_semantic_demo_"))
 
 
+def _step(title: str) -> None:
+    print(f"\n=== {title} ===", flush=True)
+
+
+def _nnunet(command: str, *args: str) -> None:
+    script = Path(sys.executable).parent / command
+    subprocess.run([str(script), *args], check=True)
+
+
 def main(args) -> int:
-    root = _workspace(args.output)
-    apply(environment(root))
-    print(f"nnU-Net folders: {', '.join(f'{n}={os.environ[n]}' for n in NNUNET_FOLDERS)}\n")
-    code = doctor.main(args)
-    print("\nstages not yet available in this version: " + "; ".join(PENDING))
-    return code
+    from nnunet_semantic.cli import main as cli
+
+    apply(environment(_workspace(args.output)))
+    _step("environment")
+    print("\n".join(f"{n}={os.environ[n]}" for n in NNUNET_FOLDERS))
+    if doctor.main(args) != 0:
+        return 1
+
+    d = str(args.dataset_id)
+    common = ["-d", d, "-np", str(args.np)] + (["--overwrite"] if args.overwrite else [])
+    if args.data is None:
+        _step("convert the synthetic phantom")
+        code = cli(["convert", "phantom", *common, "--cases", str(args.cases), "--test-cases", str(args.test_cases)])
+    else:
+        _step(f"convert {args.data}")
+        code = cli(["convert", "msd", "-i", str(args.data), *common])
+    if code:
+        return code
+    _step("nnU-Net plan and preprocess (2d)")
+    _nnunet("nnUNetv2_plan_and_preprocess", "-d", d, "-c", "2d", "--verify_dataset_integrity", "-np", str(args.np))
+    _step("verified prompts")
+    cli(["prompts", "stats", "-d", d])
+    _step("not yet available in this version")
+    print("\n".join(f"- {s}" for s in PENDING))
+    return 0
