@@ -10,9 +10,10 @@ from nnunet_semantic import __version__
 from nnunet_semantic.dataset_conversion.cli import add_parser as _convert_parser
 from nnunet_semantic.errors import SemanticError
 from nnunet_semantic.prompts.cli import add_parser as _prompts_parser
+from nnunet_semantic.text.cli import add_parser as _embed_parser
 
 # Each pipeline stage adds its own sub-commands.
-STAGES = [_convert_parser, _prompts_parser]
+STAGES = [_convert_parser, _prompts_parser, _embed_parser]
 
 
 def _env(args) -> int:
