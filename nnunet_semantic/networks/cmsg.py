@@ -1,0 +1,46 @@
+"""Cross-Modal Semantic Gating, one per encoder stage.
+
+G_inc / G_exc are spatial sigmoid maps of where the frequency features match the projected E_pos / E_neg;
+`F_refined = F_freq * G_inc * (1 - G_exc)`; the scalar gate `alpha = sigmoid(MLP(E_text * GAP(F_sem)))`;
+`F_fused = F_sem + (1 + alpha) * F_refined`. `gates=False` keeps only the alpha fusion (F_refined = F_freq).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def refine(f_freq: torch.Tensor, g_inc: torch.Tensor, g_exc: torch.Tensor) -> torch.Tensor:
+    """The logical gate: keep what the target names, drop what the exclusion names."""
+    return f_freq * g_inc * (1 - g_exc)
+
+
+class CMSGate(nn.Module):
+    def __init__(self, channels: int, text_dim: int, gates: bool = True):
+        super().__init__()
+        self.gates = gates
+        self.scale = channels ** -0.5
+        if gates:
+            self.key = nn.Conv2d(channels, channels, 1)
+            self.query_inc = nn.Linear(text_dim, channels)
+            self.query_exc = nn.Linear(text_dim, channels)
+        self.text = nn.Linear(text_dim, channels)
+        hidden = max(8, channels // 4)
+        self.alpha_mlp = nn.Sequential(nn.Linear(channels, hidden), nn.GELU(), nn.Linear(hidden, 1))
+
+    def match(self, key: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        """[B, 1, H, W] sigmoid map of the scaled dot product of every position with the text query."""
+        return torch.sigmoid(torch.einsum("bchw,bc->bhw", key, query) * self.scale)[:, None]
+
+    def forward(self, f_sem: torch.Tensor, f_freq: torch.Tensor, e_pos: torch.Tensor,
+                e_neg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        g_exc = None
+        if self.gates:
+            key = self.key(f_freq)
+            g_exc = self.match(key, self.query_exc(e_neg))
+            f_refined = refine(f_freq, self.match(key, self.query_inc(e_pos)), g_exc)
+        else:
+            f_refined = f_freq
+        alpha = torch.sigmoid(self.alpha_mlp(self.text(e_pos) * f_sem.mean(dim=(2, 3))))[:, :, None, None]
+        return f_sem + (1 + alpha) * f_refined, g_exc

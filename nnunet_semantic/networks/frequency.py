@@ -1,0 +1,94 @@
+"""Frequency stream: a ConvNeXt encoder on the DWT bands whose stages line up with the planned encoder's.
+
+`scaled` builds ConvNeXt blocks to the plan's own strides and widths (works for any patch, e.g. 56x40);
+`convnext_tiny` uses timm's ConvNeXt-Tiny where the patch is large enough and maps its four stages onto the
+planned ones. Either way stage k comes out with the planned width of stage k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from timm.layers import LayerNorm2d
+from torch import nn
+
+CONVNEXT_TINY_MIN_PATCH = 256  # its deepest stage is 1/64 of the image: keep at least 4 pixels there
+
+
+class ConvNeXtBlock(nn.Module):
+    """depthwise 7x7 -> LayerNorm -> 1x1 (4x) -> GELU -> 1x1 -> layer scale -> residual (Liu et al. 2022)."""
+
+    def __init__(self, channels: int, layer_scale: float = 1e-6):
+        super().__init__()
+        self.dwconv = nn.Conv2d(channels, channels, 7, padding=3, groups=channels)
+        self.norm = LayerNorm2d(channels)
+        self.mlp = nn.Sequential(nn.Conv2d(channels, 4 * channels, 1), nn.GELU(), nn.Conv2d(4 * channels, channels, 1))
+        self.gamma = nn.Parameter(torch.full((channels, 1, 1), layer_scale))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.gamma * self.mlp(self.norm(self.dwconv(x)))
+
+
+def cumulative_strides(strides: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+    out, cur = [], (1, 1)
+    for s in strides:
+        cur = (cur[0] * int(s[0]), cur[1] * int(s[1]))
+        out.append(cur)
+    return out
+
+
+class ScaledConvNeXtStream(nn.Module):
+    """ConvNeXt stages at the plan's cumulative strides (never finer than the DWT's 1/2)."""
+
+    def __init__(self, in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]], depth: int = 1):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 1), LayerNorm2d(widths[0]))
+        self.transitions, self.stages = nn.ModuleList(), nn.ModuleList()
+        cur, width = (2, 2), widths[0]
+        for w, target in zip(widths, cumulative_strides(strides)):
+            ratio = tuple(max(1, t // c) for t, c in zip(target, cur))
+            if ratio != (1, 1):  # ConvNeXt's downsampling layer: LayerNorm + strided conv
+                self.transitions.append(nn.Sequential(LayerNorm2d(width), nn.Conv2d(width, w, ratio, stride=ratio)))
+            else:
+                self.transitions.append(nn.Conv2d(width, w, 1) if w != width else nn.Identity())
+            self.stages.append(nn.Sequential(*[ConvNeXtBlock(w) for _ in range(depth)]))
+            cur, width = tuple(c * r for c, r in zip(cur, ratio)), w
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats, h = [], self.stem(x)
+        for transition, stage in zip(self.transitions, self.stages):
+            h = stage(transition(h))
+            feats.append(h)
+        return feats
+
+
+class TimmConvNeXtStream(nn.Module):
+    """timm ConvNeXt-Tiny (random init, `features_only`); stage k takes the timm stage nearest its stride."""
+
+    TIMM_STRIDES = (8, 16, 32, 64)  # of the image: ConvNeXt strides 4..32 on the DWT's half resolution
+
+    def __init__(self, in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]]):
+        super().__init__()
+        import timm
+
+        self.backbone = timm.create_model("convnext_tiny", pretrained=False, features_only=True, in_chans=in_channels)
+        channels = self.backbone.feature_info.channels()
+        targets = [min(s) for s in cumulative_strides(strides)]
+        self.source = [min(range(4), key=lambda i: abs(self.TIMM_STRIDES[i] - t)) for t in targets]
+        self.proj = nn.ModuleList(nn.Conv2d(channels[i], w, 1) for i, w in zip(self.source, widths))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats = self.backbone(x)
+        return [p(feats[i]) for p, i in zip(self.proj, self.source)]
+
+
+def build_frequency_stream(in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]],
+                           patch_size: Sequence[int], backbone: str = "auto") -> nn.Module:
+    if backbone == "auto":
+        backbone = "convnext_tiny" if min(patch_size) >= CONVNEXT_TINY_MIN_PATCH else "scaled"
+    if backbone == "convnext_tiny":
+        return TimmConvNeXtStream(in_channels, widths, strides)
+    if backbone == "scaled":
+        return ScaledConvNeXtStream(in_channels, widths, strides)
+    raise ValueError(f"unknown frequency backbone '{backbone}' (auto, scaled, convnext_tiny)")

@@ -1,0 +1,93 @@
+"""Issue 5: Haar DWT, frequency stream, CMSG gate semantics, SemanticUNet on planned topologies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import pywt
+import torch
+from net_helpers import HIPPOCAMPUS, SEVEN_STAGE_512, plan_2d
+
+from nnunet_semantic.networks import build_semantic_unet
+from nnunet_semantic.networks.cmsg import CMSGate, refine
+from nnunet_semantic.networks.frequency import ScaledConvNeXtStream, TimmConvNeXtStream
+from nnunet_semantic.networks.haar import HaarDWT
+
+RESENC = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
+
+
+def _text(b: int, dim: int = 32, has_neg=None) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    has_neg = torch.tensor(has_neg if has_neg is not None else [i % 2 for i in range(b)])
+    return {"pos": torch.randn(b, dim, generator=g), "neg": torch.randn(b, dim, generator=g), "has_neg": has_neg}
+
+
+def test_haar_dwt_matches_pywavelets():
+    x = torch.randn(2, 3, 7, 10, dtype=torch.float64)
+    out = HaarDWT()(x)
+    assert out.shape == (2, 12, 4, 5)
+    ll, (lh, hl, hh) = pywt.dwt2(x.numpy(), "haar", mode="zero", axes=(-2, -1))
+    assert np.allclose(out.numpy(), np.concatenate([ll, lh, hl, hh], axis=1), atol=1e-12)
+
+
+def test_haar_detail_bands_see_texture_not_mean():
+    flat = torch.ones(1, 1, 8, 8)
+    checker = 1 + 0.5 * (torch.arange(8)[:, None] + torch.arange(8)[None]).remainder(2).float()[None, None] * 2 - 0.5
+    assert HaarDWT()(flat)[:, 1:].abs().max() == 0
+    assert HaarDWT()(checker)[:, 3].abs().min() > 0.9  # the HH band lights up on a checkerboard
+
+
+def test_gate_semantics_exclusion_of_one_zeroes_refined_features():
+    f = torch.randn(2, 8, 5, 4)
+    assert torch.equal(refine(f, torch.ones(2, 1, 5, 4), torch.ones(2, 1, 5, 4)), torch.zeros_like(f))
+    assert torch.equal(refine(f, torch.ones(2, 1, 5, 4), torch.zeros(2, 1, 5, 4)), f)
+    gate = CMSGate(8, 16)
+    with torch.no_grad():  # force G_exc = 1 everywhere: the fused features are the semantic features unchanged
+        gate.query_exc.bias.fill_(1e4)
+        gate.key.weight.zero_()
+        gate.key.bias.fill_(1.0)
+    f_sem = torch.randn(2, 8, 5, 4)
+    fused, g_exc = gate(f_sem, f, torch.randn(2, 16), torch.randn(2, 16))
+    assert torch.all(g_exc == 1) and torch.allclose(fused, f_sem)
+
+
+def test_frequency_stream_lines_up_with_planned_stages():
+    stream = ScaledConvNeXtStream(4, [32, 64, 128, 256], [[1, 1], [2, 2], [2, 2], [2, 2]])
+    feats = stream(HaarDWT()(torch.randn(2, 1, 56, 40)))
+    assert [tuple(f.shape[1:]) for f in feats] == [(32, 28, 20), (64, 28, 20), (128, 14, 10), (256, 7, 5)]
+
+
+@pytest.mark.parametrize("topology,network", [(HIPPOCAMPUS, None), (HIPPOCAMPUS, RESENC), (SEVEN_STAGE_512, None)])
+def test_forward_backward_on_planned_topologies(topology, network):
+    cm = plan_2d(**topology, **({"network": network} if network else {}))
+    net = build_semantic_unet(cm, 1, 32)
+    b = 2 if topology is HIPPOCAMPUS else 1
+    x = torch.randn(b, 1, *topology["patch"])
+    out = net(x, _text(b, has_neg=[1] * b))
+    assert isinstance(out, (list, tuple)) and out[0].shape == (b, 2, *topology["patch"])
+    assert len(net.last_exclusion_gates) == len(topology["features"])
+    assert isinstance(net.frequency, TimmConvNeXtStream if topology is SEVEN_STAGE_512 else ScaledConvNeXtStream)
+    (sum(o.float().mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
+    assert [n for n, p in net.named_parameters() if p.grad is None] == []
+
+
+def test_null_embedding_replaces_missing_negatives():
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32)
+    text = _text(2, has_neg=[0, 0])
+    other = {**text, "neg": torch.randn(2, 32)}
+    x = torch.randn(2, 1, 56, 40)
+    with torch.no_grad():
+        a, b = net(x, text)[0], net(x, other)[0]
+    assert torch.allclose(a, b)  # with has_neg = 0 the given negatives are ignored
+    with torch.no_grad():
+        c = net(x, {**other, "has_neg": torch.tensor([1, 1])})[0]
+    assert not torch.allclose(a, c)
+
+
+@pytest.mark.parametrize("fusion,frequency_input", [("alpha", "dwt"), ("cmsg", "raw"), ("concat", "dwt")])
+def test_ablation_networks(fusion, frequency_input):
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion=fusion, frequency_input=frequency_input)
+    out = net(torch.randn(2, 1, 56, 40), _text(2))
+    (sum(o.mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
+    assert [n for n, p in net.named_parameters() if p.grad is None] == []
+    assert (len(net.last_exclusion_gates) > 0) == (fusion == "cmsg")
