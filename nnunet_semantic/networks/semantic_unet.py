@@ -48,22 +48,32 @@ class SemanticUNet(nn.Module):
         has_neg = text["has_neg"].to(text["neg"].dtype)[:, None]
         return has_neg * text["neg"] + (1 - has_neg) * self.null_neg
 
-    def forward(self, x: torch.Tensor, text: dict[str, torch.Tensor]):
+    def encode_image(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
+        """The prompt-independent part: semantic skips and frequency features (at the skips' sizes)."""
         skips = self.unet.encoder(x)
-        e_pos = text["pos"].to(x.dtype)
-        e_neg = self._negatives(text).to(x.dtype) if self.fusion == "cmsg" else e_pos
+        if self.fusion == "concat":
+            return skips, None
+        freq = [f if f.shape[2:] == s.shape[2:] else
+                F.interpolate(f, size=s.shape[2:], mode="bilinear", align_corners=False)
+                for s, f in zip(skips, self.frequency(self.to_frequency(x)))]
+        return skips, freq
+
+    def decode(self, features: tuple[list[torch.Tensor], list[torch.Tensor] | None], text: dict[str, torch.Tensor]):
+        """Fuse the image features with one prompt per sample and decode; cheap next to `encode_image`."""
+        skips, freq = features
+        e_pos = text["pos"].to(skips[0].dtype)
         self.last_exclusion_gates = []
         if self.fusion == "concat":
             tiled = e_pos[:, :, None, None].expand(-1, -1, *skips[-1].shape[2:])
-            skips = [*skips[:-1], self.bottleneck(torch.cat([skips[-1], tiled], 1))]
-        else:
-            fused = []
-            for f_sem, f_freq, gate in zip(skips, self.frequency(self.to_frequency(x)), self.gates):
-                if f_freq.shape[2:] != f_sem.shape[2:]:
-                    f_freq = F.interpolate(f_freq, size=f_sem.shape[2:], mode="bilinear", align_corners=False)
-                out, g_exc = gate(f_sem, f_freq, e_pos, e_neg)
-                fused.append(out)
-                if g_exc is not None:
-                    self.last_exclusion_gates.append(g_exc)
-            skips = fused
-        return self.unet.decoder(skips)
+            return self.unet.decoder([*skips[:-1], self.bottleneck(torch.cat([skips[-1], tiled], 1))])
+        e_neg = self._negatives(text).to(e_pos.dtype) if self.fusion == "cmsg" else e_pos
+        fused = []
+        for f_sem, f_freq, gate in zip(skips, freq, self.gates):
+            out, g_exc = gate(f_sem, f_freq, e_pos, e_neg)
+            fused.append(out)
+            if g_exc is not None:
+                self.last_exclusion_gates.append(g_exc)
+        return self.unet.decoder(fused)
+
+    def forward(self, x: torch.Tensor, text: dict[str, torch.Tensor]):
+        return self.decode(self.encode_image(x), text)

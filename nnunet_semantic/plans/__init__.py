@@ -1,1 +1,1 @@
-"""Planning helpers, e.g. a CPU-sized 2D configuration."""
+"""Planning helpers: a CPU-sized 2D configuration."""

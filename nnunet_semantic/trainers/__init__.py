@@ -1,5 +1,26 @@
 """Trainers for `nnUNetv2_train -tr NAME`; found by nnU-Net through the `nnUNet_extTrainer` shim."""
 
 from nnunet_semantic.trainers.semantic_trainer import SemanticTrainer
+from nnunet_semantic.trainers.variants import (
+    SemanticTrainer_5epochs,
+    SemanticTrainer_20epochs,
+    SemanticTrainer_50epochs,
+    SemanticTrainer_100epochs,
+    SemanticTrainer_alphaGateOnly,
+    SemanticTrainer_DHN,
+    SemanticTrainer_mergedPrompt,
+    SemanticTrainer_noExclusionLoss,
+    SemanticTrainer_noFrequency,
+    SemanticTrainer_smoke,
+    TextConcatTrainer,
+    TextConcatTrainer_5epochs,
+    TextConcatTrainer_20epochs,
+    TextConcatTrainer_smoke,
+)
 
-__all__ = ["SemanticTrainer"]
+__all__ = [
+    "SemanticTrainer", "SemanticTrainer_5epochs", "SemanticTrainer_20epochs", "SemanticTrainer_50epochs",
+    "SemanticTrainer_100epochs", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "SemanticTrainer_mergedPrompt",
+    "SemanticTrainer_noExclusionLoss", "SemanticTrainer_noFrequency", "SemanticTrainer_smoke", "TextConcatTrainer",
+    "TextConcatTrainer_5epochs", "TextConcatTrainer_20epochs", "TextConcatTrainer_smoke",
+]

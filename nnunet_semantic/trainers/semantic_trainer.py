@@ -1,14 +1,287 @@
-"""The prompt-conditioned trainer, used as `nnUNetv2_train D CONFIG F -tr SemanticTrainer`."""
+"""SemanticTrainer: prompt-conditioned training through `nnUNetv2_train D CONFIG F -tr SemanticTrainer`.
+
+nnU-Net's 5-argument trainer with: a SemanticUNet built from the plans; one verified prompt per sample whose
+text vectors come from the embedding bank (built once before training; the encoder never runs inside an
+iteration); the segmentation turned into the prompt's target and avoid masks after spatial augmentation;
+loss = nnU-Net's Dice+CE on the target + `exclusion_weight` * BCE(G_exc, Y_avoid). Experiments are
+subclasses that change one attribute (see `variants.py`).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from batchgenerators.dataloading.nondet_multi_threaded_augmenter import NonDetMultiThreadedAugmenter
+from batchgenerators.dataloading.single_threaded_augmenter import SingleThreadedAugmenter
+from batchgeneratorsv2.transforms.utils.compose import ComposeTransforms
+from batchgeneratorsv2.transforms.utils.deep_supervision_downsampling import DownsampleSegForDSTransform
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+from nnunetv2.utilities.default_n_proc_DA import get_allowed_n_proc_DA
+from nnunetv2.utilities.helpers import dummy_context
+from torch import autocast
+from torch import distributed as dist
+from torch._dynamo import OptimizedModule
+from tqdm import tqdm
+
+from nnunet_semantic.networks import build_semantic_unet
+from nnunet_semantic.networks.volume import segment_volume
+from nnunet_semantic.text import get_encoder
+from nnunet_semantic.text.bank import build_bank
+from nnunet_semantic.trainers.data_loader import SemanticDataLoader
+from nnunet_semantic.trainers.logger import SemanticLocalLogger
+from nnunet_semantic.trainers.losses import dynamic_hard_negative_loss, exclusion_loss
+from nnunet_semantic.trainers.prompt_table import PromptTable
+from nnunet_semantic.trainers.transforms import PromptMaskTransform
+
+LEVELS = (1, 2, 3)
+
+
+def _dice(tp: float, fp: float, fn: float) -> float:
+    return float(2 * tp / (2 * tp + fp + fn)) if (2 * tp + fp + fn) > 0 else float("nan")
 
 
 class SemanticTrainer(nnUNetTrainer):
-    """Entry point for prompt-conditioned training.
+    text_encoder = "minilm"  # a name for nnunet_semantic.text.get_encoder
+    exclusion_weight = 1.0  # lambda of the exclusion loss
+    fusion = "cmsg"  # "cmsg" (logical gates + alpha), "alpha" (alpha fusion only), "concat" (UNet-CLIP baseline)
+    frequency_input = "dwt"  # "dwt" or "raw" (the no-frequency ablation)
+    frequency_backbone = "auto"  # "auto", "scaled" or "convnext_tiny"
+    merged_prompt = False  # True: one embedding of the whole text, no pos/neg split
+    dhn_gamma: float | None = None  # Dynamic Hard Negative focusing; None disables the term
+    dhn_weight = 1.0
+    # (epochs, training iterations per epoch, validation iterations per epoch); None keeps nnU-Net's value
+    schedule: tuple[int | None, int | None, int | None] = (None, None, None)
 
-    Until the dual-stream network, prompt-aware loader and exclusion loss land (trainer issue), this
-    trains exactly like `nnUNetTrainer`: it exists so that nnU-Net's lookup, pickling and the CLI
-    wiring are in place and tested.
-    """
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
+                 device: torch.device = torch.device("cuda")):  # noqa: B008 - nnU-Net's own signature
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        epochs, iterations, val_iterations = self.schedule
+        self.num_epochs = epochs or self.num_epochs
+        self.num_iterations_per_epoch = iterations or self.num_iterations_per_epoch
+        self.num_val_iterations_per_epoch = val_iterations or self.num_val_iterations_per_epoch
+        self.logger.local_logger = SemanticLocalLogger()
+        self.prompts: PromptTable | None = None
+        self.text_dim = self.encoder_fingerprint = None
+
+    # --- set-up ---------------------------------------------------------------------------------
+    def initialize(self):
+        if not self.was_initialized:
+            self._prepare_text()
+        super().initialize()
+
+    def _prepare_text(self) -> None:
+        """Prompts and their vectors, before the network (whose text width depends on the encoder)."""
+        folder = Path(self.preprocessed_dataset_folder_base)
+        self.prompts = PromptTable.load(folder, self.merged_prompt)
+        if self.is_ddp and self.local_rank != 0:
+            dist.barrier()  # rank 0 builds the bank; the others then find it complete
+        bank, n_new = build_bank(folder, get_encoder(self.text_encoder, device=self.device.type), self.prompts.texts)
+        if self.is_ddp and self.local_rank == 0:
+            dist.barrier()
+        self.prompts.attach(bank)
+        self.text_dim, self.encoder_fingerprint = bank.vectors.shape[1], bank.fingerprint
+        self.print_to_log_file(f"text encoder {self.text_encoder} ({bank.fingerprint}): {len(self.prompts.texts)} "
+                               f"prompt texts, {n_new} newly encoded; {len(self.prompts.cases)} cases with prompts")
+
+    def build_network_architecture(self, plans_manager, configuration_manager, num_input_channels,
+                                   num_output_channels, enable_deep_supervision=True):
+        """2 outputs (background / prompted target) whatever the dataset's label count."""
+        return build_semantic_unet(configuration_manager, num_input_channels, self.text_dim, self.fusion,
+                                   self.frequency_input, self.frequency_backbone, enable_deep_supervision)
+
+    def _module(self):
+        mod = self.network.module if self.is_ddp else self.network
+        return mod._orig_mod if isinstance(mod, OptimizedModule) else mod
+
+    # --- data -----------------------------------------------------------------------------------
+    @staticmethod
+    def get_training_transforms(patch_size, rotation_for_DA, deep_supervision_scales, mirror_axes,
+                                do_dummy_2d_data_aug, use_mask_for_norm=None, is_cascaded=False,
+                                foreground_labels=None, regions=None, ignore_label=None):
+        base = nnUNetTrainer.get_training_transforms(patch_size, rotation_for_DA, None, mirror_axes,
+                                                     do_dummy_2d_data_aug, use_mask_for_norm, is_cascaded,
+                                                     foreground_labels, None, ignore_label)
+        return SemanticTrainer._with_prompt_masks(base, deep_supervision_scales)
+
+    @staticmethod
+    def get_validation_transforms(deep_supervision_scales, is_cascaded=False, foreground_labels=None, regions=None,
+                                  ignore_label=None):
+        base = nnUNetTrainer.get_validation_transforms(None, is_cascaded, foreground_labels, None, ignore_label)
+        return SemanticTrainer._with_prompt_masks(base, deep_supervision_scales)
+
+    @staticmethod
+    def _with_prompt_masks(base, deep_supervision_scales):
+        """Masks after all of nnU-Net's augmentation, deep-supervision downsampling after the masks."""
+        transforms = [base, PromptMaskTransform()]
+        if deep_supervision_scales is not None:
+            transforms.append(DownsampleSegForDSTransform(ds_scales=deep_supervision_scales))
+        return ComposeTransforms(transforms)
+
+    def get_dataloaders(self):
+        patch_size = self.configuration_manager.patch_size
+        ds_scales = self._get_deep_supervision_scales()
+        rotation, dummy_2d, initial_patch_size, mirror_axes = \
+            self.configure_rotation_dummyDA_mirroring_and_inital_patch_size()
+        labels = self.label_manager.foreground_labels
+        tr_transforms = self.get_training_transforms(patch_size, rotation, ds_scales, mirror_axes, dummy_2d,
+                                                     self.configuration_manager.use_mask_for_norm, False, labels)
+        val_transforms = self.get_validation_transforms(ds_scales, False, labels)
+        dataset_tr, dataset_val = self.get_tr_and_val_datasets()
+        common = dict(oversample_foreground_percent=self.oversample_foreground_percent, sampling_probabilities=None,
+                      pad_sides=None, probabilistic_oversampling=self.probabilistic_oversampling, prompts=self.prompts)
+        dl_tr = SemanticDataLoader(dataset_tr, self.batch_size, initial_patch_size, patch_size, self.label_manager,
+                                   transforms=tr_transforms, **common)
+        dl_val = SemanticDataLoader(dataset_val, self.batch_size, patch_size, patch_size, self.label_manager,
+                                    transforms=val_transforms, **common)
+        n_proc = get_allowed_n_proc_DA()
+        if n_proc == 0:
+            gen_tr, gen_val = SingleThreadedAugmenter(dl_tr, None), SingleThreadedAugmenter(dl_val, None)
+        else:
+            pin = self.device.type == "cuda"
+            gen_tr = NonDetMultiThreadedAugmenter(dl_tr, None, n_proc, max(6, n_proc // 2), None, pin, 0.002)
+            gen_val = NonDetMultiThreadedAugmenter(dl_val, None, max(1, n_proc // 2), max(3, n_proc // 4), None, pin,
+                                                   0.002)
+        next(gen_tr), next(gen_val)
+        return gen_tr, gen_val
+
+    # --- steps ----------------------------------------------------------------------------------
+    def _to_device(self, batch: dict):
+        data = batch["data"].to(self.device, non_blocking=True)
+        target = batch["target"] if isinstance(batch["target"], list) else [batch["target"]]
+        target = [t.to(self.device, non_blocking=True) for t in target]
+        text = {"pos": batch["text_pos"], "neg": batch["text_neg"], "has_neg": batch["has_neg"]}
+        return data, target, {k: v.to(self.device, non_blocking=True) for k, v in text.items()}
+
+    def _loss(self, output, target: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        outputs = output if isinstance(output, (list, tuple)) else [output]
+        seg_targets = [t[:, :1] for t in target]
+        total = self.loss(outputs if self.enable_deep_supervision else outputs[0],
+                          seg_targets if self.enable_deep_supervision else seg_targets[0])
+        gates = self._module().last_exclusion_gates
+        with torch.autocast(self.device.type, enabled=False):
+            l_exc = exclusion_loss(gates, target[0][:, 1:2]) if gates else torch.zeros((), device=self.device)
+            if self.dhn_gamma is not None:
+                total = total + self.dhn_weight * dynamic_hard_negative_loss(outputs[0], seg_targets[0],
+                                                                             self.dhn_gamma)
+        return total + self.exclusion_weight * l_exc, l_exc
+
+    def train_step(self, batch: dict) -> dict:
+        data, target, text = self._to_device(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        with autocast(self.device.type, enabled=True) if self.device.type == "cuda" else dummy_context():
+            loss, l_exc = self._loss(self.network(data, text), target)
+        if self.grad_scaler is not None:
+            self.grad_scaler.scale(loss).backward()
+            self.grad_scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.network.parameters(), 12)
+            self.grad_scaler.step(self.optimizer)
+            self.grad_scaler.update()
+        else:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.network.parameters(), 12)
+            self.optimizer.step()
+        return {"loss": loss.detach().cpu().numpy(), "exclusion_loss": l_exc.detach().cpu().numpy()}
+
+    def _mean_over_workers(self, values) -> float:
+        values = np.asarray(values, dtype=np.float64).ravel()
+        if self.is_ddp:
+            gathered = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, values)
+            values = np.concatenate(gathered)
+        return float(np.mean(values)) if len(values) else float("nan")
+
+    def on_train_epoch_end(self, train_outputs: list[dict]):
+        super().on_train_epoch_end(train_outputs)
+        self.logger.log("train_exclusion_losses",
+                        self._mean_over_workers([o["exclusion_loss"] for o in train_outputs]), self.current_epoch)
+
+    def validation_step(self, batch: dict) -> dict:
+        data, target, text = self._to_device(batch)
+        with autocast(self.device.type, enabled=True) if self.device.type == "cuda" else dummy_context():
+            output = self.network(data, text)
+            loss, l_exc = self._loss(output, target)
+        logits = output[0] if isinstance(output, (list, tuple)) else output
+        pred, ref = logits.argmax(1).bool(), target[0][:, 0].bool()
+        axes = tuple(range(1, pred.ndim))
+        tp, fp, fn = ((pred & ref).sum(axes), (pred & ~ref).sum(axes), (~pred & ref).sum(axes))
+        tp, fp, fn = (t.double().cpu().numpy() for t in (tp, fp, fn))
+        return {"loss": loss.detach().cpu().numpy(), "exclusion_loss": l_exc.detach().cpu().numpy(),
+                "tp_hard": tp.sum(keepdims=True), "fp_hard": fp.sum(keepdims=True), "fn_hard": fn.sum(keepdims=True),
+                "tp_sample": tp, "fp_sample": fp, "fn_sample": fn, "level": batch["level"].numpy()}
+
+    def on_validation_epoch_end(self, val_outputs: list[dict]):
+        super().on_validation_epoch_end(val_outputs)
+        self.logger.log("val_exclusion_losses",
+                        self._mean_over_workers([o["exclusion_loss"] for o in val_outputs]), self.current_epoch)
+        stats = {k: np.concatenate([o[k] for o in val_outputs]) for k in ("tp_sample", "fp_sample", "fn_sample",
+                                                                         "level")}
+        per_level = {}
+        for level in LEVELS:
+            sel = stats["level"] == level
+            per_level[level] = _dice(*(self._mean_over_workers(stats[k][sel]) * max(1, sel.sum())
+                                       for k in ("tp_sample", "fp_sample", "fn_sample")))
+            self.logger.log(f"dice_L{level}", per_level[level], self.current_epoch)
+        self.print_to_log_file("pseudo dice per prompt level", {f"L{k}": round(v, 4) for k, v in per_level.items()},
+                               "exclusion loss", round(self.logger.get_value("train_exclusion_losses", -1), 4))
+
+    # --- checkpoint and final validation --------------------------------------------------------
+    def semantic_metadata(self) -> dict:
+        """What prediction needs besides the weights: how text becomes vectors, and the vocabulary."""
+        return {"version": 1, "text_encoder": self.text_encoder, "encoder_fingerprint": self.encoder_fingerprint,
+                "text_dim": self.text_dim, "fusion": self.fusion, "frequency_input": self.frequency_input,
+                "frequency_backbone": self.frequency_backbone, "merged_prompt": self.merged_prompt,
+                "ontology": self.dataset_json.get("semantic")}
+
+    def save_checkpoint(self, filename: str) -> None:
+        super().save_checkpoint(filename)
+        if self.local_rank == 0 and not self.disable_checkpointing:
+            checkpoint = torch.load(filename, map_location="cpu", weights_only=False)
+            checkpoint["semantic"] = self.semantic_metadata()
+            torch.save(checkpoint, filename)
+
+    def perform_actual_validation(self, save_probabilities: bool = False):
+        """Every verified prompt of every validation case, Dice against the set-rule mask, per prompt level.
+
+        Written to `validation_semantic/summary.json`, computed on the preprocessed volumes.
+        """
+        if self.local_rank != 0:
+            return
+        self.set_deep_supervision_enabled(False)
+        self.network.eval()
+        _, val_keys = self.do_split()
+        dataset = self.dataset_class(self.preprocessed_dataset_folder, val_keys)
+        strides = self.configuration_manager.network_arch_init_kwargs["strides"]
+        records = []
+        for key in tqdm(val_keys, desc="semantic validation", disable=not val_keys):
+            case = self.prompts.cases.get(key)
+            if case is None:
+                continue
+            data, seg, _, _ = dataset.load_case(key)
+            data, seg = np.asarray(data), np.asarray(seg)[0]
+            texts = []
+            for i in range(len(case.levels)):
+                pos, neg, has_neg = self.prompts.text_arrays(key, i)
+                texts.append({"pos": torch.from_numpy(pos), "neg": torch.from_numpy(neg),
+                              "has_neg": torch.tensor(has_neg)})
+            probs = segment_volume(self._module(), data, texts, strides, self.configuration_manager.patch_size,
+                                   device=self.device)
+            sidecar = self.prompts.sidecars[key]
+            for i, prompt in enumerate(sidecar):
+                ref = np.isin(seg, prompt.target) & ~np.isin(seg, prompt.avoid)
+                pred = probs[i] > 0.5
+                tp, fp, fn = (pred & ref).sum(), (pred & ~ref).sum(), (~pred & ref).sum()
+                records.append({"case": key, "prompt": prompt.id, "level": prompt.level, "text": prompt.text,
+                                "dice": _dice(tp, fp, fn), "n_ref": int(ref.sum()), "n_pred": int(pred.sum())})
+        per_level = {f"L{lv}": {"dice": float(np.nanmean([r["dice"] for r in records if r["level"] == lv]))
+                                if any(r["level"] == lv for r in records) else None,
+                                "n": sum(r["level"] == lv for r in records)} for lv in LEVELS}
+        out = Path(self.output_folder) / "validation_semantic"
+        out.mkdir(exist_ok=True)
+        (out / "summary.json").write_text(json.dumps({"computed_on": "preprocessed volumes", "per_level": per_level,
+                                                      "metric_per_prompt": records}, indent=1))
+        self.print_to_log_file("semantic validation Dice per level:",
+                               {k: v["dice"] for k, v in per_level.items()})
+        self.set_deep_supervision_enabled(True)

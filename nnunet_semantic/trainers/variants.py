@@ -1,0 +1,74 @@
+"""Ablations, baselines and schedules as tiny subclasses, the nnU-Net way (`nnUNetTrainer_5epochs`)."""
+
+from __future__ import annotations
+
+from nnunet_semantic.trainers.semantic_trainer import SemanticTrainer
+
+
+class SemanticTrainer_noExclusionLoss(SemanticTrainer):
+    exclusion_weight = 0.0
+
+
+class SemanticTrainer_mergedPrompt(SemanticTrainer):
+    """One embedding of the whole text, no pos/neg split. Without E_neg the exclusion gate has nothing to match,
+    so its loss is off as well."""
+
+    merged_prompt = True
+    exclusion_weight = 0.0
+
+
+class SemanticTrainer_noFrequency(SemanticTrainer):
+    frequency_input = "raw"
+
+
+class SemanticTrainer_alphaGateOnly(SemanticTrainer):
+    """The second paper's fusion alone: F_fused = F_sem + (1 + alpha) * F_freq, no logical gates."""
+
+    fusion = "alpha"
+    exclusion_weight = 0.0
+
+
+class SemanticTrainer_DHN(SemanticTrainer):
+    dhn_gamma = 2.0
+
+
+class TextConcatTrainer(SemanticTrainer):
+    """UNet-CLIP-style baseline: the whole prompt's embedding tiled and concatenated at the bottleneck."""
+
+    fusion = "concat"
+    merged_prompt = True
+    exclusion_weight = 0.0
+
+
+class SemanticTrainer_smoke(SemanticTrainer):
+    """1 epoch of 10 training and 2 validation iterations: proves the pipeline runs, nothing more."""
+
+    schedule = (1, 10, 2)
+
+
+class SemanticTrainer_5epochs(SemanticTrainer):
+    schedule = (5, None, None)
+
+
+class SemanticTrainer_20epochs(SemanticTrainer):
+    schedule = (20, None, None)
+
+
+class SemanticTrainer_50epochs(SemanticTrainer):
+    schedule = (50, None, None)
+
+
+class SemanticTrainer_100epochs(SemanticTrainer):
+    schedule = (100, None, None)
+
+
+class TextConcatTrainer_smoke(TextConcatTrainer):
+    schedule = (1, 10, 2)
+
+
+class TextConcatTrainer_5epochs(TextConcatTrainer):
+    schedule = (5, None, None)
+
+
+class TextConcatTrainer_20epochs(TextConcatTrainer):
+    schedule = (20, None, None)
