@@ -1,0 +1,149 @@
+"""Issue 5: SemanticTrainer and its variants through nnU-Net, on a real hippocampus subset."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from helpers import msd_subset, read_nii, script
+from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name
+
+import nnunet_semantic.trainers as trainers
+from nnunet_semantic.dataset_conversion.msd import convert_msd
+from nnunet_semantic.environment import environment
+from nnunet_semantic.plans.cpu import add_cpu_configuration
+from nnunet_semantic.trainers import SemanticTrainer
+
+DATASET = "Dataset104_Hippocampus"
+VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
+            "SemanticTrainer_noFrequency", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "TextConcatTrainer"]
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory, hippocampus_module):
+    """12 real hippocampus cases: converted, planned and preprocessed by nnU-Net, with a 2d_cpu configuration."""
+    root = tmp_path_factory.mktemp("nnunet")
+    env = environment(root, cuda=False) | {"nnUNet_n_proc_DA": "2"}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+            if k.startswith("nnUNet_") and k[7:] in ("raw", "preprocessed", "results"):
+                Path(v).mkdir(parents=True, exist_ok=True)
+        convert_msd(msd_subset(hippocampus_module, tmp_path_factory.mktemp("msd"), 12), 104)
+        result = subprocess.run([script("nnUNetv2_plan_and_preprocess"), "-d", "104", "-c", "2d", "-np", "1"],
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        add_cpu_configuration(root / "nnUNet_preprocessed" / DATASET, batch_size=4)
+        yield root, env
+
+
+@pytest.fixture(scope="module")
+def hippocampus_module():
+    from conftest import HIPPOCAMPUS
+
+    if not (HIPPOCAMPUS / "dataset.json").is_file():
+        pytest.skip(f"real data not found at {HIPPOCAMPUS}")
+    return HIPPOCAMPUS
+
+
+@pytest.mark.parametrize("name", trainers.__all__)
+def test_every_variant_resolves_by_name_through_nnunet(name, nnunet_env, capsys):
+    cls = recursive_find_trainer_class_by_name(name)
+    assert cls is getattr(trainers, name) and issubclass(cls, SemanticTrainer)
+
+
+def _seeded(seed: int):
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def test_target_transform_follows_the_set_rule_on_real_slices(hippocampus):
+    seg3d = read_nii(hippocampus / "labelsTr" / "hippocampus_001.nii.gz").astype(np.int16)
+    img3d = read_nii(hippocampus / "imagesTr" / "hippocampus_001.nii.gz").astype(np.float32)
+    z = int(np.argmax([(s == 1).any() and (s == 2).any() for s in seg3d]))
+    image, seg = torch.from_numpy(img3d[z][None]), torch.from_numpy(seg3d[z][None])
+    # without spatial augmentation the masks are exactly the set rule, at every deep-supervision scale
+    val = SemanticTrainer.get_validation_transforms([[1, 1], [0.5, 0.5]], foreground_labels=[1, 2])
+    out = val(image=image, segmentation=seg, prompt_target=(1, 2), prompt_avoid=(2,))["segmentation"]
+    assert torch.equal(out[0][0].bool(), seg[0] == 1) and torch.equal(out[0][1].bool(), seg[0] == 2)
+    assert out[1].shape == (2, *(round(s * 0.5) for s in seg.shape[1:]))
+    # with nnU-Net's augmentation, the masks of different prompts warp alike (same seed, same warp)
+    tr = SemanticTrainer.get_training_transforms((56, 40), (-np.pi, np.pi), None, (0, 1), False, [False],
+                                                 foreground_labels=[1, 2])
+
+    def masks(target, avoid):
+        _seeded(3)
+        return tr(image=image.clone(), segmentation=seg.clone(), prompt_target=target,
+                  prompt_avoid=avoid)["segmentation"].bool()
+
+    whole, l3, posterior = masks((1, 2), ()), masks((1, 2), (2,)), masks((2,), ())
+    assert whole[0].any() and l3[1].any()
+    assert torch.equal(l3[0] | l3[1], whole[0]) and not (l3[0] & l3[1]).any()
+    assert torch.equal(l3[1], posterior[0]) and not whole[1].any()
+
+
+def _trainer(cls, root: Path):
+    pre = root / "nnUNet_preprocessed" / DATASET
+    plans = json.loads((pre / "nnUNetPlans.json").read_text()) | {"continue_training": False}  # set by nnU-Net's CLI
+    return cls(plans, "2d_cpu", 0, json.loads((pre / "dataset.json").read_text()), torch.device("cpu"))
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_one_training_step_reaches_every_parameter(name, planned, monkeypatch):
+    root, env = planned
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("nnUNet_n_proc_DA", "0")
+    trainer = _trainer(getattr(trainers, name), root)
+    trainer.initialize()
+    trainer.dataloader_train, trainer.dataloader_val = trainer.get_dataloaders()
+    batch = next(trainer.dataloader_train)
+    assert batch["target"][0].shape[1] == 2 and batch["text_pos"].shape == (4, 384)
+    assert set(batch["level"].tolist()) <= {1, 2, 3}
+    # nnU-Net weights the lowest deep-supervision output 0, and 1e-6 under DDP so that every parameter gets a
+    # gradient in every step; train with the DDP weighting
+    trainer.loss.weight_factors = (*trainer.loss.weight_factors[:-1], 1e-6)
+    trainer.network.train()
+    out = trainer.train_step(batch)
+    assert np.isfinite(out["loss"])
+    missing = [n for n, p in trainer.network.named_parameters() if p.grad is None]
+    assert missing == []
+    assert (float(out["exclusion_loss"]) > 0) == (trainer.fusion == "cmsg")
+
+
+def _train(env, *args):
+    result = subprocess.run([script("nnUNetv2_train"), "104", "2d_cpu", *args, "-device", "cpu"],
+                            capture_output=True, text=True, timeout=900, env={**os.environ, **env})
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned):
+    root, env = planned
+    stdout = _train(env, "0", "-tr", "SemanticTrainer_smoke")
+    assert "Using trainer 'SemanticTrainer_smoke'" in stdout and "pseudo dice per prompt level" in stdout
+    fold = root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu" / "fold_0"
+    checkpoint = torch.load(fold / "checkpoint_final.pth", weights_only=False)
+    meta = checkpoint["semantic"]
+    assert meta["text_encoder"] == "minilm" and len(meta["encoder_fingerprint"]) == 16
+    assert "posterior hippocampus" in meta["ontology"]["structures"]
+    assert (fold / "progress.png").stat().st_size > 10_000
+    log = checkpoint["logging"]
+    assert len(log["train_exclusion_losses"]) == 1 and np.isfinite(log["train_exclusion_losses"][0])
+    summary = json.loads((fold / "validation_semantic" / "summary.json").read_text())
+    assert {"L1", "L2", "L3"} <= set(summary["per_level"]) and summary["per_level"]["L3"]["n"] > 0
+    # nnU-Net's own continuation and validation-only entry points
+    (fold / "validation_semantic" / "summary.json").unlink()
+    _train(env, "0", "-tr", "SemanticTrainer_smoke", "--val")
+    assert (fold / "validation_semantic" / "summary.json").is_file()
+    _train(env, "0", "-tr", "SemanticTrainer_smoke", "--c")
+    # a SemanticTrainer checkpoint initialises another fold's training
+    stdout = _train(env, "1", "-tr", "SemanticTrainer_smoke", "-pretrained_weights", str(fold / "checkpoint_final.pth"))
+    assert "pretrained" in stdout.lower()
