@@ -5,6 +5,7 @@ Runs every stage that has landed; the stages still to come are listed, not faked
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,8 @@ from pathlib import Path
 from nnunet_semantic import doctor
 from nnunet_semantic.environment import NNUNET_FOLDERS, apply, environment
 
-PENDING = ["train SemanticTrainer / TextConcatTrainer", "predict L1/L2/L3", "evaluate + report"]
+PENDING = ["predict L1/L2/L3 on held-out cases", "evaluate (PSS, invariance, leakage) + HTML report"]
+TRAINERS = ("SemanticTrainer", "TextConcatTrainer")
 
 
 def _workspace(output: Path | None) -> Path | None:
@@ -33,6 +35,13 @@ def _step(title: str) -> None:
 def _nnunet(command: str, *args: str) -> None:
     script = Path(sys.executable).parent / command
     subprocess.run([str(script), *args], check=True)
+
+
+def _validation(trainer: str, configuration: str) -> tuple[dict, Path]:
+    results = Path(os.environ["nnUNet_results"])
+    path = next(results.glob(f"Dataset*/{trainer}__nnUNetPlans__{configuration}/fold_0/validation_semantic/"
+                             "summary.json"))
+    return json.loads(path.read_text())["per_level"], path
 
 
 def main(args) -> int:
@@ -58,6 +67,28 @@ def main(args) -> int:
     _nnunet("nnUNetv2_plan_and_preprocess", "-d", d, "-c", "2d", "--verify_dataset_integrity", "-np", str(args.np))
     _step("verified prompts")
     cli(["prompts", "stats", "-d", d])
+    _step("text embeddings (once per distinct text)")
+    cli(["embed", "-d", d])
+
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    configuration = "2d" if device == "cuda" else "2d_cpu"
+    if device == "cpu":
+        _step("CPU configuration")
+        cli(["plan-cpu", "-d", d])
+    results = {}
+    for trainer in TRAINERS:
+        name = f"{trainer}_{args.schedule}"
+        _step(f"nnUNetv2_train {d} {configuration} 0 -tr {name}")
+        _nnunet("nnUNetv2_train", d, configuration, "0", "-tr", name, "-device", device)
+        results[name] = _validation(name, configuration)
+    _step("validation Dice per prompt level (fold 0, preprocessed space)")
+    print(f"{'trainer':<32} {'L1':>7} {'L2':>7} {'L3':>7}  summary")
+    for name, (per_level, path) in results.items():
+        cells = " ".join(f"{per_level[lv]['dice']:>7.3f}" if per_level[lv]["dice"] is not None else f"{'-':>7}"
+                         for lv in ("L1", "L2", "L3"))
+        print(f"{name:<32} {cells}  {path}")
     _step("not yet available in this version")
     print("\n".join(f"- {s}" for s in PENDING))
     return 0

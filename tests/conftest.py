@@ -27,6 +27,15 @@ def nnunet_env(tmp_path, monkeypatch) -> Path:
     return tmp_path / "nnunet"
 
 
+@pytest.fixture(scope="session")
+def tiny_biomedclip(tmp_path_factory) -> Path:
+    from helpers import TINY_BERT, TINY_CFG, VOCAB
+
+    from nnunet_semantic.text.biomedclip import write_random_folder
+
+    return write_random_folder(tmp_path_factory.mktemp("biomedclip"), VOCAB, TINY_CFG, TINY_BERT)
+
+
 @pytest.fixture
 def hippocampus() -> Path:
     if not (HIPPOCAMPUS / "dataset.json").is_file():

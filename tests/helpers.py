@@ -86,3 +86,19 @@ def brats_fixture(dest: Path, year: int, n: int = 3, unlabelled: int = 1) -> Pat
         if i < n:
             write_nii(dest / case / f"{case}{sep}{seg_name}.nii.gz", seg)
     return dest
+
+
+# A BiomedCLIP-format folder at toy size: the real loading code runs on it without network.
+TINY_CFG = {
+    "embed_dim": 16,
+    "vision_cfg": {"timm_model_name": "vit_tiny_patch16_224", "timm_model_pretrained": False, "timm_pool": "",
+                   "timm_proj": "linear", "image_size": 224},
+    # the hub names as BiomedCLIP's config has them: the loader must not use them
+    "text_cfg": {"hf_model_name": "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract",
+                 "hf_tokenizer_name": "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract",
+                 "hf_proj_type": "mlp", "hf_pooler_type": "cls_last_hidden_state_pooler", "context_length": 16},
+}
+TINY_BERT = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
+             "max_position_embeddings": 64}
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "kidney", "tumor", "cyst", "excluding", "the", "renal",
+         "organ", "hippocampus", "liver", "and", "##s"]

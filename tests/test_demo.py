@@ -8,6 +8,7 @@ from helpers import script
 
 
 def test_demo_runs_landed_stages(tmp_path, monkeypatch):
+    monkeypatch.setenv("nnUNet_n_proc_DA", "1")
     for name in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results", "nnUNet_extTrainer"):
         monkeypatch.delenv(name, raising=False)
     result = subprocess.run([script("nnunet-semantic"), "demo", "-o", str(tmp_path), "--cases", "4",
@@ -16,3 +17,8 @@ def test_demo_runs_landed_stages(tmp_path, monkeypatch):
     assert "ready to train" in result.stdout and "=== verified prompts ===" in result.stdout
     pre = tmp_path / "nnUNet_preprocessed" / "Dataset900_SemanticPhantom"
     assert (pre / "nnUNetPlans.json").is_file() and (pre / "nnUNetPlans_2d").is_dir()
+    assert (pre / "text_embeddings" / "minilm.npz").is_file()
+    results = tmp_path / "nnUNet_results" / "Dataset900_SemanticPhantom"
+    for trainer in ("SemanticTrainer_smoke", "TextConcatTrainer_smoke"):
+        assert (results / f"{trainer}__nnUNetPlans__2d_cpu" / "fold_0" / "checkpoint_final.pth").is_file()
+        assert trainer in result.stdout.split("validation Dice per prompt level")[1]

@@ -91,3 +91,27 @@ def test_ablation_networks(fusion, frequency_input):
     (sum(o.mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
     assert [n for n, p in net.named_parameters() if p.grad is None] == []
     assert (len(net.last_exclusion_gates) > 0) == (fusion == "cmsg")
+
+
+def test_biomedclip_semantic_stream_uses_the_loaders_weights(tiny_biomedclip, monkeypatch):
+    monkeypatch.setenv("NNUNET_SEMANTIC_BIOMEDCLIP_DIR", str(tiny_biomedclip))
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, semantic_stream="biomedclip")
+    saved = torch.load(tiny_biomedclip / "open_clip_pytorch_model.bin", weights_only=True)
+    assert torch.equal(net.vit.trunk.blocks[0].attn.qkv.weight, saved["visual.trunk.blocks.0.attn.qkv.weight"])
+    trainable = {n.split(".")[3] for n, p in net.named_parameters() if n.startswith("vit.trunk.blocks")
+                 and p.requires_grad}
+    assert trainable == {"9", "10", "11"}
+    out = net(torch.randn(2, 1, 56, 40), _text(2))
+    (sum(o.mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
+    assert [n for n, p in net.named_parameters() if p.requires_grad and p.grad is None] == []
+    assert net.vit.trunk.blocks[0].attn.qkv.weight.grad is None  # frozen
+
+
+def test_biomedclip_semantic_stream_without_weights_warns(monkeypatch, tmp_path):
+    monkeypatch.delenv("NNUNET_SEMANTIC_BIOMEDCLIP_DIR", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    from nnunet_semantic.networks.biomedclip_stream import BiomedCLIPStream
+
+    with pytest.warns(UserWarning, match="random weights"):
+        stream = BiomedCLIPStream(1, 64)
+    assert stream.trunk.embed_dim == 768 and len(stream.trunk.blocks) == 12

@@ -8,26 +8,13 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import TINY_BERT, TINY_CFG, VOCAB
 
 from nnunet_semantic import cli
 from nnunet_semantic.errors import SemanticError
 from nnunet_semantic.text import TextEncoder, get_encoder
 from nnunet_semantic.text.bank import EmbeddingBank, bank_path, build_bank
 from nnunet_semantic.text.biomedclip import load_biomedclip, write_random_folder
-
-TINY_CFG = {
-    "embed_dim": 16,
-    "vision_cfg": {"timm_model_name": "vit_tiny_patch16_224", "timm_model_pretrained": False, "timm_pool": "",
-                   "timm_proj": "linear", "image_size": 224},
-    # the hub names as BiomedCLIP's config has them: the loader must not use them
-    "text_cfg": {"hf_model_name": "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract",
-                 "hf_tokenizer_name": "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract",
-                 "hf_proj_type": "mlp", "hf_pooler_type": "cls_last_hidden_state_pooler", "context_length": 16},
-}
-TINY_BERT = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
-             "max_position_embeddings": 64}
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "kidney", "tumor", "cyst", "excluding", "the", "renal",
-         "organ", "hippocampus", "liver", "and", "##s"]
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +50,6 @@ def test_minilm_batching_does_not_change_vectors(minilm):
 def test_unknown_encoder_is_a_clear_error():
     with pytest.raises(SemanticError, match="unknown text encoder 'clip'.*minilm, biomedclip"):
         get_encoder("clip")
-
-
-@pytest.fixture(scope="module")
-def tiny_biomedclip(tmp_path_factory):
-    return write_random_folder(tmp_path_factory.mktemp("biomedclip"), VOCAB, TINY_CFG, TINY_BERT)
 
 
 def test_biomedclip_loads_from_local_folder_without_network(tiny_biomedclip, no_network):

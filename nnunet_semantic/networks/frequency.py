@@ -39,10 +39,15 @@ def cumulative_strides(strides: Sequence[Sequence[int]]) -> list[tuple[int, int]
 
 
 class ScaledConvNeXtStream(nn.Module):
-    """ConvNeXt stages at the plan's cumulative strides (never finer than the DWT's 1/2)."""
+    """ConvNeXt stages at the plan's cumulative strides (never finer than the DWT's 1/2), `width_ratio` of the
+    planned widths inside, projected to the planned widths on the way out: the stream is a second encoder, and
+    at full width it would cost as much as the first."""
 
-    def __init__(self, in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]], depth: int = 1):
+    def __init__(self, in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]], depth: int = 1,
+                 width_ratio: float = 0.5):
         super().__init__()
+        out_widths, widths = list(widths), [max(8, int(w * width_ratio)) for w in widths]
+        self.out = nn.ModuleList(nn.Conv2d(w, o, 1) for w, o in zip(widths, out_widths))
         self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 1), LayerNorm2d(widths[0]))
         self.transitions, self.stages = nn.ModuleList(), nn.ModuleList()
         cur, width = (2, 2), widths[0]
@@ -57,9 +62,9 @@ class ScaledConvNeXtStream(nn.Module):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         feats, h = [], self.stem(x)
-        for transition, stage in zip(self.transitions, self.stages):
+        for transition, stage, out in zip(self.transitions, self.stages, self.out):
             h = stage(transition(h))
-            feats.append(h)
+            feats.append(out(h))
         return feats
 
 

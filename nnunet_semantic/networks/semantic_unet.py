@@ -23,7 +23,7 @@ FUSIONS = ("cmsg", "alpha", "concat")
 class SemanticUNet(nn.Module):
     def __init__(self, unet: nn.Module, in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]],
                  patch_size: Sequence[int], text_dim: int, fusion: str = "cmsg", frequency_input: str = "dwt",
-                 frequency_backbone: str = "auto"):
+                 frequency_backbone: str = "auto", semantic_stream: str = "unet"):
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion}")
@@ -37,6 +37,13 @@ class SemanticUNet(nn.Module):
             stream_in = in_channels * (4 if frequency_input == "dwt" else 1)
             self.frequency = build_frequency_stream(stream_in, widths, strides, patch_size, frequency_backbone)
             self.gates = nn.ModuleList(CMSGate(w, text_dim, gates=fusion == "cmsg") for w in widths)
+        self.vit = None
+        if semantic_stream == "biomedclip":
+            from nnunet_semantic.networks.biomedclip_stream import BiomedCLIPStream
+
+            self.vit = BiomedCLIPStream(in_channels, widths[-1])
+        elif semantic_stream != "unet":
+            raise ValueError(f"semantic_stream must be 'unet' or 'biomedclip', got {semantic_stream}")
         self.last_exclusion_gates: list[torch.Tensor] = []
 
     @property
@@ -51,10 +58,11 @@ class SemanticUNet(nn.Module):
     def encode_image(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
         """The prompt-independent part: semantic skips and frequency features (at the skips' sizes)."""
         skips = self.unet.encoder(x)
+        if self.vit is not None:
+            skips = [*skips[:-1], skips[-1] + self.vit(x, skips[-1].shape[2:])]
         if self.fusion == "concat":
             return skips, None
-        freq = [f if f.shape[2:] == s.shape[2:] else
-                F.interpolate(f, size=s.shape[2:], mode="bilinear", align_corners=False)
+        freq = [f if f.shape[2:] == s.shape[2:] else F.interpolate(f, size=s.shape[2:], mode="nearest")
                 for s, f in zip(skips, self.frequency(self.to_frequency(x)))]
         return skips, freq
 

@@ -7,6 +7,7 @@ from nnunet_semantic.trainers.variants import (
     SemanticTrainer_50epochs,
     SemanticTrainer_100epochs,
     SemanticTrainer_alphaGateOnly,
+    SemanticTrainer_BiomedCLIP,
     SemanticTrainer_DHN,
     SemanticTrainer_mergedPrompt,
     SemanticTrainer_noExclusionLoss,
@@ -19,8 +20,20 @@ from nnunet_semantic.trainers.variants import (
 )
 
 __all__ = [
-    "SemanticTrainer", "SemanticTrainer_5epochs", "SemanticTrainer_20epochs", "SemanticTrainer_50epochs",
-    "SemanticTrainer_100epochs", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "SemanticTrainer_mergedPrompt",
-    "SemanticTrainer_noExclusionLoss", "SemanticTrainer_noFrequency", "SemanticTrainer_smoke", "TextConcatTrainer",
-    "TextConcatTrainer_5epochs", "TextConcatTrainer_20epochs", "TextConcatTrainer_smoke",
+    "SemanticTrainer",
+    "SemanticTrainer_5epochs",
+    "SemanticTrainer_20epochs",
+    "SemanticTrainer_50epochs",
+    "SemanticTrainer_100epochs",
+    "SemanticTrainer_alphaGateOnly",
+    "SemanticTrainer_BiomedCLIP",
+    "SemanticTrainer_DHN",
+    "SemanticTrainer_mergedPrompt",
+    "SemanticTrainer_noExclusionLoss",
+    "SemanticTrainer_noFrequency",
+    "SemanticTrainer_smoke",
+    "TextConcatTrainer",
+    "TextConcatTrainer_5epochs",
+    "TextConcatTrainer_20epochs",
+    "TextConcatTrainer_smoke",
 ]

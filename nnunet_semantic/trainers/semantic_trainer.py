@@ -49,6 +49,7 @@ class SemanticTrainer(nnUNetTrainer):
     fusion = "cmsg"  # "cmsg" (logical gates + alpha), "alpha" (alpha fusion only), "concat" (UNet-CLIP baseline)
     frequency_input = "dwt"  # "dwt" or "raw" (the no-frequency ablation)
     frequency_backbone = "auto"  # "auto", "scaled" or "convnext_tiny"
+    semantic_stream = "unet"  # "unet" (the planned encoder) or "biomedclip" (plus BiomedCLIP's ViT-B/16)
     merged_prompt = False  # True: one embedding of the whole text, no pos/neg split
     dhn_gamma: float | None = None  # Dynamic Hard Negative focusing; None disables the term
     dhn_weight = 1.0
@@ -90,7 +91,8 @@ class SemanticTrainer(nnUNetTrainer):
                                    num_output_channels, enable_deep_supervision=True):
         """2 outputs (background / prompted target) whatever the dataset's label count."""
         return build_semantic_unet(configuration_manager, num_input_channels, self.text_dim, self.fusion,
-                                   self.frequency_input, self.frequency_backbone, enable_deep_supervision)
+                                   self.frequency_input, self.frequency_backbone, enable_deep_supervision,
+                                   self.semantic_stream)
 
     def _module(self):
         mod = self.network.module if self.is_ddp else self.network
@@ -233,6 +235,7 @@ class SemanticTrainer(nnUNetTrainer):
         return {"version": 1, "text_encoder": self.text_encoder, "encoder_fingerprint": self.encoder_fingerprint,
                 "text_dim": self.text_dim, "fusion": self.fusion, "frequency_input": self.frequency_input,
                 "frequency_backbone": self.frequency_backbone, "merged_prompt": self.merged_prompt,
+                "semantic_stream": self.semantic_stream,
                 "ontology": self.dataset_json.get("semantic")}
 
     def save_checkpoint(self, filename: str) -> None:

@@ -32,6 +32,13 @@ class SemanticTrainer_DHN(SemanticTrainer):
     dhn_gamma = 2.0
 
 
+class SemanticTrainer_BiomedCLIP(SemanticTrainer):
+    """Adds BiomedCLIP's ViT-B/16 to the semantic stream (weights from $NNUNET_SEMANTIC_BIOMEDCLIP_DIR or the hub
+    cache; random with a warning otherwise). A GPU run: the ViT sees every slice at 224x224."""
+
+    semantic_stream = "biomedclip"
+
+
 class TextConcatTrainer(SemanticTrainer):
     """UNet-CLIP-style baseline: the whole prompt's embedding tiled and concatenated at the bottleneck."""
 
