@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nnunet_semantic import doctor
 from nnunet_semantic.environment import NNUNET_FOLDERS, apply, environment
+from nnunet_semantic.errors import SemanticError
 
 PENDING = ["predict L1/L2/L3 on held-out cases", "evaluate (PSS, invariance, leakage) + HTML report"]
 TRAINERS = ("SemanticTrainer", "TextConcatTrainer")
@@ -34,7 +35,9 @@ def _step(title: str) -> None:
 
 def _nnunet(command: str, *args: str) -> None:
     script = Path(sys.executable).parent / command
-    subprocess.run([str(script), *args], check=True)
+    code = subprocess.run([str(script), *args]).returncode
+    if code:
+        raise SemanticError(f"{command} {' '.join(args)} failed (exit {code}); its output is above")
 
 
 def _validation(trainer: str, configuration: str) -> tuple[dict, Path]:
@@ -47,6 +50,8 @@ def _validation(trainer: str, configuration: str) -> tuple[dict, Path]:
 def main(args) -> int:
     from nnunet_semantic.cli import main as cli
 
+    if args.data is None and args.cases < 5:
+        raise SemanticError(f"--cases {args.cases}: nnU-Net's 5-fold split needs at least 5 training cases")
     apply(environment(_workspace(args.output)))
     _step("environment")
     print("\n".join(f"{n}={os.environ[n]}" for n in NNUNET_FOLDERS))

@@ -11,7 +11,7 @@ def test_demo_runs_landed_stages(tmp_path, monkeypatch):
     monkeypatch.setenv("nnUNet_n_proc_DA", "1")
     for name in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results", "nnUNet_extTrainer"):
         monkeypatch.delenv(name, raising=False)
-    result = subprocess.run([script("nnunet-semantic"), "demo", "-o", str(tmp_path), "--cases", "4",
+    result = subprocess.run([script("nnunet-semantic"), "demo", "-o", str(tmp_path), "--cases", "6",
                              "--test-cases", "1", "-np", "1"], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "ready to train" in result.stdout and "=== verified prompts ===" in result.stdout
@@ -22,3 +22,10 @@ def test_demo_runs_landed_stages(tmp_path, monkeypatch):
     for trainer in ("SemanticTrainer_smoke", "TextConcatTrainer_smoke"):
         assert (results / f"{trainer}__nnUNetPlans__2d_cpu" / "fold_0" / "checkpoint_final.pth").is_file()
         assert trainer in result.stdout.split("validation Dice per prompt level")[1]
+
+
+def test_demo_refuses_too_few_cases(tmp_path, capsys):
+    from nnunet_semantic import cli
+
+    assert cli.main(["demo", "-o", str(tmp_path), "--cases", "3"]) == 1
+    assert "needs at least 5 training cases" in capsys.readouterr().err
