@@ -16,6 +16,7 @@ import numpy as np
 import SimpleITK as sitk
 from tqdm import tqdm
 
+from nnunet_semantic import paths
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.prompts.generator import GenerationSettings, generate
 from nnunet_semantic.prompts.ontology import Ontology
@@ -148,27 +149,10 @@ def _convert_one(args) -> tuple[str, str, dict[str, Any] | None]:
     return case.case_id, case.split, record
 
 
-def raw_root() -> Path:
-    value = os.environ.get("nnUNet_raw")
-    if not value:
-        raise SemanticError('nnUNet_raw is not set; run: eval "$(nnunet-semantic env --root DIR)"')
-    return Path(value)
-
-
 def dataset_folder_name(dataset_id: int, name: str) -> str:
     if not 1 <= dataset_id <= 999:
         raise SemanticError(f"dataset id must be between 1 and 999, got {dataset_id}")
     return f"Dataset{dataset_id:03d}_{name}"
-
-
-def _existing(dataset_id: int) -> list[Path]:
-    prefix = f"Dataset{dataset_id:03d}_"
-    found = []
-    for var in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results"):
-        root = os.environ.get(var)
-        if root and Path(root).is_dir():
-            found += [p for p in Path(root).iterdir() if p.is_dir() and p.name.startswith(prefix)]
-    return found
 
 
 def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, channel_names: dict[int, str],
@@ -176,12 +160,14 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
                   settings: GenerationSettings = GenerationSettings(), label_map: dict[int, int] | None = None,
                   extra: dict[str, Any] | None = None, source: str = "") -> Path:
     """Write an nnU-Net raw dataset with prompt sidecars; returns its folder."""
-    root = raw_root()
+    from nnunetv2.utilities.dataset_name_id_conversion import find_candidate_datasets
+
+    root = paths.root("nnUNet_raw")
     final = root / dataset_folder_name(dataset_id, name)
-    taken = _existing(dataset_id)
+    taken = [str(t) for t in find_candidate_datasets(dataset_id)]
     if taken and not overwrite:
-        raise SemanticError(f"dataset id {dataset_id} is taken by {', '.join(map(str, taken))}; "
-                            "choose another -d or pass --overwrite")
+        raise SemanticError(f"dataset id {dataset_id} is taken by {', '.join(taken)} (in nnUNet_raw, "
+                            "nnUNet_preprocessed or nnUNet_results); choose another -d or pass --overwrite")
     if not any(c.split == "Tr" for c in cases):
         raise SemanticError(f"no training cases found in {source or 'the input'}")
     unknown = ontology.label_ids - {v for v in labels.values() if v > 0}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 
 def _plan_cpu(args) -> int:
+    from nnunet_semantic.paths import preprocessed_dataset_folder
     from nnunet_semantic.plans.cpu import CPU_CONFIGURATION, add_cpu_configuration
-    from nnunet_semantic.prompts.cli import raw_dataset_folder
-    from nnunet_semantic.text.cli import preprocessed_folder
 
-    folder = preprocessed_folder(raw_dataset_folder(args.d))
+    folder = preprocessed_dataset_folder(args.d)
     entry = add_cpu_configuration(folder, args.p, args.batch_size, args.target_seconds)
     print(f"added '{CPU_CONFIGURATION}' (inherits from 2d, batch size {entry['batch_size']}) to "
           f"{folder / (args.p + '.json')}\nnext: nnUNetv2_train {args.d} {CPU_CONFIGURATION} 0 -tr SemanticTrainer "

@@ -6,32 +6,15 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from nnunet_semantic.errors import SemanticError
-
-
-def raw_dataset_folder(dataset: str) -> Path:
-    """nnU-Net's own name/id resolution, with our error instead of its traceback."""
-    from nnunetv2.utilities.dataset_name_id_conversion import maybe_convert_to_dataset_name
-
-    from nnunet_semantic.dataset_conversion.common import raw_root
-
-    root = raw_root()
-    try:
-        name = maybe_convert_to_dataset_name(dataset)
-    except RuntimeError as e:
-        raise SemanticError(f"dataset {dataset} not found: {str(e).splitlines()[0]}") from None
-    folder = root / name
-    if not folder.is_dir():
-        raise SemanticError(f"dataset {name} has no raw folder under {root}")
-    return folder
+from nnunet_semantic.paths import raw_dataset_folder
 
 
 def load_ontology(folder: Path):
     from nnunet_semantic.prompts.ontology import Ontology
-    from nnunet_semantic.prompts.sidecar import _load_json
+    from nnunet_semantic.prompts.sidecar import load_json
 
     path = folder / "dataset.json"
-    return Ontology.from_dataset_json(_load_json(path), str(path))
+    return Ontology.from_dataset_json(load_json(path), str(path))
 
 
 def _parse(args) -> int:

@@ -62,7 +62,7 @@ def prompt_from_dict(entry: Any, path: Path, where: str, texts_only: bool = Fals
                   {k: v for k, v in entry.items() if k not in known})
 
 
-def _load_json(path: Path) -> Any:
+def load_json(path: Path) -> Any:
     try:
         return json.loads(Path(path).read_text())
     except FileNotFoundError:
@@ -72,7 +72,7 @@ def _load_json(path: Path) -> Any:
 
 
 def read_sidecar(path: Path, texts_only: bool = False) -> tuple[str, list[Prompt]]:
-    data = _load_json(path)
+    data = load_json(path)
     if not isinstance(data, dict):
         raise InputError(path, "a sidecar must be an object with fields 'case' and 'prompts'")
     case = data.get("case")

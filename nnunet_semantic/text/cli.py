@@ -17,19 +17,8 @@ def dataset_texts(raw_folder: Path) -> list[str]:
     return sorted(texts)
 
 
-def preprocessed_folder(raw_folder: Path) -> Path:
-    import os
-
-    from nnunet_semantic.errors import SemanticError
-
-    root = os.environ.get("nnUNet_preprocessed")
-    if not root:
-        raise SemanticError('nnUNet_preprocessed is not set; run: eval "$(nnunet-semantic env --root DIR)"')
-    return Path(root) / raw_folder.name
-
-
 def _embed(args) -> int:
-    from nnunet_semantic.prompts.cli import raw_dataset_folder
+    from nnunet_semantic.paths import preprocessed_dataset_folder, raw_dataset_folder
     from nnunet_semantic.text import get_encoder
     from nnunet_semantic.text.bank import bank_path, build_bank
 
@@ -39,7 +28,7 @@ def _embed(args) -> int:
     if args.source:
         options["source"] = args.source
     encoder = get_encoder(args.encoder, **options)
-    pre = preprocessed_folder(raw)
+    pre = preprocessed_dataset_folder(raw.name)
     bank, n_new = build_bank(pre, encoder, texts)
     print(f"{args.encoder}: {len(texts)} texts, {n_new} newly encoded, {len(bank)} in the bank "
           f"(dim {encoder.dim}, fingerprint {encoder.fingerprint})\n{bank_path(pre, encoder.name)}")

@@ -187,18 +187,20 @@ class SemanticTrainer(nnUNetTrainer):
             self.optimizer.step()
         return {"loss": loss.detach().cpu().numpy(), "exclusion_loss": l_exc.detach().cpu().numpy()}
 
-    def _mean_over_workers(self, values) -> float:
+    def _gather(self, values) -> np.ndarray:
+        """Every worker's values, concatenated (just these values without DDP)."""
         values = np.asarray(values, dtype=np.float64).ravel()
         if self.is_ddp:
             gathered = [None] * dist.get_world_size()
             dist.all_gather_object(gathered, values)
             values = np.concatenate(gathered)
-        return float(np.mean(values)) if len(values) else float("nan")
+        return values
 
     def on_train_epoch_end(self, train_outputs: list[dict]):
         super().on_train_epoch_end(train_outputs)
-        self.logger.log("train_exclusion_losses",
-                        self._mean_over_workers([o["exclusion_loss"] for o in train_outputs]), self.current_epoch)
+        self.logger.log("train_exclusion_losses", float(np.mean(self._gather([o["exclusion_loss"]
+                                                                              for o in train_outputs]))),
+                        self.current_epoch)
 
     def validation_step(self, batch: dict) -> dict:
         data, target, text = self._to_device(batch)
@@ -216,15 +218,15 @@ class SemanticTrainer(nnUNetTrainer):
 
     def on_validation_epoch_end(self, val_outputs: list[dict]):
         super().on_validation_epoch_end(val_outputs)
-        self.logger.log("val_exclusion_losses",
-                        self._mean_over_workers([o["exclusion_loss"] for o in val_outputs]), self.current_epoch)
-        stats = {k: np.concatenate([o[k] for o in val_outputs]) for k in ("tp_sample", "fp_sample", "fn_sample",
-                                                                         "level")}
+        self.logger.log("val_exclusion_losses", float(np.mean(self._gather([o["exclusion_loss"]
+                                                                            for o in val_outputs]))),
+                        self.current_epoch)
+        stats = {k: self._gather(np.concatenate([o[k] for o in val_outputs]))
+                 for k in ("tp_sample", "fp_sample", "fn_sample", "level")}
         per_level = {}
         for level in LEVELS:
             sel = stats["level"] == level
-            per_level[level] = _dice(*(self._mean_over_workers(stats[k][sel]) * max(1, sel.sum())
-                                       for k in ("tp_sample", "fp_sample", "fn_sample")))
+            per_level[level] = _dice(*(stats[k][sel].sum() for k in ("tp_sample", "fp_sample", "fn_sample")))
             self.logger.log(f"dice_L{level}", per_level[level], self.current_epoch)
         self.print_to_log_file("pseudo dice per prompt level", {f"L{k}": round(v, 4) for k, v in per_level.items()},
                                "exclusion loss", round(self.logger.get_value("train_exclusion_losses", -1), 4))

@@ -1,0 +1,36 @@
+"""nnU-Net's folders and a dataset's place in them, with our error instead of nnU-Net's traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nnunet_semantic.errors import SemanticError
+
+
+def root(variable: str) -> Path:
+    value = os.environ.get(variable)
+    if not value:
+        raise SemanticError(f'{variable} is not set; run: eval "$(nnunet-semantic env --root DIR)"')
+    return Path(value)
+
+
+def dataset_name(dataset: str | int) -> str:
+    """`DatasetXXX_Name` for an id or a name, as nnU-Net resolves it."""
+    from nnunetv2.utilities.dataset_name_id_conversion import maybe_convert_to_dataset_name
+
+    try:
+        return maybe_convert_to_dataset_name(str(dataset))
+    except RuntimeError as e:
+        raise SemanticError(f"dataset {dataset} not found: {str(e).splitlines()[0]}") from None
+
+
+def raw_dataset_folder(dataset: str | int) -> Path:
+    folder = root("nnUNet_raw") / dataset_name(dataset)
+    if not folder.is_dir():
+        raise SemanticError(f"dataset {folder.name} has no raw folder under {folder.parent}")
+    return folder
+
+
+def preprocessed_dataset_folder(dataset: str | int) -> Path:
+    return root("nnUNet_preprocessed") / dataset_name(dataset)
