@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,12 @@ from typing import Any
 from nnunet_semantic.errors import InputError
 
 LEVELS = (1, 2, 3)
+
+
+def prediction_name(case: str, text: str, file_ending: str = ".nii.gz") -> str:
+    """`<case>__<prompt-slug><ending>`: where a prompted prediction is written, and where evaluation looks."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "prompt"
+    return f"{case}__{slug}{file_ending}"
 
 
 @dataclass(frozen=True)

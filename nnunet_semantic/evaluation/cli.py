@@ -1,0 +1,44 @@
+"""Console entry point `nnUNetv2_evaluate_semantic`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nnunet_semantic.errors import SemanticError
+
+
+def evaluate_entry(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="nnUNetv2_evaluate_semantic",
+        description="Evaluate prompted predictions (<case>__<prompt-slug>.nii.gz) against reference label maps "
+        "with the set rule isin(seg, target) & ~isin(seg, avoid). Writes nnU-Net's summary.json format (one "
+        "metric_per_case entry per case and prompt, label 1 = the prompted mask) plus a 'semantic' section: "
+        "Dice/IoU per level, PSS and L2 invariance (only where Dice(L1) > 0.8), L3 leakage, per structure, "
+        "disparity, case-bootstrap 95%% intervals.")
+    parser.add_argument("-ref", type=Path, required=True, help="folder of reference label maps <case>.nii.gz")
+    parser.add_argument("-pred", type=Path, required=True, help="folder of prompted predictions")
+    parser.add_argument("-prompts", type=Path, required=True, help="folder of prompt sidecars <case>.json")
+    parser.add_argument("-o", type=Path, required=True, help="summary.json to write")
+    parser.add_argument("-djfile", type=Path, help="dataset.json (file ending; its 'semantic' ontology parses "
+                        "sidecar prompts given as text only)")
+    parser.add_argument("--file-ending", help="default: from -djfile, else .nii.gz")
+    args = parser.parse_args(argv)
+    from nnunet_semantic.evaluation.evaluate import evaluate_folders
+
+    try:
+        summary = evaluate_folders(args.ref, args.pred, args.prompts, args.o, args.djfile, args.file_ending)
+    except SemanticError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    sem = summary["semantic"]
+    for level, v in sem["per_level"].items():
+        print(f"{level}: Dice {v['dice'] if v['dice'] is None else round(v['dice'], 4)} (n={v['n']})")
+    print(f"PSS {sem['pss']['mean']} (valid cases {sem['pss']['n_valid']}), invariance "
+          f"{sem['invariance_l2']['mean']}, leakage {sem['leakage_l3']['mean']}\nwrote {args.o}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(evaluate_entry())

@@ -1,0 +1,100 @@
+"""`nnUNetv2_evaluate_semantic`: prompted predictions against the set-rule reference, in nnU-Net's summary.json
+format (so nnU-Net's loaders read it) plus a `semantic` section (per level, PSS, invariance, leakage, ...)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.evaluation.semantibench import evaluate_case, summarize
+from nnunet_semantic.prompts.ontology import Ontology
+from nnunet_semantic.prompts.parser import parse
+from nnunet_semantic.prompts.sidecar import Prompt, prediction_name, read_sidecar_folder
+
+METRIC_KEYS = ("Dice", "IoU", "TP", "FP", "FN", "TN", "n_pred", "n_ref")
+
+
+def _resolve(prompts: list[Prompt], ontology: Ontology | None, source: Path) -> list[Prompt]:
+    """Sidecar entries with texts only get their target/avoid from the dataset's ontology."""
+    out = []
+    for i, p in enumerate(prompts):
+        if p.target:
+            out.append(p)
+            continue
+        if ontology is None:
+            raise InputError(source, f"prompt {i} ('{p.text}') has no 'target'; pass -djfile with the dataset's "
+                                     "'semantic' ontology so it can be parsed")
+        parsed = parse(p.text, ontology)
+        level = p.level or (3 if parsed.avoid else 1)
+        structure = parsed.target_structures[0] if len(parsed.target_structures) == 1 else ""
+        out.append(Prompt(p.id or f"P{i}", level, p.text, parsed.target, parsed.avoid, parsed.pos_text,
+                          parsed.neg_text, structure))
+    return out
+
+
+def _binary_metrics(pred: np.ndarray, ref: np.ndarray) -> dict:
+    tp = int(np.count_nonzero(pred & ref))
+    fp, fn = int(np.count_nonzero(pred)) - tp, int(np.count_nonzero(ref)) - tp
+    tn = int(pred.size) - tp - fp - fn
+    denominator = tp + fp + fn
+    return {"Dice": 2 * tp / (2 * tp + fp + fn) if denominator else float("nan"),
+            "IoU": tp / denominator if denominator else float("nan"),
+            "TP": tp, "FP": fp, "FN": fn, "TN": tn, "n_pred": tp + fp, "n_ref": tp + fn}
+
+
+def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, output_file: Path,
+                     dataset_json: Path | None = None, file_ending: str | None = None) -> dict:
+    from nnunetv2.evaluation.evaluate_predictions import save_summary_json
+    from nnunetv2.imageio.reader_writer_registry import determine_reader_writer_from_dataset_json
+
+    ref_folder, pred_folder = Path(ref_folder), Path(pred_folder)
+    for folder, what in ((ref_folder, "reference"), (pred_folder, "prediction")):
+        if not folder.is_dir():
+            raise InputError(folder, f"{what} folder not found")
+    dj = json.loads(Path(dataset_json).read_text()) if dataset_json else {}
+    ontology = Ontology.from_dataset_json(dj, str(dataset_json)) if "semantic" in dj else None
+    ending = file_ending or dj.get("file_ending", ".nii.gz")
+    sidecars = read_sidecar_folder(prompt_folder, texts_only=True)
+    if not sidecars:
+        raise InputError(prompt_folder, "no <case>.json prompt sidecars")
+    jobs, missing = [], []
+    for case, prompts in sidecars.items():
+        ref = ref_folder / f"{case}{ending}"
+        if not ref.is_file():
+            raise InputError(ref, f"reference label map of case '{case}' (from {prompt_folder / (case + '.json')}) "
+                                  "not found")
+        prompts = _resolve(prompts, ontology, prompt_folder / f"{case}.json")
+        files = {p.id: pred_folder / prediction_name(case, p.text, ending) for p in prompts}
+        missing += [str(f) for f in files.values() if not f.is_file()]
+        jobs.append((case, ref, prompts, files))
+    if missing:
+        raise SemanticError(f"{len(missing)} prompted predictions missing, e.g. {', '.join(missing[:3])}")
+
+    # nnU-Net's own choice of reader (dataset.json's overwrite_image_reader_writer, else by file ending)
+    io = determine_reader_writer_from_dataset_json(dj | {"file_ending": ending}, str(jobs[0][1]),
+                                                   allow_nonmatching_filename=True, verbose=False)()
+    per_case, records = [], []
+    for case, ref_file, prompts, files in tqdm(jobs, desc="evaluate"):
+        seg = io.read_seg(str(ref_file))[0][0]
+        preds = {}
+        for p in prompts:
+            pred = io.read_seg(str(files[p.id]))[0][0] > 0
+            if pred.shape != seg.shape:
+                raise InputError(files[p.id], f"shape {pred.shape} differs from the reference {ref_file} "
+                                              f"{seg.shape}")
+            preds[p.id] = pred
+            ref = np.isin(seg, p.target) & ~np.isin(seg, p.avoid)
+            per_case.append({"reference_file": str(ref_file), "prediction_file": str(files[p.id]), "case": case,
+                             "prompt": p.to_dict(), "metrics": {1: _binary_metrics(pred, ref)}})
+        records += evaluate_case(case, seg, prompts, preds)
+    mean = {1: {k: float(np.nanmean([c["metrics"][1][k] for c in per_case])) for k in METRIC_KEYS}}
+    summary = {"metric_per_case": per_case, "mean": mean,
+               "foreground_mean": dict(mean[1]), "semantic": summarize(records) | {"metric_per_prompt": records}}
+    output_file = Path(output_file)
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    save_summary_json(summary, str(output_file))
+    return summary

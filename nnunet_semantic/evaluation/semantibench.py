@@ -1,0 +1,77 @@
+"""SemantiBench per case and over a dataset: Dice/IoU per prompt against the set rule, PSS and L2 invariance
+against the same structure's L1 prompt, L3 leakage; summarised per level and structure with case-bootstrap
+intervals. The metric rules are in `metrics.py`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from nnunet_semantic.evaluation import metrics as m
+from nnunet_semantic.prompts.sidecar import Prompt
+
+LEVELS = ("L1", "L2", "L3")
+
+
+def evaluate_case(case: str, seg: np.ndarray, prompts: list[Prompt], predictions: dict[str, np.ndarray]) -> list[dict]:
+    """One record per prompt that has a prediction; `predictions` maps prompt id -> binary mask like `seg`."""
+    l1 = {p.structure: p for p in prompts if p.level == 1 and p.id in predictions}
+    l1_dice = {s: m.dice(predictions[p.id], m.reference_mask(seg, p.target, p.avoid)) for s, p in l1.items()}
+    records = []
+    for p in prompts:
+        if p.id not in predictions:
+            continue
+        pred, ref = predictions[p.id], m.reference_mask(seg, p.target, p.avoid)
+        r = {"case": case, "prompt": p.id, "level": f"L{p.level}", "structure": p.structure, "text": p.text,
+             "dice": m.dice(pred, ref), "iou": m.iou(pred, ref), "n_ref": int(ref.sum()), "n_pred": int(pred.sum())}
+        base = l1_dice.get(p.structure, float("nan"))
+        if p.level == 2 and p.structure in l1:
+            r["invariance"] = m.invariance(predictions[l1[p.structure].id], pred, base)
+        if p.level == 3:
+            r["leakage"] = m.leakage(pred, m.avoided_mask(seg, p.target, p.avoid))
+            r["pss"] = m.pss(base, r["dice"]) if np.isfinite(base) else float("nan")
+        records.append(r)
+    return records
+
+
+def _per_case(records: list[dict], key: str) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        if key in r:
+            out[r["case"]].append(r[key])
+    return out
+
+
+def _mean(values) -> float | None:
+    finite = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.mean(finite)) if finite else None
+
+
+def _case_stat(records: list[dict], key: str, seed: int) -> dict:
+    """Mean over cases of each case's mean (prompts of one case are not independent), with its interval."""
+    per_case = _per_case(records, key)
+    case_means = [_mean(v) for v in per_case.values()]
+    valid = [c for c in case_means if c is not None]
+    return {"mean": _mean(valid), "n_valid": len(valid),
+            "n_prompts": int(sum(np.isfinite(v) for vs in per_case.values() for v in vs)),
+            "ci95": m.bootstrap_ci(per_case, seed=seed)}
+
+
+def summarize(records: list[dict], seed: int = 0) -> dict:
+    per_level = {}
+    for level in LEVELS:
+        rs = [r for r in records if r["level"] == level]
+        per_level[level] = {"dice": _mean(r["dice"] for r in rs), "iou": _mean(r["iou"] for r in rs), "n": len(rs),
+                            "ci95": m.bootstrap_ci(_per_case(rs, "dice"), seed=seed)}
+    per_structure = {}
+    for s in sorted({r["structure"] for r in records}):
+        levels = {lv: _mean(r["dice"] for r in records if r["structure"] == s and r["level"] == lv)
+                  for lv in LEVELS}
+        per_structure[s] = {"dice": levels, "disparity": m.disparity(levels),
+                            "leakage_l3": _mean(r.get("leakage") for r in records if r["structure"] == s)}
+    dice_levels = {lv: per_level[lv]["dice"] for lv in LEVELS}
+    return {"per_level": per_level, "pss": _case_stat(records, "pss", seed),
+            "invariance_l2": _case_stat(records, "invariance", seed),
+            "leakage_l3": _case_stat(records, "leakage", seed), "per_structure": per_structure,
+            "disparity": m.disparity(dice_levels), "rules": m.__doc__.strip()}

@@ -1,0 +1,86 @@
+"""Issue 6 (evaluation): nnUNetv2_evaluate_semantic round trip, nnU-Net-compatible summary, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+from helpers import script, write_nii
+from nnunetv2.evaluation.evaluate_predictions import load_summary_json
+
+from nnunet_semantic.evaluation.cli import evaluate_entry
+from nnunet_semantic.prompts.ontologies import ONTOLOGIES
+from nnunet_semantic.prompts.sidecar import prediction_name
+
+L1, L3 = "hippocampus", "hippocampus excluding the posterior hippocampus"
+
+
+def _seg() -> np.ndarray:
+    seg = np.zeros((2, 6, 6), np.uint8)
+    seg[:, 1:3, 1:5] = 1  # anterior: 16 voxels
+    seg[:, 3:5, 1:5] = 2  # posterior: 16 voxels
+    return seg
+
+
+@pytest.fixture
+def folders(tmp_path):
+    seg = _seg()
+    ref, pred, prompts = tmp_path / "ref", tmp_path / "pred", tmp_path / "prompts"
+    prompts.mkdir()
+    for case in ("c1", "c2"):
+        write_nii(ref / f"{case}.nii.gz", seg)
+        write_nii(pred / prediction_name(case, L1), (seg > 0).astype(np.uint8))
+        leak = (seg == 1) | ((seg == 2) & (np.arange(6)[None, :, None] == 3))  # leaks 8 of 16 posterior voxels
+        write_nii(pred / prediction_name(case, L3), leak.astype(np.uint8))
+    sidecar = {"case": "c1", "prompts": [
+        {"id": "L1-hippocampus", "level": 1, "text": L1, "target": [1, 2], "avoid": [], "structure": "hippocampus"},
+        {"id": "L3-x", "level": 3, "text": L3, "target": [1, 2], "avoid": [2], "structure": "hippocampus"}]}
+    (prompts / "c1.json").write_text(json.dumps(sidecar))
+    (prompts / "c2.json").write_text(json.dumps({"case": "c2", "prompts": [{"text": L1}, {"text": L3}]}))
+    dj = tmp_path / "dataset.json"
+    dj.write_text(json.dumps({"file_ending": ".nii.gz", "labels": ONTOLOGIES["msd_hippocampus"]["labels"],
+                              "semantic": {"version": 1, "structures": ONTOLOGIES["msd_hippocampus"]["structures"]}}))
+    return tmp_path, ref, pred, prompts, dj
+
+
+def test_round_trip_through_the_console_script(folders):
+    tmp, ref, pred, prompts, dj = folders
+    out = tmp / "summary.json"
+    result = subprocess.run([script("nnUNetv2_evaluate_semantic"), "-ref", str(ref), "-pred", str(pred), "-prompts",
+                             str(prompts), "-o", str(out), "-djfile", str(dj)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    summary = load_summary_json(str(out))  # nnU-Net's own loader
+    assert len(summary["metric_per_case"]) == 4 and set(summary["mean"]) == {1}
+    l3_dice = 2 * 16 / (2 * 16 + 8)
+    assert summary["mean"][1]["Dice"] == pytest.approx((1 + l3_dice) / 2)
+    sem = summary["semantic"]
+    assert sem["per_level"]["L1"]["dice"] == 1.0 and sem["per_level"]["L3"]["dice"] == pytest.approx(l3_dice)
+    assert sem["pss"]["mean"] == pytest.approx(1 - l3_dice) and sem["pss"]["n_valid"] == 2
+    assert sem["leakage_l3"]["mean"] == pytest.approx(0.5)
+    assert sem["per_structure"]["hippocampus"]["dice"]["L3"] == pytest.approx(l3_dice)
+    assert sem["per_level"]["L3"]["ci95"] == pytest.approx((l3_dice, l3_dice))
+    assert "Dice(L1) > 0.8" in sem["rules"]
+
+
+def _error(argv, capsys) -> str:
+    assert evaluate_entry(argv) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in err
+    return err
+
+
+def test_bad_inputs_are_clear_errors(folders, capsys):
+    tmp, ref, pred, prompts, dj = folders
+    base = ["-ref", str(ref), "-pred", str(pred), "-prompts", str(prompts), "-o", str(tmp / "s.json")]
+    assert "has no 'target'; pass -djfile" in _error(base, capsys)  # c2 gives texts only
+    (pred / prediction_name("c2", L3)).unlink()
+    assert "predictions missing" in _error([*base, "-djfile", str(dj)], capsys)
+    write_nii(pred / prediction_name("c2", L3), np.zeros((2, 6, 5), np.uint8))
+    err = _error([*base, "-djfile", str(dj)], capsys)
+    assert prediction_name("c2", L3) in err and "differs from the reference" in err
+    (ref / "c1.nii.gz").unlink()
+    assert f"{ref / 'c1.nii.gz'}: reference label map of case 'c1'" in _error([*base, "-djfile", str(dj)], capsys)
+    (prompts / "c1.json").write_text('{"case": "c1", "prompts": {}}')
+    assert f"{prompts / 'c1.json'}: field 'prompts' must be a list" in _error(base, capsys)
