@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,49 @@ def hippocampus() -> Path:
     if not (HIPPOCAMPUS / "dataset.json").is_file():
         pytest.skip(f"real data not found at {HIPPOCAMPUS}")
     return HIPPOCAMPUS
+
+
+DATASET = "Dataset104_Hippocampus"
+
+
+@pytest.fixture(scope="session")
+def planned(tmp_path_factory):
+    """12 real hippocampus cases: converted, planned and preprocessed by nnU-Net, with a 2d_cpu configuration
+    (batch 4). Yields (root, environment)."""
+    from helpers import msd_subset, script
+
+    from nnunet_semantic.dataset_conversion.msd import convert_msd
+    from nnunet_semantic.plans.cpu import add_cpu_configuration
+
+    if not (HIPPOCAMPUS / "dataset.json").is_file():
+        pytest.skip(f"real data not found at {HIPPOCAMPUS}")
+    root = tmp_path_factory.mktemp("nnunet")
+    env = environment(root, cuda=False) | {"nnUNet_n_proc_DA": "2"}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        apply(env)
+        convert_msd(msd_subset(HIPPOCAMPUS, tmp_path_factory.mktemp("msd"), 12), 104)
+        result = subprocess.run([script("nnUNetv2_plan_and_preprocess"), "-d", "104", "-c", "2d", "-np", "1"],
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        add_cpu_configuration(root / "nnUNet_preprocessed" / DATASET, batch_size=4)
+    return root, env
+
+
+def train(env: dict, *args: str) -> str:
+    """`nnUNetv2_train 104 2d_cpu ARGS -device cpu` through nnU-Net's own CLI; returns its stdout."""
+    from helpers import script
+
+    result = subprocess.run([script("nnUNetv2_train"), "104", "2d_cpu", *args, "-device", "cpu"],
+                            capture_output=True, text=True, timeout=900, env={**os.environ, **env})
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def smoke_model(planned):
+    """SemanticTrainer_smoke trained on fold 0 of `planned`: (fold folder, nnUNetv2_train's stdout)."""
+    root, env = planned
+    stdout = train(env, "0", "-tr", "SemanticTrainer_smoke")
+    return root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu" / "fold_0", stdout

@@ -3,53 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from helpers import msd_subset, read_nii, script
+from conftest import DATASET, train
+from helpers import read_nii
 from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name
 
 import nnunet_semantic.trainers as trainers
-from nnunet_semantic.dataset_conversion.msd import convert_msd
-from nnunet_semantic.environment import environment
-from nnunet_semantic.plans.cpu import add_cpu_configuration
 from nnunet_semantic.trainers import SemanticTrainer
 
-DATASET = "Dataset104_Hippocampus"
 VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
             "SemanticTrainer_noFrequency", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "TextConcatTrainer"]
-
-
-@pytest.fixture(scope="module")
-def planned(tmp_path_factory, hippocampus_module):
-    """12 real hippocampus cases: converted, planned and preprocessed by nnU-Net, with a 2d_cpu configuration."""
-    root = tmp_path_factory.mktemp("nnunet")
-    env = environment(root, cuda=False) | {"nnUNet_n_proc_DA": "2"}
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-            if k.startswith("nnUNet_") and k[7:] in ("raw", "preprocessed", "results"):
-                Path(v).mkdir(parents=True, exist_ok=True)
-        convert_msd(msd_subset(hippocampus_module, tmp_path_factory.mktemp("msd"), 12), 104)
-        result = subprocess.run([script("nnUNetv2_plan_and_preprocess"), "-d", "104", "-c", "2d", "-np", "1"],
-                                capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0, result.stderr[-3000:]
-        add_cpu_configuration(root / "nnUNet_preprocessed" / DATASET, batch_size=4)
-        yield root, env
-
-
-@pytest.fixture(scope="module")
-def hippocampus_module():
-    from conftest import HIPPOCAMPUS
-
-    if not (HIPPOCAMPUS / "dataset.json").is_file():
-        pytest.skip(f"real data not found at {HIPPOCAMPUS}")
-    return HIPPOCAMPUS
 
 
 @pytest.mark.parametrize("name", trainers.__all__)
@@ -118,18 +86,10 @@ def test_one_training_step_reaches_every_parameter(name, planned, monkeypatch):
     assert (float(out["exclusion_loss"]) > 0) == (trainer.fusion == "cmsg")
 
 
-def _train(env, *args):
-    result = subprocess.run([script("nnUNetv2_train"), "104", "2d_cpu", *args, "-device", "cpu"],
-                            capture_output=True, text=True, timeout=900, env={**os.environ, **env})
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return result.stdout
-
-
-def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned):
+def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned, smoke_model):
     root, env = planned
-    stdout = _train(env, "0", "-tr", "SemanticTrainer_smoke")
+    fold, stdout = smoke_model
     assert "Using trainer 'SemanticTrainer_smoke'" in stdout and "pseudo dice per prompt level" in stdout
-    fold = root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu" / "fold_0"
     checkpoint = torch.load(fold / "checkpoint_final.pth", weights_only=False)
     meta = checkpoint["semantic"]
     assert meta["text_encoder"] == "minilm" and len(meta["encoder_fingerprint"]) == 16
@@ -141,9 +101,9 @@ def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned):
     assert {"L1", "L2", "L3"} <= set(summary["per_level"]) and summary["per_level"]["L3"]["n"] > 0
     # nnU-Net's own continuation and validation-only entry points
     (fold / "validation_semantic" / "summary.json").unlink()
-    _train(env, "0", "-tr", "SemanticTrainer_smoke", "--val")
+    train(env, "0", "-tr", "SemanticTrainer_smoke", "--val")
     assert (fold / "validation_semantic" / "summary.json").is_file()
-    _train(env, "0", "-tr", "SemanticTrainer_smoke", "--c")
+    train(env, "0", "-tr", "SemanticTrainer_smoke", "--c")
     # a SemanticTrainer checkpoint initialises another fold's training
-    stdout = _train(env, "1", "-tr", "SemanticTrainer_smoke", "-pretrained_weights", str(fold / "checkpoint_final.pth"))
+    stdout = train(env, "1", "-tr", "SemanticTrainer_smoke", "-pretrained_weights", str(fold / "checkpoint_final.pth"))
     assert "pretrained" in stdout.lower()

@@ -1,0 +1,137 @@
+"""Console entry point `nnUNetv2_predict_semantic`: nnUNetv2_predict's arguments plus prompts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.prompts.sidecar import load_json, prediction_name, read_sidecar_folder
+
+
+def prompt_jobs(cli_prompts: list[str] | None, prompt_file: Path | None, cases: list[str]) -> dict[str, list[str]]:
+    """case -> prompt texts, from -P (every case) and/or --prompt-file (sidecar folder or jobs JSON)."""
+    jobs: dict[str, list[str]] = {c: list(cli_prompts or []) for c in cases}
+    if prompt_file is not None:
+        if Path(prompt_file).is_dir():  # a dataset's prompts/ folder: the cases that are in the input
+            sidecars = read_sidecar_folder(prompt_file, texts_only=True)
+            from_file = {c: [p.text for p in ps] for c, ps in sidecars.items() if c in cases}
+            if not from_file:
+                raise InputError(prompt_file, f"none of its sidecars ({len(sidecars)}) is for a case of the input")
+        else:
+            data = load_json(prompt_file)
+            if not isinstance(data, dict) or not all(isinstance(v, list) and all(isinstance(t, str) and t.strip()
+                                                                                 for t in v) for v in data.values()):
+                raise InputError(prompt_file, 'a jobs file maps case ids to lists of prompt texts: '
+                                              '{"case_id": ["prompt", ...]}')
+            unknown = sorted(set(data) - set(cases))
+            if unknown:
+                raise InputError(prompt_file, f"case id(s) {unknown[:5]} have no image in the input folder")
+            from_file = data
+        if not cli_prompts:
+            jobs = {c: [] for c in from_file}
+        for c, texts in from_file.items():
+            jobs[c] += [t for t in texts if t not in jobs[c]]
+    jobs = {c: t for c, t in jobs.items() if t}
+    if not jobs:
+        raise SemanticError("no prompts: give -P/--prompts \"text\" ... and/or --prompt-file")
+    return jobs
+
+
+def run(args) -> None:
+    import torch
+    from nnunetv2.utilities.file_path_utilities import get_output_folder
+    from nnunetv2.utilities.utils import create_lists_from_splitted_dataset_folder
+
+    from nnunet_semantic.inference.predictor import SemanticPredictor
+    from nnunet_semantic.paths import dataset_name
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SemanticError("no CUDA device here: use -device cpu")
+    model = Path(get_output_folder(dataset_name(args.d), args.tr, args.p, args.c))
+    if not (model / "dataset.json").is_file():
+        raise SemanticError(f"no trained model at {model} (check -d, -tr, -p, -c)")
+    ending = load_json(model / "dataset.json")["file_ending"]
+    if not Path(args.i).is_dir():
+        raise InputError(args.i, "input folder not found")
+    files = {Path(fs[0]).name[: -len(ending) - 5]: fs
+             for fs in create_lists_from_splitted_dataset_folder(str(args.i), ending)}
+    if not files:
+        raise InputError(args.i, f"no images named <case>_0000{ending}")
+    jobs = prompt_jobs(args.prompts, args.prompt_file, sorted(files))  # bad input fails before the model loads
+    predictor = SemanticPredictor(device=torch.device(args.device), verbose=False, allow_tqdm=False)
+    predictor.initialize_from_trained_model_folder(str(model), [f if f == "all" else int(f) for f in args.f],
+                                                   args.chk)
+    out = Path(args.o)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("dataset.json", "plans.json"):
+        shutil.copy(model / name, out / name)
+    reader = predictor.plans_manager.image_reader_writer_class()
+    used = {"model": str(model), "trainer": args.tr, "configuration": args.c, "folds": args.f,
+            "checkpoint": args.chk, "encoder": {"name": predictor.semantic["text_encoder"],
+                                                "fingerprint": predictor.semantic["encoder_fingerprint"]},
+            "cases": {}}
+    for case, texts in tqdm(jobs.items(), desc="predict"):
+        names = [prediction_name(case, t, ending) for t in texts]
+        if args.continue_prediction and all((out / n).is_file() for n in names):
+            continue
+        image, props = reader.read_images(files[case])
+        results, resolved = predictor.predict_prompts(image, props, texts, args.strict, args.save_probabilities)
+        combined = None
+        for i, (name, result) in enumerate(zip(names, results)):
+            mask, probs = result if args.save_probabilities else (result, None)
+            reader.write_seg(mask.astype(np.uint8), str(out / name), props)
+            if probs is not None:
+                np.savez_compressed(out / name.replace(ending, ".npz"), probabilities=probs)
+            if args.combined:
+                combined = np.zeros_like(mask, np.uint8) if combined is None else combined
+                combined[mask > 0] = i + 1
+        if combined is not None:
+            reader.write_seg(combined, str(out / f"{case}__combined{ending}"), props)
+        used["cases"][case] = [r.to_dict() | {"file": n, "label_in_combined": i + 1}
+                               for i, (r, n) in enumerate(zip(resolved, names))]
+        (out / "prompts_used.json").write_text(json.dumps(used, indent=1))
+
+
+def predict_entry(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="nnUNetv2_predict_semantic", description="Segment what prompts ask for: "
+                                "nnUNetv2_predict's arguments plus -P/--prompts and --prompt-file. Writes "
+                                "<case>__<prompt-slug>.nii.gz per case and prompt, and prompts_used.json.")
+    p.add_argument("-i", type=Path, required=True, help="input folder (<case>_0000.nii.gz, ...)")
+    p.add_argument("-o", type=Path, required=True, help="output folder")
+    p.add_argument("-d", required=True, help="dataset id or name")
+    p.add_argument("-p", default="nnUNetPlans", help="plans identifier (default: nnUNetPlans)")
+    p.add_argument("-tr", default="SemanticTrainer", help="trainer class (default: SemanticTrainer)")
+    p.add_argument("-c", required=True, help="configuration, e.g. 2d or 2d_cpu")
+    p.add_argument("-f", nargs="+", default=["0", "1", "2", "3", "4"], help="folds (several = ensemble)")
+    p.add_argument("-chk", default="checkpoint_final.pth", help="checkpoint name")
+    p.add_argument("-device", default="cuda", choices=("cuda", "cpu", "mps"), help="default: cuda")
+    p.add_argument("-npp", type=int, default=1, help="accepted for compatibility; cases run one after another")
+    p.add_argument("-nps", type=int, default=1, help="accepted for compatibility; cases run one after another")
+    p.add_argument("--save_probabilities", action="store_true", help="also write <case>__<slug>.npz")
+    p.add_argument("--continue_prediction", action="store_true", help="skip cases whose outputs all exist")
+    p.add_argument("-P", "--prompts", nargs="+", help="prompt texts applied to every input case")
+    p.add_argument("--prompt-file", type=Path, help="folder of <case>.json sidecars or a jobs file "
+                   '{"case_id": ["prompt", ...]}')
+    p.add_argument("--strict", action="store_true", help="refuse prompts the model's ontology cannot parse")
+    p.add_argument("--combined", action="store_true", help="also write <case>__combined with label i = prompt i")
+    args = p.parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("always", category=UserWarning, module="nnunet_semantic")
+            run(args)
+    except SemanticError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(predict_entry())

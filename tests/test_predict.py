@@ -1,0 +1,110 @@
+"""Issue 6 (prediction): nnUNetv2_predict_semantic on a smoke-trained model of real hippocampus data, then
+nnUNetv2_evaluate_semantic on what it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import DATASET
+from helpers import read_nii, script
+
+from nnunet_semantic.inference.cli import predict_entry
+from nnunet_semantic.prompts.sidecar import prediction_name
+
+L1, L3 = "hippocampus", "hippocampus excluding the posterior hippocampus"
+
+
+def _run(env, *args):
+    return subprocess.run([script("nnUNetv2_predict_semantic"), "-d", "104", "-c", "2d_cpu", "-f", "0", "-tr",
+                           "SemanticTrainer_smoke", "-device", "cpu", *args], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, **env})
+
+
+@pytest.fixture(scope="module")
+def inputs(planned, smoke_model, tmp_path_factory):
+    root, env = planned
+    raw = root / "nnUNet_raw" / DATASET
+    cases = sorted(p.name[:-12] for p in (raw / "imagesTr").glob("*_0000.nii.gz"))[:4]
+    folder = tmp_path_factory.mktemp("inputs")
+    for c in cases:
+        shutil.copy(raw / "imagesTr" / f"{c}_0000.nii.gz", folder)
+    return root, env, raw, folder, cases
+
+
+def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
+    root, env, raw, folder, cases = inputs
+    result = _run(env, "-i", str(folder), "-o", str(tmp_path), "-P", L1, L3, "the left kidney", "--combined",
+                  "--save_probabilities")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "the left kidney" in result.stderr and "segmenting from the free text" in result.stderr
+    used = json.loads((tmp_path / "prompts_used.json").read_text())
+    assert used["encoder"]["name"] == "minilm" and set(used["cases"]) == set(cases)
+    parse = {p["text"]: p for p in used["cases"][cases[0]]}
+    assert (parse[L3]["target"], parse[L3]["avoid"], parse[L3]["neg_text"]) == ([1, 2], [2], "posterior hippocampus")
+    assert parse["the left kidney"]["parsed"] is False
+    image = read_nii(folder / f"{cases[0]}_0000.nii.gz")
+    for text in (L1, L3):
+        mask = read_nii(tmp_path / prediction_name(cases[0], text))
+        assert mask.shape == image.shape and set(np.unique(mask)) <= {0, 1}
+        probs = np.load(tmp_path / prediction_name(cases[0], text).replace(".nii.gz", ".npz"))["probabilities"]
+        assert probs.shape == (2, *image.shape) and np.allclose(probs.sum(0), 1, atol=1e-4)
+    combined = read_nii(tmp_path / f"{cases[0]}__combined.nii.gz")
+    assert combined.shape == image.shape and set(np.unique(combined)) <= {0, 1, 2, 3}
+
+
+def test_sidecar_prompts_then_evaluation(inputs, tmp_path):
+    root, env, raw, folder, cases = inputs
+    out = tmp_path / "pred"
+    result = _run(env, "-i", str(folder), "-o", str(out), "--prompt-file", str(raw / "prompts"), "--strict")
+    assert result.returncode == 0, result.stderr[-3000:]
+    used = json.loads((out / "prompts_used.json").read_text())
+    assert set(used["cases"]) == set(cases)
+    n_prompts = sum(len(v) for v in used["cases"].values())
+    # only the cases given as input are evaluated: a sidecar folder restricted to them
+    sidecars = tmp_path / "prompts"
+    sidecars.mkdir()
+    for c in cases:
+        shutil.copy(raw / "prompts" / f"{c}.json", sidecars)
+    summary_file = tmp_path / "summary.json"
+    evaluation = subprocess.run([script("nnUNetv2_evaluate_semantic"), "-ref", str(raw / "labelsTr"), "-pred",
+                                 str(out), "-prompts", str(sidecars), "-o", str(summary_file), "-djfile",
+                                 str(out / "dataset.json")], capture_output=True, text=True)
+    assert evaluation.returncode == 0, evaluation.stderr[-3000:]
+    summary = json.loads(summary_file.read_text())
+    assert len(summary["metric_per_case"]) == n_prompts
+    sem = summary["semantic"]
+    assert {lv: v["n"] for lv, v in sem["per_level"].items()} == {
+        lv: sum(p["level"] == int(lv[1]) for c in cases for p in json.loads((sidecars / f"{c}.json").read_text())
+                ["prompts"]) for lv in ("L1", "L2", "L3")}
+    assert all(0 <= v["dice"] <= 1 for v in sem["per_level"].values())
+
+
+def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
+    root, env, raw, folder, cases = inputs
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    common = ["-d", "104", "-c", "2d_cpu", "-f", "0", "-tr", "SemanticTrainer_smoke", "-device", "cpu"]
+
+    def error(*args) -> str:
+        assert predict_entry([*common, "-o", str(tmp_path / "o"), *args]) == 1
+        err = capsys.readouterr().err
+        assert err.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in err
+        return err
+
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text(json.dumps({"nope_001": [L1]}))
+    assert f"error: {jobs}: case id(s) ['nope_001']" in error("-i", str(folder), "--prompt-file", str(jobs))
+    jobs.write_text(json.dumps({cases[0]: "hippocampus"}))
+    assert "maps case ids to lists of prompt texts" in error("-i", str(folder), "--prompt-file", str(jobs))
+    jobs.write_text("{broken")
+    assert f"{jobs}: not valid JSON" in error("-i", str(folder), "--prompt-file", str(jobs))
+    assert "input folder not found" in error("-i", str(tmp_path / "missing"), "-P", L1)
+    assert "no prompts" in error("-i", str(folder))
+    assert "no trained model" in error("-i", str(folder), "-P", L1, "-p", "otherPlans")
+    assert "Known structures: anterior hippocampus, hippocampus" in error("-i", str(folder), "-P", "the left kidney",
+                                                                          "--strict")
