@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 from helpers import script
@@ -21,7 +22,9 @@ def test_demo_runs_landed_stages(tmp_path, monkeypatch):
     results = tmp_path / "nnUNet_results" / "Dataset900_SemanticPhantom"
     for trainer in ("SemanticTrainer_smoke", "TextConcatTrainer_smoke"):
         assert (results / f"{trainer}__nnUNetPlans__2d_cpu" / "fold_0" / "checkpoint_final.pth").is_file()
-        assert trainer in result.stdout.split("validation Dice per prompt level")[1]
+        assert trainer in result.stdout.split("SemantiBench on held-out cases")[1]
+        summary = json.loads((tmp_path / "demo_predictions" / trainer / "summary.json").read_text())
+        assert summary["semantic"]["per_level"]["L1"]["n"] > 0
 
 
 def test_demo_refuses_too_few_cases(tmp_path, capsys):

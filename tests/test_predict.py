@@ -108,3 +108,20 @@ def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
     assert "no trained model" in error("-i", str(folder), "-P", L1, "-p", "otherPlans")
     assert "Known structures: anterior hippocampus, hippocampus" in error("-i", str(folder), "-P", "the left kidney",
                                                                           "--strict")
+
+
+def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
+    root, env, raw, folder, cases = inputs
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    import torch
+
+    from nnunet_semantic.inference.predictor import SemanticPredictor
+
+    predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
+    predictor.initialize_from_trained_model_folder(
+        str(root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu"), [0])
+    image = read_nii(folder / f"{cases[0]}_0000.nii.gz")[None].astype(np.float32)
+    masks = predictor.predict_numpy(image, [L1, L3])
+    assert len(masks) == 2 and all(m.shape == image.shape[1:] and set(np.unique(m)) <= {0, 1} for m in masks)
+    assert predictor.resolve(L3).neg_text == "posterior hippocampus"

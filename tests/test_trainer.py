@@ -97,11 +97,19 @@ def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned, smoke_model):
     assert (fold / "progress.png").stat().st_size > 10_000
     log = checkpoint["logging"]
     assert len(log["train_exclusion_losses"]) == 1 and np.isfinite(log["train_exclusion_losses"][0])
-    summary = json.loads((fold / "validation_semantic" / "summary.json").read_text())
-    assert {"L1", "L2", "L3"} <= set(summary["per_level"]) and summary["per_level"]["L3"]["n"] > 0
+    # nnU-Net's own validation summary (one L1 prompt per label composes the label map), read by nnU-Net's loader
+    from nnunetv2.evaluation.evaluate_predictions import load_summary_json
+
+    nnunet_summary = load_summary_json(str(fold / "validation" / "summary.json"))
+    assert set(nnunet_summary["mean"]) == {1, 2} and len(nnunet_summary["metric_per_case"]) == 3
+    summary = load_summary_json(str(fold / "validation_semantic" / "summary.json"))
+    assert summary["semantic"]["per_level"]["L3"]["n"] > 0 and set(summary["mean"]) == {1}
+    assert {"pss", "invariance_l2", "leakage_l3", "per_structure", "disparity"} <= set(summary["semantic"])
     # nnU-Net's own continuation and validation-only entry points
-    (fold / "validation_semantic" / "summary.json").unlink()
+    for name in ("validation", "validation_semantic"):
+        (fold / name / "summary.json").unlink()
     train(env, "0", "-tr", "SemanticTrainer_smoke", "--val")
+    assert (fold / "validation" / "summary.json").is_file()
     assert (fold / "validation_semantic" / "summary.json").is_file()
     train(env, "0", "-tr", "SemanticTrainer_smoke", "--c")
     # a SemanticTrainer checkpoint initialises another fold's training

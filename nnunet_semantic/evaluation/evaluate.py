@@ -47,7 +47,9 @@ def _binary_metrics(pred: np.ndarray, ref: np.ndarray) -> dict:
 
 
 def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, output_file: Path,
-                     dataset_json: Path | None = None, file_ending: str | None = None) -> dict:
+                     dataset_json: Path | None = None, file_ending: str | None = None,
+                     cases: list[str] | None = None) -> dict:
+    """`cases` restricts the evaluation to those sidecars (e.g. a fold's validation cases)."""
     from nnunetv2.evaluation.evaluate_predictions import save_summary_json
     from nnunetv2.imageio.reader_writer_registry import determine_reader_writer_from_dataset_json
 
@@ -59,6 +61,8 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, o
     ontology = Ontology.from_dataset_json(dj, str(dataset_json)) if "semantic" in dj else None
     ending = file_ending or dj.get("file_ending", ".nii.gz")
     sidecars = read_sidecar_folder(prompt_folder, texts_only=True)
+    if cases is not None:
+        sidecars = {c: p for c, p in sidecars.items() if c in set(cases)}
     if not sidecars:
         raise InputError(prompt_folder, "no <case>.json prompt sidecars")
     jobs, missing = [], []

@@ -14,19 +14,16 @@ from pathlib import Path
 import numpy as np
 import torch
 from batchgenerators.utilities.file_and_folder_operations import load_json
-from nnunetv2.inference.export_prediction import convert_predicted_logits_to_segmentation_with_correct_shape
 from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
 from nnunetv2.utilities.label_handling.label_handling import LabelManager, determine_num_input_channels
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
 from nnunet_semantic.errors import PromptError, SemanticError
 from nnunet_semantic.networks import build_semantic_unet
-from nnunet_semantic.networks.volume import segment_volume
+from nnunet_semantic.networks.volume import BINARY_LABELS, export_binary, segment_volume
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse
 from nnunet_semantic.text import get_encoder
-
-BINARY_LABELS = {"background": 0, "target": 1}
 
 
 @dataclass
@@ -133,14 +130,9 @@ class SemanticPredictor(nnUNetPredictor):
             self.network.to(self.device).eval()
             probs = probs + segment_volume(self.network, data, texts, strides, self.configuration_manager.patch_size,
                                            device=self.device)
-        probs = np.clip(probs / len(self.list_of_parameters), 1e-6, 1 - 1e-6)
-        results = []
-        for p in probs:  # logits whose softmax gives back the ensemble's probabilities
-            logits = torch.from_numpy(np.stack([np.zeros_like(p), np.log(p) - np.log1p(-p)]))
-            results.append(convert_predicted_logits_to_segmentation_with_correct_shape(
-                logits, self.plans_manager, self.configuration_manager, self.label_manager, props,
-                return_probabilities))
-        return results, resolved
+        probs = probs / len(self.list_of_parameters)
+        return [export_binary(p, self.plans_manager, self.configuration_manager, props, return_probabilities)
+                for p in probs], resolved
 
     def predict_numpy(self, image: np.ndarray, prompts: list[str], spacing=(1.0, 1.0, 1.0), strict: bool = False):
         """Python API: a [C, Z, Y, X] array and prompts -> one binary mask per prompt (same shape as the image)."""

@@ -72,8 +72,13 @@ class PromptTable:
     def load(cls, preprocessed_folder: Path, merged: bool = False) -> PromptTable:
         return cls(read_sidecar_folder(sidecar_folder(preprocessed_folder)), merged)
 
-    def attach(self, bank: EmbeddingBank) -> None:
+    def attach(self, bank: EmbeddingBank, extra_texts: tuple[str, ...] = ()) -> None:
+        self.texts += [t for t in extra_texts if t not in self._row]
+        self._row = {t: i for i, t in enumerate(self.texts)}
         self.vectors = bank.get(self.texts)
+
+    def vector(self, text: str) -> np.ndarray:
+        return self.vectors[self._row[text]]
 
     def text_arrays(self, case: str, index: int) -> tuple[np.ndarray, np.ndarray, bool]:
         c = self.cases[case]

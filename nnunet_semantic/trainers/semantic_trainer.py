@@ -9,7 +9,6 @@ subclasses that change one attribute (see `variants.py`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -79,10 +78,12 @@ class SemanticTrainer(nnUNetTrainer):
         self.prompts = PromptTable.load(folder, self.merged_prompt)
         if self.is_ddp and self.local_rank != 0:
             dist.barrier()  # rank 0 builds the bank; the others then find it complete
-        bank, n_new = build_bank(folder, get_encoder(self.text_encoder, device=self.device.type), self.prompts.texts)
+        structure_names = tuple(self.dataset_json["semantic"]["structures"])  # the per-label L1 prompts
+        bank, n_new = build_bank(folder, get_encoder(self.text_encoder, device=self.device.type),
+                                 [*self.prompts.texts, *structure_names])
         if self.is_ddp and self.local_rank == 0:
             dist.barrier()
-        self.prompts.attach(bank)
+        self.prompts.attach(bank, structure_names)
         self.text_dim, self.encoder_fingerprint = bank.vectors.shape[1], bank.fingerprint
         self.print_to_log_file(f"text encoder {self.text_encoder} ({bank.fingerprint}): {len(self.prompts.texts)} "
                                f"prompt texts, {n_new} newly encoded; {len(self.prompts.cases)} cases with prompts")
@@ -247,46 +248,68 @@ class SemanticTrainer(nnUNetTrainer):
             checkpoint["semantic"] = self.semantic_metadata()
             torch.save(checkpoint, filename)
 
-    def perform_actual_validation(self, save_probabilities: bool = False):
-        """Every verified prompt of every validation case, Dice against the set-rule mask, per prompt level.
+    def _label_texts(self) -> dict[int, str]:
+        """One L1 prompt per label: the smallest ontology structure holding it (its name is an L1 prompt).
+        Returned largest structure first, so that painting in this order leaves the most specific label."""
+        structures = self.dataset_json["semantic"]["structures"]
+        choice = {}
+        for label in self.label_manager.foreground_labels:
+            holding = [(len(s["labels"]), name) for name, s in structures.items() if label in s["labels"]]
+            if holding:
+                choice[label] = min(holding)
+        return {label: name for label, (_, name) in sorted(choice.items(), key=lambda kv: -kv[1][0])}
 
-        Written to `validation_semantic/summary.json`, computed on the preprocessed volumes.
-        """
+    def perform_actual_validation(self, save_probabilities: bool = False):
+        """Two summaries for the fold's validation cases, in the images' own geometry:
+        `validation/summary.json` (nnU-Net's, from a label map composed of one L1 prompt per label, so nnU-Net's
+        tools keep working) and `validation_semantic/summary.json` (every verified prompt; SemantiBench)."""
+        from nnunetv2.evaluation.evaluate_predictions import compute_metrics_on_folder
+
+        from nnunet_semantic.evaluation.evaluate import evaluate_folders
+        from nnunet_semantic.networks.volume import export_binary
+        from nnunet_semantic.prompts.sidecar import prediction_name
+        from nnunet_semantic.trainers.prompt_table import sidecar_folder
+
         if self.local_rank != 0:
             return
         self.set_deep_supervision_enabled(False)
         self.network.eval()
         _, val_keys = self.do_split()
+        val_keys = [k for k in val_keys if k in self.prompts.cases]
         dataset = self.dataset_class(self.preprocessed_dataset_folder, val_keys)
         strides = self.configuration_manager.network_arch_init_kwargs["strides"]
-        records = []
-        for key in tqdm(val_keys, desc="semantic validation", disable=not val_keys):
-            case = self.prompts.cases.get(key)
-            if case is None:
-                continue
-            data, seg, _, _ = dataset.load_case(key)
-            data, seg = np.asarray(data), np.asarray(seg)[0]
-            texts = []
-            for i in range(len(case.levels)):
-                pos, neg, has_neg = self.prompts.text_arrays(key, i)
-                texts.append({"pos": torch.from_numpy(pos), "neg": torch.from_numpy(neg),
-                              "has_neg": torch.tensor(has_neg)})
-            probs = segment_volume(self._module(), data, texts, strides, self.configuration_manager.patch_size,
-                                   device=self.device)
+        out = Path(self.output_folder)
+        (out / "validation").mkdir(exist_ok=True)
+        (out / "validation_semantic").mkdir(exist_ok=True)
+        writer = self.plans_manager.image_reader_writer_class()
+        ending = self.dataset_json["file_ending"]
+        label_texts = self._label_texts()
+        for key in tqdm(val_keys, desc="validation", disable=not val_keys):
+            data, _, _, properties = dataset.load_case(key)
             sidecar = self.prompts.sidecars[key]
-            for i, prompt in enumerate(sidecar):
-                ref = np.isin(seg, prompt.target) & ~np.isin(seg, prompt.avoid)
-                pred = probs[i] > 0.5
-                tp, fp, fn = (pred & ref).sum(), (pred & ~ref).sum(), (~pred & ref).sum()
-                records.append({"case": key, "prompt": prompt.id, "level": prompt.level, "text": prompt.text,
-                                "dice": _dice(tp, fp, fn), "n_ref": int(ref.sum()), "n_pred": int(pred.sum())})
-        per_level = {f"L{lv}": {"dice": float(np.nanmean([r["dice"] for r in records if r["level"] == lv]))
-                                if any(r["level"] == lv for r in records) else None,
-                                "n": sum(r["level"] == lv for r in records)} for lv in LEVELS}
-        out = Path(self.output_folder) / "validation_semantic"
-        out.mkdir(exist_ok=True)
-        (out / "summary.json").write_text(json.dumps({"computed_on": "preprocessed volumes", "per_level": per_level,
-                                                      "metric_per_prompt": records}, indent=1))
-        self.print_to_log_file("semantic validation Dice per level:",
-                               {k: v["dice"] for k, v in per_level.items()})
+            texts = [self.prompts.text_arrays(key, i) for i in range(len(sidecar))]
+            texts += [(self.prompts.vector(name), np.zeros_like(self.prompts.vector(name)), False)
+                      for name in label_texts.values()]
+            probs = segment_volume(self._module(), np.asarray(data),
+                                   [{"pos": torch.from_numpy(p), "neg": torch.from_numpy(n), "has_neg": torch.tensor(h)}
+                                    for p, n, h in texts], strides, self.configuration_manager.patch_size,
+                                   device=self.device)
+            masks = [export_binary(p, self.plans_manager, self.configuration_manager, properties) for p in probs]
+            for prompt, mask in zip(sidecar, masks):
+                writer.write_seg(mask.astype(np.uint8), str(out / "validation_semantic" /
+                                                            prediction_name(key, prompt.text, ending)), properties)
+            composed = np.zeros_like(masks[0], dtype=np.uint8)
+            for label, mask in zip(label_texts, masks[len(sidecar):]):
+                composed[mask > 0] = label
+            writer.write_seg(composed, str(out / "validation" / f"{key}{ending}"), properties)
+        gt = Path(self.preprocessed_dataset_folder_base) / "gt_segmentations"
+        metrics = compute_metrics_on_folder(str(gt), str(out / "validation"), str(out / "validation" / "summary.json"),
+                                            writer, ending, self.label_manager.foreground_labels,
+                                            self.label_manager.ignore_label, chill=True, num_processes=1)
+        semantic = evaluate_folders(gt, out / "validation_semantic", sidecar_folder(
+            Path(self.preprocessed_dataset_folder_base)), out / "validation_semantic" / "summary.json",
+            Path(self.preprocessed_dataset_folder_base) / "dataset.json", ending, val_keys)["semantic"]
+        self.print_to_log_file("Mean validation Dice (L1 prompt per label): ", metrics["foreground_mean"]["Dice"])
+        self.print_to_log_file("SemantiBench on validation:", {k: v["dice"] for k, v in semantic["per_level"].items()},
+                               "PSS", semantic["pss"]["mean"], "leakage L3", semantic["leakage_l3"]["mean"])
         self.set_deep_supervision_enabled(True)
