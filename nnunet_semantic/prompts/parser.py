@@ -32,10 +32,6 @@ class ParsedPrompt:
     target_structures: tuple[str, ...]
     avoid_structures: tuple[str, ...]
 
-    @property
-    def has_exclusion(self) -> bool:
-        return bool(self.avoid)
-
     def to_dict(self) -> dict:
         return {"text": self.text, "target": list(self.target), "avoid": list(self.avoid),
                 "pos_text": self.pos_text, "neg_text": self.neg_text,
