@@ -10,6 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.evaluation import metrics as m
 from nnunet_semantic.evaluation.semantibench import evaluate_case, summarize
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse
@@ -37,13 +38,10 @@ def _resolve(prompts: list[Prompt], ontology: Ontology | None, source: Path) -> 
 
 
 def _binary_metrics(pred: np.ndarray, ref: np.ndarray) -> dict:
-    tp = int(np.count_nonzero(pred & ref))
-    fp, fn = int(np.count_nonzero(pred)) - tp, int(np.count_nonzero(ref)) - tp
-    tn = int(pred.size) - tp - fp - fn
-    denominator = tp + fp + fn
-    return {"Dice": 2 * tp / (2 * tp + fp + fn) if denominator else float("nan"),
-            "IoU": tp / denominator if denominator else float("nan"),
-            "TP": tp, "FP": fp, "FN": fn, "TN": tn, "n_pred": tp + fp, "n_ref": tp + fn}
+    """nnU-Net's per-label metric entry for one prompted mask."""
+    tp, fp, fn = m.counts(pred, ref)
+    return {"Dice": m.dice_from_counts(tp, fp, fn), "IoU": m.iou_from_counts(tp, fp, fn), "TP": tp, "FP": fp,
+            "FN": fn, "TN": int(pred.size) - tp - fp - fn, "n_pred": tp + fp, "n_ref": tp + fn}
 
 
 def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, output_file: Path,

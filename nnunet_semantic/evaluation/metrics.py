@@ -17,7 +17,8 @@ import numpy as np
 VALID_L1_DICE = 0.8
 
 
-def _counts(pred: np.ndarray, ref: np.ndarray) -> tuple[int, int, int]:
+def counts(pred: np.ndarray, ref: np.ndarray) -> tuple[int, int, int]:
+    """(TP, FP, FN) of two binary masks of one shape."""
     pred, ref = np.asarray(pred, bool), np.asarray(ref, bool)
     if pred.shape != ref.shape:
         raise ValueError(f"prediction shape {pred.shape} differs from reference shape {ref.shape}")
@@ -25,14 +26,20 @@ def _counts(pred: np.ndarray, ref: np.ndarray) -> tuple[int, int, int]:
     return tp, int(np.count_nonzero(pred)) - tp, int(np.count_nonzero(ref)) - tp
 
 
+def dice_from_counts(tp: float, fp: float, fn: float) -> float:
+    return float("nan") if tp + fp + fn == 0 else float(2 * tp / (2 * tp + fp + fn))
+
+
+def iou_from_counts(tp: float, fp: float, fn: float) -> float:
+    return float("nan") if tp + fp + fn == 0 else float(tp / (tp + fp + fn))
+
+
 def dice(pred: np.ndarray, ref: np.ndarray) -> float:
-    tp, fp, fn = _counts(pred, ref)
-    return float("nan") if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
+    return dice_from_counts(*counts(pred, ref))
 
 
 def iou(pred: np.ndarray, ref: np.ndarray) -> float:
-    tp, fp, fn = _counts(pred, ref)
-    return float("nan") if tp + fp + fn == 0 else tp / (tp + fp + fn)
+    return iou_from_counts(*counts(pred, ref))
 
 
 def pss(dice_l1: float, dice_l3: float) -> float:

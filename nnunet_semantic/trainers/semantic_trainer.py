@@ -25,6 +25,7 @@ from torch import distributed as dist
 from torch._dynamo import OptimizedModule
 from tqdm import tqdm
 
+from nnunet_semantic.evaluation.metrics import dice_from_counts
 from nnunet_semantic.networks import build_semantic_unet
 from nnunet_semantic.networks.volume import segment_volume
 from nnunet_semantic.text import get_encoder
@@ -36,10 +37,6 @@ from nnunet_semantic.trainers.prompt_table import PromptTable
 from nnunet_semantic.trainers.transforms import PromptMaskTransform
 
 LEVELS = (1, 2, 3)
-
-
-def _dice(tp: float, fp: float, fn: float) -> float:
-    return float(2 * tp / (2 * tp + fp + fn)) if (2 * tp + fp + fn) > 0 else float("nan")
 
 
 class SemanticTrainer(nnUNetTrainer):
@@ -227,7 +224,7 @@ class SemanticTrainer(nnUNetTrainer):
         per_level = {}
         for level in LEVELS:
             sel = stats["level"] == level
-            per_level[level] = _dice(*(stats[k][sel].sum() for k in ("tp_sample", "fp_sample", "fn_sample")))
+            per_level[level] = dice_from_counts(*(stats[k][sel].sum() for k in ("tp_sample", "fp_sample", "fn_sample")))
             self.logger.log(f"dice_L{level}", per_level[level], self.current_epoch)
         self.print_to_log_file("pseudo dice per prompt level", {f"L{k}": round(v, 4) for k, v in per_level.items()},
                                "exclusion loss", round(self.logger.get_value("train_exclusion_losses", -1), 4))
