@@ -40,5 +40,26 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from nnunet_semantic.evaluation.report import write_report
+
+    print(f"wrote {write_report(args.summary, args.o, args.images, args.examples)}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("report", help="one self-contained HTML page of plots from a SemantiBench summary.json",
+                       description="Write one self-contained HTML page (plots inlined) from a summary.json of "
+                       "nnUNetv2_evaluate_semantic or a trainer's validation_semantic/: per-level and per-structure "
+                       "tables, L1 vs L3 Dice radar per structure, PSS histogram, L2 invariance vs L1 Dice, L3 "
+                       "leakage per structure, and image / reference / prediction overlays per level.")
+    p.add_argument("summary", type=Path, help="summary.json with a 'semantic' section")
+    p.add_argument("-o", type=Path, default=Path("report.html"), help="HTML file to write (default: report.html)")
+    p.add_argument("--images", type=Path, help="folder of the cases' images <case>_0000<ending> (default: imagesXx "
+                   "beside the labelsXx reference folder, or the raw dataset's imagesTr for gt_segmentations)")
+    p.add_argument("--examples", type=int, default=3, help="overlays per prompt level (default: 3)")
+    p.set_defaults(func=_report)
+
+
 if __name__ == "__main__":
     sys.exit(evaluate_entry())

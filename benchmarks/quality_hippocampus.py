@@ -1,0 +1,133 @@
+"""SemantiBench quality on the real MSD hippocampus: every model trained on the same 160 cases with the same budget
+(epochs x iterations x batch of the 2d_cpu configuration), scored on the same 40 held-out cases.
+
+The split is nnU-Net's own fold 0 (`splits_final.json`, seed 12345: 160 train / 40 validation); the 40 are
+never used for model selection (the final checkpoint is scored), so they serve as the test set. Each model trains
+in its own child process. The plain nnUNetTrainer is the non-promptable specialist: its multi-class output gives
+each prompt's mask by the same set rule as the reference (`isin(seg, target) & ~isin(seg, avoid)`). Neither it nor
+the semantic models use mirroring at test time, so the comparison is like for like.
+
+    python benchmarks/quality_hippocampus.py [--epochs 10] [--iterations 40] [--models NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("nnUNet_compile", "f")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write_results  # noqa: E402
+from workspace import prepare, trainer  # noqa: E402
+
+MODELS = ("SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
+          "SemanticTrainer_noFrequency", "TextConcatTrainer", "nnUNetTrainer")
+KEYS = ("L1_dice", "L2_dice", "L3_dice", "pss", "invariance_l2", "leakage_l3")
+VAL_ITERATIONS = 5
+
+
+def _budgeted(name: str, epochs: int, iterations: int, pre: Path):
+    """A trainer of class `name` on the benchmark's schedule, in its own results folder (`<name>_bench`)."""
+    if name == "nnUNetTrainer":
+        from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+        class Specialist(nnUNetTrainer):
+            def configure_rotation_dummyDA_mirroring_and_inital_patch_size(self):
+                configured = super().configure_rotation_dummyDA_mirroring_and_inital_patch_size()
+                self.inference_allowed_mirroring_axes = None  # no test-time mirroring, like the semantic models
+                return configured
+
+        base = Specialist
+    else:
+        import nnunet_semantic.trainers as t
+
+        base = getattr(t, name)
+    t = trainer(type(f"{name}_bench", (base,), {}), pre)
+    t.num_epochs, t.num_iterations_per_epoch, t.num_val_iterations_per_epoch = epochs, iterations, VAL_ITERATIONS
+    return t
+
+
+def _specialist_prompts(output: Path, pre: Path, cases: list[str]) -> Path:
+    """Each verified prompt's mask from the specialist's label maps, by the reference's own set rule."""
+    import numpy as np
+    from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
+
+    from nnunet_semantic.prompts.sidecar import prediction_name, read_sidecar_folder
+
+    folder = output / "validation_semantic"
+    folder.mkdir(exist_ok=True)
+    io = SimpleITKIO()
+    sidecars = read_sidecar_folder(pre / "prompts")
+    for case in cases:
+        seg, properties = io.read_seg(str(output / "validation" / f"{case}.nii.gz"))
+        for p in sidecars[case]:
+            mask = np.isin(seg[0], p.target) & ~np.isin(seg[0], p.avoid)
+            io.write_seg(mask.astype(np.uint8), str(folder / prediction_name(case, p.text)), properties)
+    return folder
+
+
+def train_one(name: str, workspace: Path, epochs: int, iterations: int) -> None:
+    """Child process: train on fold 0 and write validation_semantic/summary.json for its 40 cases."""
+    from nnunet_semantic.evaluation.evaluate import evaluate_folders
+
+    pre = prepare(workspace)
+    t = _budgeted(name, epochs, iterations, pre)
+    t.run_training()
+    t.perform_actual_validation()
+    if name == "nnUNetTrainer":
+        _, cases = t.do_split()
+        out = Path(t.output_folder)
+        evaluate_folders(pre / "gt_segmentations", _specialist_prompts(out, pre, cases), pre / "prompts",
+                         out / "validation_semantic" / "summary.json", pre / "dataset.json", cases=cases)
+
+
+def _row(summary: dict) -> dict:
+    s = summary["semantic"]
+    level = {f"{lv}_dice": s["per_level"].get(lv, {}).get("dice") for lv in ("L1", "L2", "L3")}
+    return level | {"pss": s["pss"]["mean"], "invariance_l2": s["invariance_l2"]["mean"],
+                    "leakage_l3": s["leakage_l3"]["mean"], "n_prompts": len(s["metric_per_prompt"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--iterations", type=int, default=40, help="training iterations per epoch")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--train-one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.train_one:
+        return train_one(args.train_one, args.workspace, args.epochs, args.iterations)
+
+    pre = prepare(args.workspace)
+    from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
+
+    plans = PlansManager(str(pre / "nnUNetPlans.json")).get_configuration("2d_cpu")
+    split = json.loads((pre / "splits_final.json").read_text())[0]
+    results_dir = Path(os.environ["nnUNet_results"]) / pre.name
+    models = {}
+    for name in args.models:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--train-one", name, "--workspace", str(args.workspace),
+                        "--epochs", str(args.epochs), "--iterations", str(args.iterations)], check=True)
+        summary = results_dir / f"{name}_bench__nnUNetPlans__2d_cpu" / "fold_0" / "validation_semantic" / "summary.json"
+        models[name] = _row(json.loads(summary.read_text())) | {"wall_minutes": (time.perf_counter() - start) / 60}
+        print(f"{name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                                      for k, v in models[name].items()), flush=True)
+    budget = {"epochs": args.epochs, "iterations_per_epoch": args.iterations, "batch_size": plans.batch_size,
+              "patch_size": plans.patch_size, "configuration": "2d_cpu", "device": "cpu (2 cores)"}
+    rows = [{"model": name} | {k: "-" if m[k] is None else f"{m[k]:.3f}" for k in KEYS}
+            | {"minutes": f"{m['wall_minutes']:.1f}"} for name, m in models.items()]
+    write_results("quality_hippocampus", {
+        "models": models, "budget": budget,
+        "split": {"source": "nnU-Net splits_final.json fold 0", "train": len(split["train"]),
+                  "test": len(split["val"]), "test_cases": split["val"]}}, rows, ["model", *KEYS, "minutes"])
+
+
+if __name__ == "__main__":
+    main()
