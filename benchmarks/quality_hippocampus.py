@@ -7,7 +7,7 @@ in its own child process. The plain nnUNetTrainer is the non-promptable speciali
 each prompt's mask by the same set rule as the reference (`isin(seg, target) & ~isin(seg, avoid)`). Neither it nor
 the semantic models use mirroring at test time, so the comparison is like for like.
 
-    python benchmarks/quality_hippocampus.py [--epochs 10] [--iterations 40] [--models NAME ...]
+    python benchmarks/quality_hippocampus.py [--epochs 20] [--iterations 50] [--models NAME ...]
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ def _row(summary: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--iterations", type=int, default=40, help="training iterations per epoch")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--iterations", type=int, default=50, help="training iterations per epoch")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--train-one", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""The README's main command runs every landed stage on the phantom, through nnU-Net's own CLI."""
+"""The README's main command runs every stage on the phantom, through nnU-Net's own CLI."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import subprocess
 from helpers import script
 
 
-def test_demo_runs_landed_stages(tmp_path, monkeypatch):
+def test_demo_runs_every_stage(tmp_path, monkeypatch):
     monkeypatch.setenv("nnUNet_n_proc_DA", "1")
     for name in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results", "nnUNet_extTrainer"):
         monkeypatch.delenv(name, raising=False)
-    result = subprocess.run([script("nnunet-semantic"), "demo", "-o", str(tmp_path), "--cases", "6",
-                             "--test-cases", "1", "-np", "1"], capture_output=True, text=True, timeout=900)
+    result = subprocess.run([script("nnunet-semantic"), "demo", "-o", str(tmp_path), "--cases", "6", "--test-cases",
+                             "1", "-np", "1", "--schedule", "smoke"], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "ready to train" in result.stdout and "=== verified prompts ===" in result.stdout
     pre = tmp_path / "nnUNet_preprocessed" / "Dataset900_SemanticPhantom"
@@ -25,6 +25,8 @@ def test_demo_runs_landed_stages(tmp_path, monkeypatch):
         assert trainer in result.stdout.split("SemantiBench on held-out cases")[1]
         summary = json.loads((tmp_path / "demo_predictions" / trainer / "summary.json").read_text())
         assert summary["semantic"]["per_level"]["L1"]["n"] > 0
+        report = tmp_path / "demo_predictions" / trainer / "report.html"
+        assert report.stat().st_size > 10_000 and f"report     {report}" in result.stdout
 
 
 def test_demo_refuses_too_few_cases(tmp_path, capsys):

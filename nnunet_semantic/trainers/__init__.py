@@ -8,6 +8,7 @@ from nnunet_semantic.trainers.variants import (
     SemanticTrainer_100epochs,
     SemanticTrainer_alphaGateOnly,
     SemanticTrainer_BiomedCLIP,
+    SemanticTrainer_demo,
     SemanticTrainer_DHN,
     SemanticTrainer_mergedPrompt,
     SemanticTrainer_noExclusionLoss,
@@ -16,6 +17,7 @@ from nnunet_semantic.trainers.variants import (
     TextConcatTrainer,
     TextConcatTrainer_5epochs,
     TextConcatTrainer_20epochs,
+    TextConcatTrainer_demo,
     TextConcatTrainer_smoke,
 )
 
@@ -26,6 +28,7 @@ __all__ = [
     "SemanticTrainer_50epochs",
     "SemanticTrainer_100epochs",
     "SemanticTrainer_alphaGateOnly",
+    "SemanticTrainer_demo",
     "SemanticTrainer_BiomedCLIP",
     "SemanticTrainer_DHN",
     "SemanticTrainer_mergedPrompt",
@@ -35,5 +38,6 @@ __all__ = [
     "TextConcatTrainer",
     "TextConcatTrainer_5epochs",
     "TextConcatTrainer_20epochs",
+    "TextConcatTrainer_demo",
     "TextConcatTrainer_smoke",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from nnunet_semantic.trainers.semantic_trainer import SemanticTrainer
 
+DEMO_EPOCHS, DEMO_ITERATIONS = 10, 25
+
 
 class SemanticTrainer_noExclusionLoss(SemanticTrainer):
     exclusion_weight = 0.0
@@ -53,6 +55,12 @@ class SemanticTrainer_smoke(SemanticTrainer):
     schedule = (1, 10, 2)
 
 
+class SemanticTrainer_demo(SemanticTrainer):
+    """The demo's budget: a few minutes on 2 CPU cores for the phantom, enough to learn its prompts."""
+
+    schedule = (DEMO_EPOCHS, DEMO_ITERATIONS, 5)
+
+
 class SemanticTrainer_5epochs(SemanticTrainer):
     schedule = (5, None, None)
 
@@ -71,6 +79,10 @@ class SemanticTrainer_100epochs(SemanticTrainer):
 
 class TextConcatTrainer_smoke(TextConcatTrainer):
     schedule = (1, 10, 2)
+
+
+class TextConcatTrainer_demo(TextConcatTrainer):
+    schedule = SemanticTrainer_demo.schedule
 
 
 class TextConcatTrainer_5epochs(TextConcatTrainer):
