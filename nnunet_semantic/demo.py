@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from nnunet_semantic import doctor
@@ -26,8 +27,12 @@ def _workspace(output: Path | None) -> Path | None:
     return Path(tempfile.mkdtemp(prefix="nnunet_semantic_demo_"))
 
 
+_START = time.monotonic()  # imported when the demo starts (cli imports this module lazily)
+
+
 def _step(title: str) -> None:
-    print(f"\n=== {title} ===", flush=True)
+    minutes, seconds = divmod(int(time.monotonic() - _START), 60)
+    print(f"\n=== {title} === [{minutes:02d}:{seconds:02d}]", flush=True)
 
 
 def _nnunet(command: str, *args: str) -> None:
@@ -124,4 +129,5 @@ def main(args) -> int:
         model = next(models.glob(f"Dataset*/{name}__nnUNetPlans__{configuration}"))
         print(f"{name}:\n  model      {model}\n  summary    {path}\n  report     {reports[name]}")
     print("PSS and L2 invariance count only cases whose L1 Dice exceeds 0.8 ('-': none did); rules in each summary.")
+    _step("done")
     return 0

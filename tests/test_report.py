@@ -92,6 +92,15 @@ def test_missing_prediction_files_leave_the_overlays_out(summary, tmp_path):
     assert len(_pictures(out.read_text())) == 4 and "no prediction files" in out.read_text()
 
 
+def test_overlays_without_the_images_say_so(summary, tmp_path):
+    shutil.rmtree(tmp_path / "imagesTs")
+    out = tmp_path / "report.html"
+    assert cli(["report", str(summary), "-o", str(out), "--examples", "1"]) == 0
+    page = out.read_text()
+    assert len(_pictures(page)) == 4 + 3 and page.count("image not found") == 3
+    assert cli(["report", str(summary), "-o", str(out), "--images", str(tmp_path / "nowhere")]) == 1
+
+
 def test_bad_summaries_are_clear_errors(tmp_path, capsys):
     bad = tmp_path / "summary.json"
     bad.write_text(json.dumps({"metric_per_case": [], "mean": {}}))

@@ -161,9 +161,18 @@ def _examples(summary: dict, per_level: int) -> list[dict]:
     return chosen
 
 
-def overlay(example: dict, images: Path | None) -> str | None:
-    """Image / reference / prediction on the slice where reference and prediction are largest."""
+def _image(example: dict, reference: Path, images: Path | None, shape: tuple) -> np.ndarray | None:
+    folder = images or _images_folder(reference)
+    path = folder / f"{example['case']}_0000{reference.name[len(example['case']):]}" if folder else None
+    image = _read(path) if path is not None and path.is_file() else None
+    return image if image is not None and image.shape == shape else None
+
+
+def overlay(example: dict, images: Path | None) -> tuple[str, bool] | None:
+    """Image / reference / prediction on the slice where reference and prediction are largest; and whether the
+    case's image was found (the masks are drawn on black otherwise)."""
     import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
 
     entry, prompt = example["entry"], example["entry"]["prompt"]
     ref_file, pred_file = Path(entry["reference_file"]), Path(entry["prediction_file"])
@@ -173,27 +182,23 @@ def overlay(example: dict, images: Path | None) -> str | None:
         warnings.warn(f"overlay of {example['case']} / '{example['text']}' left out: {e}", stacklevel=2)
         return None
     ref = np.isin(seg, prompt["target"]) & ~np.isin(seg, prompt.get("avoid", []))
-    folder = images or _images_folder(ref_file)
-    ending = ref_file.name[len(example["case"]):]
-    image_file = folder / f"{example['case']}_0000{ending}" if folder else None
-    image = _read(image_file) if image_file and image_file.is_file() else np.zeros(seg.shape, np.float32)
-    if image.shape != seg.shape:
+    image = _image(example, ref_file, images, seg.shape)
+    found = image is not None
+    if not found:
         image = np.zeros(seg.shape, np.float32)
-    axis_sums = (ref | pred).reshape(seg.shape[0], -1).sum(1) if seg.ndim == 3 else None
-    z = int(np.argmax(axis_sums)) if axis_sums is not None else None
-    pick = (lambda a: a[z]) if z is not None else (lambda a: a)
-    lo, hi = np.percentile(pick(image), (1, 99)) if image.any() else (0, 1)
+    if seg.ndim == 3:  # the slice (first axis) where reference and prediction cover most
+        z = int(np.argmax((ref | pred).reshape(seg.shape[0], -1).sum(1)))
+        image, ref, pred = image[z], ref[z], pred[z]
+    lo, hi = np.percentile(image, (1, 99))
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8))
     for ax, mask, title, colour in zip(axes, (None, ref, pred), ("image", "reference", "prediction"),
                                        (None, "#00c000", "#ff2020")):
-        ax.imshow(pick(image), cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1)
+        ax.imshow(image, cmap="gray", vmin=lo, vmax=max(hi, lo + 1e-6))
         if mask is not None:
-            shown = np.ma.masked_where(~pick(mask), pick(mask))
-            ax.imshow(shown, cmap=plt.matplotlib.colors.ListedColormap([colour]), alpha=0.55, vmin=0, vmax=1)
-        ax.set_title(title + ("" if image.any() or mask is not None else " (image not found)")
-                     + (f", slice {z}" if z is not None and mask is None else ""), fontsize=9)
+            ax.imshow(np.ma.masked_where(~mask, mask), cmap=ListedColormap([colour]), alpha=0.55, vmin=0, vmax=1)
+        ax.set_title(title + (f", slice {z}" if seg.ndim == 3 and mask is None else ""), fontsize=9)
         ax.axis("off")
-    return _png(fig)
+    return _png(fig), found
 
 
 def _number(v) -> str:
@@ -230,9 +235,9 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
              invariance_scatter(s["metric_per_prompt"]), leakage_bars(s["per_structure"])]
     overlays = [(e, o) for e in _examples(summary, examples_per_level) if (o := overlay(e, images))]
     figure = "".join(f'<img src="{p}" alt="plot">' for p in plots)
-    pictures = "".join(f'<figure><img src="{p}" alt="overlay"><figcaption>{e["level"]} · {html.escape(e["case"])} · '
-                       f'"{html.escape(e["text"])}" · Dice {e["dice"]:.3f}</figcaption></figure>'
-                       for e, p in overlays) or "<p>no prediction files</p>"
+    pictures = "".join(f'<figure><img src="{png}" alt="overlay"><figcaption>{e["level"]} · {html.escape(e["case"])} · '
+                       f'"{html.escape(e["text"])}" · Dice {e["dice"]:.3f}{"" if found else " · image not found"}'
+                       "</figcaption></figure>" for e, (png, found) in overlays) or "<p>no prediction files</p>"
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>SemantiBench report</h1><p>{html.escape(title)}</p>"
             f"<h2>Per level</h2>{levels}{scores}<h2>Per structure</h2>{structures}"
