@@ -57,6 +57,7 @@ def _specialist_prompts(output: Path, pre: Path, cases: list[str]) -> Path:
     import numpy as np
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
 
+    from nnunet_semantic.evaluation.metrics import reference_mask
     from nnunet_semantic.prompts.sidecar import prediction_name, read_sidecar_folder
 
     folder = output / "validation_semantic"
@@ -66,7 +67,7 @@ def _specialist_prompts(output: Path, pre: Path, cases: list[str]) -> Path:
     for case in cases:
         seg, properties = io.read_seg(str(output / "validation" / f"{case}.nii.gz"))
         for p in sidecars[case]:
-            mask = np.isin(seg[0], p.target) & ~np.isin(seg[0], p.avoid)
+            mask = reference_mask(seg[0], p.target, p.avoid)
             io.write_seg(mask.astype(np.uint8), str(folder / prediction_name(case, p.text)), properties)
     return folder
 

@@ -89,7 +89,7 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, o
                 raise InputError(files[p.id], f"shape {pred.shape} differs from the reference {ref_file} "
                                               f"{seg.shape}")
             preds[p.id] = pred
-            ref = np.isin(seg, p.target) & ~np.isin(seg, p.avoid)
+            ref = m.reference_mask(seg, p.target, p.avoid)
             per_case.append({"reference_file": str(ref_file), "prediction_file": str(files[p.id]), "case": case,
                              "prompt": p.to_dict(), "metrics": {1: _binary_metrics(pred, ref)}})
         records += evaluate_case(case, seg, prompts, preds)

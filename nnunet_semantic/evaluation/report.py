@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nnunet_semantic.errors import InputError
-from nnunet_semantic.evaluation.semantibench import LEVELS
+from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.evaluation.metrics import reference_mask
+from nnunet_semantic.evaluation.semantibench import LEVELS, finite
 from nnunet_semantic.prompts.sidecar import load_json
 
 COLOURS = {"L1": "#1f77b4", "L2": "#2ca02c", "L3": "#d62728"}
@@ -37,10 +38,6 @@ def _png(fig) -> str:
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def _finite(values) -> list[float]:
-    return [v for v in values if v is not None and math.isfinite(v)]
 
 
 def _empty(ax, message: str) -> None:
@@ -73,7 +70,7 @@ def radar(per_structure: dict) -> str:
 def pss_histogram(records: list[dict]) -> str:
     import matplotlib.pyplot as plt
 
-    values = _finite(r.get("pss") for r in records)
+    values = finite(r.get("pss") for r in records)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     if values:
         ax.hist(values, bins=20, color=COLOURS["L3"])
@@ -92,7 +89,7 @@ def invariance_scatter(records: list[dict]) -> str:
 
     l1 = {(r["case"], r["structure"]): r["dice"] for r in records if r["level"] == "L1"}
     points = [(l1[(r["case"], r["structure"])], r["invariance"]) for r in records
-              if r["level"] == "L2" and (r["case"], r["structure"]) in l1 and _finite([r.get("invariance")])]
+              if r["level"] == "L2" and (r["case"], r["structure"]) in l1 and finite([r.get("invariance")])]
     fig, ax = plt.subplots(figsize=(5, 3.5))
     if points:
         x, y = zip(*points)
@@ -136,7 +133,7 @@ def _images_folder(reference: Path) -> Path | None:
 
         try:
             raw = raw_dataset_folder(folder.parent.name)
-        except Exception:
+        except SemanticError:
             return None
         return next((raw / f for f in ("imagesTr", "imagesTs") if (raw / f).is_dir()), None)
     return None
@@ -154,7 +151,7 @@ def _examples(summary: dict, per_level: int) -> list[dict]:
     chosen = []
     for level in LEVELS:
         rs = sorted((r for r in summary["semantic"]["metric_per_prompt"]
-                     if r["level"] == level and _finite([r["dice"]]) and (r["case"], r["prompt"]) in entries),
+                     if r["level"] == level and finite([r["dice"]]) and (r["case"], r["prompt"]) in entries),
                     key=lambda r: r["dice"])
         picks = sorted({round(i) for i in np.linspace(0, len(rs) - 1, min(per_level, len(rs)))}) if rs else []
         chosen += [rs[i] | {"entry": entries[(rs[i]["case"], rs[i]["prompt"])]} for i in picks]
@@ -181,7 +178,7 @@ def overlay(example: dict, images: Path | None) -> tuple[str, bool] | None:
     except RuntimeError as e:
         warnings.warn(f"overlay of {example['case']} / '{example['text']}' left out: {e}", stacklevel=2)
         return None
-    ref = np.isin(seg, prompt["target"]) & ~np.isin(seg, prompt.get("avoid", []))
+    ref = reference_mask(seg, prompt["target"], prompt.get("avoid", []))
     image = _image(example, ref_file, images, seg.shape)
     found = image is not None
     if not found:

@@ -43,9 +43,14 @@ def _per_case(records: list[dict], key: str) -> dict[str, list[float]]:
     return out
 
 
+def finite(values) -> list[float]:
+    """The values that count in a mean: NaN (e.g. both masks empty, or PSS where L1 is invalid) and None left out."""
+    return [v for v in values if v is not None and np.isfinite(v)]
+
+
 def _mean(values) -> float | None:
-    finite = [v for v in values if v is not None and np.isfinite(v)]
-    return float(np.mean(finite)) if finite else None
+    values = finite(values)
+    return float(np.mean(values)) if values else None
 
 
 def _case_stat(records: list[dict], key: str, seed: int) -> dict:

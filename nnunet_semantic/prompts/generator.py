@@ -8,7 +8,6 @@ what an exclusion removes is the sum over `target & avoid`.
 from __future__ import annotations
 
 import itertools
-import re
 import zlib
 from dataclasses import asdict, dataclass
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from nnunet_semantic.prompts.ontology import Ontology, Structure
 from nnunet_semantic.prompts.parser import CONNECTIVES
-from nnunet_semantic.prompts.sidecar import Prompt
+from nnunet_semantic.prompts.sidecar import Prompt, slug
 
 
 @dataclass(frozen=True)
@@ -29,10 +28,6 @@ class GenerationSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _short(s: Structure, rng: np.random.Generator | None = None) -> str:

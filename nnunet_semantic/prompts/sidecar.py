@@ -13,10 +13,13 @@ from nnunet_semantic.errors import InputError
 LEVELS = (1, 2, 3)
 
 
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def prediction_name(case: str, text: str, file_ending: str = ".nii.gz") -> str:
     """`<case>__<prompt-slug><ending>`: where a prompted prediction is written, and where evaluation looks."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "prompt"
-    return f"{case}__{slug}{file_ending}"
+    return f"{case}__{slug(text)[:120] or 'prompt'}{file_ending}"
 
 
 @dataclass(frozen=True)

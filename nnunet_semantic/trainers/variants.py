@@ -78,7 +78,7 @@ class SemanticTrainer_100epochs(SemanticTrainer):
 
 
 class TextConcatTrainer_smoke(TextConcatTrainer):
-    schedule = (1, 10, 2)
+    schedule = SemanticTrainer_smoke.schedule
 
 
 class TextConcatTrainer_demo(TextConcatTrainer):
