@@ -8,6 +8,8 @@ each prompt's mask by the same set rule as the reference (`isin(seg, target) & ~
 the semantic models use mirroring at test time, so the comparison is like for like.
 
     python benchmarks/quality_hippocampus.py [--epochs 20] [--iterations 50] [--models NAME ...]
+
+With `--models`, the other models' rows are kept from the last results if they were trained on the same budget.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from pathlib import Path
 
 os.environ.setdefault("nnUNet_compile", "f")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_results  # noqa: E402
+from common import RESULTS, write_results  # noqa: E402
 from workspace import prepare, trainer  # noqa: E402
 
-MODELS = ("SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
-          "SemanticTrainer_noFrequency", "TextConcatTrainer", "nnUNetTrainer")
+MODELS = ("SemanticTrainer", "SemanticTrainer_encoderFusion", "SemanticTrainer_noExclusionLoss",
+          "SemanticTrainer_mergedPrompt", "SemanticTrainer_noFrequency", "TextConcatTrainer", "nnUNetTrainer")
 KEYS = ("L1_dice", "L2_dice", "L3_dice", "pss", "invariance_l2", "leakage_l3")
 VAL_ITERATIONS = 5
 
@@ -122,6 +124,10 @@ def main() -> None:
                                       for k, v in models[name].items()), flush=True)
     budget = {"epochs": args.epochs, "iterations_per_epoch": args.iterations, "batch_size": plans.batch_size,
               "patch_size": plans.patch_size, "configuration": "2d_cpu", "device": "cpu (2 cores)"}
+    last = RESULTS / "quality_hippocampus.json"
+    if last.is_file() and json.loads(last.read_text())["budget"] == budget:
+        models = json.loads(last.read_text())["models"] | models
+    models = {name: models[name] for name in MODELS if name in models}
     rows = [{"model": name} | {k: "-" if m[k] is None else f"{m[k]:.3f}" for k in KEYS}
             | {"minutes": f"{m['wall_minutes']:.1f}"} for name, m in models.items()]
     write_results("quality_hippocampus", {

@@ -61,12 +61,14 @@ def main() -> None:
         subprocess.run([sys.executable, str(HERE / f"{name}.py"), *where, *extra], check=True)
     runs = {name: json.loads((RESULTS / f"{name}.json").read_text()) for name in RUNS}
     train = {r["trainer"]: r for r in runs["train_speed"]["rows"]}
-    predict = {r["prompts"]: r for r in runs["predict_prompts"]["rows"]}
+    predict = {(r["trainer"], r["prompts"]): r for r in runs["predict_prompts"]["rows"]}
+    per_case = {t: {n: predict[t, n]["seconds_per_case"] for tt, n in predict if tt == t} for t, _ in predict}
     speed = {
         "train_iter_ratio_vs_nnUNetTrainer": train["SemanticTrainer"]["ratio_vs_nnUNetTrainer"],
         "train_s_per_iter": {n: r["s_per_iter_median"] for n, r in train.items()},
-        "predict_16_prompts_over_1": predict[16]["ratio_vs_1_prompt"],
-        "predict_s_per_case": {n: r["seconds_per_case"] for n, r in predict.items()},
+        "predict_16_prompts_over_1": predict["SemanticTrainer", 16]["ratio_vs_1_prompt"],
+        "predict_16_prompts_over_1_encoder_fusion": predict["SemanticTrainer_encoderFusion", 16]["ratio_vs_1_prompt"],
+        "predict_s_per_case": per_case,
         "text_encoding_texts_per_s": {r["encoder"]: r["texts_per_s"] for r in runs["text_encoding"]["rows"]},
         **preprocessing(prepare(args.workspace), args.cases),
         "targets": {"train_iter_ratio_vs_nnUNetTrainer": 1.5, "predict_16_prompts_over_1": 3.0},

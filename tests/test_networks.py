@@ -57,18 +57,56 @@ def test_frequency_stream_lines_up_with_planned_stages():
     assert [tuple(f.shape[1:]) for f in feats] == [(32, 28, 20), (64, 28, 20), (128, 14, 10), (256, 7, 5)]
 
 
+@pytest.mark.parametrize("site", ["encoder", "decoder"])
 @pytest.mark.parametrize("topology,network", [(HIPPOCAMPUS, None), (HIPPOCAMPUS, RESENC), (SEVEN_STAGE_512, None)])
-def test_forward_backward_on_planned_topologies(topology, network):
+def test_forward_backward_on_planned_topologies(topology, network, site):
     cm = plan_2d(**topology, **({"network": network} if network else {}))
-    net = build_semantic_unet(cm, 1, 32)
+    net = build_semantic_unet(cm, 1, 32, fusion_site=site)
     b = 2 if topology is HIPPOCAMPUS else 1
     x = torch.randn(b, 1, *topology["patch"])
     out = net(x, _text(b, has_neg=[1] * b))
     assert isinstance(out, (list, tuple)) and out[0].shape == (b, 2, *topology["patch"])
-    assert len(net.last_exclusion_gates) == len(topology["features"])
+    assert len(out) == len(topology["features"]) - 1  # nnU-Net's deep-supervision outputs, largest first
+    assert [o.shape[2] for o in out] == sorted((o.shape[2] for o in out), reverse=True)
+    # a gate per encoder stage, or per decoder stage (every resolution but the bottleneck's)
+    assert len(net.last_exclusion_gates) == len(topology["features"]) - (site == "decoder")
     assert isinstance(net.frequency, TimmConvNeXtStream if topology is SEVEN_STAGE_512 else ScaledConvNeXtStream)
     (sum(o.float().mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
     assert [n for n, p in net.named_parameters() if p.grad is None] == []
+
+
+def _count_calls(modules) -> list[int]:
+    counts = [0] * len(modules)
+    for i, m in enumerate(modules):
+        m.register_forward_hook(lambda *_, i=i: counts.__setitem__(i, counts[i] + 1))
+    return counts
+
+
+@pytest.mark.parametrize("site,decoder_runs", [("encoder", 3), ("decoder", 1)])
+def test_prompts_reuse_the_image_features(site, decoder_runs):
+    """Three prompts on one image: the encoders and the gate keys run once; the decoder once per prompt when the
+    prompt meets the encoder, once in all when it meets the decoder."""
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion_site=site, deep_supervision=False).eval()
+    encoder = _count_calls([net.unet.encoder, net.frequency, *(g.key for g in net.gates)])
+    decoder = _count_calls(list(net.unet.decoder.stages))
+    x = torch.randn(2, 1, 56, 40)
+    with torch.no_grad():
+        features = net.encode_image(x)
+        outs = [net.decode(features, _text(2, has_neg=[k % 2, 1])) for k in range(3)]
+        fresh = net(x, _text(2, has_neg=[0, 1]))
+    assert set(encoder[:2]) == {2} and set(encoder[2:]) <= {0, 2}  # twice: encode_image, then the fresh forward
+    assert decoder == [decoder_runs + 1] * len(decoder)
+    assert torch.allclose(outs[0], fresh, atol=1e-5) and outs[0].shape == (2, 2, 56, 40)
+
+
+def test_decoder_site_full_resolution_output_does_not_depend_on_deep_supervision():
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion_site="decoder").eval()
+    x, text = torch.randn(2, 1, 56, 40), _text(2)
+    with torch.no_grad():
+        supervised = net(x, text)
+        net.decoder.deep_supervision = False
+        single = net(x, text)
+    assert len(net.last_exclusion_gates) == 1 and torch.allclose(supervised[0], single, atol=1e-6)
 
 
 def test_null_embedding_replaces_missing_negatives():

@@ -17,7 +17,8 @@ import nnunet_semantic.trainers as trainers
 from nnunet_semantic.trainers import SemanticTrainer
 
 VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
-            "SemanticTrainer_noFrequency", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "TextConcatTrainer"]
+            "SemanticTrainer_noFrequency", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "TextConcatTrainer",
+            "SemanticTrainer_encoderFusion"]
 
 
 @pytest.mark.parametrize("name", trainers.__all__)

@@ -62,7 +62,8 @@ class SemanticPredictor(nnUNetPredictor):
                                                                    dataset_json),
                                       meta["text_dim"], meta["fusion"], meta["frequency_input"],
                                       meta["frequency_backbone"], deep_supervision=False,
-                                      semantic_stream=meta.get("semantic_stream", "unet"))
+                                      semantic_stream=meta.get("semantic_stream", "unet"),
+                                      fusion_site=meta.get("fusion_site", "encoder"))
         try:  # fail here, with the file named, if the weights do not fit the network this version builds
             network.load_state_dict(parameters[0])
         except RuntimeError as e:

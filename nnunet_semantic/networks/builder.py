@@ -9,7 +9,8 @@ from nnunet_semantic.networks.semantic_unet import SemanticUNet
 
 def build_semantic_unet(configuration_manager, num_input_channels: int, text_dim: int, fusion: str = "cmsg",
                         frequency_input: str = "dwt", frequency_backbone: str = "auto",
-                        deep_supervision: bool = True, semantic_stream: str = "unet") -> SemanticUNet:
+                        deep_supervision: bool = True, semantic_stream: str = "unet",
+                        fusion_site: str = "decoder") -> SemanticUNet:
     """Semantic stream = the plans' 2D `arch_kwargs` (PlainConvUNet or ResEnc) with 2 outputs (bg / target)."""
     if len(configuration_manager.patch_size) != 2:
         raise ValueError("SemanticUNet is a 2D network: train a 2d configuration (e.g. 2d or 2d_cpu)")
@@ -19,4 +20,4 @@ def build_semantic_unet(configuration_manager, num_input_channels: int, text_dim
                                   allow_init=True, deep_supervision=deep_supervision)
     return SemanticUNet(unet, num_input_channels, list(kwargs["features_per_stage"]), kwargs["strides"],
                         configuration_manager.patch_size, text_dim, fusion, frequency_input, frequency_backbone,
-                        semantic_stream)
+                        semantic_stream, fusion_site)

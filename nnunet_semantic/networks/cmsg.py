@@ -1,8 +1,9 @@
-"""Cross-Modal Semantic Gating, one per encoder stage.
+"""Cross-Modal Semantic Gating, one per fused stage.
 
 G_inc / G_exc are spatial sigmoid maps of where the frequency features match the projected E_pos / E_neg;
 `F_refined = F_freq * G_inc * (1 - G_exc)`; the scalar gate `alpha = sigmoid(MLP(E_text * GAP(F_sem)))`;
 `F_fused = F_sem + (1 + alpha) * F_refined`. `gates=False` keeps only the alpha fusion (F_refined = F_freq).
+The keys (the frequency side of the match) do not depend on the prompt: `keys` computes them once per image.
 """
 
 from __future__ import annotations
@@ -29,15 +30,18 @@ class CMSGate(nn.Module):
         hidden = max(8, channels // 4)
         self.alpha_mlp = nn.Sequential(nn.Linear(channels, hidden), nn.GELU(), nn.Linear(hidden, 1))
 
+    def keys(self, f_freq: torch.Tensor) -> torch.Tensor | None:
+        return self.key(f_freq) if self.gates else None
+
     def match(self, key: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         """[B, 1, H, W] sigmoid map of the scaled dot product of every position with the text query."""
         return torch.sigmoid(torch.einsum("bchw,bc->bhw", key, query) * self.scale)[:, None]
 
-    def forward(self, f_sem: torch.Tensor, f_freq: torch.Tensor, e_pos: torch.Tensor,
-                e_neg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(self, f_sem: torch.Tensor, f_freq: torch.Tensor, e_pos: torch.Tensor, e_neg: torch.Tensor,
+                key: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         g_exc = None
         if self.gates:
-            key = self.key(f_freq)
+            key = self.keys(f_freq) if key is None else key
             g_exc = self.match(key, self.query_exc(e_neg))
             f_refined = refine(f_freq, self.match(key, self.query_inc(e_pos)), g_exc)
         else:

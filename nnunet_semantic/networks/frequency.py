@@ -77,10 +77,13 @@ class TimmConvNeXtStream(nn.Module):
         super().__init__()
         import timm
 
-        self.backbone = timm.create_model("convnext_tiny", pretrained=False, features_only=True, in_chans=in_channels)
-        channels = self.backbone.feature_info.channels()
         targets = [min(s) for s in cumulative_strides(strides)]
-        self.source = [min(range(4), key=lambda i: abs(self.TIMM_STRIDES[i] - t)) for t in targets]
+        nearest = [min(range(4), key=lambda i: abs(self.TIMM_STRIDES[i] - t)) for t in targets]
+        used = sorted(set(nearest))  # timm builds no stage past the deepest one used: each one gets a gradient
+        self.backbone = timm.create_model("convnext_tiny", pretrained=False, features_only=True, in_chans=in_channels,
+                                          out_indices=used)
+        channels = self.backbone.feature_info.channels()
+        self.source = [used.index(i) for i in nearest]
         self.proj = nn.ModuleList(nn.Conv2d(channels[i], w, 1) for i, w in zip(self.source, widths))
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:

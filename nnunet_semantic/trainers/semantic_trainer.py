@@ -43,6 +43,9 @@ class SemanticTrainer(nnUNetTrainer):
     text_encoder = "minilm"  # a name for nnunet_semantic.text.get_encoder
     exclusion_weight = 1.0  # lambda of the exclusion loss
     fusion = "cmsg"  # "cmsg" (logical gates + alpha), "alpha" (alpha fusion only), "concat" (UNet-CLIP baseline)
+    # where the prompt meets the image: "decoder" stages (the decoder runs once per image, so many prompts per case
+    # are cheap) or "encoder" stages (the papers' placement: the whole decoder runs once per prompt)
+    fusion_site = "decoder"
     frequency_input = "dwt"  # "dwt" or "raw" (the no-frequency ablation)
     frequency_backbone = "auto"  # "auto", "scaled" or "convnext_tiny"
     semantic_stream = "unet"  # "unet" (the planned encoder) or "biomedclip" (plus BiomedCLIP's ViT-B/16)
@@ -90,7 +93,7 @@ class SemanticTrainer(nnUNetTrainer):
         """2 outputs (background / prompted target) whatever the dataset's label count."""
         return build_semantic_unet(configuration_manager, num_input_channels, self.text_dim, self.fusion,
                                    self.frequency_input, self.frequency_backbone, enable_deep_supervision,
-                                   self.semantic_stream)
+                                   self.semantic_stream, self.fusion_site)
 
     def _module(self):
         mod = self.network.module if self.is_ddp else self.network
@@ -235,7 +238,7 @@ class SemanticTrainer(nnUNetTrainer):
         return {"version": 1, "text_encoder": self.text_encoder, "encoder_fingerprint": self.encoder_fingerprint,
                 "text_dim": self.text_dim, "fusion": self.fusion, "frequency_input": self.frequency_input,
                 "frequency_backbone": self.frequency_backbone, "merged_prompt": self.merged_prompt,
-                "semantic_stream": self.semantic_stream,
+                "semantic_stream": self.semantic_stream, "fusion_site": self.fusion_site,
                 "ontology": self.dataset_json.get("semantic")}
 
     def save_checkpoint(self, filename: str) -> None:

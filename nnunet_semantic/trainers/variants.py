@@ -30,6 +30,12 @@ class SemanticTrainer_alphaGateOnly(SemanticTrainer):
     exclusion_weight = 0.0
 
 
+class SemanticTrainer_encoderFusion(SemanticTrainer):
+    """CMSG on the encoder's skips, as the papers place it: the whole decoder then runs once per prompt."""
+
+    fusion_site = "encoder"
+
+
 class SemanticTrainer_DHN(SemanticTrainer):
     dhn_gamma = 2.0
 
@@ -45,6 +51,7 @@ class TextConcatTrainer(SemanticTrainer):
     """UNet-CLIP-style baseline: the whole prompt's embedding tiled and concatenated at the bottleneck."""
 
     fusion = "concat"
+    fusion_site = "encoder"  # the text enters at the bottleneck
     merged_prompt = True
     exclusion_weight = 0.0
 
