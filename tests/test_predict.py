@@ -125,3 +125,36 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
     masks = predictor.predict_numpy(image, [L1, L3])
     assert len(masks) == 2 and all(m.shape == image.shape[1:] and set(np.unique(m)) <= {0, 1} for m in masks)
     assert predictor.resolve(L3).neg_text == "posterior hippocampus"
+
+
+def test_checkpoints_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path, monkeypatch):
+    """Models trained before the site was recorded gated the encoder: they still load and predict; a site that
+    does not match the weights is one clear error."""
+    root, env, raw, folder, cases = inputs
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    import torch
+
+    from nnunet_semantic.errors import SemanticError
+    from nnunet_semantic.inference.predictor import SemanticPredictor
+    from nnunet_semantic.networks import build_semantic_unet
+
+    model = tmp_path / "model"
+    shutil.copytree(root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu", model)
+    path = model / "fold_0" / "checkpoint_final.pth"
+    checkpoint = torch.load(path, weights_only=False)
+    meta = checkpoint["semantic"]
+    assert meta.pop("fusion_site") == "decoder"
+    predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
+    predictor.initialize_from_trained_model_folder(str(model), [0])  # as saved: for its configuration
+    old = build_semantic_unet(predictor.configuration_manager, 1, meta["text_dim"], fusion_site="encoder")
+    checkpoint["network_weights"] = old.state_dict()
+    torch.save(checkpoint, path)
+    predictor.initialize_from_trained_model_folder(str(model), [0])
+    assert predictor.network.fusion_site == "encoder"
+    image = read_nii(folder / f"{cases[0]}_0000.nii.gz")[None].astype(np.float32)
+    assert predictor.predict_numpy(image, [L3])[0].shape == image.shape[1:]
+    meta["fusion_site"] = "decoder"
+    torch.save(checkpoint, path)
+    with pytest.raises(SemanticError, match="weights do not fit"):
+        predictor.initialize_from_trained_model_folder(str(model), [0])
