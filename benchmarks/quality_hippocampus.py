@@ -126,7 +126,9 @@ def main() -> None:
               "patch_size": plans.patch_size, "configuration": "2d_cpu", "device": "cpu (2 cores)"}
     last = RESULTS / "quality_hippocampus.json"
     if last.is_file() and json.loads(last.read_text())["budget"] == budget:
-        models = json.loads(last.read_text())["models"] | models
+        earlier = json.loads(last.read_text())
+        kept = {name: {"run": earlier["command"]} | m for name, m in earlier["models"].items() if name not in models}
+        models = models | kept
     models = {name: models[name] for name in MODELS if name in models}
     rows = [{"model": name} | {k: "-" if m[k] is None else f"{m[k]:.3f}" for k in KEYS}
             | {"minutes": f"{m['wall_minutes']:.1f}"} for name, m in models.items()]
