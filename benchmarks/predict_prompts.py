@@ -81,7 +81,7 @@ def main() -> None:
                 assert len(masks) == n and all(np.asarray(m).shape == image.shape[1:] for m in masks)
             times[name, n].append(time.perf_counter() - t0)
     median = {k: statistics.median(v) for k, v in times.items()}
-    rows = [{"trainer": name, "fusion_site": predictors[name].semantic.get("fusion_site", "encoder"), "prompts": n,
+    rows = [{"trainer": name, "fusion_site": predictors[name].network.fusion_site, "prompts": n,
              "cases": len(images), "seconds": round(median[name, n], 3),
              "seconds_per_case": round(median[name, n] / len(images), 4),
              "ratio_vs_1_prompt": round(median[name, n] / median[name, 1], 3)} for name, n in times]

@@ -125,8 +125,8 @@ def main() -> None:
     budget = {"epochs": args.epochs, "iterations_per_epoch": args.iterations, "batch_size": plans.batch_size,
               "patch_size": plans.patch_size, "configuration": "2d_cpu", "device": "cpu (2 cores)"}
     last = RESULTS / "quality_hippocampus.json"
-    if last.is_file() and json.loads(last.read_text())["budget"] == budget:
-        earlier = json.loads(last.read_text())
+    earlier = json.loads(last.read_text()) if last.is_file() else {}
+    if earlier.get("budget") == budget:
         kept = {name: {"run": earlier["command"]} | m for name, m in earlier["models"].items() if name not in models}
         models = models | kept
     models = {name: models[name] for name in MODELS if name in models}

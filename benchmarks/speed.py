@@ -62,7 +62,9 @@ def main() -> None:
     runs = {name: json.loads((RESULTS / f"{name}.json").read_text()) for name in RUNS}
     train = {r["trainer"]: r for r in runs["train_speed"]["rows"]}
     predict = {(r["trainer"], r["prompts"]): r for r in runs["predict_prompts"]["rows"]}
-    per_case = {t: {n: predict[t, n]["seconds_per_case"] for tt, n in predict if tt == t} for t, _ in predict}
+    per_case: dict[str, dict[int, float]] = {}
+    for (t, n), r in predict.items():
+        per_case.setdefault(t, {})[n] = r["seconds_per_case"]
     speed = {
         "train_iter_ratio_vs_nnUNetTrainer": train["SemanticTrainer"]["ratio_vs_nnUNetTrainer"],
         "train_s_per_iter": {n: r["s_per_iter_median"] for n, r in train.items()},

@@ -238,7 +238,7 @@ class SemanticTrainer(nnUNetTrainer):
         return {"version": 1, "text_encoder": self.text_encoder, "encoder_fingerprint": self.encoder_fingerprint,
                 "text_dim": self.text_dim, "fusion": self.fusion, "frequency_input": self.frequency_input,
                 "frequency_backbone": self.frequency_backbone, "merged_prompt": self.merged_prompt,
-                "semantic_stream": self.semantic_stream, "fusion_site": self.fusion_site,
+                "semantic_stream": self.semantic_stream, "fusion_site": self._module().fusion_site,
                 "ontology": self.dataset_json.get("semantic")}
 
     def save_checkpoint(self, filename: str) -> None:

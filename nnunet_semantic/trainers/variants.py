@@ -51,7 +51,6 @@ class TextConcatTrainer(SemanticTrainer):
     """UNet-CLIP-style baseline: the whole prompt's embedding tiled and concatenated at the bottleneck."""
 
     fusion = "concat"
-    fusion_site = "encoder"  # the text enters at the bottleneck
     merged_prompt = True
     exclusion_weight = 0.0
 
