@@ -12,6 +12,7 @@ from nnunet_semantic.networks import build_semantic_unet
 from nnunet_semantic.networks.cmsg import CMSGate, refine
 from nnunet_semantic.networks.frequency import ScaledConvNeXtStream, TimmConvNeXtStream
 from nnunet_semantic.networks.haar import HaarDWT
+from nnunet_semantic.networks.prompt_head import compose_logits
 
 RESENC = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
 
@@ -51,25 +52,57 @@ def test_gate_semantics_exclusion_of_one_zeroes_refined_features():
     assert torch.all(g_exc == 1) and torch.allclose(fused, f_sem)
 
 
+def test_exclusion_composes_masks_as_set_logic():
+    """p = p(target) * (1 - p(avoid)): a sure avoid removes the pixel, a sure non-avoid keeps p(target), and a
+    prompt without exclusion is exactly its target logits."""
+    target = torch.tensor([8.0, 8.0, -8.0, 0.3])
+    avoid = torch.tensor([30.0, -30.0, -30.0, -30.0])
+    p = torch.sigmoid(compose_logits(target, avoid, torch.ones(4, dtype=torch.bool)))
+    assert p[0] < 1e-4 and torch.allclose(p[1:], torch.sigmoid(target[1:]), atol=1e-5)
+    assert torch.equal(compose_logits(target, avoid, torch.zeros(4, dtype=torch.bool)), target)
+    g = torch.randn(2, 3, requires_grad=True)
+    compose_logits(g, torch.full((2, 3), 200.0), torch.tensor([[True] * 3, [False] * 3])).sum().backward()
+    assert torch.isfinite(g.grad).all()
+
+
+def test_k_prompts_per_image_equal_one_at_a_time_and_centring_travels_with_the_weights():
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, deep_supervision=False).eval()
+    net.centre.set_mean(torch.randn(5, 32))
+    text = _text(6, has_neg=[0, 1, 1, 0, 1, 0])
+    batched = {k: v.reshape(2, 3, *v.shape[1:]) for k, v in text.items()}
+    x = torch.randn(2, 1, 56, 40)
+    with torch.no_grad():
+        features = net.encode_image(x)
+        together = net.decode(features, batched)  # [B * K, 2, ...], prompt-major within an image
+        alone = [net.decode(features, {k: v[:, j] for k, v in batched.items()}) for j in range(3)]
+    assert torch.allclose(together.reshape(2, 3, 2, 56, 40), torch.stack(alone, 1), atol=1e-5)
+    other = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, deep_supervision=False).eval()
+    other.load_state_dict(net.state_dict())
+    assert torch.equal(other.centre.mean, net.centre.mean)
+    with torch.no_grad():
+        assert torch.allclose(other(x, batched), together, atol=1e-5)
+
+
 def test_frequency_stream_lines_up_with_planned_stages():
     stream = ScaledConvNeXtStream(4, [32, 64, 128, 256], [[1, 1], [2, 2], [2, 2], [2, 2]])
     feats = stream(HaarDWT()(torch.randn(2, 1, 56, 40)))
     assert [tuple(f.shape[1:]) for f in feats] == [(32, 28, 20), (64, 28, 20), (128, 14, 10), (256, 7, 5)]
 
 
-@pytest.mark.parametrize("site", ["encoder", "decoder"])
+@pytest.mark.parametrize("fusion,site", [("query", "decoder"), ("cmsg", "encoder"), ("cmsg", "decoder")])
 @pytest.mark.parametrize("topology,network", [(HIPPOCAMPUS, None), (HIPPOCAMPUS, RESENC), (SEVEN_STAGE_512, None)])
-def test_forward_backward_on_planned_topologies(topology, network, site):
+def test_forward_backward_on_planned_topologies(topology, network, fusion, site):
     cm = plan_2d(**topology, **({"network": network} if network else {}))
-    net = build_semantic_unet(cm, 1, 32, fusion_site=site)
+    net = build_semantic_unet(cm, 1, 32, fusion=fusion, fusion_site=site)
     b = 2 if topology is HIPPOCAMPUS else 1
     x = torch.randn(b, 1, *topology["patch"])
     out = net(x, _text(b, has_neg=[1] * b))
     assert isinstance(out, (list, tuple)) and out[0].shape == (b, 2, *topology["patch"])
     assert len(out) == len(topology["features"]) - 1  # nnU-Net's deep-supervision outputs, largest first
     assert [o.shape[2] for o in out] == sorted((o.shape[2] for o in out), reverse=True)
-    # a gate per encoder stage, or per decoder stage (every resolution but the bottleneck's)
-    assert len(net.last_exclusion_gates) == len(topology["features"]) - (site == "decoder")
+    # a gate (or a pair of part logits) per encoder stage, or per decoder stage (every resolution but the bottleneck's)
+    stages = net.last_parts if fusion == "query" else net.last_exclusion_gates
+    assert len(stages) == len(topology["features"]) - (site == "decoder")
     assert isinstance(net.frequency, TimmConvNeXtStream if topology is SEVEN_STAGE_512 else ScaledConvNeXtStream)
     (sum(o.float().mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
     assert [n for n, p in net.named_parameters() if p.grad is None] == []
@@ -82,12 +115,15 @@ def _count_calls(modules) -> list[int]:
     return counts
 
 
-@pytest.mark.parametrize("site,decoder_runs", [("encoder", 3), ("decoder", 1)])
-def test_prompts_reuse_the_image_features(site, decoder_runs):
+@pytest.mark.parametrize("fusion,site,decoder_runs", [("cmsg", "encoder", 3), ("cmsg", "decoder", 1),
+                                                     ("query", "decoder", 1)])
+def test_prompts_reuse_the_image_features(fusion, site, decoder_runs):
     """Three prompts on one image: the encoders and the gate keys run once; the decoder once per prompt when the
     prompt meets the encoder, once in all when it meets the decoder."""
-    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion_site=site, deep_supervision=False).eval()
-    encoder = _count_calls([net.unet.encoder, net.frequency, *(g.key for g in net.gates)])
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion=fusion, fusion_site=site,
+                              deep_supervision=False).eval()
+    keys = [g.key for g in net.gates] if fusion == "cmsg" else []
+    encoder = _count_calls([net.unet.encoder, net.frequency, *keys])
     decoder = _count_calls(list(net.unet.decoder.stages))
     x = torch.randn(2, 1, 56, 40)
     with torch.no_grad():
@@ -99,18 +135,20 @@ def test_prompts_reuse_the_image_features(site, decoder_runs):
     assert torch.allclose(outs[0], fresh, atol=1e-5) and outs[0].shape == (2, 2, 56, 40)
 
 
-def test_decoder_site_full_resolution_output_does_not_depend_on_deep_supervision():
-    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion_site="decoder").eval()
+@pytest.mark.parametrize("fusion", ["query", "cmsg"])
+def test_decoder_site_full_resolution_output_does_not_depend_on_deep_supervision(fusion):
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion=fusion, fusion_site="decoder").eval()
     x, text = torch.randn(2, 1, 56, 40), _text(2)
     with torch.no_grad():
         supervised = net(x, text)
         net.decoder.deep_supervision = False
         single = net(x, text)
-    assert len(net.last_exclusion_gates) == 1 and torch.allclose(supervised[0], single, atol=1e-6)
+    assert len(net.last_parts or net.last_exclusion_gates) == 1 and torch.allclose(supervised[0], single, atol=1e-6)
 
 
-def test_null_embedding_replaces_missing_negatives():
-    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32)
+@pytest.mark.parametrize("fusion", ["query", "cmsg"])
+def test_missing_negatives_are_ignored(fusion):
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion=fusion)
     text = _text(2, has_neg=[0, 0])
     other = {**text, "neg": torch.randn(2, 32)}
     x = torch.randn(2, 1, 56, 40)

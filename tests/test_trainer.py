@@ -18,7 +18,7 @@ from nnunet_semantic.trainers import SemanticTrainer
 
 VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
             "SemanticTrainer_noFrequency", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "TextConcatTrainer",
-            "SemanticTrainer_encoderFusion"]
+            "SemanticTrainer_encoderFusion", "SemanticTrainer_additiveFusion", "SemanticTrainer_sgdText"]
 
 
 @pytest.mark.parametrize("name", trainers.__all__)
@@ -39,23 +39,26 @@ def test_target_transform_follows_the_set_rule_on_real_slices(hippocampus):
     z = int(np.argmax([(s == 1).any() and (s == 2).any() for s in seg3d]))
     image, seg = torch.from_numpy(img3d[z][None]), torch.from_numpy(seg3d[z][None])
     # without spatial augmentation the masks are exactly the set rule, at every deep-supervision scale
+    # (K = 2 prompts: channels are composed, target, avoid masks, each for both prompts)
     val = SemanticTrainer.get_validation_transforms([[1, 1], [0.5, 0.5]], foreground_labels=[1, 2])
-    out = val(image=image, segmentation=seg, prompt_target=(1, 2), prompt_avoid=(2,))["segmentation"]
-    assert torch.equal(out[0][0].bool(), seg[0] == 1) and torch.equal(out[0][1].bool(), seg[0] == 2)
-    assert out[1].shape == (2, *(round(s * 0.5) for s in seg.shape[1:]))
+    out = val(image=image, segmentation=seg, prompt_target=[(1, 2), (1,)], prompt_avoid=[(2,), ()])["segmentation"]
+    composed, target, avoid = out[0].bool().unflatten(0, (3, 2))
+    assert torch.equal(composed[0], seg[0] == 1) and torch.equal(avoid[0], seg[0] == 2)
+    assert torch.equal(target[0], seg[0] > 0) and torch.equal(composed[1], seg[0] == 1) and not avoid[1].any()
+    assert out[1].shape == (6, *(round(s * 0.5) for s in seg.shape[1:]))
     # with nnU-Net's augmentation, the masks of different prompts warp alike (same seed, same warp)
     tr = SemanticTrainer.get_training_transforms((56, 40), (-np.pi, np.pi), None, (0, 1), False, [False],
                                                  foreground_labels=[1, 2])
 
     def masks(target, avoid):
         _seeded(3)
-        return tr(image=image.clone(), segmentation=seg.clone(), prompt_target=target,
-                  prompt_avoid=avoid)["segmentation"].bool()
+        return tr(image=image.clone(), segmentation=seg.clone(), prompt_target=[target],
+                  prompt_avoid=[avoid])["segmentation"].bool()
 
     whole, l3, posterior = masks((1, 2), ()), masks((1, 2), (2,)), masks((2,), ())
-    assert whole[0].any() and l3[1].any()
-    assert torch.equal(l3[0] | l3[1], whole[0]) and not (l3[0] & l3[1]).any()
-    assert torch.equal(l3[1], posterior[0]) and not whole[1].any()
+    assert whole[0].any() and l3[2].any()
+    assert torch.equal(l3[0] | l3[2], whole[0]) and not (l3[0] & l3[2]).any() and torch.equal(l3[1], whole[0])
+    assert torch.equal(l3[2], posterior[0]) and not whole[2].any()
 
 
 def _trainer(cls, root: Path):
@@ -74,8 +77,9 @@ def test_one_training_step_reaches_every_parameter(name, planned, monkeypatch):
     trainer.initialize()
     trainer.dataloader_train, trainer.dataloader_val = trainer.get_dataloaders()
     batch = next(trainer.dataloader_train)
-    assert batch["target"][0].shape[1] == 2 and batch["text_pos"].shape == (4, 384)
-    assert set(batch["level"].tolist()) <= {1, 2, 3}
+    k = trainer.prompts_per_sample
+    assert batch["target"][0].shape[1] == 3 * k and batch["text_pos"].shape == (4, k, 384)
+    assert set(batch["level"].flatten().tolist()) <= {0, 1, 2, 3}
     # nnU-Net weights the lowest deep-supervision output 0, and 1e-6 under DDP so that every parameter gets a
     # gradient in every step; train with the DDP weighting
     trainer.loss.weight_factors = (*trainer.loss.weight_factors[:-1], 1e-6)
@@ -84,7 +88,8 @@ def test_one_training_step_reaches_every_parameter(name, planned, monkeypatch):
     assert np.isfinite(out["loss"])
     missing = [n for n, p in trainer.network.named_parameters() if p.grad is None]
     assert missing == []
-    assert (float(out["exclusion_loss"]) > 0) == (trainer.fusion == "cmsg")
+    excludes = trainer.fusion == "cmsg" or (trainer.fusion == "query" and bool(batch["has_neg"].any()))
+    assert (float(out["exclusion_loss"]) > 0) == excludes
 
 
 def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned, smoke_model):

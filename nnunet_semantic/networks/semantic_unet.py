@@ -1,13 +1,19 @@
-"""SemanticUNet: nnU-Net's planned 2D U-Net as the semantic stream, a frequency stream, and per-stage fusion.
+"""SemanticUNet: nnU-Net's planned 2D U-Net as the semantic stream, a frequency stream, and the prompt.
 
-`forward(x, text)` takes `text = {"pos": [B, D], "neg": [B, D], "has_neg": [B]}` and returns what the planned
-U-Net returns (deep-supervision list or one map) with 2 channels: background / prompted target. The exclusion
-gates of the last forward are kept in `last_exclusion_gates` for the exclusion loss.
+`forward(x, text)` takes `text = {"pos": [B, D], "neg": [B, D], "has_neg": [B]}` (or [B, K, D] / [B, K]: K
+prompts per image, decoded from the same image features) and returns what the planned U-Net returns
+(deep-supervision list or one map) with 2 channels, background / prompted target, for B (or B*K) maps.
 
-Where the prompt meets the image (`fusion_site`):
-- "decoder" (default): the decoder runs once per image, CMSG on every decoder stage's output, each followed by
-  that stage's segmentation layer. A prompt costs a few element-wise maps, so many prompts per case are cheap.
-- "encoder" (the papers' placement): CMSG on every encoder stage's skip; the whole decoder runs once per prompt.
+How the prompt meets the image (`fusion`):
+- "query" (default): the text produces each decoder stage's classifier (`prompt_head`), dotted with the stage's
+  pixel embedding (decoder output + frequency features); the exclusion composes masks,
+  `p = p(target) * (1 - p(avoid))`. Both parts' logits of the last forward are kept in `last_parts`.
+- "cmsg" (additive CMSG gates in front of nnU-Net's fixed classifier), "alpha" (its scalar gate only), "concat"
+  (the text tiled at the bottleneck, a UNet-CLIP baseline). The exclusion gates of the last forward are kept in
+  `last_exclusion_gates`.
+
+Where the additive gates sit (`fusion_site`): "decoder" stages (the decoder runs once per image) or "encoder"
+skips (the papers' placement: the whole decoder runs once per prompt). "query" always reads the decoder.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from torch import nn
 from nnunet_semantic.networks.cmsg import CMSGate
 from nnunet_semantic.networks.frequency import build_frequency_stream
 from nnunet_semantic.networks.haar import HaarDWT, HalfResolution
+from nnunet_semantic.networks.prompt_head import PromptQueries, TextCentring, compose_logits, query_logits, two_class
 
-FUSIONS = ("cmsg", "alpha", "concat")
+FUSIONS = ("query", "cmsg", "alpha", "concat")
 FUSION_SITES = ("encoder", "decoder")
 
 
@@ -47,29 +54,34 @@ def decoder_features(decoder: nn.Module, skips: Sequence[torch.Tensor]) -> list[
 
 class SemanticUNet(nn.Module):
     def __init__(self, unet: nn.Module, in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]],
-                 patch_size: Sequence[int], text_dim: int, fusion: str = "cmsg", frequency_input: str = "dwt",
+                 patch_size: Sequence[int], text_dim: int, fusion: str = "query", frequency_input: str = "dwt",
                  frequency_backbone: str = "auto", semantic_stream: str = "unet", fusion_site: str = "decoder"):
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion}")
         if fusion_site not in FUSION_SITES:
             raise ValueError(f"fusion_site must be one of {FUSION_SITES}, got {fusion_site}")
-        # concat always enters at the bottleneck, which the decoder follows
+        # concat always enters at the bottleneck, which the decoder follows; query reads the decoder's stages
         self.unet, self.fusion = unet, fusion
-        self.fusion_site = "encoder" if fusion == "concat" else fusion_site
+        self.fusion_site = {"concat": "encoder", "query": "decoder"}.get(fusion, fusion_site)
+        self.centre = TextCentring(text_dim)
         if fusion == "cmsg":  # a prompt without exclusion gets a learned null embedding
             self.null_neg = nn.Parameter(torch.randn(text_dim) * 0.02)
         if fusion == "concat":  # UNet-CLIP-style baseline: text tiled and concatenated at the bottleneck
             self.bottleneck = nn.Conv2d(widths[-1] + text_dim, widths[-1], 1)
         else:
             # decoder stages sit at every resolution but the bottleneck's, lowest first
-            stages = len(widths) if fusion_site == "encoder" else len(widths) - 1
+            stages = len(widths) if self.fusion_site == "encoder" else len(widths) - 1
             self.to_frequency = HaarDWT() if frequency_input == "dwt" else HalfResolution()
             stream_in = in_channels * (4 if frequency_input == "dwt" else 1)
             self.frequency = build_frequency_stream(stream_in, widths[:stages], strides[:stages], patch_size,
                                                     frequency_backbone)
-            gate_widths = widths if fusion_site == "encoder" else widths[-2::-1]
-            self.gates = nn.ModuleList(CMSGate(w, text_dim, gates=fusion == "cmsg") for w in gate_widths)
+            stage_widths = widths if self.fusion_site == "encoder" else widths[-2::-1]
+            if fusion == "query":
+                self.prompt_head = PromptQueries(text_dim, stage_widths)
+                unet.decoder.seg_layers = nn.ModuleList()  # the prompt makes the classifiers
+            else:
+                self.gates = nn.ModuleList(CMSGate(w, text_dim, gates=fusion == "cmsg") for w in stage_widths)
         self.vit = None
         if semantic_stream == "biomedclip":
             from nnunet_semantic.networks.biomedclip_stream import BiomedCLIPStream
@@ -78,10 +90,21 @@ class SemanticUNet(nn.Module):
         elif semantic_stream != "unet":
             raise ValueError(f"semantic_stream must be 'unet' or 'biomedclip', got {semantic_stream}")
         self.last_exclusion_gates: list[torch.Tensor] = []
+        self.last_parts: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     @property
     def decoder(self) -> nn.Module:  # nnU-Net toggles deep supervision through `network.decoder`
         return self.unet.decoder
+
+    def text_parameters(self) -> list[nn.Parameter]:
+        """Every parameter the text feeds: trained by their own optimiser (nnU-Net's SGD with momentum 0.99 parks a
+        text-to-weights generator in a collapsed state, AdamW does not)."""
+        if self.fusion == "query":
+            return list(self.prompt_head.parameters())
+        if self.fusion == "concat":
+            return []
+        gates = [p for g in self.gates for n, p in g.named_parameters() if not n.startswith("key.")]
+        return gates + ([self.null_neg] if self.fusion == "cmsg" else [])
 
     def _negatives(self, text: dict[str, torch.Tensor]) -> torch.Tensor:
         # a blend, not a selection: the null embedding stays in the graph (DDP needs every gradient each step)
@@ -102,13 +125,25 @@ class SemanticUNet(nn.Module):
             semantic, freq = decoder_features(self.unet.decoder, skips), freq[::-1]
             if not self.unet.decoder.deep_supervision:  # only the full-resolution stage is segmented
                 semantic, freq = semantic[-1:], freq[-1:]
+        if self.fusion == "query":
+            return ImageFeatures(semantic, freq, None)
         keys = [gate.keys(f) for gate, f in zip(self.gates[-len(freq):], freq)]
         return ImageFeatures(semantic, freq, keys)
 
     def decode(self, features: ImageFeatures, text: dict[str, torch.Tensor]):
-        """Fuse the image features with one prompt per sample and segment."""
-        e_pos = text["pos"].to(features.semantic[0].dtype)
-        self.last_exclusion_gates = []
+        """Segment the image features for one prompt per sample ([B, D]) or K per sample ([B, K, D])."""
+        dtype = features.semantic[0].dtype
+        text = {"pos": self.centre(text["pos"].to(dtype)), "neg": self.centre(text["neg"].to(dtype)),
+                "has_neg": text["has_neg"]}
+        self.last_exclusion_gates, self.last_parts = [], []
+        if self.fusion == "query":
+            return self._decode_queries(features, text)
+        if text["pos"].ndim == 3:  # additive fusions see one prompt per row: repeat the image features K times
+            k = text["pos"].shape[1]
+            features = ImageFeatures(*[None if f is None else [None if t is None else t.repeat_interleave(k, 0)
+                                                               for t in f] for f in features])
+            text = {name: t.flatten(0, 1) for name, t in text.items()}
+        e_pos = text["pos"]
         if self.fusion == "concat":
             skips = features.semantic
             tiled = e_pos[:, :, None, None].expand(-1, -1, *skips[-1].shape[2:])
@@ -124,6 +159,20 @@ class SemanticUNet(nn.Module):
         if self.fusion_site == "encoder":
             return self.unet.decoder(fused)
         logits = [seg(f) for seg, f in zip(self.unet.decoder.seg_layers[-n:], fused)][::-1]  # largest first
+        return logits if self.unet.decoder.deep_supervision else logits[0]
+
+    def _decode_queries(self, features: ImageFeatures, text: dict[str, torch.Tensor]):
+        single = text["pos"].ndim == 2
+        pos, neg, has_neg = ((t[:, None] for t in text.values()) if single else text.values())
+        n = len(features.semantic)
+        queries = self.prompt_head(torch.cat([pos, neg], 1))[-n:]  # one pass for both parts
+        logits = []
+        for f_sem, f_freq, (weights, bias) in zip(features.semantic, features.frequency, queries):
+            parts = query_logits(f_sem + f_freq, weights, bias).chunk(2, 1)
+            composed = compose_logits(*parts, has_neg.bool()[..., None, None])
+            logits.append(two_class(composed.flatten(0, 1)))
+            self.last_parts.append(tuple(p.flatten(0, 1)[:, None] for p in parts))
+        logits, self.last_parts = logits[::-1], self.last_parts[::-1]  # largest first, as nnU-Net's outputs
         return logits if self.unet.decoder.deep_supervision else logits[0]
 
     def forward(self, x: torch.Tensor, text: dict[str, torch.Tensor]):

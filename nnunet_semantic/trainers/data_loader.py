@@ -1,4 +1,4 @@
-"""nnU-Net's 2D data loader with one verified prompt per sample."""
+"""nnU-Net's 2D data loader with K prompts per sample, all answered from the same patch."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from nnunet_semantic.trainers.prompt_table import PromptTable
 
 
 class SemanticDataLoader(nnUNetDataLoader):
-    """Per sample: a prompt drawn from the case's sidecar (numpy RNG, levels balanced); foreground
-    oversampling centred on the prompted structure; the prompt's text vectors and level in the batch."""
+    """Per sample: `prompts_per_sample` prompts drawn from the case's sidecar (numpy RNG, levels balanced);
+    foreground oversampling centred on the first one's structure; text vectors [B, K, D] and levels [B, K]."""
 
-    def __init__(self, *args, prompts: PromptTable, **kwargs):
+    def __init__(self, *args, prompts: PromptTable, prompts_per_sample: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
-        self.prompts = prompts
+        self.prompts, self.prompts_per_sample = prompts, prompts_per_sample
         missing = [k for k in self.indices if k not in prompts.cases]
         if missing:
             raise RuntimeError(f"cases without verified prompts: {missing[:5]}; reconvert the dataset")
@@ -28,9 +28,9 @@ class SemanticDataLoader(nnUNetDataLoader):
         with torch.no_grad(), threadpool_limits(limits=1, user_api=None):
             for j, key in enumerate(keys):
                 case = self.prompts.cases[key]
-                index = case.sample()
+                index = case.sample(self.prompts_per_sample)
                 data, seg, _, properties = self._data.load_case(key)
-                locations = {k: v for k, v in properties["class_locations"].items() if k in case.targets[index]}
+                locations = {k: v for k, v in properties["class_locations"].items() if k in case.targets[index[0]]}
                 bbox_lbs, bbox_ubs = self.get_bbox(data.shape[1:], self.get_do_oversample(j) and bool(locations),
                                                    locations)
                 bbox = [[lo, hi] for lo, hi in zip(bbox_lbs, bbox_ubs)]
@@ -38,8 +38,8 @@ class SemanticDataLoader(nnUNetDataLoader):
                 seg = torch.from_numpy(crop_and_pad_nd(seg, bbox, -1, cast_cropped_to=np.int16)).to(torch.int16)
                 if self.patch_size_was_2d:
                     image, seg = image[:, 0], seg[:, 0]
-                sample = self.transforms(image=image, segmentation=seg, prompt_target=case.targets[index],
-                                         prompt_avoid=case.avoids[index])
+                sample = self.transforms(image=image, segmentation=seg, prompt_target=[case.targets[i] for i in index],
+                                         prompt_avoid=[case.avoids[i] for i in index])
                 if data_all is None:
                     data_all = torch.empty((self.batch_size, *sample["image"].shape), dtype=torch.float32)
                     segs = sample["segmentation"]
@@ -50,11 +50,12 @@ class SemanticDataLoader(nnUNetDataLoader):
                                     else [sample["segmentation"]]):
                     s_all[j] = s
                 pos, neg, has_neg = self.prompts.text_arrays(key, index)
-                for name, value in (("pos", pos), ("neg", neg), ("has_neg", has_neg),
-                                    ("level", int(case.levels[index])), ("prompt", index)):
+                for name, value in (("pos", pos), ("neg", neg), ("has_neg", has_neg), ("level", case.levels[index]),
+                                    ("prompt", index)):
                     text[name].append(value)
         return {"data": data_all, "target": seg_all if len(seg_all) > 1 else seg_all[0], "keys": keys,
                 "text_pos": torch.from_numpy(np.stack(text["pos"])),
                 "text_neg": torch.from_numpy(np.stack(text["neg"])),
-                "has_neg": torch.tensor(text["has_neg"]), "level": torch.tensor(text["level"]),
-                "prompt_index": torch.tensor(text["prompt"])}
+                "has_neg": torch.from_numpy(np.stack(text["has_neg"])),
+                "level": torch.from_numpy(np.stack(text["level"])),
+                "prompt_index": torch.from_numpy(np.stack(text["prompt"]))}

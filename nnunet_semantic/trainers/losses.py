@@ -1,4 +1,5 @@
-"""The exclusion loss on the CMSG gates and the optional Dynamic Hard Negative term."""
+"""The losses beside nnU-Net's Dice+CE: each part of a composed prompt, the exclusion loss on the additive CMSG gates,
+and the optional Dynamic Hard Negative term."""
 
 from __future__ import annotations
 
@@ -22,3 +23,37 @@ def dynamic_hard_negative_loss(logits: torch.Tensor, target: torch.Tensor, gamma
     log_p = F.log_softmax(logits.float(), dim=1)[:, 1:2]
     y = (target[:, :1] > 0).float()
     return -((1 - log_p.exp()) ** gamma * y * log_p).sum() / y.sum().clamp_min(1)
+
+
+def prompt_parts_loss(target_logits: torch.Tensor, avoid_logits: torch.Tensor, target: torch.Tensor,
+                      avoid: torch.Tensor, has_avoid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each half of `p = p(target) * (1 - p(avoid))` against its own mask: (BCE(p(target), Y_target) over every
+    prompt, BCE(p(avoid), Y_avoid) over the prompts that exclude something: the exclusion loss). Without this
+    the composition is ambiguous: a model may shrink p(target) instead of learning what the exclusion names."""
+    l_target = F.binary_cross_entropy_with_logits(target_logits.float(), target.float())
+    weight = has_avoid.float().reshape(-1, *[1] * (avoid.ndim - 1)).expand_as(avoid_logits)
+    l_avoid = F.binary_cross_entropy_with_logits(avoid_logits.float(), avoid.float(), weight, reduction="sum")
+    return l_target, l_avoid / weight.sum().clamp_min(1)
+
+
+def semantic_loss(seg_loss, network, output, target: list[torch.Tensor], has_neg: torch.Tensor,
+                  exclusion_weight: float, deep_supervision: bool = True):
+    """(total, exclusion loss, composed masks [B * K, 1, ...] at full resolution) for a SemanticUNet's last forward.
+
+    `seg_loss` is nnU-Net's Dice+CE (wrapped for deep supervision when `deep_supervision`); targets arrive
+    [B, 3 * K, ...] (`transforms.MASKS` major) and are laid out prompt-major like the network's outputs."""
+    outputs = output if isinstance(output, (list, tuple)) else [output]
+    k = has_neg.shape[1]
+    masks = [t.unflatten(1, (3, k)).transpose(1, 2).flatten(0, 1) for t in target]
+    composed = [m[:, :1] for m in masks]
+    total = seg_loss(outputs, composed) if deep_supervision else seg_loss(outputs[0], composed[0])
+    l_exc = torch.zeros((), device=total.device)
+    with torch.autocast(total.device.type, enabled=False):
+        if network.last_parts:
+            l_target, l_exc = prompt_parts_loss(*network.last_parts[0], masks[0][:, 1:2], masks[0][:, 2:3],
+                                                has_neg.flatten())
+            total = total + exclusion_weight * (l_target + l_exc)
+        elif network.last_exclusion_gates:
+            l_exc = exclusion_loss(network.last_exclusion_gates, masks[0][:, 2:3])
+            total = total + exclusion_weight * l_exc
+    return total, l_exc, composed[0]

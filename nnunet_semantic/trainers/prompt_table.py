@@ -13,6 +13,8 @@ from nnunet_semantic.errors import SemanticError
 from nnunet_semantic.prompts.sidecar import Prompt, read_sidecar_folder
 from nnunet_semantic.text.bank import EmbeddingBank
 
+ABSENT = 0  # the level of a training prompt for a structure the case does not contain
+
 
 def sidecar_folder(preprocessed_folder: Path) -> Path:
     """`prompts/` of the preprocessed dataset; copied there from nnUNet_raw the first time, so training needs
@@ -37,6 +39,13 @@ def prompt_texts(prompt: Prompt, merged: bool) -> tuple[str, str]:
     return prompt.pos_text, prompt.neg_text
 
 
+def absent_prompts(prompts: list[Prompt], structures: dict[str, tuple[int, ...]]) -> list[Prompt]:
+    """The L1 prompt of every structure without a verified L1 prompt in the case: its mask is empty."""
+    present = {p.text for p in prompts if p.level == 1}
+    return [Prompt(f"absent-{name}", ABSENT, name, labels) for name, labels in structures.items()
+            if name not in present]
+
+
 @dataclass
 class CasePrompts:
     """One case's prompts as arrays: level, target/avoid label ids, and row indices into the vector table."""
@@ -47,20 +56,30 @@ class CasePrompts:
     pos: np.ndarray
     neg: np.ndarray  # -1: no exclusion
 
-    def sample(self, rng=np.random) -> int:
-        """Uniform over the levels the case has, then over that level's prompts: L3 is not drowned by L2."""
-        level = rng.choice(np.unique(self.levels))
-        return int(rng.choice(np.flatnonzero(self.levels == level)))
+    def sample(self, k: int = 1, rng=np.random) -> np.ndarray:
+        """k prompt indices, distinct while the case has enough: uniform over the levels the case has, then over
+        that level's prompts, so L3 is not drowned by L2. Sibling prompts drawn together get contradictory
+        targets on the same pixels, which is what teaches the model to read the prompt."""
+        levels, counts = np.unique(self.levels, return_inverse=True, return_counts=True)[1:]
+        p = 1.0 / (len(counts) * counts[levels])
+        first = rng.choice(len(p), min(k, len(p)), replace=False, p=p)
+        return np.concatenate([first, rng.choice(len(p), k - len(first), p=p)]) if len(first) < k else first
 
 
 class PromptTable:
-    def __init__(self, sidecars: dict[str, list[Prompt]], merged: bool = False):
+    """`absent` (structure name -> labels): each case also gets the L1 prompt of every structure it lacks, at level
+    ABSENT, whose target is empty: a model must learn to answer "nothing" as well. `sidecars` keeps only the
+    verified prompts."""
+
+    def __init__(self, sidecars: dict[str, list[Prompt]], merged: bool = False,
+                 absent: dict[str, tuple[int, ...]] | None = None):
         self.sidecars, self.merged = sidecars, merged
-        self.texts = sorted({t for ps in sidecars.values() for p in ps for t in prompt_texts(p, merged) if t})
+        trained = {case: prompts + absent_prompts(prompts, absent or {}) for case, prompts in sidecars.items()}
+        self.texts = sorted({t for ps in trained.values() for p in ps for t in prompt_texts(p, merged) if t})
         self._row = {t: i for i, t in enumerate(self.texts)}
         self.cases: dict[str, CasePrompts] = {}
-        for case, prompts in sidecars.items():
-            if not prompts:
+        for case, prompts in trained.items():
+            if not sidecars[case]:
                 continue
             pairs = [prompt_texts(p, merged) for p in prompts]
             self.cases[case] = CasePrompts(np.array([p.level for p in prompts]), [p.target for p in prompts],
@@ -69,8 +88,9 @@ class PromptTable:
         self.vectors: np.ndarray | None = None
 
     @classmethod
-    def load(cls, preprocessed_folder: Path, merged: bool = False) -> PromptTable:
-        return cls(read_sidecar_folder(sidecar_folder(preprocessed_folder)), merged)
+    def load(cls, preprocessed_folder: Path, merged: bool = False,
+             absent: dict[str, tuple[int, ...]] | None = None) -> PromptTable:
+        return cls(read_sidecar_folder(sidecar_folder(preprocessed_folder)), merged, absent)
 
     def attach(self, bank: EmbeddingBank, extra_texts: tuple[str, ...] = ()) -> None:
         self.texts += [t for t in extra_texts if t not in self._row]
@@ -80,8 +100,10 @@ class PromptTable:
     def vector(self, text: str) -> np.ndarray:
         return self.vectors[self._row[text]]
 
-    def text_arrays(self, case: str, index: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    def text_arrays(self, case: str, index):
+        """(pos, neg, has_neg) of one prompt index ([D], [D], bool) or of an index array ([K, D], [K, D], [K])."""
         c = self.cases[case]
-        pos = self.vectors[c.pos[index]]
         has_neg = c.neg[index] >= 0
-        return pos, (self.vectors[c.neg[index]] if has_neg else np.zeros_like(pos)), bool(has_neg)
+        pos, neg = self.vectors[c.pos[index]], self.vectors[c.neg[index]]
+        neg = np.where(np.asarray(has_neg)[..., None], neg, 0).astype(pos.dtype)
+        return pos, neg, has_neg if np.ndim(has_neg) else bool(has_neg)

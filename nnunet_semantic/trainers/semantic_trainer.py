@@ -1,10 +1,12 @@
 """SemanticTrainer: prompt-conditioned training through `nnUNetv2_train D CONFIG F -tr SemanticTrainer`.
 
-nnU-Net's 5-argument trainer with: a SemanticUNet built from the plans; one verified prompt per sample whose
-text vectors come from the embedding bank (built once before training; the encoder never runs inside an
-iteration); the segmentation turned into the prompt's target and avoid masks after spatial augmentation;
-loss = nnU-Net's Dice+CE on the target + `exclusion_weight` * BCE(G_exc, Y_avoid). Experiments are
-subclasses that change one attribute (see `variants.py`).
+nnU-Net's 5-argument trainer with: a SemanticUNet built from the plans, whose text makes the classifier; K
+prompts per sample (verified prompts of the case and empty-target prompts for structures it lacks), all answered
+from the same image features, so sibling prompts get contradictory targets on the same pixels; text vectors from
+the embedding bank (built once before training; the encoder never runs inside an iteration), centred over the
+training texts; each prompt's masks made after spatial augmentation; loss = nnU-Net's Dice+CE on the composed
+mask + `exclusion_weight` * (BCE of each part against its own mask); AdamW for the text path, nnU-Net's SGD for
+the rest. Experiments are subclasses that change one attribute (see `variants.py`).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from batchgenerators.dataloading.nondet_multi_threaded_augmenter import NonDetMu
 from batchgenerators.dataloading.single_threaded_augmenter import SingleThreadedAugmenter
 from batchgeneratorsv2.transforms.utils.compose import ComposeTransforms
 from batchgeneratorsv2.transforms.utils.deep_supervision_downsampling import DownsampleSegForDSTransform
+from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.default_n_proc_DA import get_allowed_n_proc_DA
 from nnunetv2.utilities.helpers import dummy_context
 from torch import autocast
 from torch import distributed as dist
 from torch._dynamo import OptimizedModule
+from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
 from nnunet_semantic.evaluation.metrics import dice_from_counts
@@ -32,7 +36,8 @@ from nnunet_semantic.text import get_encoder
 from nnunet_semantic.text.bank import build_bank
 from nnunet_semantic.trainers.data_loader import SemanticDataLoader
 from nnunet_semantic.trainers.logger import SemanticLocalLogger
-from nnunet_semantic.trainers.losses import dynamic_hard_negative_loss, exclusion_loss
+from nnunet_semantic.trainers.losses import dynamic_hard_negative_loss, semantic_loss
+from nnunet_semantic.trainers.optimizers import build_optimizers, set_text_lr
 from nnunet_semantic.trainers.prompt_table import PromptTable
 from nnunet_semantic.trainers.transforms import PromptMaskTransform
 
@@ -41,11 +46,19 @@ LEVELS = (1, 2, 3)
 
 class SemanticTrainer(nnUNetTrainer):
     text_encoder = "minilm"  # a name for nnunet_semantic.text.get_encoder
-    exclusion_weight = 1.0  # lambda of the exclusion loss
-    fusion = "cmsg"  # "cmsg" (logical gates + alpha), "alpha" (alpha fusion only), "concat" (UNet-CLIP baseline)
-    # where the prompt meets the image: "decoder" stages (the decoder runs once per image, so many prompts per case
-    # are cheap) or "encoder" stages (the papers' placement: the whole decoder runs once per prompt)
+    exclusion_weight = 1.0  # lambda of the loss on each part of a composed prompt (the exclusion loss)
+    # "query" (the text makes each stage's classifier, exclusion composed on masks), "cmsg" (additive logical
+    # gates + alpha before a fixed classifier), "alpha" (alpha fusion only), "concat" (UNet-CLIP baseline)
+    fusion = "query"
+    # where additive gates meet the image: "decoder" stages (the decoder runs once per image, so many prompts per
+    # case are cheap) or "encoder" stages (the papers' placement: the whole decoder runs once per prompt)
     fusion_site = "decoder"
+    prompts_per_sample = 8  # K prompts of a patch trained on the same features (all of them if the case has fewer)
+    absent_prompts = True  # structures the case lacks are prompted too, with empty targets
+    centre_text = True  # subtract the training texts' mean vector (stored in the network, so prediction does too)
+    text_lr: float | None = 1e-3  # AdamW for the text path; None: nnU-Net's SGD for every parameter
+    text_weight_decay = 1e-2
+    text_warmup = 50  # iterations of linear warm-up of the text path's learning rate
     frequency_input = "dwt"  # "dwt" or "raw" (the no-frequency ablation)
     frequency_backbone = "auto"  # "auto", "scaled" or "convnext_tiny"
     semantic_stream = "unet"  # "unet" (the planned encoder) or "biomedclip" (plus BiomedCLIP's ViT-B/16)
@@ -65,20 +78,28 @@ class SemanticTrainer(nnUNetTrainer):
         self.logger.local_logger = SemanticLocalLogger()
         self.prompts: PromptTable | None = None
         self.text_dim = self.encoder_fingerprint = None
+        self.text_optimizer: torch.optim.Optimizer | None = None
+        self._text_steps = 0
 
     # --- set-up ---------------------------------------------------------------------------------
     def initialize(self):
         if not self.was_initialized:
             self._prepare_text()
-        super().initialize()
+            super().initialize()
+            if self.centre_text:
+                self._module().centre.set_mean(torch.from_numpy(self.prompts.vectors))
+        else:
+            super().initialize()  # nnU-Net's own "already initialized" error
 
     def _prepare_text(self) -> None:
         """Prompts and their vectors, before the network (whose text width depends on the encoder)."""
         folder = Path(self.preprocessed_dataset_folder_base)
-        self.prompts = PromptTable.load(folder, self.merged_prompt)
+        structures = self.dataset_json["semantic"]["structures"]
+        absent = {name: tuple(s["labels"]) for name, s in structures.items()} if self.absent_prompts else None
+        self.prompts = PromptTable.load(folder, self.merged_prompt, absent)
         if self.is_ddp and self.local_rank != 0:
             dist.barrier()  # rank 0 builds the bank; the others then find it complete
-        structure_names = tuple(self.dataset_json["semantic"]["structures"])  # the per-label L1 prompts
+        structure_names = tuple(structures)  # the per-label L1 prompts
         bank, n_new = build_bank(folder, get_encoder(self.text_encoder, device=self.device.type),
                                  [*self.prompts.texts, *structure_names])
         if self.is_ddp and self.local_rank == 0:
@@ -96,8 +117,19 @@ class SemanticTrainer(nnUNetTrainer):
                                    self.semantic_stream, self.fusion_site)
 
     def _module(self):
-        mod = self.network.module if self.is_ddp else self.network
+        mod = self.network.module if isinstance(self.network, DDP) else self.network
         return mod._orig_mod if isinstance(mod, OptimizedModule) else mod
+
+    def configure_optimizers(self):
+        optimizer, self.text_optimizer = build_optimizers(self._module(), self.initial_lr, self.weight_decay,
+                                                          self.text_lr, self.text_weight_decay)
+        return optimizer, PolyLRScheduler(optimizer, self.initial_lr, self.num_epochs)
+
+    def _set_text_lr(self) -> None:
+        """Linear warm-up over `text_warmup` iterations, then nnU-Net's poly decay by epoch."""
+        self._text_steps += 1
+        set_text_lr(self.text_optimizer, self.text_lr, self._text_steps, self.text_warmup,
+                    self.current_epoch / self.num_epochs)
 
     # --- data -----------------------------------------------------------------------------------
     @staticmethod
@@ -134,7 +166,8 @@ class SemanticTrainer(nnUNetTrainer):
         val_transforms = self.get_validation_transforms(ds_scales, False, labels)
         dataset_tr, dataset_val = self.get_tr_and_val_datasets()
         common = dict(oversample_foreground_percent=self.oversample_foreground_percent, sampling_probabilities=None,
-                      pad_sides=None, probabilistic_oversampling=self.probabilistic_oversampling, prompts=self.prompts)
+                      pad_sides=None, probabilistic_oversampling=self.probabilistic_oversampling, prompts=self.prompts,
+                      prompts_per_sample=self.prompts_per_sample)
         dl_tr = SemanticDataLoader(dataset_tr, self.batch_size, initial_patch_size, patch_size, self.label_manager,
                                    transforms=tr_transforms, **common)
         dl_val = SemanticDataLoader(dataset_val, self.batch_size, patch_size, patch_size, self.label_manager,
@@ -158,34 +191,38 @@ class SemanticTrainer(nnUNetTrainer):
         text = {"pos": batch["text_pos"], "neg": batch["text_neg"], "has_neg": batch["has_neg"]}
         return data, target, {k: v.to(self.device, non_blocking=True) for k, v in text.items()}
 
-    def _loss(self, output, target: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        outputs = output if isinstance(output, (list, tuple)) else [output]
-        seg_targets = [t[:, :1] for t in target]
-        total = self.loss(outputs if self.enable_deep_supervision else outputs[0],
-                          seg_targets if self.enable_deep_supervision else seg_targets[0])
-        gates = self._module().last_exclusion_gates
-        with torch.autocast(self.device.type, enabled=False):
-            l_exc = exclusion_loss(gates, target[0][:, 1:2]) if gates else torch.zeros((), device=self.device)
-            if self.dhn_gamma is not None:
-                total = total + self.dhn_weight * dynamic_hard_negative_loss(outputs[0], seg_targets[0],
-                                                                             self.dhn_gamma)
-        return total + self.exclusion_weight * l_exc, l_exc
+    def _loss(self, output, target: list[torch.Tensor], text: dict[str, torch.Tensor]):
+        total, l_exc, composed = semantic_loss(self.loss, self._module(), output, target, text["has_neg"],
+                                               self.exclusion_weight, self.enable_deep_supervision)
+        if self.dhn_gamma is not None:
+            with torch.autocast(self.device.type, enabled=False):
+                outputs = output if isinstance(output, (list, tuple)) else [output]
+                total = total + self.dhn_weight * dynamic_hard_negative_loss(outputs[0], composed, self.dhn_gamma)
+        return total, l_exc, composed
 
     def train_step(self, batch: dict) -> dict:
         data, target, text = self._to_device(batch)
         self.optimizer.zero_grad(set_to_none=True)
+        optimizers = [self.optimizer]
+        if self.text_optimizer is not None:
+            self.text_optimizer.zero_grad(set_to_none=True)
+            self._set_text_lr()
+            optimizers.append(self.text_optimizer)
         with autocast(self.device.type, enabled=True) if self.device.type == "cuda" else dummy_context():
-            loss, l_exc = self._loss(self.network(data, text), target)
+            loss, l_exc, _ = self._loss(self.network(data, text), target, text)
         if self.grad_scaler is not None:
             self.grad_scaler.scale(loss).backward()
-            self.grad_scaler.unscale_(self.optimizer)
+            for optimizer in optimizers:
+                self.grad_scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(self.network.parameters(), 12)
-            self.grad_scaler.step(self.optimizer)
+            for optimizer in optimizers:
+                self.grad_scaler.step(optimizer)
             self.grad_scaler.update()
         else:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.network.parameters(), 12)
-            self.optimizer.step()
+            for optimizer in optimizers:
+                optimizer.step()
         return {"loss": loss.detach().cpu().numpy(), "exclusion_loss": l_exc.detach().cpu().numpy()}
 
     def _gather(self, values) -> np.ndarray:
@@ -207,15 +244,15 @@ class SemanticTrainer(nnUNetTrainer):
         data, target, text = self._to_device(batch)
         with autocast(self.device.type, enabled=True) if self.device.type == "cuda" else dummy_context():
             output = self.network(data, text)
-            loss, l_exc = self._loss(output, target)
+            loss, l_exc, ref = self._loss(output, target, text)
         logits = output[0] if isinstance(output, (list, tuple)) else output
-        pred, ref = logits.argmax(1).bool(), target[0][:, 0].bool()
+        pred, ref = logits.argmax(1).bool(), ref[:, 0].bool()
         axes = tuple(range(1, pred.ndim))
         tp, fp, fn = ((pred & ref).sum(axes), (pred & ~ref).sum(axes), (~pred & ref).sum(axes))
         tp, fp, fn = (t.double().cpu().numpy() for t in (tp, fp, fn))
         return {"loss": loss.detach().cpu().numpy(), "exclusion_loss": l_exc.detach().cpu().numpy(),
                 "tp_hard": tp.sum(keepdims=True), "fp_hard": fp.sum(keepdims=True), "fn_hard": fn.sum(keepdims=True),
-                "tp_sample": tp, "fp_sample": fp, "fn_sample": fn, "level": batch["level"].numpy()}
+                "tp_sample": tp, "fp_sample": fp, "fn_sample": fn, "level": batch["level"].numpy().ravel()}
 
     def on_validation_epoch_end(self, val_outputs: list[dict]):
         super().on_validation_epoch_end(val_outputs)
@@ -235,7 +272,7 @@ class SemanticTrainer(nnUNetTrainer):
     # --- checkpoint and final validation --------------------------------------------------------
     def semantic_metadata(self) -> dict:
         """What prediction needs besides the weights: how text becomes vectors, and the vocabulary."""
-        return {"version": 1, "text_encoder": self.text_encoder, "encoder_fingerprint": self.encoder_fingerprint,
+        return {"version": 2, "text_encoder": self.text_encoder, "encoder_fingerprint": self.encoder_fingerprint,
                 "text_dim": self.text_dim, "fusion": self.fusion, "frequency_input": self.frequency_input,
                 "frequency_backbone": self.frequency_backbone, "merged_prompt": self.merged_prompt,
                 "semantic_stream": self.semantic_stream, "fusion_site": self._module().fusion_site,
@@ -246,7 +283,17 @@ class SemanticTrainer(nnUNetTrainer):
         if self.local_rank == 0 and not self.disable_checkpointing:
             checkpoint = torch.load(filename, map_location="cpu", weights_only=False)
             checkpoint["semantic"] = self.semantic_metadata()
+            if self.text_optimizer is not None:
+                checkpoint["text_optimizer_state"] = self.text_optimizer.state_dict()
             torch.save(checkpoint, filename)
+
+    def load_checkpoint(self, filename_or_checkpoint) -> None:
+        super().load_checkpoint(filename_or_checkpoint)
+        checkpoint = filename_or_checkpoint if isinstance(filename_or_checkpoint, dict) else \
+            torch.load(filename_or_checkpoint, map_location=self.device, weights_only=False)
+        if self.text_optimizer is not None and "text_optimizer_state" in checkpoint:
+            self.text_optimizer.load_state_dict(checkpoint["text_optimizer_state"])
+        self._text_steps = self.current_epoch * self.num_iterations_per_epoch
 
     def _label_texts(self) -> dict[int, str]:
         """One L1 prompt per label: the smallest ontology structure holding it (its name is an L1 prompt).

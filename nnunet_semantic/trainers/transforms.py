@@ -1,24 +1,28 @@
-"""The multi-class segmentation becomes the prompt's binary target and avoid masks, after spatial
-augmentation (so both are warped alike) and before deep-supervision downsampling."""
+"""The multi-class segmentation becomes each prompt's binary masks, after spatial augmentation (so all are warped
+alike) and before deep-supervision downsampling."""
 
 from __future__ import annotations
 
 import torch
 from batchgeneratorsv2.transforms.base.basic_transform import BasicTransform
 
+MASKS = ("composed", "target", "avoid")
+
 
 def prompt_masks(seg: torch.Tensor, target, avoid) -> torch.Tensor:
-    """[2, ...]: isin(seg, target) & ~isin(seg, avoid), and isin(seg, avoid) (the region the gate must close)."""
-    target = torch.as_tensor(list(target), dtype=seg.dtype)
-    avoid = torch.as_tensor(list(avoid), dtype=seg.dtype)
-    in_avoid = torch.isin(seg, avoid)
-    return torch.stack([torch.isin(seg, target) & ~in_avoid, in_avoid]).to(torch.int16)
+    """[3, ...]: the prompt's mask isin(seg, target) & ~isin(seg, avoid), and its parts isin(seg, target) and
+    isin(seg, avoid), each supervising its own half of `p = p(target) * (1 - p(avoid))`."""
+    in_target = torch.isin(seg, torch.as_tensor(list(target), dtype=seg.dtype))
+    in_avoid = torch.isin(seg, torch.as_tensor(list(avoid), dtype=seg.dtype))
+    return torch.stack([in_target & ~in_avoid, in_target, in_avoid]).to(torch.int16)
 
 
 class PromptMaskTransform(BasicTransform):
-    """Reads `prompt_target` / `prompt_avoid` from the sample and replaces its segmentation by the two masks."""
+    """Reads the lists `prompt_target` / `prompt_avoid` (K prompts) from the sample and replaces its segmentation
+    by [3 * K, ...] masks, `MASKS` major: channel `m * K + k` is mask m of prompt k."""
 
     def apply(self, data_dict, **params):
-        seg = data_dict["segmentation"]
-        data_dict["segmentation"] = prompt_masks(seg[0], data_dict["prompt_target"], data_dict["prompt_avoid"])
+        seg = data_dict["segmentation"][0]
+        masks = [prompt_masks(seg, t, a) for t, a in zip(data_dict["prompt_target"], data_dict["prompt_avoid"])]
+        data_dict["segmentation"] = torch.stack(masks, 1).flatten(0, 1)
         return data_dict

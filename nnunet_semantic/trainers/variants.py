@@ -8,12 +8,13 @@ DEMO_EPOCHS, DEMO_ITERATIONS = 10, 25
 
 
 class SemanticTrainer_noExclusionLoss(SemanticTrainer):
+    """The parts of a composed prompt get no loss of their own (only the composed mask is supervised)."""
+
     exclusion_weight = 0.0
 
 
 class SemanticTrainer_mergedPrompt(SemanticTrainer):
-    """One embedding of the whole text, no pos/neg split. Without E_neg the exclusion gate has nothing to match,
-    so its loss is off as well."""
+    """One embedding of the whole text, no pos/neg split, so nothing to compose and no exclusion loss."""
 
     merged_prompt = True
     exclusion_weight = 0.0
@@ -23,14 +24,48 @@ class SemanticTrainer_noFrequency(SemanticTrainer):
     frequency_input = "raw"
 
 
-class SemanticTrainer_alphaGateOnly(SemanticTrainer):
+class SemanticTrainer_onePrompt(SemanticTrainer):
+    """One prompt per sample, as before: sibling prompts never meet on the same pixels in one step."""
+
+    prompts_per_sample = 1
+
+
+class SemanticTrainer_noAbsent(SemanticTrainer):
+    absent_prompts = False
+
+
+class SemanticTrainer_rawText(SemanticTrainer):
+    """Uncentred text vectors (MiniLM cosine of "anterior" / "posterior hippocampus": 0.83)."""
+
+    centre_text = False
+
+
+class SemanticTrainer_sgdText(SemanticTrainer):
+    """nnU-Net's SGD (momentum 0.99) for the text path too."""
+
+    text_lr = None
+
+
+class SemanticTrainer_additiveFusion(SemanticTrainer):
+    """The first design, kept for the comparison: additive CMSG gates on the decoder's stages in front of nnU-Net's
+    fixed classifier, one prompt per sample, uncentred text, nnU-Net's SGD for every parameter, no absent prompts.
+    Trained through nnU-Net it paints the same mask for sibling prompts."""
+
+    fusion = "cmsg"
+    prompts_per_sample = 1
+    absent_prompts = False
+    centre_text = False
+    text_lr = None
+
+
+class SemanticTrainer_alphaGateOnly(SemanticTrainer_additiveFusion):
     """The second paper's fusion alone: F_fused = F_sem + (1 + alpha) * F_freq, no logical gates."""
 
     fusion = "alpha"
     exclusion_weight = 0.0
 
 
-class SemanticTrainer_encoderFusion(SemanticTrainer):
+class SemanticTrainer_encoderFusion(SemanticTrainer_additiveFusion):
     """CMSG on the encoder's skips, as the papers place it: the whole decoder then runs once per prompt."""
 
     fusion_site = "encoder"
@@ -47,7 +82,7 @@ class SemanticTrainer_BiomedCLIP(SemanticTrainer):
     semantic_stream = "biomedclip"
 
 
-class TextConcatTrainer(SemanticTrainer):
+class TextConcatTrainer(SemanticTrainer_additiveFusion):
     """UNet-CLIP-style baseline: the whole prompt's embedding tiled and concatenated at the bottleneck."""
 
     fusion = "concat"

@@ -1,0 +1,66 @@
+"""The prompt produces the classifier (SAT's query path, VoxTell, the CLIP-driven Universal Model).
+
+A text vector becomes one linear classifier per segmented decoder stage (weights and a bias); a prompt's logits
+are that classifier dotted with the prompt-independent pixel embedding. The exclusion is set logic on the masks
+(the CMSG logical gate where it decides the output): `p = p(target) * (1 - p(avoid))`.
+
+Why not an additive text correction in front of a fixed classifier: trained through nnU-Net, that model painted
+the same mask for "anterior" and "posterior hippocampus" (the issue on sibling prompts has the numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class TextCentring(nn.Module):
+    """`normalize(e - mean)`: sibling names are close in a sentence encoder (MiniLM cosine 0.83 for "anterior" vs
+    "posterior hippocampus"); centring over the training texts spreads them apart. The mean is a buffer, so the
+    checkpoint carries it and prediction applies the same transform."""
+
+    def __init__(self, text_dim: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(text_dim))
+
+    def set_mean(self, vectors: torch.Tensor) -> None:
+        self.mean.copy_(torch.as_tensor(vectors, dtype=self.mean.dtype).mean(0))
+
+    def forward(self, e: torch.Tensor) -> torch.Tensor:
+        return F.normalize(e - self.mean.to(e.dtype), dim=-1)
+
+
+class PromptQueries(nn.Module):
+    """Text vector [..., D] -> per stage (weights [..., C_s], bias [...])."""
+
+    def __init__(self, text_dim: int, stage_widths: Sequence[int], hidden: int = 256):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(text_dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU())
+        self.stages = nn.ModuleList(nn.Linear(hidden, w + 1) for w in stage_widths)
+
+    def forward(self, e: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        h = self.trunk(e)
+        return [(q[..., :-1], q[..., -1]) for q in (stage(h) for stage in self.stages)]
+
+
+def query_logits(pixels: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """pixels [B, C, H, W], weights [B, K, C], bias [B, K] -> logits [B, K, H, W]; the decoder's features are
+    shared by all K prompts of an image."""
+    return torch.einsum("bchw,bkc->bkhw", pixels, weights) * pixels.shape[1] ** -0.5 + bias[..., None, None]
+
+
+def compose_logits(target: torch.Tensor, avoid: torch.Tensor, has_avoid: torch.Tensor) -> torch.Tensor:
+    """logit of `sigmoid(target) * (1 - sigmoid(avoid))` where `has_avoid`, `target` elsewhere (exactly)."""
+    log_p = (F.logsigmoid(target) + F.logsigmoid(-avoid)).clamp(max=-1e-7)
+    composed = log_p - torch.log(-torch.expm1(log_p))
+    return torch.where(has_avoid, composed, target)
+
+
+def two_class(logits: torch.Tensor) -> torch.Tensor:
+    """[N, ...] foreground logits -> [N, 2, ...] (background 0): softmax gives sigmoid back, so nnU-Net's Dice+CE
+    and its softmax-based export work unchanged."""
+    return torch.stack([torch.zeros_like(logits), logits], 1)
+
