@@ -1,13 +1,17 @@
-"""SemantiBench quality on the real MSD hippocampus: every model trained on the same 160 cases with the same budget
-(epochs x iterations x batch of the 2d_cpu configuration), scored on the same 40 held-out cases.
+"""SemantiBench quality on the real MSD hippocampus: every model trained on the same 160 cases for the same
+wall-clock minutes (batch and patch of the 2d_cpu configuration; a slower model gets fewer iterations: the epoch
+count is fixed after two epochs so that the run fits the budget, and nnU-Net's poly schedules follow it), scored
+on the same 40 held-out cases.
 
 The split is nnU-Net's own fold 0 (`splits_final.json`, seed 12345: 160 train / 40 validation); the 40 are
 never used for model selection (the final checkpoint is scored), so they serve as the test set. Each model trains
 in its own child process. The plain nnUNetTrainer is the non-promptable specialist: its multi-class output gives
 each prompt's mask by the same set rule as the reference (`isin(seg, target) & ~isin(seg, avoid)`). Neither it nor
-the semantic models use mirroring at test time, so the comparison is like for like.
+the semantic models use mirroring at test time, so the comparison is like for like. `sibling_overlap` is the mean
+Dice between the predictions for "anterior hippocampus" and "posterior hippocampus" on a case (a prompt-blind
+model scores ~1; the reference ~0).
 
-    python benchmarks/quality_hippocampus.py [--epochs 20] [--iterations 50] [--models NAME ...]
+    python benchmarks/quality_hippocampus.py [--minutes 8] [--iterations 50] [--models NAME ...]
 
 With `--models`, the other models' rows are kept from the last results if they were trained on the same budget.
 """
@@ -27,14 +31,49 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, write_results  # noqa: E402
 from workspace import prepare, trainer  # noqa: E402
 
-MODELS = ("SemanticTrainer", "SemanticTrainer_encoderFusion", "SemanticTrainer_noExclusionLoss",
-          "SemanticTrainer_mergedPrompt", "SemanticTrainer_noFrequency", "TextConcatTrainer", "nnUNetTrainer")
-KEYS = ("L1_dice", "L2_dice", "L3_dice", "pss", "invariance_l2", "leakage_l3")
+MODELS = ("SemanticTrainer", "SemanticTrainer_additiveFusion", "SemanticTrainer_onePrompt", "SemanticTrainer_rawText",
+          "SemanticTrainer_sgdText", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
+          "SemanticTrainer_noFrequency", "SemanticTrainer_encoderFusion", "TextConcatTrainer", "nnUNetTrainer")
+KEYS = ("L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2", "sibling_overlap")
+SIBLINGS = ("anterior hippocampus", "posterior hippocampus")
 VAL_ITERATIONS = 5
+CALIBRATION_EPOCHS = 2
 
 
-def _budgeted(name: str, epochs: int, iterations: int, pre: Path):
-    """A trainer of class `name` on the benchmark's schedule, in its own results folder (`<name>_bench`)."""
+def wall_clock(cls, minutes: float):
+    """`cls` with nnU-Net's epoch loop, whose epoch count is set after CALIBRATION_EPOCHS so that training takes
+    about `minutes`."""
+    import time
+
+    import torch
+
+    class WallClock(cls):
+        def run_training(self):
+            self.on_train_start()
+            start = time.perf_counter()
+            while self.current_epoch < self.num_epochs:
+                self.on_epoch_start()
+                self.on_train_epoch_start()
+                outputs = [self.train_step(next(self.dataloader_train)) for _ in range(self.num_iterations_per_epoch)]
+                self.on_train_epoch_end(outputs)
+                with torch.no_grad():
+                    self.on_validation_epoch_start()
+                    outputs = [self.validation_step(next(self.dataloader_val))
+                               for _ in range(self.num_val_iterations_per_epoch)]
+                    self.on_validation_epoch_end(outputs)
+                self.on_epoch_end()
+                if self.current_epoch == CALIBRATION_EPOCHS:
+                    per_epoch = (time.perf_counter() - start) / CALIBRATION_EPOCHS
+                    self.num_epochs = max(CALIBRATION_EPOCHS + 1, int(minutes * 60 / per_epoch))
+                    self.lr_scheduler.max_steps = self.num_epochs
+                    self.print_to_log_file(f"wall-clock budget {minutes} min: {self.num_epochs} epochs")
+            self.on_train_end()
+
+    return WallClock
+
+
+def _budgeted(name: str, minutes: float, iterations: int, pre: Path):
+    """A trainer of class `name` on the benchmark's budget, in its own results folder (`<name>_bench`)."""
     if name == "nnUNetTrainer":
         from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
@@ -49,8 +88,8 @@ def _budgeted(name: str, epochs: int, iterations: int, pre: Path):
         import nnunet_semantic.trainers as t
 
         base = getattr(t, name)
-    t = trainer(type(f"{name}_bench", (base,), {}), pre)
-    t.num_epochs, t.num_iterations_per_epoch, t.num_val_iterations_per_epoch = epochs, iterations, VAL_ITERATIONS
+    t = trainer(type(f"{name}_bench", (wall_clock(base, minutes),), {}), pre)
+    t.num_epochs, t.num_iterations_per_epoch, t.num_val_iterations_per_epoch = 1000, iterations, VAL_ITERATIONS
     return t
 
 
@@ -74,19 +113,36 @@ def _specialist_prompts(output: Path, pre: Path, cases: list[str]) -> Path:
     return folder
 
 
-def train_one(name: str, workspace: Path, epochs: int, iterations: int) -> None:
-    """Child process: train on fold 0 and write validation_semantic/summary.json for its 40 cases."""
+def sibling_overlap(folder: Path, cases: list[str]) -> float:
+    """Mean over cases of Dice(pred("anterior hippocampus"), pred("posterior hippocampus"))."""
+    import numpy as np
+    from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
+
+    from nnunet_semantic.evaluation.metrics import dice
+    from nnunet_semantic.prompts.sidecar import prediction_name
+
+    io = SimpleITKIO()
+    values = [dice(*(io.read_seg(str(folder / prediction_name(case, text)))[0][0] > 0 for text in SIBLINGS))
+              for case in cases]
+    return float(np.nanmean(values))
+
+
+def train_one(name: str, workspace: Path, minutes: float, iterations: int) -> None:
+    """Child process: train on fold 0, write validation_semantic/summary.json for its 40 cases and bench.json."""
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
 
     pre = prepare(workspace)
-    t = _budgeted(name, epochs, iterations, pre)
+    t = _budgeted(name, minutes, iterations, pre)
     t.run_training()
     t.perform_actual_validation()
+    _, cases = t.do_split()
+    out = Path(t.output_folder)
     if name == "nnUNetTrainer":
-        _, cases = t.do_split()
-        out = Path(t.output_folder)
         evaluate_folders(pre / "gt_segmentations", _specialist_prompts(out, pre, cases), pre / "prompts",
                          out / "validation_semantic" / "summary.json", pre / "dataset.json", cases=cases)
+    (out / "bench.json").write_text(json.dumps({
+        "epochs": t.num_epochs, "iterations": t.num_epochs * iterations,
+        "sibling_overlap": sibling_overlap(out / "validation_semantic", cases)}))
 
 
 def _row(summary: dict) -> dict:
@@ -99,13 +155,13 @@ def _row(summary: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--minutes", type=float, default=8.0, help="training minutes per model (wall clock)")
     parser.add_argument("--iterations", type=int, default=50, help="training iterations per epoch")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--train-one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.train_one:
-        return train_one(args.train_one, args.workspace, args.epochs, args.iterations)
+        return train_one(args.train_one, args.workspace, args.minutes, args.iterations)
 
     pre = prepare(args.workspace)
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
@@ -117,12 +173,14 @@ def main() -> None:
     for name in args.models:
         start = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--train-one", name, "--workspace", str(args.workspace),
-                        "--epochs", str(args.epochs), "--iterations", str(args.iterations)], check=True)
-        summary = results_dir / f"{name}_bench__nnUNetPlans__2d_cpu" / "fold_0" / "validation_semantic" / "summary.json"
-        models[name] = _row(json.loads(summary.read_text())) | {"wall_minutes": (time.perf_counter() - start) / 60}
+                        "--minutes", str(args.minutes), "--iterations", str(args.iterations)], check=True)
+        fold = results_dir / f"{name}_bench__nnUNetPlans__2d_cpu" / "fold_0"
+        models[name] = _row(json.loads((fold / "validation_semantic" / "summary.json").read_text())) \
+            | json.loads((fold / "bench.json").read_text()) | {"wall_minutes": (time.perf_counter() - start) / 60}
         print(f"{name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                       for k, v in models[name].items()), flush=True)
-    budget = {"epochs": args.epochs, "iterations_per_epoch": args.iterations, "batch_size": plans.batch_size,
+    budget = {"mode": "wall_clock", "minutes": args.minutes, "iterations_per_epoch": args.iterations,
+              "batch_size": plans.batch_size,
               "patch_size": plans.patch_size, "configuration": "2d_cpu", "device": "cpu (2 cores)"}
     last = RESULTS / "quality_hippocampus.json"
     earlier = json.loads(last.read_text()) if last.is_file() else {}
@@ -131,11 +189,12 @@ def main() -> None:
         models = models | kept
     models = {name: models[name] for name in MODELS if name in models}
     rows = [{"model": name} | {k: "-" if m[k] is None else f"{m[k]:.3f}" for k in KEYS}
-            | {"minutes": f"{m['wall_minutes']:.1f}"} for name, m in models.items()]
+            | {"iterations": m["iterations"], "minutes": f"{m['wall_minutes']:.1f}"} for name, m in models.items()]
     write_results("quality_hippocampus", {
         "models": models, "budget": budget,
         "split": {"source": "nnU-Net splits_final.json fold 0", "train": len(split["train"]),
-                  "test": len(split["val"]), "test_cases": split["val"]}}, rows, ["model", *KEYS, "minutes"])
+                  "test": len(split["val"]), "test_cases": split["val"]}},
+        rows, ["model", *KEYS, "iterations", "minutes"])
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from nnunet_semantic import doctor
 from nnunet_semantic.environment import NNUNET_FOLDERS, apply, environment
 from nnunet_semantic.errors import SemanticError
+from nnunet_semantic.evaluation.metrics import LEAKAGE_FLAG, pss_is_gamed
 
 TRAINERS = ("SemanticTrainer", "TextConcatTrainer")
 
@@ -118,16 +119,23 @@ def main(args) -> int:
     from nnunet_semantic.evaluation.report import write_report
 
     reports = {name: write_report(path, path.with_name("report.html")) for name, (_, path) in results.items()}
-    print(f"{'trainer':<28} {'L1':>6} {'L2':>6} {'L3':>6} {'PSS':>6} {'inv L2':>6} {'leak':>6}")
+    print(f"{'trainer':<28} {'L1':>6} {'L2':>6} {'L3':>6} {'PSS':>7} {'leak':>6} {'inv L2':>6} {'abs FP':>6}")
     for name, (semantic, _) in results.items():
         cells = [semantic["per_level"][lv]["dice"] for lv in ("L1", "L2", "L3")]
-        cells += [semantic["pss"]["mean"], semantic["invariance_l2"]["mean"], semantic["leakage_l3"]["mean"]]
-        print(f"{name:<28} " + " ".join(f"{c:>6.3f}" if c is not None else f"{'-':>6}" for c in cells))
+        cells += [semantic["pss"]["mean"], semantic["leakage_l3"]["mean"], semantic["invariance_l2"]["mean"],
+                  semantic["absent"]["false_positive_rate"]]
+        text = [f"{c:>6.3f}" if c is not None else f"{'-':>6}" for c in cells]
+        text[3] += "!" if pss_is_gamed(semantic) else " "
+        print(f"{name:<28} " + " ".join(text))
+        l1 = {s: v["dice"]["L1"] for s, v in semantic["per_structure"].items() if v["dice"]["L1"] is not None}
+        print(f"{'':<28} L1 per structure: " + ", ".join(f"{s} {v:.3f}" for s, v in l1.items()))
     _step("where the files are")
     models = Path(os.environ["nnUNet_results"])
     for name, (_, path) in results.items():
         model = next(models.glob(f"Dataset*/{name}__nnUNetPlans__{configuration}"))
         print(f"{name}:\n  model      {model}\n  summary    {path}\n  report     {reports[name]}")
-    print("PSS and L2 invariance count only cases whose L1 Dice exceeds 0.8 ('-': none did); rules in each summary.")
+    print("PSS and L2 invariance count only cases whose L1 Dice exceeds 0.8 ('-': none did); rules in each summary.\n"
+          f"PSS! : L3 leakage above {LEAKAGE_FLAG}, so a small PSS says little (the excluded part is painted anyway).\n"
+          "abs FP: share of prompts for structures a case lacks that painted anything.")
     _step("done")
     return 0

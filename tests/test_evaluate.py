@@ -84,3 +84,25 @@ def test_bad_inputs_are_clear_errors(folders, capsys):
     assert f"{ref / 'c1.nii.gz'}: reference label map of case 'c1'" in _error([*base, "-djfile", str(dj)], capsys)
     (prompts / "c1.json").write_text('{"case": "c1", "prompts": {}}')
     assert f"{prompts / 'c1.json'}: field 'prompts' must be a list" in _error(base, capsys)
+
+
+def test_absent_structures_are_scored_by_false_positives(folders):
+    """A prompt for a structure the case lacks ("absent" in the sidecar) must give an empty mask: the summary
+    reports the share of such prompts that painted anything and the mean painted volume."""
+    from nnunet_semantic.evaluation.evaluate import evaluate_folders
+
+    tmp, ref, pred, prompts, dj = folders
+    anterior_only = (_seg() == 1).astype(np.uint8)
+    absent = {"id": "absent-posterior", "level": "absent", "text": "posterior hippocampus", "target": [2],
+              "structure": "posterior hippocampus"}
+    for case, painted in (("c3", 5), ("c4", 0)):
+        write_nii(ref / f"{case}.nii.gz", anterior_only)
+        write_nii(pred / prediction_name(case, "anterior hippocampus"), anterior_only)
+        wrong = np.zeros_like(anterior_only)
+        wrong.flat[:painted] = 1
+        write_nii(pred / prediction_name(case, absent["text"]), wrong)
+        (prompts / f"{case}.json").write_text(json.dumps({"case": case, "prompts": [
+            {"id": "L1-a", "level": 1, "text": "anterior hippocampus", "target": [1]}, absent]}))
+    summary = evaluate_folders(ref, pred, prompts, tmp / "s.json", dj, cases=["c3", "c4"])["semantic"]
+    assert summary["absent"] == {"n": 2, "false_positive_rate": 0.5, "mean_predicted_voxels": 2.5}
+    assert summary["per_level"]["L1"]["dice"] == 1.0

@@ -128,8 +128,8 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
 
 
 def test_checkpoints_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path, monkeypatch):
-    """Models trained before the site was recorded gated the encoder: they still load and predict; a site that
-    does not match the weights is one clear error."""
+    """Models trained before the site was recorded gated the encoder additively, without text centring: they still
+    load and predict; a site that does not match the weights is one clear error."""
     root, env, raw, folder, cases = inputs
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -144,11 +144,12 @@ def test_checkpoints_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path, 
     path = model / "fold_0" / "checkpoint_final.pth"
     checkpoint = torch.load(path, weights_only=False)
     meta = checkpoint["semantic"]
-    assert meta.pop("fusion_site") == "decoder"
+    assert meta.pop("fusion_site") == "decoder" and meta["fusion"] == "query"
     predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
     predictor.initialize_from_trained_model_folder(str(model), [0])  # as saved: for its configuration
-    old = build_semantic_unet(predictor.configuration_manager, 1, meta["text_dim"], fusion_site="encoder")
-    checkpoint["network_weights"] = old.state_dict()
+    meta["fusion"] = "cmsg"
+    old = build_semantic_unet(predictor.configuration_manager, 1, meta["text_dim"], "cmsg", fusion_site="encoder")
+    checkpoint["network_weights"] = {k: v for k, v in old.state_dict().items() if k != "centre.mean"}
     torch.save(checkpoint, path)
     predictor.initialize_from_trained_model_folder(str(model), [0])
     assert predictor.network.fusion_site == "encoder"

@@ -13,7 +13,7 @@ from nnunet_semantic.errors import InputError, PromptError
 from nnunet_semantic.prompts.generator import GenerationSettings, candidates, case_rng, generate, verify
 from nnunet_semantic.prompts.ontologies import ONTOLOGIES, get_ontology
 from nnunet_semantic.prompts.ontology import Ontology
-from nnunet_semantic.prompts.parser import CONNECTIVES, parse
+from nnunet_semantic.prompts.parser import CONNECTIVES, parse, split_exclusion
 from nnunet_semantic.prompts.sidecar import read_sidecar, read_sidecar_folder, write_sidecar
 
 KITS = get_ontology("kits23")
@@ -59,10 +59,22 @@ def test_description_with_connective_matches_whole():
     ("kidney excluding liver", "unknown structure 'liver'"),
     ("", "empty prompt"),
     ("kidney excluding kidney", "excludes everything"),
+    ("kidney excluding", "does not name it"),
+    ("kidney, except", "does not name it"),
+    ("kidney excluding the", "does not name it"),
 ])
 def test_parser_errors_name_the_problem(text, expect):
     with pytest.raises(PromptError, match=expect):
         parse(text, KITS)
+
+
+@pytest.mark.parametrize("text,pos,neg", [
+    ("the hippocampus but not its rear part", "hippocampus", "its rear part"),
+    ("Kidney, except the cyst, without tumor", "kidney", "cyst and tumor"),
+    ("necrotic tumor core", "necrotic tumor core", ""),
+])
+def test_free_text_splits_at_connectives_without_the_ontology(text, pos, neg):
+    assert split_exclusion(text) == (pos, neg)
 
 
 def test_ambiguous_structure_is_an_error_not_a_guess():
@@ -164,8 +176,20 @@ def test_verification_reasons():
     assert reasons["L3-kidney-masses-x-tumor"] == "empty mask after exclusion"
     _, record = generate("c", _seg({1: 3}), KITS, GenerationSettings(min_voxels=5))
     assert {r["reason"] for r in record["dropped"] if r["id"] == "L1-kidney"} == {"mask has 3 voxels (< min_voxels 5)"}
-    kept_ids = {r["id"] for r in record["kept"]}
+    kept_ids = {r["id"] for r in record["kept"] if r["level"] != 0}  # 0: absent prompts
     assert kept_ids == set()
+
+
+def test_structures_a_case_lacks_get_absent_prompts_that_round_trip(tmp_path):
+    kept, record = generate("case_1", _seg({1: 50, 2: 30}), KITS)
+    absent = {p.text: p for p in kept if p.level == 0}
+    assert set(absent) == {"kidney cyst"} and absent["kidney cyst"].target == (3,)
+    assert "L1-kidney-cyst" not in {p.id for p in kept}
+    without, _ = generate("case_1", _seg({1: 50, 2: 30}), KITS, GenerationSettings(absent=False))
+    assert [p for p in without if p.level == 0] == []
+    write_sidecar(tmp_path / "case_1.json", "case_1", kept)
+    assert '"level": "absent"' in (tmp_path / "case_1.json").read_text()
+    assert read_sidecar(tmp_path / "case_1.json") == ("case_1", kept)
 
 
 def test_sidecar_round_trip(tmp_path):

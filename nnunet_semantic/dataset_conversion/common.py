@@ -20,7 +20,7 @@ from nnunet_semantic import paths
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.prompts.generator import GenerationSettings, generate
 from nnunet_semantic.prompts.ontology import Ontology
-from nnunet_semantic.prompts.sidecar import write_sidecar
+from nnunet_semantic.prompts.sidecar import level_name, write_sidecar
 
 FILE_ENDING = ".nii.gz"
 
@@ -213,7 +213,7 @@ def _write_metadata(folder: Path, records, cases, channel_names, labels, ontolog
     summary: dict[str, Any] = {"kept_per_level": {}, "dropped_per_reason": {}}
     for record in records.values():
         for r in record["kept"]:
-            key = f"L{r['level']}"
+            key = level_name(r["level"])
             summary["kept_per_level"][key] = summary["kept_per_level"].get(key, 0) + 1
         for r in record["dropped"]:
             reason = r["reason"].split(" (")[0].split(":")[0]

@@ -8,6 +8,9 @@
 - L2 invariance = Dice(pred(L1), pred(L2)): the same target in other words should give the same mask.
 - L3 leakage = |pred(L3) & avoided| / |avoided|, avoided = the part of the target the prompt excludes; NaN
   where that part is absent (verified prompts never are).
+- Absent: a prompt for a structure the case does not contain has an empty reference (Dice NaN); it is scored
+  by `false_positive_rate` (share of such case/prompt pairs with any predicted voxel) and the mean predicted
+  volume in voxels.
 """
 
 from __future__ import annotations
@@ -89,3 +92,13 @@ def disparity(dice_per_level: dict[str, float]) -> dict[str, float]:
     return {"gap_L1_L3": float(gap),
             "max_minus_min": float(values.max() - values.min()) if len(values) else float("nan"),
             "std": float(values.std()) if len(values) else float("nan")}
+
+
+LEAKAGE_FLAG = 0.1
+
+
+def pss_is_gamed(semantic: dict) -> bool:
+    """A summary's PSS is not evidence of compliance when its L3 leakage is high: an excluded part that is small
+    keeps PSS small even when the model paints it."""
+    leakage = semantic["leakage_l3"]["mean"]
+    return leakage is not None and leakage > LEAKAGE_FLAG

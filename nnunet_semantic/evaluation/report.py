@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from nnunet_semantic.errors import InputError, SemanticError
-from nnunet_semantic.evaluation.metrics import reference_mask
+from nnunet_semantic.evaluation.metrics import pss_is_gamed, reference_mask
 from nnunet_semantic.evaluation.semantibench import LEVELS, finite
 from nnunet_semantic.prompts.sidecar import load_json
 
@@ -222,9 +222,14 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
     levels = _table(["level", "Dice", "95% CI", "IoU", "prompts"],
                     [[lv, v["dice"], "–" if not v.get("ci95") else f"{_number(v['ci95'][0])}–{_number(v['ci95'][1])}",
                       v["iou"], str(v["n"])] for lv, v in s["per_level"].items()])
+    pss = "PSS (L3 leakage is high: not evidence of compliance)" if pss_is_gamed(s) else "PSS"
     scores = _table(["score", "mean", "cases"], [[name, s[key]["mean"], str(s[key]["n_valid"])] for name, key in
-                                                  (("PSS", "pss"), ("L2 invariance", "invariance_l2"),
-                                                   ("L3 leakage", "leakage_l3"))])
+                                                  ((pss, "pss"), ("L3 leakage", "leakage_l3"),
+                                                   ("L2 invariance", "invariance_l2"))])
+    if s.get("absent", {}).get("n"):
+        scores += _table(["absent structures", "false-positive rate", "mean predicted voxels", "prompts"],
+                         [["", s["absent"]["false_positive_rate"], s["absent"]["mean_predicted_voxels"],
+                           str(s["absent"]["n"])]])
     structures = _table(["structure", "L1", "L2", "L3", "L1-L3 gap", "L3 leakage"],
                         [[name, *(v["dice"][lv] for lv in LEVELS), v["disparity"].get("gap_L1_L3"),
                           v["leakage_l3"]] for name, v in s["per_structure"].items()])

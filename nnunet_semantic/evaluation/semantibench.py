@@ -9,7 +9,7 @@ from collections import defaultdict
 import numpy as np
 
 from nnunet_semantic.evaluation import metrics as m
-from nnunet_semantic.prompts.sidecar import Prompt
+from nnunet_semantic.prompts.sidecar import Prompt, level_name
 
 LEVELS = ("L1", "L2", "L3")
 
@@ -23,7 +23,7 @@ def evaluate_case(case: str, seg: np.ndarray, prompts: list[Prompt], predictions
         if p.id not in predictions:
             continue
         pred, ref = predictions[p.id], m.reference_mask(seg, p.target, p.avoid)
-        r = {"case": case, "prompt": p.id, "level": f"L{p.level}", "structure": p.structure, "text": p.text,
+        r = {"case": case, "prompt": p.id, "level": level_name(p.level), "structure": p.structure, "text": p.text,
              "dice": m.dice(pred, ref), "iou": m.iou(pred, ref), "n_ref": int(ref.sum()), "n_pred": int(pred.sum())}
         base = l1_dice.get(p.structure, float("nan"))
         if p.level == 2 and p.structure in l1:
@@ -76,7 +76,10 @@ def summarize(records: list[dict], seed: int = 0) -> dict:
         per_structure[s] = {"dice": levels, "disparity": m.disparity(levels),
                             "leakage_l3": _mean(r.get("leakage") for r in records if r["structure"] == s)}
     dice_levels = {lv: per_level[lv]["dice"] for lv in LEVELS}
+    absent = [r for r in records if r["level"] == "absent"]
     return {"per_level": per_level, "pss": _case_stat(records, "pss", seed),
+            "absent": {"n": len(absent), "false_positive_rate": _mean(r["n_pred"] > 0 for r in absent),
+                       "mean_predicted_voxels": _mean(r["n_pred"] for r in absent)},
             "invariance_l2": _case_stat(records, "invariance", seed),
             "leakage_l3": _case_stat(records, "leakage", seed), "per_structure": per_structure,
             "disparity": m.disparity(dice_levels), "rules": m.__doc__.strip()}

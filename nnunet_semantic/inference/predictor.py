@@ -22,7 +22,7 @@ from nnunet_semantic.errors import PromptError, SemanticError
 from nnunet_semantic.networks import build_semantic_unet
 from nnunet_semantic.networks.volume import BINARY_LABELS, export_binary, segment_volume
 from nnunet_semantic.prompts.ontology import Ontology
-from nnunet_semantic.prompts.parser import parse
+from nnunet_semantic.prompts.parser import parse, split_exclusion
 from nnunet_semantic.text import get_encoder
 
 
@@ -34,7 +34,8 @@ class ResolvedPrompt:
     parse: dict | None  # the ontology's reading (target/avoid/pos/neg), None when it could not parse
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "parsed": self.parse is not None, **(self.parse or {})}
+        return {"text": self.text, "parsed": self.parse is not None, **(self.parse or {}),
+                "encoded": {"target": self.pos_text, "exclusion": self.neg_text}}
 
 
 class SemanticPredictor(nnUNetPredictor):
@@ -64,6 +65,8 @@ class SemanticPredictor(nnUNetPredictor):
                                       meta["frequency_backbone"], deep_supervision=False,
                                       semantic_stream=meta.get("semantic_stream", "unet"),
                                       fusion_site=meta.get("fusion_site", "encoder"))
+        for weights in parameters:  # checkpoints from before text centring: no mean, which is no centring
+            weights.setdefault("centre.mean", torch.zeros(meta["text_dim"]))
         try:  # fail here, with the file named, if the weights do not fit the network this version builds
             network.load_state_dict(parameters[0])
         except RuntimeError as e:
@@ -84,8 +87,13 @@ class SemanticPredictor(nnUNetPredictor):
 
     # --- prompts ----------------------------------------------------------------------------------
     def resolve(self, text: str, strict: bool = False) -> ResolvedPrompt:
-        """The ontology's reading of a prompt; an unparsable prompt is segmented from its free text (warning),
-        or refused with the vocabulary under `strict`."""
+        """The ontology's reading of a prompt. A prompt the ontology cannot read is segmented from its free text,
+        still split at its connectives into a target and an exclusion part (warning), or refused with the
+        vocabulary under `strict`. An exclusion that names nothing is always an error."""
+        try:
+            pos_text, neg_text = split_exclusion(text)
+        except PromptError as e:
+            raise SemanticError(str(e)) from None
         try:
             if self.ontology is None:
                 raise PromptError("the model carries no ontology")
@@ -94,8 +102,11 @@ class SemanticPredictor(nnUNetPredictor):
             if strict:
                 vocabulary = ", ".join(sorted(self.ontology.structures)) if self.ontology else "none"
                 raise SemanticError(f"{e}. Known structures: {vocabulary}") from None
-            warnings.warn(f"{e}; segmenting from the free text", stacklevel=2)
-            return ResolvedPrompt(text, text, "", None)
+            if self.semantic.get("merged_prompt"):
+                pos_text, neg_text = text, ""
+            warnings.warn(f"{e}; segmenting from the free text"
+                          + (f" ('{pos_text}' excluding '{neg_text}')" if neg_text else ""), stacklevel=2)
+            return ResolvedPrompt(text, pos_text, neg_text, None)
         if self.semantic.get("merged_prompt") or not parsed.avoid:
             return ResolvedPrompt(text, text if self.semantic.get("merged_prompt") else parsed.pos_text or text, "",
                                   parsed.to_dict())

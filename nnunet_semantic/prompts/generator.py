@@ -15,7 +15,7 @@ import numpy as np
 
 from nnunet_semantic.prompts.ontology import Ontology, Structure
 from nnunet_semantic.prompts.parser import CONNECTIVES
-from nnunet_semantic.prompts.sidecar import Prompt, slug
+from nnunet_semantic.prompts.sidecar import ABSENT, Prompt, slug
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class GenerationSettings:
     min_removed: int = 10  # an L3 exclusion must remove at least this many voxels
     max_l2: int | None = None  # L2 prompts per structure (sampled with the seed); None keeps all
     paraphrase_l3: bool = True  # add one L3 variant per exclusion with other words and connective
+    absent: bool = True  # an "absent" prompt (empty mask) for every structure the case does not contain
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,4 +109,9 @@ def generate(case_id: str, seg: np.ndarray, ontology: Ontology, settings: Genera
     counts = label_counts(seg)
     kept, kept_records, dropped = verify(candidates(ontology, case_rng(settings.seed, case_id), settings),
                                          counts, settings)
+    if settings.absent:
+        absent = [Prompt(f"absent-{slug(s.name)}", ABSENT, s.name, tuple(sorted(s.labels)), structure=s.name)
+                  for s in ontology.structures.values() if not any(counts.get(i, 0) for i in s.labels)]
+        kept += absent
+        kept_records += [{"id": p.id, "level": ABSENT, "text": p.text, "voxels": 0, "removed": 0} for p in absent]
     return kept, {"label_counts": {str(k): v for k, v in counts.items()}, "kept": kept_records, "dropped": dropped}

@@ -19,7 +19,7 @@ CONNECTIVES = ("excluding", "except for", "except", "without", "but not", "other
 _CONNECTIVE = re.compile(r"(\s*,?\s*\b(?:" + "|".join(c.replace(" ", r"\s+") for c in CONNECTIVES) + r")\b\s*)",
                          re.IGNORECASE)
 _SEPARATOR = re.compile(r"(\s*(?:,|;|&|\band\b|\bor\b|\bnor\b|\bplus\b)\s*)", re.IGNORECASE)
-_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,21 @@ def _try_structures(phrase: str, ontology: Ontology, prompt: str) -> list[Struct
         return None
 
 
+def split_exclusion(text: str) -> tuple[str, str]:
+    """(target text, exclusion text or "") split at the connectives alone, without the ontology, so that a prompt
+    naming something unknown ("the hippocampus but not its rear part") still composes two encoded parts. Several
+    exclusions are joined with "and"; an exclusion that names nothing is an error."""
+    prompt = " ".join(str(text).split())
+    parts = _CONNECTIVE.split(prompt)
+    pieces = [_clean(p) for p in parts[0::2]]
+    if not pieces[0]:
+        raise PromptError(f"prompt '{prompt}' names nothing to segment before its exclusion")
+    if any(not p for p in pieces[1:]):
+        raise PromptError(f"prompt '{prompt}' asks to exclude something but does not name it "
+                          f"(nothing after '{parts[1].strip(' ,')}')")
+    return pieces[0], " and ".join(pieces[1:])
+
+
 def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     """The first run of structures is the target, every later run (after a connective) an exclusion.
 
@@ -100,10 +115,9 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     prompt = " ".join(str(text).split())
     if not normalize(prompt):
         raise PromptError(f"empty prompt {text!r}")
+    split_exclusion(prompt)  # a dangling exclusion is an error before any lookup
     parts = _CONNECTIVE.split(prompt)
     pieces, connectives = parts[0::2], parts[1::2]
-    if not normalize(pieces[0]):
-        raise PromptError(f"prompt '{prompt}' names nothing to segment before its exclusion")
     runs, bad = _runs(pieces, connectives, lambda p: _try_structures(p, ontology, prompt))
     if bad is not None:
         _structures(pieces[bad], ontology, prompt)  # raises the specific error for that piece

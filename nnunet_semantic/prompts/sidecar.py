@@ -11,6 +11,15 @@ from typing import Any
 from nnunet_semantic.errors import InputError
 
 LEVELS = (1, 2, 3)
+ABSENT = 0  # level of a prompt for a structure the case does not contain ("absent" in the files): an empty mask
+
+
+def level_name(level: int) -> str:
+    return "absent" if level == ABSENT else f"L{level}"
+
+
+def _level(value: Any) -> int | None:
+    return ABSENT if value == "absent" else value if value in LEVELS else None
 
 
 def slug(text: str) -> str:
@@ -35,7 +44,8 @@ class Prompt:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"id": self.id, "level": self.level, "text": self.text,
+        d: dict[str, Any] = {"id": self.id, "level": "absent" if self.level == ABSENT else self.level,
+                             "text": self.text,
                              "target": list(self.target), "avoid": list(self.avoid)}
         if self.pos_text or self.neg_text:
             d.update(pos_text=self.pos_text, neg_text=self.neg_text)
@@ -59,14 +69,15 @@ def prompt_from_dict(entry: Any, path: Path, where: str, texts_only: bool = Fals
     if not isinstance(text, str) or not text.strip():
         raise InputError(path, f"field '{where}.text' must be a non-empty string")
     if texts_only and "target" not in entry:
-        return Prompt(id=str(entry.get("id", "")), level=int(entry.get("level", 0) or 0), text=text, target=())
-    level = entry.get("level")
-    if level not in LEVELS:
-        raise InputError(path, f"field '{where}.level' must be one of {LEVELS}, got {level!r}")
+        return Prompt(id=str(entry.get("id", "")), level=_level(entry.get("level")) or 0, text=text, target=())
+    level = _level(entry.get("level"))
+    if level is None:
+        raise InputError(path, f"field '{where}.level' must be one of {LEVELS} or \"absent\", got "
+                               f"{entry.get('level')!r}")
     if not isinstance(entry.get("id"), str) or not entry["id"]:
         raise InputError(path, f"field '{where}.id' must be a non-empty string")
     known = {"id", "level", "text", "target", "avoid", "pos_text", "neg_text", "structure"}
-    return Prompt(entry["id"], level, text, _ids(entry.get("target"), path, f"{where}.target"),
+    return Prompt(entry["id"], int(level), text, _ids(entry.get("target"), path, f"{where}.target"),
                   _ids(entry.get("avoid", []), path, f"{where}.avoid"), str(entry.get("pos_text", "")),
                   str(entry.get("neg_text", "")), str(entry.get("structure", "")),
                   {k: v for k, v in entry.items() if k not in known})

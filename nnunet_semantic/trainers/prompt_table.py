@@ -10,10 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from nnunet_semantic.errors import SemanticError
-from nnunet_semantic.prompts.sidecar import Prompt, read_sidecar_folder
+from nnunet_semantic.prompts.sidecar import ABSENT, Prompt, read_sidecar_folder
 from nnunet_semantic.text.bank import EmbeddingBank
-
-ABSENT = 0  # the level of a training prompt for a structure the case does not contain
 
 
 def sidecar_folder(preprocessed_folder: Path) -> Path:
@@ -40,8 +38,9 @@ def prompt_texts(prompt: Prompt, merged: bool) -> tuple[str, str]:
 
 
 def absent_prompts(prompts: list[Prompt], structures: dict[str, tuple[int, ...]]) -> list[Prompt]:
-    """The L1 prompt of every structure without a verified L1 prompt in the case: its mask is empty."""
-    present = {p.text for p in prompts if p.level == 1}
+    """The L1 prompt of every structure the case has neither a verified L1 nor an absent prompt for (sidecars
+    written before absent prompts existed): its mask is empty."""
+    present = {p.text for p in prompts if p.level in (1, ABSENT)}
     return [Prompt(f"absent-{name}", ABSENT, name, labels) for name, labels in structures.items()
             if name not in present]
 

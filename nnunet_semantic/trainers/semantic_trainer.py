@@ -276,6 +276,8 @@ class SemanticTrainer(nnUNetTrainer):
                 "text_dim": self.text_dim, "fusion": self.fusion, "frequency_input": self.frequency_input,
                 "frequency_backbone": self.frequency_backbone, "merged_prompt": self.merged_prompt,
                 "semantic_stream": self.semantic_stream, "fusion_site": self._module().fusion_site,
+                "prompts_per_sample": self.prompts_per_sample, "centre_text": self.centre_text,
+                "text_lr": self.text_lr,
                 "ontology": self.dataset_json.get("semantic")}
 
     def save_checkpoint(self, filename: str) -> None:
