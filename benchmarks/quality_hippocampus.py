@@ -32,8 +32,9 @@ from common import RESULTS, write_results  # noqa: E402
 from workspace import prepare, trainer  # noqa: E402
 
 MODELS = ("SemanticTrainer", "SemanticTrainer_additiveFusion", "SemanticTrainer_onePrompt", "SemanticTrainer_rawText",
-          "SemanticTrainer_sgdText", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
-          "SemanticTrainer_noFrequency", "SemanticTrainer_encoderFusion", "TextConcatTrainer", "nnUNetTrainer")
+          "SemanticTrainer_sgdText", "SemanticTrainer_batchDice", "SemanticTrainer_noExclusionLoss",
+          "SemanticTrainer_mergedPrompt", "SemanticTrainer_noFrequency", "SemanticTrainer_encoderFusion",
+          "TextConcatTrainer", "nnUNetTrainer")
 KEYS = ("L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2", "sibling_overlap")
 SIBLINGS = ("anterior hippocampus", "posterior hippocampus")
 VAL_ITERATIONS = 5
@@ -157,7 +158,8 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
     parser.add_argument("--minutes", type=float, default=8.0, help="training minutes per model (wall clock)")
     parser.add_argument("--iterations", type=int, default=50, help="training iterations per epoch")
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), help="nnUNetTrainer or a trainer class name")
+    parser.add_argument("--tag", help="write results/quality_hippocampus_TAG.* (a trial) instead of the record")
     parser.add_argument("--train-one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.train_one:
@@ -167,7 +169,6 @@ def main() -> None:
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
     plans = PlansManager(str(pre / "nnUNetPlans.json")).get_configuration("2d_cpu")
-    split = json.loads((pre / "splits_final.json").read_text())[0]
     results_dir = Path(os.environ["nnUNet_results"]) / pre.name
     models = {}
     for name in args.models:
@@ -179,18 +180,21 @@ def main() -> None:
             | json.loads((fold / "bench.json").read_text()) | {"wall_minutes": (time.perf_counter() - start) / 60}
         print(f"{name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                       for k, v in models[name].items()), flush=True)
+    split = json.loads((pre / "splits_final.json").read_text())[0]  # written by nnU-Net's first training
     budget = {"mode": "wall_clock", "minutes": args.minutes, "iterations_per_epoch": args.iterations,
               "batch_size": plans.batch_size,
               "patch_size": plans.patch_size, "configuration": "2d_cpu", "device": "cpu (2 cores)"}
-    last = RESULTS / "quality_hippocampus.json"
+    name = "quality_hippocampus" + (f"_{args.tag}" if args.tag else "")
+    last = RESULTS / f"{name}.json"
     earlier = json.loads(last.read_text()) if last.is_file() else {}
     if earlier.get("budget") == budget:
         kept = {name: {"run": earlier["command"]} | m for name, m in earlier["models"].items() if name not in models}
         models = models | kept
-    models = {name: models[name] for name in MODELS if name in models}
+    models = {name: models[name] for name in sorted(models, key=lambda n: (n not in MODELS, MODELS.index(n)
+                                                                             if n in MODELS else 0, n))}
     rows = [{"model": name} | {k: "-" if m[k] is None else f"{m[k]:.3f}" for k in KEYS}
             | {"iterations": m["iterations"], "minutes": f"{m['wall_minutes']:.1f}"} for name, m in models.items()]
-    write_results("quality_hippocampus", {
+    write_results(name, {
         "models": models, "budget": budget,
         "split": {"source": "nnU-Net splits_final.json fold 0", "train": len(split["train"]),
                   "test": len(split["val"]), "test_cases": split["val"]}},

@@ -34,16 +34,23 @@ class TextCentring(nn.Module):
 
 
 class PromptQueries(nn.Module):
-    """Text vector [..., D] -> per stage (weights [..., C_s], bias [...])."""
+    """Text vector [..., D] -> per stage (weights [..., C_s], bias [...]).
+
+    The weights have no additive term shared by every text (no biases on their path): a shared term is a
+    classifier that every prompt gets for free, and training drives it towards the one answer that suits all
+    prompts (the whole organ), which is the collapse this head exists to avoid. Only the scalar threshold is
+    shared."""
 
     def __init__(self, text_dim: int, stage_widths: Sequence[int], hidden: int = 256):
         super().__init__()
-        self.trunk = nn.Sequential(nn.Linear(text_dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU())
-        self.stages = nn.ModuleList(nn.Linear(hidden, w + 1) for w in stage_widths)
+        self.trunk = nn.Sequential(nn.Linear(text_dim, hidden, bias=False), nn.GELU(),
+                                   nn.Linear(hidden, hidden, bias=False), nn.GELU())
+        self.weights = nn.ModuleList(nn.Linear(hidden, w, bias=False) for w in stage_widths)
+        self.biases = nn.ModuleList(nn.Linear(hidden, 1) for _ in stage_widths)
 
     def forward(self, e: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         h = self.trunk(e)
-        return [(q[..., :-1], q[..., -1]) for q in (stage(h) for stage in self.stages)]
+        return [(w(h), b(h)[..., 0]) for w, b in zip(self.weights, self.biases)]
 
 
 def query_logits(pixels: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:

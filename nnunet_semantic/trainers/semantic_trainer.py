@@ -59,6 +59,9 @@ class SemanticTrainer(nnUNetTrainer):
     text_lr: float | None = 1e-3  # AdamW for the text path; None: nnU-Net's SGD for every parameter
     text_weight_decay = 1e-2
     text_warmup = 50  # iterations of linear warm-up of the text path's learning rate
+    # Dice per prompt map (True) or pooled over the batch (nnU-Net's `batch_dice` for 2D): pooled over K prompts,
+    # the whole-organ maps dominate and painting the whole organ for "anterior hippocampus" costs little
+    per_prompt_dice = True
     frequency_input = "dwt"  # "dwt" or "raw" (the no-frequency ablation)
     frequency_backbone = "auto"  # "auto", "scaled" or "convnext_tiny"
     semantic_stream = "unet"  # "unet" (the planned encoder) or "biomedclip" (plus BiomedCLIP's ViT-B/16)
@@ -130,6 +133,13 @@ class SemanticTrainer(nnUNetTrainer):
         self._text_steps += 1
         set_text_lr(self.text_optimizer, self.text_lr, self._text_steps, self.text_warmup,
                     self.current_epoch / self.num_epochs)
+
+    def _build_loss(self):
+        loss = super()._build_loss()
+        if self.per_prompt_dice:
+            inner = getattr(loss, "loss", loss)  # inside nnU-Net's deep-supervision wrapper
+            getattr(inner.dc, "_orig_mod", inner.dc).batch_dice = False
+        return loss
 
     # --- data -----------------------------------------------------------------------------------
     @staticmethod

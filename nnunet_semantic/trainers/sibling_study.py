@@ -53,14 +53,17 @@ def _prompts(seg: np.ndarray) -> list[Prompt]:
 
 
 def make_image(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(image [1, S, S] float32, labels [S, S] int16): a horizontal ellipse, left half FRONT, right half BACK, of
-    one intensity; a brighter disc elsewhere in 70% of images."""
+    """(image [1, S, S] float32, labels [S, S] int16): an elongated structure of one intensity whose FRONT half is
+    thick and BACK half thin (as the hippocampus' head and tail), pointing left or right at random, so that only
+    its shape tells the halves apart; a brighter disc elsewhere in 70% of images."""
     yy, xx = np.mgrid[:SIZE, :SIZE]
     cy, cx = rng.uniform(9, SIZE - 9), rng.uniform(12, SIZE - 12)
-    ry, rx = rng.uniform(3, 5), rng.uniform(7, 10)
-    blob = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1
+    ry, rx = rng.uniform(3.5, 5), rng.uniform(7, 10)
+    side = rng.choice([-1, 1])  # where the front is
+    front = (xx - cx) * side >= 0
+    blob = ((yy - cy) / np.where(front, ry, ry * 0.45)) ** 2 + ((xx - cx) / rx) ** 2 <= 1
     seg = np.zeros((SIZE, SIZE), np.int16)
-    seg[blob & (xx < cx)], seg[blob & (xx >= cx)] = FRONT, BACK
+    seg[blob & front], seg[blob & ~front] = FRONT, BACK
     image = blob * 1.0
     if rng.random() < 0.7:
         for _ in range(20):
@@ -120,8 +123,8 @@ def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batc
     if trainer.centre_text:
         net.centre.set_mean(torch.from_numpy(table.vectors))
     sgd, text_opt = build_optimizers(net, lr, 3e-5, trainer.text_lr, trainer.text_weight_decay)
-    seg_loss = DC_and_CE_loss({"batch_dice": True, "smooth": 1e-5, "do_bg": False, "ddp": False}, {}, weight_ce=1,
-                              weight_dice=1, dice_class=MemoryEfficientSoftDiceLoss)
+    seg_loss = DC_and_CE_loss({"batch_dice": not trainer.per_prompt_dice, "smooth": 1e-5, "do_bg": False,
+                               "ddp": False}, {}, weight_ce=1, weight_dice=1, dice_class=MemoryEfficientSoftDiceLoss)
     k = trainer.prompts_per_sample
     net.train()
     for it in range(iterations):
@@ -136,8 +139,9 @@ def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batc
             image, seg = data[key]
             case = table.cases[str(key)]
             index = case.sample(k, rng)
-            if rng.random() < 0.5:  # the only augmentation: a vertical flip keeps front and back
-                image, seg = image[:, ::-1].copy(), seg[::-1].copy()
+            for axis in (0, 1):  # mirroring, as nnU-Net's augmentation: only the shape tells front from back
+                if rng.random() < 0.5:
+                    image, seg = np.flip(image, axis + 1).copy(), np.flip(seg, axis).copy()
             seg = torch.from_numpy(seg)
             masks.append(torch.stack([prompt_masks(seg, case.targets[i], case.avoids[i]) for i in index], 1)
                          .flatten(0, 1))

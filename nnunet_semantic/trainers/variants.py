@@ -46,6 +46,12 @@ class SemanticTrainer_sgdText(SemanticTrainer):
     text_lr = None
 
 
+class SemanticTrainer_batchDice(SemanticTrainer):
+    """nnU-Net's batch Dice, pooled over every prompt map of the batch."""
+
+    per_prompt_dice = False
+
+
 class SemanticTrainer_additiveFusion(SemanticTrainer):
     """The first design, kept for the comparison: additive CMSG gates on the decoder's stages in front of nnU-Net's
     fixed classifier, one prompt per sample, uncentred text, nnU-Net's SGD for every parameter, no absent prompts.
@@ -53,6 +59,7 @@ class SemanticTrainer_additiveFusion(SemanticTrainer):
 
     fusion = "cmsg"
     prompts_per_sample = 1
+    per_prompt_dice = False
     absent_prompts = False
     centre_text = False
     text_lr = None
