@@ -64,7 +64,8 @@ class SemanticPredictor(nnUNetPredictor):
                                       meta["text_dim"], meta["fusion"], meta["frequency_input"],
                                       meta["frequency_backbone"], deep_supervision=False,
                                       semantic_stream=meta.get("semantic_stream", "unet"),
-                                      fusion_site=meta.get("fusion_site", "encoder"))
+                                      fusion_site=meta.get("fusion_site", "encoder"),
+                                      num_labels=meta.get("num_labels", 1))
         for weights in parameters:  # checkpoints from before text centring: no mean, which is no centring
             weights.setdefault("centre.mean", torch.zeros(meta["text_dim"]))
         try:  # fail here, with the file named, if the weights do not fit the network this version builds

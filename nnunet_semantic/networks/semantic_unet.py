@@ -28,9 +28,18 @@ from torch import nn
 from nnunet_semantic.networks.cmsg import CMSGate
 from nnunet_semantic.networks.frequency import build_frequency_stream
 from nnunet_semantic.networks.haar import HaarDWT, HalfResolution
-from nnunet_semantic.networks.prompt_head import PromptQueries, TextCentring, compose_logits, query_logits, two_class
+from nnunet_semantic.networks.prompt_head import (
+    PromptLabels,
+    PromptQueries,
+    TextCentring,
+    compose_logits,
+    label_union_logits,
+    query_logits,
+    two_class,
+)
 
-FUSIONS = ("query", "cmsg", "alpha", "concat")
+FUSIONS = ("labels", "query", "cmsg", "alpha", "concat")
+PROMPT_HEADS = ("labels", "query")  # the prompt decides the output, read from the decoder's stages
 FUSION_SITES = ("encoder", "decoder")
 
 
@@ -63,7 +72,7 @@ class SemanticUNet(nn.Module):
             raise ValueError(f"fusion_site must be one of {FUSION_SITES}, got {fusion_site}")
         # concat always enters at the bottleneck, which the decoder follows; query reads the decoder's stages
         self.unet, self.fusion = unet, fusion
-        self.fusion_site = {"concat": "encoder", "query": "decoder"}.get(fusion, fusion_site)
+        self.fusion_site = {"concat": "encoder", "query": "decoder", "labels": "decoder"}.get(fusion, fusion_site)
         self.centre = TextCentring(text_dim)
         if fusion == "cmsg":  # a prompt without exclusion gets a learned null embedding
             self.null_neg = nn.Parameter(torch.randn(text_dim) * 0.02)
@@ -80,6 +89,8 @@ class SemanticUNet(nn.Module):
             if fusion == "query":
                 self.prompt_head = PromptQueries(text_dim, stage_widths)
                 unet.decoder.seg_layers = nn.ModuleList()  # the prompt makes the classifiers
+            elif fusion == "labels":  # nnU-Net's segmentation layers answer with the dataset's labels
+                self.prompt_head = PromptLabels(text_dim, unet.decoder.seg_layers[-1].out_channels - 1)
             else:
                 self.gates = nn.ModuleList(CMSGate(w, text_dim, gates=fusion == "cmsg") for w in stage_widths)
         self.vit = None
@@ -91,6 +102,7 @@ class SemanticUNet(nn.Module):
             raise ValueError(f"semantic_stream must be 'unet' or 'biomedclip', got {semantic_stream}")
         self.last_exclusion_gates: list[torch.Tensor] = []
         self.last_parts: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.last_label_logits: list[torch.Tensor] = []  # the labels head's own map per stage, largest first
 
     @property
     def decoder(self) -> nn.Module:  # nnU-Net toggles deep supervision through `network.decoder`
@@ -99,7 +111,7 @@ class SemanticUNet(nn.Module):
     def text_parameters(self) -> list[nn.Parameter]:
         """Every parameter the text feeds: trained by their own optimiser (nnU-Net's SGD with momentum 0.99 parks a
         text-to-weights generator in a collapsed state, AdamW does not)."""
-        if self.fusion == "query":
+        if self.fusion in PROMPT_HEADS:
             return list(self.prompt_head.parameters())
         if self.fusion == "concat":
             return []
@@ -125,7 +137,7 @@ class SemanticUNet(nn.Module):
             semantic, freq = decoder_features(self.unet.decoder, skips), freq[::-1]
             if not self.unet.decoder.deep_supervision:  # only the full-resolution stage is segmented
                 semantic, freq = semantic[-1:], freq[-1:]
-        if self.fusion == "query":
+        if self.fusion in PROMPT_HEADS:
             return ImageFeatures(semantic, freq, None)
         keys = [gate.keys(f) for gate, f in zip(self.gates[-len(freq):], freq)]
         return ImageFeatures(semantic, freq, keys)
@@ -135,9 +147,9 @@ class SemanticUNet(nn.Module):
         dtype = features.semantic[0].dtype
         text = {"pos": self.centre(text["pos"].to(dtype)), "neg": self.centre(text["neg"].to(dtype)),
                 "has_neg": text["has_neg"]}
-        self.last_exclusion_gates, self.last_parts = [], []
-        if self.fusion == "query":
-            return self._decode_queries(features, text)
+        self.last_exclusion_gates, self.last_parts, self.last_label_logits = [], [], []
+        if self.fusion in PROMPT_HEADS:
+            return self._decode_prompt_head(features, text)
         if text["pos"].ndim == 3:  # additive fusions see one prompt per row: repeat the image features K times
             k = text["pos"].shape[1]
             features = ImageFeatures(*[None if f is None else [None if t is None else t.repeat_interleave(k, 0)
@@ -161,14 +173,20 @@ class SemanticUNet(nn.Module):
         logits = [seg(f) for seg, f in zip(self.unet.decoder.seg_layers[-n:], fused)][::-1]  # largest first
         return logits if self.unet.decoder.deep_supervision else logits[0]
 
-    def _decode_queries(self, features: ImageFeatures, text: dict[str, torch.Tensor]):
+    def _decode_prompt_head(self, features: ImageFeatures, text: dict[str, torch.Tensor]):
         single = text["pos"].ndim == 2
         pos, neg, has_neg = ((t[:, None] for t in text.values()) if single else text.values())
         n = len(features.semantic)
-        queries = self.prompt_head(torch.cat([pos, neg], 1))[-n:]  # one pass for both parts
+        head = self.prompt_head(torch.cat([pos, neg], 1))  # one pass for both parts
+        pixels = [f_sem + f_freq for f_sem, f_freq in zip(features.semantic, features.frequency)]
+        if self.fusion == "labels":
+            self.last_label_logits = [seg(f) for seg, f in zip(self.unet.decoder.seg_layers[-n:], pixels)][::-1]
+            stages = [label_union_logits(labels, head) for labels in self.last_label_logits[::-1]]
+        else:
+            stages = [query_logits(f, weights, bias) for f, (weights, bias) in zip(pixels, head[-n:])]
         logits = []
-        for f_sem, f_freq, (weights, bias) in zip(features.semantic, features.frequency, queries):
-            parts = query_logits(f_sem + f_freq, weights, bias).chunk(2, 1)
+        for stage in stages:
+            parts = stage.chunk(2, 1)
             composed = compose_logits(*parts, has_neg.bool()[..., None, None])
             logits.append(two_class(composed.flatten(0, 1)))
             self.last_parts.append(tuple(p.flatten(0, 1)[:, None] for p in parts))

@@ -37,16 +37,23 @@ def prompt_parts_loss(target_logits: torch.Tensor, avoid_logits: torch.Tensor, t
 
 
 def semantic_loss(seg_loss, network, output, target: list[torch.Tensor], has_neg: torch.Tensor,
-                  exclusion_weight: float, deep_supervision: bool = True):
+                  exclusion_weight: float, deep_supervision: bool = True, label_loss=None):
     """(total, exclusion loss, composed masks [B * K, 1, ...] at full resolution) for a SemanticUNet's last forward.
 
-    `seg_loss` is nnU-Net's Dice+CE (wrapped for deep supervision when `deep_supervision`); targets arrive
-    [B, 3 * K, ...] (`transforms.MASKS` major) and are laid out prompt-major like the network's outputs."""
+    `seg_loss` (on the prompts' maps) and `label_loss` (on the `labels` head's map of the dataset's labels; None:
+    not supervised) are nnU-Net's Dice+CE, wrapped for deep supervision when `deep_supervision`. Targets arrive
+    [B, 3 * K + 1, ...] (`transforms.PromptMaskTransform`) and are laid out prompt-major like the outputs."""
     outputs = output if isinstance(output, (list, tuple)) else [output]
     k = has_neg.shape[1]
-    masks = [t.unflatten(1, (3, k)).transpose(1, 2).flatten(0, 1) for t in target]
+    masks = [t[:, :3 * k].unflatten(1, (3, k)).transpose(1, 2).flatten(0, 1) for t in target]
     composed = [m[:, :1] for m in masks]
-    total = seg_loss(outputs, composed) if deep_supervision else seg_loss(outputs[0], composed[0])
+
+    def supervised(loss, predictions, targets):
+        return loss(predictions, targets) if deep_supervision else loss(predictions[0], targets[0])
+
+    total = supervised(seg_loss, outputs, composed)
+    if label_loss is not None and network.last_label_logits:
+        total = total + supervised(label_loss, network.last_label_logits, [t[:, 3 * k:] for t in target])
     l_exc = torch.zeros((), device=total.device)
     with torch.autocast(total.device.type, enabled=False):
         if network.last_parts:

@@ -49,7 +49,7 @@ class SemanticTrainer(nnUNetTrainer):
     exclusion_weight = 1.0  # lambda of the loss on each part of a composed prompt (the exclusion loss)
     # "query" (the text makes each stage's classifier, exclusion composed on masks), "cmsg" (additive logical
     # gates + alpha before a fixed classifier), "alpha" (alpha fusion only), "concat" (UNet-CLIP baseline)
-    fusion = "query"
+    fusion = "labels"
     # where additive gates meet the image: "decoder" stages (the decoder runs once per image, so many prompts per
     # case are cheap) or "encoder" stages (the papers' placement: the whole decoder runs once per prompt)
     fusion_site = "decoder"
@@ -62,6 +62,7 @@ class SemanticTrainer(nnUNetTrainer):
     # Dice per prompt map (True) or pooled over the batch (nnU-Net's `batch_dice` for 2D): pooled over K prompts,
     # the whole-organ maps dominate and painting the whole organ for "anterior hippocampus" costs little
     per_prompt_dice = True
+    label_supervision = True  # the `labels` head's map of the dataset's labels also learns from the label map
     frequency_input = "dwt"  # "dwt" or "raw" (the no-frequency ablation)
     frequency_backbone = "auto"  # "auto", "scaled" or "convnext_tiny"
     semantic_stream = "unet"  # "unet" (the planned encoder) or "biomedclip" (plus BiomedCLIP's ViT-B/16)
@@ -117,7 +118,7 @@ class SemanticTrainer(nnUNetTrainer):
         """2 outputs (background / prompted target) whatever the dataset's label count."""
         return build_semantic_unet(configuration_manager, num_input_channels, self.text_dim, self.fusion,
                                    self.frequency_input, self.frequency_backbone, enable_deep_supervision,
-                                   self.semantic_stream, self.fusion_site)
+                                   self.semantic_stream, self.fusion_site, num_output_channels - 1)
 
     def _module(self):
         mod = self.network.module if isinstance(self.network, DDP) else self.network
@@ -135,6 +136,7 @@ class SemanticTrainer(nnUNetTrainer):
                     self.current_epoch / self.num_epochs)
 
     def _build_loss(self):
+        self.label_loss = super()._build_loss() if self.label_supervision else None  # nnU-Net's, unchanged
         loss = super()._build_loss()
         if self.per_prompt_dice:
             inner = getattr(loss, "loss", loss)  # inside nnU-Net's deep-supervision wrapper
@@ -203,7 +205,7 @@ class SemanticTrainer(nnUNetTrainer):
 
     def _loss(self, output, target: list[torch.Tensor], text: dict[str, torch.Tensor]):
         total, l_exc, composed = semantic_loss(self.loss, self._module(), output, target, text["has_neg"],
-                                               self.exclusion_weight, self.enable_deep_supervision)
+                                               self.exclusion_weight, self.enable_deep_supervision, self.label_loss)
         if self.dhn_gamma is not None:
             with torch.autocast(self.device.type, enabled=False):
                 outputs = output if isinstance(output, (list, tuple)) else [output]
@@ -286,6 +288,7 @@ class SemanticTrainer(nnUNetTrainer):
                 "text_dim": self.text_dim, "fusion": self.fusion, "frequency_input": self.frequency_input,
                 "frequency_backbone": self.frequency_backbone, "merged_prompt": self.merged_prompt,
                 "semantic_stream": self.semantic_stream, "fusion_site": self._module().fusion_site,
+                "num_labels": self.label_manager.num_segmentation_heads - 1,
                 "prompts_per_sample": self.prompts_per_sample, "centre_text": self.centre_text,
                 "text_lr": self.text_lr,
                 "ontology": self.dataset_json.get("semantic")}

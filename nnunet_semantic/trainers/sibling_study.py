@@ -79,7 +79,8 @@ def make_image(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 def _network(text_dim: int, fusion: str) -> SemanticUNet:
     n = len(WIDTHS)
     strides = [[1, 1]] + [[2, 2]] * (n - 1)
-    unet = PlainConvUNet(1, n, WIDTHS, nn.Conv2d, 3, strides, 2, 2, [2] * (n - 1), True, nn.InstanceNorm2d,
+    outputs = 1 + OTHER if fusion == "labels" else 2
+    unet = PlainConvUNet(1, n, WIDTHS, nn.Conv2d, 3, strides, 2, outputs, [2] * (n - 1), True, nn.InstanceNorm2d,
                          {"eps": 1e-5, "affine": True}, None, None, nn.LeakyReLU, {"inplace": True},
                          deep_supervision=False)
     return SemanticUNet(unet, 1, WIDTHS, strides, (SIZE, SIZE), text_dim, fusion)
@@ -123,8 +124,9 @@ def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batc
     if trainer.centre_text:
         net.centre.set_mean(torch.from_numpy(table.vectors))
     sgd, text_opt = build_optimizers(net, lr, 3e-5, trainer.text_lr, trainer.text_weight_decay)
-    seg_loss = DC_and_CE_loss({"batch_dice": not trainer.per_prompt_dice, "smooth": 1e-5, "do_bg": False,
-                               "ddp": False}, {}, weight_ce=1, weight_dice=1, dice_class=MemoryEfficientSoftDiceLoss)
+    seg_loss, label_loss = (DC_and_CE_loss({"batch_dice": batch_dice, "smooth": 1e-5, "do_bg": False, "ddp": False},
+                                           {}, weight_ce=1, weight_dice=1, dice_class=MemoryEfficientSoftDiceLoss)
+                            for batch_dice in (not trainer.per_prompt_dice, True))
     k = trainer.prompts_per_sample
     net.train()
     for it in range(iterations):
@@ -143,15 +145,16 @@ def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batc
                 if rng.random() < 0.5:
                     image, seg = np.flip(image, axis + 1).copy(), np.flip(seg, axis).copy()
             seg = torch.from_numpy(seg)
-            masks.append(torch.stack([prompt_masks(seg, case.targets[i], case.avoids[i]) for i in index], 1)
-                         .flatten(0, 1))
+            masks.append(torch.cat([torch.stack([prompt_masks(seg, case.targets[i], case.avoids[i])
+                                                 for i in index], 1).flatten(0, 1), seg[None]]))
             images.append(torch.from_numpy(image))
             p, n, h = table.text_arrays(str(key), index)
             pos.append(p), neg.append(n), has_neg.append(h)
         text = {"pos": torch.from_numpy(np.stack(pos)), "neg": torch.from_numpy(np.stack(neg)),
                 "has_neg": torch.from_numpy(np.stack(has_neg))}
         loss, _, _ = semantic_loss(seg_loss, net, net(torch.stack(images), text), [torch.stack(masks)],
-                                   text["has_neg"], trainer.exclusion_weight, deep_supervision=False)
+                                   text["has_neg"], trainer.exclusion_weight, False,
+                                   label_loss if trainer.label_supervision else None)
         optimizers = [o for o in (sgd, text_opt) if o is not None]
         for o in optimizers:
             o.zero_grad(set_to_none=True)

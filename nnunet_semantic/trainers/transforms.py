@@ -19,10 +19,11 @@ def prompt_masks(seg: torch.Tensor, target, avoid) -> torch.Tensor:
 
 class PromptMaskTransform(BasicTransform):
     """Reads the lists `prompt_target` / `prompt_avoid` (K prompts) from the sample and replaces its segmentation
-    by [3 * K, ...] masks, `MASKS` major: channel `m * K + k` is mask m of prompt k."""
+    by [3 * K + 1, ...]: the masks, `MASKS` major (channel `m * K + k` is mask m of prompt k), then the label map
+    itself (the `labels` head learns the dataset's labels from it, as nnU-Net does)."""
 
     def apply(self, data_dict, **params):
         seg = data_dict["segmentation"][0]
         masks = [prompt_masks(seg, t, a) for t, a in zip(data_dict["prompt_target"], data_dict["prompt_avoid"])]
-        data_dict["segmentation"] = torch.stack(masks, 1).flatten(0, 1)
+        data_dict["segmentation"] = torch.cat([torch.stack(masks, 1).flatten(0, 1), seg[None].to(torch.int16)])
         return data_dict
