@@ -32,7 +32,8 @@ from common import RESULTS, write_results  # noqa: E402
 from workspace import prepare, trainer  # noqa: E402
 
 MODELS = ("SemanticTrainer", "SemanticTrainer_additiveFusion", "SemanticTrainer_onePrompt", "SemanticTrainer_rawText",
-          "SemanticTrainer_sgdText", "SemanticTrainer_batchDice", "SemanticTrainer_noExclusionLoss",
+          "SemanticTrainer_sgdText", "SemanticTrainer_batchDice", "SemanticTrainer_queryHead",
+          "SemanticTrainer_noLabelLoss", "SemanticTrainer_noExclusionLoss",
           "SemanticTrainer_mergedPrompt", "SemanticTrainer_noFrequency", "SemanticTrainer_encoderFusion",
           "TextConcatTrainer", "nnUNetTrainer")
 KEYS = ("L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2", "sibling_overlap")

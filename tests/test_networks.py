@@ -65,8 +65,9 @@ def test_exclusion_composes_masks_as_set_logic():
     assert torch.isfinite(g.grad).all()
 
 
-def test_k_prompts_per_image_equal_one_at_a_time_and_centring_travels_with_the_weights():
-    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, deep_supervision=False).eval()
+@pytest.mark.parametrize("fusion", ["labels", "query"])
+def test_k_prompts_per_image_equal_one_at_a_time_and_centring_travels_with_the_weights(fusion):
+    net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion, deep_supervision=False, num_labels=2).eval()
     net.centre.set_mean(torch.randn(5, 32))
     text = _text(6, has_neg=[0, 1, 1, 0, 1, 0])
     batched = {k: v.reshape(2, 3, *v.shape[1:]) for k, v in text.items()}
@@ -76,7 +77,7 @@ def test_k_prompts_per_image_equal_one_at_a_time_and_centring_travels_with_the_w
         together = net.decode(features, batched)  # [B * K, 2, ...], prompt-major within an image
         alone = [net.decode(features, {k: v[:, j] for k, v in batched.items()}) for j in range(3)]
     assert torch.allclose(together.reshape(2, 3, 2, 56, 40), torch.stack(alone, 1), atol=1e-5)
-    other = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, deep_supervision=False).eval()
+    other = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion, deep_supervision=False, num_labels=2).eval()
     other.load_state_dict(net.state_dict())
     assert torch.equal(other.centre.mean, net.centre.mean)
     with torch.no_grad():
@@ -89,11 +90,12 @@ def test_frequency_stream_lines_up_with_planned_stages():
     assert [tuple(f.shape[1:]) for f in feats] == [(32, 28, 20), (64, 28, 20), (128, 14, 10), (256, 7, 5)]
 
 
-@pytest.mark.parametrize("fusion,site", [("query", "decoder"), ("cmsg", "encoder"), ("cmsg", "decoder")])
+@pytest.mark.parametrize("fusion,site", [("labels", "decoder"), ("query", "decoder"), ("cmsg", "encoder"),
+                                         ("cmsg", "decoder")])
 @pytest.mark.parametrize("topology,network", [(HIPPOCAMPUS, None), (HIPPOCAMPUS, RESENC), (SEVEN_STAGE_512, None)])
 def test_forward_backward_on_planned_topologies(topology, network, fusion, site):
     cm = plan_2d(**topology, **({"network": network} if network else {}))
-    net = build_semantic_unet(cm, 1, 32, fusion=fusion, fusion_site=site)
+    net = build_semantic_unet(cm, 1, 32, fusion=fusion, fusion_site=site, num_labels=3)
     b = 2 if topology is HIPPOCAMPUS else 1
     x = torch.randn(b, 1, *topology["patch"])
     out = net(x, _text(b, has_neg=[1] * b))
@@ -101,7 +103,8 @@ def test_forward_backward_on_planned_topologies(topology, network, fusion, site)
     assert len(out) == len(topology["features"]) - 1  # nnU-Net's deep-supervision outputs, largest first
     assert [o.shape[2] for o in out] == sorted((o.shape[2] for o in out), reverse=True)
     # a gate (or a pair of part logits) per encoder stage, or per decoder stage (every resolution but the bottleneck's)
-    stages = net.last_parts if fusion == "query" else net.last_exclusion_gates
+    stages = net.last_parts if fusion in ("labels", "query") else net.last_exclusion_gates
+    assert len(net.last_label_logits) == (len(stages) if fusion == "labels" else 0)
     assert len(stages) == len(topology["features"]) - (site == "decoder")
     assert isinstance(net.frequency, TimmConvNeXtStream if topology is SEVEN_STAGE_512 else ScaledConvNeXtStream)
     (sum(o.float().mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
@@ -116,7 +119,7 @@ def _count_calls(modules) -> list[int]:
 
 
 @pytest.mark.parametrize("fusion,site,decoder_runs", [("cmsg", "encoder", 3), ("cmsg", "decoder", 1),
-                                                     ("query", "decoder", 1)])
+                                                     ("query", "decoder", 1), ("labels", "decoder", 1)])
 def test_prompts_reuse_the_image_features(fusion, site, decoder_runs):
     """Three prompts on one image: the encoders and the gate keys run once; the decoder once per prompt when the
     prompt meets the encoder, once in all when it meets the decoder."""
@@ -135,7 +138,7 @@ def test_prompts_reuse_the_image_features(fusion, site, decoder_runs):
     assert torch.allclose(outs[0], fresh, atol=1e-5) and outs[0].shape == (2, 2, 56, 40)
 
 
-@pytest.mark.parametrize("fusion", ["query", "cmsg"])
+@pytest.mark.parametrize("fusion", ["labels", "query", "cmsg"])
 def test_decoder_site_full_resolution_output_does_not_depend_on_deep_supervision(fusion):
     net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion=fusion, fusion_site="decoder").eval()
     x, text = torch.randn(2, 1, 56, 40), _text(2)
@@ -146,7 +149,7 @@ def test_decoder_site_full_resolution_output_does_not_depend_on_deep_supervision
     assert len(net.last_parts or net.last_exclusion_gates) == 1 and torch.allclose(supervised[0], single, atol=1e-6)
 
 
-@pytest.mark.parametrize("fusion", ["query", "cmsg"])
+@pytest.mark.parametrize("fusion", ["labels", "query", "cmsg"])
 def test_missing_negatives_are_ignored(fusion):
     net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion=fusion)
     text = _text(2, has_neg=[0, 0])

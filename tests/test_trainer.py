@@ -18,7 +18,8 @@ from nnunet_semantic.trainers import SemanticTrainer
 
 VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
             "SemanticTrainer_noFrequency", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "TextConcatTrainer",
-            "SemanticTrainer_encoderFusion", "SemanticTrainer_additiveFusion", "SemanticTrainer_sgdText"]
+            "SemanticTrainer_encoderFusion", "SemanticTrainer_additiveFusion", "SemanticTrainer_sgdText",
+            "SemanticTrainer_queryHead"]
 
 
 @pytest.mark.parametrize("name", trainers.__all__)
@@ -42,10 +43,11 @@ def test_target_transform_follows_the_set_rule_on_real_slices(hippocampus):
     # (K = 2 prompts: channels are composed, target, avoid masks, each for both prompts)
     val = SemanticTrainer.get_validation_transforms([[1, 1], [0.5, 0.5]], foreground_labels=[1, 2])
     out = val(image=image, segmentation=seg, prompt_target=[(1, 2), (1,)], prompt_avoid=[(2,), ()])["segmentation"]
-    composed, target, avoid = out[0].bool().unflatten(0, (3, 2))
+    composed, target, avoid = out[0][:6].bool().unflatten(0, (3, 2))
+    assert torch.equal(out[0][6], seg[0])  # the label map itself, last
     assert torch.equal(composed[0], seg[0] == 1) and torch.equal(avoid[0], seg[0] == 2)
     assert torch.equal(target[0], seg[0] > 0) and torch.equal(composed[1], seg[0] == 1) and not avoid[1].any()
-    assert out[1].shape == (6, *(round(s * 0.5) for s in seg.shape[1:]))
+    assert out[1].shape == (7, *(round(s * 0.5) for s in seg.shape[1:]))
     # with nnU-Net's augmentation, the masks of different prompts warp alike (same seed, same warp)
     tr = SemanticTrainer.get_training_transforms((56, 40), (-np.pi, np.pi), None, (0, 1), False, [False],
                                                  foreground_labels=[1, 2])
@@ -78,7 +80,7 @@ def test_one_training_step_reaches_every_parameter(name, planned, monkeypatch):
     trainer.dataloader_train, trainer.dataloader_val = trainer.get_dataloaders()
     batch = next(trainer.dataloader_train)
     k = trainer.prompts_per_sample
-    assert batch["target"][0].shape[1] == 3 * k and batch["text_pos"].shape == (4, k, 384)
+    assert batch["target"][0].shape[1] == 3 * k + 1 and batch["text_pos"].shape == (4, k, 384)
     assert set(batch["level"].flatten().tolist()) <= {0, 1, 2, 3}
     # nnU-Net weights the lowest deep-supervision output 0, and 1e-6 under DDP so that every parameter gets a
     # gradient in every step; train with the DDP weighting
@@ -88,7 +90,7 @@ def test_one_training_step_reaches_every_parameter(name, planned, monkeypatch):
     assert np.isfinite(out["loss"])
     missing = [n for n, p in trainer.network.named_parameters() if p.grad is None]
     assert missing == []
-    excludes = trainer.fusion == "cmsg" or (trainer.fusion == "query" and bool(batch["has_neg"].any()))
+    excludes = trainer.fusion == "cmsg" or (trainer.fusion in ("labels", "query") and bool(batch["has_neg"].any()))
     assert (float(out["exclusion_loss"]) > 0) == excludes
 
 

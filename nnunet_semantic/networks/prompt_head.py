@@ -1,8 +1,10 @@
-"""The prompt produces the classifier (SAT's query path, VoxTell, the CLIP-driven Universal Model).
+"""The prompt produces the classifier; the exclusion is set logic on the masks (the CMSG logical gate where it
+decides the output): `p = p(target) * (1 - p(avoid))`.
 
-A text vector becomes one linear classifier per segmented decoder stage (weights and a bias); a prompt's logits
-are that classifier dotted with the prompt-independent pixel embedding. The exclusion is set logic on the masks
-(the CMSG logical gate where it decides the output): `p = p(target) * (1 - p(avoid))`.
+Two heads, both reading the prompt-independent pixel embedding of each decoder stage:
+- `PromptLabels` (default): the text says which of the dataset's labels it names; the classifier is nnU-Net's own
+  label softmax weighted by that membership. Structures are sets of label ids, so this is the set algebra itself.
+- `PromptQueries` (SAT's query path, VoxTell): the text generates each stage's linear classifier.
 
 Why not an additive text correction in front of a fixed classifier: trained through nnU-Net, that model painted
 the same mask for "anterior" and "posterior hippocampus" (the issue on sibling prompts has the numbers).

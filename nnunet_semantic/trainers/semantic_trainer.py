@@ -1,6 +1,7 @@
 """SemanticTrainer: prompt-conditioned training through `nnUNetv2_train D CONFIG F -tr SemanticTrainer`.
 
-nnU-Net's 5-argument trainer with: a SemanticUNet built from the plans, whose text makes the classifier; K
+nnU-Net's 5-argument trainer with: a SemanticUNet built from the plans, whose prompt makes the classifier (by
+default it reads which of the dataset's labels the prompt names; nnU-Net's own label map supervises the labels); K
 prompts per sample (verified prompts of the case and empty-target prompts for structures it lacks), all answered
 from the same image features, so sibling prompts get contradictory targets on the same pixels; text vectors from
 the embedding bank (built once before training; the encoder never runs inside an iteration), centred over the
@@ -47,8 +48,9 @@ LEVELS = (1, 2, 3)
 class SemanticTrainer(nnUNetTrainer):
     text_encoder = "minilm"  # a name for nnunet_semantic.text.get_encoder
     exclusion_weight = 1.0  # lambda of the loss on each part of a composed prompt (the exclusion loss)
-    # "query" (the text makes each stage's classifier, exclusion composed on masks), "cmsg" (additive logical
-    # gates + alpha before a fixed classifier), "alpha" (alpha fusion only), "concat" (UNet-CLIP baseline)
+    # "labels" (the text reads which of the dataset's labels it names, the image path is nnU-Net's label softmax),
+    # "query" (the text generates each stage's classifier), both with the exclusion composed on masks; "cmsg"
+    # (additive logical gates + alpha before a fixed classifier), "alpha" (alpha fusion only), "concat" (UNet-CLIP)
     fusion = "labels"
     # where additive gates meet the image: "decoder" stages (the decoder runs once per image, so many prompts per
     # case are cheap) or "encoder" stages (the papers' placement: the whole decoder runs once per prompt)

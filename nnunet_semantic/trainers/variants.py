@@ -46,6 +46,20 @@ class SemanticTrainer_sgdText(SemanticTrainer):
     text_lr = None
 
 
+class SemanticTrainer_queryHead(SemanticTrainer):
+    """The text generates each decoder stage's classifier (SAT's query path) instead of reading the dataset's labels:
+    it can name regions no label describes, but on the real hippocampus it collapsed to one classifier for sibling
+    prompts (see the README's "What was tried")."""
+
+    fusion = "query"
+
+
+class SemanticTrainer_noLabelLoss(SemanticTrainer):
+    """The labels head's map of the dataset's labels learns only through the prompts' masks."""
+
+    label_supervision = False
+
+
 class SemanticTrainer_batchDice(SemanticTrainer):
     """nnU-Net's batch Dice, pooled over every prompt map of the batch."""
 
