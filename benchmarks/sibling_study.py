@@ -17,8 +17,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 
-TRAINERS = ("SemanticTrainer", "SemanticTrainer_onePrompt", "SemanticTrainer_rawText", "SemanticTrainer_sgdText",
-            "SemanticTrainer_noAbsent", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_additiveFusion")
+TRAINERS = ("SemanticTrainer", "SemanticTrainer_noLabelLoss", "SemanticTrainer_onePrompt", "SemanticTrainer_queryHead",
+            "SemanticTrainer_sgdText", "SemanticTrainer_rawText", "SemanticTrainer_additiveFusion")
 EXCLUSIONS = ("hippocampus excluding the anterior hippocampus", "hippocampus excluding the posterior hippocampus")
 
 

@@ -144,7 +144,7 @@ def test_checkpoints_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path, 
     path = model / "fold_0" / "checkpoint_final.pth"
     checkpoint = torch.load(path, weights_only=False)
     meta = checkpoint["semantic"]
-    assert meta.pop("fusion_site") == "decoder" and meta["fusion"] == "query"
+    assert meta.pop("fusion_site") == "decoder" and meta["fusion"] == "labels"
     predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
     predictor.initialize_from_trained_model_folder(str(model), [0])  # as saved: for its configuration
     meta["fusion"] = "cmsg"

@@ -7,7 +7,7 @@ from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from nnunet_semantic.networks.semantic_unet import SemanticUNet
 
 
-def build_semantic_unet(configuration_manager, num_input_channels: int, text_dim: int, fusion: str = "query",
+def build_semantic_unet(configuration_manager, num_input_channels: int, text_dim: int, fusion: str = "labels",
                         frequency_input: str = "dwt", frequency_backbone: str = "auto",
                         deep_supervision: bool = True, semantic_stream: str = "unet",
                         fusion_site: str = "decoder", num_labels: int = 1) -> SemanticUNet:

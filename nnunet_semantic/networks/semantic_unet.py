@@ -4,10 +4,12 @@
 prompts per image, decoded from the same image features) and returns what the planned U-Net returns
 (deep-supervision list or one map) with 2 channels, background / prompted target, for B (or B*K) maps.
 
-How the prompt meets the image (`fusion`):
-- "query" (default): the text produces each decoder stage's classifier (`prompt_head`), dotted with the stage's
-  pixel embedding (decoder output + frequency features); the exclusion composes masks,
-  `p = p(target) * (1 - p(avoid))`. Both parts' logits of the last forward are kept in `last_parts`.
+How the prompt meets the image (`fusion`), on each decoder stage's pixel embedding (decoder output + frequency
+features), with the exclusion composed on masks, `p = p(target) * (1 - p(avoid))` (both parts' logits of the last
+forward are kept in `last_parts`):
+- "labels" (default): nnU-Net's segmentation layers give the dataset's labels (their logits of the last forward in
+  `last_label_logits`), the text says which labels the prompt names (`prompt_head`).
+- "query": the text produces each decoder stage's classifier (`prompt_head`), dotted with the pixel embedding.
 - "cmsg" (additive CMSG gates in front of nnU-Net's fixed classifier), "alpha" (its scalar gate only), "concat"
   (the text tiled at the bottleneck, a UNet-CLIP baseline). The exclusion gates of the last forward are kept in
   `last_exclusion_gates`.
@@ -63,16 +65,16 @@ def decoder_features(decoder: nn.Module, skips: Sequence[torch.Tensor]) -> list[
 
 class SemanticUNet(nn.Module):
     def __init__(self, unet: nn.Module, in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]],
-                 patch_size: Sequence[int], text_dim: int, fusion: str = "query", frequency_input: str = "dwt",
+                 patch_size: Sequence[int], text_dim: int, fusion: str = "labels", frequency_input: str = "dwt",
                  frequency_backbone: str = "auto", semantic_stream: str = "unet", fusion_site: str = "decoder"):
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion}")
         if fusion_site not in FUSION_SITES:
             raise ValueError(f"fusion_site must be one of {FUSION_SITES}, got {fusion_site}")
-        # concat always enters at the bottleneck, which the decoder follows; query reads the decoder's stages
+        # concat always enters at the bottleneck, which the decoder follows; the prompt heads read the decoder
         self.unet, self.fusion = unet, fusion
-        self.fusion_site = {"concat": "encoder", "query": "decoder", "labels": "decoder"}.get(fusion, fusion_site)
+        self.fusion_site = "encoder" if fusion == "concat" else "decoder" if fusion in PROMPT_HEADS else fusion_site
         self.centre = TextCentring(text_dim)
         if fusion == "cmsg":  # a prompt without exclusion gets a learned null embedding
             self.null_neg = nn.Parameter(torch.randn(text_dim) * 0.02)
