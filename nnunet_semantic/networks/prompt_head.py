@@ -36,14 +36,12 @@ class TextCentring(nn.Module):
 
 
 class PromptQueries(nn.Module):
-    """Text vector [..., D] -> per stage (weights [..., C_s], bias [...]).
-
-    Each classifier is a linear map of the (centred) text plus an MLP of it. The linear path is why siblings can
-    part: an MLP maps close texts to close hidden vectors, so its update for "anterior" is nearly its update for
-    "posterior" and both stay the whole-organ classifier they learn first (on the real hippocampus the MLP-only head
-    ended with cosine 0.998 between the two); through the linear path the difference of two texts' classifiers is
-    updated by the difference of their errors. The weights have no additive term shared by every text (a shared
-    term is a classifier every prompt gets for free); only the scalar threshold is shared."""
+    """Text vector [..., D] -> per stage (weights [..., C_s], bias [...]): a linear map of the (centred) text plus an
+    MLP of it, with no additive term shared by every text (a shared term is a classifier every prompt gets for free);
+    only the scalar threshold is shared. On the toy this head follows sibling prompts; on the real hippocampus it
+    still ended with one classifier for "anterior" and "posterior hippocampus" (cosine 0.998): while every generated
+    classifier is the whole-organ one, the gradient the siblings send into the pixel features cancels in every
+    direction but that classifier's, so the features never learn the halves. `PromptLabels` avoids that."""
 
     def __init__(self, text_dim: int, stage_widths: Sequence[int], hidden: int = 256):
         super().__init__()
