@@ -182,8 +182,9 @@ class SemanticUNet(nn.Module):
         head = self.prompt_head(torch.cat([pos, neg], 1))  # one pass for both parts
         pixels = [f_sem + f_freq for f_sem, f_freq in zip(features.semantic, features.frequency)]
         if self.fusion == "labels":
-            self.last_label_logits = [seg(f) for seg, f in zip(self.unet.decoder.seg_layers[-n:], pixels)][::-1]
-            stages = [label_union_logits(labels, head) for labels in self.last_label_logits[::-1]]
+            label_logits = [seg(f) for seg, f in zip(self.unet.decoder.seg_layers[-n:], pixels)]
+            stages = [label_union_logits(labels, head) for labels in label_logits]
+            self.last_label_logits = label_logits[::-1]  # largest first, as nnU-Net's outputs
         else:
             stages = [query_logits(f, weights, bias) for f, (weights, bias) in zip(pixels, head[-n:])]
         logits = []

@@ -77,7 +77,7 @@ def prompt_from_dict(entry: Any, path: Path, where: str, texts_only: bool = Fals
     if not isinstance(entry.get("id"), str) or not entry["id"]:
         raise InputError(path, f"field '{where}.id' must be a non-empty string")
     known = {"id", "level", "text", "target", "avoid", "pos_text", "neg_text", "structure"}
-    return Prompt(entry["id"], int(level), text, _ids(entry.get("target"), path, f"{where}.target"),
+    return Prompt(entry["id"], level, text, _ids(entry.get("target"), path, f"{where}.target"),
                   _ids(entry.get("avoid", []), path, f"{where}.avoid"), str(entry.get("pos_text", "")),
                   str(entry.get("neg_text", "")), str(entry.get("structure", "")),
                   {k: v for k, v in entry.items() if k not in known})

@@ -305,6 +305,7 @@ class SemanticTrainer(nnUNetTrainer):
             torch.save(checkpoint, filename)
 
     def load_checkpoint(self, filename_or_checkpoint) -> None:
+        # read again: nnU-Net 2.8's load_checkpoint takes only a file name (given a dict, it fails)
         super().load_checkpoint(filename_or_checkpoint)
         checkpoint = filename_or_checkpoint if isinstance(filename_or_checkpoint, dict) else \
             torch.load(filename_or_checkpoint, map_location=self.device, weights_only=False)
