@@ -21,8 +21,8 @@ def dataset_name(dataset: str | int) -> str:
 
     try:
         return maybe_convert_to_dataset_name(str(dataset))
-    except RuntimeError as e:
-        raise SemanticError(f"dataset {dataset} not found: {str(e).splitlines()[0]}") from None
+    except (RuntimeError, ValueError) as e:  # ValueError: neither an integer nor a DatasetXXX_ name
+        raise SemanticError(f"dataset {dataset!r} not found: {str(e).splitlines()[0]}") from None
 
 
 def raw_dataset_folder(dataset: str | int) -> Path:

@@ -11,6 +11,7 @@ from helpers import script, write_nii
 from nnunetv2.evaluation.evaluate_predictions import load_summary_json
 
 from nnunet_semantic.evaluation.cli import evaluate_entry
+from nnunet_semantic.evaluation.evaluate import evaluate_folders
 from nnunet_semantic.prompts.ontologies import ONTOLOGIES
 from nnunet_semantic.prompts.sidecar import prediction_name
 
@@ -106,3 +107,30 @@ def test_absent_structures_are_scored_by_false_positives(folders):
     summary = evaluate_folders(ref, pred, prompts, tmp / "s.json", dj, cases=["c3", "c4"])["semantic"]
     assert summary["absent"] == {"n": 2, "false_positive_rate": 0.5, "mean_predicted_voxels": 2.5}
     assert summary["per_level"]["L1"]["dice"] == 1.0
+
+
+def test_damaged_files_and_unknown_labels_are_named(folders, capsys):
+    """Issue 15 items 11-13 and 16: a label the dataset lacks, a corrupt or truncated file, a summary aimed at an
+    input, a label map given as a prediction."""
+    tmp, ref, pred, prompts, dj = folders
+    base = ["-ref", str(ref), "-pred", str(pred), "-prompts", str(prompts), "-djfile", str(dj)]
+    reference = (ref / "c1.nii.gz").read_bytes()
+    for target in (ref / "c1.nii.gz", dj):
+        assert "is an input of this evaluation" in _error([*base, "-o", str(target)], capsys)
+    assert (ref / "c1.nii.gz").read_bytes() == reference
+    (ref / "c1.nii.gz").write_bytes(reference[: len(reference) // 2])
+    assert f"{ref / 'c1.nii.gz'}: truncated" in _error([*base, "-o", str(tmp / "s.json")], capsys)
+    (ref / "c1.nii.gz").write_bytes(b"\x1f\x8b garbage")
+    assert f"{ref / 'c1.nii.gz'}: not a readable" in _error([*base, "-o", str(tmp / "s.json")], capsys)
+    (ref / "c1.nii.gz").write_bytes(reference)
+    sidecar = json.loads((prompts / "c1.json").read_text())
+    sidecar["prompts"].append({"id": "L1-x", "level": 1, "text": "thing", "target": [7]})
+    (prompts / "c1.json").write_text(json.dumps(sidecar))
+    err = _error([*base, "-o", str(tmp / "s.json")], capsys)
+    assert f"{prompts / 'c1.json'}: prompt 'thing' names label id(s) [7]" in err
+    sidecar["prompts"].pop()
+    (prompts / "c1.json").write_text(json.dumps(sidecar))
+    write_nii(pred / prediction_name("c1", L1), _seg())  # the label map itself, 0/1/2
+    with pytest.warns(UserWarning, match="not a binary mask"):
+        evaluate_folders(ref, pred, prompts, tmp / "s.json", dj)
+    assert not list(tmp.glob(".s.json.partial*"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nnunet_semantic.arguments import at_least
 from nnunet_semantic.prompts.generator import GenerationSettings
 
 
@@ -41,12 +42,13 @@ def add_parser(sub) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-d", type=int, required=True, help="nnU-Net dataset id of the output (1-999)")
     common.add_argument("--overwrite", action="store_true", help="replace an existing raw dataset with this id")
-    common.add_argument("-np", type=int, default=2, help="worker processes (default: 2)")
+    common.add_argument("-np", type=at_least(1), default=2, help="worker processes (default: 2)")
     g = common.add_argument_group("prompt generation")
     g.add_argument("--seed", type=int, default=0, help="seed for prompt paraphrases and L2 sampling")
-    g.add_argument("--min-voxels", type=int, default=1, help="drop prompts whose mask is smaller")
-    g.add_argument("--min-removed", type=int, default=10, help="drop L3 prompts whose exclusion removes fewer voxels")
-    g.add_argument("--max-l2", type=int, default=None, help="L2 prompts per structure (default: all)")
+    g.add_argument("--min-voxels", type=at_least(1), default=1, help="drop prompts whose mask is smaller")
+    g.add_argument("--min-removed", type=at_least(0), default=10,
+                   help="drop L3 prompts whose exclusion removes fewer voxels")
+    g.add_argument("--max-l2", type=at_least(0), default=None, help="L2 prompts per structure (default: all)")
 
     p = kinds.add_parser("msd", parents=[common], help="a Medical Segmentation Decathlon task folder",
                          description="MSD task folder (dataset.json, imagesTr, labelsTr, [imagesTs]); the task is "
@@ -59,7 +61,8 @@ def add_parser(sub) -> None:
     p.add_argument("--year", type=int, choices=(2021, 2023, 2024),
                    help="naming and labels (default: detected from file names; 2024 adds the resection cavity)")
     p = kinds.add_parser("phantom", parents=[common], help="the synthetic texture phantom (no download)")
-    p.add_argument("--cases", type=int, default=40, help="training cases (default: 40)")
-    p.add_argument("--test-cases", type=int, default=10, help="held-out cases with labels in imagesTs (default: 10)")
+    p.add_argument("--cases", type=at_least(1), default=40, help="training cases (default: 40)")
+    p.add_argument("--test-cases", type=at_least(0), default=10,
+                   help="held-out cases with labels in imagesTs (default: 10)")
     p.add_argument("--phantom-seed", type=int, default=0, help="seed of the generated images")
     conv.set_defaults(func=_run)

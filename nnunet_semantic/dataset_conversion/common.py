@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from nnunet_semantic import paths
 from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.image_files import read_header
 from nnunet_semantic.prompts.generator import GenerationSettings, generate
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.sidecar import level_name, write_sidecar
@@ -35,18 +36,6 @@ class Target:
     label_map: dict[int, int] | None = None  # source value -> nnU-Net value, when they differ
 
 
-def _header(path: Path) -> sitk.ImageFileReader:
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(str(path))
-    try:
-        reader.ReadImageInformation()
-    except RuntimeError as e:
-        raise InputError(path, f"not a readable image ({str(e).strip().splitlines()[-1]})") from None
-    return reader
-
-
 @dataclass(frozen=True)
 class FileCase:
     """A case whose image channels (or one 4D file) and label lie in files of the source dataset."""
@@ -62,9 +51,10 @@ class FileCase:
 
     def materialize(self, t: Target) -> np.ndarray | None:
         seg = None
-        label_size = None
+        label_geometry = None
         if self.label is not None:
-            label_size = _header(self.label).GetSize()
+            header = read_header(self.label)
+            label_geometry = (header.GetSize(), header.GetSpacing())
             seg_img = sitk.ReadImage(str(self.label))
             seg = sitk.GetArrayFromImage(seg_img)
             seg = _check_labels(seg, self.label, t)
@@ -75,12 +65,12 @@ class FileCase:
                 mapped = sitk.GetImageFromArray(seg.astype(np.uint8))
                 mapped.CopyInformation(seg_img)
                 sitk.WriteImage(mapped, str(out), useCompression=True)
-        self._write_images(t, label_size)
+        self._write_images(t, label_geometry)
         return seg
 
-    def _write_images(self, t: Target, label_size) -> None:
+    def _write_images(self, t: Target, label_geometry) -> None:
         out = t.folder / f"images{self.split}"
-        headers = [_header(p) for p in self.images]
+        headers = [read_header(p) for p in self.images]
         if len(self.images) == 1 and headers[0].GetDimension() == 4:
             channels = _split_4d(self.images[0])
         else:
@@ -92,12 +82,19 @@ class FileCase:
         if n != t.n_channels:
             raise InputError(self.images[0], f"case {self.case_id} has {n} image channels; the dataset's "
                                              f"'channel_names' lists {t.n_channels}")
-        sizes = [c.GetSize() for c in channels] if channels is not None else [h.GetSize() for h in headers]
-        for i, size in enumerate(sizes):
-            if label_size is not None and tuple(size) != tuple(label_size):
-                raise InputError(self.images[min(i, len(self.images) - 1)],
-                                 f"image/label shape mismatch: image size {tuple(size)} but label "
-                                 f"{self.label} has size {tuple(label_size)}")
+        geometry = [(c.GetSize(), c.GetSpacing()) for c in channels] if channels is not None else \
+            [(h.GetSize(), h.GetSpacing()) for h in headers]
+        for i, (size, spacing) in enumerate(geometry):
+            if label_geometry is None:
+                continue
+            label_size, label_spacing = label_geometry
+            image = self.images[min(i, len(self.images) - 1)]
+            if tuple(size) != tuple(label_size):
+                raise InputError(image, f"image/label shape mismatch: image size {tuple(size)} but label "
+                                        f"{self.label} has size {tuple(label_size)}")
+            if not np.allclose(spacing, label_spacing, rtol=1e-3, atol=1e-5):
+                raise InputError(image, f"image/label spacing mismatch: image spacing {tuple(spacing)} but label "
+                                        f"{self.label} has {tuple(label_spacing)}")
         for i in range(n):
             dst = out / f"{self.case_id}_{i:04d}{FILE_ENDING}"
             if channels is not None:
@@ -168,6 +165,12 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
     if taken and not overwrite:
         raise SemanticError(f"dataset id {dataset_id} is taken by {', '.join(taken)} (in nnUNet_raw, "
                             "nnUNet_preprocessed or nnUNet_results); choose another -d or pass --overwrite")
+    others = [Path(os.environ[v]) / t for v in ("nnUNet_preprocessed", "nnUNet_results") if os.environ.get(v)
+              for t in taken if t != final.name and (Path(os.environ[v]) / t).is_dir()]
+    if others:  # --overwrite replaces the raw folder only; nnU-Net would then find two names for one id
+        raise SemanticError(f"dataset id {dataset_id} is used by {', '.join(map(str, others))} under another name "
+                            f"than {final.name}; remove {'it' if len(others) == 1 else 'them'} (or choose another "
+                            "-d): nnU-Net cannot use an id held by two dataset names")
     if not any(c.split == "Tr" for c in cases):
         raise SemanticError(f"no training cases found in {source or 'the input'}")
     unknown = ontology.label_ids - {v for v in labels.values() if v > 0}

@@ -16,7 +16,7 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
         "with the set rule isin(seg, target) & ~isin(seg, avoid). Writes nnU-Net's summary.json format (one "
         "metric_per_case entry per case and prompt, label 1 = the prompted mask) plus a 'semantic' section: "
         "Dice/IoU per level, PSS and L2 invariance (only where Dice(L1) > 0.8), L3 leakage, per structure, "
-        "disparity, case-bootstrap 95%% intervals.")
+        "disparity, case-bootstrap 95% intervals.")
     parser.add_argument("-ref", type=Path, required=True, help="folder of reference label maps <case>.nii.gz")
     parser.add_argument("-pred", type=Path, required=True, help="folder of prompted predictions")
     parser.add_argument("-prompts", type=Path, required=True, help="folder of prompt sidecars <case>.json")

@@ -3,7 +3,10 @@ format (so nnU-Net's loaders read it) plus a `semantic` section (per level, PSS,
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +15,7 @@ from tqdm import tqdm
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.evaluation import metrics as m
 from nnunet_semantic.evaluation.semantibench import evaluate_case, summarize
+from nnunet_semantic.image_files import check_complete
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse
 from nnunet_semantic.prompts.sidecar import Prompt, prediction_name, read_sidecar_folder
@@ -44,6 +48,31 @@ def _binary_metrics(pred: np.ndarray, ref: np.ndarray) -> dict:
             "FN": fn, "TN": int(pred.size) - tp - fp - fn, "n_pred": tp + fp, "n_ref": tp + fn}
 
 
+def _check_labels(prompts: list[Prompt], labels: set[int], source: Path) -> None:
+    """A prompt for a label the dataset does not have would score Dice 0 and silently lower the benchmark."""
+    for p in prompts:
+        unknown = sorted((set(p.target) | set(p.avoid)) - labels)
+        if unknown:
+            raise InputError(source, f"prompt '{p.text}' names label id(s) {unknown}, which the dataset's 'labels' "
+                                     f"do not have (known: {sorted(labels)})")
+
+
+def _read_seg(io, path: Path) -> np.ndarray:
+    try:
+        return io.read_seg(str(path))[0][0]
+    except Exception as e:  # noqa: BLE001 - any reader failure is this file's fault; name it, no traceback
+        raise InputError(path, f"not a readable label map ({str(e).strip().splitlines()[-1] if str(e) else e!r})") \
+            from None
+
+
+def _check_output(output_file: Path, inputs: list[Path], ref_folder: Path, prompt_folder: Path) -> None:
+    out = output_file.resolve()
+    if any(out == p.resolve() for p in inputs) or any(folder.resolve() in out.parents
+                                                      for folder in (ref_folder, prompt_folder)):
+        raise InputError(output_file, "is an input of this evaluation (or lies in the reference or prompt "
+                                      "folder); write the summary elsewhere, e.g. into the prediction folder")
+
+
 def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, output_file: Path,
                      dataset_json: Path | None = None, file_ending: str | None = None,
                      cases: list[str] | None = None) -> dict:
@@ -56,6 +85,7 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, o
         if not folder.is_dir():
             raise InputError(folder, f"{what} folder not found")
     dj = json.loads(Path(dataset_json).read_text()) if dataset_json else {}
+    labels = {int(v) for v in dj["labels"].values() if isinstance(v, int)} if "labels" in dj else None
     ontology = Ontology.from_dataset_json(dj, str(dataset_json)) if "semantic" in dj else None
     ending = file_ending or dj.get("file_ending", ".nii.gz")
     sidecars = read_sidecar_folder(prompt_folder, texts_only=True)
@@ -70,21 +100,39 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, o
             raise InputError(ref, f"reference label map of case '{case}' (from {prompt_folder / (case + '.json')}) "
                                   "not found")
         prompts = _resolve(prompts, ontology, prompt_folder / f"{case}.json")
+        if labels is not None:
+            _check_labels(prompts, labels, prompt_folder / f"{case}.json")
         files = {p.id: pred_folder / prediction_name(case, p.text, ending) for p in prompts}
         missing += [str(f) for f in files.values() if not f.is_file()]
         jobs.append((case, ref, prompts, files))
     if missing:
         raise SemanticError(f"{len(missing)} prompted predictions missing, e.g. {', '.join(missing[:3])}")
+    _check_output(Path(output_file), [*(j[1] for j in jobs), *(f for j in jobs for f in j[3].values()),
+                                      *([Path(dataset_json)] if dataset_json else [])], ref_folder,
+                  Path(prompt_folder))
 
-    # nnU-Net's own choice of reader (dataset.json's overwrite_image_reader_writer, else by file ending)
-    io = determine_reader_writer_from_dataset_json(dj | {"file_ending": ending}, str(jobs[0][1]),
-                                                   allow_nonmatching_filename=True, verbose=False)()
+    for _, ref_file, _, files in jobs:  # cheap (headers only): a cut-off file fails here, named, before any work
+        for path in (ref_file, *files.values()):
+            check_complete(path)
+    # nnU-Net's own choice of reader (dataset.json's overwrite_image_reader_writer, else by file ending), which
+    # tries each reader on the first reference and prints their tracebacks when none can read it
+    try:
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+            io = determine_reader_writer_from_dataset_json(dj | {"file_ending": ending}, str(jobs[0][1]),
+                                                           allow_nonmatching_filename=True, verbose=False)()
+    except Exception:  # noqa: BLE001 - no reader for this file: name it
+        raise InputError(jobs[0][1], "not a readable label map (no nnU-Net reader could open it)") from None
     per_case, records = [], []
     for case, ref_file, prompts, files in tqdm(jobs, desc="evaluate"):
-        seg = io.read_seg(str(ref_file))[0][0]
+        seg = _read_seg(io, ref_file)
         preds = {}
         for p in prompts:
-            pred = io.read_seg(str(files[p.id]))[0][0] > 0
+            pred = _read_seg(io, files[p.id])
+            if pred.max(initial=0) > 1:
+                warnings.warn(f"{files[p.id]}: holds values {np.unique(pred)[:6].tolist()}, not a binary mask; "
+                              "scored as value > 0 (is it a label map rather than a prompted prediction?)",
+                              stacklevel=2)
+            pred = pred > 0
             if pred.shape != seg.shape:
                 raise InputError(files[p.id], f"shape {pred.shape} differs from the reference {ref_file} "
                                               f"{seg.shape}")
@@ -98,5 +146,7 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, o
                "foreground_mean": dict(mean[1]), "semantic": summarize(records) | {"metric_per_prompt": records}}
     output_file = Path(output_file)
     output_file.parent.mkdir(parents=True, exist_ok=True)
-    save_summary_json(summary, str(output_file))
+    partial = output_file.with_name(f".{output_file.name}.partial-{os.getpid()}")
+    save_summary_json(summary, str(partial))
+    os.replace(partial, output_file)  # atomic: an interrupted run never leaves half a summary
     return summary

@@ -12,12 +12,34 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from nnunet_semantic.arguments import at_least
 from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.image_files import read_header
 from nnunet_semantic.prompts.sidecar import load_json, prediction_name, read_sidecar_folder
+
+
+def check_input_cases(files: dict[str, list[str]], n_channels: int) -> None:
+    """Every case against the model (channels, 2D/3D scalar images, whole files) before the model loads, so a bad
+    case fails the run before any output is written rather than after some cases were."""
+    for case, paths in files.items():
+        if len(paths) != n_channels:
+            raise InputError(paths[0], f"case '{case}' has {len(paths)} channel file(s) "
+                                       f"({', '.join(Path(p).name for p in paths)}); the model takes {n_channels}")
+        for path in paths:
+            header = read_header(path)
+            if header.GetDimension() not in (2, 3):
+                raise InputError(path, f"image has {header.GetDimension()} dimensions; the model takes 2D or 3D "
+                                       "images, one file per channel (<case>_0000, <case>_0001, ...)")
+            if header.GetNumberOfComponents() != 1:
+                raise InputError(path, f"a vector image ({header.GetNumberOfComponents()} components per voxel); "
+                                       "the model takes one scalar image per channel")
 
 
 def prompt_jobs(cli_prompts: list[str] | None, prompt_file: Path | None, cases: list[str]) -> dict[str, list[str]]:
     """case -> prompt texts, from -P (every case) and/or --prompt-file (sidecar folder or jobs JSON)."""
+    for text in cli_prompts or []:
+        if not text.strip():
+            raise SemanticError(f"-P/--prompts: an empty prompt ({text!r}); say what to segment")
     jobs: dict[str, list[str]] = {c: list(cli_prompts or []) for c in cases}
     if prompt_file is not None:
         if Path(prompt_file).is_dir():  # a dataset's prompts/ folder: the cases that are in the input
@@ -58,18 +80,26 @@ def run(args) -> None:
     model = Path(get_output_folder(dataset_name(args.d), args.tr, args.p, args.c))
     if not (model / "dataset.json").is_file():
         raise SemanticError(f"no trained model at {model} (check -d, -tr, -p, -c)")
-    ending = load_json(model / "dataset.json")["file_ending"]
+    model_json = load_json(model / "dataset.json")
+    ending = model_json["file_ending"]
     if not Path(args.i).is_dir():
         raise InputError(args.i, "input folder not found")
+    out = Path(args.o)
+    if out.resolve() == Path(args.i).resolve() or Path(args.i).resolve() in out.resolve().parents:
+        raise InputError(args.o, f"the output folder is (inside) the input folder {args.i}: predictions would "
+                                 "mix with the images; choose another -o")
     files = {Path(fs[0]).name[: -len(ending) - 5]: fs
              for fs in create_lists_from_splitted_dataset_folder(str(args.i), ending)}
     if not files:
         raise InputError(args.i, f"no images named <case>_0000{ending}")
     jobs = prompt_jobs(args.prompts, args.prompt_file, sorted(files))  # bad input fails before the model loads
+    if args.combined and any(t == "combined" for texts in jobs.values() for t in texts):
+        raise SemanticError(f"the prompt 'combined' and --combined would both write <case>__combined{ending}")
+    check_input_cases({case: files[case] for case in jobs},
+                      len(model_json.get("channel_names") or model_json["modality"]))
     predictor = SemanticPredictor(device=torch.device(args.device), verbose=False, allow_tqdm=False)
     predictor.initialize_from_trained_model_folder(str(model), [f if f == "all" else int(f) for f in args.f],
                                                    args.chk)
-    out = Path(args.o)
     out.mkdir(parents=True, exist_ok=True)
     for name in ("dataset.json", "plans.json"):
         shutil.copy(model / name, out / name)
@@ -113,8 +143,8 @@ def predict_entry(argv: list[str] | None = None) -> int:
     p.add_argument("-f", nargs="+", default=["0", "1", "2", "3", "4"], help="folds (several = ensemble)")
     p.add_argument("-chk", default="checkpoint_final.pth", help="checkpoint name")
     p.add_argument("-device", default="cuda", choices=("cuda", "cpu", "mps"), help="default: cuda")
-    p.add_argument("-npp", type=int, default=1, help="accepted for compatibility; cases run one after another")
-    p.add_argument("-nps", type=int, default=1, help="accepted for compatibility; cases run one after another")
+    p.add_argument("-npp", type=at_least(1), default=1, help="accepted for compatibility; cases run one after another")
+    p.add_argument("-nps", type=at_least(1), default=1, help="accepted for compatibility; cases run one after another")
     p.add_argument("--save_probabilities", action="store_true", help="also write <case>__<slug>.npz")
     p.add_argument("--continue_prediction", action="store_true", help="skip cases whose outputs all exist")
     p.add_argument("-P", "--prompts", nargs="+", help="prompt texts applied to every input case")

@@ -105,6 +105,7 @@ class SemanticUNet(nn.Module):
         self.last_exclusion_gates: list[torch.Tensor] = []
         self.last_parts: list[tuple[torch.Tensor, torch.Tensor]] = []
         self.last_label_logits: list[torch.Tensor] = []  # the labels head's own map per stage, largest first
+        self.last_membership: torch.Tensor | None = None  # the labels head's reading of the texts
 
     @property
     def decoder(self) -> nn.Module:  # nnU-Net toggles deep supervision through `network.decoder`
@@ -150,6 +151,7 @@ class SemanticUNet(nn.Module):
         text = {"pos": self.centre(text["pos"].to(dtype)), "neg": self.centre(text["neg"].to(dtype)),
                 "has_neg": text["has_neg"]}
         self.last_exclusion_gates, self.last_parts, self.last_label_logits = [], [], []
+        self.last_membership = None
         if self.fusion in PROMPT_HEADS:
             return self._decode_prompt_head(features, text)
         if text["pos"].ndim == 3:  # additive fusions see one prompt per row: repeat the image features K times
@@ -185,6 +187,7 @@ class SemanticUNet(nn.Module):
             label_logits = [seg(f) for seg, f in zip(self.unet.decoder.seg_layers[-n:], pixels)]
             stages = [label_union_logits(labels, head) for labels in label_logits]
             self.last_label_logits = label_logits[::-1]  # largest first, as nnU-Net's outputs
+            self.last_membership = head  # [B, 2K, L]: the target parts, then the exclusion parts
         else:
             stages = [query_logits(f, weights, bias) for f, (weights, bias) in zip(pixels, head[-n:])]
         logits = []

@@ -15,7 +15,14 @@ _SPELLING = {"tumour": "tumor", "tumours": "tumors", "oedema": "edema", "haemorr
 _ARTICLES = {"the", "a", "an"}
 
 
+_LATIN_PLURALS = (("ices", "ex"), ("ae", "a"), ("i", "us"))  # cortices, vertebrae, hippocampi / nuclei
+
+
 def _singular(word: str) -> str:
+    if len(word) > 4:
+        for plural, singular in _LATIN_PLURALS:
+            if word.endswith(plural):
+                return word[: -len(plural)] + singular
     if len(word) <= 3 or word.endswith(("ss", "us", "is")):
         return word
     if word.endswith("sses"):

@@ -19,6 +19,7 @@ CONNECTIVES = ("excluding", "except for", "except", "without", "but not", "other
 _CONNECTIVE = re.compile(r"(\s*,?\s*\b(?:" + "|".join(c.replace(" ", r"\s+") for c in CONNECTIVES) + r")\b\s*)",
                          re.IGNORECASE)
 _SEPARATOR = re.compile(r"(\s*(?:,|;|&|\band\b|\bor\b|\bnor\b|\bplus\b)\s*)", re.IGNORECASE)
+_NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 
 
@@ -113,6 +114,10 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     Runs are longest matches, so a description that itself says "without" is read whole.
     """
     prompt = " ".join(str(text).split())
+    unread = _NON_LATIN.findall(prompt)
+    if unread:
+        raise PromptError(f"prompt '{prompt}': cannot read {', '.join(repr(w) for w in unread)} (the ontology's "
+                          "words are English: letters a-z, digits and punctuation)")
     if not normalize(prompt):
         raise PromptError(f"empty prompt {text!r}")
     split_exclusion(prompt)  # a dangling exclusion is an error before any lookup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,9 +27,19 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+_PLAIN = re.compile(r"[a-z0-9]+( [a-z0-9]+)*")
+
+
 def prediction_name(case: str, text: str, file_ending: str = ".nii.gz") -> str:
-    """`<case>__<prompt-slug><ending>`: where a prompted prediction is written, and where evaluation looks."""
-    return f"{case}__{slug(text)[:120] or 'prompt'}{file_ending}"
+    """`<case>__<prompt-slug><ending>`: where a prompted prediction is written, and where evaluation looks.
+
+    A text the slug spells back exactly (lower-case words, single spaces, up to 120 characters) keeps the plain
+    slug; any other text gets a short hash of itself too, so two prompts never share a file ("Organ" / "organ",
+    two non-Latin prompts, two long prompts alike in their first 120 characters)."""
+    name = slug(text)[:120]
+    if not (_PLAIN.fullmatch(text) and len(text) <= 120):
+        name = f"{name[:100]}-{hashlib.sha1(text.encode()).hexdigest()[:8]}".lstrip("-")
+    return f"{case}__{name}{file_ending}"
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,8 @@ class EmbeddingBank:
             return None
         try:
             with np.load(path, allow_pickle=False) as f:
+                if not np.issubdtype(f["vectors"].dtype, np.floating):
+                    raise ValueError(f"vectors of dtype {f['vectors'].dtype}, not floating point")
                 bank = cls(str(f["encoder"]), str(f["fingerprint"]), [str(t) for t in f["texts"]],
                            f["vectors"].astype(np.float32))
             if bank.vectors.ndim != 2 or len(bank.texts) != len(bank.vectors):
@@ -89,6 +91,11 @@ def build_bank(preprocessed_folder: Path, encoder: TextEncoder, texts: Iterable[
     if bank is not None and bank.fingerprint != encoder.fingerprint:
         warnings.warn(f"embedding bank {path} was made by other {encoder.name} weights "
                       f"({bank.fingerprint} != {encoder.fingerprint}); re-encoding every text", stacklevel=2)
+        bank = None
+    if bank is not None and len(bank) and (bank.vectors.shape[1] != encoder.dim
+                                           or not np.isfinite(bank.vectors).all()):
+        warnings.warn(f"embedding bank {path} holds {bank.vectors.shape[1]}-wide or non-finite vectors, the "
+                      f"{encoder.name} encoder makes {encoder.dim}-wide ones; re-encoding every text", stacklevel=2)
         bank = None
     if bank is None:
         bank = EmbeddingBank(encoder.name, encoder.fingerprint, [], np.zeros((0, encoder.dim), np.float32))

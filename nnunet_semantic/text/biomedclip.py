@@ -7,6 +7,7 @@ network. The same loader gives the text tower (text encoder) and the vision towe
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -38,7 +39,8 @@ PREPROCESS_CFG = {"mean": [0.48145466, 0.4578275, 0.40821073], "std": [0.2686295
 BERT_BASE = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
              "intermediate_size": 3072, "max_position_embeddings": 512}
 
-HOW_TO = (f"put BiomedCLIP in a folder: {CONFIG_FILE} and {WEIGHT_FILES[1]} from {HUB_ID}, plus "
+HOW_TO = (f"download it once with --source hf-hub, or put BiomedCLIP in a folder: {CONFIG_FILE} and "
+          f"{WEIGHT_FILES[1]} from {HUB_ID}, plus "
           f"{' and '.join(BERT_FILES)} (and tokenizer_config.json) from {BERT_HUB_ID}; then pass "
           f"local-dir:FOLDER or set {LOCAL_DIR_ENV}=FOLDER (see README)")
 
@@ -100,15 +102,37 @@ def _local(folder: Path, device: str) -> BiomedCLIP:
                       model_cfg, f"local-dir:{folder}", fingerprint)
 
 
-def _hub(device: str) -> BiomedCLIP:
+@contextlib.contextmanager
+def _hub_mode(offline: bool, timeout_s: int = 20):
+    """Offline: the hub cache only, no request at all; online: requests that give up after `timeout_s` instead
+    of hanging behind a proxy that never answers."""
+    from huggingface_hub import constants
+
+    saved = {k: getattr(constants, k) for k in ("HF_HUB_OFFLINE", "HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT")}
+    saved_env = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    constants.HF_HUB_OFFLINE = offline
+    constants.HF_HUB_ETAG_TIMEOUT = constants.HF_HUB_DOWNLOAD_TIMEOUT = timeout_s
+    if offline:
+        os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(constants, k, v)
+        for k, v in saved_env.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+def _hub(device: str, offline: bool) -> BiomedCLIP:
     import open_clip
 
     try:
-        model, _ = open_clip.create_model_from_pretrained(f"hf-hub:{HUB_ID}", device=device)
-        tokenizer = open_clip.get_tokenizer(f"hf-hub:{HUB_ID}")
+        with _hub_mode(offline):
+            model, _ = open_clip.create_model_from_pretrained(f"hf-hub:{HUB_ID}", device=device)
+            tokenizer = open_clip.get_tokenizer(f"hf-hub:{HUB_ID}")
     except Exception as e:  # noqa: BLE001 - offline, not cached, or a partial cache: one clear message
-        raise SemanticError(f"BiomedCLIP could not be loaded from the hub or its cache ({type(e).__name__}); "
-                            + HOW_TO) from None
+        where = "in the hub cache (no download without --source hf-hub)" if offline else "from the hub"
+        raise SemanticError(f"BiomedCLIP could not be loaded {where} ({type(e).__name__}); " + HOW_TO) from None
     found = locate()
     fingerprint = file_fingerprint([found[1] / CONFIG_FILE, _weights_in(found[1])], "biomedclip") if found \
         else HUB_ID
@@ -116,18 +140,18 @@ def _hub(device: str) -> BiomedCLIP:
 
 
 def load_biomedclip(source: str | os.PathLike | None = None, device: str | None = None) -> BiomedCLIP:
-    """`local-dir:PATH` (or a bare path), `hf-hub` (online or cached), or None: $NNUNET_SEMANTIC_BIOMEDCLIP_DIR,
-    then the hub."""
+    """`local-dir:PATH` (or a bare path), `hf-hub` (download if needed, with a timeout), or None:
+    $NNUNET_SEMANTIC_BIOMEDCLIP_DIR, then the hub cache without any network request."""
     device = device or default_device()
     source = str(source) if source is not None else os.environ.get(LOCAL_DIR_ENV)
     if source and source.startswith("hf-hub"):
-        return _hub(device)
+        return _hub(device, offline=False)
     if source:
         folder = Path(source.removeprefix("local-dir:"))
         if not folder.is_dir():
             raise SemanticError(f"BiomedCLIP folder {folder} not found: {HOW_TO}")
         return _local(folder, device)
-    return _hub(device)
+    return _hub(device, offline=True)
 
 
 def write_random_folder(folder: Path, vocab: list[str], model_cfg: dict[str, Any] | None = None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nnunet_semantic.arguments import at_least
+
 
 def dataset_texts(raw_folder: Path) -> list[str]:
     """Every text a model of this dataset may be asked to embed: prompts, their parts, ontology phrases."""
@@ -44,8 +46,8 @@ def add_parser(sub) -> None:
                        "Only texts not yet in the bank are encoded; a bank from other weights is rebuilt.")
     p.add_argument("-d", required=True, help="dataset id or name")
     p.add_argument("--encoder", default="minilm", choices=ENCODERS, help="text encoder (default: minilm, offline)")
-    p.add_argument("--source", help="BiomedCLIP weights: local-dir:PATH or hf-hub (default: "
-                   "$NNUNET_SEMANTIC_BIOMEDCLIP_DIR, then the hub cache)")
+    p.add_argument("--source", help="BiomedCLIP weights: local-dir:PATH, or hf-hub to download (default: "
+                   "$NNUNET_SEMANTIC_BIOMEDCLIP_DIR, then the hub cache, offline)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    p.add_argument("--batch-size", type=int, default=64, help="texts per forward pass")
+    p.add_argument("--batch-size", type=at_least(1), default=64, help="texts per forward pass")
     p.set_defaults(func=_embed)

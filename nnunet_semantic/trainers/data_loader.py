@@ -15,8 +15,10 @@ class SemanticDataLoader(nnUNetDataLoader):
     """Per sample: `prompts_per_sample` prompts drawn from the case's sidecar (numpy RNG, levels balanced);
     foreground oversampling centred on the first one's structure; text vectors [B, K, D] and levels [B, K]."""
 
-    def __init__(self, *args, prompts: PromptTable, prompts_per_sample: int = 1, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data, batch_size, patch_size, final_patch_size, label_manager, *args, prompts: PromptTable,
+                 prompts_per_sample: int = 1, **kwargs):
+        super().__init__(data, batch_size, patch_size, final_patch_size, label_manager, *args, **kwargs)
+        self.num_labels = len(label_manager.foreground_labels)
         self.prompts, self.prompts_per_sample = prompts, prompts_per_sample
         missing = [k for k in self.indices if k not in prompts.cases]
         if missing:
@@ -24,7 +26,8 @@ class SemanticDataLoader(nnUNetDataLoader):
 
     def generate_train_batch(self):
         keys = self.get_indices()
-        data_all, seg_all, text = None, None, {"pos": [], "neg": [], "has_neg": [], "level": [], "prompt": []}
+        data_all, seg_all = None, None
+        text = {name: [] for name in ("pos", "neg", "has_neg", "level", "prompt", "pos_labels", "neg_labels")}
         with torch.no_grad(), threadpool_limits(limits=1, user_api=None):
             for j, key in enumerate(keys):
                 case = self.prompts.cases[key]
@@ -50,12 +53,15 @@ class SemanticDataLoader(nnUNetDataLoader):
                                     else [sample["segmentation"]]):
                     s_all[j] = s
                 pos, neg, has_neg = self.prompts.text_arrays(key, index)
+                pos_labels, neg_labels = self.prompts.memberships(key, index, self.num_labels)
                 for name, value in (("pos", pos), ("neg", neg), ("has_neg", has_neg), ("level", case.levels[index]),
-                                    ("prompt", index)):
+                                    ("prompt", index), ("pos_labels", pos_labels), ("neg_labels", neg_labels)):
                     text[name].append(value)
         return {"data": data_all, "target": seg_all if len(seg_all) > 1 else seg_all[0], "keys": keys,
                 "text_pos": torch.from_numpy(np.stack(text["pos"])),
                 "text_neg": torch.from_numpy(np.stack(text["neg"])),
                 "has_neg": torch.from_numpy(np.stack(text["has_neg"])),
                 "level": torch.from_numpy(np.stack(text["level"])),
-                "prompt_index": torch.from_numpy(np.stack(text["prompt"]))}
+                "prompt_index": torch.from_numpy(np.stack(text["prompt"])),
+                "pos_labels": torch.from_numpy(np.stack(text["pos_labels"])),
+                "neg_labels": torch.from_numpy(np.stack(text["neg_labels"]))}

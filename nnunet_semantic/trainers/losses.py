@@ -36,12 +36,26 @@ def prompt_parts_loss(target_logits: torch.Tensor, avoid_logits: torch.Tensor, t
     return l_target, l_avoid / weight.sum().clamp_min(1)
 
 
+def membership_loss(membership: torch.Tensor, pos_labels: torch.Tensor, neg_labels: torch.Tensor,
+                    has_neg: torch.Tensor) -> torch.Tensor:
+    """BCE of the `labels` head's reading of each text ([B, 2K, L]: target parts, then exclusion parts) against
+    the labels its prompt names (the sidecar's target / avoid label ids), exclusion parts only where there is one.
+    Through the masks alone a label the prompt does not name is pushed out only where the image path already
+    finds it, and labels the image confuses pull the reading of both texts together."""
+    labels = torch.cat([pos_labels, neg_labels], 1).float()
+    weight = torch.cat([torch.ones_like(has_neg), has_neg], 1).float()[..., None].expand_as(labels)
+    loss = F.binary_cross_entropy_with_logits(membership.float(), labels, weight, reduction="sum")
+    return loss / weight.sum().clamp_min(1)
+
+
 def semantic_loss(seg_loss, network, output, target: list[torch.Tensor], has_neg: torch.Tensor,
-                  exclusion_weight: float, deep_supervision: bool = True, label_loss=None):
+                  exclusion_weight: float, deep_supervision: bool = True, label_loss=None,
+                  memberships: tuple[torch.Tensor, torch.Tensor] | None = None, membership_weight: float = 1.0):
     """(total, exclusion loss, composed masks [B * K, 1, ...] at full resolution) for a SemanticUNet's last forward.
 
     `seg_loss` (on the prompts' maps) and `label_loss` (on the `labels` head's map of the dataset's labels; None:
-    not supervised) are nnU-Net's Dice+CE, wrapped for deep supervision when `deep_supervision`. Targets arrive
+    not supervised) are nnU-Net's Dice+CE, wrapped for deep supervision when `deep_supervision`; `memberships`
+    (pos, neg label indicators [B, K, L]; None: not supervised) the labels each text names. Targets arrive
     [B, 3 * K + 1, ...] (`transforms.PromptMaskTransform`) and are laid out prompt-major like the outputs."""
     outputs = output if isinstance(output, (list, tuple)) else [output]
     k = has_neg.shape[1]
@@ -63,4 +77,6 @@ def semantic_loss(seg_loss, network, output, target: list[torch.Tensor], has_neg
         elif network.last_exclusion_gates:
             l_exc = exclusion_loss(network.last_exclusion_gates, masks[0][:, 2:3])
             total = total + exclusion_weight * l_exc
+        if memberships is not None and network.last_membership is not None:
+            total = total + membership_weight * membership_loss(network.last_membership, *memberships, has_neg)
     return total, l_exc, composed[0]

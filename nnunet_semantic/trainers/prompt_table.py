@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,19 +16,36 @@ from nnunet_semantic.prompts.sidecar import ABSENT, Prompt, read_sidecar_folder
 from nnunet_semantic.text.bank import EmbeddingBank
 
 
+def _folder_hash(folder: Path) -> str:
+    digest = hashlib.sha1()
+    for path in sorted(folder.glob("*.json")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def sidecar_folder(preprocessed_folder: Path) -> Path:
-    """`prompts/` of the preprocessed dataset; copied there from nnUNet_raw the first time, so training needs
-    only the preprocessed folder afterwards."""
+    """`prompts/` of the preprocessed dataset, a copy of `$nnUNet_raw/<dataset>/prompts`: made the first time and
+    refreshed (with a warning) whenever the raw sidecars changed, e.g. after a re-conversion, so training never
+    uses stale prompts. Without the raw folder the copy is used as it is."""
     here = Path(preprocessed_folder) / "prompts"
-    if here.is_dir():
-        return here
     raw = os.environ.get("nnUNet_raw")
     source = Path(raw) / Path(preprocessed_folder).name / "prompts" if raw else None
     if source is None or not source.is_dir():
+        if here.is_dir():
+            return here
         raise SemanticError(f"no prompt sidecars for {Path(preprocessed_folder).name}: neither {here} nor "
                             f"{source or '$nnUNet_raw/<dataset>/prompts'} exists; convert the dataset with "
                             "`nnunet-semantic convert`")
-    shutil.copytree(source, here)
+    if here.is_dir():
+        if _folder_hash(here) == _folder_hash(source):
+            return here
+        warnings.warn(f"the prompt sidecars in {source} changed since they were copied to {here} (re-converted?); "
+                      "refreshing the copy", stacklevel=2)
+    partial = here.with_name(f".prompts.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial)
+    shutil.rmtree(here, ignore_errors=True)
+    partial.rename(here)
     return here
 
 
@@ -106,3 +125,16 @@ class PromptTable:
         pos, neg = self.vectors[c.pos[index]], self.vectors[c.neg[index]]
         neg = np.where(np.asarray(has_neg)[..., None], neg, 0).astype(pos.dtype)
         return pos, neg, has_neg if np.ndim(has_neg) else bool(has_neg)
+
+    def memberships(self, case: str, index: np.ndarray, num_labels: int) -> tuple[np.ndarray, np.ndarray]:
+        """Which of labels 1..num_labels each prompt's parts name ([K, L] each, 0/1): the target part names the
+        target's labels (merged: the target's less the avoided, one text for the composed set), the exclusion
+        part the avoided labels (zeros where there is none). Absent prompts name their structure's labels."""
+        c = self.cases[case]
+        pos, neg = np.zeros((2, len(index), num_labels), np.float32)
+        for row, i in enumerate(index):
+            target = set(c.targets[i]) - set(c.avoids[i]) if self.merged else set(c.targets[i])
+            pos[row, [label - 1 for label in target]] = 1
+            if c.neg[i] >= 0:
+                neg[row, [label - 1 for label in c.avoids[i]]] = 1
+        return pos, neg

@@ -65,6 +65,8 @@ class SemanticTrainer(nnUNetTrainer):
     # the whole-organ maps dominate and painting the whole organ for "anterior hippocampus" costs little
     per_prompt_dice = True
     label_supervision = True  # the `labels` head's map of the dataset's labels also learns from the label map
+    # weight of the `labels` head's reading of each text against the labels its prompt names; None: masks only
+    membership_weight: float | None = 1.0
     frequency_input = "dwt"  # "dwt" or "raw" (the no-frequency ablation)
     frequency_backbone = "auto"  # "auto", "scaled" or "convnext_tiny"
     semantic_stream = "unet"  # "unet" (the planned encoder) or "biomedclip" (plus BiomedCLIP's ViT-B/16)
@@ -202,12 +204,15 @@ class SemanticTrainer(nnUNetTrainer):
         data = batch["data"].to(self.device, non_blocking=True)
         target = batch["target"] if isinstance(batch["target"], list) else [batch["target"]]
         target = [t.to(self.device, non_blocking=True) for t in target]
-        text = {"pos": batch["text_pos"], "neg": batch["text_neg"], "has_neg": batch["has_neg"]}
+        text = {"pos": batch["text_pos"], "neg": batch["text_neg"], "has_neg": batch["has_neg"],
+                "pos_labels": batch["pos_labels"], "neg_labels": batch["neg_labels"]}
         return data, target, {k: v.to(self.device, non_blocking=True) for k, v in text.items()}
 
     def _loss(self, output, target: list[torch.Tensor], text: dict[str, torch.Tensor]):
+        memberships = None if self.membership_weight is None else (text["pos_labels"], text["neg_labels"])
         total, l_exc, composed = semantic_loss(self.loss, self._module(), output, target, text["has_neg"],
-                                               self.exclusion_weight, self.enable_deep_supervision, self.label_loss)
+                                               self.exclusion_weight, self.enable_deep_supervision, self.label_loss,
+                                               memberships, self.membership_weight or 0.0)
         if self.dhn_gamma is not None:
             with torch.autocast(self.device.type, enabled=False):
                 outputs = output if isinstance(output, (list, tuple)) else [output]
@@ -292,7 +297,7 @@ class SemanticTrainer(nnUNetTrainer):
                 "semantic_stream": self.semantic_stream, "fusion_site": self._module().fusion_site,
                 "num_labels": self.label_manager.num_segmentation_heads - 1,
                 "prompts_per_sample": self.prompts_per_sample, "centre_text": self.centre_text,
-                "text_lr": self.text_lr,
+                "text_lr": self.text_lr, "membership_weight": self.membership_weight,
                 "ontology": self.dataset_json.get("semantic")}
 
     def save_checkpoint(self, filename: str) -> None:

@@ -136,7 +136,7 @@ def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batc
         if text_opt is not None:
             set_text_lr(text_opt, trainer.text_lr, it + 1, trainer.text_warmup, progress)
         keys = rng.integers(0, train_cases, batch_size)
-        images, masks, pos, neg, has_neg = [], [], [], [], []
+        images, masks, pos, neg, has_neg, pos_labels, neg_labels = [], [], [], [], [], [], []
         for key in keys:
             image, seg = data[key]
             case = table.cases[str(key)]
@@ -150,11 +150,16 @@ def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batc
             images.append(torch.from_numpy(image))
             p, n, h = table.text_arrays(str(key), index)
             pos.append(p), neg.append(n), has_neg.append(h)
+            for labels, names in zip(table.memberships(str(key), index, OTHER), (pos_labels, neg_labels)):
+                names.append(labels)
         text = {"pos": torch.from_numpy(np.stack(pos)), "neg": torch.from_numpy(np.stack(neg)),
                 "has_neg": torch.from_numpy(np.stack(has_neg))}
+        memberships = None if trainer.membership_weight is None else \
+            tuple(torch.from_numpy(np.stack(m)) for m in (pos_labels, neg_labels))
         loss, _, _ = semantic_loss(seg_loss, net, net(torch.stack(images), text), [torch.stack(masks)],
                                    text["has_neg"], trainer.exclusion_weight, False,
-                                   label_loss if trainer.label_supervision else None)
+                                   label_loss if trainer.label_supervision else None, memberships,
+                                   trainer.membership_weight or 0.0)
         optimizers = [o for o in (sgd, text_opt) if o is not None]
         for o in optimizers:
             o.zero_grad(set_to_none=True)

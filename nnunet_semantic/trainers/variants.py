@@ -60,6 +60,12 @@ class SemanticTrainer_noLabelLoss(SemanticTrainer):
     label_supervision = False
 
 
+class SemanticTrainer_noMembershipLoss(SemanticTrainer):
+    """The labels head's reading of a text learns only through the prompts' masks."""
+
+    membership_weight = None
+
+
 class SemanticTrainer_batchDice(SemanticTrainer):
     """nnU-Net's batch Dice, pooled over every prompt map of the batch."""
 

@@ -1,0 +1,229 @@
+"""Issue 15: bad input never passes silently. Each test names the item of the issue it covers."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import subprocess
+import warnings
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from helpers import msd_subset, script, snapshot, write_nii
+
+from nnunet_semantic.cli import main
+from nnunet_semantic.dataset_conversion.msd import convert_msd
+from nnunet_semantic.dataset_conversion.phantom import convert_phantom
+from nnunet_semantic.errors import InputError, PromptError, SemanticError
+from nnunet_semantic.image_files import check_complete
+from nnunet_semantic.inference.cli import predict_entry
+from nnunet_semantic.prompts.ontologies import get_ontology
+from nnunet_semantic.prompts.parser import parse
+from nnunet_semantic.prompts.sidecar import prediction_name
+from nnunet_semantic.text.bank import EmbeddingBank, bank_path, build_bank
+from nnunet_semantic.trainers.prompt_table import sidecar_folder
+
+
+def _truncate(path, keep: float = 0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+# --- 1. truncated files ---------------------------------------------------------------------------------------
+def test_a_truncated_nifti_is_refused_cheaply(tmp_path):
+    path = write_nii(tmp_path / "x.nii.gz", np.arange(4000, dtype=np.int16).reshape(10, 20, 20))
+    check_complete(path)
+    raw = tmp_path / "x.nii"
+    raw.write_bytes(gzip.decompress(path.read_bytes()))
+    check_complete(raw)
+    members = tmp_path / "two_members.nii.gz"  # a valid gzip of two members: read, not refused
+    members.write_bytes(gzip.compress(raw.read_bytes()[:500]) + gzip.compress(raw.read_bytes()[500:]))
+    check_complete(members)
+    for p in (path, raw):
+        _truncate(p)
+        with pytest.raises(InputError, match="truncated") as e:
+            check_complete(p)
+        assert str(p) in str(e.value)
+
+
+def test_convert_refuses_a_truncated_label_or_image(hippocampus, nnunet_env, tmp_path):
+    task = msd_subset(hippocampus, tmp_path, 3)
+    label = sorted((task / "labelsTr").iterdir())[1]
+    _truncate(label)
+    before = snapshot(task)
+    with pytest.raises(InputError, match="truncated") as e:
+        convert_msd(task, 11)
+    assert str(label) in str(e.value) and snapshot(task) == before
+    assert not list((nnunet_env / "nnUNet_raw").glob("Dataset011_*"))
+
+
+# --- 2. --overwrite and an id held under another name ----------------------------------------------------------
+def test_overwrite_refuses_an_id_that_preprocessed_holds_under_another_name(nnunet_env):
+    convert_phantom(12, cases=2, test_cases=0)
+    other = nnunet_env / "nnUNet_preprocessed" / "Dataset012_Other"
+    other.mkdir(parents=True)
+    with pytest.raises(SemanticError, match="Dataset012_Other") as e:
+        convert_phantom(12, cases=2, test_cases=0, overwrite=True)
+    assert "remove it" in str(e.value)
+    other.rmdir()
+    convert_phantom(12, cases=2, test_cases=0, overwrite=True)  # the same name: replaced
+
+
+# --- 3. stale prompt sidecars ------------------------------------------------------------------------------------
+def test_preprocessed_sidecars_follow_a_reconversion(nnunet_env):
+    raw = convert_phantom(13, cases=2, test_cases=0)
+    pre = nnunet_env / "nnUNet_preprocessed" / raw.name
+    pre.mkdir(parents=True)
+    copy = sidecar_folder(pre)
+    sidecar = raw / "prompts" / "phantom_000.json"
+    assert (copy / "phantom_000.json").read_text() == sidecar.read_text()
+    data = json.loads(sidecar.read_text())
+    data["prompts"] = data["prompts"][:1]
+    sidecar.write_text(json.dumps(data))
+    with pytest.warns(UserWarning, match="changed since they were copied"):
+        sidecar_folder(pre)
+    assert (copy / "phantom_000.json").read_text() == sidecar.read_text()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sidecar_folder(pre)  # unchanged: no warning
+
+
+# --- 5. a dataset name that is not one ---------------------------------------------------------------------------
+def test_prompts_parse_with_a_bad_dataset_is_one_error_line(nnunet_env, capsys):
+    assert main(["prompts", "parse", "-d", "abc", "hippocampus"]) == 1
+    assert "dataset 'abc' not found" in capsys.readouterr().err
+
+
+# --- 6. an embedding bank of the wrong width ---------------------------------------------------------------------
+class _Encoder:
+    name, fingerprint, dim = "fake", "f1", 4
+
+    def encode(self, texts):
+        return np.ones((len(texts), self.dim), np.float32) / 2
+
+
+def test_a_bank_of_the_wrong_width_is_rebuilt(tmp_path):
+    EmbeddingBank("fake", "f1", ["a", "b"], np.zeros((2, 10), np.float32)).save(bank_path(tmp_path, "fake"))
+    with pytest.warns(UserWarning, match="10-wide"):
+        bank, n_new = build_bank(tmp_path, _Encoder(), ["a", "c"])
+    assert bank.vectors.shape == (2, 4) and n_new == 2
+    np.savez(bank_path(tmp_path, "fake"), texts=np.array(["a"]), vectors=np.array([["x", "y", "z", "w"]]),
+             encoder=np.array("fake"), fingerprint=np.array("f1"))
+    with pytest.warns(UserWarning, match="dtype"):
+        assert build_bank(tmp_path, _Encoder(), ["a"])[0].vectors.dtype == np.float32
+
+
+# --- 7-10. prediction input, refused before the model loads -------------------------------------------------------
+@pytest.fixture
+def model(nnunet_env):
+    """A model folder as far as the checks before loading read it (dataset.json): one input channel."""
+    folder = nnunet_env / "nnUNet_results" / "Dataset321_Fake" / "SemanticTrainer__nnUNetPlans__2d"
+    folder.mkdir(parents=True)
+    (folder / "dataset.json").write_text(json.dumps({"channel_names": {"0": "MRI"}, "file_ending": ".nii.gz",
+                                                     "labels": {"background": 0, "organ": 1}}))
+    images = nnunet_env / "images"
+    for case in ("a", "b"):
+        write_nii(images / f"{case}_0000.nii.gz", np.zeros((3, 8, 8), np.float32))
+    return images
+
+
+def _predict(images, out, *extra):
+    return predict_entry(["-i", str(images), "-o", str(out), "-d", "321", "-c", "2d", "-device", "cpu", *extra])
+
+
+@pytest.mark.parametrize("damage", ["extra_channel", "4d", "vector", "corrupt", "truncated"])
+def test_prediction_input_is_checked_before_anything_is_written(model, tmp_path, capsys, damage):
+    bad = model / "b_0000.nii.gz"
+    if damage == "extra_channel":
+        bad = write_nii(model / "b_0001.nii.gz", np.zeros((3, 8, 8), np.float32))
+    elif damage == "4d":
+        write_nii(bad, np.zeros((2, 3, 8, 8), np.float32))
+    elif damage == "vector":
+        sitk.WriteImage(sitk.GetImageFromArray(np.zeros((3, 8, 8, 3), np.float32), isVector=True), str(bad))
+    elif damage == "corrupt":
+        bad.write_bytes(b"not an image at all")
+    else:
+        _truncate(bad)
+    out = tmp_path / "out"
+    assert _predict(model, out, "-P", "organ") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and bad.name in err and "Traceback" not in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("prompt", ["", "   "])
+def test_an_empty_prompt_is_an_error(model, tmp_path, capsys, prompt):
+    assert _predict(model, tmp_path / "out", "-P", "organ", prompt) == 1
+    assert "empty prompt" in capsys.readouterr().err
+
+
+def test_output_folder_must_not_be_the_input(model, capsys):
+    before = snapshot(model)
+    for out in (model, model / "sub"):
+        assert _predict(model, out, "-P", "organ") == 1
+        assert "input folder" in capsys.readouterr().err
+    assert snapshot(model) == before
+
+
+def test_prediction_names_never_collide():
+    texts = ["organ", "Organ", "organ.", "器官", "肾脏", "kidney excluding tumor", "kidney-excluding-tumor",
+             "x" * 130 + " a", "x" * 130 + " b", ""]
+    names = [prediction_name("c", t) for t in texts]
+    assert len(set(names)) == len(texts), names
+    assert names[0] == "c__organ.nii.gz" and names[5] == "c__kidney-excluding-tumor.nii.gz"  # plain stays plain
+    assert all(len(n) < 140 for n in names)
+
+
+def test_negative_counts_are_refused(capsys):
+    for argv in (["convert", "phantom", "-d", "5", "--test-cases", "-1"], ["convert", "phantom", "-d", "5",
+                                                                          "-np", "0"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2 and "must be >=" in capsys.readouterr().err
+
+
+# --- 14. BiomedCLIP never goes online unless asked --------------------------------------------------------------
+def test_biomedclip_without_a_folder_looks_in_the_cache_offline(tmp_path, monkeypatch):
+    from nnunet_semantic.text.biomedclip import LOCAL_DIR_ENV, load_biomedclip
+
+    monkeypatch.delenv(LOCAL_DIR_ENV, raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    connects = []
+    monkeypatch.setattr(socket.socket, "connect", lambda self, address: connects.append(address))
+    with pytest.raises(SemanticError, match="hub cache .*--source hf-hub"):
+        load_biomedclip(device="cpu")
+    assert not connects
+
+
+# --- 15. words the vocabulary cannot read, Latin plurals -----------------------------------------------------------
+def test_non_latin_words_are_named_and_latin_plurals_are_read():
+    ontology = get_ontology("msd_hippocampus")
+    assert parse("hippocampi", ontology).target == (1, 2)
+    assert parse("the Hippocampi excluding the posterior hippocampi", ontology).avoid == (2,)
+    for text in ("海马", "hippocampus 海马体"):
+        with pytest.raises(PromptError, match="cannot read '海马"):
+            parse(text, ontology)
+
+
+# --- 16. small ones ----------------------------------------------------------------------------------------------
+def test_help_texts_print_percent_signs_once():
+    for name in ("nnUNetv2_evaluate_semantic", "nnUNetv2_predict_semantic"):
+        out = subprocess.run([script(name), "--help"], capture_output=True, text=True).stdout
+        assert "%%" not in out
+
+
+def test_convert_refuses_an_image_label_spacing_mismatch(nnunet_env, tmp_path):
+    task = tmp_path / "Task04_Hippocampus"
+    seg = np.zeros((4, 8, 8), np.uint8)
+    seg[1:3, 2:6, 2:6] = 1
+    write_nii(task / "labelsTr" / "hippocampus_001.nii.gz", seg, spacing=(1.0, 1.0, 1.0))
+    write_nii(task / "imagesTr" / "hippocampus_001.nii.gz", np.zeros((4, 8, 8), np.float32), spacing=(1.0, 1.0, 3.0))
+    (task / "dataset.json").write_text(json.dumps({"name": "Hippocampus", "modality": {"0": "MRI"}, "labels": {
+        "0": "background", "1": "Anterior", "2": "Posterior"}}))
+    with pytest.raises(InputError, match="spacing mismatch") as e:
+        convert_msd(task, 14)
+    assert "hippocampus_001.nii.gz" in str(e.value)
