@@ -6,10 +6,10 @@ on the same 40 held-out cases.
 The split is nnU-Net's own fold 0 (`splits_final.json`, seed 12345: 160 train / 40 validation); the 40 are
 never used for model selection (the final checkpoint is scored), so they serve as the test set. Each model trains
 in its own child process. The plain nnUNetTrainer is the non-promptable specialist: its multi-class output gives
-each prompt's mask by the same set rule as the reference (`isin(seg, target) & ~isin(seg, avoid)`). Neither it nor
-the semantic models use mirroring at test time, so the comparison is like for like. `sibling_overlap` is the mean
-Dice between the predictions for "anterior hippocampus" and "posterior hippocampus" on a case (a prompt-blind
-model scores ~1; the reference ~0).
+each prompt's mask by the same set rule as the reference (`isin(seg, target) & ~isin(seg, avoid)`). All are
+scored through nnU-Net's end-of-training validation: its sliding window with mirroring, like for like.
+`sibling_overlap` is the mean Dice between the predictions for "anterior hippocampus" and "posterior hippocampus"
+on a case (a prompt-blind model scores ~1; the reference ~0).
 
     python benchmarks/quality_hippocampus.py [--minutes 8] [--iterations 50] [--models NAME ...]
 
@@ -77,15 +77,7 @@ def wall_clock(cls, minutes: float):
 def _budgeted(name: str, minutes: float, iterations: int, pre: Path):
     """A trainer of class `name` on the benchmark's budget, in its own results folder (`<name>_bench`)."""
     if name == "nnUNetTrainer":
-        from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
-
-        class Specialist(nnUNetTrainer):
-            def configure_rotation_dummyDA_mirroring_and_inital_patch_size(self):
-                configured = super().configure_rotation_dummyDA_mirroring_and_inital_patch_size()
-                self.inference_allowed_mirroring_axes = None  # no test-time mirroring, like the semantic models
-                return configured
-
-        base = Specialist
+        from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer as base
     else:
         import nnunet_semantic.trainers as t
 

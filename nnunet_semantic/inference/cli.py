@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import shutil
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -75,6 +77,8 @@ def run(args) -> None:
     from nnunet_semantic.inference.predictor import SemanticPredictor
     from nnunet_semantic.paths import dataset_name
 
+    if not 0 < args.step_size <= 1:
+        raise SemanticError(f"-step_size must be in (0, 1], got {args.step_size}")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SemanticError("no CUDA device here: use -device cpu")
     model = Path(get_output_folder(dataset_name(args.d), args.tr, args.p, args.c))
@@ -97,37 +101,65 @@ def run(args) -> None:
         raise SemanticError(f"the prompt 'combined' and --combined would both write <case>__combined{ending}")
     check_input_cases({case: files[case] for case in jobs},
                       len(model_json.get("channel_names") or model_json["modality"]))
-    predictor = SemanticPredictor(device=torch.device(args.device), verbose=False, allow_tqdm=False)
+    predictor = SemanticPredictor(tile_step_size=args.step_size, use_mirroring=not args.disable_tta,
+                                  device=torch.device(args.device), verbose=False, allow_tqdm=False)
+    predictor.prompt_chunk = args.prompt_chunk
     predictor.initialize_from_trained_model_folder(str(model), [f if f == "all" else int(f) for f in args.f],
                                                    args.chk)
+    resolved = {case: [predictor.resolve(t, args.strict) for t in texts] for case, texts in jobs.items()}
+    names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.items()}
+    todo = [c for c in jobs if not (args.continue_prediction and all((out / n).is_file() for n in names[c]))]
     out.mkdir(parents=True, exist_ok=True)
     for name in ("dataset.json", "plans.json"):
         shutil.copy(model / name, out / name)
-    reader = predictor.plans_manager.image_reader_writer_class()
     used = {"model": str(model), "trainer": args.tr, "configuration": args.c, "folds": args.f,
-            "checkpoint": args.chk, "encoder": {"name": predictor.semantic["text_encoder"],
-                                                "fingerprint": predictor.semantic["encoder_fingerprint"]},
-            "cases": {}}
-    for case, texts in tqdm(jobs.items(), desc="predict"):
-        names = [prediction_name(case, t, ending) for t in texts]
-        if args.continue_prediction and all((out / n).is_file() for n in names):
-            continue
-        image, props = reader.read_images(files[case])
-        results, resolved = predictor.predict_prompts(image, props, texts, args.strict, args.save_probabilities)
-        combined = None
-        for i, (name, result) in enumerate(zip(names, results)):
-            mask, probs = result if args.save_probabilities else (result, None)
-            reader.write_seg(mask.astype(np.uint8), str(out / name), props)
-            if probs is not None:
-                np.savez_compressed(out / name.replace(ending, ".npz"), probabilities=probs)
-            if args.combined:
-                combined = np.zeros_like(mask, np.uint8) if combined is None else combined
-                combined[mask > 0] = i + 1
+            "checkpoint": args.chk, "tile_step_size": args.step_size, "mirroring": not args.disable_tta,
+            "encoder": {"name": predictor.semantic["text_encoder"],
+                        "fingerprint": predictor.semantic["encoder_fingerprint"]},
+            "cases": {case: [r.to_dict() | {"file": n, "label_in_combined": i + 1}
+                             for i, (r, n) in enumerate(zip(resolved[case], names[case]))] for case in jobs}}
+    (out / "prompts_used.json").write_text(json.dumps(used, indent=1))
+    if not todo:
+        return
+    from nnunetv2.inference.data_iterators import preprocessing_iterator_fromfiles
+
+    # as nnUNetv2_predict: preprocessing in -npp worker processes, export in -nps, the network in this one
+    cases = preprocessing_iterator_fromfiles([files[c] for c in todo], None, todo, predictor.plans_manager,
+                                             predictor.dataset_json, predictor.configuration_manager, args.npp,
+                                             predictor.device.type == "cuda")
+    with multiprocessing.get_context("spawn").Pool(args.nps) as pool:
+        pending = []
+        for item in tqdm(cases, total=len(todo), desc="predict"):
+            case = item["ofile"]
+            logits = predictor.prompt_logits(item["data"], predictor._text_tensors(resolved[case]))
+            pending.append(pool.apply_async(export_case, (
+                torch.sigmoid(logits).numpy(), item["data_properties"], [out / n for n in names[case]],
+                out / f"{case}__combined{ending}" if args.combined else None, args.save_probabilities,
+                predictor.plans_manager, predictor.configuration_manager)))
+            while sum(not r.ready() for r in pending) > 2 * args.nps:  # bounded queue, as nnU-Net's
+                time.sleep(0.05)
+        for result in pending:
+            result.get()
+
+
+def export_case(probs: np.ndarray, properties: dict, files: list[Path], combined: Path | None,
+                save_probabilities: bool, plans_manager, configuration_manager) -> None:
+    """One case's prompts back to the input geometry and onto disk (runs in an export worker)."""
+    from nnunet_semantic.inference.export import export_binary
+
+    writer = plans_manager.image_reader_writer_class()
+    label_map = None
+    for i, (p, path) in enumerate(zip(probs, files)):
+        result = export_binary(p, plans_manager, configuration_manager, properties, save_probabilities)
+        mask, probabilities = result if save_probabilities else (result, None)
+        writer.write_seg(mask.astype(np.uint8), str(path), properties)
+        if probabilities is not None:
+            np.savez_compressed(str(path).removesuffix("".join(path.suffixes)) + ".npz", probabilities=probabilities)
         if combined is not None:
-            reader.write_seg(combined, str(out / f"{case}__combined{ending}"), props)
-        used["cases"][case] = [r.to_dict() | {"file": n, "label_in_combined": i + 1}
-                               for i, (r, n) in enumerate(zip(resolved, names))]
-        (out / "prompts_used.json").write_text(json.dumps(used, indent=1))
+            label_map = np.zeros_like(mask, np.uint8) if label_map is None else label_map
+            label_map[mask > 0] = i + 1
+    if label_map is not None:
+        writer.write_seg(label_map, str(combined), properties)
 
 
 def predict_entry(argv: list[str] | None = None) -> int:
@@ -143,8 +175,13 @@ def predict_entry(argv: list[str] | None = None) -> int:
     p.add_argument("-f", nargs="+", default=["0", "1", "2", "3", "4"], help="folds (several = ensemble)")
     p.add_argument("-chk", default="checkpoint_final.pth", help="checkpoint name")
     p.add_argument("-device", default="cuda", choices=("cuda", "cpu", "mps"), help="default: cuda")
-    p.add_argument("-npp", type=at_least(1), default=1, help="accepted for compatibility; cases run one after another")
-    p.add_argument("-nps", type=at_least(1), default=1, help="accepted for compatibility; cases run one after another")
+    p.add_argument("-step_size", type=float, default=0.5, help="sliding-window step as a fraction of the patch "
+                   "size (default: 0.5, as nnUNetv2_predict)")
+    p.add_argument("--disable_tta", action="store_true", help="no mirroring test-time augmentation (faster)")
+    p.add_argument("-npp", type=at_least(1), default=3, help="preprocessing worker processes (default: 3)")
+    p.add_argument("-nps", type=at_least(1), default=3, help="export worker processes (default: 3)")
+    p.add_argument("--prompt-chunk", type=at_least(1), default=16, help="prompts per sliding-window pass; the "
+                   "output buffer holds this many channels per voxel (default: 16)")
     p.add_argument("--save_probabilities", action="store_true", help="also write <case>__<slug>.npz")
     p.add_argument("--continue_prediction", action="store_true", help="skip cases whose outputs all exist")
     p.add_argument("-P", "--prompts", nargs="+", help="prompt texts applied to every input case")

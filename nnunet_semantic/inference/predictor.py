@@ -1,15 +1,19 @@
 """SemanticPredictor: nnU-Net's predictor for prompt-conditioned models.
 
-nnU-Net's preprocessing and its export back to the input geometry are reused as they are; the network is the
-SemanticUNet described by the checkpoint's `semantic` entry. Each case's image streams run once (per fold)
-and every prompt is decoded from them; prompt texts are encoded once per run.
+nnU-Net's preprocessing, its sliding window (tiles of the planned patch size, Gaussian importance weighting,
+`tile_step_size`), its mirroring test-time augmentation and its export back to the input geometry are reused as
+they are: for the tile loop the network is wrapped so that one call answers every prompt of a chunk (the image
+part runs once per tile and mirror, each prompt is one output channel of foreground logits). The network is the
+SemanticUNet described by the checkpoint's `semantic` entry; prompt texts are encoded once per run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -19,11 +23,28 @@ from nnunetv2.utilities.label_handling.label_handling import LabelManager, deter
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
 from nnunet_semantic.errors import PromptError, SemanticError
+from nnunet_semantic.inference.export import BINARY_LABELS, export_binary
 from nnunet_semantic.networks import build_semantic_unet
-from nnunet_semantic.networks.volume import BINARY_LABELS, export_binary, segment_volume
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse, split_exclusion
 from nnunet_semantic.text import get_encoder
+
+
+class PromptedNetwork(torch.nn.Module):
+    """network(x) for nnU-Net's tile loop: [B, K, ...] foreground logits of K fixed prompts, the image encoded
+    once for all of them."""
+
+    def __init__(self, network: torch.nn.Module, texts: list[dict[str, torch.Tensor]]):
+        super().__init__()
+        self.network, self.texts = network, {k: torch.stack([t[k] for t in texts]) for k in texts[0]}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.network.encode_image(x)
+        text = {k: v[None].expand(len(x), *v.shape).to(x.device) for k, v in self.texts.items()}
+        logits = self.network.decode(features, text)
+        logits = (logits[0] if isinstance(logits, (list, tuple)) else logits).float()
+        logits = logits.unflatten(0, (len(x), -1))  # [B, K, 2, ...]
+        return logits[:, :, 1] - logits[:, :, 0]
 
 
 @dataclass
@@ -39,6 +60,8 @@ class ResolvedPrompt:
 
 
 class SemanticPredictor(nnUNetPredictor):
+    prompt_chunk = 16  # prompts per sliding-window pass: the output buffer holds this many channels per voxel
+
     def initialize_from_trained_model_folder(self, model_training_output_dir: str, use_folds=None,
                                              checkpoint_name: str = "checkpoint_final.pth"):
         folder = Path(model_training_output_dir)
@@ -136,16 +159,37 @@ class SemanticPredictor(nnUNetPredictor):
         preprocessor = self.configuration_manager.preprocessor_class(verbose=False)
         data, _, props = preprocessor.run_case_npy(image, None, properties, self.plans_manager,
                                                    self.configuration_manager, self.dataset_json)
-        strides = self.configuration_manager.network_arch_init_kwargs["strides"]
-        probs = 0
-        for params in self.list_of_parameters:  # several folds: an ensemble of probabilities
-            self.network.load_state_dict(params)
-            self.network.to(self.device).eval()
-            probs = probs + segment_volume(self.network, data, texts, strides, self.configuration_manager.patch_size,
-                                           device=self.device)
-        probs = probs / len(self.list_of_parameters)
+        probs = torch.sigmoid(self.prompt_logits(torch.from_numpy(np.asarray(data, np.float32)), texts)).numpy()
         return [export_binary(p, self.plans_manager, self.configuration_manager, props, return_probabilities)
                 for p in probs], resolved
+
+    def prompt_logits(self, data: torch.Tensor, texts: list[dict[str, torch.Tensor]]) -> torch.Tensor:
+        """Preprocessed [C, *spatial] -> foreground logits [K, *spatial] by nnU-Net's sliding window (mirroring
+        unless `use_mirroring` is off), `prompt_chunk` prompts per pass; several folds average their logits."""
+        logits, parameters = None, self.list_of_parameters or [None]  # None: the network as it is (validation)
+        for params in parameters:
+            if params is not None:
+                self.network.load_state_dict(params)
+            fold = torch.cat([self._sliding_window(data, texts[i:i + self.prompt_chunk])
+                              for i in range(0, len(texts), self.prompt_chunk)])
+            logits = fold if logits is None else logits + fold
+        return logits / len(parameters)
+
+    def _sliding_window(self, data: torch.Tensor, texts: list[dict[str, torch.Tensor]]) -> torch.Tensor:
+        with self._answering(texts):
+            return self.predict_sliding_window_return_logits(data).float().cpu()
+
+    @contextlib.contextmanager
+    def _answering(self, texts: list[dict[str, torch.Tensor]]):
+        """nnU-Net's tile loop calls self.network(x) and sizes its buffer by the label manager's head count:
+        for the loop, the network answers the prompts and there is one head per prompt."""
+        network, labels = self.network, self.label_manager
+        self.network = PromptedNetwork(network, texts)
+        self.label_manager = SimpleNamespace(num_segmentation_heads=len(texts))
+        try:
+            yield
+        finally:
+            self.network, self.label_manager = network, labels
 
     def predict_numpy(self, image: np.ndarray, prompts: list[str], spacing=(1.0, 1.0, 1.0), strict: bool = False):
         """Python API: a [C, Z, Y, X] array and prompts -> one binary mask per prompt (same shape as the image)."""

@@ -32,7 +32,6 @@ from tqdm import tqdm
 
 from nnunet_semantic.evaluation.metrics import dice_from_counts
 from nnunet_semantic.networks import build_semantic_unet
-from nnunet_semantic.networks.volume import segment_volume
 from nnunet_semantic.text import get_encoder
 from nnunet_semantic.text.bank import build_bank
 from nnunet_semantic.trainers.data_loader import SemanticDataLoader
@@ -73,6 +72,7 @@ class SemanticTrainer(nnUNetTrainer):
     merged_prompt = False  # True: one embedding of the whole text, no pos/neg split
     dhn_gamma: float | None = None  # Dynamic Hard Negative focusing; None disables the term
     dhn_weight = 1.0
+    validation_mirroring = True  # mirroring test-time augmentation in the end-of-training validation, as nnU-Net
     # (epochs, training iterations per epoch, validation iterations per epoch); None keeps nnU-Net's value
     schedule: tuple[int | None, int | None, int | None] = (None, None, None)
 
@@ -336,7 +336,8 @@ class SemanticTrainer(nnUNetTrainer):
         from nnunetv2.evaluation.evaluate_predictions import compute_metrics_on_folder
 
         from nnunet_semantic.evaluation.evaluate import evaluate_folders
-        from nnunet_semantic.networks.volume import export_binary
+        from nnunet_semantic.inference.export import export_binary
+        from nnunet_semantic.inference.predictor import SemanticPredictor
         from nnunet_semantic.prompts.sidecar import prediction_name
         from nnunet_semantic.trainers.prompt_table import sidecar_folder
 
@@ -347,7 +348,12 @@ class SemanticTrainer(nnUNetTrainer):
         _, val_keys = self.do_split()
         val_keys = [k for k in val_keys if k in self.prompts.cases]
         dataset = self.dataset_class(self.preprocessed_dataset_folder, val_keys)
-        strides = self.configuration_manager.network_arch_init_kwargs["strides"]
+        predictor = SemanticPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=self.validation_mirroring,
+                                      perform_everything_on_device=True, device=self.device, verbose=False,
+                                      allow_tqdm=False)  # as nnU-Net validates: its sliding window, mirroring
+        predictor.manual_initialization(self._module(), self.plans_manager, self.configuration_manager, None,
+                                        self.dataset_json, self.__class__.__name__,
+                                        self.inference_allowed_mirroring_axes)
         out = Path(self.output_folder)
         (out / "validation").mkdir(exist_ok=True)
         (out / "validation_semantic").mkdir(exist_ok=True)
@@ -360,10 +366,10 @@ class SemanticTrainer(nnUNetTrainer):
             texts = [self.prompts.text_arrays(key, i) for i in range(len(sidecar))]
             texts += [(self.prompts.vector(name), np.zeros_like(self.prompts.vector(name)), False)
                       for name in label_texts.values()]
-            probs = segment_volume(self._module(), np.asarray(data),
-                                   [{"pos": torch.from_numpy(p), "neg": torch.from_numpy(n), "has_neg": torch.tensor(h)}
-                                    for p, n, h in texts], strides, self.configuration_manager.patch_size,
-                                   device=self.device)
+            logits = predictor.prompt_logits(torch.from_numpy(np.asarray(data, np.float32)),
+                                             [{"pos": torch.from_numpy(p), "neg": torch.from_numpy(n),
+                                               "has_neg": torch.tensor(h)} for p, n, h in texts])
+            probs = torch.sigmoid(logits).numpy()
             masks = [export_binary(p, self.plans_manager, self.configuration_manager, properties) for p in probs]
             for prompt, mask in zip(sidecar, masks):
                 writer.write_seg(mask.astype(np.uint8), str(out / "validation_semantic" /

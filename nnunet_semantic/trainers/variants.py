@@ -121,12 +121,14 @@ class SemanticTrainer_smoke(SemanticTrainer):
     """1 epoch of 10 training and 2 validation iterations: proves the pipeline runs, nothing more."""
 
     schedule = (1, 10, 2)
+    validation_mirroring = False
 
 
 class SemanticTrainer_demo(SemanticTrainer):
     """The demo's budget: a few minutes on 2 CPU cores for the phantom, enough to learn its prompts."""
 
     schedule = (DEMO_EPOCHS, DEMO_ITERATIONS, 5)
+    validation_mirroring = False  # 4x the prediction time on 2 cores; the demo predicts without it too
 
 
 class SemanticTrainer_5epochs(SemanticTrainer):
@@ -147,10 +149,12 @@ class SemanticTrainer_100epochs(SemanticTrainer):
 
 class TextConcatTrainer_smoke(TextConcatTrainer):
     schedule = SemanticTrainer_smoke.schedule
+    validation_mirroring = False
 
 
 class TextConcatTrainer_demo(TextConcatTrainer):
     schedule = SemanticTrainer_demo.schedule
+    validation_mirroring = False
 
 
 class TextConcatTrainer_5epochs(TextConcatTrainer):
