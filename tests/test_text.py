@@ -81,7 +81,8 @@ def test_biomedclip_missing_files_say_what_to_put_where(tmp_path, tiny_biomedcli
     folder.mkdir()
     (folder / "open_clip_config.json").write_text((tiny_biomedclip / "open_clip_config.json").read_text())
     with pytest.raises(SemanticError, match=r"lacks config.json, vocab.txt, open_clip_model.safetensors or "
-                                            r"open_clip_pytorch_model.bin: put BiomedCLIP in a folder"):
+                                            r"open_clip_pytorch_model.bin: download it once with --source hf-hub, "
+                                            r"or put BiomedCLIP in a folder"):
         load_biomedclip(f"local-dir:{folder}")
     with pytest.raises(SemanticError, match="not found"):
         load_biomedclip(f"local-dir:{tmp_path / 'nowhere'}")
@@ -90,7 +91,7 @@ def test_biomedclip_missing_files_say_what_to_put_where(tmp_path, tiny_biomedcli
 def test_biomedclip_from_hub_offline_without_cache_is_a_clear_error(tmp_path, monkeypatch, no_network):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.delenv("NNUNET_SEMANTIC_BIOMEDCLIP_DIR", raising=False)
-    with pytest.raises(SemanticError, match="could not be loaded from the hub or its cache.*local-dir:FOLDER"):
+    with pytest.raises(SemanticError, match="could not be loaded from the hub .*local-dir:FOLDER"):
         load_biomedclip("hf-hub")
 
 
