@@ -1,7 +1,8 @@
-"""Seconds to predict 1, 4 and 16 prompts on the same hippocampus cases with SemanticPredictor (image streams
-once per case, every prompt decoded from them), for each fusion site, measured side by side in one run. Target:
-16 prompts at most 3x one prompt. Each trainer gets a few training iterations first if the workspace has no model
-of it (weights do not change the arithmetic, so not the speed).
+"""Seconds to predict 1, 4 and 16 prompts on the same hippocampus cases with SemanticPredictor (nnU-Net's sliding
+window; per tile and mirror the image part runs once and every prompt is decoded from it), with and without
+mirroring test-time augmentation, for each fusion site, measured side by side in one run. Target: 16 prompts at
+most 1.5x one prompt with TTA on. Each trainer gets a few training iterations first if the workspace has no model
+of it (weights do not change the arithmetic, so not the speed). `peak_rss_mb` is the process's peak memory.
 
     python benchmarks/predict_prompts.py [--workspace DIR] [--cases 8] [--repeats 3] [--trainers NAME ...]
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -72,23 +74,27 @@ def main() -> None:
     sets = {n: prompts(n, first.ontology) for n in PROMPT_COUNTS}
     for predictor in predictors.values():
         predictor._text_tensors([predictor.resolve(t) for t in sets[16]])  # texts encoded once, as in a real run
-    times = {(name, n): [] for name in predictors for n in sets}
+    times = {(name, tta, n): [] for name in predictors for tta in (True, False) for n in sets}
     for _ in range(args.repeats):
-        for name, n in times:  # interleaved: noise hits every trainer and prompt count alike
+        for name, tta, n in times:  # interleaved: noise hits every trainer, mode and prompt count alike
+            predictors[name].use_mirroring = tta
             t0 = time.perf_counter()
             for image, props in images:
                 masks, _ = predictors[name].predict_prompts(image, props, sets[n])
                 assert len(masks) == n and all(np.asarray(m).shape == image.shape[1:] for m in masks)
-            times[name, n].append(time.perf_counter() - t0)
+            times[name, tta, n].append(time.perf_counter() - t0)
     median = {k: statistics.median(v) for k, v in times.items()}
-    rows = [{"trainer": name, "fusion_site": predictors[name].network.fusion_site, "prompts": n,
-             "cases": len(images), "seconds": round(median[name, n], 3),
-             "seconds_per_case": round(median[name, n] / len(images), 4),
-             "ratio_vs_1_prompt": round(median[name, n] / median[name, 1], 3)} for name, n in times]
+    rows = [{"trainer": name, "fusion_site": predictors[name].network.fusion_site, "tta": tta, "prompts": n,
+             "cases": len(images), "seconds": round(median[name, tta, n], 3),
+             "seconds_per_case": round(median[name, tta, n] / len(images), 4),
+             "ratio_vs_1_prompt": round(median[name, tta, n] / median[name, tta, 1], 3),
+             "tta_cost": round(median[name, tta, n] / median[name, False, n], 3)} for name, tta, n in times]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     write_results("predict_prompts", {"dataset": "MSD Task04 Hippocampus (2d_cpu)", "repeats": args.repeats,
-                                      "torch_threads": torch.get_num_threads(), "target_ratio_16": 3.0},
-                  rows, ["trainer", "fusion_site", "prompts", "cases", "seconds", "seconds_per_case",
-                         "ratio_vs_1_prompt"])
+                                      "torch_threads": torch.get_num_threads(), "target_ratio_16": 1.5,
+                                      "peak_rss_mb": round(peak_mb)},
+                  rows, ["trainer", "fusion_site", "tta", "prompts", "cases", "seconds", "seconds_per_case",
+                         "ratio_vs_1_prompt", "tta_cost"])
 
 
 if __name__ == "__main__":

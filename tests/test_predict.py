@@ -47,6 +47,9 @@ def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
     parse = {p["text"]: p for p in used["cases"][cases[0]]}
     assert (parse[L3]["target"], parse[L3]["avoid"], parse[L3]["neg_text"]) == ([1, 2], [2], "posterior hippocampus")
     assert parse["the left kidney"]["parsed"] is False
+    nearest = parse["the left kidney"]["nearest"]  # issue 14: how far a free-text prompt is from what was trained
+    assert nearest["low_confidence"] and nearest["similarity"] < 0.5 and "low confidence" in result.stderr
+    assert "nearest" not in parse[L1]
     image = read_nii(folder / f"{cases[0]}_0000.nii.gz")
     for text in (L1, L3):
         mask = read_nii(tmp_path / prediction_name(cases[0], text))

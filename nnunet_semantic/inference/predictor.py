@@ -53,10 +53,12 @@ class ResolvedPrompt:
     pos_text: str  # what E_pos encodes
     neg_text: str  # what E_neg encodes ("" = no exclusion)
     parse: dict | None  # the ontology's reading (target/avoid/pos/neg), None when it could not parse
+    nearest: dict | None = None  # free text only: the closest known structure by text embedding
 
     def to_dict(self) -> dict:
         return {"text": self.text, "parsed": self.parse is not None, **(self.parse or {}),
-                "encoded": {"target": self.pos_text, "exclusion": self.neg_text}}
+                "encoded": {"target": self.pos_text, "exclusion": self.neg_text},
+                **({"nearest": self.nearest} if self.nearest else {})}
 
 
 class SemanticPredictor(nnUNetPredictor):
@@ -128,18 +130,40 @@ class SemanticPredictor(nnUNetPredictor):
                 raise SemanticError(f"{e}. Known structures: {vocabulary}") from None
             if self.semantic.get("merged_prompt"):
                 pos_text, neg_text = text, ""
+            nearest = self.nearest_structure(pos_text)
+            confidence = (f"; nearest known structure '{nearest['structure']}' (text similarity "
+                          f"{nearest['similarity']:.2f}{', low confidence' if nearest['low_confidence'] else ''})"
+                          if nearest else "")
             warnings.warn(f"{e}; segmenting from the free text"
-                          + (f" ('{pos_text}' excluding '{neg_text}')" if neg_text else ""), stacklevel=2)
-            return ResolvedPrompt(text, pos_text, neg_text, None)
+                          + (f" ('{pos_text}' excluding '{neg_text}')" if neg_text else "") + confidence,
+                          stacklevel=2)
+            return ResolvedPrompt(text, pos_text, neg_text, None, nearest)
         if self.semantic.get("merged_prompt") or not parsed.avoid:
             return ResolvedPrompt(text, text if self.semantic.get("merged_prompt") else parsed.pos_text or text, "",
                                   parsed.to_dict())
         return ResolvedPrompt(text, parsed.pos_text, parsed.neg_text, parsed.to_dict())
 
-    def _text_tensors(self, prompts: list[ResolvedPrompt]) -> list[dict[str, torch.Tensor]]:
-        new = sorted({t for p in prompts for t in (p.pos_text, p.neg_text) if t and t not in self._vectors})
+    LOW_CONFIDENCE = 0.5  # cosine of MiniLM vectors: synonyms of a structure score above, unrelated words below
+
+    def nearest_structure(self, text: str) -> dict | None:
+        """The known structure whose name, synonym or description is closest to `text` by text embedding (cosine):
+        how far a free-text prompt is from anything the model was trained to segment."""
+        if self.ontology is None:
+            return None
+        phrases = {p: name for name, s in self.ontology.structures.items() for p in s.phrases()}
+        self._encode([*phrases, text])
+        similarity = {p: float(self._vectors[p] @ self._vectors[text]) for p in phrases}
+        best = max(similarity, key=similarity.get)
+        return {"structure": phrases[best], "phrase": best, "similarity": round(similarity[best], 4),
+                "low_confidence": similarity[best] < self.LOW_CONFIDENCE}
+
+    def _encode(self, texts) -> None:
+        new = sorted({t for t in texts if t and t not in self._vectors})
         if new:
             self._vectors.update(zip(new, self.encoder.encode(new)))
+
+    def _text_tensors(self, prompts: list[ResolvedPrompt]) -> list[dict[str, torch.Tensor]]:
+        self._encode(t for p in prompts for t in (p.pos_text, p.neg_text))
         out = []
         for p in prompts:
             pos = torch.from_numpy(self._vectors[p.pos_text])

@@ -1,0 +1,75 @@
+"""What mirroring test-time augmentation gives and costs: a model trained by `quality_hippocampus.py` predicts
+the same 40 held-out hippocampus cases (fold 0's validation) with and without mirroring, through the path users
+get (`SemanticPredictor`: nnU-Net's sliding window, every prompt parsed from its text), scored by SemantiBench.
+
+    python benchmarks/tta_hippocampus.py [--workspace DIR] [--model SemanticTrainer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("nnUNet_compile", "f")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write_results  # noqa: E402
+from quality_hippocampus import _row, sibling_overlap  # noqa: E402
+from workspace import DATASET, prepare  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
+    parser.add_argument("--model", default="SemanticTrainer", help="a model trained by quality_hippocampus.py")
+    args = parser.parse_args()
+    import numpy as np
+    import torch
+    from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
+    from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
+    from tqdm import tqdm
+
+    from nnunet_semantic.evaluation.evaluate import evaluate_folders
+    from nnunet_semantic.inference.export import export_binary
+    from nnunet_semantic.inference.predictor import SemanticPredictor
+    from nnunet_semantic.prompts.sidecar import prediction_name, read_sidecar_folder
+
+    pre = prepare(args.workspace)
+    model = Path(os.environ["nnUNet_results"]) / DATASET / f"{args.model}_bench__nnUNetPlans__2d_cpu"
+    predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
+    predictor.initialize_from_trained_model_folder(str(model), [0])
+    cases = json.loads((pre / "splits_final.json").read_text())[0]["val"]
+    folder = pre / predictor.configuration_manager.data_identifier
+    dataset = infer_dataset_class(str(folder))(str(folder), cases)
+    sidecars = read_sidecar_folder(pre / "prompts")
+    io, rows = SimpleITKIO(), []
+    for tta in (False, True):
+        predictor.use_mirroring = tta
+        out = args.workspace / f"tta_{args.model}_{'on' if tta else 'off'}"
+        out.mkdir(exist_ok=True)
+        seconds = 0.0
+        for case in tqdm(cases, desc=f"mirroring {'on' if tta else 'off'}"):
+            data, _, _, properties = dataset.load_case(case)
+            texts = predictor._text_tensors([predictor.resolve(p.text) for p in sidecars[case]])
+            start = time.perf_counter()
+            logits = predictor.prompt_logits(torch.from_numpy(np.asarray(data, np.float32)), texts)
+            seconds += time.perf_counter() - start
+            for p, prob in zip(sidecars[case], torch.sigmoid(logits).numpy()):
+                mask = export_binary(prob, predictor.plans_manager, predictor.configuration_manager, properties)
+                io.write_seg(mask.astype(np.uint8), str(out / prediction_name(case, p.text)), properties)
+        summary = evaluate_folders(pre / "gt_segmentations", out, pre / "prompts", out / "summary.json",
+                                   pre / "dataset.json", cases=cases)
+        rows.append({"model": args.model, "mirroring": tta}
+                    | {k: round(v, 4) if isinstance(v, float) else v for k, v in _row(summary).items()}
+                    | {"sibling_overlap": round(sibling_overlap(out, cases), 4),
+                       "network_seconds_per_case": round(seconds / len(cases), 3)})
+    write_results(f"tta_hippocampus_{args.model}", {"cases": len(cases), "model": str(model)}, rows,
+                  ["model", "mirroring", "L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2",
+                   "sibling_overlap", "network_seconds_per_case"])
+
+
+if __name__ == "__main__":
+    main()
