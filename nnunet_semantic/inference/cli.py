@@ -134,8 +134,9 @@ def run(args) -> None:
             logits = predictor.prompt_logits(item["data"], predictor._text_tensors(resolved[case]))
             pending.append(pool.apply_async(export_case, (
                 torch.sigmoid(logits).numpy(), item["data_properties"], [out / n for n in names[case]],
-                out / f"{case}__combined{ending}" if args.combined else None, args.save_probabilities,
-                predictor.plans_manager, predictor.configuration_manager)))
+                out / f"{case}__combined{ending}" if args.combined else None,
+                ending if args.save_probabilities else None, predictor.plans_manager,
+                predictor.configuration_manager)))
             while sum(not r.ready() for r in pending) > 2 * args.nps:  # bounded queue, as nnU-Net's
                 time.sleep(0.05)
         for result in pending:
@@ -143,18 +144,20 @@ def run(args) -> None:
 
 
 def export_case(probs: np.ndarray, properties: dict, files: list[Path], combined: Path | None,
-                save_probabilities: bool, plans_manager, configuration_manager) -> None:
-    """One case's prompts back to the input geometry and onto disk (runs in an export worker)."""
+                probabilities_for: str | None, plans_manager, configuration_manager) -> None:
+    """One case's prompts back to the input geometry and onto disk (runs in an export worker); with
+    `probabilities_for` (the file ending) also `<name>.npz` beside each mask."""
     from nnunet_semantic.inference.export import export_binary
 
     writer = plans_manager.image_reader_writer_class()
     label_map = None
     for i, (p, path) in enumerate(zip(probs, files)):
-        result = export_binary(p, plans_manager, configuration_manager, properties, save_probabilities)
-        mask, probabilities = result if save_probabilities else (result, None)
+        result = export_binary(p, plans_manager, configuration_manager, properties, probabilities_for is not None)
+        mask, probabilities = result if probabilities_for else (result, None)
         writer.write_seg(mask.astype(np.uint8), str(path), properties)
         if probabilities is not None:
-            np.savez_compressed(str(path).removesuffix("".join(path.suffixes)) + ".npz", probabilities=probabilities)
+            np.savez_compressed(path.with_name(path.name[: -len(probabilities_for)] + ".npz"),
+                                probabilities=probabilities)
         if combined is not None:
             label_map = np.zeros_like(mask, np.uint8) if label_map is None else label_map
             label_map[mask > 0] = i + 1
