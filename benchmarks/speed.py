@@ -69,7 +69,8 @@ def main() -> None:
         "train_iter_ratio_vs_nnUNetTrainer": train["SemanticTrainer"]["ratio_vs_nnUNetTrainer"],
         "train_s_per_iter": {n: r["s_per_iter_median"] for n, r in train.items()},
         "predict_16_prompts_over_1": predict["SemanticTrainer", 16]["ratio_vs_1_prompt"],
-        "predict_16_prompts_over_1_encoder_fusion": predict["SemanticTrainer_encoderFusion", 16]["ratio_vs_1_prompt"],
+        "predict_16_prompts_over_1_encoder_fusion": predict.get(("SemanticTrainer_encoderFusion", 16), {}).get(
+            "ratio_vs_1_prompt"),
         "predict_s_per_case": per_case,
         "text_encoding_texts_per_s": {r["encoder"]: r["texts_per_s"] for r in runs["text_encoding"]["rows"]},
         **preprocessing(prepare(args.workspace), args.cases),
