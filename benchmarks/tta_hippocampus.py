@@ -55,9 +55,9 @@ def main() -> None:
             data, _, _, properties = dataset.load_case(case)
             texts = predictor._text_tensors([predictor.resolve(p.text) for p in sidecars[case]])
             start = time.perf_counter()
-            logits = predictor.prompt_logits(torch.from_numpy(np.asarray(data, np.float32)), texts)
+            probs = predictor.prompt_probabilities(data, texts)
             seconds += time.perf_counter() - start
-            for p, prob in zip(sidecars[case], torch.sigmoid(logits).numpy()):
+            for p, prob in zip(sidecars[case], probs):
                 mask = export_binary(prob, predictor.plans_manager, predictor.configuration_manager, properties)
                 io.write_seg(mask.astype(np.uint8), str(out / prediction_name(case, p.text)), properties)
         summary = evaluate_folders(pre / "gt_segmentations", out, pre / "prompts", out / "summary.json",

@@ -106,7 +106,8 @@ def run(args) -> None:
     predictor.prompt_chunk = args.prompt_chunk
     predictor.initialize_from_trained_model_folder(str(model), [f if f == "all" else int(f) for f in args.f],
                                                    args.chk)
-    resolved = {case: [predictor.resolve(t, args.strict) for t in texts] for case, texts in jobs.items()}
+    by_text = {t: predictor.resolve(t, args.strict) for t in dict.fromkeys(t for ts in jobs.values() for t in ts)}
+    resolved = {case: [by_text[t] for t in texts] for case, texts in jobs.items()}
     names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.items()}
     todo = [c for c in jobs if not (args.continue_prediction and all((out / n).is_file() for n in names[c]))]
     out.mkdir(parents=True, exist_ok=True)
@@ -131,9 +132,9 @@ def run(args) -> None:
         pending = []
         for item in tqdm(cases, total=len(todo), desc="predict"):
             case = item["ofile"]
-            logits = predictor.prompt_logits(item["data"], predictor._text_tensors(resolved[case]))
+            probs = predictor.prompt_probabilities(item["data"], predictor._text_tensors(resolved[case]))
             pending.append(pool.apply_async(export_case, (
-                torch.sigmoid(logits).numpy(), item["data_properties"], [out / n for n in names[case]],
+                probs, item["data_properties"], [out / n for n in names[case]],
                 out / f"{case}__combined{ending}" if args.combined else None,
                 ending if args.save_probabilities else None, predictor.plans_manager,
                 predictor.configuration_manager)))

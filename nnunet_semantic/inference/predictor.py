@@ -183,9 +183,13 @@ class SemanticPredictor(nnUNetPredictor):
         preprocessor = self.configuration_manager.preprocessor_class(verbose=False)
         data, _, props = preprocessor.run_case_npy(image, None, properties, self.plans_manager,
                                                    self.configuration_manager, self.dataset_json)
-        probs = torch.sigmoid(self.prompt_logits(torch.from_numpy(np.asarray(data, np.float32)), texts)).numpy()
         return [export_binary(p, self.plans_manager, self.configuration_manager, props, return_probabilities)
-                for p in probs], resolved
+                for p in self.prompt_probabilities(data, texts)], resolved
+
+    def prompt_probabilities(self, data, texts: list[dict[str, torch.Tensor]]) -> np.ndarray:
+        """Preprocessed [C, *spatial] (array or tensor) -> foreground probabilities [K, *spatial]."""
+        data = data if isinstance(data, torch.Tensor) else torch.from_numpy(np.asarray(data, np.float32))
+        return torch.sigmoid(self.prompt_logits(data, texts)).numpy()
 
     def prompt_logits(self, data: torch.Tensor, texts: list[dict[str, torch.Tensor]]) -> torch.Tensor:
         """Preprocessed [C, *spatial] -> foreground logits [K, *spatial] by nnU-Net's sliding window (mirroring

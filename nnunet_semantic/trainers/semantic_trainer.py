@@ -366,10 +366,8 @@ class SemanticTrainer(nnUNetTrainer):
             texts = [self.prompts.text_arrays(key, i) for i in range(len(sidecar))]
             texts += [(self.prompts.vector(name), np.zeros_like(self.prompts.vector(name)), False)
                       for name in label_texts.values()]
-            logits = predictor.prompt_logits(torch.from_numpy(np.asarray(data, np.float32)),
-                                             [{"pos": torch.from_numpy(p), "neg": torch.from_numpy(n),
-                                               "has_neg": torch.tensor(h)} for p, n, h in texts])
-            probs = torch.sigmoid(logits).numpy()
+            probs = predictor.prompt_probabilities(data, [{"pos": torch.from_numpy(p), "neg": torch.from_numpy(n),
+                                                           "has_neg": torch.tensor(h)} for p, n, h in texts])
             masks = [export_binary(p, self.plans_manager, self.configuration_manager, properties) for p in probs]
             for prompt, mask in zip(sidecar, masks):
                 writer.write_seg(mask.astype(np.uint8), str(out / "validation_semantic" /
