@@ -9,7 +9,9 @@ in its own child process. The plain nnUNetTrainer is the non-promptable speciali
 each prompt's mask by the same set rule as the reference (`isin(seg, target) & ~isin(seg, avoid)`). All are
 scored through nnU-Net's end-of-training validation: its sliding window with mirroring, like for like.
 `sibling_overlap` is the mean Dice between the predictions for "anterior hippocampus" and "posterior hippocampus"
-on a case (a prompt-blind model scores ~1; the reference ~0).
+on a case (a prompt-blind model scores ~1; the reference ~0). Wordings no training prompt uses
+(`prompts_heldout/`): `L1_heldout_dice` (L1 targets asked in held-out wordings), `invariance_heldout` (Dice of
+the prediction for a held-out wording against the seen L1 name's, where Dice(L1) > 0.8), `L3_heldout_dice`.
 
     python benchmarks/quality_hippocampus.py [--minutes 8] [--iterations 50] [--models NAME ...]
 
@@ -33,10 +35,11 @@ from workspace import prepare, trainer  # noqa: E402
 
 MODELS = ("SemanticTrainer", "SemanticTrainer_additiveFusion", "SemanticTrainer_onePrompt", "SemanticTrainer_rawText",
           "SemanticTrainer_sgdText", "SemanticTrainer_batchDice", "SemanticTrainer_queryHead",
-          "SemanticTrainer_noLabelLoss", "SemanticTrainer_noExclusionLoss",
+          "SemanticTrainer_noLabelLoss", "SemanticTrainer_noReword", "SemanticTrainer_noExclusionLoss",
           "SemanticTrainer_mergedPrompt", "SemanticTrainer_noFrequency", "SemanticTrainer_encoderFusion",
           "TextConcatTrainer", "nnUNetTrainer")
-KEYS = ("L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2", "sibling_overlap")
+KEYS = ("L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2", "sibling_overlap", "L1_heldout_dice",
+        "invariance_heldout", "L3_heldout_dice")
 SIBLINGS = ("anterior hippocampus", "posterior hippocampus")
 VAL_ITERATIONS = 5
 CALIBRATION_EPOCHS = 2
@@ -93,15 +96,15 @@ def _specialist_prompts(output: Path, pre: Path, cases: list[str]) -> Path:
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
 
     from nnunet_semantic.evaluation.metrics import reference_mask
-    from nnunet_semantic.prompts.sidecar import prediction_name, read_sidecar_folder
+    from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder
 
     folder = output / "validation_semantic"
     folder.mkdir(exist_ok=True)
     io = SimpleITKIO()
-    sidecars = read_sidecar_folder(pre / "prompts")
+    sidecars = [read_sidecar_folder(pre / name) for name in ("prompts", HELDOUT_FOLDER)]
     for case in cases:
         seg, properties = io.read_seg(str(output / "validation" / f"{case}.nii.gz"))
-        for p in sidecars[case]:
+        for p in (p for s in sidecars for p in s[case]):
             mask = reference_mask(seg[0], p.target, p.avoid)
             io.write_seg(mask.astype(np.uint8), str(folder / prediction_name(case, p.text)), properties)
     return folder
@@ -124,6 +127,7 @@ def sibling_overlap(folder: Path, cases: list[str]) -> float:
 def train_one(name: str, workspace: Path, minutes: float, iterations: int) -> None:
     """Child process: train on fold 0, write validation_semantic/summary.json for its 40 cases and bench.json."""
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
+    from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
 
     pre = prepare(workspace)
     t = _budgeted(name, minutes, iterations, pre)
@@ -132,8 +136,9 @@ def train_one(name: str, workspace: Path, minutes: float, iterations: int) -> No
     _, cases = t.do_split()
     out = Path(t.output_folder)
     if name == "nnUNetTrainer":
-        evaluate_folders(pre / "gt_segmentations", _specialist_prompts(out, pre, cases), pre / "prompts",
-                         out / "validation_semantic" / "summary.json", pre / "dataset.json", cases=cases)
+        evaluate_folders(pre / "gt_segmentations", _specialist_prompts(out, pre, cases),
+                         [pre / "prompts", pre / HELDOUT_FOLDER], out / "validation_semantic" / "summary.json",
+                         pre / "dataset.json", cases=cases)
     (out / "bench.json").write_text(json.dumps({
         "epochs": t.num_epochs, "iterations": t.num_epochs * iterations,
         "sibling_overlap": sibling_overlap(out / "validation_semantic", cases)}))
@@ -141,9 +146,12 @@ def train_one(name: str, workspace: Path, minutes: float, iterations: int) -> No
 
 def _row(summary: dict) -> dict:
     s = summary["semantic"]
-    level = {f"{lv}_dice": s["per_level"].get(lv, {}).get("dice") for lv in ("L1", "L2", "L3")}
+    level = {f"{lv}_dice": s["per_level"].get(lv, {}).get("dice") for lv in ("L1", "L2", "L3", "L3_heldout")}
     return level | {"pss": s["pss"]["mean"], "invariance_l2": s["invariance_l2"]["mean"],
-                    "leakage_l3": s["leakage_l3"]["mean"], "n_prompts": len(s["metric_per_prompt"])}
+                    "leakage_l3": s["leakage_l3"]["mean"], "n_prompts": len(s["metric_per_prompt"]),
+                    "L1_heldout_dice": s["per_level"].get("L2_heldout", {}).get("dice"),
+                    "invariance_heldout": s.get("invariance_heldout", {}).get("mean"),
+                    "leakage_l3_heldout": s.get("leakage_l3_heldout", {}).get("mean")}
 
 
 def main() -> None:
@@ -185,7 +193,7 @@ def main() -> None:
         models = models | kept
     models = {name: models[name] for name in sorted(models, key=lambda n: (n not in MODELS, MODELS.index(n)
                                                                              if n in MODELS else 0, n))}
-    rows = [{"model": name} | {k: "-" if m[k] is None else f"{m[k]:.3f}" for k in KEYS}
+    rows = [{"model": name} | {k: "-" if m.get(k) is None else f"{m[k]:.3f}" for k in KEYS}
             | {"iterations": m["iterations"], "minutes": f"{m['wall_minutes']:.1f}"} for name, m in models.items()]
     write_results(name, {
         "models": models, "budget": budget,

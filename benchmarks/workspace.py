@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +17,16 @@ DATASET_ID, DATASET = 4, "Dataset004_Hippocampus"
 
 def prepare(root: Path, batch_size: int | None = None) -> Path:
     """nnU-Net folders under `root` (reused when already prepared); returns the preprocessed dataset folder."""
-    apply(environment(root))
-    pre = root / "nnUNet_preprocessed" / DATASET
-    if not (pre / "nnUNetPlans.json").is_file():
-        from nnunet_semantic.dataset_conversion.msd import convert_msd
+    from nnunet_semantic.dataset_conversion.msd import convert_msd
+    from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
 
-        if not (root / "nnUNet_raw" / DATASET).is_dir():
-            convert_msd(HIPPOCAMPUS, DATASET_ID, num_processes=2)
+    apply(environment(root))
+    pre, raw = root / "nnUNet_preprocessed" / DATASET, root / "nnUNet_raw" / DATASET
+    if not (raw / HELDOUT_FOLDER).is_dir():  # absent, or converted before held-out wordings: sidecars are stale
+        convert_msd(HIPPOCAMPUS, DATASET_ID, overwrite=raw.is_dir(), num_processes=2)
+        if (pre / "dataset.json").is_file():  # the images are the same; the ontology nnU-Net copied is not
+            shutil.copyfile(raw / "dataset.json", pre / "dataset.json")
+    if not (pre / "nnUNetPlans.json").is_file():
         bin_dir = Path(sys.executable).parent
         subprocess.run([str(bin_dir / "nnUNetv2_plan_and_preprocess"), "-d", str(DATASET_ID), "-c", "2d",
                         "-np", "2"], check=True)

@@ -15,6 +15,7 @@ from nnunet_semantic import doctor
 from nnunet_semantic.environment import NNUNET_FOLDERS, apply, environment
 from nnunet_semantic.errors import SemanticError
 from nnunet_semantic.evaluation.metrics import LEAKAGE_FLAG, pss_is_gamed
+from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
 
 TRAINERS = ("SemanticTrainer", "TextConcatTrainer")
 
@@ -51,7 +52,8 @@ def _validation(trainer: str, configuration: str) -> tuple[dict, Path]:
 
 
 def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[str]) -> dict:
-    """Held-out cases (imagesTs with labelsTs, as the phantom has): predict their verified prompts, evaluate."""
+    """Held-out cases (imagesTs with labelsTs, as the phantom has): predict their verified prompts, in seen and in
+    held-out wordings, and evaluate."""
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
     from nnunet_semantic.inference.cli import predict_entry
     from nnunet_semantic.paths import raw_dataset_folder
@@ -60,16 +62,18 @@ def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[s
     cases = sorted(p.name[: -len("_0000.nii.gz")] for p in (raw / "imagesTs").glob("*_0000.nii.gz"))
     if not cases or not (raw / "labelsTs").is_dir():
         return {}
+    prompts = [raw / "prompts", *([raw / HELDOUT_FOLDER] if (raw / HELDOUT_FOLDER).is_dir() else [])]
     results = {}
     for name in names:
         out = Path(os.environ["nnUNet_results"]).parent / "demo_predictions" / name
-        _step(f"nnUNetv2_predict_semantic: {len(cases)} held-out cases, their verified L1/L2/L3 prompts ({name})")
+        _step(f"nnUNetv2_predict_semantic: {len(cases)} held-out cases, their verified L1/L2/L3 prompts in seen and "
+              f"unseen wordings ({name})")
         if predict_entry(["-i", str(raw / "imagesTs"), "-o", str(out), "-d", d, "-c", configuration, "-f", "0",
-                          "-tr", name, "-device", device, "--prompt-file", str(raw / "prompts")]
+                          "-tr", name, "-device", device, "--prompt-file", *map(str, prompts)]
                          + (["--disable_tta"] if device == "cpu" else [])):  # mirroring: 4x the time on 2 cores
             raise SemanticError(f"prediction with {name} failed")
-        summary = evaluate_folders(raw / "labelsTs", out, raw / "prompts", out / "summary.json",
-                                   out / "dataset.json", cases=cases)
+        summary = evaluate_folders(raw / "labelsTs", out, prompts, out / "summary.json", out / "dataset.json",
+                                   cases=cases)
         results[name] = summary["semantic"], out / "summary.json"
     return results
 
@@ -120,11 +124,15 @@ def main(args) -> int:
     from nnunet_semantic.evaluation.report import write_report
 
     reports = {name: write_report(path, path.with_name("report.html")) for name, (_, path) in results.items()}
-    print(f"{'trainer':<28} {'L1':>6} {'L2':>6} {'L3':>6} {'PSS':>7} {'leak':>6} {'inv L2':>6} {'abs FP':>6}")
+    print(f"{'trainer':<28} {'L1':>6} {'L2':>6} {'L3':>6} {'PSS':>7} {'leak':>6} {'inv L2':>6} {'abs FP':>6} "
+          f"{'L2 new':>6} {'L3 new':>6} {'inv new':>7} {'leak 2x':>7}")
     for name, (semantic, _) in results.items():
-        cells = [semantic["per_level"][lv]["dice"] for lv in ("L1", "L2", "L3")]
+        levels = semantic["per_level"]
+        cells = [levels[lv]["dice"] for lv in ("L1", "L2", "L3")]
         cells += [semantic["pss"]["mean"], semantic["leakage_l3"]["mean"], semantic["invariance_l2"]["mean"],
-                  semantic["absent"]["false_positive_rate"]]
+                  semantic["absent"]["false_positive_rate"], *(levels.get(lv, {}).get("dice") for lv in
+                                                               ("L2_heldout", "L3_heldout")),
+                  semantic["invariance_heldout"]["mean"], semantic["leakage_l3_multi"]["mean"]]
         text = [f"{c:>6.3f}" if c is not None else f"{'-':>6}" for c in cells]
         text[3] += "!" if pss_is_gamed(semantic) else " "
         print(f"{name:<28} " + " ".join(text))
@@ -137,6 +145,7 @@ def main(args) -> int:
         print(f"{name}:\n  model      {model}\n  summary    {path}\n  report     {reports[name]}")
     print("PSS and L2 invariance count only cases whose L1 Dice exceeds 0.8 ('-': none did); rules in each summary.\n"
           f"PSS! : L3 leakage above {LEAKAGE_FLAG}, so a small PSS says little (the excluded part is painted anyway).\n"
-          "abs FP: share of prompts for structures a case lacks that painted anything.")
+          "abs FP: share of prompts for structures a case lacks that painted anything.\n"
+          "new: wordings never trained on (prompts_heldout/); leak 2x: L3 leakage of prompts with two exclusions.")
     _step("done")
     return 0

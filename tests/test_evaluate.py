@@ -134,3 +134,47 @@ def test_damaged_files_and_unknown_labels_are_named(folders, capsys):
     with pytest.warns(UserWarning, match="not a binary mask"):
         evaluate_folders(ref, pred, prompts, tmp / "s.json", dj)
     assert not list(tmp.glob(".s.json.partial*"))
+
+
+def test_heldout_wordings_are_their_own_levels_beside_the_seen_ones(folders):
+    """Issue 14: a second sidecar folder of held-out wordings is scored in the same summary, as L2_heldout /
+    L3_heldout with their own invariance and leakage, so the seen-wording numbers are what they were."""
+    tmp, ref, pred, prompts, dj = folders
+    heldout = tmp / "prompts_heldout"
+    heldout.mkdir()
+    seg = _seg()
+    l2_text, l3_text = "segment the hippocampus", "hippocampal complex apart from the hippocampal tail"
+    for case in ("c1", "c2"):
+        half = seg.copy()
+        half[:, :, 3:] = 0  # an unseen wording answered with half of the L1 mask: invariance 2/3
+        write_nii(pred / prediction_name(case, l2_text), (half > 0).astype(np.uint8))
+        write_nii(pred / prediction_name(case, l3_text), (seg > 0).astype(np.uint8))  # exclusion ignored
+        (heldout / f"{case}.json").write_text(json.dumps({"case": case, "prompts": [
+            {"id": "H2-0", "level": 2, "text": l2_text, "target": [1, 2], "structure": "hippocampus", "heldout": True},
+            {"id": "H3-0", "level": 3, "text": l3_text, "target": [1, 2], "avoid": [2], "structure": "hippocampus",
+             "heldout": True, "excluded": ["posterior hippocampus"]}]}))
+    both = evaluate_folders(ref, pred, [prompts, heldout], tmp / "s.json", dj)["semantic"]
+    seen = evaluate_folders(ref, pred, prompts, tmp / "s2.json", dj)["semantic"]
+    assert both["per_level"]["L2_heldout"]["dice"] == pytest.approx(2 / 3)
+    assert both["per_level"]["L3_heldout"]["dice"] == pytest.approx(2 * 16 / (32 + 16))
+    assert both["invariance_heldout"]["mean"] == pytest.approx(2 / 3)
+    assert both["leakage_l3_heldout"]["mean"] == 1.0
+    for key in ("pss", "leakage_l3", "invariance_l2"):
+        assert both[key]["mean"] == seen[key]["mean"], key
+    assert both["per_level"]["L3"] == seen["per_level"]["L3"] and "L2_heldout" not in seen["per_level"]
+    assert both["per_structure"]["hippocampus"]["dice"]["L2_heldout"] == pytest.approx(2 / 3)
+
+
+def test_leakage_of_prompts_with_two_exclusions_is_reported_apart(tmp_path):
+    seg = np.zeros((1, 8, 8), np.uint8)
+    seg[0, 1:7, 1:7], seg[0, 2:4, 2:4], seg[0, 5:7, 5:7] = 1, 2, 3
+    ref, pred, prompts = tmp_path / "ref", tmp_path / "pred", tmp_path / "prompts"
+    prompts.mkdir()
+    write_nii(ref / "c1.nii.gz", seg)
+    text = "kidney excluding tumor and cyst"
+    write_nii(pred / prediction_name("c1", text), ((seg == 1) | (seg == 2)).astype(np.uint8))  # keeps the tumor
+    (prompts / "c1.json").write_text(json.dumps({"case": "c1", "prompts": [
+        {"id": "L3-k", "level": 3, "text": text, "target": [1, 2, 3], "avoid": [2, 3], "structure": "kidney",
+         "excluded": ["kidney tumor", "kidney cyst"]}]}))
+    s = evaluate_folders(ref, pred, prompts, tmp_path / "s.json")["semantic"]
+    assert s["leakage_l3_multi"]["mean"] == pytest.approx(0.5) == s["leakage_l3"]["mean"]

@@ -69,6 +69,7 @@ def test_exclusion_composes_masks_as_set_logic():
 def test_k_prompts_per_image_equal_one_at_a_time_and_centring_travels_with_the_weights(fusion):
     net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion, deep_supervision=False, num_labels=2).eval()
     net.centre.set_mean(torch.randn(5, 32))
+    net.centre.set_vocabulary(torch.randn(7, 32), 100.0)
     text = _text(6, has_neg=[0, 1, 1, 0, 1, 0])
     batched = {k: v.reshape(2, 3, *v.shape[1:]) for k, v in text.items()}
     x = torch.randn(2, 1, 56, 40)
@@ -79,9 +80,34 @@ def test_k_prompts_per_image_equal_one_at_a_time_and_centring_travels_with_the_w
     assert torch.allclose(together.reshape(2, 3, 2, 56, 40), torch.stack(alone, 1), atol=1e-5)
     other = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion, deep_supervision=False, num_labels=2).eval()
     other.load_state_dict(net.state_dict())
-    assert torch.equal(other.centre.mean, net.centre.mean)
+    assert torch.equal(other.centre.mean, net.centre.mean) and torch.equal(other.centre.vocabulary,
+                                                                          net.centre.vocabulary)
     with torch.no_grad():
         assert torch.allclose(other(x, batched), together, atol=1e-5)
+
+
+def test_an_unseen_text_is_read_as_its_nearest_training_texts_and_old_checkpoints_load():
+    """Issue 14: a training text maps to itself, an unseen one to the mix of its nearest training texts; the
+    vocabulary travels with the weights, and weights saved before it existed load without projection."""
+    from nnunet_semantic.networks.prompt_head import TextCentring
+
+    torch.manual_seed(0)
+    training = torch.nn.functional.normalize(torch.randn(20, 32), dim=-1)
+    centre = TextCentring(32)
+    centre.set_mean(training)
+    centre.set_vocabulary(training, 100.0)
+    plain = TextCentring(32)
+    plain.set_mean(training)
+    assert torch.allclose(centre(training), plain(training), atol=1e-4)  # a training text reads as itself
+    unseen = training[3] + 0.6 * torch.nn.functional.normalize(torch.randn(32), dim=-1)
+    assert torch.allclose(centre(unseen), plain(training[3]), atol=1e-3)
+    assert not torch.allclose(plain(unseen), plain(training[3]), atol=0.1)
+    loaded = TextCentring(32)
+    loaded.load_state_dict(centre.state_dict())
+    assert torch.allclose(loaded(unseen), centre(unseen))
+    old = {"mean": centre.mean.clone()}  # a checkpoint from before the vocabulary
+    loaded.load_state_dict(old)
+    assert len(loaded.vocabulary) == 0 and torch.allclose(loaded(unseen), plain(unseen))
 
 
 def test_frequency_stream_lines_up_with_planned_stages():

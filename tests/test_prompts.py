@@ -10,11 +10,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnunet_semantic.errors import InputError, PromptError
-from nnunet_semantic.prompts.generator import GenerationSettings, candidates, case_rng, generate, verify
+from nnunet_semantic.prompts.generator import (
+    GenerationSettings,
+    candidates,
+    case_rng,
+    generate,
+    generate_heldout,
+    verify,
+)
 from nnunet_semantic.prompts.ontologies import ONTOLOGIES, get_ontology
-from nnunet_semantic.prompts.ontology import Ontology
-from nnunet_semantic.prompts.parser import CONNECTIVES, parse, split_exclusion
+from nnunet_semantic.prompts.ontology import Ontology, normalize
+from nnunet_semantic.prompts.parser import parse, split_exclusion
 from nnunet_semantic.prompts.sidecar import read_sidecar, read_sidecar_folder, write_sidecar
+from nnunet_semantic.prompts.wording import (
+    EXCLUSION_CONNECTIVES,
+    HELDOUT_CONNECTIVES,
+    HELDOUT_TEMPLATES,
+    TRAINING_CONNECTIVES,
+    TRAINING_TEMPLATES,
+    heldout_wordings,
+    training_wordings,
+)
 
 KITS = get_ontology("kits23")
 HIPPO = get_ontology("msd_hippocampus")
@@ -124,7 +140,7 @@ def test_set_semantics_property(data):
     avoid = set().union(*(s.labels for s in inner))
     if outer.labels <= avoid:
         return
-    connective = data.draw(st.sampled_from(CONNECTIVES))
+    connective = data.draw(st.sampled_from(EXCLUSION_CONNECTIVES))
     sep = data.draw(st.sampled_from([" and ", ", ", " or ", " & "]))
     text = (f"{_structure_phrase(data, outer)}{data.draw(st.sampled_from(['', ',']))} {connective} "
             + sep.join(_structure_phrase(data, s) for s in inner) + data.draw(st.sampled_from(["", ".", "!"])))
@@ -228,3 +244,66 @@ def test_ontology_validation_names_field():
         Ontology.from_dict({"structures": {"x": {"labels": []}}}, "ds.json")
     with pytest.raises(InputError, match="no 'semantic' key"):
         Ontology.from_dataset_json({"labels": {}}, "ds.json")
+
+
+# --- issue 14: wordings kept out of training ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", sorted(ONTOLOGIES))
+def test_heldout_wordings_are_unseen_and_parse_to_their_structure(key):
+    onto = get_ontology(key)
+    trained = {normalize(t) for s in onto.structures.values() for t in training_wordings(s)}
+    for s in onto.structures.values():
+        assert s.heldout, (key, s.name)  # every shipped structure has wordings of its own kept out
+        for text in heldout_wordings(s):
+            assert normalize(text) not in trained, (key, text)
+            assert parse(text, onto).target == tuple(sorted(s.labels)), (key, text)
+    assert not set(HELDOUT_TEMPLATES) & set(TRAINING_TEMPLATES)
+    assert not set(HELDOUT_CONNECTIVES) & set(TRAINING_CONNECTIVES)
+
+
+@pytest.mark.parametrize("key", sorted(ONTOLOGIES))
+def test_heldout_prompts_parse_back_to_their_sets_and_are_marked(key):
+    onto = get_ontology(key)
+    seg = np.array(sorted(onto.label_ids) * 20)
+    prompts = generate_heldout("c", seg, onto)
+    seen = {p.text for p in generate("c", seg, onto)[0]}
+    assert prompts and not {p.text for p in prompts} & seen
+    assert {p.level_key for p in prompts} <= {"L2_heldout", "L3_heldout"}
+    for p in prompts:
+        parsed = parse(p.text, onto)
+        assert (parsed.target, parsed.avoid) == (p.target, p.avoid), p.text
+        assert (p.pos_text, p.neg_text) == (split_exclusion(p.text) if p.level == 3 else ("", "")), p.text
+
+
+@pytest.mark.parametrize("text,target,avoid", [
+    ("segment the hippocampus", (1, 2), ()),
+    ("Where is the posterior hippocampus?", (2,), ()),
+    ("hippocampus region", (1, 2), ()),
+    ("please delineate the hippocampal tail", (2,), ()),
+    ("highlight the hippocampus apart from the front part of the hippocampus", (1, 2), (1,)),
+    ("segment the hippocampus, not including the rear part of the hippocampus", (1, 2), (2,)),
+])
+def test_requests_around_structure_names_parse(text, target, avoid):
+    p = parse(text, HIPPO)
+    assert (p.target, p.avoid) == (target, avoid)
+
+
+def test_a_name_ending_in_region_is_read_whole_and_unknown_requests_stay_errors():
+    phantom = get_ontology("phantom")
+    assert parse("striped region", phantom).target == (3,)
+    with pytest.raises(PromptError, match="unknown structure"):
+        parse("segment the liver", HIPPO)
+
+
+def test_heldout_wording_that_is_also_trained_is_refused():
+    with pytest.raises(InputError, match=r"semantic.structures.x.heldout.*'The X'"):
+        Ontology.from_dict({"structures": {"x": {"labels": [1], "names": ["x"], "heldout": ["The X"]}}}, "ds.json")
+
+
+def test_multi_exclusions_are_generated_with_what_they_exclude():
+    seg = np.array([1, 2, 3] * 20)
+    kept, _ = generate("c", seg, KITS)
+    multi = [p for p in kept if len(p.extra.get("excluded", [])) == 2]
+    assert multi and all(p.avoid == (2, 3) and p.target == (1, 2, 3) for p in multi)
+    assert any(p.text == "kidney excluding tumor and cyst" for p in multi)

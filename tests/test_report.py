@@ -132,3 +132,25 @@ def test_headless_chromium_renders_the_report(summary, tmp_path):
     assert picture.shape[:2] == (2400, 1200)
     assert (picture[..., :3].min(-1) < 0.9).mean() > 0.05  # more than a white page with a title
     assert _greenish(picture)  # the overlays were decoded and drawn, not broken-image icons
+
+
+def test_seen_and_unseen_wording_stand_side_by_side(summary, tmp_path):
+    """Issue 14: with held-out wordings in the summary, one table shows each measurement on seen and on unseen
+    wording; the per-structure table gets their columns."""
+    from nnunet_semantic.evaluation.report import render
+
+    data = json.loads(summary.read_text())
+    page = render(data, "seen only")
+    assert "Seen vs unseen wording" not in page
+    s = data["semantic"]
+    s["per_level"]["L2_heldout"] = {"dice": 0.123, "iou": 0.1, "n": 3, "ci95": None}
+    s["invariance_heldout"] = {"mean": 0.456, "n_valid": 3}
+    s["leakage_l3_heldout"] = {"mean": 0.789, "n_valid": 3}
+    for v in s["per_structure"].values():
+        v["dice"]["L2_heldout"] = 0.321
+    page = render(data, "with unseen wordings")
+    table = page.split("Seen vs unseen wording")[1].split("</table>")[0]
+    seen = (s["invariance_l2"]["mean"], s["per_level"]["L2"]["dice"])
+    for value in ("0.123", "0.456", "0.789", *(f"{v:.3f}" for v in seen)):
+        assert value in table, value
+    assert "<th>L2_heldout</th>" in page and "0.321" in page

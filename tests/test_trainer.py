@@ -113,6 +113,10 @@ def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned, smoke_model):
     summary = load_summary_json(str(fold / "validation_semantic" / "summary.json"))
     assert summary["semantic"]["per_level"]["L3"]["n"] > 0 and set(summary["mean"]) == {1}
     assert {"pss", "invariance_l2", "leakage_l3", "per_structure", "disparity"} <= set(summary["semantic"])
+    # held-out wordings (prompts_heldout/) are predicted and scored beside the seen ones
+    assert summary["semantic"]["per_level"]["L2_heldout"]["n"] > 0
+    assert summary["semantic"]["per_level"]["L3_heldout"]["n"] > 0
+    assert summary["semantic"]["invariance_heldout"]["n_prompts"] > 0
     # nnU-Net's own continuation and validation-only entry points
     for name in ("validation", "validation_semantic"):
         (fold / name / "summary.json").unlink()
@@ -123,3 +127,39 @@ def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned, smoke_model):
     # a SemanticTrainer checkpoint initialises another fold's training
     stdout = train(env, "1", "-tr", "SemanticTrainer_smoke", "-pretrained_weights", str(fold / "checkpoint_final.pth"))
     assert "pretrained" in stdout.lower()
+
+
+def test_heldout_wordings_never_reach_the_training_bank_and_rewording_keeps_the_structure(planned, monkeypatch):
+    """Issue 14: what training encodes (the bank, the prompt table) holds every training wording of each structure
+    and none of the held-out ones; a reworded text is another wording of the same structure."""
+    from nnunet_semantic.prompts.ontology import Ontology, normalize
+    from nnunet_semantic.prompts.sidecar import read_sidecar_folder
+    from nnunet_semantic.prompts.wording import heldout_wordings, training_wordings
+    from nnunet_semantic.text.bank import EmbeddingBank, bank_path
+
+    root, env = planned
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    trainer = _trainer(SemanticTrainer, root)
+    trainer._prepare_text()
+    table = trainer.prompts
+    raw = root / "nnUNet_raw" / DATASET
+    heldout = {t for ps in read_sidecar_folder(raw / "prompts_heldout").values() for p in ps
+               for t in (p.text, p.pos_text, p.neg_text) if t}
+    ontology = Ontology.from_dataset_json(trainer.dataset_json)
+    heldout |= {t for s in ontology.structures.values() for t in heldout_wordings(s)}
+    assert any("segment the" in t for t in heldout) and len(heldout) > 20
+    bank = EmbeddingBank.load(bank_path(root / "nnUNet_preprocessed" / DATASET, "minilm"))
+    for texts in (table.texts, bank.texts):
+        assert not {normalize(t) for t in texts} & {normalize(t) for t in heldout}
+    anterior = ontology.structures["anterior hippocampus"]
+    assert set(training_wordings(anterior)) <= set(table.texts)
+    # rewording: every swapped vector is the vector of another training wording of the prompt's structure
+    case = next(iter(table.cases))
+    l1 = [i for i, p in enumerate(table.sidecars[case]) if p.text == "anterior hippocampus"]
+    allowed = table.vectors[[table.texts.index(t) for t in training_wordings(anterior)]]
+    rng = np.random.default_rng(0)
+    swapped = [table.text_arrays(case, np.array(l1), reword=1.0, rng=rng)[0][0] for _ in range(30)]
+    assert all(np.isclose(allowed, v).all(1).any() for v in swapped)
+    assert len({v.tobytes() for v in swapped}) > 5
+    assert np.array_equal(table.text_arrays(case, np.array(l1))[0][0], table.vector("anterior hippocampus"))

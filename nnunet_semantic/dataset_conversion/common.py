@@ -19,9 +19,9 @@ from tqdm import tqdm
 from nnunet_semantic import paths
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.image_files import read_header
-from nnunet_semantic.prompts.generator import GenerationSettings, generate
+from nnunet_semantic.prompts.generator import GenerationSettings, generate, generate_heldout
 from nnunet_semantic.prompts.ontology import Ontology
-from nnunet_semantic.prompts.sidecar import level_name, write_sidecar
+from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, level_name, write_sidecar
 
 FILE_ENDING = ".nii.gz"
 
@@ -141,9 +141,12 @@ def _convert_one(args) -> tuple[str, str, dict[str, Any] | None]:
     seg = case.materialize(target)
     if seg is None:
         return case.case_id, case.split, None
-    prompts, record = generate(case.case_id, seg, Ontology.from_dict(ontology_dict), settings)
+    ontology = Ontology.from_dict(ontology_dict)
+    prompts, record = generate(case.case_id, seg, ontology, settings)
     write_sidecar(target.folder / "prompts" / f"{case.case_id}.json", case.case_id, prompts)
-    return case.case_id, case.split, record
+    heldout = generate_heldout(case.case_id, seg, ontology, settings)
+    write_sidecar(target.folder / HELDOUT_FOLDER / f"{case.case_id}.json", case.case_id, heldout)
+    return case.case_id, case.split, record | {"heldout": len(heldout)}
 
 
 def dataset_folder_name(dataset_id: int, name: str) -> str:
@@ -180,7 +183,7 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
     tmp = root / f".{final.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     splits = {c.split for c in cases}
-    for sub in ["prompts", *[f"images{s}" for s in splits], *[f"labels{s}" for s in splits
+    for sub in ["prompts", HELDOUT_FOLDER, *[f"images{s}" for s in splits], *[f"labels{s}" for s in splits
                                                                 if any(c.labelled for c in cases if c.split == s)]]:
         (tmp / sub).mkdir(parents=True)
     target = Target(tmp, len(channel_names), frozenset({0, *labels.values()}), label_map)
@@ -213,7 +216,8 @@ def _write_metadata(folder: Path, records, cases, channel_names, labels, ontolog
     generate_dataset_json(str(folder), {int(k): v for k, v in channel_names.items()}, labels, n_train, FILE_ENDING,
                           dataset_name=name, converted_by="nnunet-semantic convert", semantic=ontology.to_dict(),
                           **extra)
-    summary: dict[str, Any] = {"kept_per_level": {}, "dropped_per_reason": {}}
+    summary: dict[str, Any] = {"kept_per_level": {}, "dropped_per_reason": {},
+                               "heldout_prompts": sum(r["heldout"] for r in records.values())}
     for record in records.values():
         for r in record["kept"]:
             key = level_name(r["level"])

@@ -19,7 +19,8 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
         "disparity, case-bootstrap 95% intervals.")
     parser.add_argument("-ref", type=Path, required=True, help="folder of reference label maps <case>.nii.gz")
     parser.add_argument("-pred", type=Path, required=True, help="folder of prompted predictions")
-    parser.add_argument("-prompts", type=Path, required=True, help="folder of prompt sidecars <case>.json")
+    parser.add_argument("-prompts", type=Path, nargs="+", required=True, help="folder(s) of prompt sidecars "
+                        "<case>.json, e.g. a dataset's prompts/ and prompts_heldout/ (scored together)")
     parser.add_argument("-o", type=Path, required=True, help="summary.json to write")
     parser.add_argument("-djfile", type=Path, help="dataset.json (file ending; its 'semantic' ontology parses "
                         "sidecar prompts given as text only)")
@@ -36,7 +37,8 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
     for level, v in sem["per_level"].items():
         print(f"{level}: Dice {v['dice'] if v['dice'] is None else round(v['dice'], 4)} (n={v['n']})")
     print(f"PSS {sem['pss']['mean']} (valid cases {sem['pss']['n_valid']}), invariance "
-          f"{sem['invariance_l2']['mean']}, leakage {sem['leakage_l3']['mean']}\nwrote {args.o}")
+          f"{sem['invariance_l2']['mean']} (held-out wordings {sem['invariance_heldout']['mean']}), leakage "
+          f"{sem['leakage_l3']['mean']} (two or more exclusions {sem['leakage_l3_multi']['mean']})\nwrote {args.o}")
     return 0
 
 

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -65,18 +66,27 @@ def _read_seg(io, path: Path) -> np.ndarray:
             from None
 
 
-def _check_output(output_file: Path, inputs: list[Path], ref_folder: Path, prompt_folder: Path) -> None:
+def _check_output(output_file: Path, inputs: list[Path], folders: list[Path]) -> None:
     out = output_file.resolve()
-    if any(out == p.resolve() for p in inputs) or any(folder.resolve() in out.parents
-                                                      for folder in (ref_folder, prompt_folder)):
+    if any(out == p.resolve() for p in inputs) or any(folder.resolve() in out.parents for folder in folders):
         raise InputError(output_file, "is an input of this evaluation (or lies in the reference or prompt "
                                       "folder); write the summary elsewhere, e.g. into the prediction folder")
 
 
-def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, output_file: Path,
+def _sidecars(prompt_folders: list[Path]) -> dict[str, list[tuple[Path, list[Prompt]]]]:
+    """case -> (sidecar file, its prompts) over several folders (e.g. `prompts/` and `prompts_heldout/`)."""
+    out: dict[str, list[tuple[Path, list[Prompt]]]] = {}
+    for folder in prompt_folders:
+        for case, prompts in read_sidecar_folder(folder, texts_only=True).items():
+            out.setdefault(case, []).append((Path(folder) / f"{case}.json", prompts))
+    return out
+
+
+def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | list[Path], output_file: Path,
                      dataset_json: Path | None = None, file_ending: str | None = None,
                      cases: list[str] | None = None) -> dict:
-    """`cases` restricts the evaluation to those sidecars (e.g. a fold's validation cases)."""
+    """`prompt_folder`: one sidecar folder or several, whose prompts of a case are scored together (held-out
+    wordings beside the seen ones); `cases` restricts the evaluation to those cases (e.g. a fold's validation)."""
     from nnunetv2.evaluation.evaluate_predictions import save_summary_json
     from nnunetv2.imageio.reader_writer_registry import determine_reader_writer_from_dataset_json
 
@@ -88,28 +98,33 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path, o
     labels = {int(v) for v in dj["labels"].values() if isinstance(v, int)} if "labels" in dj else None
     ontology = Ontology.from_dataset_json(dj, str(dataset_json)) if "semantic" in dj else None
     ending = file_ending or dj.get("file_ending", ".nii.gz")
-    sidecars = read_sidecar_folder(prompt_folder, texts_only=True)
+    prompt_folders = [Path(f) for f in (prompt_folder if isinstance(prompt_folder, (list, tuple))
+                                         else [prompt_folder])]
+    sidecars = _sidecars(prompt_folders)
     if cases is not None:
         sidecars = {c: p for c, p in sidecars.items() if c in set(cases)}
     if not sidecars:
-        raise InputError(prompt_folder, "no <case>.json prompt sidecars")
+        raise InputError(prompt_folders[0], "no <case>.json prompt sidecars")
     jobs, missing = [], []
-    for case, prompts in sidecars.items():
+    for case, entries in sidecars.items():
         ref = ref_folder / f"{case}{ending}"
         if not ref.is_file():
-            raise InputError(ref, f"reference label map of case '{case}' (from {prompt_folder / (case + '.json')}) "
-                                  "not found")
-        prompts = _resolve(prompts, ontology, prompt_folder / f"{case}.json")
-        if labels is not None:
-            _check_labels(prompts, labels, prompt_folder / f"{case}.json")
+            raise InputError(ref, f"reference label map of case '{case}' (from {entries[0][0]}) not found")
+        prompts: list[Prompt] = []
+        for source, found in entries:
+            resolved = _resolve(found, ontology, source)
+            if labels is not None:
+                _check_labels(resolved, labels, source)
+            seen = {p.id for p in prompts}  # ids are per sidecar: one folder's "P0" is not another's
+            prompts += [replace(p, id=f"{source.parent.name}/{p.id}") if p.id in seen else p for p in resolved]
         files = {p.id: pred_folder / prediction_name(case, p.text, ending) for p in prompts}
         missing += [str(f) for f in files.values() if not f.is_file()]
         jobs.append((case, ref, prompts, files))
     if missing:
         raise SemanticError(f"{len(missing)} prompted predictions missing, e.g. {', '.join(missing[:3])}")
     _check_output(Path(output_file), [*(j[1] for j in jobs), *(f for j in jobs for f in j[3].values()),
-                                      *([Path(dataset_json)] if dataset_json else [])], ref_folder,
-                  Path(prompt_folder))
+                                      *([Path(dataset_json)] if dataset_json else [])],
+                  [ref_folder, *prompt_folders])
 
     for _, ref_file, _, files in jobs:  # cheap (headers only): a cut-off file fails here, named, before any work
         for path in (ref_file, *files.values()):

@@ -14,7 +14,7 @@ import numpy as np
 
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.evaluation.metrics import pss_is_gamed, reference_mask
-from nnunet_semantic.evaluation.semantibench import LEVELS, finite
+from nnunet_semantic.evaluation.semantibench import HELDOUT_LEVELS, LEVELS, finite
 from nnunet_semantic.prompts.sidecar import load_json
 
 COLOURS = {"L1": "#1f77b4", "L2": "#2ca02c", "L3": "#d62728"}
@@ -149,7 +149,7 @@ def _examples(summary: dict, per_level: int) -> list[dict]:
     """Per level, prompts spread over the Dice range (worst, median, best, ...)."""
     entries = {(e["case"], e["prompt"]["id"]): e for e in summary.get("metric_per_case", []) if "prompt" in e}
     chosen = []
-    for level in LEVELS:
+    for level in (*LEVELS, *HELDOUT_LEVELS):
         rs = sorted((r for r in summary["semantic"]["metric_per_prompt"]
                      if r["level"] == level and finite([r["dice"]]) and (r["case"], r["prompt"]) in entries),
                     key=lambda r: r["dice"])
@@ -226,12 +226,25 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
     scores = _table(["score", "mean", "cases"], [[name, s[key]["mean"], str(s[key]["n_valid"])] for name, key in
                                                   ((pss, "pss"), ("L3 leakage", "leakage_l3"),
                                                    ("L2 invariance", "invariance_l2"))])
+    if s.get("leakage_l3_multi", {}).get("n_valid"):
+        scores += _table(["L3 with two or more exclusions", "leakage", "cases"],
+                         [["", s["leakage_l3_multi"]["mean"], str(s["leakage_l3_multi"]["n_valid"])]])
+    heldout = [lv for lv in HELDOUT_LEVELS if lv in s["per_level"]]
+    wording = ""
+    if heldout:  # the same measurement on trained wordings and on wordings the model never saw
+        lv = s["per_level"]
+        wording = "<h2>Seen vs unseen wording</h2>" + _table(
+            ["", "seen wording", "unseen wording"],
+            [["Dice, one structure (L2)", lv["L2"]["dice"], lv.get("L2_heldout", {}).get("dice")],
+             ["Dice, exclusion (L3)", lv["L3"]["dice"], lv.get("L3_heldout", {}).get("dice")],
+             ["invariance to the L1 prediction", s["invariance_l2"]["mean"], s["invariance_heldout"]["mean"]],
+             ["L3 leakage", s["leakage_l3"]["mean"], s["leakage_l3_heldout"]["mean"]]])
     if s.get("absent", {}).get("n"):
         scores += _table(["absent structures", "false-positive rate", "mean predicted voxels", "prompts"],
                          [["", s["absent"]["false_positive_rate"], s["absent"]["mean_predicted_voxels"],
                            str(s["absent"]["n"])]])
-    structures = _table(["structure", "L1", "L2", "L3", "L1-L3 gap", "L3 leakage"],
-                        [[name, *(v["dice"][lv] for lv in LEVELS), v["disparity"].get("gap_L1_L3"),
+    structures = _table(["structure", "L1", "L2", "L3", *heldout, "L1-L3 gap", "L3 leakage"],
+                        [[name, *(v["dice"].get(lv) for lv in (*LEVELS, *heldout)), v["disparity"].get("gap_L1_L3"),
                           v["leakage_l3"]] for name, v in s["per_structure"].items()])
     plots = [radar(s["per_structure"]), pss_histogram(s["metric_per_prompt"]),
              invariance_scatter(s["metric_per_prompt"]), leakage_bars(s["per_structure"])]
@@ -242,7 +255,7 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
                        "</figcaption></figure>" for e, (png, found) in overlays) or "<p>no prediction files</p>"
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>SemantiBench report</h1><p>{html.escape(title)}</p>"
-            f"<h2>Per level</h2>{levels}{scores}<h2>Per structure</h2>{structures}"
+            f"<h2>Per level</h2>{levels}{scores}{wording}<h2>Per structure</h2>{structures}"
             f"<h2>Plots</h2><div class='grid'>{figure}</div>"
             f"<h2>Examples (image / reference / prediction)</h2><div class='grid'>{pictures}</div>"
             f"<h2>Rules</h2><pre>{html.escape(s.get('rules', ''))}</pre></body></html>")

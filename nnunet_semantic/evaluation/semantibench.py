@@ -9,13 +9,16 @@ from collections import defaultdict
 import numpy as np
 
 from nnunet_semantic.evaluation import metrics as m
-from nnunet_semantic.prompts.sidecar import Prompt, level_name
+from nnunet_semantic.prompts.sidecar import Prompt
 
 LEVELS = ("L1", "L2", "L3")
+HELDOUT_LEVELS = ("L2_heldout", "L3_heldout")  # the same kinds of prompt in wordings kept out of training
 
 
 def evaluate_case(case: str, seg: np.ndarray, prompts: list[Prompt], predictions: dict[str, np.ndarray]) -> list[dict]:
-    """One record per prompt that has a prediction; `predictions` maps prompt id -> binary mask like `seg`."""
+    """One record per prompt that has a prediction; `predictions` maps prompt id -> binary mask like `seg`.
+    Held-out wordings get their own keys (`invariance_heldout`, `leakage_heldout`), so the seen-wording
+    statistics stay what they were."""
     l1 = {p.structure: p for p in prompts if p.level == 1 and p.id in predictions}
     l1_dice = {s: m.dice(predictions[p.id], m.reference_mask(seg, p.target, p.avoid)) for s, p in l1.items()}
     records = []
@@ -23,14 +26,18 @@ def evaluate_case(case: str, seg: np.ndarray, prompts: list[Prompt], predictions
         if p.id not in predictions:
             continue
         pred, ref = predictions[p.id], m.reference_mask(seg, p.target, p.avoid)
-        r = {"case": case, "prompt": p.id, "level": level_name(p.level), "structure": p.structure, "text": p.text,
+        r = {"case": case, "prompt": p.id, "level": p.level_key, "structure": p.structure, "text": p.text,
              "dice": m.dice(pred, ref), "iou": m.iou(pred, ref), "n_ref": int(ref.sum()), "n_pred": int(pred.sum())}
         base = l1_dice.get(p.structure, float("nan"))
+        suffix = "_heldout" if p.extra.get("heldout") else ""
         if p.level == 2 and p.structure in l1:
-            r["invariance"] = m.invariance(predictions[l1[p.structure].id], pred, base)
+            r["invariance" + suffix] = m.invariance(predictions[l1[p.structure].id], pred, base)
         if p.level == 3:
-            r["leakage"] = m.leakage(pred, m.avoided_mask(seg, p.target, p.avoid))
-            r["pss"] = m.pss(base, r["dice"]) if np.isfinite(base) else float("nan")
+            r["leakage" + suffix] = m.leakage(pred, m.avoided_mask(seg, p.target, p.avoid))
+            if not suffix:
+                r["pss"] = m.pss(base, r["dice"]) if np.isfinite(base) else float("nan")
+            if len(p.extra.get("excluded", ())) > 1:
+                r["exclusions"] = len(p.extra["excluded"])
         records.append(r)
     return records
 
@@ -64,22 +71,27 @@ def _case_stat(records: list[dict], key: str, seed: int) -> dict:
 
 
 def summarize(records: list[dict], seed: int = 0) -> dict:
+    present = {r["level"] for r in records}
+    levels = [*LEVELS, *(lv for lv in HELDOUT_LEVELS if lv in present)]
     per_level = {}
-    for level in LEVELS:
+    for level in levels:
         rs = [r for r in records if r["level"] == level]
         per_level[level] = {"dice": _mean(r["dice"] for r in rs), "iou": _mean(r["iou"] for r in rs), "n": len(rs),
                             "ci95": m.bootstrap_ci(_per_case(rs, "dice"), seed=seed)}
     per_structure = {}
     for s in sorted({r["structure"] for r in records}):
-        levels = {lv: _mean(r["dice"] for r in records if r["structure"] == s and r["level"] == lv)
-                  for lv in LEVELS}
-        per_structure[s] = {"dice": levels, "disparity": m.disparity(levels),
+        dice = {lv: _mean(r["dice"] for r in records if r["structure"] == s and r["level"] == lv) for lv in levels}
+        per_structure[s] = {"dice": dice, "disparity": m.disparity({lv: dice[lv] for lv in LEVELS}),
                             "leakage_l3": _mean(r.get("leakage") for r in records if r["structure"] == s)}
     dice_levels = {lv: per_level[lv]["dice"] for lv in LEVELS}
+    multi = [r for r in records if "exclusions" in r and "leakage" in r]
     absent = [r for r in records if r["level"] == "absent"]
     return {"per_level": per_level, "pss": _case_stat(records, "pss", seed),
             "absent": {"n": len(absent), "false_positive_rate": _mean(r["n_pred"] > 0 for r in absent),
                        "mean_predicted_voxels": _mean(r["n_pred"] for r in absent)},
             "invariance_l2": _case_stat(records, "invariance", seed),
-            "leakage_l3": _case_stat(records, "leakage", seed), "per_structure": per_structure,
+            "invariance_heldout": _case_stat(records, "invariance_heldout", seed),
+            "leakage_l3": _case_stat(records, "leakage", seed),
+            "leakage_l3_heldout": _case_stat(records, "leakage_heldout", seed),
+            "leakage_l3_multi": _case_stat(multi, "leakage", seed), "per_structure": per_structure,
             "disparity": m.disparity(dice_levels), "rules": m.__doc__.strip()}

@@ -37,31 +37,35 @@ def check_input_cases(files: dict[str, list[str]], n_channels: int) -> None:
                                        "the model takes one scalar image per channel")
 
 
-def prompt_jobs(cli_prompts: list[str] | None, prompt_file: Path | None, cases: list[str]) -> dict[str, list[str]]:
-    """case -> prompt texts, from -P (every case) and/or --prompt-file (sidecar folder or jobs JSON)."""
+def _file_prompts(prompt_file: Path, cases: list[str]) -> dict[str, list[str]]:
+    """case -> prompt texts of one --prompt-file (a sidecar folder or a jobs JSON)."""
+    if Path(prompt_file).is_dir():  # a dataset's prompts/ folder: the cases that are in the input
+        sidecars = read_sidecar_folder(prompt_file, texts_only=True)
+        from_file = {c: [p.text for p in ps] for c, ps in sidecars.items() if c in cases}
+        if not from_file:
+            raise InputError(prompt_file, f"none of its sidecars ({len(sidecars)}) is for a case of the input")
+        return from_file
+    data = load_json(prompt_file)
+    if not isinstance(data, dict) or not all(isinstance(v, list) and all(isinstance(t, str) and t.strip()
+                                                                         for t in v) for v in data.values()):
+        raise InputError(prompt_file, 'a jobs file maps case ids to lists of prompt texts: '
+                                      '{"case_id": ["prompt", ...]}')
+    unknown = sorted(set(data) - set(cases))
+    if unknown:
+        raise InputError(prompt_file, f"case id(s) {unknown[:5]} have no image in the input folder")
+    return data
+
+
+def prompt_jobs(cli_prompts: list[str] | None, prompt_files: list[Path] | None,
+                cases: list[str]) -> dict[str, list[str]]:
+    """case -> prompt texts, from -P (every case) and/or --prompt-file (sidecar folders or jobs JSONs)."""
     for text in cli_prompts or []:
         if not text.strip():
             raise SemanticError(f"-P/--prompts: an empty prompt ({text!r}); say what to segment")
-    jobs: dict[str, list[str]] = {c: list(cli_prompts or []) for c in cases}
-    if prompt_file is not None:
-        if Path(prompt_file).is_dir():  # a dataset's prompts/ folder: the cases that are in the input
-            sidecars = read_sidecar_folder(prompt_file, texts_only=True)
-            from_file = {c: [p.text for p in ps] for c, ps in sidecars.items() if c in cases}
-            if not from_file:
-                raise InputError(prompt_file, f"none of its sidecars ({len(sidecars)}) is for a case of the input")
-        else:
-            data = load_json(prompt_file)
-            if not isinstance(data, dict) or not all(isinstance(v, list) and all(isinstance(t, str) and t.strip()
-                                                                                 for t in v) for v in data.values()):
-                raise InputError(prompt_file, 'a jobs file maps case ids to lists of prompt texts: '
-                                              '{"case_id": ["prompt", ...]}')
-            unknown = sorted(set(data) - set(cases))
-            if unknown:
-                raise InputError(prompt_file, f"case id(s) {unknown[:5]} have no image in the input folder")
-            from_file = data
-        if not cli_prompts:
-            jobs = {c: [] for c in from_file}
-        for c, texts in from_file.items():
+    jobs: dict[str, list[str]] = {c: list(cli_prompts or []) for c in cases} if cli_prompts else {}
+    for prompt_file in prompt_files or []:
+        for c, texts in _file_prompts(prompt_file, cases).items():
+            jobs.setdefault(c, [])
             jobs[c] += [t for t in texts if t not in jobs[c]]
     jobs = {c: t for c, t in jobs.items() if t}
     if not jobs:
@@ -189,8 +193,8 @@ def predict_entry(argv: list[str] | None = None) -> int:
     p.add_argument("--save_probabilities", action="store_true", help="also write <case>__<slug>.npz")
     p.add_argument("--continue_prediction", action="store_true", help="skip cases whose outputs all exist")
     p.add_argument("-P", "--prompts", nargs="+", help="prompt texts applied to every input case")
-    p.add_argument("--prompt-file", type=Path, help="folder of <case>.json sidecars or a jobs file "
-                   '{"case_id": ["prompt", ...]}')
+    p.add_argument("--prompt-file", type=Path, nargs="+", help="folder(s) of <case>.json sidecars (e.g. a "
+                   "dataset's prompts/ and prompts_heldout/) or jobs file(s) {\"case_id\": [\"prompt\", ...]}")
     p.add_argument("--strict", action="store_true", help="refuse prompts the model's ontology cannot parse")
     p.add_argument("--combined", action="store_true", help="also write <case>__combined with label i = prompt i")
     args = p.parse_args(argv)

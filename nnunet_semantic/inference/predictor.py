@@ -128,8 +128,8 @@ class SemanticPredictor(nnUNetPredictor):
             if strict:
                 vocabulary = ", ".join(sorted(self.ontology.structures)) if self.ontology else "none"
                 raise SemanticError(f"{e}. Known structures: {vocabulary}") from None
-            if self.semantic.get("merged_prompt"):
-                pos_text, neg_text = text, ""
+            if self.semantic.get("merged_prompt") or not neg_text:
+                pos_text, neg_text = " ".join(text.split()), ""
             nearest = self.nearest_structure(pos_text)
             confidence = (f"; nearest known structure '{nearest['structure']}' (text similarity "
                           f"{nearest['similarity']:.2f}{', low confidence' if nearest['low_confidence'] else ''})"
@@ -138,9 +138,8 @@ class SemanticPredictor(nnUNetPredictor):
                           + (f" ('{pos_text}' excluding '{neg_text}')" if neg_text else "") + confidence,
                           stacklevel=2)
             return ResolvedPrompt(text, pos_text, neg_text, None, nearest)
-        if self.semantic.get("merged_prompt") or not parsed.avoid:
-            return ResolvedPrompt(text, text if self.semantic.get("merged_prompt") else parsed.pos_text or text, "",
-                                  parsed.to_dict())
+        if self.semantic.get("merged_prompt") or not parsed.avoid:  # encoded as written, as training encodes it
+            return ResolvedPrompt(text, " ".join(text.split()), "", parsed.to_dict())
         return ResolvedPrompt(text, parsed.pos_text, parsed.neg_text, parsed.to_dict())
 
     LOW_CONFIDENCE = 0.5  # cosine of MiniLM vectors: synonyms of a structure score above, unrelated words below

@@ -14,8 +14,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from nnunet_semantic.prompts.ontology import Ontology, Structure
-from nnunet_semantic.prompts.parser import CONNECTIVES
+from nnunet_semantic.prompts.parser import split_exclusion
 from nnunet_semantic.prompts.sidecar import ABSENT, Prompt, slug
+from nnunet_semantic.prompts.wording import (
+    HELDOUT_CONNECTIVES,
+    HELDOUT_TEMPLATES,
+    TRAINING_CONNECTIVES,
+    heldout_wordings,
+    with_article,
+)
 
 
 @dataclass(frozen=True)
@@ -34,8 +41,22 @@ class GenerationSettings:
 def _short(s: Structure, rng: np.random.Generator | None = None) -> str:
     """A name for s: the shortest name (or a random name/synonym), with an article if it has several words."""
     pool = [*s.names] or [s.name]
-    name = min(pool, key=len) if rng is None else str(rng.choice([*pool, *s.synonyms]))
-    return f"the {name}" if " " in name else name
+    return with_article(min(pool, key=len) if rng is None else str(rng.choice([*pool, *s.synonyms])))
+
+
+def exclusion_groups(ontology: Ontology, s: Structure) -> list[tuple[Structure, ...]]:
+    """What an L3 prompt on s can exclude: one contained structure, or two disjoint ones that leave some of s."""
+    inner = ontology.contained_in(s.name)
+    return [(b,) for b in inner] + [(b, c) for b, c in itertools.combinations(inner, 2)
+                                    if not b.labels & c.labels and not s.labels <= b.labels | c.labels]
+
+
+def _l3(pid: str, text: str, s: Structure, group: tuple[Structure, ...], **extra) -> tuple[Prompt, tuple]:
+    """An L3 prompt whose parts are what the prediction-time split of its text gives."""
+    pos, neg = split_exclusion(text)
+    avoid = tuple(sorted(set().union(*(g.labels for g in group))))
+    return Prompt(pid, 3, text, tuple(sorted(s.labels)), avoid, pos, neg, s.name,
+                  {"excluded": [g.name for g in group], **extra}), group
 
 
 def candidates(ontology: Ontology, rng: np.random.Generator,
@@ -50,21 +71,34 @@ def candidates(ontology: Ontology, rng: np.random.Generator,
         if settings.max_l2 is not None and len(idx) > settings.max_l2:
             idx = sorted(rng.choice(len(idx), settings.max_l2, replace=False).tolist())
         out += [(Prompt(f"L2-{slug(s.name)}-{i}", 2, l2[i], target, structure=s.name), ()) for i in idx]
-
-        inner = ontology.contained_in(s.name)
-        groups = [(b,) for b in inner] + [
-            (b, c) for b, c in itertools.combinations(inner, 2)
-            if not b.labels & c.labels and not s.labels <= b.labels | c.labels]
-        for group in groups:
-            avoid = tuple(sorted(set().union(*(g.labels for g in group))))
+        for group in exclusion_groups(ontology, s):
             pid = f"L3-{slug(s.name)}" + "".join(f"-x-{slug(_short(g))}" for g in group)
-            neg = " and ".join(_short(g) for g in group)
-            out.append((Prompt(pid, 3, f"{s.name} excluding {neg}", target, avoid, s.name, neg, s.name), group))
+            out.append(_l3(pid, f"{s.name} excluding {' and '.join(_short(g) for g in group)}", s, group))
             if settings.paraphrase_l3:
                 pos = _short(s, rng).removeprefix("the ")
                 neg = " and ".join(_short(g, rng) for g in group)
-                conn = str(rng.choice(CONNECTIVES))
-                out.append((Prompt(f"{pid}-v1", 3, f"{pos} {conn} {neg}", target, avoid, pos, neg, s.name), group))
+                out.append(_l3(f"{pid}-v1", f"{pos} {rng.choice(TRAINING_CONNECTIVES)} {neg}", s, group))
+    return out
+
+
+def heldout_candidates(ontology: Ontology, rng: np.random.Generator) -> list[tuple[Prompt, tuple[Structure, ...]]]:
+    """Prompts in wordings no training prompt uses (marked `heldout`): every held-out wording of each structure
+    (level 2), and per exclusion two L3 prompts, one a held-out request around the names, one in held-out phrases,
+    both with a held-out connective."""
+    out: list[tuple[Prompt, tuple[Structure, ...]]] = []
+    requests = [t for t in HELDOUT_TEMPLATES if not t.endswith("?")]
+    for s in ontology.structures.values():
+        target = tuple(sorted(s.labels))
+        out += [(Prompt(f"H2-{slug(s.name)}-{i}", 2, text, target, structure=s.name, extra={"heldout": True}), ())
+                for i, text in enumerate(heldout_wordings(s))]
+        for group in exclusion_groups(ontology, s):
+            pid = f"H3-{slug(s.name)}" + "".join(f"-x-{slug(_short(g))}" for g in group)
+            request = str(rng.choice(requests)).format(min(s.names or [s.name], key=len))
+            neg = " and ".join(_short(g) for g in group)
+            out.append(_l3(pid, f"{request} {rng.choice(HELDOUT_CONNECTIVES)} {neg}", s, group, heldout=True))
+            pos = str(rng.choice([*s.heldout] or [request]))
+            neg = " and ".join(str(rng.choice([*g.heldout] or [_short(g)])) for g in group)
+            out.append(_l3(f"{pid}-v1", f"{pos} {rng.choice(HELDOUT_CONNECTIVES)} {neg}", s, group, heldout=True))
     return out
 
 
@@ -115,3 +149,10 @@ def generate(case_id: str, seg: np.ndarray, ontology: Ontology, settings: Genera
         kept += absent
         kept_records += [{"id": p.id, "level": ABSENT, "text": p.text, "voxels": 0, "removed": 0} for p in absent]
     return kept, {"label_counts": {str(k): v for k, v in counts.items()}, "kept": kept_records, "dropped": dropped}
+
+
+def generate_heldout(case_id: str, seg: np.ndarray, ontology: Ontology,
+                     settings: GenerationSettings = GenerationSettings()) -> list[Prompt]:
+    """The case's verified held-out-wording prompts (written to `prompts_heldout/`, which training never reads)."""
+    rng = np.random.default_rng([settings.seed, zlib.crc32(case_id.encode()), 1])
+    return verify(heldout_candidates(ontology, rng), label_counts(seg), settings)[0]

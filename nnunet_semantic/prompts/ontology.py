@@ -45,13 +45,16 @@ class Structure:
     names: tuple[str, ...] = ()
     synonyms: tuple[str, ...] = ()
     descriptions: tuple[str, ...] = ()
+    heldout: tuple[str, ...] = ()  # wordings kept out of training, for the evaluation's `*_heldout` levels
 
     def phrases(self) -> list[str]:
+        """The wordings a model trains on (never the held-out ones)."""
         return [self.name, *self.names, *self.synonyms, *self.descriptions]
 
     def to_dict(self) -> dict[str, Any]:
         return {"labels": sorted(self.labels), "names": list(self.names) or [self.name],
-                "synonyms": list(self.synonyms), "descriptions": list(self.descriptions)}
+                "synonyms": list(self.synonyms), "descriptions": list(self.descriptions)} \
+            | ({"heldout": list(self.heldout)} if self.heldout else {})
 
 
 @dataclass
@@ -61,7 +64,7 @@ class Ontology:
 
     def __post_init__(self) -> None:
         for s in self.structures.values():
-            for phrase in s.phrases():
+            for phrase in (*s.phrases(), *s.heldout):
                 self._vocabulary.setdefault(normalize(phrase), set()).add(s.name)
 
     # --- serialisation -------------------------------------------------------------------------
@@ -81,12 +84,19 @@ class Ontology:
             if not isinstance(labels, list) or not labels or not all(
                     isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in labels):
                 raise InputError(source, f"{where}.labels' must be a non-empty list of positive label ids")
-            for key in ("names", "synonyms", "descriptions"):
+            for key in ("names", "synonyms", "descriptions", "heldout"):
                 value = entry.get(key, [])
                 if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
                     raise InputError(source, f"{where}.{key}' must be a list of non-empty strings")
-            structures[name] = Structure(name, frozenset(labels), tuple(entry.get("names", [])),
-                                         tuple(entry.get("synonyms", [])), tuple(entry.get("descriptions", [])))
+            structures[name] = Structure(name, frozenset(labels), *(tuple(entry.get(key, [])) for key in
+                                                                    ("names", "synonyms", "descriptions", "heldout")))
+        trained = {normalize(p) for s in structures.values() for p in s.phrases()}
+        for s in structures.values():
+            seen = [p for p in s.heldout if normalize(p) in trained]
+            if seen:
+                raise InputError(source, f"field 'semantic.structures.{s.name}.heldout' holds {seen[0]!r}, which is "
+                                         "also a name, synonym or description (trained on): a held-out wording must "
+                                         "be one no training prompt uses")
         return cls(structures)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Free text -> target/avoid label sets: "X excluding Y and Z" means union(X) minus union(Y, Z).
 
 Phrases are matched longest first, so a description that itself contains "without" or "and" is read
-whole; otherwise the text is split at exclusion connectives and list separators. Unknown or ambiguous
-structures are errors that name the closest known words; nothing is silently mapped.
+whole; otherwise the text is split at exclusion connectives and list separators. A phrase is also read inside a
+request ("segment the X", "X region"). Unknown or ambiguous structures are errors that name the closest known
+words; nothing is silently mapped.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from dataclasses import dataclass
 
 from nnunet_semantic.errors import PromptError
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
+from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, strip_request
 
-CONNECTIVES = ("excluding", "except for", "except", "without", "but not", "other than", "sparing", "minus",
-               "not including", "exclusive of", "apart from")
-_CONNECTIVE = re.compile(r"(\s*,?\s*\b(?:" + "|".join(c.replace(" ", r"\s+") for c in CONNECTIVES) + r")\b\s*)",
-                         re.IGNORECASE)
+_CONNECTIVE = re.compile(r"(\s*,?\s*\b(?:" + "|".join(c.replace(" ", r"\s+") for c in EXCLUSION_CONNECTIVES)
+                         + r")\b\s*)", re.IGNORECASE)
 _SEPARATOR = re.compile(r"(\s*(?:,|;|&|\band\b|\bor\b|\bnor\b|\bplus\b)\s*)", re.IGNORECASE)
 _NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
@@ -50,7 +50,8 @@ def _closest(phrase: str, ontology: Ontology) -> list[str]:
 
 
 def _structure(phrase: str, ontology: Ontology, prompt: str) -> Structure | None:
-    names = ontology.lookup(phrase)
+    """The structure a phrase names, as written or inside a request ("segment the X", "where is the X?")."""
+    names = ontology.lookup(phrase) or ontology.lookup(strip_request(phrase))
     if len(names) > 1:
         raise PromptError(f"ambiguous structure '{_clean(phrase)}' in prompt '{prompt}': it names "
                           f"{' and '.join(sorted(names))}; use one of their specific names")

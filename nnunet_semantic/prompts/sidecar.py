@@ -13,6 +13,7 @@ from nnunet_semantic.errors import InputError
 
 LEVELS = (1, 2, 3)
 ABSENT = 0  # level of a prompt for a structure the case does not contain ("absent" in the files): an empty mask
+HELDOUT_FOLDER = "prompts_heldout"  # sidecars in wordings kept out of training, beside `prompts/`
 
 
 def level_name(level: int) -> str:
@@ -63,6 +64,11 @@ class Prompt:
         if self.structure:
             d["structure"] = self.structure
         return d | self.extra
+
+    @property
+    def level_key(self) -> str:
+        """"L1".."L3", "absent"; "L2_heldout" / "L3_heldout" for a prompt in a wording kept out of training."""
+        return level_name(self.level) + ("_heldout" if self.extra.get("heldout") else "")
 
 
 def _ids(value: Any, path: Path, where: str) -> tuple[int, ...]:

@@ -12,14 +12,15 @@ from nnunet_semantic.trainers.prompt_table import PromptTable
 
 
 class SemanticDataLoader(nnUNetDataLoader):
-    """Per sample: `prompts_per_sample` prompts drawn from the case's sidecar (numpy RNG, levels balanced);
-    foreground oversampling centred on the first one's structure; text vectors [B, K, D] and levels [B, K]."""
+    """Per sample: `prompts_per_sample` prompts drawn from the case's sidecar (numpy RNG, levels balanced), a share
+    `reword` of their texts in another wording of the same structure; foreground oversampling centred on the first
+    one's structure; text vectors [B, K, D] and levels [B, K]."""
 
     def __init__(self, data, batch_size, patch_size, final_patch_size, label_manager, *args, prompts: PromptTable,
-                 prompts_per_sample: int = 1, **kwargs):
+                 prompts_per_sample: int = 1, reword: float = 0.0, **kwargs):
         super().__init__(data, batch_size, patch_size, final_patch_size, label_manager, *args, **kwargs)
         self.num_labels = len(label_manager.foreground_labels)
-        self.prompts, self.prompts_per_sample = prompts, prompts_per_sample
+        self.prompts, self.prompts_per_sample, self.reword = prompts, prompts_per_sample, reword
         missing = [k for k in self.indices if k not in prompts.cases]
         if missing:
             raise RuntimeError(f"cases without verified prompts: {missing[:5]}; reconvert the dataset")
@@ -52,7 +53,7 @@ class SemanticDataLoader(nnUNetDataLoader):
                 for s_all, s in zip(seg_all, sample["segmentation"] if isinstance(sample["segmentation"], list)
                                     else [sample["segmentation"]]):
                     s_all[j] = s
-                pos, neg, has_neg = self.prompts.text_arrays(key, index)
+                pos, neg, has_neg = self.prompts.text_arrays(key, index, self.reword)
                 pos_labels, neg_labels = self.prompts.memberships(key, index, self.num_labels)
                 for name, value in (("pos", pos), ("neg", neg), ("has_neg", has_neg), ("level", case.levels[index]),
                                     ("prompt", index), ("pos_labels", pos_labels), ("neg_labels", neg_labels)):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from nnunet_semantic.errors import SemanticError
+from nnunet_semantic.prompts.ontology import normalize
 from nnunet_semantic.prompts.sidecar import ABSENT, Prompt, read_sidecar_folder
 from nnunet_semantic.text.bank import EmbeddingBank
 
@@ -23,16 +24,17 @@ def _folder_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def sidecar_folder(preprocessed_folder: Path) -> Path:
-    """`prompts/` of the preprocessed dataset, a copy of `$nnUNet_raw/<dataset>/prompts`: made the first time and
-    refreshed (with a warning) whenever the raw sidecars changed, e.g. after a re-conversion, so training never
-    uses stale prompts. Without the raw folder the copy is used as it is."""
-    here = Path(preprocessed_folder) / "prompts"
+def sidecar_folder(preprocessed_folder: Path, name: str = "prompts", required: bool = True) -> Path | None:
+    """`prompts/` (or `name`, e.g. `prompts_heldout/`) of the preprocessed dataset, a copy of
+    `$nnUNet_raw/<dataset>/<name>`: made the first time and refreshed (with a warning) whenever the raw sidecars
+    changed, e.g. after a re-conversion, so training never uses stale prompts. Without the raw folder the copy is
+    used as it is; without either, an error (None where not `required`)."""
+    here = Path(preprocessed_folder) / name
     raw = os.environ.get("nnUNet_raw")
-    source = Path(raw) / Path(preprocessed_folder).name / "prompts" if raw else None
+    source = Path(raw) / Path(preprocessed_folder).name / name if raw else None
     if source is None or not source.is_dir():
-        if here.is_dir():
-            return here
+        if here.is_dir() or not required:
+            return here if here.is_dir() else None
         raise SemanticError(f"no prompt sidecars for {Path(preprocessed_folder).name}: neither {here} nor "
                             f"{source or '$nnUNet_raw/<dataset>/prompts'} exists; convert the dataset with "
                             "`nnunet-semantic convert`")
@@ -41,7 +43,7 @@ def sidecar_folder(preprocessed_folder: Path) -> Path:
             return here
         warnings.warn(f"the prompt sidecars in {source} changed since they were copied to {here} (re-converted?); "
                       "refreshing the copy", stacklevel=2)
-    partial = here.with_name(f".prompts.partial-{os.getpid()}")
+    partial = here.with_name(f".{name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.copytree(source, partial)
     shutil.rmtree(here, ignore_errors=True)
@@ -87,14 +89,27 @@ class CasePrompts:
 class PromptTable:
     """`absent` (structure name -> labels): each case also gets the L1 prompt of every structure it lacks, at level
     ABSENT, whose target is empty: a model must learn to answer "nothing" as well. `sidecars` keeps only the
-    verified prompts."""
+    verified prompts. `wordings`: groups of texts that name the same structure (its training wordings); a prompt
+    text (or part) in exactly one group may be swapped for another of that group (text augmentation), so the
+    model learns the structure rather than one string. All of them are in the table, so the bank encodes them
+    once."""
 
     def __init__(self, sidecars: dict[str, list[Prompt]], merged: bool = False,
-                 absent: dict[str, tuple[int, ...]] | None = None):
+                 absent: dict[str, tuple[int, ...]] | None = None, wordings: list[list[str]] | None = None):
         self.sidecars, self.merged = sidecars, merged
         trained = {case: prompts + absent_prompts(prompts, absent or {}) for case, prompts in sidecars.items()}
-        self.texts = sorted({t for ps in trained.values() for p in ps for t in prompt_texts(p, merged) if t})
+        texts = {t for ps in trained.values() for p in ps for t in prompt_texts(p, merged) if t}
+        self.texts = sorted(texts | {t for group in wordings or [] for t in group})
         self._row = {t: i for i, t in enumerate(self.texts)}
+        groups: dict[str, list[int]] = {}  # normalized text -> indices of the groups it is in
+        for g, group in enumerate(wordings or []):
+            for t in group:
+                groups.setdefault(normalize(t), []).append(g)
+        self.alternatives: list[np.ndarray] = []  # per row: the rows it may be swapped for (itself at least)
+        for row, text in enumerate(self.texts):
+            found = set(groups.get(normalize(text), ()))  # in two groups: ambiguous, never swapped
+            self.alternatives.append(np.array([self._row[t] for t in wordings[found.pop()]] if len(found) == 1
+                                              else [row]))
         self.cases: dict[str, CasePrompts] = {}
         for case, prompts in trained.items():
             if not sidecars[case]:
@@ -106,23 +121,37 @@ class PromptTable:
         self.vectors: np.ndarray | None = None
 
     @classmethod
-    def load(cls, preprocessed_folder: Path, merged: bool = False,
-             absent: dict[str, tuple[int, ...]] | None = None) -> PromptTable:
-        return cls(read_sidecar_folder(sidecar_folder(preprocessed_folder)), merged, absent)
+    def load(cls, preprocessed_folder: Path, merged: bool = False, absent: dict[str, tuple[int, ...]] | None = None,
+             wordings: list[list[str]] | None = None) -> PromptTable:
+        return cls(read_sidecar_folder(sidecar_folder(preprocessed_folder)), merged, absent, wordings)
 
     def attach(self, bank: EmbeddingBank, extra_texts: tuple[str, ...] = ()) -> None:
-        self.texts += [t for t in extra_texts if t not in self._row]
+        new = [t for t in extra_texts if t not in self._row]
+        self.texts += new
+        self.alternatives += [np.array([len(self._row) + i]) for i in range(len(new))]
         self._row = {t: i for i, t in enumerate(self.texts)}
         self.vectors = bank.get(self.texts)
 
     def vector(self, text: str) -> np.ndarray:
         return self.vectors[self._row[text]]
 
-    def text_arrays(self, case: str, index):
-        """(pos, neg, has_neg) of one prompt index ([D], [D], bool) or of an index array ([K, D], [K, D], [K])."""
+    def _reworded(self, rows, share: float, rng) -> np.ndarray:
+        """Each row kept, or (with probability `share`) swapped for a random other wording of its structure."""
+        rows = np.atleast_1d(rows)
+        swap = rng.random(len(rows)) < share
+        return np.array([rng.choice(self.alternatives[r]) if s and r >= 0 else r for r, s in zip(rows, swap)])
+
+    def text_arrays(self, case: str, index, reword: float = 0.0, rng=np.random):
+        """(pos, neg, has_neg) of one prompt index ([D], [D], bool) or of an index array ([K, D], [K, D], [K]);
+        `reword`: the share of texts swapped for another wording of the same structure (training only)."""
         c = self.cases[case]
         has_neg = c.neg[index] >= 0
-        pos, neg = self.vectors[c.pos[index]], self.vectors[c.neg[index]]
+        pos_rows, neg_rows = c.pos[index], c.neg[index]
+        if reword:
+            shape = np.shape(pos_rows)
+            pos_rows = self._reworded(pos_rows, reword, rng).reshape(shape)
+            neg_rows = self._reworded(neg_rows, reword, rng).reshape(shape)
+        pos, neg = self.vectors[pos_rows], self.vectors[neg_rows]
         neg = np.where(np.asarray(has_neg)[..., None], neg, 0).astype(pos.dtype)
         return pos, neg, has_neg if np.ndim(has_neg) else bool(has_neg)
 

@@ -32,13 +32,16 @@ from tqdm import tqdm
 
 from nnunet_semantic.evaluation.metrics import dice_from_counts
 from nnunet_semantic.networks import build_semantic_unet
+from nnunet_semantic.prompts.ontology import Ontology
+from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, read_sidecar_folder
+from nnunet_semantic.prompts.wording import training_wordings
 from nnunet_semantic.text import get_encoder
 from nnunet_semantic.text.bank import build_bank
 from nnunet_semantic.trainers.data_loader import SemanticDataLoader
 from nnunet_semantic.trainers.logger import SemanticLocalLogger
 from nnunet_semantic.trainers.losses import dynamic_hard_negative_loss, semantic_loss
 from nnunet_semantic.trainers.optimizers import build_optimizers, set_text_lr
-from nnunet_semantic.trainers.prompt_table import PromptTable
+from nnunet_semantic.trainers.prompt_table import PromptTable, prompt_texts, sidecar_folder
 from nnunet_semantic.trainers.transforms import PromptMaskTransform
 
 LEVELS = (1, 2, 3)
@@ -57,6 +60,9 @@ class SemanticTrainer(nnUNetTrainer):
     prompts_per_sample = 8  # K prompts of a patch trained on the same features (all of them if the case has fewer)
     absent_prompts = True  # structures the case lacks are prompted too, with empty targets
     centre_text = True  # subtract the training texts' mean vector (stored in the network, so prediction does too)
+    # a text is read as the softmax(T * cosine)-weighted mix of the training texts' vectors (stored in the network):
+    # a wording never trained on is read as its nearest training wordings; None: as itself
+    vocabulary_temperature: float | None = 100.0
     text_lr: float | None = 1e-3  # AdamW for the text path; None: nnU-Net's SGD for every parameter
     text_weight_decay = 1e-2
     text_warmup = 50  # iterations of linear warm-up of the text path's learning rate
@@ -66,6 +72,9 @@ class SemanticTrainer(nnUNetTrainer):
     label_supervision = True  # the `labels` head's map of the dataset's labels also learns from the label map
     # weight of the `labels` head's reading of each text against the labels its prompt names; None: masks only
     membership_weight: float | None = 1.0
+    # share of training texts (and exclusion parts) swapped for another training wording of the same structure:
+    # its names, synonyms and descriptions, in request templates ("show the X", "X area"); held-out wordings never
+    reword = 0.5
     frequency_input = "dwt"  # "dwt" or "raw" (the no-frequency ablation)
     frequency_backbone = "auto"  # "auto", "scaled" or "convnext_tiny"
     semantic_stream = "unet"  # "unet" (the planned encoder) or "biomedclip" (plus BiomedCLIP's ViT-B/16)
@@ -94,8 +103,11 @@ class SemanticTrainer(nnUNetTrainer):
         if not self.was_initialized:
             self._prepare_text()
             super().initialize()
+            vectors = torch.from_numpy(self.prompts.vectors)
             if self.centre_text:
-                self._module().centre.set_mean(torch.from_numpy(self.prompts.vectors))
+                self._module().centre.set_mean(vectors)
+            if self.vocabulary_temperature:
+                self._module().centre.set_vocabulary(vectors, self.vocabulary_temperature)
         else:
             super().initialize()  # nnU-Net's own "already initialized" error
 
@@ -104,7 +116,9 @@ class SemanticTrainer(nnUNetTrainer):
         folder = Path(self.preprocessed_dataset_folder_base)
         structures = self.dataset_json["semantic"]["structures"]
         absent = {name: tuple(s["labels"]) for name, s in structures.items()} if self.absent_prompts else None
-        self.prompts = PromptTable.load(folder, self.merged_prompt, absent)
+        ontology = Ontology.from_dataset_json(self.dataset_json)
+        wordings = [training_wordings(s) for s in ontology.structures.values()] if self.reword else None
+        self.prompts = PromptTable.load(folder, self.merged_prompt, absent, wordings)
         if self.is_ddp and self.local_rank != 0:
             dist.barrier()  # rank 0 builds the bank; the others then find it complete
         structure_names = tuple(structures)  # the per-label L1 prompts
@@ -185,7 +199,7 @@ class SemanticTrainer(nnUNetTrainer):
                       pad_sides=None, probabilistic_oversampling=self.probabilistic_oversampling, prompts=self.prompts,
                       prompts_per_sample=self.prompts_per_sample)
         dl_tr = SemanticDataLoader(dataset_tr, self.batch_size, initial_patch_size, patch_size, self.label_manager,
-                                   transforms=tr_transforms, **common)
+                                   transforms=tr_transforms, reword=self.reword, **common)
         dl_val = SemanticDataLoader(dataset_val, self.batch_size, patch_size, patch_size, self.label_manager,
                                     transforms=val_transforms, **common)
         n_proc = get_allowed_n_proc_DA()
@@ -297,7 +311,8 @@ class SemanticTrainer(nnUNetTrainer):
                 "semantic_stream": self.semantic_stream, "fusion_site": self._module().fusion_site,
                 "num_labels": self.label_manager.num_segmentation_heads - 1,
                 "prompts_per_sample": self.prompts_per_sample, "centre_text": self.centre_text,
-                "text_lr": self.text_lr, "membership_weight": self.membership_weight,
+                "text_lr": self.text_lr, "membership_weight": self.membership_weight, "reword": self.reword,
+                "vocabulary_temperature": self.vocabulary_temperature,
                 "ontology": self.dataset_json.get("semantic")}
 
     def save_checkpoint(self, filename: str) -> None:
@@ -329,17 +344,27 @@ class SemanticTrainer(nnUNetTrainer):
                 choice[label] = min(holding)
         return {label: name for label, (_, name) in sorted(choice.items(), key=lambda kv: -kv[1][0])}
 
+    def _heldout_texts(self) -> tuple[Path | None, dict, dict[str, np.ndarray]]:
+        """The held-out-wording sidecars (folder, case -> prompts) and their texts' vectors, encoded here and never
+        put into the training bank."""
+        folder = sidecar_folder(Path(self.preprocessed_dataset_folder_base), HELDOUT_FOLDER, required=False)
+        sidecars = read_sidecar_folder(folder) if folder else {}
+        texts = sorted({t for ps in sidecars.values() for p in ps for t in prompt_texts(p, self.merged_prompt) if t})
+        vectors = get_encoder(self.text_encoder, device=self.device.type).encode(texts).astype(np.float32) \
+            if texts else []
+        return folder, sidecars, dict(zip(texts, vectors))
+
     def perform_actual_validation(self, save_probabilities: bool = False):
         """Two summaries for the fold's validation cases, in the images' own geometry:
         `validation/summary.json` (nnU-Net's, from a label map composed of one L1 prompt per label, so nnU-Net's
-        tools keep working) and `validation_semantic/summary.json` (every verified prompt; SemantiBench)."""
+        tools keep working) and `validation_semantic/summary.json` (every verified prompt, and every prompt in a
+        held-out wording where the dataset has `prompts_heldout/`; SemantiBench)."""
         from nnunetv2.evaluation.evaluate_predictions import compute_metrics_on_folder
 
         from nnunet_semantic.evaluation.evaluate import evaluate_folders
         from nnunet_semantic.inference.export import export_binary
         from nnunet_semantic.inference.predictor import SemanticPredictor
         from nnunet_semantic.prompts.sidecar import prediction_name
-        from nnunet_semantic.trainers.prompt_table import sidecar_folder
 
         if self.local_rank != 0:
             return
@@ -360,30 +385,38 @@ class SemanticTrainer(nnUNetTrainer):
         writer = self.plans_manager.image_reader_writer_class()
         ending = self.dataset_json["file_ending"]
         label_texts = self._label_texts()
+        heldout_folder, heldout, heldout_vectors = self._heldout_texts()
         for key in tqdm(val_keys, desc="validation", disable=not val_keys):
             data, _, _, properties = dataset.load_case(key)
-            sidecar = self.prompts.sidecars[key]
-            texts = [self.prompts.text_arrays(key, i) for i in range(len(sidecar))]
+            seen = self.prompts.sidecars[key]
+            texts = [self.prompts.text_arrays(key, i) for i in range(len(seen))]
             texts += [(self.prompts.vector(name), np.zeros_like(self.prompts.vector(name)), False)
                       for name in label_texts.values()]
+            for prompt in heldout.get(key, []):
+                pos, neg = (heldout_vectors.get(t) for t in prompt_texts(prompt, self.merged_prompt))
+                texts.append((pos, np.zeros_like(pos) if neg is None else neg, neg is not None))
+            sidecar = seen + heldout.get(key, [])
             probs = predictor.prompt_probabilities(data, [{"pos": torch.from_numpy(p), "neg": torch.from_numpy(n),
                                                            "has_neg": torch.tensor(h)} for p, n, h in texts])
             masks = [export_binary(p, self.plans_manager, self.configuration_manager, properties) for p in probs]
-            for prompt, mask in zip(sidecar, masks):
+            labels_at = len(seen)
+            for prompt, mask in zip(sidecar, masks[:labels_at] + masks[labels_at + len(label_texts):]):
                 writer.write_seg(mask.astype(np.uint8), str(out / "validation_semantic" /
                                                             prediction_name(key, prompt.text, ending)), properties)
             composed = np.zeros_like(masks[0], dtype=np.uint8)
-            for label, mask in zip(label_texts, masks[len(sidecar):]):
+            for label, mask in zip(label_texts, masks[labels_at:]):
                 composed[mask > 0] = label
             writer.write_seg(composed, str(out / "validation" / f"{key}{ending}"), properties)
         gt = Path(self.preprocessed_dataset_folder_base) / "gt_segmentations"
         metrics = compute_metrics_on_folder(str(gt), str(out / "validation"), str(out / "validation" / "summary.json"),
                                             writer, ending, self.label_manager.foreground_labels,
                                             self.label_manager.ignore_label, chill=True, num_processes=1)
-        semantic = evaluate_folders(gt, out / "validation_semantic", sidecar_folder(
-            Path(self.preprocessed_dataset_folder_base)), out / "validation_semantic" / "summary.json",
-            Path(self.preprocessed_dataset_folder_base) / "dataset.json", ending, val_keys)["semantic"]
+        semantic = evaluate_folders(gt, out / "validation_semantic", [sidecar_folder(
+            Path(self.preprocessed_dataset_folder_base)), *([heldout_folder] if heldout_folder else [])],
+            out / "validation_semantic" / "summary.json", Path(self.preprocessed_dataset_folder_base) /
+            "dataset.json", ending, val_keys)["semantic"]
         self.print_to_log_file("Mean validation Dice (L1 prompt per label): ", metrics["foreground_mean"]["Dice"])
         self.print_to_log_file("SemantiBench on validation:", {k: v["dice"] for k, v in semantic["per_level"].items()},
-                               "PSS", semantic["pss"]["mean"], "leakage L3", semantic["leakage_l3"]["mean"])
+                               "PSS", semantic["pss"]["mean"], "leakage L3", semantic["leakage_l3"]["mean"],
+                               "invariance (held-out wordings)", semantic["invariance_heldout"]["mean"])
         self.set_deep_supervision_enabled(True)

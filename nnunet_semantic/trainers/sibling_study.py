@@ -123,6 +123,8 @@ def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batc
     net = _network(bank.vectors.shape[1], trainer.fusion)
     if trainer.centre_text:
         net.centre.set_mean(torch.from_numpy(table.vectors))
+    if trainer.vocabulary_temperature:
+        net.centre.set_vocabulary(torch.from_numpy(table.vectors), trainer.vocabulary_temperature)
     sgd, text_opt = build_optimizers(net, lr, 3e-5, trainer.text_lr, trainer.text_weight_decay)
     seg_loss, label_loss = (DC_and_CE_loss({"batch_dice": batch_dice, "smooth": 1e-5, "do_bg": False, "ddp": False},
                                            {}, weight_ce=1, weight_dice=1, dice_class=MemoryEfficientSoftDiceLoss)

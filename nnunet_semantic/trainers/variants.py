@@ -66,6 +66,18 @@ class SemanticTrainer_noMembershipLoss(SemanticTrainer):
     membership_weight = None
 
 
+class SemanticTrainer_noReword(SemanticTrainer):
+    """Every training prompt in its sidecar's own wording: no swap for another wording of the structure."""
+
+    reword = 0.0
+
+
+class SemanticTrainer_noVocabulary(SemanticTrainer):
+    """Every text read as itself: a wording never trained on is not projected onto the training wordings."""
+
+    vocabulary_temperature = None
+
+
 class SemanticTrainer_batchDice(SemanticTrainer):
     """nnU-Net's batch Dice, pooled over every prompt map of the batch."""
 

@@ -1,0 +1,51 @@
+"""How people phrase a request, split into wordings a model trains on and wordings kept for the evaluation.
+
+A model that has only seen "hippocampus" may still fail "segment the hippocampus"; invariance to wording is only
+measured honestly on wordings it never saw. So the request templates and exclusion connectives come in two
+disjoint sets: the training set feeds text augmentation, the held-out set only the evaluation's `*_heldout`
+prompts (with each structure's own `heldout` phrases from the ontology).
+"""
+
+from __future__ import annotations
+
+import re
+
+TRAINING_TEMPLATES = ("{}", "the {}", "show the {}", "outline the {}", "find the {}", "mask of the {}",
+                      "label the {}", "{} area")
+HELDOUT_TEMPLATES = ("segment the {}", "{} region", "where is the {}?", "delineate the {}", "highlight the {}")
+
+EXCLUSION_CONNECTIVES = ("excluding", "except for", "except", "without", "but not", "other than", "sparing", "minus",
+                         "not including", "exclusive of", "apart from")
+HELDOUT_CONNECTIVES = ("apart from", "other than", "not including")
+TRAINING_CONNECTIVES = tuple(c for c in EXCLUSION_CONNECTIVES if c not in HELDOUT_CONNECTIVES)
+
+_VERBS = r"segment|show|outline|find|label|delineate|highlight|mark|locate|contour|draw|mask|detect|identify|get"
+_REQUEST_HEAD = re.compile(rf"^(?:please\s+)?(?:(?:{_VERBS})(?:\s+me)?(?:\s+(?:the|a|an|all))?\s+|where\s+(?:is|are)"
+                           r"\s+(?:the\s+)?|(?:mask|segmentation|outline)\s+of\s+(?:the\s+)?)", re.IGNORECASE)
+_REQUEST_TAIL = re.compile(r"(?:\s+(?:region|area|please))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
+
+
+def strip_request(phrase: str) -> str:
+    """The structure words of a request ("segment the X", "where is the X?", "X region" -> "X"); the phrase itself
+    when there is no request around it. The parser tries the phrase as written first, so a name that itself ends
+    in "region" is read whole."""
+    return _REQUEST_TAIL.sub("", _REQUEST_HEAD.sub("", phrase.strip())).strip()
+
+
+def with_article(name: str) -> str:
+    """`name`, with "the" before a name of several words ("the posterior hippocampus", "organ")."""
+    return f"the {name}" if " " in name and not name.startswith("the ") else name
+
+
+def training_wordings(structure) -> list[str]:
+    """What a training prompt for `structure` may say: its names, synonyms and descriptions, and its names and
+    synonyms in each training template (text augmentation draws from these)."""
+    words = [*(structure.names or [structure.name]), *structure.synonyms]
+    return list(dict.fromkeys([*structure.phrases(), *(t.format(w) for w in words for t in TRAINING_TEMPLATES)]))
+
+
+def heldout_wordings(structure) -> list[str]:
+    """What only the evaluation says: the structure's held-out phrases and its shortest name in each held-out
+    template."""
+    name = min(structure.names or [structure.name], key=len)
+    return list(dict.fromkeys([*structure.heldout, *(t.format(name) for t in HELDOUT_TEMPLATES)]))

@@ -1,0 +1,72 @@
+"""Issue 14: a prompt with two exclusions composes as set logic end to end on the phantom (an organ holding a
+lesion and a cyst): converted, planned and preprocessed by nnU-Net, trained with `nnUNetv2_train -tr
+SemanticTrainer_demo`, asked through `nnUNetv2_predict_semantic`. An exclusion-blind model paints the organ with
+its lesion and cyst for "organ excluding lesion and cyst"; so does a model that removes only one of them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+from helpers import read_nii, script
+
+from nnunet_semantic.environment import apply, environment
+from nnunet_semantic.evaluation.metrics import dice, leakage
+from nnunet_semantic.prompts.sidecar import prediction_name
+
+DATASET_ID = "905"
+PROMPTS = {"seen": "organ excluding lesion and cyst",
+           "unseen": "oval organ other than checkerboard spot and banded cyst",  # held-out wordings
+           "organ": "organ"}
+
+
+def _run(env: dict, *args: str) -> None:
+    result = subprocess.run([*args], capture_output=True, text=True, timeout=900, env={**os.environ, **env})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def predictions(tmp_path_factory):
+    """(labelsTs folder, prediction folder, test case ids) after the demo's training recipe on 10 phantom cases."""
+    from nnunet_semantic.plans.cpu import add_cpu_configuration
+
+    root = tmp_path_factory.mktemp("phantom")
+    env = environment(root, cuda=False) | {"nnUNet_n_proc_DA": "1"}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        apply(env)
+        _run(env, script("nnunet-semantic"), "convert", "phantom", "-d", DATASET_ID, "--cases", "10",
+             "--test-cases", "4")
+        _run(env, script("nnUNetv2_plan_and_preprocess"), "-d", DATASET_ID, "-c", "2d", "-np", "1")
+        add_cpu_configuration(root / "nnUNet_preprocessed" / "Dataset905_SemanticPhantom", batch_size=8,
+                              log=lambda *_: None)
+        _run(env, script("nnUNetv2_train"), DATASET_ID, "2d_cpu", "0", "-tr", "SemanticTrainer_demo", "-device",
+             "cpu")
+        raw = root / "nnUNet_raw" / "Dataset905_SemanticPhantom"
+        out = root / "predictions"
+        _run(env, script("nnUNetv2_predict_semantic"), "-i", str(raw / "imagesTs"), "-o", str(out), "-d", DATASET_ID,
+             "-c", "2d_cpu", "-f", "0", "-tr", "SemanticTrainer_demo", "-device", "cpu", "--disable_tta",
+             "-npp", "1", "-nps", "1", "-P", *PROMPTS.values())
+    cases = sorted(p.name.removesuffix(".nii.gz") for p in (raw / "labelsTs").glob("*.nii.gz"))
+    return raw / "labelsTs", out, cases
+
+
+def test_two_exclusions_remove_both_parts_in_seen_and_unseen_wording(predictions):
+    labels, out, cases = predictions
+    scored = 0
+    for case in cases:
+        seg = read_nii(labels / f"{case}.nii.gz")
+        inner = np.isin(seg, (2, 3))
+        if not ((seg == 2).any() and (seg == 3).any()):
+            continue
+        scored += 1
+        pred = {k: read_nii(out / prediction_name(case, t)) > 0 for k, t in PROMPTS.items()}
+        assert leakage(pred["organ"], inner) > 0.8, case  # the organ prompt paints lesion and cyst
+        for wording in ("seen", "unseen"):
+            for label in (2, 3):  # each excluded part is removed, not just their union on average
+                assert leakage(pred[wording], seg == label) < 0.15, (case, wording, label)
+            assert dice(pred[wording], seg == 1) > 0.85, (case, wording)
+    assert scored >= 1
