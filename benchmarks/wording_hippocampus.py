@@ -1,0 +1,89 @@
+"""Wordings a model never trained on: a model trained by `quality_hippocampus.py` predicts the same 40 held-out
+hippocampus cases (fold 0's validation) for every seen prompt and every held-out wording (`prompts_heldout/`),
+through the path users get (`SemanticPredictor`, each prompt parsed from its text), with the training vocabulary
+projection as trained and switched off (the same weights), scored by SemantiBench; and Dice per held-out wording.
+No mirroring (its effect is `tta_hippocampus.py`'s), so the numbers sit a little below the quality benchmark's.
+
+    python benchmarks/wording_hippocampus.py [--workspace DIR] [--model SemanticTrainer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("nnUNet_compile", "f")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write_results  # noqa: E402
+from workspace import DATASET, prepare  # noqa: E402
+
+KEYS = ("L1_dice", "L2_dice", "L3_dice", "L1_heldout_dice", "L3_heldout_dice", "invariance_l2",
+        "invariance_heldout", "leakage_l3", "leakage_l3_heldout")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
+    parser.add_argument("--model", default="SemanticTrainer", help="a model trained by quality_hippocampus.py")
+    args = parser.parse_args()
+    import numpy as np
+    import torch
+    from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
+    from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
+    from quality_hippocampus import _row
+    from tqdm import tqdm
+
+    from nnunet_semantic.evaluation.evaluate import evaluate_folders
+    from nnunet_semantic.inference.export import export_binary
+    from nnunet_semantic.inference.predictor import SemanticPredictor
+    from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder
+
+    pre = prepare(args.workspace)
+    model = Path(os.environ["nnUNet_results"]) / DATASET / f"{args.model}_bench__nnUNetPlans__2d_cpu"
+    predictor = SemanticPredictor(use_mirroring=False, device=torch.device("cpu"), verbose=False, allow_tqdm=False)
+    predictor.initialize_from_trained_model_folder(str(model), [0])
+    cases = json.loads((pre / "splits_final.json").read_text())[0]["val"]
+    folder = pre / predictor.configuration_manager.data_identifier
+    dataset = infer_dataset_class(str(folder))(str(folder), cases)
+    folders = [pre / "prompts", pre / HELDOUT_FOLDER]
+    sidecars = [read_sidecar_folder(f) for f in folders]
+    weights = predictor.list_of_parameters[0]
+    trained_temperature = weights["centre.temperature"].clone()
+    io, rows, per_wording = SimpleITKIO(), [], {}
+    for projection in (True, False):
+        weights["centre.temperature"] = trained_temperature if projection else torch.zeros(())
+        out = args.workspace / f"wording_{args.model}_{'projected' if projection else 'as_is'}"
+        out.mkdir(exist_ok=True)
+        for case in tqdm(cases, desc=f"vocabulary projection {'on' if projection else 'off'}"):
+            data, _, _, properties = dataset.load_case(case)
+            prompts = [p for s in sidecars for p in s[case]]
+            texts = predictor._text_tensors([predictor.resolve(p.text) for p in prompts])
+            for p, prob in zip(prompts, predictor.prompt_probabilities(data, texts)):
+                mask = export_binary(prob, predictor.plans_manager, predictor.configuration_manager, properties)
+                io.write_seg(mask.astype(np.uint8), str(out / prediction_name(case, p.text)), properties)
+        summary = evaluate_folders(pre / "gt_segmentations", out, folders, out / "summary.json",
+                                   pre / "dataset.json", cases=cases)
+        row = _row(summary)
+        rows.append({"model": args.model, "projection": projection,
+                     "temperature": float(weights["centre.temperature"])}
+                    | {k: None if row.get(k) is None else round(row[k], 4) for k in KEYS})
+        dice = defaultdict(list)
+        for r in summary["semantic"]["metric_per_prompt"]:
+            if r["level"] in ("L2_heldout", "L3_heldout"):
+                dice[(r["level"], r["structure"], r["text"])].append(r["dice"])
+        per_wording["on" if projection else "off"] = {k: float(np.nanmean(v)) for k, v in dice.items()}
+    wordings = [{"level": lv, "structure": s, "text": t, "dice_projected": round(per_wording["on"][(lv, s, t)], 3),
+                 "dice_as_is": round(per_wording["off"][(lv, s, t)], 3)} for lv, s, t in sorted(per_wording["on"])]
+    for w in wordings:
+        print(f"{w['level']:<11} {w['structure']:<22} {w['dice_projected']:.3f} {w['dice_as_is']:.3f}  {w['text']}")
+    write_results(f"wording_hippocampus_{args.model}", {"cases": len(cases), "model": str(model), "mirroring": False,
+                                                        "per_wording": wordings},
+                  rows, ["model", "projection", *KEYS])
+
+
+if __name__ == "__main__":
+    main()
