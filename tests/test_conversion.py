@@ -206,3 +206,5 @@ def test_prompts_cli_parse_and_stats(nnunet_env, capsys):
     assert cli.main(["prompts", "stats", "-d", "50"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("5 cases") and "organ" in out and "total" in out
+    total = out.strip().splitlines()[-1].split()  # held-out wordings in their own columns
+    assert "L2_heldout" in out and int(total[4]) > 0 and int(total[5]) > 0

@@ -50,6 +50,9 @@ def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
     nearest = parse["the left kidney"]["nearest"]  # issue 14: how far a free-text prompt is from what was trained
     assert nearest["low_confidence"] and nearest["similarity"] < 0.5 and "low confidence" in result.stderr
     assert "nearest" not in parse[L1]
+    # issue 12: stray components under a tenth of the smallest training volume of a parsed prompt's set go
+    assert used["min_component_fraction"] == 0.1 and parse[L3]["min_component_voxels"] > 10
+    assert parse["the left kidney"]["min_component_voxels"] == 0
     image = read_nii(folder / f"{cases[0]}_0000.nii.gz")
     for text in (L1, L3):
         mask = read_nii(tmp_path / prediction_name(cases[0], text))

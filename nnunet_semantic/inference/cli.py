@@ -17,6 +17,7 @@ from tqdm import tqdm
 from nnunet_semantic.arguments import at_least
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.image_files import read_header
+from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION
 from nnunet_semantic.prompts.sidecar import load_json, prediction_name, read_sidecar_folder
 
 
@@ -83,6 +84,8 @@ def run(args) -> None:
 
     if not 0 < args.step_size <= 1:
         raise SemanticError(f"-step_size must be in (0, 1], got {args.step_size}")
+    if not 0 <= args.min_component_fraction < 1:
+        raise SemanticError(f"--min-component-fraction must be in [0, 1), got {args.min_component_fraction}")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SemanticError("no CUDA device here: use -device cpu")
     model = Path(get_output_folder(dataset_name(args.d), args.tr, args.p, args.c))
@@ -107,22 +110,26 @@ def run(args) -> None:
                       len(model_json.get("channel_names") or model_json["modality"]))
     predictor = SemanticPredictor(tile_step_size=args.step_size, use_mirroring=not args.disable_tta,
                                   device=torch.device(args.device), verbose=False, allow_tqdm=False)
-    predictor.prompt_chunk = args.prompt_chunk
+    predictor.prompt_chunk, predictor.min_component_fraction = args.prompt_chunk, args.min_component_fraction
     predictor.initialize_from_trained_model_folder(str(model), [f if f == "all" else int(f) for f in args.f],
                                                    args.chk)
     by_text = {t: predictor.resolve(t, args.strict) for t in dict.fromkeys(t for ts in jobs.values() for t in ts)}
     resolved = {case: [by_text[t] for t in texts] for case, texts in jobs.items()}
     names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.items()}
+    min_voxels = {t: predictor.min_component_voxels(r) for t, r in by_text.items()}
     todo = [c for c in jobs if not (args.continue_prediction and all((out / n).is_file() for n in names[c]))]
     out.mkdir(parents=True, exist_ok=True)
     for name in ("dataset.json", "plans.json"):
         shutil.copy(model / name, out / name)
     used = {"model": str(model), "trainer": args.tr, "configuration": args.c, "folds": args.f,
             "checkpoint": args.chk, "tile_step_size": args.step_size, "mirroring": not args.disable_tta,
+            "min_component_fraction": args.min_component_fraction,
             "encoder": {"name": predictor.semantic["text_encoder"],
                         "fingerprint": predictor.semantic["encoder_fingerprint"]},
-            "cases": {case: [r.to_dict() | {"file": n, "label_in_combined": i + 1}
-                             for i, (r, n) in enumerate(zip(resolved[case], names[case]))] for case in jobs}}
+            "cases": {case: [r.to_dict() | {"file": n, "label_in_combined": i + 1,
+                                            "min_component_voxels": min_voxels[t]}
+                             for i, (r, n, t) in enumerate(zip(resolved[case], names[case], jobs[case]))]
+                      for case in jobs}}
     (out / "prompts_used.json").write_text(json.dumps(used, indent=1))
     if not todo:
         return
@@ -138,7 +145,7 @@ def run(args) -> None:
             case = item["ofile"]
             probs = predictor.prompt_probabilities(item["data"], predictor._text_tensors(resolved[case]))
             pending.append(pool.apply_async(export_case, (
-                probs, item["data_properties"], [out / n for n in names[case]],
+                probs, item["data_properties"], [out / n for n in names[case]], [min_voxels[t] for t in jobs[case]],
                 out / f"{case}__combined{ending}" if args.combined else None,
                 ending if args.save_probabilities else None, predictor.plans_manager,
                 predictor.configuration_manager)))
@@ -148,17 +155,19 @@ def run(args) -> None:
             result.get()
 
 
-def export_case(probs: np.ndarray, properties: dict, files: list[Path], combined: Path | None,
+def export_case(probs: np.ndarray, properties: dict, files: list[Path], min_voxels: list[int], combined: Path | None,
                 probabilities_for: str | None, plans_manager, configuration_manager) -> None:
-    """One case's prompts back to the input geometry and onto disk (runs in an export worker); with
-    `probabilities_for` (the file ending) also `<name>.npz` beside each mask."""
+    """One case's prompts back to the input geometry, their stray components removed, and onto disk (runs in an
+    export worker); with `probabilities_for` (the file ending) also `<name>.npz` beside each mask."""
     from nnunet_semantic.inference.export import export_binary
+    from nnunet_semantic.inference.postprocessing import remove_small_components
 
     writer = plans_manager.image_reader_writer_class()
     label_map = None
-    for i, (p, path) in enumerate(zip(probs, files)):
+    for i, (p, path, smallest) in enumerate(zip(probs, files, min_voxels)):
         result = export_binary(p, plans_manager, configuration_manager, properties, probabilities_for is not None)
         mask, probabilities = result if probabilities_for else (result, None)
+        mask = remove_small_components(mask, smallest)
         writer.write_seg(mask.astype(np.uint8), str(path), properties)
         if probabilities is not None:
             np.savez_compressed(path.with_name(path.name[: -len(probabilities_for)] + ".npz"),
@@ -190,6 +199,9 @@ def predict_entry(argv: list[str] | None = None) -> int:
     p.add_argument("-nps", type=at_least(1), default=3, help="export worker processes (default: 3)")
     p.add_argument("--prompt-chunk", type=at_least(1), default=16, help="prompts per sliding-window pass; the "
                    "output buffer holds this many channels per voxel (default: 16)")
+    p.add_argument("--min-component-fraction", type=float, default=MIN_COMPONENT_FRACTION,
+                   help="remove connected components smaller than this share of the smallest volume the prompt's "
+                   "structure has in a training case (parsed prompts; default: %(default)s; 0: keep all)")
     p.add_argument("--save_probabilities", action="store_true", help="also write <case>__<slug>.npz")
     p.add_argument("--continue_prediction", action="store_true", help="skip cases whose outputs all exist")
     p.add_argument("-P", "--prompts", nargs="+", help="prompt texts applied to every input case")

@@ -24,6 +24,11 @@ from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
 from nnunet_semantic.errors import PromptError, SemanticError
 from nnunet_semantic.inference.export import BINARY_LABELS, export_binary
+from nnunet_semantic.inference.postprocessing import (
+    MIN_COMPONENT_FRACTION,
+    min_component_voxels,
+    remove_small_components,
+)
 from nnunet_semantic.networks import build_semantic_unet
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse, split_exclusion
@@ -63,6 +68,8 @@ class ResolvedPrompt:
 
 class SemanticPredictor(nnUNetPredictor):
     prompt_chunk = 16  # prompts per sliding-window pass: the output buffer holds this many channels per voxel
+    # components under this share of the smallest training volume of a parsed prompt's set are removed (0: none)
+    min_component_fraction = MIN_COMPONENT_FRACTION
 
     def initialize_from_trained_model_folder(self, model_training_output_dir: str, use_folds=None,
                                              checkpoint_name: str = "checkpoint_final.pth"):
@@ -171,19 +178,32 @@ class SemanticPredictor(nnUNetPredictor):
         return out
 
     # --- prediction -------------------------------------------------------------------------------
+    def min_component_voxels(self, prompt: ResolvedPrompt) -> int:
+        """The smallest connected component a parsed prompt's mask keeps (0: no limit, e.g. free text, or a
+        checkpoint without the training cases' label counts)."""
+        if prompt.parse is None:
+            return 0
+        return min_component_voxels(self.semantic.get("label_counts", []), prompt.parse["target"],
+                                    prompt.parse["avoid"], self.min_component_fraction)
+
     def predict_prompts(self, image: np.ndarray, properties: dict, prompts: list[str], strict: bool = False,
                         return_probabilities: bool = False):
         """image [C, *spatial] as nnU-Net's readers give it -> (one result per prompt, resolved prompts).
 
-        A result is a binary mask in the input's geometry, or (mask, probabilities [2, ...]) with
-        `return_probabilities`."""
+        A result is a binary mask in the input's geometry (stray components removed), or (mask, probabilities
+        [2, ...]) with `return_probabilities`."""
         resolved = [self.resolve(t, strict) for t in prompts]
         texts = self._text_tensors(resolved)
         preprocessor = self.configuration_manager.preprocessor_class(verbose=False)
         data, _, props = preprocessor.run_case_npy(image, None, properties, self.plans_manager,
                                                    self.configuration_manager, self.dataset_json)
-        return [export_binary(p, self.plans_manager, self.configuration_manager, props, return_probabilities)
-                for p in self.prompt_probabilities(data, texts)], resolved
+        results = []
+        for r, p in zip(resolved, self.prompt_probabilities(data, texts)):
+            result = export_binary(p, self.plans_manager, self.configuration_manager, props, return_probabilities)
+            mask = remove_small_components(result[0] if return_probabilities else result,
+                                           self.min_component_voxels(r))
+            results.append((mask, result[1]) if return_probabilities else mask)
+        return results, resolved
 
     def prompt_probabilities(self, data, texts: list[dict[str, torch.Tensor]]) -> np.ndarray:
         """Preprocessed [C, *spatial] (array or tensor) -> foreground probabilities [K, *spatial]."""

@@ -27,16 +27,20 @@ def _parse(args) -> int:
 
 
 def _stats(args) -> int:
-    from nnunet_semantic.prompts.sidecar import read_sidecar_folder
+    from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, read_sidecar_folder
 
-    sidecars = read_sidecar_folder(raw_dataset_folder(args.d) / "prompts")
-    per = Counter((p.structure or "?", p.level) for prompts in sidecars.values() for p in prompts)
+    raw = raw_dataset_folder(args.d)
+    sidecars = read_sidecar_folder(raw / "prompts")
+    heldout = read_sidecar_folder(raw / HELDOUT_FOLDER) if (raw / HELDOUT_FOLDER).is_dir() else {}
+    per = Counter((p.structure or "?", p.level_key) for folder in (sidecars, heldout) for prompts in folder.values()
+                  for p in prompts)
+    levels = ["L1", "L2", "L3", *(["L2_heldout", "L3_heldout"] if heldout else [])]
     structures = sorted({s for s, _ in per})
     width = max([len("structure"), *map(len, structures)])
-    print(f"{len(sidecars)} cases\n{'structure':<{width}}  {'L1':>6} {'L2':>6} {'L3':>6}")
+    print(f"{len(sidecars)} cases\n{'structure':<{width}}  " + " ".join(f"{lv:>10}" for lv in levels))
     for s in structures:
-        print(f"{s:<{width}}  " + " ".join(f"{per[(s, lv)]:>6}" for lv in (1, 2, 3)))
-    print(f"{'total':<{width}}  " + " ".join(f"{sum(per[(s, lv)] for s in structures):>6}" for lv in (1, 2, 3)))
+        print(f"{s:<{width}}  " + " ".join(f"{per[(s, lv)]:>10}" for lv in levels))
+    print(f"{'total':<{width}}  " + " ".join(f"{sum(per[(s, lv)] for s in structures):>10}" for lv in levels))
     return 0
 
 
@@ -51,6 +55,7 @@ def add_parser(sub) -> None:
     q.add_argument("text", nargs="+", help="prompt text(s), e.g. 'kidney excluding tumor'")
     q.set_defaults(func=_parse)
     q = cmds.add_parser("stats", help="count verified prompts per level and structure",
-                        description="Count the prompts in the dataset's sidecars per level and structure.")
+                        description="Count the prompts in the dataset's sidecars per level and structure (held-out "
+                        "wordings from prompts_heldout/ in their own columns).")
     q.add_argument("-d", required=True, help="dataset id or name")
     q.set_defaults(func=_stats)

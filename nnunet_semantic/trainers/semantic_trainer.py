@@ -12,6 +12,7 @@ the rest. Experiments are subclasses that change one attribute (see `variants.py
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,7 @@ class SemanticTrainer(nnUNetTrainer):
         self.prompts: PromptTable | None = None
         self.text_dim = self.encoder_fingerprint = None
         self.text_optimizer: torch.optim.Optimizer | None = None
+        self._label_counts: list[dict[str, int]] | None = None
         self._text_steps = 0
 
     # --- set-up ---------------------------------------------------------------------------------
@@ -312,7 +314,7 @@ class SemanticTrainer(nnUNetTrainer):
                 "num_labels": self.label_manager.num_segmentation_heads - 1,
                 "prompts_per_sample": self.prompts_per_sample, "centre_text": self.centre_text,
                 "text_lr": self.text_lr, "membership_weight": self.membership_weight, "reword": self.reword,
-                "vocabulary_temperature": self.vocabulary_temperature,
+                "vocabulary_temperature": self.vocabulary_temperature, "label_counts": self._training_label_counts(),
                 "ontology": self.dataset_json.get("semantic")}
 
     def save_checkpoint(self, filename: str) -> None:
@@ -344,6 +346,15 @@ class SemanticTrainer(nnUNetTrainer):
                 choice[label] = min(holding)
         return {label: name for label, (_, name) in sorted(choice.items(), key=lambda kv: -kv[1][0])}
 
+    def _training_label_counts(self) -> list[dict[str, int]]:
+        """Voxels per label of each of the fold's training cases (the converters' verification record): the
+        sizes a structure has, from which prediction removes stray components."""
+        if self._label_counts is None:
+            path = sidecar_folder(Path(self.preprocessed_dataset_folder_base)) / "verification.json"
+            cases = json.loads(path.read_text()).get("cases", {}) if path.is_file() else {}
+            self._label_counts = [cases[k]["label_counts"] for k in self.do_split()[0] if k in cases]
+        return self._label_counts
+
     def _heldout_texts(self) -> tuple[Path | None, dict, dict[str, np.ndarray]]:
         """The held-out-wording sidecars (folder, case -> prompts) and their texts' vectors, encoded here and never
         put into the training bank."""
@@ -358,11 +369,13 @@ class SemanticTrainer(nnUNetTrainer):
         """Two summaries for the fold's validation cases, in the images' own geometry:
         `validation/summary.json` (nnU-Net's, from a label map composed of one L1 prompt per label, so nnU-Net's
         tools keep working) and `validation_semantic/summary.json` (every verified prompt, and every prompt in a
-        held-out wording where the dataset has `prompts_heldout/`; SemantiBench)."""
+        held-out wording where the dataset has `prompts_heldout/`; SemantiBench); stray components removed as
+        prediction removes them."""
         from nnunetv2.evaluation.evaluate_predictions import compute_metrics_on_folder
 
         from nnunet_semantic.evaluation.evaluate import evaluate_folders
         from nnunet_semantic.inference.export import export_binary
+        from nnunet_semantic.inference.postprocessing import min_component_voxels, remove_small_components
         from nnunet_semantic.inference.predictor import SemanticPredictor
         from nnunet_semantic.prompts.sidecar import prediction_name
 
@@ -385,26 +398,32 @@ class SemanticTrainer(nnUNetTrainer):
         writer = self.plans_manager.image_reader_writer_class()
         ending = self.dataset_json["file_ending"]
         label_texts = self._label_texts()
+        structures = self.dataset_json["semantic"]["structures"]
+        label_counts = self._training_label_counts()
         heldout_folder, heldout, heldout_vectors = self._heldout_texts()
         for key in tqdm(val_keys, desc="validation", disable=not val_keys):
             data, _, _, properties = dataset.load_case(key)
             seen = self.prompts.sidecars[key]
+            prompts = seen + heldout.get(key, [])
             texts = [self.prompts.text_arrays(key, i) for i in range(len(seen))]
-            texts += [(self.prompts.vector(name), np.zeros_like(self.prompts.vector(name)), False)
-                      for name in label_texts.values()]
             for prompt in heldout.get(key, []):
                 pos, neg = (heldout_vectors.get(t) for t in prompt_texts(prompt, self.merged_prompt))
                 texts.append((pos, np.zeros_like(pos) if neg is None else neg, neg is not None))
-            sidecar = seen + heldout.get(key, [])
+            texts += [(self.prompts.vector(name), np.zeros_like(self.prompts.vector(name)), False)
+                      for name in label_texts.values()]
+            sets = [(p.target, p.avoid) for p in prompts] + [(structures[n]["labels"], ())
+                                                             for n in label_texts.values()]
             probs = predictor.prompt_probabilities(data, [{"pos": torch.from_numpy(p), "neg": torch.from_numpy(n),
                                                            "has_neg": torch.tensor(h)} for p, n, h in texts])
-            masks = [export_binary(p, self.plans_manager, self.configuration_manager, properties) for p in probs]
-            labels_at = len(seen)
-            for prompt, mask in zip(sidecar, masks[:labels_at] + masks[labels_at + len(label_texts):]):
+            masks = [remove_small_components(
+                export_binary(p, self.plans_manager, self.configuration_manager, properties),
+                min_component_voxels(label_counts, target, avoid, predictor.min_component_fraction))
+                for p, (target, avoid) in zip(probs, sets)]
+            for prompt, mask in zip(prompts, masks):
                 writer.write_seg(mask.astype(np.uint8), str(out / "validation_semantic" /
                                                             prediction_name(key, prompt.text, ending)), properties)
             composed = np.zeros_like(masks[0], dtype=np.uint8)
-            for label, mask in zip(label_texts, masks[labels_at:]):
+            for label, mask in zip(label_texts, masks[len(prompts):]):
                 composed[mask > 0] = label
             writer.write_seg(composed, str(out / "validation" / f"{key}{ending}"), properties)
         gt = Path(self.preprocessed_dataset_folder_base) / "gt_segmentations"
