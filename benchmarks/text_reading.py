@@ -59,6 +59,7 @@ def main() -> None:
     import torch
     import torch.nn.functional as F
 
+    torch.set_num_threads(1)  # thousands of tiny steps: threads only contend
     from nnunet_semantic.prompts.ontologies import ONTOLOGIES, get_ontology
     from nnunet_semantic.prompts.wording import training_wordings
     from nnunet_semantic.text import get_encoder

@@ -62,12 +62,14 @@ def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[s
     cases = sorted(p.name[: -len("_0000.nii.gz")] for p in (raw / "imagesTs").glob("*_0000.nii.gz"))
     if not cases or not (raw / "labelsTs").is_dir():
         return {}
-    prompts = [raw / "prompts", *([raw / HELDOUT_FOLDER] if (raw / HELDOUT_FOLDER).is_dir() else [])]
+    heldout = [raw / HELDOUT_FOLDER] if (raw / HELDOUT_FOLDER).is_dir() else []
     results = {}
     for name in names:
+        # the baseline's decoder runs once per prompt: held-out wordings would double the demo's time on a CPU
+        prompts = [raw / "prompts", *(heldout if name.startswith(TRAINERS[0] + "_") else [])]
         out = Path(os.environ["nnUNet_results"]).parent / "demo_predictions" / name
-        _step(f"nnUNetv2_predict_semantic: {len(cases)} held-out cases, their verified L1/L2/L3 prompts in seen and "
-              f"unseen wordings ({name})")
+        _step(f"nnUNetv2_predict_semantic: {len(cases)} held-out cases, their verified L1/L2/L3 prompts"
+              f"{' in seen and unseen wordings' if len(prompts) > 1 else ''} ({name})")
         if predict_entry(["-i", str(raw / "imagesTs"), "-o", str(out), "-d", d, "-c", configuration, "-f", "0",
                           "-tr", name, "-device", device, "--prompt-file", *map(str, prompts)]
                          + (["--disable_tta"] if device == "cpu" else [])):  # mirroring: 4x the time on 2 cores

@@ -83,6 +83,7 @@ class SemanticTrainer(nnUNetTrainer):
     dhn_gamma: float | None = None  # Dynamic Hard Negative focusing; None disables the term
     dhn_weight = 1.0
     validation_mirroring = True  # mirroring test-time augmentation in the end-of-training validation, as nnU-Net
+    validation_heldout = True  # the end-of-training validation also scores the held-out wordings (prompts_heldout/)
     # (epochs, training iterations per epoch, validation iterations per epoch); None keeps nnU-Net's value
     schedule: tuple[int | None, int | None, int | None] = (None, None, None)
 
@@ -358,7 +359,8 @@ class SemanticTrainer(nnUNetTrainer):
     def _heldout_texts(self) -> tuple[Path | None, dict, dict[str, np.ndarray]]:
         """The held-out-wording sidecars (folder, case -> prompts) and their texts' vectors, encoded here and never
         put into the training bank."""
-        folder = sidecar_folder(Path(self.preprocessed_dataset_folder_base), HELDOUT_FOLDER, required=False)
+        folder = sidecar_folder(Path(self.preprocessed_dataset_folder_base), HELDOUT_FOLDER, required=False) \
+            if self.validation_heldout else None
         sidecars = read_sidecar_folder(folder) if folder else {}
         texts = sorted({t for ps in sidecars.values() for p in ps for t in prompt_texts(p, self.merged_prompt) if t})
         vectors = get_encoder(self.text_encoder, device=self.device.type).encode(texts).astype(np.float32) \

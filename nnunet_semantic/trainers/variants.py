@@ -141,6 +141,7 @@ class SemanticTrainer_demo(SemanticTrainer):
 
     schedule = (DEMO_EPOCHS, DEMO_ITERATIONS, 5)
     validation_mirroring = False  # 4x the prediction time on 2 cores; the demo predicts without it too
+    validation_heldout = False  # the demo scores held-out wordings on its test cases
 
 
 class SemanticTrainer_5epochs(SemanticTrainer):
@@ -167,6 +168,7 @@ class TextConcatTrainer_smoke(TextConcatTrainer):
 class TextConcatTrainer_demo(TextConcatTrainer):
     schedule = SemanticTrainer_demo.schedule
     validation_mirroring = False
+    validation_heldout = False
 
 
 class TextConcatTrainer_5epochs(TextConcatTrainer):
