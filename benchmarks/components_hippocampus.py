@@ -8,25 +8,20 @@ volume the prompt's set has in a training case is removed; 0 = as predicted) and
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
-from workspace import DATASET, prepare  # noqa: E402
+from workspace import bench_model, model_arguments, prepare  # noqa: E402
 
 FRACTIONS = (0.0, 0.05, 0.1, 0.2, 0.4)
 KEYS = ("L1_dice", "L2_dice", "L3_dice", "L1_heldout_dice", "L3_heldout_dice", "pss", "leakage_l3")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
-    parser.add_argument("--model", default="SemanticTrainer", help="a model trained by quality_hippocampus.py")
-    args = parser.parse_args()
+    args = model_arguments(__doc__)
     import numpy as np
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
     from quality_hippocampus import _row
@@ -36,8 +31,7 @@ def main() -> None:
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder
 
     pre = prepare(args.workspace)
-    predicted = (Path(os.environ["nnUNet_results"]) / DATASET / f"{args.model}_bench__nnUNetPlans__2d_cpu" / "fold_0"
-                 / "validation_semantic")
+    predicted = bench_model(args.model) / "fold_0" / "validation_semantic"
     split = json.loads((pre / "splits_final.json").read_text())[0]
     cases = json.loads((pre / "prompts" / "verification.json").read_text())["cases"]
     counts = [cases[k]["label_counts"] for k in split["train"]]

@@ -31,7 +31,7 @@ from pathlib import Path
 os.environ.setdefault("nnUNet_compile", "f")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, write_results  # noqa: E402
-from workspace import prepare, trainer  # noqa: E402
+from workspace import bench_model, prepare, trainer  # noqa: E402
 
 MODELS = ("SemanticTrainer", "SemanticTrainer_additiveFusion", "SemanticTrainer_onePrompt", "SemanticTrainer_rawText",
           "SemanticTrainer_sgdText", "SemanticTrainer_batchDice", "SemanticTrainer_queryHead",
@@ -170,13 +170,12 @@ def main() -> None:
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
     plans = PlansManager(str(pre / "nnUNetPlans.json")).get_configuration("2d_cpu")
-    results_dir = Path(os.environ["nnUNet_results"]) / pre.name
     models = {}
     for name in args.models:
         start = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--train-one", name, "--workspace", str(args.workspace),
                         "--minutes", str(args.minutes), "--iterations", str(args.iterations)], check=True)
-        fold = results_dir / f"{name}_bench__nnUNetPlans__2d_cpu" / "fold_0"
+        fold = bench_model(name) / "fold_0"
         models[name] = _row(json.loads((fold / "validation_semantic" / "summary.json").read_text())) \
             | json.loads((fold / "bench.json").read_text()) | {"wall_minutes": (time.perf_counter() - start) / 60}
         print(f"{name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"

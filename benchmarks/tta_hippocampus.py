@@ -7,8 +7,6 @@ get (`SemanticPredictor`: nnU-Net's sliding window, every prompt parsed from its
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
@@ -18,32 +16,21 @@ os.environ.setdefault("nnUNet_compile", "f")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 from quality_hippocampus import _row, sibling_overlap  # noqa: E402
-from workspace import DATASET, prepare  # noqa: E402
+from workspace import bench_model, model_arguments, prepare, validation_predictor  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
-    parser.add_argument("--model", default="SemanticTrainer", help="a model trained by quality_hippocampus.py")
-    args = parser.parse_args()
+    args = model_arguments(__doc__)
     import numpy as np
-    import torch
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
-    from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
     from tqdm import tqdm
 
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
     from nnunet_semantic.inference.export import export_binary
-    from nnunet_semantic.inference.predictor import SemanticPredictor
     from nnunet_semantic.prompts.sidecar import prediction_name, read_sidecar_folder
 
     pre = prepare(args.workspace)
-    model = Path(os.environ["nnUNet_results"]) / DATASET / f"{args.model}_bench__nnUNetPlans__2d_cpu"
-    predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
-    predictor.initialize_from_trained_model_folder(str(model), [0])
-    cases = json.loads((pre / "splits_final.json").read_text())[0]["val"]
-    folder = pre / predictor.configuration_manager.data_identifier
-    dataset = infer_dataset_class(str(folder))(str(folder), cases)
+    predictor, cases, dataset = validation_predictor(pre, args.model)
     sidecars = read_sidecar_folder(pre / "prompts")
     io, rows = SimpleITKIO(), []
     for tta in (False, True):
@@ -66,7 +53,7 @@ def main() -> None:
                     | {k: round(v, 4) if isinstance(v, float) else v for k, v in _row(summary).items()}
                     | {"sibling_overlap": round(sibling_overlap(out, cases), 4),
                        "network_seconds_per_case": round(seconds / len(cases), 3)})
-    write_results(f"tta_hippocampus_{args.model}", {"cases": len(cases), "model": str(model)}, rows,
+    write_results(f"tta_hippocampus_{args.model}", {"cases": len(cases), "model": str(bench_model(args.model))}, rows,
                   ["model", "mirroring", "L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2",
                    "sibling_overlap", "network_seconds_per_case"])
 

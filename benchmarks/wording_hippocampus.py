@@ -9,8 +9,6 @@ No mirroring (its effect is `tta_hippocampus.py`'s), so the numbers sit a little
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 from collections import defaultdict
@@ -19,36 +17,26 @@ from pathlib import Path
 os.environ.setdefault("nnUNet_compile", "f")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
-from workspace import DATASET, prepare  # noqa: E402
+from workspace import bench_model, model_arguments, prepare, validation_predictor  # noqa: E402
 
 KEYS = ("L1_dice", "L2_dice", "L3_dice", "L1_heldout_dice", "L3_heldout_dice", "invariance_l2",
         "invariance_heldout", "leakage_l3", "leakage_l3_heldout")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
-    parser.add_argument("--model", default="SemanticTrainer", help="a model trained by quality_hippocampus.py")
-    args = parser.parse_args()
+    args = model_arguments(__doc__)
     import numpy as np
     import torch
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
-    from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
     from quality_hippocampus import _row
     from tqdm import tqdm
 
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
     from nnunet_semantic.inference.export import export_binary
-    from nnunet_semantic.inference.predictor import SemanticPredictor
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder
 
     pre = prepare(args.workspace)
-    model = Path(os.environ["nnUNet_results"]) / DATASET / f"{args.model}_bench__nnUNetPlans__2d_cpu"
-    predictor = SemanticPredictor(use_mirroring=False, device=torch.device("cpu"), verbose=False, allow_tqdm=False)
-    predictor.initialize_from_trained_model_folder(str(model), [0])
-    cases = json.loads((pre / "splits_final.json").read_text())[0]["val"]
-    folder = pre / predictor.configuration_manager.data_identifier
-    dataset = infer_dataset_class(str(folder))(str(folder), cases)
+    predictor, cases, dataset = validation_predictor(pre, args.model, use_mirroring=False)
     folders = [pre / "prompts", pre / HELDOUT_FOLDER]
     sidecars = [read_sidecar_folder(f) for f in folders]
     weights = predictor.list_of_parameters[0]
@@ -80,8 +68,8 @@ def main() -> None:
                  "dice_as_is": round(per_wording["off"][(lv, s, t)], 3)} for lv, s, t in sorted(per_wording["on"])]
     for w in wordings:
         print(f"{w['level']:<11} {w['structure']:<22} {w['dice_projected']:.3f} {w['dice_as_is']:.3f}  {w['text']}")
-    write_results(f"wording_hippocampus_{args.model}", {"cases": len(cases), "model": str(model), "mirroring": False,
-                                                        "per_wording": wordings},
+    write_results(f"wording_hippocampus_{args.model}", {"cases": len(cases), "model": str(bench_model(args.model)),
+                                                        "mirroring": False, "per_wording": wordings},
                   rows, ["model", "projection", *KEYS])
 
 

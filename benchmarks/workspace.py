@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -43,3 +45,31 @@ def trainer(cls, pre: Path, configuration: str = "2d_cpu", fold: int = 0):
 
     plans = json.loads((pre / "nnUNetPlans.json").read_text()) | {"continue_training": False}
     return cls(plans, configuration, fold, json.loads((pre / "dataset.json").read_text()), torch.device("cpu"))
+
+
+def bench_model(name: str) -> Path:
+    """The results folder of a model trained by quality_hippocampus.py."""
+    return Path(os.environ["nnUNet_results"]) / DATASET / f"{name}_bench__nnUNetPlans__2d_cpu"
+
+
+def model_arguments(description: str) -> argparse.Namespace:
+    """`--workspace` and `--model`: what a benchmark of a trained quality_hippocampus.py model reads."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
+    parser.add_argument("--model", default="SemanticTrainer", help="a model trained by quality_hippocampus.py")
+    return parser.parse_args()
+
+
+def validation_predictor(pre: Path, name: str, **predictor_args):
+    """(SemanticPredictor of the model's fold 0 on the CPU, fold 0's validation case ids, their preprocessed
+    dataset): the 40 held-out cases the quality benchmark scores."""
+    import torch
+    from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
+
+    from nnunet_semantic.inference.predictor import SemanticPredictor
+
+    predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False, **predictor_args)
+    predictor.initialize_from_trained_model_folder(str(bench_model(name)), [0])
+    cases = json.loads((pre / "splits_final.json").read_text())[0]["val"]
+    folder = pre / predictor.configuration_manager.data_identifier
+    return predictor, cases, infer_dataset_class(str(folder))(str(folder), cases)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -47,6 +48,18 @@ def hippocampus() -> Path:
 DATASET = "Dataset104_Hippocampus"
 
 
+@contextlib.contextmanager
+def nnunet_folders(root: Path, **extra: str):
+    """Fresh nnU-Net folders under `root` for a fixture wider than one test (the `monkeypatch` fixture is per test):
+    yields (root, environment); the variables are restored afterwards."""
+    env = environment(root, cuda=False) | extra
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        apply(env)
+        yield root, env
+
+
 @pytest.fixture(scope="session")
 def planned(tmp_path_factory):
     """12 real hippocampus cases: converted, planned and preprocessed by nnU-Net, with a 2d_cpu configuration
@@ -58,12 +71,7 @@ def planned(tmp_path_factory):
 
     if not (HIPPOCAMPUS / "dataset.json").is_file():
         pytest.skip(f"real data not found at {HIPPOCAMPUS}")
-    root = tmp_path_factory.mktemp("nnunet")
-    env = environment(root, cuda=False) | {"nnUNet_n_proc_DA": "2"}
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        apply(env)
+    with nnunet_folders(tmp_path_factory.mktemp("nnunet"), nnUNet_n_proc_DA="2") as (root, env):
         convert_msd(msd_subset(HIPPOCAMPUS, tmp_path_factory.mktemp("msd"), 12), 104)
         result = subprocess.run([script("nnUNetv2_plan_and_preprocess"), "-d", "104", "-c", "2d", "-np", "1"],
                                 capture_output=True, text=True, timeout=600)

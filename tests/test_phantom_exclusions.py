@@ -13,9 +13,9 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import nnunet_folders
 from helpers import read_nii, script
 
-from nnunet_semantic.environment import apply, environment
 from nnunet_semantic.evaluation.metrics import dice, leakage
 from nnunet_semantic.prompts.sidecar import prediction_name
 
@@ -35,12 +35,7 @@ def predictions(tmp_path_factory):
     """(labelsTs folder, prediction folder, test case ids) after the demo's training recipe on 10 phantom cases."""
     from nnunet_semantic.plans.cpu import add_cpu_configuration
 
-    root = tmp_path_factory.mktemp("phantom")
-    env = environment(root, cuda=False) | {"nnUNet_n_proc_DA": "1"}
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        apply(env)
+    with nnunet_folders(tmp_path_factory.mktemp("phantom"), nnUNet_n_proc_DA="1") as (root, env):
         _run(env, script("nnunet-semantic"), "convert", "phantom", "-d", DATASET_ID, "--cases", "10",
              "--test-cases", "4")
         _run(env, script("nnUNetv2_plan_and_preprocess"), "-d", DATASET_ID, "-c", "2d", "-np", "1")
