@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cases", type=int, default=40, help="phantom training cases (default: 40)")
     p.add_argument("--test-cases", type=int, default=10, help="phantom held-out cases (default: 10)")
     p.add_argument("-np", type=int, default=2, help="worker processes (default: 2)")
+    p.add_argument("--batch-size", type=int, help="2d_cpu batch size (default: 8 on the phantom, which its schedule "
+                   "was tuned for; with --data, measured on this machine)")
     p.add_argument("--schedule", default="demo", choices=("demo", "smoke", "5epochs", "20epochs"),
                    help="training schedule of both trainers (default: demo, a few minutes each on 2 CPU cores; "
                    "smoke: 1 epoch of 10 iterations, proves the pipeline runs)")

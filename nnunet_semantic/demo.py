@@ -18,6 +18,9 @@ from nnunet_semantic.evaluation.metrics import LEAKAGE_FLAG, pss_is_gamed
 from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
 
 TRAINERS = ("SemanticTrainer", "TextConcatTrainer")
+# The phantom's schedule is tuned at this batch. Measured instead, a busy machine gets batch 4 and the model then
+# finds only the bright stripes of the cyst (cyst L1 Dice 0.61 against 0.93 at batch 8, same 250 iterations).
+PHANTOM_BATCH = 8
 
 
 def _workspace(output: Path | None) -> Path | None:
@@ -114,7 +117,8 @@ def main(args) -> int:
     configuration = "2d" if device == "cuda" else "2d_cpu"
     if device == "cpu":
         _step("CPU configuration")
-        cli(["plan-cpu", "-d", d])
+        batch = args.batch_size or (PHANTOM_BATCH if args.data is None else None)
+        cli(["plan-cpu", "-d", d, *(["--batch-size", str(batch)] if batch else [])])
     names = [f"{trainer}_{args.schedule}" for trainer in TRAINERS]
     for name in names:
         _step(f"nnUNetv2_train {d} {configuration} 0 -tr {name}")

@@ -7,7 +7,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from helpers import script, write_nii
+from helpers import read_nii, script, write_nii
 from nnunetv2.evaluation.evaluate_predictions import load_summary_json
 
 from nnunet_semantic.evaluation.cli import evaluate_entry
@@ -81,8 +81,15 @@ def test_bad_inputs_are_clear_errors(folders, capsys):
     write_nii(pred / prediction_name("c2", L3), np.zeros((2, 6, 5), np.uint8))
     err = _error([*base, "-djfile", str(dj)], capsys)
     assert prediction_name("c2", L3) in err and "differs from the reference" in err
-    (ref / "c1.nii.gz").unlink()
-    assert f"{ref / 'c1.nii.gz'}: reference label map of case 'c1'" in _error([*base, "-djfile", str(dj)], capsys)
+    write_nii(pred / prediction_name("c2", L3), read_nii(pred / prediction_name("c2", L1)))
+    (ref / "c1.nii.gz").rename(tmp / "c1.nii.gz")  # the reference folder chooses the cases (prompts/ holds Tr + Ts)
+    assert evaluate_entry(["-ref", str(ref), "-pred", str(pred), "-prompts", str(prompts), "-o", str(tmp / "s.json"),
+                     "-djfile", str(dj)]) == 0
+    assert {m["reference_file"] for m in json.loads((tmp / "s.json").read_text())["metric_per_case"]} == \
+        {str(ref / "c2.nii.gz")}
+    (ref / "c2.nii.gz").unlink()
+    assert f"{ref}: no reference label map <case>.nii.gz for any of the 2 cases" in _error([*base, "-djfile",
+                                                                                           str(dj)], capsys)
     (prompts / "c1.json").write_text('{"case": "c1", "prompts": {}}')
     assert f"{prompts / 'c1.json'}: field 'prompts' must be a list" in _error(base, capsys)
 

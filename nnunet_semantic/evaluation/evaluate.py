@@ -105,6 +105,12 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
         sidecars = {c: p for c, p in sidecars.items() if c in set(cases)}
     if not sidecars:
         raise InputError(prompt_folders[0], "no <case>.json prompt sidecars")
+    if cases is None:  # the reference folder chooses the cases, as in nnU-Net (a dataset's prompts/ holds Tr and Ts)
+        with_reference = {c: e for c, e in sidecars.items() if (ref_folder / f"{c}{ending}").is_file()}
+        if not with_reference:
+            raise InputError(ref_folder, f"no reference label map <case>{ending} for any of the {len(sidecars)} "
+                             f"cases with prompt sidecars in {', '.join(map(str, prompt_folders))}")
+        sidecars = with_reference
     jobs, missing = [], []
     for case, entries in sidecars.items():
         ref = ref_folder / f"{case}{ending}"

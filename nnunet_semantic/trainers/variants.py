@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nnunet_semantic.trainers.semantic_trainer import SemanticTrainer
 
-DEMO_EPOCHS, DEMO_ITERATIONS = 10, 25
+DEMO_EPOCHS, DEMO_ITERATIONS = 15, 25
 
 
 class SemanticTrainer_noExclusionLoss(SemanticTrainer):
