@@ -19,7 +19,7 @@ from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
 
 TRAINERS = ("SemanticTrainer", "TextConcatTrainer")
 # The phantom's schedule is tuned at this batch. Measured instead, a busy machine gets batch 4 and the model then
-# finds only the bright stripes of the cyst (cyst L1 Dice 0.61 against 0.93 at batch 8, same 250 iterations).
+# finds only the bright stripes of the cyst (cyst L1 Dice 0.61 against 0.91-0.93 at batch 8, both 250 iterations).
 PHANTOM_BATCH = 8
 
 
