@@ -70,7 +70,7 @@ def wall_clock(cls, minutes: float):
                 self.on_epoch_end()
                 if self.current_epoch >= CALIBRATION_EPOCHS:  # re-estimated after every epoch: the machine is shared
                     per_epoch = (time.perf_counter() - start) / self.current_epoch
-                    self.num_epochs = max(self.current_epoch + 1, round(minutes * 60 / per_epoch))
+                    self.num_epochs = max(self.current_epoch, round(minutes * 60 / per_epoch))  # == current: done
                     self.lr_scheduler.max_steps = self.num_epochs
                     if self.current_epoch == CALIBRATION_EPOCHS:
                         self.print_to_log_file(f"wall-clock budget {minutes} min: about {self.num_epochs} epochs")
