@@ -83,8 +83,7 @@ def test_bad_inputs_are_clear_errors(folders, capsys):
     assert prediction_name("c2", L3) in err and "differs from the reference" in err
     write_nii(pred / prediction_name("c2", L3), read_nii(pred / prediction_name("c2", L1)))
     (ref / "c1.nii.gz").rename(tmp / "c1.nii.gz")  # the reference folder chooses the cases (prompts/ holds Tr + Ts)
-    assert evaluate_entry(["-ref", str(ref), "-pred", str(pred), "-prompts", str(prompts), "-o", str(tmp / "s.json"),
-                     "-djfile", str(dj)]) == 0
+    assert evaluate_entry([*base, "-djfile", str(dj)]) == 0
     assert {m["reference_file"] for m in json.loads((tmp / "s.json").read_text())["metric_per_case"]} == \
         {str(ref / "c2.nii.gz")}
     (ref / "c2.nii.gz").unlink()
