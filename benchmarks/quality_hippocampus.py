@@ -84,12 +84,11 @@ def wall_clock(cls, minutes: float):
 
 def _budgeted(name: str, minutes: float, iterations: int, pre: Path):
     """A trainer of class `name` on the benchmark's budget, in its own results folder (`<name>_bench`)."""
-    if name == "nnUNetTrainer":
-        from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer as base
-    else:
-        import nnunet_semantic.trainers as t
+    from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
-        base = getattr(t, name)
+    import nnunet_semantic.trainers
+
+    base = nnUNetTrainer if name == "nnUNetTrainer" else getattr(nnunet_semantic.trainers, name)
     t = trainer(type(f"{name}_bench", (wall_clock(base, minutes),), {}), pre)
     t.num_epochs, t.num_iterations_per_epoch, t.num_val_iterations_per_epoch = 1000, iterations, VAL_ITERATIONS
     return t
@@ -133,6 +132,7 @@ def train_one(name: str, workspace: Path, minutes: float, iterations: int) -> No
     """Child process: train on fold 0, write validation_semantic/summary.json for its 40 cases and bench.json."""
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
+    from nnunet_semantic.trainers import SemanticTrainer
 
     pre = prepare(workspace)
     t = _budgeted(name, minutes, iterations, pre)
@@ -140,7 +140,7 @@ def train_one(name: str, workspace: Path, minutes: float, iterations: int) -> No
     t.perform_actual_validation()
     _, cases = t.do_split()
     out = Path(t.output_folder)
-    if name == "nnUNetTrainer":
+    if not isinstance(t, SemanticTrainer):  # a specialist: each prompt's mask from its label map
         evaluate_folders(pre / "gt_segmentations", _specialist_prompts(out, pre, cases),
                          [pre / "prompts", pre / HELDOUT_FOLDER], out / "validation_semantic" / "summary.json",
                          pre / "dataset.json", cases=cases)

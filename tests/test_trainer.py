@@ -11,10 +11,12 @@ import pytest
 import torch
 from conftest import DATASET, train
 from helpers import read_nii
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name
 
 import nnunet_semantic.trainers as trainers
 from nnunet_semantic.trainers import SemanticTrainer
+from nnunet_semantic.trainers.orientation import names_a_direction
 
 VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
             "SemanticTrainer_noFrequency", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "TextConcatTrainer",
@@ -25,7 +27,8 @@ VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrain
 @pytest.mark.parametrize("name", trainers.__all__)
 def test_every_variant_resolves_by_name_through_nnunet(name, nnunet_env, capsys):
     cls = recursive_find_trainer_class_by_name(name)
-    assert cls is getattr(trainers, name) and issubclass(cls, SemanticTrainer)
+    assert cls is getattr(trainers, name) and issubclass(cls, nnUNetTrainer if name.startswith("nnUNet") else
+                                                         SemanticTrainer)
 
 
 def _seeded(seed: int):
@@ -67,6 +70,42 @@ def _trainer(cls, root: Path):
     pre = root / "nnUNet_preprocessed" / DATASET
     plans = json.loads((pre / "nnUNetPlans.json").read_text()) | {"continue_training": False}  # set by nnU-Net's CLI
     return cls(plans, "2d_cpu", 0, json.loads((pre / "dataset.json").read_text()), torch.device("cpu"))
+
+
+def test_directional_names_keep_orientation_so_the_front_half_is_never_shown_behind_the_back_half(planned, hippocampus,
+                                                                                                   monkeypatch):
+    """nnU-Net's mirroring and 180-degree 2D rotation put the anterior half behind the posterior one in a share of
+    the patches; on a dataset whose structures are named by a direction, SemanticTrainer never does, and predicts
+    without mirroring too. Names without a direction keep nnU-Net's augmentation."""
+    root, env = planned
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    seg3d = read_nii(hippocampus / "labelsTr" / "hippocampus_001.nii.gz").astype(np.int16)
+    img3d = read_nii(hippocampus / "imagesTr" / "hippocampus_001.nii.gz").astype(np.float32)
+    z = int(np.argmax([(s == 1).sum() > 20 and (s == 2).sum() > 20 for s in seg3d]))
+
+    def front_first(seg: torch.Tensor) -> bool:  # anterior (label 1) before posterior (2) along the slice's rows
+        rows = [torch.nonzero(seg == label)[:, 0].float().mean() for label in (1, 2)]
+        return bool(rows[0] < rows[1])
+
+    original = front_first(torch.from_numpy(seg3d[z]))
+    for cls, reverses in ((trainers.SemanticTrainer_mirrored, True), (SemanticTrainer, False),
+                          (trainers.nnUNetTrainer_keepOrientation, False)):
+        trainer = _trainer(cls, root)
+        rotation, dummy_2d, _, mirror_axes = trainer.configure_rotation_dummyDA_mirroring_and_inital_patch_size()
+        assert (trainer.inference_allowed_mirroring_axes is not None) == reverses
+        transforms = SemanticTrainer.get_training_transforms((56, 40), rotation, None, mirror_axes, dummy_2d, [False],
+                                                             foreground_labels=[1, 2])
+        flipped = 0
+        for seed in range(30):
+            _seeded(seed)
+            out = transforms(image=torch.from_numpy(img3d[z][None]), segmentation=torch.from_numpy(seg3d[z][None]),
+                             prompt_target=[(1,)], prompt_avoid=[()])["segmentation"]
+            flipped += front_first(out[-1]) != original
+        assert flipped > 5 if reverses else flipped == 0, (cls.__name__, flipped)
+    structures = json.loads((root / "nnUNet_preprocessed" / DATASET / "dataset.json").read_text())["semantic"]
+    assert names_a_direction(structures["structures"])
+    assert not names_a_direction({"kidney": {"names": ["kidney"]}, "tumor": {"names": ["renal tumor"]}})
 
 
 @pytest.mark.parametrize("name", VARIANTS)

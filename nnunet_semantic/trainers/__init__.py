@@ -14,6 +14,7 @@ from nnunet_semantic.trainers.variants import (
     SemanticTrainer_DHN,
     SemanticTrainer_encoderFusion,
     SemanticTrainer_mergedPrompt,
+    SemanticTrainer_mirrored,
     SemanticTrainer_noAbsent,
     SemanticTrainer_noExclusionLoss,
     SemanticTrainer_noFrequency,
@@ -31,6 +32,7 @@ from nnunet_semantic.trainers.variants import (
     TextConcatTrainer_20epochs,
     TextConcatTrainer_demo,
     TextConcatTrainer_smoke,
+    nnUNetTrainer_keepOrientation,
 )
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "SemanticTrainer_demo",
     "SemanticTrainer_BiomedCLIP",
     "SemanticTrainer_encoderFusion",
+    "SemanticTrainer_mirrored",
     "SemanticTrainer_DHN",
     "SemanticTrainer_mergedPrompt",
     "SemanticTrainer_noExclusionLoss",
@@ -64,4 +67,5 @@ __all__ = [
     "TextConcatTrainer_20epochs",
     "TextConcatTrainer_demo",
     "TextConcatTrainer_smoke",
+    "nnUNetTrainer_keepOrientation",
 ]

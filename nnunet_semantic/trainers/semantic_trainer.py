@@ -42,6 +42,7 @@ from nnunet_semantic.trainers.data_loader import SemanticDataLoader
 from nnunet_semantic.trainers.logger import SemanticLocalLogger
 from nnunet_semantic.trainers.losses import dynamic_hard_negative_loss, semantic_loss
 from nnunet_semantic.trainers.optimizers import build_optimizers, set_text_lr
+from nnunet_semantic.trainers.orientation import keep_orientation, names_a_direction
 from nnunet_semantic.trainers.prompt_table import PromptTable, prompt_texts, sidecar_folder
 from nnunet_semantic.trainers.transforms import PromptMaskTransform
 
@@ -76,6 +77,8 @@ class SemanticTrainer(nnUNetTrainer):
     # share of training texts (and exclusion parts) swapped for another training wording of the same structure:
     # its names, synonyms and descriptions, in request templates ("show the X", "X area"); held-out wordings never
     reword = 0.5
+    # no mirroring, rotation within +-15 degrees (orientation.py); None: when a structure is named by a direction
+    keep_orientation: bool | None = None
     frequency_input = "dwt"  # "dwt" or "raw" (the no-frequency ablation)
     frequency_backbone = "auto"  # "auto", "scaled" or "convnext_tiny"
     semantic_stream = "unet"  # "unet" (the planned encoder) or "biomedclip" (plus BiomedCLIP's ViT-B/16)
@@ -165,6 +168,13 @@ class SemanticTrainer(nnUNetTrainer):
         return loss
 
     # --- data -----------------------------------------------------------------------------------
+    def configure_rotation_dummyDA_mirroring_and_inital_patch_size(self):
+        configured = super().configure_rotation_dummyDA_mirroring_and_inital_patch_size()
+        keep = self.keep_orientation
+        if keep is None:
+            keep = names_a_direction(self.dataset_json["semantic"]["structures"])
+        return keep_orientation(self, configured) if keep else configured
+
     @staticmethod
     def get_training_transforms(patch_size, rotation_for_DA, deep_supervision_scales, mirror_axes,
                                 do_dummy_2d_data_aug, use_mask_for_norm=None, is_cascaded=False,

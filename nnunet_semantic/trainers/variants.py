@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+from nnunet_semantic.trainers.orientation import KeepOrientation
 from nnunet_semantic.trainers.semantic_trainer import SemanticTrainer
 
 DEMO_EPOCHS, DEMO_ITERATIONS = 15, 25
@@ -11,6 +14,17 @@ class SemanticTrainer_noExclusionLoss(SemanticTrainer):
     """The parts of a composed prompt get no loss of their own (only the composed mask is supervised)."""
 
     exclusion_weight = 0.0
+
+
+class SemanticTrainer_mirrored(SemanticTrainer):
+    """nnU-Net's mirroring and rotation whatever the structures' names (before: "anterior" and "posterior" halves
+    seen swapped in half of the patches)."""
+
+    keep_orientation = False
+
+
+class nnUNetTrainer_keepOrientation(KeepOrientation, nnUNetTrainer):
+    """The non-promptable specialist with the same augmentation, to compare like for like."""
 
 
 class SemanticTrainer_mergedPrompt(SemanticTrainer):
