@@ -8,7 +8,8 @@ The split is nnU-Net's own fold 0 (`splits_final.json`, seed 12345: 160 train / 
 never used for model selection (the final checkpoint is scored), so they serve as the test set. Each model trains
 in its own child process. The plain nnUNetTrainer is the non-promptable specialist: its multi-class output gives
 each prompt's mask by the same set rule as the reference (`isin(seg, target) & ~isin(seg, avoid)`). All are
-scored through nnU-Net's end-of-training validation: its sliding window with mirroring, like for like.
+scored through nnU-Net's end-of-training validation: its sliding window, with mirroring where the trainer's
+augmentation mirrors (not for those that keep orientation: SemanticTrainer here, nnUNetTrainer_keepOrientation).
 `sibling_overlap` is the mean Dice between the predictions for "anterior hippocampus" and "posterior hippocampus"
 on a case (a prompt-blind model scores ~1; the reference ~0). Wordings no training prompt uses
 (`prompts_heldout/`): `L1_heldout_dice` (L1 targets asked in held-out wordings), `invariance_heldout` (Dice of
@@ -38,7 +39,7 @@ MODELS = ("SemanticTrainer", "SemanticTrainer_additiveFusion", "SemanticTrainer_
           "SemanticTrainer_sgdText", "SemanticTrainer_batchDice", "SemanticTrainer_queryHead",
           "SemanticTrainer_noLabelLoss", "SemanticTrainer_noReword", "SemanticTrainer_noExclusionLoss",
           "SemanticTrainer_mergedPrompt", "SemanticTrainer_noFrequency", "SemanticTrainer_encoderFusion",
-          "TextConcatTrainer", "nnUNetTrainer")
+          "SemanticTrainer_mirrored", "TextConcatTrainer", "nnUNetTrainer", "nnUNetTrainer_keepOrientation")
 KEYS = ("L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2", "sibling_overlap", "L1_heldout_dice",
         "invariance_heldout", "L3_heldout_dice")
 SIBLINGS = ("anterior hippocampus", "posterior hippocampus")

@@ -31,6 +31,8 @@ def main() -> None:
 
     pre = prepare(args.workspace)
     predictor, cases, dataset = validation_predictor(pre, args.model)
+    if not predictor.allowed_mirroring_axes:
+        sys.exit(f"{args.model} keeps orientation (trained without mirroring): it has no mirroring to compare")
     sidecars = read_sidecar_folder(pre / "prompts")
     io, rows = SimpleITKIO(), []
     for tta in (False, True):

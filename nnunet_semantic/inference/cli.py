@@ -122,7 +122,8 @@ def run(args) -> None:
     for name in ("dataset.json", "plans.json"):
         shutil.copy(model / name, out / name)
     used = {"model": str(model), "trainer": args.tr, "configuration": args.c, "folds": args.f,
-            "checkpoint": args.chk, "tile_step_size": args.step_size, "mirroring": not args.disable_tta,
+            "checkpoint": args.chk, "tile_step_size": args.step_size,
+            "mirroring": predictor.use_mirroring and bool(predictor.allowed_mirroring_axes),  # none: kept orientation
             "min_component_fraction": args.min_component_fraction,
             "encoder": {"name": predictor.semantic["text_encoder"],
                         "fingerprint": predictor.semantic["encoder_fingerprint"]},
