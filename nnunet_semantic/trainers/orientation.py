@@ -3,13 +3,12 @@
 nnU-Net mirrors every axis in training and at prediction, and rotates near-square 2D patches by up to 180 degrees:
 half of the patches then show the front half of an organ behind its back half, labelled "anterior", so sibling
 halves can only be told apart by their shape. Without mirroring and with rotations that cannot reverse an axis,
-where a part lies says which part it is (nnU-Net's own `nnUNetTrainerNoMirroring` does the same for left/right
-labels)."""
+where a part lies says which part it is (for mirroring, this is nnU-Net's `nnUNetTrainerNoMirroring`, the usual
+choice where labels are left and right)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 import numpy as np
 from nnunetv2.training.data_augmentation.compute_initial_patch_size import get_patch_size
@@ -21,11 +20,10 @@ DIRECTIONS = re.compile(r"\b(left|right|anterior|posterior|superior|inferior|cra
 
 def names_a_direction(structures: dict) -> bool:
     """Whether a structure of the dataset's `semantic.structures` is named by a direction."""
-    names: Iterable[str] = (n for key, s in structures.items() for n in (key, *s.get("names", ())))
-    return any(DIRECTIONS.search(n) for n in names)
+    return any(DIRECTIONS.search(n) for key, s in structures.items() for n in (key, *s.get("names", ())))
 
 
-def keep_orientation(trainer, configured: tuple) -> tuple:
+def orientation_preserving(trainer, configured: tuple) -> tuple:
     """nnU-Net's (rotation, dummy_2d, initial_patch_size, mirror_axes) without mirroring (in training and at
     prediction) and with rotation within +-15 degrees."""
     rotation, dummy_2d, _, _ = configured
@@ -42,4 +40,4 @@ class KeepOrientation:
     """Mix in before an nnU-Net trainer to keep orientation whatever the dataset."""
 
     def configure_rotation_dummyDA_mirroring_and_inital_patch_size(self):
-        return keep_orientation(self, super().configure_rotation_dummyDA_mirroring_and_inital_patch_size())
+        return orientation_preserving(self, super().configure_rotation_dummyDA_mirroring_and_inital_patch_size())

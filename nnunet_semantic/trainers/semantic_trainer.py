@@ -42,7 +42,7 @@ from nnunet_semantic.trainers.data_loader import SemanticDataLoader
 from nnunet_semantic.trainers.logger import SemanticLocalLogger
 from nnunet_semantic.trainers.losses import dynamic_hard_negative_loss, semantic_loss
 from nnunet_semantic.trainers.optimizers import build_optimizers, set_text_lr
-from nnunet_semantic.trainers.orientation import keep_orientation, names_a_direction
+from nnunet_semantic.trainers.orientation import names_a_direction, orientation_preserving
 from nnunet_semantic.trainers.prompt_table import PromptTable, prompt_texts, sidecar_folder
 from nnunet_semantic.trainers.transforms import PromptMaskTransform
 
@@ -173,7 +173,7 @@ class SemanticTrainer(nnUNetTrainer):
         keep = self.keep_orientation
         if keep is None:
             keep = names_a_direction(self.dataset_json["semantic"]["structures"])
-        return keep_orientation(self, configured) if keep else configured
+        return orientation_preserving(self, configured) if keep else configured
 
     @staticmethod
     def get_training_transforms(patch_size, rotation_for_DA, deep_supervision_scales, mirror_axes,

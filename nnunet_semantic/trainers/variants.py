@@ -17,8 +17,7 @@ class SemanticTrainer_noExclusionLoss(SemanticTrainer):
 
 
 class SemanticTrainer_mirrored(SemanticTrainer):
-    """nnU-Net's mirroring and rotation whatever the structures' names (before: "anterior" and "posterior" halves
-    seen swapped in half of the patches)."""
+    """nnU-Net's mirroring and rotation whatever the structures' names: the ablation of keeping orientation."""
 
     keep_orientation = False
 
