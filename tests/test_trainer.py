@@ -37,11 +37,16 @@ def _seeded(seed: int):
     random.seed(seed)
 
 
-def test_target_transform_follows_the_set_rule_on_real_slices(hippocampus):
+def _real_slice(hippocampus: Path, min_voxels: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """([1, Y, X] image, [1, Y, X] labels): hippocampus_001's first axial slice with >= `min_voxels` of each half."""
     seg3d = read_nii(hippocampus / "labelsTr" / "hippocampus_001.nii.gz").astype(np.int16)
     img3d = read_nii(hippocampus / "imagesTr" / "hippocampus_001.nii.gz").astype(np.float32)
-    z = int(np.argmax([(s == 1).any() and (s == 2).any() for s in seg3d]))
-    image, seg = torch.from_numpy(img3d[z][None]), torch.from_numpy(seg3d[z][None])
+    z = int(np.argmax([(s == 1).sum() >= min_voxels and (s == 2).sum() >= min_voxels for s in seg3d]))
+    return torch.from_numpy(img3d[z][None]), torch.from_numpy(seg3d[z][None])
+
+
+def test_target_transform_follows_the_set_rule_on_real_slices(hippocampus):
+    image, seg = _real_slice(hippocampus)
     # without spatial augmentation the masks are exactly the set rule, at every deep-supervision scale
     # (K = 2 prompts: channels are composed, target, avoid masks, each for both prompts)
     val = SemanticTrainer.get_validation_transforms([[1, 1], [0.5, 0.5]], foreground_labels=[1, 2])
@@ -80,15 +85,13 @@ def test_directional_names_keep_orientation_so_the_front_half_is_never_shown_beh
     root, env = planned
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    seg3d = read_nii(hippocampus / "labelsTr" / "hippocampus_001.nii.gz").astype(np.int16)
-    img3d = read_nii(hippocampus / "imagesTr" / "hippocampus_001.nii.gz").astype(np.float32)
-    z = int(np.argmax([(s == 1).sum() > 20 and (s == 2).sum() > 20 for s in seg3d]))
+    image, seg = _real_slice(hippocampus, min_voxels=21)
 
     def front_first(seg: torch.Tensor) -> bool:  # anterior (label 1) before posterior (2) along the slice's rows
         rows = [torch.nonzero(seg == label)[:, 0].float().mean() for label in (1, 2)]
         return bool(rows[0] < rows[1])
 
-    original = front_first(torch.from_numpy(seg3d[z]))
+    original = front_first(seg[0])
     for cls, reverses in ((trainers.SemanticTrainer_mirrored, True), (SemanticTrainer, False),
                           (trainers.nnUNetTrainer_keepOrientation, False)):
         trainer = _trainer(cls, root)
@@ -99,8 +102,8 @@ def test_directional_names_keep_orientation_so_the_front_half_is_never_shown_beh
         flipped = 0
         for seed in range(30):
             _seeded(seed)
-            out = transforms(image=torch.from_numpy(img3d[z][None]), segmentation=torch.from_numpy(seg3d[z][None]),
-                             prompt_target=[(1,)], prompt_avoid=[()])["segmentation"]
+            out = transforms(image=image.clone(), segmentation=seg.clone(), prompt_target=[(1,)],
+                             prompt_avoid=[()])["segmentation"]
             flipped += front_first(out[-1]) != original
         assert flipped > 5 if reverses else flipped == 0, (cls.__name__, flipped)
     structures = json.loads((root / "nnUNet_preprocessed" / DATASET / "dataset.json").read_text())["semantic"]
