@@ -106,7 +106,7 @@ def main() -> None:
                 assert len(masks) == n and all(np.asarray(m).shape == image.shape[1:] for m in masks)
             times[name, tta, n].append(time.perf_counter() - t0)
     median = {k: statistics.median(v) for k, v in times.items()}
-    rows = [{"trainer": name, "fusion_site": predictors[name].network.fusion_site, "tta": tta, "prompts": n,
+    rows = [{"trainer": name, "fusion_site": predictors[name].network.config.site, "tta": tta, "prompts": n,
              "cases": len(images), "seconds": round(median[name, tta, n], 3),
              "seconds_per_case": round(median[name, tta, n] / len(images), 4),
              "ratio_vs_1_prompt": round(median[name, tta, n] / median[name, tta, 1], 3),

@@ -1,5 +1,5 @@
 """Which part of the training recipe makes a model read its prompt: the toy reproduction of sibling-prompt collapse
-(`nnunet_semantic.trainers.sibling_study`) for each one-attribute variant of SemanticTrainer and the first design,
+(`sibling_toy.py`) for each one-attribute variant of SemanticTrainer and the first design,
 over several seeds, on the CPU. A prompt-blind model has sibling overlap ~1; the reference 0.
 
     python benchmarks/sibling_study.py [--seeds 0 1 2] [--iterations 300]
@@ -23,9 +23,10 @@ EXCLUSIONS = ("hippocampus excluding the anterior hippocampus", "hippocampus exc
 
 
 def main() -> None:
+    from sibling_toy import SIBLINGS, encode_texts, run
+
     import nnunet_semantic.trainers as trainers
     from nnunet_semantic.text import get_encoder
-    from nnunet_semantic.trainers.sibling_study import SIBLINGS, encode_texts, run
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])

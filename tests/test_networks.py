@@ -8,13 +8,19 @@ import pywt
 import torch
 from net_helpers import HIPPOCAMPUS, SEVEN_STAGE_512, plan_2d
 
-from nnunet_semantic.networks import build_semantic_unet
+from nnunet_semantic.networks import NetworkConfig, build_network
 from nnunet_semantic.networks.cmsg import CMSGate, refine
 from nnunet_semantic.networks.frequency import ScaledConvNeXtStream, TimmConvNeXtStream
 from nnunet_semantic.networks.haar import HaarDWT
-from nnunet_semantic.networks.prompt_head import compose_logits
+from nnunet_semantic.networks.heads.compose import compose_logits
 
 RESENC = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet"
+
+
+def build_semantic_unet(cm, in_channels: int, text_dim: int, fusion: str = "labels", deep_supervision: bool = True,
+                        fusion_site: str | None = None, **config):
+    return build_network(cm, in_channels, NetworkConfig(text_dim, head=fusion, site=fusion_site, **config),
+                         deep_supervision)
 
 
 def _text(b: int, dim: int = 32, has_neg=None) -> dict[str, torch.Tensor]:
@@ -75,21 +81,21 @@ def test_k_prompts_per_image_equal_one_at_a_time_and_centring_travels_with_the_w
     x = torch.randn(2, 1, 56, 40)
     with torch.no_grad():
         features = net.encode_image(x)
-        together = net.decode(features, batched)  # [B * K, 2, ...], prompt-major within an image
-        alone = [net.decode(features, {k: v[:, j] for k, v in batched.items()}) for j in range(3)]
+        together = net.decode(features, batched).logits[0]  # [B * K, 2, ...], prompt-major within an image
+        alone = [net.decode(features, {k: v[:, j] for k, v in batched.items()}).logits[0] for j in range(3)]
     assert torch.allclose(together.reshape(2, 3, 2, 56, 40), torch.stack(alone, 1), atol=1e-5)
     other = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion, deep_supervision=False, num_labels=2).eval()
     other.load_state_dict(net.state_dict())
     assert torch.equal(other.centre.mean, net.centre.mean) and torch.equal(other.centre.vocabulary,
                                                                           net.centre.vocabulary)
     with torch.no_grad():
-        assert torch.allclose(other(x, batched), together, atol=1e-5)
+        assert torch.allclose(other(x, batched).logits[0], together, atol=1e-5)
 
 
 def test_an_unseen_text_is_read_as_its_nearest_training_texts_and_old_checkpoints_load():
     """Issue 14: a training text maps to itself, an unseen one to the mix of its nearest training texts; the
     vocabulary travels with the weights, and weights saved before it existed load without projection."""
-    from nnunet_semantic.networks.prompt_head import TextCentring
+    from nnunet_semantic.networks.text_centring import TextCentring
 
     torch.manual_seed(0)
     training = torch.nn.functional.normalize(torch.randn(20, 32), dim=-1)
@@ -124,16 +130,17 @@ def test_forward_backward_on_planned_topologies(topology, network, fusion, site)
     net = build_semantic_unet(cm, 1, 32, fusion=fusion, fusion_site=site, num_labels=3)
     b = 2 if topology is HIPPOCAMPUS else 1
     x = torch.randn(b, 1, *topology["patch"])
-    out = net(x, _text(b, has_neg=[1] * b))
+    result = net(x, _text(b, has_neg=[1] * b))
+    out = result.logits
     assert isinstance(out, (list, tuple)) and out[0].shape == (b, 2, *topology["patch"])
     assert len(out) == len(topology["features"]) - 1  # nnU-Net's deep-supervision outputs, largest first
     assert [o.shape[2] for o in out] == sorted((o.shape[2] for o in out), reverse=True)
     # a gate (or a pair of part logits) per encoder stage, or per decoder stage (every resolution but the bottleneck's)
-    stages = net.last_parts if fusion in ("labels", "query") else net.last_exclusion_gates
-    assert len(net.last_label_logits) == (len(stages) if fusion == "labels" else 0)
+    stages = result.parts if fusion in ("labels", "query") else result.exclusion_gates
+    assert len(result.label_logits or []) == (len(stages) if fusion == "labels" else 0)
     assert len(stages) == len(topology["features"]) - (site == "decoder")
     assert isinstance(net.frequency, TimmConvNeXtStream if topology is SEVEN_STAGE_512 else ScaledConvNeXtStream)
-    (sum(o.float().mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
+    (sum(o.float().mean() for o in out) + sum(g.mean() for g in result.exclusion_gates or [])).backward()
     assert [n for n, p in net.named_parameters() if p.grad is None] == []
 
 
@@ -151,14 +158,14 @@ def test_prompts_reuse_the_image_features(fusion, site, decoder_runs):
     prompt meets the encoder, once in all when it meets the decoder."""
     net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion=fusion, fusion_site=site,
                               deep_supervision=False).eval()
-    keys = [g.key for g in net.gates] if fusion == "cmsg" else []
+    keys = [g.key for g in net.head.gates] if fusion == "cmsg" else []
     encoder = _count_calls([net.unet.encoder, net.frequency, *keys])
     decoder = _count_calls(list(net.unet.decoder.stages))
     x = torch.randn(2, 1, 56, 40)
     with torch.no_grad():
         features = net.encode_image(x)
-        outs = [net.decode(features, _text(2, has_neg=[k % 2, 1])) for k in range(3)]
-        fresh = net(x, _text(2, has_neg=[0, 1]))
+        outs = [net.decode(features, _text(2, has_neg=[k % 2, 1])).logits[0] for k in range(3)]
+        fresh = net(x, _text(2, has_neg=[0, 1])).logits[0]
     assert set(encoder[:2]) == {2} and set(encoder[2:]) <= {0, 2}  # twice: encode_image, then the fresh forward
     assert decoder == [decoder_runs + 1] * len(decoder)
     assert torch.allclose(outs[0], fresh, atol=1e-5) and outs[0].shape == (2, 2, 56, 40)
@@ -169,10 +176,11 @@ def test_decoder_site_full_resolution_output_does_not_depend_on_deep_supervision
     net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion=fusion, fusion_site="decoder").eval()
     x, text = torch.randn(2, 1, 56, 40), _text(2)
     with torch.no_grad():
-        supervised = net(x, text)
+        supervised = net(x, text).logits
         net.decoder.deep_supervision = False
         single = net(x, text)
-    assert len(net.last_parts or net.last_exclusion_gates) == 1 and torch.allclose(supervised[0], single, atol=1e-6)
+    assert len(single.parts or single.exclusion_gates) == len(single.logits) == 1
+    assert torch.allclose(supervised[0], single.logits[0], atol=1e-6)
 
 
 @pytest.mark.parametrize("fusion", ["labels", "query", "cmsg"])
@@ -182,10 +190,10 @@ def test_missing_negatives_are_ignored(fusion):
     other = {**text, "neg": torch.randn(2, 32)}
     x = torch.randn(2, 1, 56, 40)
     with torch.no_grad():
-        a, b = net(x, text)[0], net(x, other)[0]
+        a, b = net(x, text).logits[0], net(x, other).logits[0]
     assert torch.allclose(a, b)  # with has_neg = 0 the given negatives are ignored
     with torch.no_grad():
-        c = net(x, {**other, "has_neg": torch.tensor([1, 1])})[0]
+        c = net(x, {**other, "has_neg": torch.tensor([1, 1])}).logits[0]
     assert not torch.allclose(a, c)
 
 
@@ -193,9 +201,9 @@ def test_missing_negatives_are_ignored(fusion):
 def test_ablation_networks(fusion, frequency_input):
     net = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, fusion=fusion, frequency_input=frequency_input)
     out = net(torch.randn(2, 1, 56, 40), _text(2))
-    (sum(o.mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
+    (sum(o.mean() for o in out.logits) + sum(g.mean() for g in out.exclusion_gates or [])).backward()
     assert [n for n, p in net.named_parameters() if p.grad is None] == []
-    assert (len(net.last_exclusion_gates) > 0) == (fusion == "cmsg")
+    assert (out.exclusion_gates is not None) == (fusion == "cmsg")
 
 
 def test_biomedclip_semantic_stream_uses_the_loaders_weights(tiny_biomedclip, monkeypatch):
@@ -207,7 +215,7 @@ def test_biomedclip_semantic_stream_uses_the_loaders_weights(tiny_biomedclip, mo
                  and p.requires_grad}
     assert trainable == {"9", "10", "11"}
     out = net(torch.randn(2, 1, 56, 40), _text(2))
-    (sum(o.mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)).backward()
+    sum(o.mean() for o in out.logits).backward()
     assert [n for n, p in net.named_parameters() if p.requires_grad and p.grad is None] == []
     assert net.vit.trunk.blocks[0].attn.qkv.weight.grad is None  # frozen
 

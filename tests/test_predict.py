@@ -133,9 +133,12 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
     assert predictor.resolve(L3).neg_text == "posterior hippocampus"
 
 
-def test_checkpoints_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path, monkeypatch):
-    """Models trained before the site was recorded gated the encoder additively, without text centring: they still
-    load and predict; a site that does not match the weights is one clear error."""
+def test_checkpoints_of_version_2_load_and_those_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path,
+                                                                                           monkeypatch):
+    """Checkpoints written before the network config travelled with the weights (a `semantic` entry, the heads'
+    parameters named as attributes of the network) still load and predict; those trained before the site was
+    recorded gated the encoder additively, without text centring; a site that does not match the weights is one
+    clear error."""
     root, env, raw, folder, cases = inputs
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -143,22 +146,34 @@ def test_checkpoints_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path, 
 
     from nnunet_semantic.errors import SemanticError
     from nnunet_semantic.inference.predictor import SemanticPredictor
-    from nnunet_semantic.networks import build_semantic_unet
+    from nnunet_semantic.networks import NetworkConfig, build_network
+    from nnunet_semantic.networks.card import RENAMED, checkpoint_card
 
     model = tmp_path / "model"
     shutil.copytree(root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu", model)
     path = model / "fold_0" / "checkpoint_final.pth"
     checkpoint = torch.load(path, weights_only=False)
-    meta = checkpoint["semantic"]
-    assert meta.pop("fusion_site") == "decoder" and meta["fusion"] == "labels"
+    card = checkpoint_card(checkpoint, path)
+    assert card["config"]["site"] == "decoder" and card["config"]["head"] == "labels" and card["version"] == 3
     predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
     predictor.initialize_from_trained_model_folder(str(model), [0])  # as saved: for its configuration
-    meta["fusion"] = "cmsg"
-    old = build_semantic_unet(predictor.configuration_manager, 1, meta["text_dim"], "cmsg", fusion_site="encoder")
-    checkpoint["network_weights"] = {k: v for k, v in old.state_dict().items() if k != "centre.mean"}
+    meta = {"version": 2, "text_dim": card["config"]["text_dim"], "fusion": "cmsg", "frequency_input": "dwt",
+            "frequency_backbone": "auto", **{k: card[k] for k in ("text_encoder", "encoder_fingerprint", "ontology",
+                                                                   "label_counts", "merged_prompt")}}
+    old = build_network(predictor.configuration_manager, 1, NetworkConfig(meta["text_dim"], head="cmsg",
+                                                                          site="encoder"))
+
+    def version_2_name(key: str) -> str:
+        for before, now in RENAMED:
+            if key.startswith(now):
+                return before + key[len(now):]
+        return key
+
+    checkpoint["network_weights"] = {version_2_name(k): v for k, v in old.state_dict().items() if k != "centre.mean"}
+    checkpoint["semantic"] = meta
     torch.save(checkpoint, path)
     predictor.initialize_from_trained_model_folder(str(model), [0])
-    assert predictor.network.fusion_site == "encoder"
+    assert predictor.network.config.site == "encoder"
     image = read_nii(folder / f"{cases[0]}_0000.nii.gz")[None].astype(np.float32)
     assert predictor.predict_numpy(image, [L3])[0].shape == image.shape[1:]
     meta["fusion_site"] = "decoder"

@@ -4,10 +4,15 @@ CPU iterations with a trainer's own recipe: a prompt-blind model paints the same
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from nnunet_semantic.trainers import SemanticTrainer, SemanticTrainer_additiveFusion
-from nnunet_semantic.trainers.sibling_study import SIBLINGS, encode_texts, run
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))  # the study lives with the benchmarks
+from sibling_toy import SIBLINGS, encode_texts, run  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import torch
 from net_helpers import plan_2d
 
 from nnunet_semantic.inference.predictor import PromptedNetwork, SemanticPredictor
-from nnunet_semantic.networks import build_semantic_unet
+from nnunet_semantic.networks import NetworkConfig, PromptOutput, build_network
 
 PATCH = (32, 32)
 
@@ -21,7 +21,7 @@ def _texts(k: int = 3, dim: int = 8) -> list[dict[str, torch.Tensor]]:
 def _predictor(mirror_axes=None, gaussian: bool = True) -> SemanticPredictor:
     configuration = plan_2d(PATCH, (8, 16, 32))
     torch.manual_seed(0)
-    network = build_semantic_unet(configuration, 1, 8, "labels", deep_supervision=False, num_labels=2).eval()
+    network = build_network(configuration, 1, NetworkConfig(8, num_labels=2), deep_supervision=False).eval()
     predictor = SemanticPredictor(tile_step_size=0.5, use_gaussian=gaussian, use_mirroring=mirror_axes is not None,
                                   device=torch.device("cpu"), verbose=False, allow_tqdm=False)
     predictor.network, predictor.configuration_manager, predictor.list_of_parameters = network, configuration, None
@@ -57,7 +57,7 @@ class TileMean(torch.nn.Module):
         b, k = text["pos"].shape[:2]
         logits = torch.zeros(b * k, 2, *features.shape[2:])
         logits[:, 1] = features.mean(dim=(1, 2, 3)).repeat_interleave(k)[:, None, None]
-        return logits
+        return PromptOutput([logits])
 
 
 def test_tiles_cover_a_large_image_and_blend_without_seams():

@@ -15,8 +15,11 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name
 
 import nnunet_semantic.trainers as trainers
+from nnunet_semantic.networks.card import checkpoint_card
 from nnunet_semantic.trainers import SemanticTrainer
 from nnunet_semantic.trainers.orientation import names_a_direction
+from nnunet_semantic.trainers.prompt_batch import PromptTargets
+from nnunet_semantic.trainers.recipe import RECIPE
 
 VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
             "SemanticTrainer_noFrequency", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "TextConcatTrainer",
@@ -45,27 +48,33 @@ def _real_slice(hippocampus: Path, min_voxels: int = 1) -> tuple[torch.Tensor, t
     return torch.from_numpy(img3d[z][None]), torch.from_numpy(seg3d[z][None])
 
 
-def test_target_transform_follows_the_set_rule_on_real_slices(hippocampus):
+def _targets(segs: list[torch.Tensor], targets, avoids, labels: int = 2) -> PromptTargets:
+    """One sample's prompts (target / avoid label ids) over nnU-Net's label maps [1, ...] at each scale."""
+    sets = torch.zeros(2, 1, len(targets), labels)
+    for k, (target, avoid) in enumerate(zip(targets, avoids)):
+        sets[0, 0, k, [t - 1 for t in target]], sets[1, 0, k, [a - 1 for a in avoid]] = 1, 1
+    flags = torch.tensor([[bool(a) for a in avoids]])
+    return PromptTargets([s[None] for s in segs], sets[0], sets[1], sets[0], sets[1], flags, flags.int())
+
+
+def test_prompt_masks_follow_the_set_rule_on_real_slices(hippocampus):
     image, seg = _real_slice(hippocampus)
     # without spatial augmentation the masks are exactly the set rule, at every deep-supervision scale
-    # (K = 2 prompts: channels are composed, target, avoid masks, each for both prompts)
+    # (K = 2 prompts: composed, target, avoid masks per prompt, read off nnU-Net's own targets)
     val = SemanticTrainer.get_validation_transforms([[1, 1], [0.5, 0.5]], foreground_labels=[1, 2])
-    out = val(image=image, segmentation=seg, prompt_target=[(1, 2), (1,)], prompt_avoid=[(2,), ()])["segmentation"]
-    composed, target, avoid = out[0][:6].bool().unflatten(0, (3, 2))
-    assert torch.equal(out[0][6], seg[0])  # the label map itself, last
-    assert torch.equal(composed[0], seg[0] == 1) and torch.equal(avoid[0], seg[0] == 2)
-    assert torch.equal(target[0], seg[0] > 0) and torch.equal(composed[1], seg[0] == 1) and not avoid[1].any()
-    assert out[1].shape == (7, *(round(s * 0.5) for s in seg.shape[1:]))
-    # with nnU-Net's augmentation, the masks of different prompts warp alike (same seed, same warp)
+    segs = val(image=image, segmentation=seg)["segmentation"]
+    assert torch.equal(segs[0][0], seg[0])  # nnU-Net's label map itself
+    targets = _targets(segs, [(1, 2), (1,)], [(2,), ()])
+    (composed, target, avoid), second = targets.masks(0).bool()
+    assert torch.equal(composed, seg[0] == 1) and torch.equal(avoid, seg[0] == 2)
+    assert torch.equal(target, seg[0] > 0) and torch.equal(second[0], seg[0] == 1) and not second[2].any()
+    assert targets.masks(1).shape == (2, 3, *(round(s * 0.5) for s in seg.shape[1:]))
+    # with nnU-Net's augmentation, the masks of different prompts warp alike (they come from one label map)
     tr = SemanticTrainer.get_training_transforms((56, 40), (-np.pi, np.pi), None, (0, 1), False, [False],
                                                  foreground_labels=[1, 2])
-
-    def masks(target, avoid):
-        _seeded(3)
-        return tr(image=image.clone(), segmentation=seg.clone(), prompt_target=[target],
-                  prompt_avoid=[avoid])["segmentation"].bool()
-
-    whole, l3, posterior = masks((1, 2), ()), masks((1, 2), (2,)), masks((2,), ())
+    _seeded(3)
+    warped = tr(image=image.clone(), segmentation=seg.clone())["segmentation"]
+    whole, l3, posterior = _targets([warped], [(1, 2), (1, 2), (2,)], [(), (2,), ()]).masks(0).bool()
     assert whole[0].any() and l3[2].any()
     assert torch.equal(l3[0] | l3[2], whole[0]) and not (l3[0] & l3[2]).any() and torch.equal(l3[1], whole[0])
     assert torch.equal(l3[2], posterior[0]) and not whole[2].any()
@@ -102,9 +111,8 @@ def test_directional_names_keep_orientation_so_the_front_half_is_never_shown_beh
         flipped = 0
         for seed in range(30):
             _seeded(seed)
-            out = transforms(image=image.clone(), segmentation=seg.clone(), prompt_target=[(1,)],
-                             prompt_avoid=[()])["segmentation"]
-            flipped += front_first(out[-1]) != original
+            out = transforms(image=image.clone(), segmentation=seg.clone())["segmentation"]
+            flipped += front_first(out[0]) != original
         assert flipped > 5 if reverses else flipped == 0, (cls.__name__, flipped)
     structures = json.loads((root / "nnUNet_preprocessed" / DATASET / "dataset.json").read_text())["semantic"]
     assert names_a_direction(structures["structures"])
@@ -119,20 +127,26 @@ def test_one_training_step_reaches_every_parameter(name, planned, monkeypatch):
     monkeypatch.setenv("nnUNet_n_proc_DA", "0")
     trainer = _trainer(getattr(trainers, name), root)
     trainer.initialize()
-    trainer.dataloader_train, trainer.dataloader_val = trainer.get_dataloaders()
+    trainer.dataloader_train, trainer.dataloader_val = trainer.get_dataloaders()  # nnU-Net's own
     batch = next(trainer.dataloader_train)
+    prompted = trainer.sampler(batch)
     k = trainer.prompts_per_sample
-    assert batch["target"][0].shape[1] == 3 * k + 1 and batch["text_pos"].shape == (4, k, 384)
-    assert set(batch["level"].flatten().tolist()) <= {0, 1, 2, 3}
+    assert prompted["target"].masks(0).shape[:2] == (4 * k, 3) and prompted["data"].pos.shape == (4, k, 384)
+    assert set(prompted["target"].level.flatten().tolist()) <= {0, 1, 2, 3}
     # nnU-Net weights the lowest deep-supervision output 0, and 1e-6 under DDP so that every parameter gets a
     # gradient in every step; train with the DDP weighting
-    trainer.loss.weight_factors = (*trainer.loss.weight_factors[:-1], 1e-6)
+    for loss in (trainer.loss.seg_loss, trainer.loss.label_loss):
+        if loss is not None:
+            loss.weight_factors = (*loss.weight_factors[:-1], 1e-6)
     trainer.network.train()
-    out = trainer.train_step(batch)
+    _seeded(0)
+    has_neg = trainer.sampler(batch)["data"].has_neg
+    _seeded(0)
+    out = trainer.train_step(batch)  # nnU-Net's train_step on the prompted batch
     assert np.isfinite(out["loss"])
     missing = [n for n, p in trainer.network.named_parameters() if p.grad is None]
     assert missing == []
-    excludes = trainer.fusion == "cmsg" or (trainer.fusion in ("labels", "query") and bool(batch["has_neg"].any()))
+    excludes = trainer.head == "cmsg" or (trainer.head in ("labels", "query") and bool(has_neg.any()))
     assert (float(out["exclusion_loss"]) > 0) == excludes
 
 
@@ -141,9 +155,13 @@ def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned, smoke_model):
     fold, stdout = smoke_model
     assert "Using trainer 'SemanticTrainer_smoke'" in stdout and "pseudo dice per prompt level" in stdout
     checkpoint = torch.load(fold / "checkpoint_final.pth", weights_only=False)
-    meta = checkpoint["semantic"]
+    meta = checkpoint_card(checkpoint, fold)
     assert meta["text_encoder"] == "minilm" and len(meta["encoder_fingerprint"]) == 16
     assert "posterior hippocampus" in meta["ontology"]["structures"]
+    assert set(RECIPE) <= set(meta) and meta["config"]["head"] == "labels"  # the whole recipe, always
+    # both optimisers' states are in nnU-Net's own optimizer entry
+    assert set(checkpoint["optimizer_state"]) == {"image", "text", "text_steps"}
+    assert checkpoint["optimizer_state"]["text_steps"] == 10
     assert (fold / "progress.png").stat().st_size > 10_000
     log = checkpoint["logging"]
     assert len(log["train_exclusion_losses"]) == 1 and np.isfinite(log["train_exclusion_losses"][0])

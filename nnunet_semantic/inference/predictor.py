@@ -4,7 +4,7 @@ nnU-Net's preprocessing, its sliding window (tiles of the planned patch size, Ga
 `tile_step_size`), its mirroring test-time augmentation and its export back to the input geometry are reused as
 they are: for the tile loop the network is wrapped so that one call answers every prompt of a chunk (the image
 part runs once per tile and mirror, each prompt is one output channel of foreground logits). The network is the
-SemanticUNet described by the checkpoint's `semantic` entry; prompt texts are encoded once per run.
+SemanticUNet described by the checkpoint's card (`networks/card.py`); prompt texts are encoded once per run.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from nnunet_semantic.inference.postprocessing import (
     min_component_voxels,
     remove_small_components,
 )
-from nnunet_semantic.networks import build_semantic_unet
+from nnunet_semantic.networks import NetworkConfig, build_network
+from nnunet_semantic.networks.card import checkpoint_card, load_checkpoint
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse, split_exclusion
 from nnunet_semantic.text import get_encoder
@@ -46,9 +47,7 @@ class PromptedNetwork(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.network.encode_image(x)
         text = {k: v[None].expand(len(x), *v.shape).to(x.device) for k, v in self.texts.items()}
-        logits = self.network.decode(features, text)
-        logits = (logits[0] if isinstance(logits, (list, tuple)) else logits).float()
-        logits = logits.unflatten(0, (len(x), -1))  # [B, K, 2, ...]
+        logits = self.network.decode(features, text).logits[0].float().unflatten(0, (len(x), -1))  # [B, K, 2, ...]
         return logits[:, :, 1] - logits[:, :, 0]
 
 
@@ -84,22 +83,13 @@ class SemanticPredictor(nnUNetPredictor):
             path = folder / f"fold_{fold}" / checkpoint_name
             if not path.is_file():
                 raise SemanticError(f"{path} not found (folds {list(folds)}, checkpoint {checkpoint_name})")
-            checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-            if "semantic" not in checkpoint:
-                raise SemanticError(f"{path} has no 'semantic' entry: it was not trained by a SemanticTrainer")
-            meta = meta or checkpoint["semantic"]
+            checkpoint = load_checkpoint(path)
+            meta = meta or checkpoint_card(checkpoint, path)
             parameters.append(checkpoint["network_weights"])
         configuration_manager = plans_manager.get_configuration(checkpoint["init_args"]["configuration"])
-        network = build_semantic_unet(configuration_manager,
-                                      determine_num_input_channels(plans_manager, configuration_manager,
-                                                                   dataset_json),
-                                      meta["text_dim"], meta["fusion"], meta["frequency_input"],
-                                      meta["frequency_backbone"], deep_supervision=False,
-                                      semantic_stream=meta.get("semantic_stream", "unet"),
-                                      fusion_site=meta.get("fusion_site", "encoder"),
-                                      num_labels=meta.get("num_labels", 1))
-        for weights in parameters:  # checkpoints from before text centring: no mean, which is no centring
-            weights.setdefault("centre.mean", torch.zeros(meta["text_dim"]))
+        num_input_channels = determine_num_input_channels(plans_manager, configuration_manager, dataset_json)
+        network = build_network(configuration_manager, num_input_channels, NetworkConfig.from_dict(meta["config"]),
+                                deep_supervision=False)
         try:  # fail here, with the file named, if the weights do not fit the network this version builds
             network.load_state_dict(parameters[0])
         except RuntimeError as e:
@@ -109,7 +99,7 @@ class SemanticPredictor(nnUNetPredictor):
         self.manual_initialization(network, plans_manager, configuration_manager, parameters, dataset_json,
                                    checkpoint["trainer_name"], checkpoint.get("inference_allowed_mirroring_axes"))
         self.label_manager = LabelManager(BINARY_LABELS, None)  # the network answers target / not target
-        self.semantic = meta
+        self.semantic = {k: v for k, v in meta.items() if k != "config"}
         self.ontology = Ontology.from_dict(meta["ontology"], f"{folder}/dataset.json") if meta.get("ontology") \
             else None
         self.encoder = get_encoder(meta["text_encoder"], device=self.device.type)

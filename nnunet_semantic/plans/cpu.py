@@ -12,7 +12,7 @@ import torch
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
 from nnunet_semantic.errors import SemanticError
-from nnunet_semantic.networks import build_semantic_unet
+from nnunet_semantic.networks import NetworkConfig, build_network
 
 CPU_CONFIGURATION = "2d_cpu"
 
@@ -21,7 +21,7 @@ def iteration_seconds(configuration_manager, num_input_channels: int, batch_size
                       repeats: int = 2) -> float:
     """Median seconds of one forward + backward + SGD step of a SemanticUNet at `batch_size`."""
     torch.manual_seed(0)
-    net = build_semantic_unet(configuration_manager, num_input_channels, text_dim)
+    net = build_network(configuration_manager, num_input_channels, NetworkConfig(text_dim))
     opt = torch.optim.SGD(net.parameters(), lr=1e-3)
     x = torch.randn(batch_size, num_input_channels, *configuration_manager.patch_size)
     text = {"pos": torch.randn(batch_size, text_dim), "neg": torch.randn(batch_size, text_dim),
@@ -29,8 +29,7 @@ def iteration_seconds(configuration_manager, num_input_channels: int, batch_size
     times = []
     for i in range(repeats + 1):  # the first is a warm-up
         t0 = time.perf_counter()
-        out = net(x, text)
-        loss = sum(o.mean() for o in out) + sum(g.mean() for g in net.last_exclusion_gates)
+        loss = sum(o.mean() for o in net(x, text).logits)
         opt.zero_grad()
         loss.backward()
         opt.step()

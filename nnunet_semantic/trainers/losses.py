@@ -1,10 +1,15 @@
-"""The losses beside nnU-Net's Dice+CE: each part of a composed prompt, the exclusion loss on the additive CMSG gates,
-and the optional Dynamic Hard Negative term."""
+"""SemanticTrainer's loss: nnU-Net's Dice+CE on the prompts' maps and, beside it, each part of a composed prompt, the
+exclusion loss on the additive CMSG gates, the `labels` head's reading of the texts, and the optional Dynamic Hard
+Negative term."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+from nnunet_semantic.networks.types import PromptOutput
+from nnunet_semantic.trainers.prompt_batch import PromptTargets
 
 
 def exclusion_loss(gates: list[torch.Tensor], avoid: torch.Tensor) -> torch.Tensor:
@@ -48,35 +53,45 @@ def membership_loss(membership: torch.Tensor, pos_labels: torch.Tensor, neg_labe
     return loss / weight.sum().clamp_min(1)
 
 
-def semantic_loss(seg_loss, network, output, target: list[torch.Tensor], has_neg: torch.Tensor,
-                  exclusion_weight: float, deep_supervision: bool = True, label_loss=None,
-                  memberships: tuple[torch.Tensor, torch.Tensor] | None = None, membership_weight: float = 1.0):
-    """(total, exclusion loss, composed masks [B * K, 1, ...] at full resolution) for a SemanticUNet's last forward.
+class SemanticLoss(nn.Module):
+    """nnU-Net's Dice+CE on the composed prompts' maps (`seg_loss`, wrapped for deep supervision by nnU-Net when
+    `deep_supervision`), plus: nnU-Net's own loss on the `labels` head's map of the dataset's labels (`label_loss`;
+    None: not supervised), `exclusion_weight` * the parts' (or the CMSG gates') losses, `membership_weight` * the
+    `labels` head's reading of the texts (None: not supervised), and the optional Dynamic Hard Negative term.
+    Called by nnU-Net's `train_step` as `loss(output, target)`; `last_exclusion` keeps the last exclusion loss for
+    the log."""
 
-    `seg_loss` (on the prompts' maps) and `label_loss` (on the `labels` head's map of the dataset's labels; None:
-    not supervised) are nnU-Net's Dice+CE, wrapped for deep supervision when `deep_supervision`; `memberships`
-    (pos, neg label indicators [B, K, L]; None: not supervised) the labels each text names. Targets arrive
-    [B, 3 * K + 1, ...] (`transforms.PromptMaskTransform`) and are laid out prompt-major like the outputs."""
-    outputs = output if isinstance(output, (list, tuple)) else [output]
-    k = has_neg.shape[1]
-    masks = [t[:, :3 * k].unflatten(1, (3, k)).transpose(1, 2).flatten(0, 1) for t in target]
-    composed = [m[:, :1] for m in masks]
+    def __init__(self, seg_loss: nn.Module, label_loss: nn.Module | None, deep_supervision: bool,
+                 exclusion_weight: float, membership_weight: float | None, dhn_gamma: float | None = None,
+                 dhn_weight: float = 1.0):
+        super().__init__()
+        self.seg_loss, self.label_loss, self.deep_supervision = seg_loss, label_loss, deep_supervision
+        self.exclusion_weight, self.membership_weight = exclusion_weight, membership_weight
+        self.dhn_gamma, self.dhn_weight = dhn_gamma, dhn_weight
+        self.last_exclusion = torch.zeros(())
 
-    def supervised(loss, predictions, targets):
-        return loss(predictions, targets) if deep_supervision else loss(predictions[0], targets[0])
+    def _supervised(self, loss, predictions: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
+        return loss(predictions, targets) if self.deep_supervision else loss(predictions[0], targets[0])
 
-    total = supervised(seg_loss, outputs, composed)
-    if label_loss is not None and network.last_label_logits:
-        total = total + supervised(label_loss, network.last_label_logits, [t[:, 3 * k:] for t in target])
-    l_exc = torch.zeros((), device=total.device)
-    with torch.autocast(total.device.type, enabled=False):
-        if network.last_parts:
-            l_target, l_exc = prompt_parts_loss(*network.last_parts[0], masks[0][:, 1:2], masks[0][:, 2:3],
-                                                has_neg.flatten())
-            total = total + exclusion_weight * (l_target + l_exc)
-        elif network.last_exclusion_gates:
-            l_exc = exclusion_loss(network.last_exclusion_gates, masks[0][:, 2:3])
-            total = total + exclusion_weight * l_exc
-        if memberships is not None and network.last_membership is not None:
-            total = total + membership_weight * membership_loss(network.last_membership, *memberships, has_neg)
-    return total, l_exc, composed[0]
+    def forward(self, output: PromptOutput, target: PromptTargets) -> torch.Tensor:
+        masks = [target.masks(scale) for scale in range(len(output.logits))]
+        total = self._supervised(self.seg_loss, output.logits, [m[:, :1] for m in masks])
+        if self.label_loss is not None and output.label_logits:
+            total = total + self._supervised(self.label_loss, output.label_logits, target.segs)
+        l_exc = torch.zeros((), device=total.device)
+        with torch.autocast(total.device.type, enabled=False):
+            if output.parts:
+                l_target, l_exc = prompt_parts_loss(*output.parts[0], masks[0][:, 1:2], masks[0][:, 2:3],
+                                                    target.has_neg.flatten())
+                total = total + self.exclusion_weight * (l_target + l_exc)
+            elif output.exclusion_gates:
+                l_exc = exclusion_loss(output.exclusion_gates, masks[0][:, 2:3])
+                total = total + self.exclusion_weight * l_exc
+            if self.membership_weight is not None and output.membership is not None:
+                total = total + self.membership_weight * membership_loss(output.membership, target.pos_labels,
+                                                                         target.neg_labels, target.has_neg)
+            if self.dhn_gamma is not None:
+                total = total + self.dhn_weight * dynamic_hard_negative_loss(output.logits[0], masks[0][:, :1],
+                                                                             self.dhn_gamma)
+        self.last_exclusion = l_exc.detach()
+        return total

@@ -155,6 +155,15 @@ class PromptTable:
         neg = np.where(np.asarray(has_neg)[..., None], neg, 0).astype(pos.dtype)
         return pos, neg, has_neg if np.ndim(has_neg) else bool(has_neg)
 
+    def label_sets(self, case: str, index: np.ndarray, num_labels: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each prompt's target and avoided labels among 1..num_labels ([K, L] each, 0/1): its masks' sets."""
+        c = self.cases[case]
+        target, avoid = np.zeros((2, len(index), num_labels), np.float32)
+        for row, i in enumerate(index):
+            target[row, [label - 1 for label in c.targets[i]]] = 1
+            avoid[row, [label - 1 for label in c.avoids[i]]] = 1
+        return target, avoid
+
     def memberships(self, case: str, index: np.ndarray, num_labels: int) -> tuple[np.ndarray, np.ndarray]:
         """Which of labels 1..num_labels each prompt's parts name ([K, L] each, 0/1): the target part names the
         target's labels (merged: the target's less the avoided, one text for the composed set), the exclusion

@@ -1,0 +1,108 @@
+"""The end-of-training validation of a SemanticTrainer fold (nnU-Net's `perform_actual_validation`), here because it
+predicts (inference) and scores (evaluation): the trainer calls it, the one place training reaches a later stage.
+
+Two summaries for the fold's validation cases, in the images' own geometry: `validation/summary.json` (nnU-Net's,
+from a label map composed of one L1 prompt per label, so nnU-Net's tools keep working) and
+`validation_semantic/summary.json` (every verified prompt, and every prompt in a held-out wording where the dataset
+has `prompts_heldout/`; SemantiBench); stray components removed as prediction removes them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from nnunetv2.evaluation.evaluate_predictions import compute_metrics_on_folder
+from tqdm import tqdm
+
+from nnunet_semantic.evaluation.evaluate import evaluate_folders
+from nnunet_semantic.inference.export import export_binary
+from nnunet_semantic.inference.postprocessing import min_component_voxels, remove_small_components
+from nnunet_semantic.inference.predictor import SemanticPredictor
+from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder
+from nnunet_semantic.text import get_encoder
+from nnunet_semantic.trainers.prompt_table import prompt_texts, sidecar_folder
+
+
+def label_texts(structures: dict, foreground_labels) -> dict[int, str]:
+    """One L1 prompt per label: the smallest ontology structure holding it (its name is an L1 prompt). Returned
+    largest structure first, so that painting in this order leaves the most specific label."""
+    choice = {}
+    for label in foreground_labels:
+        holding = [(len(s["labels"]), name) for name, s in structures.items() if label in s["labels"]]
+        if holding:
+            choice[label] = min(holding)
+    return {label: name for label, (_, name) in sorted(choice.items(), key=lambda kv: -kv[1][0])}
+
+
+def heldout_texts(trainer) -> tuple[Path | None, dict, dict[str, np.ndarray]]:
+    """The held-out-wording sidecars (folder, case -> prompts) and their texts' vectors, encoded here and never put
+    into the training bank."""
+    folder = sidecar_folder(Path(trainer.preprocessed_dataset_folder_base), HELDOUT_FOLDER, required=False) \
+        if trainer.validation_heldout else None
+    sidecars = read_sidecar_folder(folder) if folder else {}
+    texts = sorted({t for ps in sidecars.values() for p in ps for t in prompt_texts(p, trainer.merged_prompt) if t})
+    vectors = get_encoder(trainer.text_encoder, device=trainer.device.type).encode(texts).astype(np.float32) \
+        if texts else []
+    return folder, sidecars, dict(zip(texts, vectors))
+
+
+def _case_texts(trainer, key: str, heldout: list, heldout_vectors: dict, names: list[str]):
+    table = trainer.prompts
+    texts = [table.text_arrays(key, i) for i in range(len(table.sidecars[key]))]
+    for prompt in heldout:
+        pos, neg = (heldout_vectors.get(t) for t in prompt_texts(prompt, trainer.merged_prompt))
+        texts.append((pos, np.zeros_like(pos) if neg is None else neg, neg is not None))
+    texts += [(table.vector(name), np.zeros_like(table.vector(name)), False) for name in names]
+    return [{"pos": torch.from_numpy(p), "neg": torch.from_numpy(n), "has_neg": torch.tensor(h)} for p, n, h in texts]
+
+
+def validate_fold(trainer) -> None:
+    network, pre = trainer._module(), Path(trainer.preprocessed_dataset_folder_base)
+    _, val_keys = trainer.do_split()
+    val_keys = [k for k in val_keys if k in trainer.prompts.cases]
+    dataset = trainer.dataset_class(trainer.preprocessed_dataset_folder, val_keys)
+    predictor = SemanticPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=trainer.validation_mirroring,
+                                  perform_everything_on_device=True, device=trainer.device, verbose=False,
+                                  allow_tqdm=False)  # as nnU-Net validates: its sliding window, mirroring
+    predictor.manual_initialization(network, trainer.plans_manager, trainer.configuration_manager, None,
+                                    trainer.dataset_json, trainer.__class__.__name__,
+                                    trainer.inference_allowed_mirroring_axes)
+    out = Path(trainer.output_folder)
+    for name in ("validation", "validation_semantic"):
+        (out / name).mkdir(exist_ok=True)
+    writer = trainer.plans_manager.image_reader_writer_class()
+    ending = trainer.dataset_json["file_ending"]
+    structures = trainer.dataset_json["semantic"]["structures"]
+    per_label = label_texts(structures, trainer.label_manager.foreground_labels)
+    label_counts = network.metadata.get("label_counts", [])
+    heldout_folder, heldout, heldout_vectors = heldout_texts(trainer)
+    for key in tqdm(val_keys, desc="validation", disable=not val_keys):
+        data, _, _, properties = dataset.load_case(key)
+        prompts = trainer.prompts.sidecars[key] + heldout.get(key, [])
+        texts = _case_texts(trainer, key, heldout.get(key, []), heldout_vectors, list(per_label.values()))
+        sets = [(p.target, p.avoid) for p in prompts] + [(structures[n]["labels"], ()) for n in per_label.values()]
+        masks = [remove_small_components(
+            export_binary(p, trainer.plans_manager, trainer.configuration_manager, properties),
+            min_component_voxels(label_counts, target, avoid, predictor.min_component_fraction))
+            for p, (target, avoid) in zip(predictor.prompt_probabilities(data, texts), sets)]
+        for prompt, mask in zip(prompts, masks):
+            writer.write_seg(mask.astype(np.uint8), str(out / "validation_semantic" /
+                                                        prediction_name(key, prompt.text, ending)), properties)
+        composed = np.zeros_like(masks[0], dtype=np.uint8)
+        for label, mask in zip(per_label, masks[len(prompts):]):
+            composed[mask > 0] = label
+        writer.write_seg(composed, str(out / "validation" / f"{key}{ending}"), properties)
+    metrics = compute_metrics_on_folder(str(pre / "gt_segmentations"), str(out / "validation"),
+                                        str(out / "validation" / "summary.json"), writer, ending,
+                                        trainer.label_manager.foreground_labels, trainer.label_manager.ignore_label,
+                                        chill=True, num_processes=1)
+    sidecars = [sidecar_folder(pre), *([heldout_folder] if heldout_folder else [])]
+    semantic = evaluate_folders(pre / "gt_segmentations", out / "validation_semantic", sidecars,
+                                out / "validation_semantic" / "summary.json", pre / "dataset.json", ending,
+                                val_keys)["semantic"]
+    trainer.print_to_log_file("Mean validation Dice (L1 prompt per label): ", metrics["foreground_mean"]["Dice"])
+    trainer.print_to_log_file("SemantiBench on validation:", {k: v["dice"] for k, v in semantic["per_level"].items()},
+                              "PSS", semantic["pss"]["mean"], "leakage L3", semantic["leakage_l3"]["mean"],
+                              "invariance (held-out wordings)", semantic["invariance_heldout"]["mean"])

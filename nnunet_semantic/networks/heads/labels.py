@@ -1,0 +1,42 @@
+"""The `labels` head (default): the text says which of the dataset's labels it names, nnU-Net's label softmax says
+where each label is, and the mask is their product, `p = sum_l sigmoid(m_l) * p_l` (labels are disjoint, so this is
+a probability). Every prompt of the ontology is such a union; a wording never seen in training is read by its text
+vector's neighbours.
+
+Why not an additive text correction in front of a fixed classifier: trained through nnU-Net, that model painted the
+same mask for "anterior" and "posterior hippocampus" (docs/design.md has the numbers).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nnunet_semantic.networks.heads.base import PromptHead, register_head
+from nnunet_semantic.networks.heads.compose import composed_output
+from nnunet_semantic.networks.types import ImageFeatures, PromptOutput
+
+
+def label_union_logits(label_logits: torch.Tensor, membership: torch.Tensor) -> torch.Tensor:
+    """label_logits [B, 1 + L, H, W] (background first), membership logits [B, K, L] -> logits [B, K, H, W] of
+    `sum_l sigmoid(membership_l) * softmax(label_logits)_l`."""
+    p = torch.einsum("blhw,bkl->bkhw", torch.softmax(label_logits.float(), 1)[:, 1:], torch.sigmoid(membership.float()))
+    p = p.clamp(1e-6, 1 - 1e-6)
+    return torch.log(p) - torch.log1p(-p)
+
+
+@register_head("labels")
+class LabelsHead(PromptHead):
+    """nnU-Net's segmentation layers answer with the dataset's labels (1 + `num_labels` outputs); an MLP reads each
+    text's membership logits [..., L]."""
+
+    def __init__(self, config, stage_widths, unet, hidden: int = 256):
+        super().__init__(config, stage_widths, unet)
+        self.mlp = nn.Sequential(nn.Linear(config.text_dim, hidden), nn.GELU(), nn.Linear(hidden, config.num_labels))
+
+    def forward(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> PromptOutput:
+        membership = self.mlp(torch.cat([text["pos"], text["neg"]], 1))  # one pass for both parts
+        pixels = [s + f for s, f in zip(features.semantic, features.frequency)]
+        label_logits = [seg(f) for seg, f in zip(decoder.seg_layers[-len(pixels):], pixels)]
+        stages = [label_union_logits(labels, membership) for labels in label_logits]
+        return composed_output(stages, text["has_neg"], label_logits=label_logits[::-1], membership=membership)
