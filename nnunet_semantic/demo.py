@@ -58,7 +58,7 @@ def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[s
     """Held-out cases (imagesTs with labelsTs, as the phantom has): predict their verified prompts, in seen and in
     held-out wordings, and evaluate."""
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
-    from nnunet_semantic.inference.cli import predict_entry
+    from nnunet_semantic.inference.cli import predict
     from nnunet_semantic.paths import raw_dataset_folder
 
     raw = raw_dataset_folder(d)
@@ -73,10 +73,8 @@ def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[s
         out = Path(os.environ["nnUNet_results"]).parent / "demo_predictions" / name
         _step(f"nnUNetv2_predict_semantic: {len(cases)} held-out cases, their verified L1/L2/L3 prompts"
               f"{' in seen and unseen wordings' if len(prompts) > 1 else ''} ({name})")
-        if predict_entry(["-i", str(raw / "imagesTs"), "-o", str(out), "-d", d, "-c", configuration, "-f", "0",
-                          "-tr", name, "-device", device, "--prompt-file", *map(str, prompts)]
-                         + (["--disable_tta"] if device == "cpu" else [])):  # mirroring: 4x the time on 2 cores
-            raise SemanticError(f"prediction with {name} failed")
+        predict(raw / "imagesTs", out, d, configuration, name, ("0",), prompt_files=prompts, device=device,
+                disable_tta=device == "cpu")  # mirroring: 4x the time on 2 cores
         summary = evaluate_folders(raw / "labelsTs", out, prompts, out / "summary.json", out / "dataset.json",
                                    cases=cases)
         results[name] = summary["semantic"], out / "summary.json"
@@ -84,7 +82,12 @@ def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[s
 
 
 def main(args) -> int:
-    from nnunet_semantic.cli import main as cli
+    from nnunet_semantic.dataset_conversion.msd import convert_msd
+    from nnunet_semantic.dataset_conversion.phantom import convert_phantom
+    from nnunet_semantic.paths import preprocessed_dataset_folder, raw_dataset_folder
+    from nnunet_semantic.plans.cpu import add_cpu_configuration
+    from nnunet_semantic.prompts.cli import prompt_statistics
+    from nnunet_semantic.text.cli import embed_dataset
 
     if args.data is None and args.cases < 5:
         raise SemanticError(f"--cases {args.cases}: nnU-Net's 5-fold split needs at least 5 training cases")
@@ -95,21 +98,20 @@ def main(args) -> int:
         return 1
 
     d = str(args.dataset_id)
-    common = ["-d", d, "-np", str(args.np)] + (["--overwrite"] if args.overwrite else [])
+    common = {"overwrite": args.overwrite, "num_processes": args.np}
     if args.data is None:
         _step("convert the synthetic phantom")
-        code = cli(["convert", "phantom", *common, "--cases", str(args.cases), "--test-cases", str(args.test_cases)])
+        print(convert_phantom(args.dataset_id, cases=args.cases, test_cases=args.test_cases, **common))
     else:
         _step(f"convert {args.data}")
-        code = cli(["convert", "msd", "-i", str(args.data), *common])
-    if code:
-        return code
+        print(convert_msd(args.data, args.dataset_id, **common))
     _step("nnU-Net plan and preprocess (2d)")
     _nnunet("nnUNetv2_plan_and_preprocess", "-d", d, "-c", "2d", "--verify_dataset_integrity", "-np", str(args.np))
     _step("verified prompts")
-    cli(["prompts", "stats", "-d", d])
+    print(prompt_statistics(raw_dataset_folder(d)))
     _step("text embeddings (once per distinct text)")
-    cli(["embed", "-d", d])
+    bank, n_new, path = embed_dataset(d)
+    print(f"{len(bank)} texts, {n_new} newly encoded: {path}")
 
     import torch
 
@@ -118,7 +120,8 @@ def main(args) -> int:
     if device == "cpu":
         _step("CPU configuration")
         batch = args.batch_size or (PHANTOM_BATCH if args.data is None else None)
-        cli(["plan-cpu", "-d", d, *(["--batch-size", str(batch)] if batch else [])])
+        entry = add_cpu_configuration(preprocessed_dataset_folder(d), batch_size=batch)
+        print(f"2d_cpu: batch size {entry['batch_size']}")
     names = [f"{trainer}_{args.schedule}" for trainer in TRAINERS]
     for name in names:
         _step(f"nnUNetv2_train {d} {configuration} 0 -tr {name}")

@@ -180,7 +180,7 @@ def export_case(probs: np.ndarray, properties: dict, files: list[Path], min_voxe
         writer.write_seg(label_map, str(combined), properties)
 
 
-def predict_entry(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nnUNetv2_predict_semantic", description="Segment what prompts ask for: "
                                 "nnUNetv2_predict's arguments plus -P/--prompts and --prompt-file. Writes "
                                 "<case>__<prompt-slug>.nii.gz per case and prompt, and prompts_used.json.")
@@ -210,7 +210,25 @@ def predict_entry(argv: list[str] | None = None) -> int:
                    "dataset's prompts/ and prompts_heldout/) or jobs file(s) {\"case_id\": [\"prompt\", ...]}")
     p.add_argument("--strict", action="store_true", help="refuse prompts the model's ontology cannot parse")
     p.add_argument("--combined", action="store_true", help="also write <case>__combined with label i = prompt i")
-    args = p.parse_args(argv)
+    return p
+
+
+def predict(input_folder: Path, output_folder: Path, dataset: str, configuration: str, trainer: str = "SemanticTrainer",
+            folds: tuple[str, ...] = ("0", "1", "2", "3", "4"), prompts: list[str] | None = None,
+            prompt_files: list[Path] | None = None, **options) -> None:
+    """`nnUNetv2_predict_semantic` as a function; `options` by the command's own names (device, disable_tta,
+    step_size, strict, combined, ...), with its defaults."""
+    args = build_parser().parse_args(["-i", str(input_folder), "-o", str(output_folder), "-d", str(dataset),
+                                      "-c", configuration])
+    unknown = set(options) - set(vars(args))
+    if unknown:
+        raise TypeError(f"predict() got unknown options {sorted(unknown)}")
+    vars(args).update(tr=trainer, f=list(folds), prompts=prompts, prompt_file=prompt_files, **options)
+    run(args)
+
+
+def predict_entry(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("always", category=UserWarning, module="nnunet_semantic")

@@ -9,38 +9,36 @@ from pathlib import Path
 from nnunet_semantic.paths import raw_dataset_folder
 
 
-def load_ontology(folder: Path):
-    from nnunet_semantic.prompts.ontology import Ontology
-    from nnunet_semantic.prompts.sidecar import load_json
-
-    path = folder / "dataset.json"
-    return Ontology.from_dataset_json(load_json(path), str(path))
-
-
 def _parse(args) -> int:
+    from nnunet_semantic.prompts.ontology import Ontology
     from nnunet_semantic.prompts.parser import parse
 
-    ontology = load_ontology(raw_dataset_folder(args.d))
+    ontology = Ontology.of_dataset(raw_dataset_folder(args.d))
     results = [parse(t, ontology).to_dict() for t in args.text]
     print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     return 0
 
 
-def _stats(args) -> int:
+def prompt_statistics(raw_folder: Path) -> str:
+    """The verified prompts of a raw dataset per level and structure, as a table (held-out wordings from
+    prompts_heldout/ in their own columns)."""
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, read_sidecar_folder
 
-    raw = raw_dataset_folder(args.d)
-    sidecars = read_sidecar_folder(raw / "prompts")
-    heldout = read_sidecar_folder(raw / HELDOUT_FOLDER) if (raw / HELDOUT_FOLDER).is_dir() else {}
+    sidecars = read_sidecar_folder(raw_folder / "prompts")
+    heldout = read_sidecar_folder(raw_folder / HELDOUT_FOLDER) if (raw_folder / HELDOUT_FOLDER).is_dir() else {}
     per = Counter((p.structure or "?", p.level_key) for folder in (sidecars, heldout) for prompts in folder.values()
                   for p in prompts)
     levels = ["L1", "L2", "L3", *(["L2_heldout", "L3_heldout"] if heldout else [])]
     structures = sorted({s for s, _ in per})
     width = max([len("structure"), *map(len, structures)])
-    print(f"{len(sidecars)} cases\n{'structure':<{width}}  " + " ".join(f"{lv:>10}" for lv in levels))
-    for s in structures:
-        print(f"{s:<{width}}  " + " ".join(f"{per[(s, lv)]:>10}" for lv in levels))
-    print(f"{'total':<{width}}  " + " ".join(f"{sum(per[(s, lv)] for s in structures):>10}" for lv in levels))
+    lines = [f"{len(sidecars)} cases", f"{'structure':<{width}}  " + " ".join(f"{lv:>10}" for lv in levels)]
+    lines += [f"{s:<{width}}  " + " ".join(f"{per[(s, lv)]:>10}" for lv in levels) for s in structures]
+    lines.append(f"{'total':<{width}}  " + " ".join(f"{sum(per[(s, lv)] for s in structures):>10}" for lv in levels))
+    return "\n".join(lines)
+
+
+def _stats(args) -> int:
+    print(prompt_statistics(raw_dataset_folder(args.d)))
     return 0
 
 

@@ -110,6 +110,16 @@ class Ontology:
             raise InputError(source, "no 'semantic' key: convert the dataset with `nnunet-semantic convert`")
         return cls.from_dict(dataset_json["semantic"], source)
 
+    @classmethod
+    def of_dataset(cls, folder) -> Ontology:
+        """The ontology in a dataset folder's dataset.json."""
+        from pathlib import Path
+
+        from nnunet_semantic.prompts.sidecar import load_json
+
+        path = Path(folder) / "dataset.json"
+        return cls.from_dataset_json(load_json(path), str(path))
+
     # --- set relations -------------------------------------------------------------------------
     @property
     def label_ids(self) -> set[int]:

@@ -2,38 +2,34 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from nnunet_semantic.arguments import at_least
 
 
-def dataset_texts(raw_folder: Path) -> list[str]:
-    """Every text a model of this dataset may be asked to embed: prompts, their parts, ontology phrases."""
-    from nnunet_semantic.prompts.cli import load_ontology
-    from nnunet_semantic.prompts.sidecar import read_sidecar_folder
-
-    texts = {phrase for s in load_ontology(raw_folder).structures.values() for phrase in s.phrases()}
-    for prompts in read_sidecar_folder(raw_folder / "prompts").values():
-        for p in prompts:
-            texts.update(t for t in (p.text, p.pos_text, p.neg_text) if t)
-    return sorted(texts)
-
-
-def _embed(args) -> int:
+def embed_dataset(dataset: str, encoder: str = "minilm", **options):
+    """Encode every distinct text of a converted dataset (prompts, their parts, ontology phrases) into its bank;
+    `options` go to the encoder (device, batch_size, source). Returns (bank, newly encoded, its path)."""
     from nnunet_semantic.paths import preprocessed_dataset_folder, raw_dataset_folder
+    from nnunet_semantic.prompts.ontology import Ontology
+    from nnunet_semantic.prompts.sidecar import read_sidecar_folder
     from nnunet_semantic.text import get_encoder
     from nnunet_semantic.text.bank import bank_path, build_bank
 
-    raw = raw_dataset_folder(args.d)
-    texts = dataset_texts(raw)
-    options = {"device": args.device, "batch_size": args.batch_size}
-    if args.source:
-        options["source"] = args.source
-    encoder = get_encoder(args.encoder, **options)
+    raw = raw_dataset_folder(dataset)
+    texts = {phrase for s in Ontology.of_dataset(raw).structures.values() for phrase in s.phrases()}
+    for prompts in read_sidecar_folder(raw / "prompts").values():
+        for p in prompts:
+            texts.update(t for t in (p.text, p.pos_text, p.neg_text) if t)
+    text_encoder = get_encoder(encoder, **{k: v for k, v in options.items() if v is not None})
     pre = preprocessed_dataset_folder(raw.name)
-    bank, n_new = build_bank(pre, encoder, texts)
-    print(f"{args.encoder}: {len(texts)} texts, {n_new} newly encoded, {len(bank)} in the bank "
-          f"(dim {encoder.dim}, fingerprint {encoder.fingerprint})\n{bank_path(pre, encoder.name)}")
+    bank, n_new = build_bank(pre, text_encoder, sorted(texts))
+    return bank, n_new, bank_path(pre, text_encoder.name)
+
+
+def _embed(args) -> int:
+    bank, n_new, path = embed_dataset(args.d, args.encoder, device=args.device, batch_size=args.batch_size,
+                                      source=args.source)
+    print(f"{args.encoder}: {len(bank)} texts in the bank, {n_new} newly encoded (dim {bank.vectors.shape[1]}, "
+          f"fingerprint {bank.fingerprint})\n{path}")
     return 0
 
 
