@@ -22,15 +22,16 @@ from pathlib import Path
 
 os.environ.setdefault("nnUNet_compile", "f")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_results  # noqa: E402
+from common import RESULTS, write_results  # noqa: E402
 
 # each answers a question: the seeds' three ablations, the baselines, and the levers that made prompts work
 MODELS = ("SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
           "SemanticTrainer_noFrequency", "TextConcatTrainer", "SemanticTrainer_additiveFusion",
           "SemanticTrainer_onePrompt", "SemanticTrainer_rawText", "SemanticTrainer_sgdText",
-          "SemanticTrainer_noMembershipLoss", "SemanticTrainer_mirrored")
+          "SemanticTrainer_noMembershipLoss", "SemanticTrainer_mirrored", "SemanticTrainer_alphaGateOnly",
+          "SemanticTrainer_DHN")
 ORIENTATION_ONLY = {"SemanticTrainer_mirrored"}  # the phantom names no direction: it equals SemanticTrainer there
-PHANTOM_ID, PHANTOM = 900, "Dataset900_Phantom"
+PHANTOM_ID, PHANTOM = 900, "Dataset900_SemanticPhantom"
 PHANTOM_SCHEDULE, PHANTOM_BATCH = (15, 25, 5), 8
 SEEDS = {"SemanticTrainer": 0.77, "SemanticTrainer_noExclusionLoss": 0.71, "SemanticTrainer_mergedPrompt": 0.66,
          "SemanticTrainer_noFrequency": 0.73}
@@ -124,11 +125,19 @@ def main() -> None:
             results["phantom"][name] = _phantom_row(summary)
             print(name, results["phantom"][name], flush=True)
 
+    budget = {"hippocampus": {"minutes": args.minutes, "iterations_per_epoch": args.iterations},
+              "phantom": {"schedule": list(PHANTOM_SCHEDULE), "batch_size": PHANTOM_BATCH}}
+    last = RESULTS / "ablations.json"
+    earlier = json.loads(last.read_text()) if last.is_file() else {}
+    for dataset, rows in earlier.get("results", {}).items():  # runs of other models on the same budget are kept
+        if earlier["budget"][dataset] == budget[dataset]:
+            results[dataset] = {**rows, **results[dataset]}
+
     def cell(value) -> str:
         return "-" if value is None else f"{value:.3f}"
 
     rows = []
-    for name in args.models:
+    for name in (m for m in MODELS if m in results["hippocampus"] or m in results["phantom"]):
         hip, pha = results["hippocampus"].get(name, {}), results["phantom"].get(name, {})
         rows.append({"model": name, "seeds' L3": cell(SEEDS.get(name)),
                      **{f"hippocampus {k}": cell(hip.get(k)) for k in ("L1", "L3", "pss", "leakage",
@@ -137,9 +146,7 @@ def main() -> None:
                                                                    "absent_fp")},
                      "phantom L1 lesion / cyst / nodule": " / ".join(
                          cell(pha.get("L1_per_structure", {}).get(s)) for s in ("lesion", "cyst", "nodule"))})
-    write_results("ablations", {"results": results, "budget": {
-        "hippocampus": {"minutes": args.minutes, "iterations_per_epoch": args.iterations},
-        "phantom": {"schedule": PHANTOM_SCHEDULE, "batch_size": PHANTOM_BATCH}}}, rows, list(rows[0]))
+    write_results("ablations", {"results": results, "budget": budget}, rows, list(rows[0]))
 
 
 if __name__ == "__main__":

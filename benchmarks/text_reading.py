@@ -33,9 +33,9 @@ def _heads(dim: int, labels: int):
         def forward(self, x):
             return self.scale * F.normalize(x, dim=-1) @ F.normalize(self.prototypes, dim=-1).T + self.bias
 
-    from nnunet_semantic.networks.prompt_head import PromptLabels
+    from nnunet_semantic.networks.heads.labels import membership_reader
 
-    return {"mlp (labels head)": lambda: PromptLabels(dim, labels), "linear": lambda: nn.Linear(dim, labels),
+    return {"mlp (labels head)": lambda: membership_reader(dim, labels), "linear": lambda: nn.Linear(dim, labels),
             "cosine prototypes": Cosine}
 
 

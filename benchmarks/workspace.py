@@ -13,7 +13,9 @@ from pathlib import Path
 from nnunet_semantic.environment import apply, environment
 
 REPO = Path(__file__).resolve().parents[1]
-HIPPOCAMPUS = REPO.parent / "shared" / "data" / "msd_hippocampus"
+# the real data: $NNUNET_SEMANTIC_TEST_DATA, or shared/data beside the checkout (where CI puts it)
+DATA = Path(os.environ.get("NNUNET_SEMANTIC_TEST_DATA", REPO.parent / "shared" / "data"))
+HIPPOCAMPUS = DATA / "msd_hippocampus"
 DATASET_ID, DATASET = 4, "Dataset004_Hippocampus"
 
 

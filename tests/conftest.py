@@ -10,7 +10,9 @@ import pytest
 from nnunet_semantic.environment import NNUNET_FOLDERS, apply, environment
 
 REPO = Path(__file__).resolve().parents[1]
-HIPPOCAMPUS = REPO.parent / "shared" / "data" / "msd_hippocampus"
+# the real data: $NNUNET_SEMANTIC_TEST_DATA, or shared/data beside the checkout (where CI puts it)
+DATA = Path(os.environ.get("NNUNET_SEMANTIC_TEST_DATA", REPO.parent / "shared" / "data"))
+HIPPOCAMPUS = DATA / "msd_hippocampus"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

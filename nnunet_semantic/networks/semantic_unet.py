@@ -24,8 +24,8 @@ from nnunet_semantic.networks.types import ImageFeatures, PromptedImages, Prompt
 
 
 def decoder_features(decoder: nn.Module, skips: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    """dynamic_network_architectures' UNetDecoder forward without its segmentation layers: every stage's
-    output, lowest resolution first."""
+    """dynamic_network_architectures' `UNetDecoder.forward` (0.4.4) without its segmentation layers: every stage's
+    output, lowest resolution first (tests/test_layout.py checks it against the installed one)."""
     x, out = skips[-1], []
     for s, (up, stage) in enumerate(zip(decoder.transpconvs, decoder.stages)):
         x = stage(torch.cat((up(x), skips[-(s + 2)]), 1))

@@ -25,6 +25,11 @@ def label_union_logits(label_logits: torch.Tensor, membership: torch.Tensor) -> 
     return torch.log(p) - torch.log1p(-p)
 
 
+def membership_reader(text_dim: int, num_labels: int, hidden: int = 256) -> nn.Module:
+    """Text vector [..., D] -> membership logits [..., L] of the dataset's labels in the prompt's target."""
+    return nn.Sequential(nn.Linear(text_dim, hidden), nn.GELU(), nn.Linear(hidden, num_labels))
+
+
 @register_head("labels")
 class LabelsHead(PromptHead):
     """nnU-Net's segmentation layers answer with the dataset's labels (1 + `num_labels` outputs); an MLP reads each
@@ -32,7 +37,7 @@ class LabelsHead(PromptHead):
 
     def __init__(self, config, stage_widths, unet, hidden: int = 256):
         super().__init__(config, stage_widths, unet)
-        self.mlp = nn.Sequential(nn.Linear(config.text_dim, hidden), nn.GELU(), nn.Linear(hidden, config.num_labels))
+        self.mlp = membership_reader(config.text_dim, config.num_labels, hidden)
 
     def forward(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> PromptOutput:
         membership = self.mlp(torch.cat([text["pos"], text["neg"]], 1))  # one pass for both parts

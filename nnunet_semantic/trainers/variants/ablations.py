@@ -36,9 +36,6 @@ class SemanticTrainer_onePrompt(SemanticTrainer):
     prompts_per_sample = 1
 
 
-class SemanticTrainer_noAbsent(SemanticTrainer):
-    absent_prompts = False
-
 
 class SemanticTrainer_rawText(SemanticTrainer):
     """Uncentred text vectors (MiniLM cosine of "anterior" / "posterior hippocampus": 0.83)."""
@@ -68,15 +65,3 @@ class SemanticTrainer_noReword(SemanticTrainer):
     """Every training prompt in its sidecar's own wording: no swap for another wording of the structure."""
 
     reword = 0.0
-
-
-class SemanticTrainer_noVocabulary(SemanticTrainer):
-    """Every text read as itself: a wording never trained on is not projected onto the training wordings."""
-
-    vocabulary_temperature = None
-
-
-class SemanticTrainer_batchDice(SemanticTrainer):
-    """nnU-Net's batch Dice, pooled over every prompt map of the batch."""
-
-    per_prompt_dice = False

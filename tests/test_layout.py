@@ -1,0 +1,129 @@
+"""Issue 22: the codebase's shape, checked: no import cycle between the package's modules (lazy imports included),
+small modules, one place that builds the network, heads chosen by name, no training loop in trainers/, docs that
+stay inside the repository."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "nnunet_semantic"
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """module -> the package modules it imports anywhere in its body (a package import names its __init__)."""
+    modules = {_module(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            found |= {t for t in targets if t in modules and t != name}
+        graph[name] = found
+    return graph
+
+
+def test_no_import_cycle():
+    graph, cycles = _imports(), []
+
+    def visit(node: str, path: list[str], done: set[str]) -> None:
+        for nxt in graph[node]:
+            if nxt in path:
+                cycles.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in done:
+                visit(nxt, [*path, nxt], done)
+        done.add(node)
+
+    done: set[str] = set()
+    for start in graph:
+        if start not in done:
+            visit(start, [start], done)
+    # a package's __init__ re-exporting its own modules is not a cycle of stages
+    cycles = [c for c in cycles if not all(m.startswith(c[0].rsplit(".", 1)[0]) for m in c)]
+    assert cycles == []
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(REPO)))
+def test_modules_stay_small(path):
+    limit = 300 if path.name == "semantic_trainer.py" else 400
+    assert len(path.read_text().splitlines()) <= limit
+
+
+def test_one_place_builds_the_network_and_heads_are_chosen_by_name():
+    from nnunet_semantic.networks import HEADS
+
+    assert set(HEADS) == {"labels", "query", "cmsg", "alpha", "concat"}
+    builders = [p for p in PACKAGE.rglob("*.py") if "SemanticUNet(" in p.read_text() and p.name != "semantic_unet.py"]
+    assert [p.name for p in builders] == ["builder.py"]
+    network = (PACKAGE / "networks" / "semantic_unet.py").read_text()
+    assert "fusion ==" not in network and "self.last_" not in network
+
+
+def test_trainers_hold_no_training_loop():
+    for path in (PACKAGE / "trainers").rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"\.backward\(|optimizer\.step\(|for \w+ in range\(.*iterations", text), path
+
+
+def test_docs_stay_inside_the_repository():
+    for path in [REPO / "README.md", *(REPO / "docs").glob("*.md"), REPO / "benchmarks" / "README.md"]:
+        text = path.read_text()
+        assert "../" not in text and "shared/DESIGN" not in text, path
+        for link in re.findall(r"\]\(([^)#]+)\)", text):
+            if not re.match(r"https?://", link):
+                assert (path.parent / link).exists(), (path, link)
+
+
+# Where upstream code is followed rather than called, the function and the version it follows, and its source's
+# fingerprint: the test fails when the installed version's function changes, so the copy is checked again.
+UPSTREAM = {
+    # networks/semantic_unet.py:decoder_features is the decoder's forward without its segmentation layers
+    "dynamic_network_architectures.building_blocks.unet_decoder:UNetDecoder.forward": ("0.4.4", "0f29ea5df31410c7"),
+    # benchmarks/quality_hippocampus.py:wall_clock repeats nnU-Net's epoch loop with a wall-clock epoch count
+    "nnunetv2.training.nnUNetTrainer.nnUNetTrainer:nnUNetTrainer.run_training": ("2.8.1", "414de53af164d2b9"),
+}
+
+
+@pytest.mark.parametrize("target", sorted(UPSTREAM))
+def test_followed_upstream_code_is_unchanged(target):
+    import hashlib
+    import importlib
+    import inspect
+
+    module, qualname = target.split(":")
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    version, fingerprint = UPSTREAM[target]
+    assert hashlib.sha1(inspect.getsource(obj).encode()).hexdigest()[:16] == fingerprint, (
+        f"{target} differs from the version {version} that the copy follows: compare and update the copy")
+
+
+def test_decoder_features_are_the_decoders_own():
+    """The stages `decoder_features` returns, through nnU-Net's segmentation layers, give the decoder's outputs."""
+    import torch
+    from net_helpers import HIPPOCAMPUS, plan_2d
+
+    from nnunet_semantic.networks import NetworkConfig, build_network
+    from nnunet_semantic.networks.semantic_unet import decoder_features
+
+    net = build_network(plan_2d(**HIPPOCAMPUS), 1, NetworkConfig(16, num_labels=2)).eval()
+    with torch.no_grad():
+        skips = net.unet.encoder(torch.randn(2, 1, 56, 40))
+        ours = [seg(f) for seg, f in zip(net.decoder.seg_layers, decoder_features(net.decoder, skips))][::-1]
+        theirs = net.decoder(skips)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(ours, theirs)) and len(ours) == len(theirs)
