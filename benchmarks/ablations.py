@@ -81,7 +81,7 @@ def _phantom_row(summary: dict) -> dict:
     s = summary["semantic"]
     level = s["per_level"]
     l1 = {k: v["dice"]["L1"] for k, v in s["per_structure"].items() if v["dice"]["L1"] is not None}
-    return {"L1": level["L1"]["dice"], "L3": level["L3"]["dice"], "pss": s["pss"]["mean"],
+    return {"L1": level["L1"]["dice"], "L2": level["L2"]["dice"], "L3": level["L3"]["dice"], "pss": s["pss"]["mean"],
             "leakage": s["leakage_l3"]["mean"], "invariance": s["invariance_l2"]["mean"],
             "leak_2x": s["leakage_l3_multi"]["mean"],
             "absent_fp": s["absent"]["false_positive_rate"], "L1_per_structure": l1}
@@ -143,8 +143,8 @@ def main() -> None:
         rows.append({"model": name, "seeds' L3": cell(SEEDS.get(name)),
                      **{f"hippocampus {k}": cell(hip.get(k)) for k in ("L1", "L3", "pss", "leakage",
                                                                        "sibling_overlap")},
-                     **{f"phantom {k}": cell(pha.get(k)) for k in ("L1", "L3", "pss", "leakage", "leak_2x",
-                                                                   "absent_fp")},
+                     **{f"phantom {k}": cell(pha.get(k)) for k in ("L1", "L2", "L3", "pss", "leakage", "leak_2x",
+                                                                   "invariance", "absent_fp")},
                      "phantom L1 lesion / cyst / nodule": " / ".join(
                          cell(pha.get("L1_per_structure", {}).get(s)) for s in ("lesion", "cyst", "nodule"))})
     write_results("ablations", {"results": results, "budget": budget}, rows, list(rows[0]))
