@@ -168,11 +168,6 @@ class PromptTable:
         """Which of labels 1..num_labels each prompt's parts name ([K, L] each, 0/1): the target part names the
         target's labels (merged: the target's less the avoided, one text for the composed set), the exclusion
         part the avoided labels (zeros where there is none). Absent prompts name their structure's labels."""
-        c = self.cases[case]
-        pos, neg = np.zeros((2, len(index), num_labels), np.float32)
-        for row, i in enumerate(index):
-            target = set(c.targets[i]) - set(c.avoids[i]) if self.merged else set(c.targets[i])
-            pos[row, [label - 1 for label in target]] = 1
-            if c.neg[i] >= 0:
-                neg[row, [label - 1 for label in c.avoids[i]]] = 1
-        return pos, neg
+        target, avoid = self.label_sets(case, index, num_labels)
+        has_neg = (self.cases[case].neg[index] >= 0)[:, None]
+        return (target * (1 - avoid) if self.merged else target), avoid * has_neg
