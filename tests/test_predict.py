@@ -17,6 +17,7 @@ from nnunet_semantic.inference.cli import predict_entry
 from nnunet_semantic.prompts.sidecar import prediction_name
 
 L1, L3 = "hippocampus", "hippocampus excluding the posterior hippocampus"
+PART = "hippocampus except its back portion"
 
 
 def _run(env, *args):
@@ -38,8 +39,8 @@ def inputs(planned, smoke_model, tmp_path_factory):
 
 def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
     root, env, raw, folder, cases = inputs
-    result = _run(env, "-i", str(folder), "-o", str(tmp_path), "-P", L1, L3, "the left kidney", "--combined",
-                  "--save_probabilities")
+    result = _run(env, "-i", str(folder), "-o", str(tmp_path), "-P", L1, L3, "the left kidney", PART, "--combined",
+                  "--save_probabilities", "--allow-unknown")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "the left kidney" in result.stderr and "segmenting from the free text" in result.stderr
     used = json.loads((tmp_path / "prompts_used.json").read_text())
@@ -50,6 +51,11 @@ def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
     nearest = parse["the left kidney"]["nearest"]  # issue 14: how far a free-text prompt is from what was trained
     assert nearest["low_confidence"] and nearest["similarity"] < 0.5 and "low confidence" in result.stderr
     assert "nearest" not in parse[L1]
+    # issue 26: a part named relative to its structure is read by the direction lexicon, and the model is given
+    # the part's name; how each part was read is recorded
+    assert (parse[PART]["avoid"], parse[PART]["encoded"]["exclusion"]) == ([2], "posterior hippocampus")
+    assert [r["by"] for r in parse[PART]["resolution"]] == ["ontology", "direction lexicon"]
+    assert 0 < used["unknown_threshold"] < 1 and nearest["threshold"] == used["unknown_threshold"]
     # issue 12: stray components under a tenth of the smallest training volume of a parsed prompt's set go
     assert used["min_component_fraction"] == 0.1 and parse[L3]["min_component_voxels"] > 10
     assert parse["the left kidney"]["min_component_voxels"] == 0
@@ -114,6 +120,8 @@ def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
     assert "no trained model" in error("-i", str(folder), "-P", L1, "-p", "otherPlans")
     assert "Known structures: anterior hippocampus, hippocampus" in error("-i", str(folder), "-P", "the left kidney",
                                                                           "--strict")
+    refused = error("-i", str(folder), "-P", "the left kidney")  # issue 26: refused, not answered with a guess
+    assert "far from every structure the model knows" in refused and "--allow-unknown" in refused
 
 
 def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
@@ -131,6 +139,16 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
     masks = predictor.predict_numpy(image, [L1, L3])
     assert len(masks) == 2 and all(m.shape == image.shape[1:] and set(np.unique(m)) <= {0, 1} for m in masks)
     assert predictor.resolve(L3).neg_text == "posterior hippocampus"
+    # issue 26: a target far from everything the model knows is refused, with the structures it knows, unless
+    # allowed; a held-out wording and a paraphrase of a part are answered
+    from nnunet_semantic.errors import SemanticError
+
+    for text in ("kidney", "the hippocampus excluding its amygdala part", "not the anterior hippocampus"):
+        with pytest.raises(SemanticError, match="Known structures: anterior hippocampus, hippocampus"):
+            predictor.resolve(text)
+    assert predictor.resolve("kidney", allow_unknown=True).nearest["low_confidence"]
+    assert predictor.resolve("the slender back portion of the hippocampus").parse["target"] == [2]
+    assert predictor.resolve("the back portion of the hippocampus").pos_text == "posterior hippocampus"
 
 
 def test_checkpoints_of_version_2_load_and_those_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path,

@@ -233,12 +233,18 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
     wording = ""
     if heldout:  # the same measurement on trained wordings and on wordings the model never saw
         lv = s["per_level"]
+        sets = ["heldout", *(["paraphrase"] if any(k.endswith("_paraphrase") for k in heldout) else [])]
+
+        def row(name, seen, key):
+            return [name, seen, *(key(w) for w in sets)]
+
         wording = "<h2>Seen vs unseen wording</h2>" + _table(
-            ["", "seen wording", "unseen wording"],
-            [["Dice, one structure (L2)", lv["L2"]["dice"], lv.get("L2_heldout", {}).get("dice")],
-             ["Dice, exclusion (L3)", lv["L3"]["dice"], lv.get("L3_heldout", {}).get("dice")],
-             ["invariance to the L1 prediction", s["invariance_l2"]["mean"], s["invariance_heldout"]["mean"]],
-             ["L3 leakage", s["leakage_l3"]["mean"], s["leakage_l3_heldout"]["mean"]]])
+            ["", "seen wording", "unseen wording", *(["parts as people phrase them"] if len(sets) > 1 else [])],
+            [row("Dice, one structure (L2)", lv["L2"]["dice"], lambda w: lv.get(f"L2_{w}", {}).get("dice")),
+             row("Dice, exclusion (L3)", lv["L3"]["dice"], lambda w: lv.get(f"L3_{w}", {}).get("dice")),
+             row("invariance to the L1 prediction", s["invariance_l2"]["mean"],
+                 lambda w: s.get(f"invariance_{w}", {}).get("mean")),
+             row("L3 leakage", s["leakage_l3"]["mean"], lambda w: s.get(f"leakage_l3_{w}", {}).get("mean"))])
     if s.get("absent", {}).get("n"):
         scores += _table(["absent structures", "false-positive rate", "mean predicted voxels", "prompts"],
                          [["", s["absent"]["false_positive_rate"], s["absent"]["mean_predicted_voxels"],

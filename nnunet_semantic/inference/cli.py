@@ -113,7 +113,8 @@ def run(args) -> None:
     predictor.prompt_chunk, predictor.min_component_fraction = args.prompt_chunk, args.min_component_fraction
     predictor.initialize_from_trained_model_folder(str(model), [f if f == "all" else int(f) for f in args.f],
                                                    args.chk)
-    by_text = {t: predictor.resolve(t, args.strict) for t in dict.fromkeys(t for ts in jobs.values() for t in ts)}
+    texts = dict.fromkeys(t for ts in jobs.values() for t in ts)
+    by_text = {t: predictor.resolve(t, args.strict, args.allow_unknown) for t in texts}
     resolved = {case: [by_text[t] for t in texts] for case, texts in jobs.items()}
     names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.items()}
     min_voxels = {t: predictor.min_component_voxels(r) for t, r in by_text.items()}
@@ -125,6 +126,7 @@ def run(args) -> None:
             "checkpoint": args.chk, "tile_step_size": args.step_size,
             "mirroring": predictor.use_mirroring and bool(predictor.allowed_mirroring_axes),  # none: kept orientation
             "min_component_fraction": args.min_component_fraction,
+            **({"unknown_threshold": round(predictor.unknown_threshold, 4)} if predictor.ontology else {}),
             "encoder": {"name": predictor.semantic["text_encoder"],
                         "fingerprint": predictor.semantic["encoder_fingerprint"]},
             "cases": {case: [r.to_dict() | {"file": n, "label_in_combined": i + 1,
@@ -209,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt-file", type=Path, nargs="+", help="folder(s) of <case>.json sidecars (e.g. a "
                    "dataset's prompts/ and prompts_heldout/) or jobs file(s) {\"case_id\": [\"prompt\", ...]}")
     p.add_argument("--strict", action="store_true", help="refuse prompts the model's ontology cannot parse")
+    p.add_argument("--allow-unknown", action="store_true", help="answer a prompt whose target or exclusion the "
+                   "ontology cannot read from its free text (marked with its nearest structure in prompts_used.json) "
+                   "instead of refusing it")
     p.add_argument("--combined", action="store_true", help="also write <case>__combined with label i = prompt i")
     return p
 

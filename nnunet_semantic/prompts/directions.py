@@ -44,7 +44,3 @@ def canonical(word: str) -> str:
     """A word as the parser compares it: its direction when it names one, else itself."""
     return _WORD.get(word, word)
 
-
-def lexicon_table() -> list[tuple[str, str, str]]:
-    """(direction, its words, its opposite) for the docs."""
-    return [(d, ", ".join(words), OPPOSITE.get(d, "")) for d, words in DIRECTIONS.items()]
