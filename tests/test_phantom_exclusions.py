@@ -1,10 +1,11 @@
-"""Issue 14: a prompt with two exclusions composes as set logic end to end on the phantom (an organ holding a
-lesion and a cyst): converted, planned and preprocessed by nnU-Net, trained with `nnUNetv2_train -tr
-SemanticTrainer_demo`, asked through `nnUNetv2_predict_semantic`. The answer to "organ excluding lesion and cyst"
-(and to the same in wordings never trained on, and with its parts named as people write them) must be the model's own "organ" minus its "lesion" and its "cyst",
-and must leave most of each true part out. An exclusion-blind model paints the organ with its lesion and cyst; so
-does a model that removes only one of them. How well the image path finds each part (the cyst's dark stripes are
-learnt last and move from run to run) is the demo's and the benchmarks' measurement, not this test's."""
+"""Issue 14: a prompt with two exclusions composes as set logic end to end on the phantom (an organ holding a lesion
+and a cyst): converted, planned and preprocessed by nnU-Net, trained with `nnUNetv2_train -tr SemanticTrainer_demo`,
+asked through `nnUNetv2_predict_semantic`. The answer to "organ excluding lesion and cyst" (and to the same in
+wordings never trained on, and with its parts named as people write them) must be the model's own "organ" minus its
+"lesion" and its "cyst", and must leave most of each true part out. An exclusion-blind model paints the organ with
+its lesion and cyst; so does a model that removes only one of them. How well the image path finds each part (the
+cyst's dark stripes are learnt last and move from run to run) is the demo's and the benchmarks' measurement, not
+this test's."""
 
 from __future__ import annotations
 
