@@ -29,7 +29,7 @@ PROMPTS = {"seen": "organ excluding lesion and cyst",
 
 
 def _run(env: dict, *args: str) -> None:
-    result = subprocess.run([*args], capture_output=True, text=True, timeout=900, env={**os.environ, **env})
+    result = subprocess.run([*args], capture_output=True, text=True, env={**os.environ, **env})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 

@@ -23,7 +23,7 @@ PART = "hippocampus except its back portion"
 def _run(env, *args):
     return subprocess.run([script("nnUNetv2_predict_semantic"), "-d", "104", "-c", "2d_cpu", "-f", "0", "-tr",
                            "SemanticTrainer_smoke", "-device", "cpu", *args], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **env})
+                          env={**os.environ, **env})
 
 
 @pytest.fixture(scope="module")

@@ -127,7 +127,7 @@ def test_headless_chromium_renders_the_report(summary, tmp_path):
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--no-first-run", "--hide-scrollbars",
                     "--window-size=1200,2400", f"--screenshot={shot}", out.as_uri()],
-                   capture_output=True, timeout=120, check=True)
+                   capture_output=True, check=True)
     picture = matplotlib.image.imread(str(shot))
     assert picture.shape[:2] == (2400, 1200)
     assert (picture[..., :3].min(-1) < 0.9).mean() > 0.05  # more than a white page with a title
