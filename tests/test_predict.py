@@ -56,6 +56,7 @@ def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
     assert (parse[PART]["avoid"], parse[PART]["encoded"]["exclusion"]) == ([2], "posterior hippocampus")
     assert [r["by"] for r in parse[PART]["resolution"]] == ["ontology", "direction lexicon"]
     assert 0 < used["unknown_threshold"] < 1 and nearest["threshold"] == used["unknown_threshold"]
+    assert parse["the left kidney"]["resolution"][0]["by"] == "nearest text"
     # issue 12: stray components under a tenth of the smallest training volume of a parsed prompt's set go
     assert used["min_component_fraction"] == 0.1 and parse[L3]["min_component_voxels"] > 10
     assert parse["the left kidney"]["min_component_voxels"] == 0

@@ -61,7 +61,10 @@ class ResolvedPrompt:
     nearest: dict | None = None  # free text only: the closest known structure by text embedding
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "parsed": self.parse is not None, **(self.parse or {}),
+        free = [{"role": "target", "phrase": self.pos_text, "structures": [self.nearest["structure"]],
+                 "by": "nearest text", "confidence": self.nearest["similarity"], "encoded": self.pos_text}] \
+            if self.nearest else []
+        return {"text": self.text, "parsed": self.parse is not None, **(self.parse or {"resolution": free}),
                 "encoded": {"target": self.pos_text, "exclusion": self.neg_text},
                 **({"nearest": self.nearest} if self.nearest else {})}
 
