@@ -100,3 +100,13 @@ def test_the_readme_documents_every_direction_word():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     table = readme[readme.index("| direction | words | opposite |"):]
     assert all(f"{w}" in table[:2000] for words in DIRECTIONS.values() for w in words)
+
+
+@pytest.mark.parametrize("text,target,avoid", [
+    ("hipocampus", (1, 2), ()),
+    ("hipocampus excluding the posterir part", (1, 2), (2,)),
+    ("anterir hippocampus", (1,), ()),
+])
+def test_misspelt_words_are_read_as_the_word_they_are_closest_to(text, target, avoid):
+    p = parse(text, HIPPO)
+    assert (p.target, p.avoid) == (target, avoid) and p.respelled and p.to_dict()["respelled"] == p.respelled

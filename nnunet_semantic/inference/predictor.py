@@ -150,8 +150,8 @@ class SemanticPredictor(nnUNetPredictor):
             raise SemanticError(f"{e}. Known structures: {known}") from None
         if parsed.avoid and not self.semantic.get("merged_prompt"):
             return ResolvedPrompt(text, parsed.pos_text, parsed.neg_text, parsed.to_dict())
-        if parsed.as_written:  # encoded as written, as training encodes it
-            return ResolvedPrompt(text, " ".join(text.split()), "", parsed.to_dict())
+        if parsed.as_written:  # encoded as written (typos corrected), as training encodes it
+            return ResolvedPrompt(text, parsed.respelled or " ".join(text.split()), "", parsed.to_dict())
         merged = f"{parsed.pos_text} excluding {parsed.neg_text}" if parsed.avoid else parsed.pos_text
         return ResolvedPrompt(text, merged, "", parsed.to_dict())
 

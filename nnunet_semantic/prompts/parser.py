@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nnunet_semantic.errors import PromptError, UnknownStructure
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import PartReading, read_part, strip_possessive
+from nnunet_semantic.prompts.spelling import respell
 from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, strip_request
 
 _CONNECTIVES = sorted(EXCLUSION_CONNECTIVES, key=len, reverse=True)  # "but not including" before "but not"
@@ -60,6 +61,7 @@ class ParsedPrompt:
     target_structures: tuple[str, ...]
     avoid_structures: tuple[str, ...]
     readings: tuple[Reading, ...] = ()
+    respelled: str = ""  # the prompt as read, where misspelt words were corrected
 
     @property
     def as_written(self) -> bool:
@@ -70,7 +72,8 @@ class ParsedPrompt:
         return {"text": self.text, "target": list(self.target), "avoid": list(self.avoid),
                 "pos_text": self.pos_text, "neg_text": self.neg_text,
                 "target_structures": list(self.target_structures), "avoid_structures": list(self.avoid_structures),
-                "resolution": [r.to_dict() for r in self.readings]}
+                "resolution": [r.to_dict() for r in self.readings]} | ({"respelled": self.respelled}
+                                                                        if self.respelled else {})
 
 
 def _clean(phrase: str) -> str:
@@ -186,7 +189,30 @@ def split_exclusion(text: str) -> tuple[str, str]:
 def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     """The first run of structures is the target, every later run (after a connective) an exclusion read within
     it; "excluding everything except Y" keeps Y. Runs are longest matches, so a description that itself says
-    "without" is read whole."""
+    "without" is read whole. A prompt with an unknown word is read again with its misspelt words corrected
+    (`spelling.py`; the correction is recorded as `respelled`)."""
+    try:
+        return _parse(text, ontology)
+    except UnknownStructure:
+        respelled = respell(" ".join(str(text).split()), ontology)
+        if respelled is None:
+            raise
+        try:
+            parsed = _parse(respelled, ontology)
+        except PromptError:
+            raise UnknownStructure(*_error_args(text, ontology)) from None
+        return replace(parsed, text=" ".join(str(text).split()), respelled=respelled)
+
+
+def _error_args(text: str, ontology: Ontology) -> tuple[str, str]:
+    try:
+        _parse(text, ontology)
+    except UnknownStructure as e:
+        return str(e), e.role
+    raise AssertionError("unreachable: the prompt parsed")
+
+
+def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
     prompt = " ".join(str(text).split())
     unread = _NON_LATIN.findall(prompt)
     if unread:
