@@ -60,6 +60,17 @@ def test_convert_refuses_a_truncated_label_or_image(hippocampus, nnunet_env, tmp
 
 
 # --- 2. --overwrite and an id held under another name ----------------------------------------------------------
+def test_overwrite_never_deletes_the_folder_being_converted(hippocampus, nnunet_env, tmp_path):
+    """Issue 25: `convert msd -i $nnUNet_raw/Dataset030_Hippocampus -d 30 --overwrite` deleted its own source."""
+    task = msd_subset(hippocampus, tmp_path, 2)
+    inside = nnunet_env / "nnUNet_raw" / "Dataset030_Hippocampus"
+    task.rename(inside)
+    before = snapshot(inside)
+    with pytest.raises(SemanticError, match="which is the source being converted"):
+        convert_msd(inside, 30, overwrite=True)
+    assert snapshot(inside) == before
+
+
 def test_overwrite_refuses_an_id_that_preprocessed_holds_under_another_name(nnunet_env):
     convert_phantom(12, cases=2, test_cases=0)
     other = nnunet_env / "nnUNet_preprocessed" / "Dataset012_Other"

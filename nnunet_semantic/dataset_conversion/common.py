@@ -174,6 +174,12 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
         raise SemanticError(f"dataset id {dataset_id} is used by {', '.join(map(str, others))} under another name "
                             f"than {final.name}; remove {'it' if len(others) == 1 else 'them'} (or choose another "
                             "-d): nnU-Net cannot use an id held by two dataset names")
+    source_path = Path(source).resolve() if source and Path(source).exists() else None
+    doomed = [old for old in root.glob(f"Dataset{dataset_id:03d}_*") if source_path is not None
+              and (old.resolve() == source_path or old.resolve() in source_path.parents)]
+    if overwrite and doomed:
+        raise SemanticError(f"--overwrite would delete {doomed[0]}, which is the source being converted "
+                            f"({source}); convert it into another -d")
     if not any(c.split == "Tr" for c in cases):
         raise SemanticError(f"no training cases found in {source or 'the input'}")
     unknown = ontology.label_ids - {v for v in labels.values() if v > 0}

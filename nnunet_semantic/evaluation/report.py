@@ -259,7 +259,7 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
     pictures = "".join(f'<figure><img src="{png}" alt="overlay"><figcaption>{e["level"]} · {html.escape(e["case"])} · '
                        f'"{html.escape(e["text"])}" · Dice {e["dice"]:.3f}{"" if found else " · image not found"}'
                        "</figcaption></figure>" for e, (png, found) in overlays) or "<p>no prediction files</p>"
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>{GENERATOR}<title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>SemantiBench report</h1><p>{html.escape(title)}</p>"
             f"<h2>Per level</h2>{levels}{scores}{wording}<h2>Per structure</h2>{structures}"
             f"<h2>Plots</h2><div class='grid'>{figure}</div>"
@@ -267,12 +267,21 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
             f"<h2>Rules</h2><pre>{html.escape(s.get('rules', ''))}</pre></body></html>")
 
 
+GENERATOR = "<meta name='generator' content='nnunet_semantic report'>"  # what marks a file as one this wrote
+
+
 def write_report(summary_file: Path, output: Path, images: Path | None = None, examples_per_level: int = 3) -> Path:
     summary = load_summary(summary_file)
     if images is not None and not Path(images).is_dir():
         raise InputError(images, "images folder not found")
-    page = render(summary, str(Path(summary_file).resolve()), images and Path(images), examples_per_level)
     output = Path(output)
+    if output.resolve() == Path(summary_file).resolve():
+        raise InputError(output, "-o names the summary being reported: the report would overwrite its input")
+    if output.is_dir():
+        raise InputError(output, "-o names a folder; give the HTML file to write, e.g. report.html")
+    if output.exists() and GENERATOR not in output.read_text(encoding="utf-8", errors="replace")[:2000]:
+        raise InputError(output, "exists and is not a report this command wrote; choose another -o")
+    page = render(summary, str(Path(summary_file).resolve()), images and Path(images), examples_per_level)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(page, encoding="utf-8")
     return output
