@@ -59,6 +59,44 @@ def test_convert_refuses_a_truncated_label_or_image(hippocampus, nnunet_env, tmp
     assert not list((nnunet_env / "nnUNet_raw").glob("Dataset011_*"))
 
 
+def test_convert_refuses_nonfinite_voxels_fractional_labels_and_a_label_elsewhere_in_space(hippocampus,
+                                                                                            nnunet_env, tmp_path):
+    """Issue 25: NaN voxels (which SimpleITK reads as 0), a label value 1.5 and a label whose origin or direction
+    differs from its image were accepted by convert."""
+    for n, (what, match) in enumerate((("nan", "NaN or infinite voxels"), ("fraction", "are not integers"),
+                                       ("origin", "image/label origin mismatch"),
+                                       ("direction", "image/label direction mismatch"))):
+        task = msd_subset(hippocampus, tmp_path / what, 2)
+        image, label = sorted((task / "imagesTr").iterdir())[0], sorted((task / "labelsTr").iterdir())[0]
+        victim = image if what == "nan" else label
+        img = sitk.ReadImage(str(victim))
+        arr = sitk.GetArrayFromImage(img).astype(np.float32)
+        if what == "nan":
+            arr[0, 0, 0] = np.nan
+        if what == "fraction":
+            arr[arr == 1] = 1.5
+        out = sitk.GetImageFromArray(arr)
+        out.CopyInformation(img)
+        if what == "origin":
+            out.SetOrigin(tuple(o + 5 for o in img.GetOrigin()))
+        if what == "direction":
+            out.SetDirection(tuple(-d if i == 0 else d for i, d in enumerate(img.GetDirection())))
+        if what == "nan":  # written raw: SimpleITK would write the NaN but read it back as 0
+            import nibabel
+
+            source = nibabel.load(str(victim))
+            raw = np.asanyarray(source.dataobj).astype(np.float32)
+            raw[0, 0, 0] = np.nan
+            nibabel.save(nibabel.Nifti1Image(raw, source.affine), str(victim))
+        else:
+            sitk.WriteImage(out, str(victim))
+        before = snapshot(task)
+        with pytest.raises(InputError, match=match) as e:
+            convert_msd(task, 40 + n)
+        assert str(victim) in str(e.value) or str(image) in str(e.value)
+        assert snapshot(task) == before and not list((nnunet_env / "nnUNet_raw").glob(f"Dataset{40 + n:03d}_*"))
+
+
 # --- 2. --overwrite and an id held under another name ----------------------------------------------------------
 def test_overwrite_never_deletes_the_folder_being_converted(hippocampus, nnunet_env, tmp_path):
     """Issue 25: `convert msd -i $nnUNet_raw/Dataset030_Hippocampus -d 30 --overwrite` deleted its own source."""

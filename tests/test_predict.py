@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import DATASET
-from helpers import read_nii, script
+from helpers import read_nii, script, write_nii
 
 from nnunet_semantic.inference.cli import predict_entry
 from nnunet_semantic.prompts.sidecar import prediction_name
@@ -121,6 +121,12 @@ def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
     assert "no trained model" in error("-i", str(folder), "-P", L1, "-p", "otherPlans")
     assert "Known structures: anterior hippocampus, hippocampus" in error("-i", str(folder), "-P", "the left kidney",
                                                                           "--strict")
+    nan = tmp_path / "nan"  # issue 25: SimpleITK reads NaN as 0, so the model was given a wrong image in silence
+    nan.mkdir()
+    image = read_nii(folder / f"{cases[0]}_0000.nii.gz").astype(np.float32)
+    image[0, 0, 0] = np.nan
+    write_nii(nan / f"{cases[0]}_0000.nii.gz", image)
+    assert "holds 1 NaN or infinite voxels" in error("-i", str(nan), "-P", L1)
     refused = error("-i", str(folder), "-P", "the left kidney")  # issue 26: refused, not answered with a guess
     assert "far from every structure the model knows" in refused and "--allow-unknown" in refused
 

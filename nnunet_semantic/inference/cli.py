@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from nnunet_semantic.arguments import at_least
 from nnunet_semantic.errors import InputError, SemanticError
-from nnunet_semantic.image_files import read_header
+from nnunet_semantic.image_files import check_intensities, read_header
 from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION
 from nnunet_semantic.prompts.sidecar import load_json, prediction_name, read_sidecar_folder
 
@@ -36,6 +36,7 @@ def check_input_cases(files: dict[str, list[str]], n_channels: int) -> None:
             if header.GetNumberOfComponents() != 1:
                 raise InputError(path, f"a vector image ({header.GetNumberOfComponents()} components per voxel); "
                                        "the model takes one scalar image per channel")
+            check_intensities(path)
 
 
 def _file_prompts(prompt_file: Path, cases: list[str]) -> dict[str, list[str]]:
