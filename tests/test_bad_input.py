@@ -276,3 +276,15 @@ def test_convert_refuses_an_image_label_spacing_mismatch(nnunet_env, tmp_path):
     with pytest.raises(InputError, match="spacing mismatch") as e:
         convert_msd(task, 14)
     assert "hippocampus_001.nii.gz" in str(e.value)
+
+
+def test_plan_cpu_refuses_a_batch_size_below_one(tmp_path, capsys):
+    """Issue 25: `plan-cpu --batch-size 0` / `-3` were written into the plans (training then crashed)."""
+    from nnunet_semantic.plans.cpu import add_cpu_configuration
+
+    for value in ("0", "-3"):
+        with pytest.raises(SystemExit):
+            main(["plan-cpu", "-d", "4", "--batch-size", value])
+        assert "must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SemanticError, match="batch size must be at least 1"):
+        add_cpu_configuration(tmp_path, batch_size=0)

@@ -217,3 +217,14 @@ def test_a_reference_or_prediction_that_would_score_wrong_in_silence_is_refused(
         with pytest.raises(InputError, match=f"{match} .* differs from the reference") as e:
             evaluate()
         assert str(target) in str(e.value)
+
+
+def test_a_malformed_djfile_is_one_line(folders, capsys):
+    """Issue 25: a malformed -djfile was a traceback."""
+    tmp, ref, pred, prompts, dj = folders
+    for text in ("{broken", "[1, 2]"):
+        dj.write_text(text)
+        assert evaluate_entry(["-ref", str(ref), "-pred", str(pred), "-prompts", str(prompts), "-o",
+                               str(tmp / "s.json"), "-djfile", str(dj)]) == 1
+        err = capsys.readouterr().err
+        assert str(dj) in err and "Traceback" not in err

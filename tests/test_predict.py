@@ -121,6 +121,18 @@ def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
     assert "no trained model" in error("-i", str(folder), "-P", L1, "-p", "otherPlans")
     assert "Known structures: anterior hippocampus, hippocampus" in error("-i", str(folder), "-P", "the left kidney",
                                                                           "--strict")
+    # issue 25: a .nii case among .nii.gz ones was dropped, a case with only _0001 used as channel 0, a file without
+    # _0000 an IndexError, -o naming a file a FileExistsError after the model had loaded
+    for bad_name, match in ((f"{cases[0]}_0000.nii", "is a .nii image, but the model reads .nii.gz"),
+                            (f"{cases[0]}_0001.nii.gz", "has channel(s) _0001: channels are numbered from _0000"),
+                            (f"{cases[0]}.nii.gz", "has no channel suffix")):
+        odd = tmp_path / f"odd_{len(bad_name)}"
+        odd.mkdir()
+        shutil.copy(folder / f"{cases[1]}_0000.nii.gz", odd)
+        shutil.copy(folder / f"{cases[0]}_0000.nii.gz", odd / bad_name)
+        assert match in error("-i", str(odd), "-P", L1)
+    (tmp_path / "a_file").write_text("x")
+    assert "exists and is not a folder" in error("-i", str(folder), "-P", L1, "-o", str(tmp_path / "a_file"))
     nan = tmp_path / "nan"  # issue 25: SimpleITK reads NaN as 0, so the model was given a wrong image in silence
     nan.mkdir()
     image = read_nii(folder / f"{cases[0]}_0000.nii.gz").astype(np.float32)
@@ -205,3 +217,27 @@ def test_checkpoints_of_version_2_load_and_those_without_a_fusion_site_are_encod
     torch.save(checkpoint, path)
     with pytest.raises(SemanticError, match="weights do not fit"):
         predictor.initialize_from_trained_model_folder(str(model), [0])
+
+
+def test_continue_prediction_redoes_a_cut_off_output_and_duplicates_are_predicted_once(inputs, tmp_path, monkeypatch,
+                                                                                          capsys):
+    """Issue 25: `--continue_prediction` kept a 60-byte truncated output; `--combined -P X X` kept the duplicate,
+    whose label could never appear."""
+    root, env, raw, folder, cases = inputs
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(folder / f"{cases[0]}_0000.nii.gz", one)
+    out = tmp_path / "out"
+    common = ["-i", str(one), "-o", str(out), "-d", "104", "-c", "2d_cpu", "-f", "0", "-tr", "SemanticTrainer_smoke",
+              "-device", "cpu", "--disable_tta", "-npp", "1", "-nps", "1"]
+    assert predict_entry([*common, "-P", L1, L1, "--combined"]) == 0
+    assert "given more than once; predicted once" in capsys.readouterr().err
+    used = json.loads((out / "prompts_used.json").read_text())["cases"][cases[0]]
+    assert [p["text"] for p in used] == [L1]
+    target = out / prediction_name(cases[0], L1)
+    whole = target.read_bytes()
+    target.write_bytes(whole[:60])
+    assert predict_entry([*common, "-P", L1, "--continue_prediction"]) == 0
+    assert target.read_bytes() == whole

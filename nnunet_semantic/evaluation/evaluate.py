@@ -4,7 +4,6 @@ format (so nnU-Net's loaders read it) plus a `semantic` section (per level, PSS,
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import warnings
 from dataclasses import replace
@@ -19,7 +18,7 @@ from nnunet_semantic.evaluation.semantibench import evaluate_case, summarize
 from nnunet_semantic.image_files import check_complete
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse
-from nnunet_semantic.prompts.sidecar import Prompt, prediction_name, read_sidecar_folder
+from nnunet_semantic.prompts.sidecar import Prompt, load_json, prediction_name, read_sidecar_folder
 
 METRIC_KEYS = ("Dice", "IoU", "TP", "FP", "FN", "TN", "n_pred", "n_ref")
 
@@ -123,7 +122,9 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     for folder, what in ((ref_folder, "reference"), (pred_folder, "prediction")):
         if not folder.is_dir():
             raise InputError(folder, f"{what} folder not found")
-    dj = json.loads(Path(dataset_json).read_text()) if dataset_json else {}
+    dj = load_json(dataset_json) if dataset_json else {}
+    if not isinstance(dj, dict) or not isinstance(dj.get("labels", {}), dict):
+        raise InputError(dataset_json, "not an nnU-Net dataset.json (an object whose 'labels' maps names to ids)")
     labels = {int(v) for v in dj["labels"].values() if isinstance(v, int)} if "labels" in dj else None
     ontology = Ontology.from_dataset_json(dj, str(dataset_json)) if "semantic" in dj else None
     ending = file_ending or dj.get("file_ending", ".nii.gz")
