@@ -26,6 +26,8 @@ def _nifti_payload(path: Path, stream) -> int:
             header.get_data_dtype().itemsize
     except EOFError:
         raise InputError(path, "truncated: the file ends within its NIfTI header") from None
+    except nib.wrapstruct.WrapStructError:  # fewer bytes than a header: empty, or cut within it
+        raise InputError(path, "truncated: the file ends within its NIfTI header (or is empty)") from None
     except (OSError, zlib.error, ValueError, nib.filebasedimages.ImageFileError) as e:
         raise InputError(path, f"not a readable NIfTI header ({e})") from None
 
@@ -86,10 +88,14 @@ def check_intensities(path: str | Path) -> None:
     import warnings
 
     path = Path(path)
+    check_complete(path)
     if path.name.endswith((".nii", ".nii.gz")):
         import nibabel
 
-        arr = np.asanyarray(nibabel.load(str(path)).dataobj)
+        try:
+            arr = np.asanyarray(nibabel.load(str(path)).dataobj)
+        except Exception as e:  # noqa: BLE001 - any reader failure is this file's fault; name it
+            raise InputError(path, f"not a readable NIfTI image ({e})") from None
     else:
         import SimpleITK as sitk
 

@@ -288,3 +288,21 @@ def test_plan_cpu_refuses_a_batch_size_below_one(tmp_path, capsys):
         assert "must be >= 1" in capsys.readouterr().err
     with pytest.raises(SemanticError, match="batch size must be at least 1"):
         add_cpu_configuration(tmp_path, batch_size=0)
+
+
+def test_an_empty_or_header_cut_nifti_is_one_error_naming_it(tmp_path):
+    """Issue 25: a 0-byte or header-cut NIfTI was nibabel's WrapStructError in predict, convert and evaluate (all
+    three check files through check_complete / read_header)."""
+    from nnunet_semantic.image_files import check_intensities, read_header
+
+    whole = write_nii(tmp_path / "x.nii.gz", np.ones((4, 5, 6), np.float32))
+    raw = gzip.decompress(whole.read_bytes())
+    empty, cut, cut_raw = tmp_path / "empty.nii.gz", tmp_path / "cut.nii.gz", tmp_path / "cut.nii"
+    empty.write_bytes(b"")
+    cut.write_bytes(gzip.compress(raw[:200]))
+    cut_raw.write_bytes(raw[:200])
+    for path in (empty, cut, cut_raw):
+        for check in (check_complete, read_header, check_intensities):
+            with pytest.raises(InputError, match="ends within its NIfTI header") as e:
+                check(path)
+            assert str(path) in str(e.value)
