@@ -162,6 +162,11 @@ def test_a_bank_of_the_wrong_width_is_rebuilt(tmp_path):
              encoder=np.array("fake"), fingerprint=np.array("f1"))
     with pytest.warns(UserWarning, match="dtype"):
         assert build_bank(tmp_path, _Encoder(), ["a"])[0].vectors.dtype == np.float32
+    # issue 25: an all-zero bank was kept (every prompt then reads as no text at all)
+    EmbeddingBank("fake", "f1", ["a"], np.zeros((1, 4), np.float32)).save(bank_path(tmp_path, "fake"))
+    with pytest.warns(UserWarning, match="all-zero"):
+        bank, n_new = build_bank(tmp_path, _Encoder(), ["a"])
+    assert n_new == 1 and np.abs(bank.vectors).sum() > 0
 
 
 # --- 7-10. prediction input, refused before the model loads -------------------------------------------------------
