@@ -46,7 +46,13 @@ def paraphrases(ontology, counts: dict[int, int]) -> list:
 
 
 def main() -> None:
-    args = model_arguments(__doc__)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--projection", choices=("both", "on", "off"), default="both",
+                        help="the training vocabulary projection as trained (on), switched off, or both (default)")
+    parser.add_argument("--cases", type=int, help="score only the first N of the 40 held-out cases (a quick look)")
+    args = model_arguments(__doc__, parser)
     import numpy as np
     import torch
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
@@ -60,12 +66,13 @@ def main() -> None:
 
     pre = prepare(args.workspace)
     predictor, cases, dataset = validation_predictor(pre, args.model, use_mirroring=False)
+    cases = cases[: args.cases]
     folders = [pre / "prompts", pre / HELDOUT_FOLDER]
     sidecars = [read_sidecar_folder(f) for f in folders]
     weights = predictor.list_of_parameters[0]
     trained_temperature = weights["centre.temperature"].clone()
     io, rows, per_wording = SimpleITKIO(), [], {}
-    for projection in (True, False):
+    for projection in {"both": (True, False), "on": (True,), "off": (False,)}[args.projection]:
         weights["centre.temperature"] = trained_temperature if projection else torch.zeros(())
         out = args.workspace / f"wording_{args.model}_{'projected' if projection else 'as_is'}"
         out.mkdir(exist_ok=True)
@@ -93,10 +100,13 @@ def main() -> None:
             if r["level"] in ("L2_heldout", "L3_heldout", "L2_paraphrase", "L3_paraphrase"):
                 dice[(r["level"], r["structure"], r["text"])].append(r["dice"])
         per_wording["on" if projection else "off"] = {k: float(np.nanmean(v)) for k, v in dice.items()}
-    wordings = [{"level": lv, "structure": s, "text": t, "dice_projected": round(per_wording["on"][(lv, s, t)], 3),
-                 "dice_as_is": round(per_wording["off"][(lv, s, t)], 3)} for lv, s, t in sorted(per_wording["on"])]
+    keys = sorted(next(iter(per_wording.values())))
+    wordings = [{"level": lv, "structure": s, "text": t} | {
+        f"dice_{'projected' if mode == 'on' else 'as_is'}": round(values[(lv, s, t)], 3)
+        for mode, values in per_wording.items()} for lv, s, t in keys]
     for w in wordings:
-        print(f"{w['level']:<11} {w['structure']:<22} {w['dice_projected']:.3f} {w['dice_as_is']:.3f}  {w['text']}")
+        dice = " ".join(f"{v:.3f}" for k, v in w.items() if k.startswith("dice_"))
+        print(f"{w['level']:<13} {w['structure']:<22} {dice}  {w['text']}")
     write_results(f"wording_hippocampus_{args.model}", {"cases": len(cases), "model": str(bench_model(args.model)),
                                                         "mirroring": False, "per_wording": wordings},
                   rows, ["model", "projection", *KEYS])

@@ -311,3 +311,19 @@ def test_an_empty_or_header_cut_nifti_is_one_error_naming_it(tmp_path):
             with pytest.raises(InputError, match="ends within its NIfTI header") as e:
                 check(path)
             assert str(path) in str(e.value)
+
+
+def test_two_conversions_to_one_id_at_once_is_one_clear_error(nnunet_env, monkeypatch):
+    """Issue 25: a second conversion finishing first made the first one's final rename an OSError traceback."""
+    from nnunet_semantic.dataset_conversion import common
+
+    write_metadata = common._write_metadata
+
+    def meanwhile(folder, *args):  # the other conversion lands while this one writes its metadata
+        write_metadata(folder, *args)
+        (nnunet_env / "nnUNet_raw" / "Dataset013_SemanticPhantom" / "imagesTr").mkdir(parents=True)
+
+    monkeypatch.setattr(common, "_write_metadata", meanwhile)
+    with pytest.raises(SemanticError, match="appeared while this conversion ran"):
+        convert_phantom(13, cases=2, test_cases=0)
+    assert [p.name for p in (nnunet_env / "nnUNet_raw").iterdir()] == ["Dataset013_SemanticPhantom"]

@@ -218,8 +218,13 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
         _write_metadata(tmp, records, cases, channel_names, labels, ontology, settings, name, extra or {}, source)
         if overwrite:
             for old in root.glob(f"Dataset{dataset_id:03d}_*"):
-                shutil.rmtree(old)
-        tmp.rename(final)
+                shutil.rmtree(old, ignore_errors=True)
+        try:
+            tmp.rename(final)
+        except OSError:
+            raise SemanticError(f"{final} appeared while this conversion ran (another conversion to id "
+                                f"{dataset_id}?); nothing of this one was kept: run it again once that one ended, "
+                                "or choose another -d") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
