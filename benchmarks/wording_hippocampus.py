@@ -11,6 +11,7 @@ No mirroring (its effect is `tta_hippocampus.py`'s), so the numbers sit a little
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections import defaultdict
@@ -30,7 +31,6 @@ PARAPHRASES = Path(__file__).resolve().parents[1] / "tests" / "data" / "paraphra
 def paraphrases(ontology, counts: dict[int, int]) -> list:
     """The hand-written paraphrases of the hippocampus with their true sets, verified on a case's label counts as
     the dataset's own prompts are (an exclusion must remove something, a target must be present)."""
-    import json
 
     from nnunet_semantic.prompts.generator import GenerationSettings, verify
     from nnunet_semantic.prompts.sidecar import Prompt
@@ -47,6 +47,8 @@ def paraphrases(ontology, counts: dict[int, int]) -> list:
 
 def main() -> None:
     import argparse
+
+    from nnunet_semantic.errors import SemanticError
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--projection", choices=("both", "on", "off"), default="both",
@@ -69,6 +71,16 @@ def main() -> None:
     cases = cases[: args.cases]
     folders = [pre / "prompts", pre / HELDOUT_FOLDER]
     sidecars = [read_sidecar_folder(f) for f in folders]
+    refusals = json.loads(PARAPHRASES.read_text())["msd_hippocampus"]["refused"]
+    answered = []
+    for text in refusals:  # the prompts a hippocampus model cannot answer, through the predictor users get
+        try:
+            predictor.resolve(text)
+            answered.append(text)
+        except SemanticError:
+            pass
+    print(f"refused {len(refusals) - len(answered)} of {len(refusals)} unanswerable prompts"
+          + (f"; answered: {answered}" if answered else "") + f" (threshold {predictor.unknown_threshold:.3f})")
     weights = predictor.list_of_parameters[0]
     trained_temperature = weights["centre.temperature"].clone()
     io, rows, per_wording = SimpleITKIO(), [], {}
@@ -108,7 +120,10 @@ def main() -> None:
         dice = " ".join(f"{v:.3f}" for k, v in w.items() if k.startswith("dice_"))
         print(f"{w['level']:<13} {w['structure']:<22} {dice}  {w['text']}")
     write_results(f"wording_hippocampus_{args.model}", {"cases": len(cases), "model": str(bench_model(args.model)),
-                                                        "mirroring": False, "per_wording": wordings},
+                                                        "mirroring": False, "per_wording": wordings,
+                                                        "unknown_threshold": round(predictor.unknown_threshold, 4),
+                                                        "refused": {"n": len(refusals) - len(answered),
+                                                                    "of": len(refusals), "answered": answered}},
                   rows, ["model", "projection", *KEYS])
 
 
