@@ -193,23 +193,15 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     (`spelling.py`; the correction is recorded as `respelled`)."""
     try:
         return _parse(text, ontology)
-    except UnknownStructure:
+    except UnknownStructure as unknown:
         respelled = respell(" ".join(str(text).split()), ontology)
         if respelled is None:
             raise
         try:
             parsed = _parse(respelled, ontology)
         except PromptError:
-            raise UnknownStructure(*_error_args(text, ontology)) from None
+            raise unknown from None
         return replace(parsed, text=" ".join(str(text).split()), respelled=respelled)
-
-
-def _error_args(text: str, ontology: Ontology) -> tuple[str, str]:
-    try:
-        _parse(text, ontology)
-    except UnknownStructure as e:
-        return str(e), e.role
-    raise AssertionError("unreachable: the prompt parsed")
 
 
 def _parse(text: str, ontology: Ontology) -> ParsedPrompt:

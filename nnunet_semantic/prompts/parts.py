@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nnunet_semantic.prompts.directions import DIRECTIONS, PART_NOUNS, canonical, direction
+from nnunet_semantic.prompts.directions import PART_NOUNS, canonical, direction
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 
 MAX_WORDS = 3
@@ -35,9 +35,6 @@ def strip_possessive(phrase: str) -> str:
     return _POSSESSIVE.sub("", phrase.strip())
 
 
-DIRECTION_NAMES = frozenset(DIRECTIONS)
-
-
 def _words(text: str) -> list[str]:
     """Normalised words with "non"/"not" fused to the word they negate ("non-enhancing" is not "enhancing")."""
     out: list[str] = []
@@ -54,7 +51,7 @@ def same_word(a: str, b: str) -> bool:
     as themselves."""
     if a == b:
         return True
-    if direction(a) or direction(b) or a in DIRECTION_NAMES or b in DIRECTION_NAMES:
+    if direction(a) or direction(b):
         return False
     common = len(next((a[:i] for i in range(min(len(a), len(b)), 0, -1) if a[:i] == b[:i]), ""))
     return common >= 5 and common >= 0.6 * min(len(a), len(b))
@@ -115,13 +112,13 @@ def _within(phrase: str, ontology: Ontology, parents: list[Structure]) -> PartRe
     parent = " and ".join(p.name for p in parents)
     parts = [s for s in ontology.structures.values() if s.labels < labels]
     listing = ", ".join(f"'{s.name}'" for s in parts) or "none"
-    read = f"'{strip_possessive(phrase)}'" + (f" (read as {' '.join(words)})" if words != content_words(
-        strip_possessive(phrase)) or any(w in DIRECTION_NAMES for w in words) else "")
+    by_direction = any(direction(w) for w in words)
+    read = f"'{strip_possessive(phrase)}'" + (f" (read as {' '.join(words)})" if by_direction else "")
     if not scores:
         return f"{read} names no part of the {parent} (its parts: {listing})"
     best = max(scores.values())
     top = [n for n, v in scores.items() if v == best]
     if len(top) > 1:
         return f"{read} could be any of {', '.join(map(repr, sorted(top)))} within the {parent}"
-    by = "direction lexicon" if any(w in DIRECTION_NAMES for w in words) else "part words"
-    return PartReading(ontology.structures[top[0]], words, round(best, 3), by)
+    return PartReading(ontology.structures[top[0]], words, round(best, 3),
+                       "direction lexicon" if by_direction else "part words")
