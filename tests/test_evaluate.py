@@ -219,9 +219,12 @@ def test_a_reference_or_prediction_that_would_score_wrong_in_silence_is_refused(
         assert str(target) in str(e.value)
 
 
-def test_a_malformed_djfile_is_one_line(folders, capsys):
-    """Issue 25: a malformed -djfile was a traceback."""
+def test_a_malformed_djfile_or_a_folder_as_output_is_one_line(folders, capsys):
+    """Issue 25: a malformed -djfile was a traceback; `-o <folder>` an IsADirectoryError leaving a .partial file."""
     tmp, ref, pred, prompts, dj = folders
+    assert evaluate_entry(["-ref", str(ref), "-pred", str(pred), "-prompts", str(prompts), "-o", str(pred),
+                           "-djfile", str(dj)]) == 1
+    assert "names a folder" in capsys.readouterr().err and not list(pred.glob(".*partial*"))
     for text in ("{broken", "[1, 2]"):
         dj.write_text(text)
         assert evaluate_entry(["-ref", str(ref), "-pred", str(pred), "-prompts", str(prompts), "-o",

@@ -95,6 +95,8 @@ def _check_geometry(pred: dict, ref: dict, pred_file: Path, ref_file: Path) -> N
 
 
 def _check_output(output_file: Path, inputs: list[Path], folders: list[Path]) -> None:
+    if output_file.is_dir():
+        raise InputError(output_file, "-o names a folder; give the summary file to write, e.g. summary.json")
     out = output_file.resolve()
     if any(out == p.resolve() for p in inputs) or any(folder.resolve() in out.parents for folder in folders):
         raise InputError(output_file, "is an input of this evaluation (or lies in the reference or prompt "
