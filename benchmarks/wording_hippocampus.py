@@ -45,6 +45,17 @@ def paraphrases(ontology, counts: dict[int, int]) -> list:
     return verify(candidates, counts, GenerationSettings())[0]
 
 
+def _seen_l1_l3(folder: Path, into: Path, cases: list[str]) -> Path:
+    """A copy of `folder`'s sidecars for `cases` holding only their seen L1 and L3 prompts."""
+    from nnunet_semantic.prompts.sidecar import read_sidecar_folder, write_sidecar
+
+    into.mkdir(exist_ok=True)
+    for case, prompts in read_sidecar_folder(folder).items():
+        if case in cases:
+            write_sidecar(into / f"{case}.json", case, [p for p in prompts if p.level in (1, 3) and not p.wording])
+    return into
+
+
 def main() -> None:
     import argparse
 
@@ -54,6 +65,8 @@ def main() -> None:
     parser.add_argument("--projection", choices=("both", "on", "off"), default="both",
                         help="the training vocabulary projection as trained (on), switched off, or both (default)")
     parser.add_argument("--cases", type=int, help="score only the first N of the 40 held-out cases (a quick look)")
+    parser.add_argument("--paraphrases-only", action="store_true", help="the paraphrases beside the seen L1 and L3 "
+                        "prompts only (no L2, no held-out wordings): the L3_paraphrase comparison in half the time")
     args = model_arguments(__doc__, parser)
     import numpy as np
     import torch
@@ -94,12 +107,15 @@ def main() -> None:
             data, seg, _, properties = dataset.load_case(case)
             para = paraphrases(predictor.ontology, label_counts(seg))
             write_sidecar(paraphrase_folder / f"{case}.json", case, para)
-            prompts = [p for s in sidecars for p in s[case]] + para
+            prompts = [p for s in sidecars for p in s[case]
+                       if not args.paraphrases_only or (p.level in (1, 3) and not p.wording)] + para
             texts = predictor._text_tensors([predictor.resolve(p.text) for p in prompts])
             for p, prob in zip(prompts, predictor.prompt_probabilities(data, texts)):
                 mask = export_binary(prob, predictor.plans_manager, predictor.configuration_manager, properties)
                 io.write_seg(mask.astype(np.uint8), str(out / prediction_name(case, p.text)), properties)
-        summary = evaluate_folders(pre / "gt_segmentations", out, [*folders, paraphrase_folder], out / "summary.json",
+        scored = [paraphrase_folder, *([_seen_l1_l3(folders[0], out / "prompts_l1_l3", cases)]
+                                       if args.paraphrases_only else folders)]
+        summary = evaluate_folders(pre / "gt_segmentations", out, scored, out / "summary.json",
                                    pre / "dataset.json", cases=cases)
         row = _row(summary) | {f"{lv}_dice": summary["semantic"]["per_level"].get(lv, {}).get("dice")
                                for lv in ("L2_paraphrase", "L3_paraphrase")} | {
