@@ -1,5 +1,7 @@
 """Wordings a model never trained on: a model trained by `quality_hippocampus.py` predicts the same 40 held-out
-hippocampus cases (fold 0's validation) for every seen prompt and every held-out wording (`prompts_heldout/`),
+hippocampus cases (fold 0's validation) for every seen prompt, every held-out wording (`prompts_heldout/`) and
+every hand-written paraphrase of a part or an exclusion (`tests/data/paraphrases.json`: levels L2_paraphrase,
+L3_paraphrase; target: L3_paraphrase within 0.03 Dice and 0.01 leakage of the named L3 prompts),
 through the path users get (`SemanticPredictor`, each prompt parsed from its text), with the training vocabulary
 projection as trained and switched off (the same weights), scored by SemantiBench; and Dice per held-out wording.
 No mirroring (its effect is `tta_hippocampus.py`'s), so the numbers sit a little below the quality benchmark's.
@@ -9,6 +11,7 @@ No mirroring (its effect is `tta_hippocampus.py`'s), so the numbers sit a little
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections import defaultdict
@@ -19,12 +22,52 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 from workspace import bench_model, model_arguments, prepare, validation_predictor  # noqa: E402
 
-KEYS = ("L1_dice", "L2_dice", "L3_dice", "L1_heldout_dice", "L3_heldout_dice", "invariance_l2",
-        "invariance_heldout", "leakage_l3", "leakage_l3_heldout")
+KEYS = ("L1_dice", "L2_dice", "L3_dice", "L1_heldout_dice", "L3_heldout_dice", "L2_paraphrase_dice",
+        "L3_paraphrase_dice", "invariance_l2", "invariance_heldout", "invariance_paraphrase", "leakage_l3",
+        "leakage_l3_heldout", "leakage_l3_paraphrase")
+PARAPHRASES = Path(__file__).resolve().parents[1] / "tests" / "data" / "paraphrases.json"
+
+
+def paraphrases(ontology, counts: dict[int, int]) -> list:
+    """The hand-written paraphrases of the hippocampus with their true sets, verified on a case's label counts as
+    the dataset's own prompts are (an exclusion must remove something, a target must be present)."""
+
+    from nnunet_semantic.prompts.generator import GenerationSettings, verify
+    from nnunet_semantic.prompts.sidecar import Prompt
+
+    def labels(names):
+        return tuple(sorted(set().union(*(ontology.structures[n].labels for n in names)))) if names else ()
+
+    entries = json.loads(PARAPHRASES.read_text())["msd_hippocampus"]["resolved"]
+    candidates = [(Prompt(f"P-{i}", 3 if e["avoid"] else 2, e["text"], labels(e["target"]), labels(e["avoid"]),
+                          structure=e["target"][0], extra={"paraphrase": True, "excluded": e["avoid"]}),
+                   tuple(ontology.structures[n] for n in e["avoid"])) for i, e in enumerate(entries)]
+    return verify(candidates, counts, GenerationSettings())[0]
+
+
+def _seen_l1_l3(folder: Path, into: Path, cases: list[str]) -> Path:
+    """A copy of `folder`'s sidecars for `cases` holding only their seen L1 and L3 prompts."""
+    from nnunet_semantic.prompts.sidecar import read_sidecar_folder, write_sidecar
+
+    into.mkdir(exist_ok=True)
+    for case, prompts in read_sidecar_folder(folder).items():
+        if case in cases:
+            write_sidecar(into / f"{case}.json", case, [p for p in prompts if p.level in (1, 3) and not p.wording])
+    return into
 
 
 def main() -> None:
-    args = model_arguments(__doc__)
+    import argparse
+
+    from nnunet_semantic.errors import SemanticError
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--projection", choices=("both", "on", "off"), default="both",
+                        help="the training vocabulary projection as trained (on), switched off, or both (default)")
+    parser.add_argument("--cases", type=int, help="score only the first N of the 40 held-out cases (a quick look)")
+    parser.add_argument("--paraphrases-only", action="store_true", help="the paraphrases beside the seen L1 and L3 "
+                        "prompts only (no L2, no held-out wordings): the L3_paraphrase comparison in half the time")
+    args = model_arguments(__doc__, parser)
     import numpy as np
     import torch
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
@@ -33,43 +76,70 @@ def main() -> None:
 
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
     from nnunet_semantic.inference.export import export_binary
-    from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder
+    from nnunet_semantic.prompts.generator import label_counts
+    from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder, write_sidecar
 
     pre = prepare(args.workspace)
     predictor, cases, dataset = validation_predictor(pre, args.model, use_mirroring=False)
+    cases = cases[: args.cases]
     folders = [pre / "prompts", pre / HELDOUT_FOLDER]
     sidecars = [read_sidecar_folder(f) for f in folders]
+    refusals = json.loads(PARAPHRASES.read_text())["msd_hippocampus"]["refused"]
+    answered = []
+    for text in refusals:  # the prompts a hippocampus model cannot answer, through the predictor users get
+        try:
+            predictor.resolve(text)
+            answered.append(text)
+        except SemanticError:
+            pass
+    print(f"refused {len(refusals) - len(answered)} of {len(refusals)} unanswerable prompts"
+          + (f"; answered: {answered}" if answered else "") + f" (threshold {predictor.unknown_threshold:.3f})")
     weights = predictor.list_of_parameters[0]
     trained_temperature = weights["centre.temperature"].clone()
     io, rows, per_wording = SimpleITKIO(), [], {}
-    for projection in (True, False):
+    for projection in {"both": (True, False), "on": (True,), "off": (False,)}[args.projection]:
         weights["centre.temperature"] = trained_temperature if projection else torch.zeros(())
         out = args.workspace / f"wording_{args.model}_{'projected' if projection else 'as_is'}"
         out.mkdir(exist_ok=True)
+        paraphrase_folder = out / "prompts_paraphrase"
+        paraphrase_folder.mkdir(exist_ok=True)
         for case in tqdm(cases, desc=f"vocabulary projection {'on' if projection else 'off'}"):
-            data, _, _, properties = dataset.load_case(case)
-            prompts = [p for s in sidecars for p in s[case]]
+            data, seg, _, properties = dataset.load_case(case)
+            para = paraphrases(predictor.ontology, label_counts(seg))
+            write_sidecar(paraphrase_folder / f"{case}.json", case, para)
+            prompts = [p for s in sidecars for p in s[case]
+                       if not args.paraphrases_only or (p.level in (1, 3) and not p.wording)] + para
             texts = predictor._text_tensors([predictor.resolve(p.text) for p in prompts])
             for p, prob in zip(prompts, predictor.prompt_probabilities(data, texts)):
                 mask = export_binary(prob, predictor.plans_manager, predictor.configuration_manager, properties)
                 io.write_seg(mask.astype(np.uint8), str(out / prediction_name(case, p.text)), properties)
-        summary = evaluate_folders(pre / "gt_segmentations", out, folders, out / "summary.json",
+        scored = [paraphrase_folder, *([_seen_l1_l3(folders[0], out / "prompts_l1_l3", cases)]
+                                       if args.paraphrases_only else folders)]
+        summary = evaluate_folders(pre / "gt_segmentations", out, scored, out / "summary.json",
                                    pre / "dataset.json", cases=cases)
-        row = _row(summary)
+        row = _row(summary) | {f"{lv}_dice": summary["semantic"]["per_level"].get(lv, {}).get("dice")
+                               for lv in ("L2_paraphrase", "L3_paraphrase")} | {
+            k: summary["semantic"].get(k, {}).get("mean") for k in ("invariance_paraphrase", "leakage_l3_paraphrase")}
         rows.append({"model": args.model, "projection": projection,
                      "temperature": float(weights["centre.temperature"])}
                     | {k: None if row.get(k) is None else round(row[k], 4) for k in KEYS})
         dice = defaultdict(list)
         for r in summary["semantic"]["metric_per_prompt"]:
-            if r["level"] in ("L2_heldout", "L3_heldout"):
+            if r["level"] in ("L2_heldout", "L3_heldout", "L2_paraphrase", "L3_paraphrase"):
                 dice[(r["level"], r["structure"], r["text"])].append(r["dice"])
         per_wording["on" if projection else "off"] = {k: float(np.nanmean(v)) for k, v in dice.items()}
-    wordings = [{"level": lv, "structure": s, "text": t, "dice_projected": round(per_wording["on"][(lv, s, t)], 3),
-                 "dice_as_is": round(per_wording["off"][(lv, s, t)], 3)} for lv, s, t in sorted(per_wording["on"])]
+    keys = sorted(next(iter(per_wording.values())))
+    wordings = [{"level": lv, "structure": s, "text": t} | {
+        f"dice_{'projected' if mode == 'on' else 'as_is'}": round(values[(lv, s, t)], 3)
+        for mode, values in per_wording.items()} for lv, s, t in keys]
     for w in wordings:
-        print(f"{w['level']:<11} {w['structure']:<22} {w['dice_projected']:.3f} {w['dice_as_is']:.3f}  {w['text']}")
+        dice = " ".join(f"{v:.3f}" for k, v in w.items() if k.startswith("dice_"))
+        print(f"{w['level']:<13} {w['structure']:<22} {dice}  {w['text']}")
     write_results(f"wording_hippocampus_{args.model}", {"cases": len(cases), "model": str(bench_model(args.model)),
-                                                        "mirroring": False, "per_wording": wordings},
+                                                        "mirroring": False, "per_wording": wordings,
+                                                        "unknown_threshold": round(predictor.unknown_threshold, 4),
+                                                        "refused": {"n": len(refusals) - len(answered),
+                                                                    "of": len(refusals), "answered": answered}},
                   rows, ["model", "projection", *KEYS])
 
 

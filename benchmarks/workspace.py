@@ -54,9 +54,11 @@ def bench_model(name: str) -> Path:
     return Path(os.environ["nnUNet_results"]) / DATASET / f"{name}_bench__nnUNetPlans__2d_cpu"
 
 
-def model_arguments(description: str) -> argparse.Namespace:
-    """`--workspace` and `--model`: what a benchmark of a trained quality_hippocampus.py model reads."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+def model_arguments(description: str, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
+    """`--workspace` and `--model` (added to `parser`, if given, with its own options): what a benchmark of a
+    trained quality_hippocampus.py model reads."""
+    parser = parser or argparse.ArgumentParser(description=description,
+                                               formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
     parser.add_argument("--model", default="SemanticTrainer", help="a model trained by quality_hippocampus.py")
     return parser.parse_args()

@@ -18,3 +18,15 @@ class InputError(SemanticError):
 
 class PromptError(SemanticError):
     """A prompt names a structure that is unknown or ambiguous in the ontology."""
+
+
+class UnknownStructure(PromptError):
+    """A phrase names nothing of the ontology: a target may still be answered from its free text when it is close
+    to what the model knows (the predictor decides); an exclusion never is."""
+
+    def __init__(self, message: str, role: str = "target"):
+        super().__init__(message)
+        self.role = role
+
+    def __reduce__(self):
+        return type(self), (str(self), self.role)

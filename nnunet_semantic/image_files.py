@@ -26,6 +26,8 @@ def _nifti_payload(path: Path, stream) -> int:
             header.get_data_dtype().itemsize
     except EOFError:
         raise InputError(path, "truncated: the file ends within its NIfTI header") from None
+    except nib.wrapstruct.WrapStructError:  # fewer bytes than a header: empty, or cut within it
+        raise InputError(path, "truncated: the file ends within its NIfTI header (or is empty)") from None
     except (OSError, zlib.error, ValueError, nib.filebasedimages.ImageFileError) as e:
         raise InputError(path, f"not a readable NIfTI header ({e})") from None
 
@@ -77,3 +79,30 @@ def _decompressed_length(path: Path) -> int:
     except (EOFError, OSError, zlib.error):
         return -1
     return n
+
+
+def check_intensities(path: str | Path) -> None:
+    """NaN / Inf voxels are an error naming the file: SimpleITK's NIfTI reader turns them into 0, so neither
+    nnU-Net's readers nor its own NaN check would see them, and the model would be given a wrong image in silence.
+    An image of zeros alone is a warning. NIfTI is read raw (nibabel); other formats as SimpleITK reads them."""
+    import warnings
+
+    path = Path(path)
+    check_complete(path)
+    if path.name.endswith((".nii", ".nii.gz")):
+        import nibabel
+
+        try:
+            arr = np.asanyarray(nibabel.load(str(path)).dataobj)
+        except Exception as e:  # noqa: BLE001 - any reader failure is this file's fault; name it
+            raise InputError(path, f"not a readable NIfTI image ({e})") from None
+    else:
+        import SimpleITK as sitk
+
+        arr = sitk.GetArrayViewFromImage(sitk.ReadImage(str(path)))
+    finite = np.isfinite(arr)
+    if not finite.all():
+        raise InputError(path, f"holds {int((~finite).sum())} NaN or infinite voxels (of {arr.size}); fix or mask "
+                               "them before converting or predicting")
+    if not arr.any():
+        warnings.warn(f"{path}: every voxel is 0: there is nothing to segment", stacklevel=2)

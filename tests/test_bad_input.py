@@ -59,7 +59,56 @@ def test_convert_refuses_a_truncated_label_or_image(hippocampus, nnunet_env, tmp
     assert not list((nnunet_env / "nnUNet_raw").glob("Dataset011_*"))
 
 
+def test_convert_refuses_nonfinite_voxels_fractional_labels_and_a_label_elsewhere_in_space(hippocampus,
+                                                                                            nnunet_env, tmp_path):
+    """Issue 25: NaN voxels (which SimpleITK reads as 0), a label value 1.5 and a label whose origin or direction
+    differs from its image were accepted by convert."""
+    for n, (what, match) in enumerate((("nan", "NaN or infinite voxels"), ("fraction", "are not integers"),
+                                       ("origin", "image/label origin mismatch"),
+                                       ("direction", "image/label direction mismatch"))):
+        task = msd_subset(hippocampus, tmp_path / what, 2)
+        image, label = sorted((task / "imagesTr").iterdir())[0], sorted((task / "labelsTr").iterdir())[0]
+        victim = image if what == "nan" else label
+        img = sitk.ReadImage(str(victim))
+        arr = sitk.GetArrayFromImage(img).astype(np.float32)
+        if what == "nan":
+            arr[0, 0, 0] = np.nan
+        if what == "fraction":
+            arr[arr == 1] = 1.5
+        out = sitk.GetImageFromArray(arr)
+        out.CopyInformation(img)
+        if what == "origin":
+            out.SetOrigin(tuple(o + 5 for o in img.GetOrigin()))
+        if what == "direction":
+            out.SetDirection(tuple(-d if i == 0 else d for i, d in enumerate(img.GetDirection())))
+        if what == "nan":  # written raw: SimpleITK would write the NaN but read it back as 0
+            import nibabel
+
+            source = nibabel.load(str(victim))
+            raw = np.asanyarray(source.dataobj).astype(np.float32)
+            raw[0, 0, 0] = np.nan
+            nibabel.save(nibabel.Nifti1Image(raw, source.affine), str(victim))
+        else:
+            sitk.WriteImage(out, str(victim))
+        before = snapshot(task)
+        with pytest.raises(InputError, match=match) as e:
+            convert_msd(task, 40 + n)
+        assert str(victim) in str(e.value) or str(image) in str(e.value)
+        assert snapshot(task) == before and not list((nnunet_env / "nnUNet_raw").glob(f"Dataset{40 + n:03d}_*"))
+
+
 # --- 2. --overwrite and an id held under another name ----------------------------------------------------------
+def test_overwrite_never_deletes_the_folder_being_converted(hippocampus, nnunet_env, tmp_path):
+    """Issue 25: `convert msd -i $nnUNet_raw/Dataset030_Hippocampus -d 30 --overwrite` deleted its own source."""
+    task = msd_subset(hippocampus, tmp_path, 2)
+    inside = nnunet_env / "nnUNet_raw" / "Dataset030_Hippocampus"
+    task.rename(inside)
+    before = snapshot(inside)
+    with pytest.raises(SemanticError, match="which is the source being converted"):
+        convert_msd(inside, 30, overwrite=True)
+    assert snapshot(inside) == before
+
+
 def test_overwrite_refuses_an_id_that_preprocessed_holds_under_another_name(nnunet_env):
     convert_phantom(12, cases=2, test_cases=0)
     other = nnunet_env / "nnUNet_preprocessed" / "Dataset012_Other"
@@ -113,6 +162,11 @@ def test_a_bank_of_the_wrong_width_is_rebuilt(tmp_path):
              encoder=np.array("fake"), fingerprint=np.array("f1"))
     with pytest.warns(UserWarning, match="dtype"):
         assert build_bank(tmp_path, _Encoder(), ["a"])[0].vectors.dtype == np.float32
+    # issue 25: an all-zero bank was kept (every prompt then reads as no text at all)
+    EmbeddingBank("fake", "f1", ["a"], np.zeros((1, 4), np.float32)).save(bank_path(tmp_path, "fake"))
+    with pytest.warns(UserWarning, match="all-zero"):
+        bank, n_new = build_bank(tmp_path, _Encoder(), ["a"])
+    assert n_new == 1 and np.abs(bank.vectors).sum() > 0
 
 
 # --- 7-10. prediction input, refused before the model loads -------------------------------------------------------
@@ -227,3 +281,49 @@ def test_convert_refuses_an_image_label_spacing_mismatch(nnunet_env, tmp_path):
     with pytest.raises(InputError, match="spacing mismatch") as e:
         convert_msd(task, 14)
     assert "hippocampus_001.nii.gz" in str(e.value)
+
+
+def test_plan_cpu_refuses_a_batch_size_below_one(tmp_path, capsys):
+    """Issue 25: `plan-cpu --batch-size 0` / `-3` were written into the plans (training then crashed)."""
+    from nnunet_semantic.plans.cpu import add_cpu_configuration
+
+    for value in ("0", "-3"):
+        with pytest.raises(SystemExit):
+            main(["plan-cpu", "-d", "4", "--batch-size", value])
+        assert "must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SemanticError, match="batch size must be at least 1"):
+        add_cpu_configuration(tmp_path, batch_size=0)
+
+
+def test_an_empty_or_header_cut_nifti_is_one_error_naming_it(tmp_path):
+    """Issue 25: a 0-byte or header-cut NIfTI was nibabel's WrapStructError in predict, convert and evaluate (all
+    three check files through check_complete / read_header)."""
+    from nnunet_semantic.image_files import check_intensities, read_header
+
+    whole = write_nii(tmp_path / "x.nii.gz", np.ones((4, 5, 6), np.float32))
+    raw = gzip.decompress(whole.read_bytes())
+    empty, cut, cut_raw = tmp_path / "empty.nii.gz", tmp_path / "cut.nii.gz", tmp_path / "cut.nii"
+    empty.write_bytes(b"")
+    cut.write_bytes(gzip.compress(raw[:200]))
+    cut_raw.write_bytes(raw[:200])
+    for path in (empty, cut, cut_raw):
+        for check in (check_complete, read_header, check_intensities):
+            with pytest.raises(InputError, match="ends within its NIfTI header") as e:
+                check(path)
+            assert str(path) in str(e.value)
+
+
+def test_two_conversions_to_one_id_at_once_is_one_clear_error(nnunet_env, monkeypatch):
+    """Issue 25: a second conversion finishing first made the first one's final rename an OSError traceback."""
+    from nnunet_semantic.dataset_conversion import common
+
+    write_metadata = common._write_metadata
+
+    def meanwhile(folder, *args):  # the other conversion lands while this one writes its metadata
+        write_metadata(folder, *args)
+        (nnunet_env / "nnUNet_raw" / "Dataset013_SemanticPhantom" / "imagesTr").mkdir(parents=True)
+
+    monkeypatch.setattr(common, "_write_metadata", meanwhile)
+    with pytest.raises(SemanticError, match="appeared while this conversion ran"):
+        convert_phantom(13, cases=2, test_cases=0)
+    assert [p.name for p in (nnunet_env / "nnUNet_raw").iterdir()] == ["Dataset013_SemanticPhantom"]

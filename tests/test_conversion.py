@@ -49,10 +49,10 @@ def test_msd_hippocampus_all_cases_follow_the_set_rule(nnunet_env, hippocampus):
 def test_msd_cli_then_nnunet_plan_and_preprocess_accepts_it(nnunet_env, hippocampus, tmp_path):
     task = msd_subset(hippocampus, tmp_path / "msd", 12)
     result = subprocess.run([sys.executable, "-m", "nnunet_semantic.cli", "convert", "msd", "-i", str(task),
-                             "-d", "104", "-np", "1"], capture_output=True, text=True, timeout=300)
+                             "-d", "104", "-np", "1"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     plan = subprocess.run([script("nnUNetv2_plan_and_preprocess"), "-d", "104", "-c", "2d",
-                           "--verify_dataset_integrity", "-np", "1"], capture_output=True, text=True, timeout=600)
+                           "--verify_dataset_integrity", "-np", "1"], capture_output=True, text=True)
     assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
     pre = nnunet_env / "nnUNet_preprocessed" / "Dataset104_Hippocampus"
     assert "semantic" in json.loads((pre / "dataset.json").read_text())  # nnU-Net carries the ontology along

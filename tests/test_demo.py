@@ -13,7 +13,7 @@ def test_demo_runs_every_stage(tmp_path, monkeypatch):
     for name in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results", "nnUNet_extTrainer"):
         monkeypatch.delenv(name, raising=False)
     result = subprocess.run([script("nnunet-semantic"), "demo", "-o", str(tmp_path), "--cases", "6", "--test-cases",
-                             "1", "-np", "1", "--schedule", "smoke"], capture_output=True, text=True, timeout=900)
+                             "1", "-np", "1", "--schedule", "smoke"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "ready to train" in result.stdout and "=== verified prompts ===" in result.stdout
     pre = tmp_path / "nnUNet_preprocessed" / "Dataset900_SemanticPhantom"

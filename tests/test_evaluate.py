@@ -184,3 +184,50 @@ def test_leakage_of_prompts_with_two_exclusions_is_reported_apart(tmp_path):
          "excluded": ["kidney tumor", "kidney cyst"]}]}))
     s = evaluate_folders(ref, pred, prompts, tmp_path / "s.json")["semantic"]
     assert s["leakage_l3_multi"]["mean"] == pytest.approx(0.5) == s["leakage_l3"]["mean"]
+
+
+def test_a_reference_or_prediction_that_would_score_wrong_in_silence_is_refused(folders, tmp_path):
+    """Issue 25: a reference holding an unknown label (7) or a float (0.6), and a prediction in another spacing or a
+    flipped direction (which scored Dice 1.0), were scored without a word."""
+    import SimpleITK as sitk
+
+    from nnunet_semantic.errors import InputError
+
+    tmp, ref, pred, prompts, dj = folders
+    seg = _seg()
+
+    def evaluate():
+        return evaluate_folders(ref, pred, prompts, tmp / "summary.json", dj)
+
+    for bad, match in ((np.where(seg == 2, 7, seg).astype(np.uint8), r"label values \[7\]"),
+                       (np.where(seg == 2, 0.6, seg).astype(np.float32), "non-integer values")):
+        write_nii(ref / "c1.nii.gz", bad)
+        with pytest.raises(InputError, match=match) as e:
+            evaluate()
+        assert str(ref / "c1.nii.gz") in str(e.value)
+    write_nii(ref / "c1.nii.gz", seg)
+    evaluate()
+    target = pred / prediction_name("c1", L1)
+    image = sitk.ReadImage(str(target))
+    for change, match in ((lambda i: i.SetSpacing((2.0, 1.0, 1.0)), "spacing"),
+                          (lambda i: i.SetDirection((-1, 0, 0, 0, 1, 0, 0, 0, 1)), "direction")):
+        moved = sitk.Image(image)
+        change(moved)
+        sitk.WriteImage(moved, str(target))
+        with pytest.raises(InputError, match=f"{match} .* differs from the reference") as e:
+            evaluate()
+        assert str(target) in str(e.value)
+
+
+def test_a_malformed_djfile_or_a_folder_as_output_is_one_line(folders, capsys):
+    """Issue 25: a malformed -djfile was a traceback; `-o <folder>` an IsADirectoryError leaving a .partial file."""
+    tmp, ref, pred, prompts, dj = folders
+    assert evaluate_entry(["-ref", str(ref), "-pred", str(pred), "-prompts", str(prompts), "-o", str(pred),
+                           "-djfile", str(dj)]) == 1
+    assert "names a folder" in capsys.readouterr().err and not list(pred.glob(".*partial*"))
+    for text in ("{broken", "[1, 2]"):
+        dj.write_text(text)
+        assert evaluate_entry(["-ref", str(ref), "-pred", str(pred), "-prompts", str(prompts), "-o",
+                               str(tmp / "s.json"), "-djfile", str(dj)]) == 1
+        err = capsys.readouterr().err
+        assert str(dj) in err and "Traceback" not in err

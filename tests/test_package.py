@@ -78,11 +78,11 @@ def test_doctor_fails_with_a_fix_when_folders_missing(nnunet_env, monkeypatch, c
 @pytest.mark.parametrize("command", [[], *[[c] for c in cli.build_parser()._subparsers._group_actions[0].choices]])
 def test_every_subcommand_has_help(command):
     result = subprocess.run([sys.executable, "-m", "nnunet_semantic.cli", *command, "--help"],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "usage: nnunet-semantic" in result.stdout
 
 
 def test_console_script_is_installed():
-    result = subprocess.run([script("nnunet-semantic"), "--version"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([script("nnunet-semantic"), "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and "nnunet-semantic" in result.stdout

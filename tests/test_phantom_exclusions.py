@@ -1,10 +1,11 @@
-"""Issue 14: a prompt with two exclusions composes as set logic end to end on the phantom (an organ holding a
-lesion and a cyst): converted, planned and preprocessed by nnU-Net, trained with `nnUNetv2_train -tr
-SemanticTrainer_demo`, asked through `nnUNetv2_predict_semantic`. The answer to "organ excluding lesion and cyst"
-(and to the same in wordings never trained on) must be the model's own "organ" minus its "lesion" and its "cyst",
-and must leave most of each true part out. An exclusion-blind model paints the organ with its lesion and cyst; so
-does a model that removes only one of them. How well the image path finds each part (the cyst's dark stripes are
-learnt last and move from run to run) is the demo's and the benchmarks' measurement, not this test's."""
+"""Issue 14: a prompt with two exclusions composes as set logic end to end on the phantom (an organ holding a lesion
+and a cyst): converted, planned and preprocessed by nnU-Net, trained with `nnUNetv2_train -tr SemanticTrainer_demo`,
+asked through `nnUNetv2_predict_semantic`. The answer to "organ excluding lesion and cyst" (and to the same in
+wordings never trained on, and with its parts named as people write them) must be the model's own "organ" minus its
+"lesion" and its "cyst", and must leave most of each true part out. An exclusion-blind model paints the organ with
+its lesion and cyst; so does a model that removes only one of them. How well the image path finds each part (the
+cyst's dark stripes are learnt last and move from run to run) is the demo's and the benchmarks' measurement, not
+this test's."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ from nnunet_semantic.prompts.sidecar import prediction_name
 DATASET_ID = "905"
 PROMPTS = {"seen": "organ excluding lesion and cyst",
            "unseen": "oval organ other than checkerboard spot and banded cyst",  # held-out wordings
+           # issue 26: a held-out connective and a part named by its words relative to the organ
+           "paraphrase": "the organ, leaving out its lesion and the striped part",
            "organ": "organ", "lesion": "lesion", "cyst": "cyst"}
 
 
 def _run(env: dict, *args: str) -> None:
-    result = subprocess.run([*args], capture_output=True, text=True, timeout=900, env={**os.environ, **env})
+    result = subprocess.run([*args], capture_output=True, text=True, env={**os.environ, **env})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
@@ -63,7 +66,7 @@ def test_two_exclusions_remove_both_parts_in_seen_and_unseen_wording(predictions
         pred = {k: read_nii(out / prediction_name(case, t)) > 0 for k, t in PROMPTS.items()}
         assert leakage(pred["organ"], np.isin(seg, (2, 3))) > 0.8, case  # the organ prompt paints lesion and cyst
         composed = pred["organ"] & ~pred["lesion"] & ~pred["cyst"]
-        for wording in ("seen", "unseen"):
+        for wording in ("seen", "unseen", "paraphrase"):
             assert dice(pred[wording], composed) > 0.97, (case, wording)  # set logic on the model's own parts
             for label in (2, 3):  # each excluded part is mostly removed, not just their union on average
                 assert leakage(pred[wording], seg == label) < 0.7, (case, wording, label)  # blind: ~1

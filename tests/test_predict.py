@@ -11,18 +11,19 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import DATASET
-from helpers import read_nii, script
+from helpers import read_nii, script, write_nii
 
 from nnunet_semantic.inference.cli import predict_entry
 from nnunet_semantic.prompts.sidecar import prediction_name
 
 L1, L3 = "hippocampus", "hippocampus excluding the posterior hippocampus"
+PART = "hippocampus except its back portion"
 
 
 def _run(env, *args):
     return subprocess.run([script("nnUNetv2_predict_semantic"), "-d", "104", "-c", "2d_cpu", "-f", "0", "-tr",
                            "SemanticTrainer_smoke", "-device", "cpu", *args], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **env})
+                          env={**os.environ, **env})
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +39,8 @@ def inputs(planned, smoke_model, tmp_path_factory):
 
 def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
     root, env, raw, folder, cases = inputs
-    result = _run(env, "-i", str(folder), "-o", str(tmp_path), "-P", L1, L3, "the left kidney", "--combined",
-                  "--save_probabilities")
+    result = _run(env, "-i", str(folder), "-o", str(tmp_path), "-P", L1, L3, "the left kidney", PART, "--combined",
+                  "--save_probabilities", "--allow-unknown")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "the left kidney" in result.stderr and "segmenting from the free text" in result.stderr
     used = json.loads((tmp_path / "prompts_used.json").read_text())
@@ -50,6 +51,12 @@ def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
     nearest = parse["the left kidney"]["nearest"]  # issue 14: how far a free-text prompt is from what was trained
     assert nearest["low_confidence"] and nearest["similarity"] < 0.5 and "low confidence" in result.stderr
     assert "nearest" not in parse[L1]
+    # issue 26: a part named relative to its structure is read by the direction lexicon, and the model is given
+    # the part's name; how each part was read is recorded
+    assert (parse[PART]["avoid"], parse[PART]["encoded"]["exclusion"]) == ([2], "posterior hippocampus")
+    assert [r["by"] for r in parse[PART]["resolution"]] == ["ontology", "direction lexicon"]
+    assert 0 < used["unknown_threshold"] < 1 and nearest["threshold"] == used["unknown_threshold"]
+    assert parse["the left kidney"]["resolution"][0]["by"] == "nearest text"
     # issue 12: stray components under a tenth of the smallest training volume of a parsed prompt's set go
     assert used["min_component_fraction"] == 0.1 and parse[L3]["min_component_voxels"] > 10
     assert parse["the left kidney"]["min_component_voxels"] == 0
@@ -114,6 +121,26 @@ def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
     assert "no trained model" in error("-i", str(folder), "-P", L1, "-p", "otherPlans")
     assert "Known structures: anterior hippocampus, hippocampus" in error("-i", str(folder), "-P", "the left kidney",
                                                                           "--strict")
+    # issue 25: a .nii case among .nii.gz ones was dropped, a case with only _0001 used as channel 0, a file without
+    # _0000 an IndexError, -o naming a file a FileExistsError after the model had loaded
+    for bad_name, match in ((f"{cases[0]}_0000.nii", "is a .nii image, but the model reads .nii.gz"),
+                            (f"{cases[0]}_0001.nii.gz", "has channel(s) _0001: channels are numbered from _0000"),
+                            (f"{cases[0]}.nii.gz", "has no channel suffix")):
+        odd = tmp_path / f"odd_{len(bad_name)}"
+        odd.mkdir()
+        shutil.copy(folder / f"{cases[1]}_0000.nii.gz", odd)
+        shutil.copy(folder / f"{cases[0]}_0000.nii.gz", odd / bad_name)
+        assert match in error("-i", str(odd), "-P", L1)
+    (tmp_path / "a_file").write_text("x")
+    assert "exists and is not a folder" in error("-i", str(folder), "-P", L1, "-o", str(tmp_path / "a_file"))
+    nan = tmp_path / "nan"  # issue 25: SimpleITK reads NaN as 0, so the model was given a wrong image in silence
+    nan.mkdir()
+    image = read_nii(folder / f"{cases[0]}_0000.nii.gz").astype(np.float32)
+    image[0, 0, 0] = np.nan
+    write_nii(nan / f"{cases[0]}_0000.nii.gz", image)
+    assert "holds 1 NaN or infinite voxels" in error("-i", str(nan), "-P", L1)
+    refused = error("-i", str(folder), "-P", "the left kidney")  # issue 26: refused, not answered with a guess
+    assert "far from every structure the model knows" in refused and "--allow-unknown" in refused
 
 
 def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
@@ -131,6 +158,16 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
     masks = predictor.predict_numpy(image, [L1, L3])
     assert len(masks) == 2 and all(m.shape == image.shape[1:] and set(np.unique(m)) <= {0, 1} for m in masks)
     assert predictor.resolve(L3).neg_text == "posterior hippocampus"
+    # issue 26: a target far from everything the model knows is refused, with the structures it knows, unless
+    # allowed; a held-out wording and a paraphrase of a part are answered
+    from nnunet_semantic.errors import SemanticError
+
+    for text in ("kidney", "the hippocampus excluding its amygdala part", "not the anterior hippocampus"):
+        with pytest.raises(SemanticError, match="Known structures: anterior hippocampus, hippocampus"):
+            predictor.resolve(text)
+    assert predictor.resolve("kidney", allow_unknown=True).nearest["low_confidence"]
+    assert predictor.resolve("the slender back portion of the hippocampus").parse["target"] == [2]
+    assert predictor.resolve("the back portion of the hippocampus").pos_text == "posterior hippocampus"
 
 
 def test_checkpoints_of_version_2_load_and_those_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path,
@@ -180,3 +217,27 @@ def test_checkpoints_of_version_2_load_and_those_without_a_fusion_site_are_encod
     torch.save(checkpoint, path)
     with pytest.raises(SemanticError, match="weights do not fit"):
         predictor.initialize_from_trained_model_folder(str(model), [0])
+
+
+def test_continue_prediction_redoes_a_cut_off_output_and_duplicates_are_predicted_once(inputs, tmp_path, monkeypatch,
+                                                                                          capsys):
+    """Issue 25: `--continue_prediction` kept a 60-byte truncated output; `--combined -P X X` kept the duplicate,
+    whose label could never appear."""
+    root, env, raw, folder, cases = inputs
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(folder / f"{cases[0]}_0000.nii.gz", one)
+    out = tmp_path / "out"
+    common = ["-i", str(one), "-o", str(out), "-d", "104", "-c", "2d_cpu", "-f", "0", "-tr", "SemanticTrainer_smoke",
+              "-device", "cpu", "--disable_tta", "-npp", "1", "-nps", "1"]
+    assert predict_entry([*common, "-P", L1, L1, "--combined"]) == 0
+    assert "given more than once; predicted once" in capsys.readouterr().err
+    used = json.loads((out / "prompts_used.json").read_text())["cases"][cases[0]]
+    assert [p["text"] for p in used] == [L1]
+    target = out / prediction_name(cases[0], L1)
+    whole = target.read_bytes()
+    target.write_bytes(whole[:60])
+    assert predict_entry([*common, "-P", L1, "--continue_prediction"]) == 0
+    assert target.read_bytes() == whole

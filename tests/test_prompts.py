@@ -71,7 +71,7 @@ def test_description_with_connective_matches_whole():
 
 
 @pytest.mark.parametrize("text,expect", [
-    ("kidny excluding tumor", "closest known: 'kidney'"),
+    ("kdny excluding tumor", "closest known: 'kidney'"),
     ("kidney excluding liver", "unknown structure 'liver'"),
     ("", "empty prompt"),
     ("kidney excluding kidney", "excludes everything"),

@@ -127,7 +127,7 @@ def test_headless_chromium_renders_the_report(summary, tmp_path):
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--no-first-run", "--hide-scrollbars",
                     "--window-size=1200,2400", f"--screenshot={shot}", out.as_uri()],
-                   capture_output=True, timeout=120, check=True)
+                   capture_output=True, check=True)
     picture = matplotlib.image.imread(str(shot))
     assert picture.shape[:2] == (2400, 1200)
     assert (picture[..., :3].min(-1) < 0.9).mean() > 0.05  # more than a white page with a title
@@ -154,3 +154,19 @@ def test_seen_and_unseen_wording_stand_side_by_side(summary, tmp_path):
     for value in ("0.123", "0.456", "0.789", *(f"{v:.3f}" for v in seen)):
         assert value in table, value
     assert "<th>L2_heldout</th>" in page and "0.321" in page
+
+
+def test_the_report_never_writes_over_its_input_or_a_file_it_did_not_write(summary, tmp_path, capsys):
+    """Issue 25: `report S/summary.json -o S/summary.json` wrote HTML over its input; `-o label.nii.gz` over a
+    label; `-o folder` died with IsADirectoryError."""
+    before = summary.read_bytes()
+    assert cli(["report", str(summary), "-o", str(summary)]) == 1
+    assert "would overwrite its input" in capsys.readouterr().err and summary.read_bytes() == before
+    label = tmp_path / "case_000.nii.gz"
+    label.write_bytes(b"not a report")
+    assert cli(["report", str(summary), "-o", str(label)]) == 1
+    assert "not a report this command wrote" in capsys.readouterr().err and label.read_bytes() == b"not a report"
+    assert cli(["report", str(summary), "-o", str(tmp_path)]) == 1
+    assert "names a folder" in capsys.readouterr().err
+    out = tmp_path / "report.html"
+    assert cli(["report", str(summary), "-o", str(out)]) == 0 and cli(["report", str(summary), "-o", str(out)]) == 0

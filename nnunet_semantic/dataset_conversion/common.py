@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from nnunet_semantic import paths
 from nnunet_semantic.errors import InputError, SemanticError
-from nnunet_semantic.image_files import read_header
+from nnunet_semantic.image_files import check_intensities, read_header
 from nnunet_semantic.prompts.generator import GenerationSettings, generate, generate_heldout
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, level_name, write_sidecar
@@ -54,7 +54,7 @@ class FileCase:
         label_geometry = None
         if self.label is not None:
             header = read_header(self.label)
-            label_geometry = (header.GetSize(), header.GetSpacing())
+            label_geometry = (header.GetSize(), header.GetSpacing(), header.GetOrigin(), header.GetDirection())
             seg_img = sitk.ReadImage(str(self.label))
             seg = sitk.GetArrayFromImage(seg_img)
             seg = _check_labels(seg, self.label, t)
@@ -82,19 +82,26 @@ class FileCase:
         if n != t.n_channels:
             raise InputError(self.images[0], f"case {self.case_id} has {n} image channels; the dataset's "
                                              f"'channel_names' lists {t.n_channels}")
-        geometry = [(c.GetSize(), c.GetSpacing()) for c in channels] if channels is not None else \
-            [(h.GetSize(), h.GetSpacing()) for h in headers]
-        for i, (size, spacing) in enumerate(geometry):
+        geometry = [(c.GetSize(), c.GetSpacing(), c.GetOrigin(), c.GetDirection()) for c in channels] \
+            if channels is not None else [(h.GetSize(), h.GetSpacing(), h.GetOrigin(), h.GetDirection())
+                                          for h in headers]
+        for i, (size, spacing, origin, direction) in enumerate(geometry):
             if label_geometry is None:
                 continue
-            label_size, label_spacing = label_geometry
+            label_size, label_spacing, label_origin, label_direction = label_geometry
             image = self.images[min(i, len(self.images) - 1)]
+            for what, mine, theirs in (("origin", origin, label_origin), ("direction", direction, label_direction)):
+                if len(mine) != len(theirs) or not np.allclose(mine, theirs, atol=1e-4):  # nnU-Net's verify
+                    raise InputError(image, f"image/label {what} mismatch: image {what} {np.round(mine, 4).tolist()} "
+                                            f"but label {self.label} has {np.round(theirs, 4).tolist()}")
             if tuple(size) != tuple(label_size):
                 raise InputError(image, f"image/label shape mismatch: image size {tuple(size)} but label "
                                         f"{self.label} has size {tuple(label_size)}")
             if not np.allclose(spacing, label_spacing, rtol=1e-3, atol=1e-5):
                 raise InputError(image, f"image/label spacing mismatch: image spacing {tuple(spacing)} but label "
                                         f"{self.label} has {tuple(label_spacing)}")
+        for path in self.images:
+            check_intensities(path)
         for i in range(n):
             dst = out / f"{self.case_id}_{i:04d}{FILE_ENDING}"
             if channels is not None:
@@ -119,7 +126,11 @@ def _split_4d(path: Path) -> list[sitk.Image]:
 
 
 def _check_labels(seg: np.ndarray, path: Path, t: Target) -> np.ndarray:
-    values = set(np.unique(seg).astype(int).tolist())
+    raw = np.unique(seg)
+    if not np.isfinite(raw).all() or not np.all(raw == np.round(raw)):
+        raise InputError(path, f"label value(s) {[float(v) for v in raw if not v == np.round(v)][:5]} are not "
+                               "integers: a label map holds label ids")
+    values = set(raw.astype(int).tolist())
     if t.label_map is not None:
         bad = values - set(t.label_map)
         if bad:
@@ -174,6 +185,12 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
         raise SemanticError(f"dataset id {dataset_id} is used by {', '.join(map(str, others))} under another name "
                             f"than {final.name}; remove {'it' if len(others) == 1 else 'them'} (or choose another "
                             "-d): nnU-Net cannot use an id held by two dataset names")
+    source_path = Path(source).resolve() if source and Path(source).exists() else None
+    doomed = [old for old in root.glob(f"Dataset{dataset_id:03d}_*") if source_path is not None
+              and (old.resolve() == source_path or old.resolve() in source_path.parents)]
+    if overwrite and doomed:
+        raise SemanticError(f"--overwrite would delete {doomed[0]}, which is the source being converted "
+                            f"({source}); convert it into another -d")
     if not any(c.split == "Tr" for c in cases):
         raise SemanticError(f"no training cases found in {source or 'the input'}")
     unknown = ontology.label_ids - {v for v in labels.values() if v > 0}
@@ -201,8 +218,13 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
         _write_metadata(tmp, records, cases, channel_names, labels, ontology, settings, name, extra or {}, source)
         if overwrite:
             for old in root.glob(f"Dataset{dataset_id:03d}_*"):
-                shutil.rmtree(old)
-        tmp.rename(final)
+                shutil.rmtree(old, ignore_errors=True)
+        try:
+            tmp.rename(final)
+        except OSError:
+            raise SemanticError(f"{final} appeared while this conversion ran (another conversion to id "
+                                f"{dataset_id}?); nothing of this one was kept: run it again once that one ended, "
+                                "or choose another -d") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -4,7 +4,6 @@ format (so nnU-Net's loaders read it) plus a `semantic` section (per level, PSS,
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import warnings
 from dataclasses import replace
@@ -19,7 +18,7 @@ from nnunet_semantic.evaluation.semantibench import evaluate_case, summarize
 from nnunet_semantic.image_files import check_complete
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse
-from nnunet_semantic.prompts.sidecar import Prompt, prediction_name, read_sidecar_folder
+from nnunet_semantic.prompts.sidecar import Prompt, load_json, prediction_name, read_sidecar_folder
 
 METRIC_KEYS = ("Dice", "IoU", "TP", "FP", "FN", "TN", "n_pred", "n_ref")
 
@@ -58,15 +57,46 @@ def _check_labels(prompts: list[Prompt], labels: set[int], source: Path) -> None
                                      f"do not have (known: {sorted(labels)})")
 
 
-def _read_seg(io, path: Path) -> np.ndarray:
+def _read_seg(io, path: Path) -> tuple[np.ndarray, dict]:
     try:
-        return io.read_seg(str(path))[0][0]
+        seg, properties = io.read_seg(str(path))
     except Exception as e:  # noqa: BLE001 - any reader failure is this file's fault; name it, no traceback
         raise InputError(path, f"not a readable label map ({str(e).strip().splitlines()[-1] if str(e) else e!r})") \
             from None
+    return seg[0], properties
+
+
+def _geometry(properties: dict) -> dict[str, np.ndarray]:
+    """Spacing, and origin and direction where the reader gives them (SimpleITK's `sitk_stuff`)."""
+    world = properties.get("sitk_stuff", {})
+    return {"spacing": np.asarray(properties["spacing"], float),
+            **{k: np.asarray(world[k], float) for k in ("origin", "direction") if k in world}}
+
+
+def _check_reference(seg: np.ndarray, path: Path, labels: set[int] | None) -> None:
+    """A reference holds label ids: integers the dataset knows (a float 0.6 or an unknown 7 would be scored as
+    some other set in silence)."""
+    values = np.unique(seg)
+    if not np.all(values == np.round(values)):
+        raise InputError(path, f"holds non-integer values {[float(v) for v in values[values != np.round(values)]][:5]}"
+                               ": a reference label map holds label ids")
+    unknown = sorted(int(v) for v in values if labels is not None and int(v) not in labels | {0})
+    if unknown:
+        raise InputError(path, f"holds label values {unknown} that dataset.json's labels ({sorted(labels)}) lack")
+
+
+def _check_geometry(pred: dict, ref: dict, pred_file: Path, ref_file: Path) -> None:
+    """Prediction and reference must lie in one world (nnU-Net's tolerance): a flipped direction or another spacing
+    would otherwise score voxel against voxel."""
+    for key in ref.keys() & pred.keys():
+        if ref[key].shape != pred[key].shape or not np.allclose(ref[key], pred[key], rtol=1e-4, atol=1e-4):
+            raise InputError(pred_file, f"{key} {np.round(pred[key], 4).tolist()} differs from the reference "
+                                        f"{ref_file} ({np.round(ref[key], 4).tolist()})")
 
 
 def _check_output(output_file: Path, inputs: list[Path], folders: list[Path]) -> None:
+    if output_file.is_dir():
+        raise InputError(output_file, "-o names a folder; give the summary file to write, e.g. summary.json")
     out = output_file.resolve()
     if any(out == p.resolve() for p in inputs) or any(folder.resolve() in out.parents for folder in folders):
         raise InputError(output_file, "is an input of this evaluation (or lies in the reference or prompt "
@@ -94,7 +124,9 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     for folder, what in ((ref_folder, "reference"), (pred_folder, "prediction")):
         if not folder.is_dir():
             raise InputError(folder, f"{what} folder not found")
-    dj = json.loads(Path(dataset_json).read_text()) if dataset_json else {}
+    dj = load_json(dataset_json) if dataset_json else {}
+    if not isinstance(dj, dict) or not isinstance(dj.get("labels", {}), dict):
+        raise InputError(dataset_json, "not an nnU-Net dataset.json (an object whose 'labels' maps names to ids)")
     labels = {int(v) for v in dj["labels"].values() if isinstance(v, int)} if "labels" in dj else None
     ontology = Ontology.from_dataset_json(dj, str(dataset_json)) if "semantic" in dj else None
     ending = file_ending or dj.get("file_ending", ".nii.gz")
@@ -145,10 +177,12 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
         raise InputError(jobs[0][1], "not a readable label map (no nnU-Net reader could open it)") from None
     per_case, records = [], []
     for case, ref_file, prompts, files in tqdm(jobs, desc="evaluate"):
-        seg = _read_seg(io, ref_file)
+        seg, ref_properties = _read_seg(io, ref_file)
+        _check_reference(seg, ref_file, labels)
         preds = {}
         for p in prompts:
-            pred = _read_seg(io, files[p.id])
+            pred, properties = _read_seg(io, files[p.id])
+            _check_geometry(_geometry(properties), _geometry(ref_properties), files[p.id], ref_file)
             if pred.max(initial=0) > 1:
                 warnings.warn(f"{files[p.id]}: holds values {np.unique(pred)[:6].tolist()}, not a binary mask; "
                               "scored as value > 0 (is it a label map rather than a prompted prediction?)",

@@ -233,12 +233,18 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
     wording = ""
     if heldout:  # the same measurement on trained wordings and on wordings the model never saw
         lv = s["per_level"]
+        sets = ["heldout", *(["paraphrase"] if any(k.endswith("_paraphrase") for k in heldout) else [])]
+
+        def row(name, seen, key):
+            return [name, seen, *(key(w) for w in sets)]
+
         wording = "<h2>Seen vs unseen wording</h2>" + _table(
-            ["", "seen wording", "unseen wording"],
-            [["Dice, one structure (L2)", lv["L2"]["dice"], lv.get("L2_heldout", {}).get("dice")],
-             ["Dice, exclusion (L3)", lv["L3"]["dice"], lv.get("L3_heldout", {}).get("dice")],
-             ["invariance to the L1 prediction", s["invariance_l2"]["mean"], s["invariance_heldout"]["mean"]],
-             ["L3 leakage", s["leakage_l3"]["mean"], s["leakage_l3_heldout"]["mean"]]])
+            ["", "seen wording", "unseen wording", *(["parts as people phrase them"] if len(sets) > 1 else [])],
+            [row("Dice, one structure (L2)", lv["L2"]["dice"], lambda w: lv.get(f"L2_{w}", {}).get("dice")),
+             row("Dice, exclusion (L3)", lv["L3"]["dice"], lambda w: lv.get(f"L3_{w}", {}).get("dice")),
+             row("invariance to the L1 prediction", s["invariance_l2"]["mean"],
+                 lambda w: s.get(f"invariance_{w}", {}).get("mean")),
+             row("L3 leakage", s["leakage_l3"]["mean"], lambda w: s.get(f"leakage_l3_{w}", {}).get("mean"))])
     if s.get("absent", {}).get("n"):
         scores += _table(["absent structures", "false-positive rate", "mean predicted voxels", "prompts"],
                          [["", s["absent"]["false_positive_rate"], s["absent"]["mean_predicted_voxels"],
@@ -253,7 +259,7 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
     pictures = "".join(f'<figure><img src="{png}" alt="overlay"><figcaption>{e["level"]} · {html.escape(e["case"])} · '
                        f'"{html.escape(e["text"])}" · Dice {e["dice"]:.3f}{"" if found else " · image not found"}'
                        "</figcaption></figure>" for e, (png, found) in overlays) or "<p>no prediction files</p>"
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>{GENERATOR}<title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>SemantiBench report</h1><p>{html.escape(title)}</p>"
             f"<h2>Per level</h2>{levels}{scores}{wording}<h2>Per structure</h2>{structures}"
             f"<h2>Plots</h2><div class='grid'>{figure}</div>"
@@ -261,12 +267,21 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
             f"<h2>Rules</h2><pre>{html.escape(s.get('rules', ''))}</pre></body></html>")
 
 
+GENERATOR = "<meta name='generator' content='nnunet_semantic report'>"  # what marks a file as one this wrote
+
+
 def write_report(summary_file: Path, output: Path, images: Path | None = None, examples_per_level: int = 3) -> Path:
     summary = load_summary(summary_file)
     if images is not None and not Path(images).is_dir():
         raise InputError(images, "images folder not found")
-    page = render(summary, str(Path(summary_file).resolve()), images and Path(images), examples_per_level)
     output = Path(output)
+    if output.resolve() == Path(summary_file).resolve():
+        raise InputError(output, "-o names the summary being reported: the report would overwrite its input")
+    if output.is_dir():
+        raise InputError(output, "-o names a folder; give the HTML file to write, e.g. report.html")
+    if output.exists() and GENERATOR not in output.read_text(encoding="utf-8", errors="replace")[:2000]:
+        raise InputError(output, "exists and is not a report this command wrote; choose another -o")
+    page = render(summary, str(Path(summary_file).resolve()), images and Path(images), examples_per_level)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(page, encoding="utf-8")
     return output

@@ -12,7 +12,8 @@ from nnunet_semantic.evaluation import metrics as m
 from nnunet_semantic.prompts.sidecar import Prompt
 
 LEVELS = ("L1", "L2", "L3")
-HELDOUT_LEVELS = ("L2_heldout", "L3_heldout")  # the same kinds of prompt in wordings kept out of training
+# the same kinds of prompt in wordings kept out of training
+HELDOUT_LEVELS = ("L2_heldout", "L3_heldout", "L2_paraphrase", "L3_paraphrase")
 
 
 def evaluate_case(case: str, seg: np.ndarray, prompts: list[Prompt], predictions: dict[str, np.ndarray]) -> list[dict]:
@@ -29,7 +30,7 @@ def evaluate_case(case: str, seg: np.ndarray, prompts: list[Prompt], predictions
         r = {"case": case, "prompt": p.id, "level": p.level_key, "structure": p.structure, "text": p.text,
              "dice": m.dice(pred, ref), "iou": m.iou(pred, ref), "n_ref": int(ref.sum()), "n_pred": int(pred.sum())}
         base = l1_dice.get(p.structure, float("nan"))
-        suffix = "_heldout" if p.extra.get("heldout") else ""
+        suffix = f"_{p.wording}" if p.wording else ""
         if p.level == 2 and p.structure in l1:
             r["invariance" + suffix] = m.invariance(predictions[l1[p.structure].id], pred, base)
         if p.level == 3:
@@ -91,7 +92,9 @@ def summarize(records: list[dict], seed: int = 0) -> dict:
                        "mean_predicted_voxels": _mean(r["n_pred"] for r in absent)},
             "invariance_l2": _case_stat(records, "invariance", seed),
             "invariance_heldout": _case_stat(records, "invariance_heldout", seed),
+            "invariance_paraphrase": _case_stat(records, "invariance_paraphrase", seed),
             "leakage_l3": _case_stat(records, "leakage", seed),
             "leakage_l3_heldout": _case_stat(records, "leakage_heldout", seed),
+            "leakage_l3_paraphrase": _case_stat(records, "leakage_paraphrase", seed),
             "leakage_l3_multi": _case_stat(multi, "leakage", seed), "per_structure": per_structure,
             "disparity": m.disparity(dice_levels), "rules": m.__doc__.strip()}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
+import re
 import shutil
 import sys
 import time
@@ -16,7 +18,7 @@ from tqdm import tqdm
 
 from nnunet_semantic.arguments import at_least
 from nnunet_semantic.errors import InputError, SemanticError
-from nnunet_semantic.image_files import read_header
+from nnunet_semantic.image_files import check_complete, check_intensities, read_header
 from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION
 from nnunet_semantic.prompts.sidecar import load_json, prediction_name, read_sidecar_folder
 
@@ -36,6 +38,7 @@ def check_input_cases(files: dict[str, list[str]], n_channels: int) -> None:
             if header.GetNumberOfComponents() != 1:
                 raise InputError(path, f"a vector image ({header.GetNumberOfComponents()} components per voxel); "
                                        "the model takes one scalar image per channel")
+            check_intensities(path)
 
 
 def _file_prompts(prompt_file: Path, cases: list[str]) -> dict[str, list[str]]:
@@ -57,12 +60,71 @@ def _file_prompts(prompt_file: Path, cases: list[str]) -> dict[str, list[str]]:
     return data
 
 
+IMAGE_ENDINGS = (".nii.gz", ".nii", ".mha", ".mhd", ".nrrd", ".nhdr", ".png", ".bmp", ".tif", ".tiff")
+_CHANNEL = re.compile(r"^(?P<case>.+)_(?P<channel>\d{4})$")
+
+
+def input_cases(folder: Path, ending: str) -> dict[str, list[str]]:
+    """case -> its channel files (<case>_0000<ending>, <case>_0001<ending>, ...), as nnUNetv2_predict reads them;
+    an image in another format, a file without a channel suffix or a case without channel 0 is an error naming the
+    file, not a case dropped or a channel shifted in silence."""
+    cases: dict[str, dict[int, str]] = {}
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        other = next((e for e in IMAGE_ENDINGS if name.endswith(e)), None)
+        if other is None or not path.is_file():
+            continue
+        if not name.endswith(ending):
+            raise InputError(path, f"is a {other} image, but the model reads {ending} (its dataset's file_ending): "
+                                   f"write every case as {ending}")
+        match = _CHANNEL.match(name[: -len(ending)])
+        if match is None:
+            raise InputError(path, f"has no channel suffix: images are named <case>_0000{ending}, "
+                                   f"<case>_0001{ending}, ... (one file per channel)")
+        cases.setdefault(match["case"], {})[int(match["channel"])] = str(path)
+    if not cases:
+        raise InputError(folder, f"no images named <case>_0000{ending}")
+    for case, channels in cases.items():
+        if sorted(channels) != list(range(len(channels))):
+            raise InputError(next(iter(channels.values())), f"case '{case}' has channel(s) "
+                             f"{', '.join(f'_{c:04d}' for c in sorted(channels))}: channels are numbered from _0000 "
+                             "without gaps")
+    return {case: [channels[i] for i in sorted(channels)] for case, channels in cases.items()}
+
+
+def _check_writable(out: Path) -> None:
+    """The output folder can be written, checked before the model loads."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise InputError(out, f"cannot write here ({e.strerror or e})") from None
+
+
+def _complete(path: Path) -> bool:
+    """An output that exists and is whole (a prediction cut off by an interrupted run is redone)."""
+    if not path.is_file():
+        return False
+    try:
+        check_complete(path)
+    except InputError:
+        return False
+    return True
+
+
 def prompt_jobs(cli_prompts: list[str] | None, prompt_files: list[Path] | None,
                 cases: list[str]) -> dict[str, list[str]]:
     """case -> prompt texts, from -P (every case) and/or --prompt-file (sidecar folders or jobs JSONs)."""
     for text in cli_prompts or []:
         if not text.strip():
             raise SemanticError(f"-P/--prompts: an empty prompt ({text!r}); say what to segment")
+    repeated = sorted({t for t in cli_prompts or [] if (cli_prompts or []).count(t) > 1})
+    if repeated:
+        warnings.warn(f"-P/--prompts: {', '.join(map(repr, repeated))} given more than once; predicted once",
+                      stacklevel=2)
+        cli_prompts = list(dict.fromkeys(cli_prompts))
     jobs: dict[str, list[str]] = {c: list(cli_prompts or []) for c in cases} if cli_prompts else {}
     for prompt_file in prompt_files or []:
         for c, texts in _file_prompts(prompt_file, cases).items():
@@ -77,7 +139,6 @@ def prompt_jobs(cli_prompts: list[str] | None, prompt_files: list[Path] | None,
 def run(args) -> None:
     import torch
     from nnunetv2.utilities.file_path_utilities import get_output_folder
-    from nnunetv2.utilities.utils import create_lists_from_splitted_dataset_folder
 
     from nnunet_semantic.inference.predictor import SemanticPredictor
     from nnunet_semantic.paths import dataset_name
@@ -99,25 +160,30 @@ def run(args) -> None:
     if out.resolve() == Path(args.i).resolve() or Path(args.i).resolve() in out.resolve().parents:
         raise InputError(args.o, f"the output folder is (inside) the input folder {args.i}: predictions would "
                                  "mix with the images; choose another -o")
-    files = {Path(fs[0]).name[: -len(ending) - 5]: fs
-             for fs in create_lists_from_splitted_dataset_folder(str(args.i), ending)}
-    if not files:
-        raise InputError(args.i, f"no images named <case>_0000{ending}")
+    if out.exists() and not out.is_dir():
+        raise InputError(args.o, "exists and is not a folder; -o names the folder predictions go to")
+    files = input_cases(Path(args.i), ending)
     jobs = prompt_jobs(args.prompts, args.prompt_file, sorted(files))  # bad input fails before the model loads
+    unprompted = sorted(set(files) - set(jobs))
+    if unprompted:
+        warnings.warn(f"{len(unprompted)} input case(s) have no prompt and are not predicted: "
+                      f"{', '.join(unprompted[:5])}{' ...' if len(unprompted) > 5 else ''}", stacklevel=2)
     if args.combined and any(t == "combined" for texts in jobs.values() for t in texts):
         raise SemanticError(f"the prompt 'combined' and --combined would both write <case>__combined{ending}")
     check_input_cases({case: files[case] for case in jobs},
                       len(model_json.get("channel_names") or model_json["modality"]))
+    _check_writable(out)
     predictor = SemanticPredictor(tile_step_size=args.step_size, use_mirroring=not args.disable_tta,
                                   device=torch.device(args.device), verbose=False, allow_tqdm=False)
     predictor.prompt_chunk, predictor.min_component_fraction = args.prompt_chunk, args.min_component_fraction
     predictor.initialize_from_trained_model_folder(str(model), [f if f == "all" else int(f) for f in args.f],
                                                    args.chk)
-    by_text = {t: predictor.resolve(t, args.strict) for t in dict.fromkeys(t for ts in jobs.values() for t in ts)}
+    texts = dict.fromkeys(t for ts in jobs.values() for t in ts)
+    by_text = {t: predictor.resolve(t, args.strict, args.allow_unknown) for t in texts}
     resolved = {case: [by_text[t] for t in texts] for case, texts in jobs.items()}
     names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.items()}
     min_voxels = {t: predictor.min_component_voxels(r) for t, r in by_text.items()}
-    todo = [c for c in jobs if not (args.continue_prediction and all((out / n).is_file() for n in names[c]))]
+    todo = [c for c in jobs if not (args.continue_prediction and all(_complete(out / n) for n in names[c]))]
     out.mkdir(parents=True, exist_ok=True)
     for name in ("dataset.json", "plans.json"):
         shutil.copy(model / name, out / name)
@@ -125,6 +191,7 @@ def run(args) -> None:
             "checkpoint": args.chk, "tile_step_size": args.step_size,
             "mirroring": predictor.use_mirroring and bool(predictor.allowed_mirroring_axes),  # none: kept orientation
             "min_component_fraction": args.min_component_fraction,
+            **({"unknown_threshold": round(predictor.unknown_threshold, 4)} if predictor.ontology else {}),
             "encoder": {"name": predictor.semantic["text_encoder"],
                         "fingerprint": predictor.semantic["encoder_fingerprint"]},
             "cases": {case: [r.to_dict() | {"file": n, "label_in_combined": i + 1,
@@ -209,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt-file", type=Path, nargs="+", help="folder(s) of <case>.json sidecars (e.g. a "
                    "dataset's prompts/ and prompts_heldout/) or jobs file(s) {\"case_id\": [\"prompt\", ...]}")
     p.add_argument("--strict", action="store_true", help="refuse prompts the model's ontology cannot parse")
+    p.add_argument("--allow-unknown", action="store_true", help="answer a prompt whose target or exclusion the "
+                   "ontology cannot read from its free text (marked with its nearest structure in prompts_used.json) "
+                   "instead of refusing it")
     p.add_argument("--combined", action="store_true", help="also write <case>__combined with label i = prompt i")
     return p
 

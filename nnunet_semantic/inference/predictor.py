@@ -22,7 +22,7 @@ from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
 from nnunetv2.utilities.label_handling.label_handling import LabelManager, determine_num_input_channels
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
-from nnunet_semantic.errors import PromptError, SemanticError
+from nnunet_semantic.errors import PromptError, SemanticError, UnknownStructure
 from nnunet_semantic.inference.export import BINARY_LABELS, export_binary
 from nnunet_semantic.inference.postprocessing import (
     MIN_COMPONENT_FRACTION,
@@ -33,6 +33,7 @@ from nnunet_semantic.networks import NetworkConfig, build_network
 from nnunet_semantic.networks.card import checkpoint_card, load_checkpoint
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse, split_exclusion
+from nnunet_semantic.prompts.wording import heldout_wordings
 from nnunet_semantic.text import get_encoder
 
 
@@ -60,7 +61,10 @@ class ResolvedPrompt:
     nearest: dict | None = None  # free text only: the closest known structure by text embedding
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "parsed": self.parse is not None, **(self.parse or {}),
+        free = [{"role": "target", "phrase": self.pos_text, "structures": [self.nearest["structure"]],
+                 "by": "nearest text", "confidence": self.nearest["similarity"], "encoded": self.pos_text}] \
+            if self.nearest else []
+        return {"text": self.text, "parsed": self.parse is not None, **(self.parse or {"resolution": free}),
                 "encoded": {"target": self.pos_text, "exclusion": self.neg_text},
                 **({"nearest": self.nearest} if self.nearest else {})}
 
@@ -107,27 +111,34 @@ class SemanticPredictor(nnUNetPredictor):
             raise SemanticError(f"the installed {meta['text_encoder']} text encoder ({self.encoder.fingerprint}) is "
                                 f"not the one this model was trained with ({meta['encoder_fingerprint']})")
         self._vectors: dict[str, np.ndarray] = {}
+        self._threshold: float | None = None
 
     # --- prompts ----------------------------------------------------------------------------------
-    def resolve(self, text: str, strict: bool = False) -> ResolvedPrompt:
-        """The ontology's reading of a prompt. A prompt the ontology cannot read is segmented from its free text,
-        still split at its connectives into a target and an exclusion part (warning), or refused with the
-        vocabulary under `strict`. An exclusion that names nothing is always an error."""
+    def resolve(self, text: str, strict: bool = False, allow_unknown: bool = False) -> ResolvedPrompt:
+        """The ontology's reading of a prompt. A target the ontology cannot read is answered from its free text
+        only when its text lies as close to the model's wordings as the held-out wordings do (`unknown_threshold`),
+        or under `allow_unknown` (marked); an exclusion the ontology cannot read, "not X" alone, an empty or
+        ambiguous prompt are refused with what to write instead. `strict` refuses all free text."""
         try:
             pos_text, neg_text = split_exclusion(text)
         except PromptError as e:
             raise SemanticError(str(e)) from None
+        known = ", ".join(sorted(self.ontology.structures)) if self.ontology else "none"
         try:
             if self.ontology is None:
-                raise PromptError("the model carries no ontology")
+                raise UnknownStructure("the model carries no ontology")
             parsed = parse(text, self.ontology)
-        except PromptError as e:
-            if strict:
-                vocabulary = ", ".join(sorted(self.ontology.structures)) if self.ontology else "none"
-                raise SemanticError(f"{e}. Known structures: {vocabulary}") from None
+        except UnknownStructure as e:
             if self.semantic.get("merged_prompt") or not neg_text:
                 pos_text, neg_text = " ".join(text.split()), ""
-            nearest = self.nearest_structure(pos_text)
+            nearest = None if strict else self.nearest_structure(pos_text)
+            close = self.ontology is None or (nearest is not None and not nearest["low_confidence"])
+            if strict or not allow_unknown and (e.role == "exclusion" or not close):
+                why = "" if strict or e.role == "exclusion" else (
+                    f"; its text is far from every structure the model knows (nearest '{nearest['structure']}', "
+                    f"similarity {nearest['similarity']:.2f} < {nearest['threshold']:.2f})")
+                raise SemanticError(f"{e}{why}. Known structures: {known}"
+                                    + ("" if strict else "; --allow-unknown answers it from its free text")) from None
             confidence = (f"; nearest known structure '{nearest['structure']}' (text similarity "
                           f"{nearest['similarity']:.2f}{', low confidence' if nearest['low_confidence'] else ''})"
                           if nearest else "")
@@ -135,23 +146,45 @@ class SemanticPredictor(nnUNetPredictor):
                           + (f" ('{pos_text}' excluding '{neg_text}')" if neg_text else "") + confidence,
                           stacklevel=2)
             return ResolvedPrompt(text, pos_text, neg_text, None, nearest)
-        if self.semantic.get("merged_prompt") or not parsed.avoid:  # encoded as written, as training encodes it
-            return ResolvedPrompt(text, " ".join(text.split()), "", parsed.to_dict())
-        return ResolvedPrompt(text, parsed.pos_text, parsed.neg_text, parsed.to_dict())
+        except PromptError as e:
+            raise SemanticError(f"{e}. Known structures: {known}") from None
+        if parsed.avoid and not self.semantic.get("merged_prompt"):
+            return ResolvedPrompt(text, parsed.pos_text, parsed.neg_text, parsed.to_dict())
+        if parsed.as_written:  # encoded as written (typos corrected), as training encodes it
+            return ResolvedPrompt(text, parsed.respelled or " ".join(text.split()), "", parsed.to_dict())
+        merged = f"{parsed.pos_text} excluding {parsed.neg_text}" if parsed.avoid else parsed.pos_text
+        return ResolvedPrompt(text, merged, "", parsed.to_dict())
 
-    LOW_CONFIDENCE = 0.5  # cosine of MiniLM vectors: synonyms of a structure score above, unrelated words below
+    MARGIN = 0.02  # below the least similar held-out wording: what still counts as close to the model's wordings
+
+    @property
+    def unknown_threshold(self) -> float:
+        """The text similarity a free-text target needs to be answered: that of the model's held-out wordings
+        (never trained on, every one a valid request) to its training wordings, the least similar one, less MARGIN."""
+        if self._threshold is None:
+            heldout = [w for s in self.ontology.structures.values() for w in heldout_wordings(s)]
+            self._encode(heldout)
+            self._threshold = min(self._similarity(w)[2] for w in heldout) - self.MARGIN
+        return self._threshold
+
+    def _similarity(self, text: str) -> tuple[str, str, float]:
+        """(structure, its training wording nearest `text`, their cosine similarity)."""
+        phrases = {p: name for name, s in self.ontology.structures.items() for p in s.phrases()}
+        self._encode([*phrases, text])
+        similarity = {p: float(self._vectors[p] @ self._vectors[text]) for p in phrases}
+        best = max(similarity, key=similarity.get)
+        return phrases[best], best, similarity[best]
 
     def nearest_structure(self, text: str) -> dict | None:
         """The known structure whose name, synonym or description is closest to `text` by text embedding (cosine):
         how far a free-text prompt is from anything the model was trained to segment."""
         if self.ontology is None:
             return None
-        phrases = {p: name for name, s in self.ontology.structures.items() for p in s.phrases()}
-        self._encode([*phrases, text])
-        similarity = {p: float(self._vectors[p] @ self._vectors[text]) for p in phrases}
-        best = max(similarity, key=similarity.get)
-        return {"structure": phrases[best], "phrase": best, "similarity": round(similarity[best], 4),
-                "low_confidence": similarity[best] < self.LOW_CONFIDENCE}
+        structure, phrase, similarity = self._similarity(text)
+        threshold = self.unknown_threshold
+        return {"structure": structure, "phrase": phrase,
+                "similarity": round(similarity, 4), "threshold": round(threshold, 4),
+                "low_confidence": similarity < threshold}
 
     def _encode(self, texts) -> None:
         new = sorted({t for t in texts if t and t not in self._vectors})
@@ -177,12 +210,12 @@ class SemanticPredictor(nnUNetPredictor):
                                     prompt.parse["avoid"], self.min_component_fraction)
 
     def predict_prompts(self, image: np.ndarray, properties: dict, prompts: list[str], strict: bool = False,
-                        return_probabilities: bool = False):
+                        return_probabilities: bool = False, allow_unknown: bool = False):
         """image [C, *spatial] as nnU-Net's readers give it -> (one result per prompt, resolved prompts).
 
         A result is a binary mask in the input's geometry (stray components removed), or (mask, probabilities
         [2, ...]) with `return_probabilities`."""
-        resolved = [self.resolve(t, strict) for t in prompts]
+        resolved = [self.resolve(t, strict, allow_unknown) for t in prompts]
         texts = self._text_tensors(resolved)
         preprocessor = self.configuration_manager.preprocessor_class(verbose=False)
         data, _, props = preprocessor.run_case_npy(image, None, properties, self.plans_manager,

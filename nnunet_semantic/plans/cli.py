@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nnunet_semantic.arguments import at_least
+
 
 def _plan_cpu(args) -> int:
     from nnunet_semantic.paths import preprocessed_dataset_folder
@@ -22,6 +24,6 @@ def add_parser(sub) -> None:
                        "given --batch-size.")
     p.add_argument("-d", required=True, help="dataset id or name")
     p.add_argument("-p", default="nnUNetPlans", help="plans identifier (default: nnUNetPlans)")
-    p.add_argument("--batch-size", type=int, help="use this batch size instead of measuring")
+    p.add_argument("--batch-size", type=at_least(1), help="use this batch size instead of measuring")
     p.add_argument("--target-seconds", type=float, default=1.0, help="seconds per iteration to aim for (default 1)")
     p.set_defaults(func=_plan_cpu)

@@ -42,6 +42,8 @@ def add_cpu_configuration(preprocessed_folder: Path, plans_identifier: str = "nn
                           batch_size: int | None = None, target_seconds: float = 1.0, source: str = "2d",
                           log=print) -> dict:
     """Write `2d_cpu` into the plans; returns its entry (with the timings that chose the batch size)."""
+    if batch_size is not None and batch_size < 1:
+        raise SemanticError(f"batch size must be at least 1, got {batch_size}")
     plans_file = Path(preprocessed_folder) / f"{plans_identifier}.json"
     if not plans_file.is_file():
         raise SemanticError(f"{plans_file} not found: run nnUNetv2_plan_and_preprocess -d ID -c {source} first")

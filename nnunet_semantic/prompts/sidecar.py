@@ -66,9 +66,18 @@ class Prompt:
         return d | self.extra
 
     @property
+    def wording(self) -> str:
+        """"" for a wording a model may train on; "heldout" (the ontology's held-out wordings and templates) or
+        "paraphrase" (parts named as people write them, a hand-written evaluation set) for wordings it never saw."""
+        return next((k for k in WORDING_SETS if self.extra.get(k)), "")
+
+    @property
     def level_key(self) -> str:
-        """"L1".."L3", "absent"; "L2_heldout" / "L3_heldout" for a prompt in a wording kept out of training."""
-        return level_name(self.level) + ("_heldout" if self.extra.get("heldout") else "")
+        """"L1".."L3", "absent"; "L2_heldout" / "L3_paraphrase" ... for a prompt in a wording kept out of training."""
+        return level_name(self.level) + (f"_{self.wording}" if self.wording else "")
+
+
+WORDING_SETS = ("heldout", "paraphrase")
 
 
 def _ids(value: Any, path: Path, where: str) -> tuple[int, ...]:

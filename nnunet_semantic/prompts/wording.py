@@ -15,8 +15,13 @@ TRAINING_TEMPLATES = ("{}", "the {}", "show the {}", "outline the {}", "find the
 HELDOUT_TEMPLATES = ("segment the {}", "{} region", "where is the {}?", "delineate the {}", "highlight the {}")
 
 EXCLUSION_CONNECTIVES = ("excluding", "except for", "except", "without", "but not", "other than", "sparing", "minus",
-                         "not including", "exclusive of", "apart from")
-HELDOUT_CONNECTIVES = ("apart from", "other than", "not including")
+                         "not including", "exclusive of", "apart from", "leaving out", "leave out", "save for", "save",
+                         "aside from", "with the exception of", "not counting", "barring", "bar", "omitting",
+                         "but without", "but excluding", "but not including", "excepting", "disregarding")
+# never trained on: the evaluation's held-out L3 prompts draw theirs from here
+HELDOUT_CONNECTIVES = ("apart from", "other than", "not including", "leaving out", "save for", "save", "aside from",
+                       "with the exception of", "not counting", "barring", "bar", "omitting", "but without",
+                       "but excluding", "but not including", "excepting", "disregarding", "leave out")
 TRAINING_CONNECTIVES = tuple(c for c in EXCLUSION_CONNECTIVES if c not in HELDOUT_CONNECTIVES)
 
 _VERBS = r"segment|show|outline|find|label|delineate|highlight|mark|locate|contour|draw|mask|detect|identify|get"

@@ -93,9 +93,11 @@ def build_bank(preprocessed_folder: Path, encoder: TextEncoder, texts: Iterable[
                       f"({bank.fingerprint} != {encoder.fingerprint}); re-encoding every text", stacklevel=2)
         bank = None
     if bank is not None and len(bank) and (bank.vectors.shape[1] != encoder.dim
-                                           or not np.isfinite(bank.vectors).all()):
-        warnings.warn(f"embedding bank {path} holds {bank.vectors.shape[1]}-wide or non-finite vectors, the "
-                      f"{encoder.name} encoder makes {encoder.dim}-wide ones; re-encoding every text", stacklevel=2)
+                                           or not np.isfinite(bank.vectors).all()
+                                           or not np.abs(bank.vectors).sum(1).all()):
+        warnings.warn(f"embedding bank {path} holds {bank.vectors.shape[1]}-wide, all-zero or non-finite vectors "
+                      f"(the {encoder.name} encoder makes {encoder.dim}-wide unit ones); re-encoding every text",
+                      stacklevel=2)
         bank = None
     if bank is None:
         bank = EmbeddingBank(encoder.name, encoder.fingerprint, [], np.zeros((0, encoder.dim), np.float32))

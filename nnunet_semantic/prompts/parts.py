@@ -1,0 +1,124 @@
+"""A part named relative to its structure ("its back portion", "the tail of the hippocampus", "the enhancing part
+of the tumor core"), read by its words before any embedding.
+
+A phrase that is no wording of the ontology is reduced to its content words: directions to their direction
+(`directions.py`), articles, possessives and part nouns ("portion", "end") dropped, the parent structure's own name
+words dropped. It names the part of the parent whose short wordings (names, synonyms and phrases of at most
+MAX_WORDS content words, so long descriptions do not lend it stray words) hold every one of those words, the part
+whose wording they cover most; a tie or no part at all is an error, never the nearest guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nnunet_semantic.prompts.directions import PART_NOUNS, canonical, direction
+from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
+
+MAX_WORDS = 3
+STOP_WORDS = frozenset({"its", "it", "their", "his", "her", "this", "that", "these", "those", "of", "in", "on", "at",
+                        "to", "with", "within", "from", "by", "and", "or", "is", "are", "which", "one", "s"})
+_POSSESSIVE = re.compile(r"^(?:(?:the|a|an|its|their|his|her|this|that)\s+)+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PartReading:
+    structure: Structure
+    words: tuple[str, ...]  # the content words that decided it
+    confidence: float  # share of the part's best wording those words cover
+    by: str  # "direction lexicon" when a direction word decided it, else "part words"
+
+
+def strip_possessive(phrase: str) -> str:
+    """"its tumor", "the tumor", "their cysts" -> the words after the determiner."""
+    return _POSSESSIVE.sub("", phrase.strip())
+
+
+def _words(text: str) -> list[str]:
+    """Normalised words with "non"/"not" fused to the word they negate ("non-enhancing" is not "enhancing")."""
+    out: list[str] = []
+    for w in normalize(text).split():
+        if out and out[-1] in ("non", "not"):
+            out[-1] = "non" + w
+        else:
+            out.append(w)
+    return out
+
+
+def same_word(a: str, b: str) -> bool:
+    """Equal, or one word in two forms ("hippocampal" / "hippocampus", "necrotic" / "necrosis"); directions only
+    as themselves."""
+    if a == b:
+        return True
+    if direction(a) or direction(b):
+        return False
+    common = len(next((a[:i] for i in range(min(len(a), len(b)), 0, -1) if a[:i] == b[:i]), ""))
+    return common >= 5 and common >= 0.6 * min(len(a), len(b))
+
+
+def content_words(text: str, drop: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The words that can tell parts apart: directions canonical, stop words, part nouns and `drop` removed."""
+    words = [canonical(w) for w in _words(text) if w not in STOP_WORDS and w not in PART_NOUNS]
+    return tuple(dict.fromkeys(w for w in words if not any(same_word(w, d) for d in drop)))
+
+
+def name_words(s: Structure) -> frozenset[str]:
+    """The words of a structure's names: what a part's wording may repeat of its parent ("posterior hippocampus")."""
+    return frozenset(w for n in (s.name, *s.names) for w in content_words(n))
+
+
+def _wordings(s: Structure, drop: frozenset[str]) -> list[tuple[str, ...]]:
+    out = [content_words(p, drop) for p in (*s.phrases(), *s.heldout)]
+    return [w for w in out if 0 < len(w) <= MAX_WORDS]
+
+
+def _covers(words: tuple[str, ...], wording: tuple[str, ...]) -> bool:
+    return all(any(same_word(w, x) for x in wording) for w in words)
+
+
+def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) -> PartReading | None | str:
+    """The structure `phrase` names by its words: a part of `parents` (an exclusion), or of any structure whose
+    name the phrase holds (a target). None when the phrase has no words to read; an explanation (str) when it has
+    words but no single part they name."""
+    if parents:
+        return _within(phrase, ontology, parents)
+    readings = {}
+    words = content_words(phrase)
+    for parent in ontology.structures.values():
+        if not ontology.contained_in(parent.name):
+            continue
+        for name in {parent.name, *parent.names}:
+            own = content_words(name)
+            if own and _covers(own, words) and content_words(phrase, name_words(parent)):
+                found = _within(phrase, ontology, [parent])
+                if isinstance(found, PartReading):
+                    readings[found.structure.name] = found
+    return next(iter(readings.values())) if len(readings) == 1 else None
+
+
+def _within(phrase: str, ontology: Ontology, parents: list[Structure]) -> PartReading | str | None:
+    labels = frozenset().union(*(p.labels for p in parents))
+    drop = frozenset().union(*(name_words(p) for p in parents))
+    words = content_words(phrase, drop)
+    if not words:
+        return None
+    scores = {}
+    for s in ontology.structures.values():
+        if s.labels < labels:
+            covered = [len(words) / len(w) for w in _wordings(s, drop) if _covers(words, w)]
+            if covered:
+                scores[s.name] = max(covered)
+    parent = " and ".join(p.name for p in parents)
+    parts = [s for s in ontology.structures.values() if s.labels < labels]
+    listing = ", ".join(f"'{s.name}'" for s in parts) or "none"
+    by_direction = any(direction(w) for w in words)
+    read = f"'{strip_possessive(phrase)}'" + (f" (read as {' '.join(words)})" if by_direction else "")
+    if not scores:
+        return f"{read} names no part of the {parent} (its parts: {listing})"
+    best = max(scores.values())
+    top = [n for n, v in scores.items() if v == best]
+    if len(top) > 1:
+        return f"{read} could be any of {', '.join(map(repr, sorted(top)))} within the {parent}"
+    return PartReading(ontology.structures[top[0]], words, round(best, 3),
+                       "direction lexicon" if by_direction else "part words")
