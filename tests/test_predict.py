@@ -219,8 +219,8 @@ def test_checkpoints_of_version_2_load_and_those_without_a_fusion_site_are_encod
         predictor.initialize_from_trained_model_folder(str(model), [0])
 
 
-def test_continue_prediction_redoes_a_cut_off_output_and_duplicates_are_predicted_once(inputs, tmp_path, monkeypatch,
-                                                                                          capsys):
+def test_continue_prediction_redoes_a_cut_off_output_and_duplicates_are_predicted_once(inputs, tmp_path,
+                                                                                          monkeypatch):
     """Issue 25: `--continue_prediction` kept a 60-byte truncated output; `--combined -P X X` kept the duplicate,
     whose label could never appear."""
     root, env, raw, folder, cases = inputs
@@ -232,8 +232,8 @@ def test_continue_prediction_redoes_a_cut_off_output_and_duplicates_are_predicte
     out = tmp_path / "out"
     common = ["-i", str(one), "-o", str(out), "-d", "104", "-c", "2d_cpu", "-f", "0", "-tr", "SemanticTrainer_smoke",
               "-device", "cpu", "--disable_tta", "-npp", "1", "-nps", "1"]
-    assert predict_entry([*common, "-P", L1, L1, "--combined"]) == 0
-    assert "given more than once; predicted once" in capsys.readouterr().err
+    with pytest.warns(UserWarning, match="given more than once; predicted once"):
+        assert predict_entry([*common, "-P", L1, L1, "--combined"]) == 0
     used = json.loads((out / "prompts_used.json").read_text())["cases"][cases[0]]
     assert [p["text"] for p in used] == [L1]
     target = out / prediction_name(cases[0], L1)
