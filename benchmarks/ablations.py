@@ -142,7 +142,7 @@ def main() -> None:
         hip, pha = results["hippocampus"].get(name, {}), results["phantom"].get(name, {})
         rows.append({"model": name, "seeds' L3": cell(SEEDS.get(name)),
                      **{f"hippocampus {k}": cell(hip.get(k)) for k in ("L1", "L3", "pss", "leakage",
-                                                                       "sibling_overlap")},
+                                                                       "sibling_overlap", "L3_heldout")},
                      **{f"phantom {k}": cell(pha.get(k)) for k in ("L1", "L2", "L3", "pss", "leakage", "leak_2x",
                                                                    "invariance", "absent_fp")},
                      "phantom L1 lesion / cyst / nodule": " / ".join(
