@@ -202,7 +202,8 @@ def test_prompts_cli_parse_and_stats(nnunet_env, capsys):
     assert (parsed["target"], parsed["avoid"], parsed["pos_text"], parsed["neg_text"]) == (
         [1, 2, 3], [2], "organ", "lesion")
     err = _cli_error(["prompts", "parse", "-d", "50", "organ excluding the spleen"], capsys)
-    assert "unknown structure 'spleen'" in err and "closest known" in err
+    # an exclusion is read within its target: the error lists the target's parts (issue 26)
+    assert "unknown structure 'spleen'" in err and "its parts: 'lesion', 'cyst', 'masses'" in err
     assert cli.main(["prompts", "stats", "-d", "50"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("5 cases") and "organ" in out and "total" in out
