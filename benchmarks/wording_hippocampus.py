@@ -135,7 +135,8 @@ def main() -> None:
     for w in wordings:
         dice = " ".join(f"{v:.3f}" for k, v in w.items() if k.startswith("dice_"))
         print(f"{w['level']:<13} {w['structure']:<22} {dice}  {w['text']}")
-    write_results(f"wording_hippocampus_{args.model}", {"cases": len(cases), "model": str(bench_model(args.model)),
+    name = f"wording_hippocampus_{args.model}" + ("_paraphrases" if args.paraphrases_only else "")
+    write_results(name, {"cases": len(cases), "model": str(bench_model(args.model)),
                                                         "mirroring": False, "per_wording": wordings,
                                                         "unknown_threshold": round(predictor.unknown_threshold, 4),
                                                         "refused": {"n": len(refusals) - len(answered),
