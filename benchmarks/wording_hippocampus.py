@@ -136,11 +136,9 @@ def main() -> None:
         dice = " ".join(f"{v:.3f}" for k, v in w.items() if k.startswith("dice_"))
         print(f"{w['level']:<13} {w['structure']:<22} {dice}  {w['text']}")
     name = f"wording_hippocampus_{args.model}" + ("_paraphrases" if args.paraphrases_only else "")
-    write_results(name, {"cases": len(cases), "model": str(bench_model(args.model)),
-                                                        "mirroring": False, "per_wording": wordings,
-                                                        "unknown_threshold": round(predictor.unknown_threshold, 4),
-                                                        "refused": {"n": len(refusals) - len(answered),
-                                                                    "of": len(refusals), "answered": answered}},
+    write_results(name, {"cases": len(cases), "model": str(bench_model(args.model)), "mirroring": False,
+                         "per_wording": wordings, "unknown_threshold": round(predictor.unknown_threshold, 4),
+                         "refused": {"n": len(refusals) - len(answered), "of": len(refusals), "answered": answered}},
                   rows, ["model", "projection", *KEYS])
 
 
