@@ -178,11 +178,12 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     per_case, records = [], []
     for case, ref_file, prompts, files in tqdm(jobs, desc="evaluate"):
         seg, ref_properties = _read_seg(io, ref_file)
+        ref_geometry = _geometry(ref_properties)
         _check_reference(seg, ref_file, labels)
         preds = {}
         for p in prompts:
             pred, properties = _read_seg(io, files[p.id])
-            _check_geometry(_geometry(properties), _geometry(ref_properties), files[p.id], ref_file)
+            _check_geometry(_geometry(properties), ref_geometry, files[p.id], ref_file)
             if pred.max(initial=0) > 1:
                 warnings.warn(f"{files[p.id]}: holds values {np.unique(pred)[:6].tolist()}, not a binary mask; "
                               "scored as value > 0 (is it a label map rather than a prompted prediction?)",
