@@ -16,7 +16,7 @@ from nnunet_semantic.errors import PromptError, UnknownStructure
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import PartReading, read_part, strip_possessive
 from nnunet_semantic.prompts.spelling import respell
-from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, strip_request
+from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, REQUEST_VERBS, strip_request
 
 _CONNECTIVES = sorted(EXCLUSION_CONNECTIVES, key=len, reverse=True)  # "but not including" before "but not"
 _CONNECTIVE = re.compile(r"(\s*[,;:\u2013\u2014-]?\s*\b(?:" + "|".join(c.replace(" ", r"\s+") for c in _CONNECTIVES)
@@ -29,9 +29,8 @@ _EVERYTHING = {"everything", "all", "anything", "everything else", "all else", "
                "whole thing", "everything of it"}
 _EVERYTHING_BUT = re.compile(r"\b(everything|all|anything)(\s+else)?\s+but\b", re.IGNORECASE)
 _NEGATION = re.compile(r"^\s*(?:not|no|never|nothing|none)\b", re.IGNORECASE)
-_STOP = {"please", "segment", "show", "outline", "find", "label", "mask", "delineate", "highlight", "mark",
-         "locate", "contour", "draw", "detect", "identify", "get", "me", "where", "is", "are", "region", "area",
-         "part", "portion", "of", "the", "a", "an", "it", "its", "this", "that", "structure", "image", "scan"}
+_STOP = {*REQUEST_VERBS, "please", "me", "where", "is", "are", "region", "area", "part", "portion", "of", "the", "a",
+         "an", "it", "its", "this", "that", "structure", "image", "scan"}
 
 
 @dataclass(frozen=True)

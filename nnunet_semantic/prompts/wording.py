@@ -24,7 +24,9 @@ HELDOUT_CONNECTIVES = ("apart from", "other than", "not including", "leaving out
                        "but excluding", "but not including", "excepting", "disregarding", "leave out")
 TRAINING_CONNECTIVES = tuple(c for c in EXCLUSION_CONNECTIVES if c not in HELDOUT_CONNECTIVES)
 
-_VERBS = r"segment|show|outline|find|label|delineate|highlight|mark|locate|contour|draw|mask|detect|identify|get"
+REQUEST_VERBS = ("segment", "show", "outline", "find", "label", "delineate", "highlight", "mark", "locate", "contour",
+                 "draw", "mask", "detect", "identify", "get")
+_VERBS = "|".join(REQUEST_VERBS)
 _REQUEST_HEAD = re.compile(rf"^(?:please\s+)?(?:(?:{_VERBS})(?:\s+me)?(?:\s+(?:the|a|an|all))?\s+|where\s+(?:is|are)"
                            r"\s+(?:the\s+)?|(?:mask|segmentation|outline)\s+of\s+(?:the\s+)?)", re.IGNORECASE)
 _REQUEST_TAIL = re.compile(r"(?:\s+(?:region|area|please))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
