@@ -102,3 +102,59 @@ TINY_BERT = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2
              "max_position_embeddings": 64}
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "kidney", "tumor", "cyst", "excluding", "the", "renal",
          "organ", "hippocampus", "liver", "and", "##s"]
+
+
+def glioma_seg(rng: np.random.Generator, shape=(6, 32, 32)) -> np.ndarray:
+    """BraTS-2013-like labels: edema (2) around a core of necrosis (1), non-enhancing (3) and enhancing (4) tumour."""
+    seg = np.zeros(shape, np.uint8)
+    cy, cx = (int(v) for v in rng.integers(12, 20, 2))
+    seg[1:-1, cy - 10:cy + 10, cx - 10:cx + 10] = 2
+    seg[1:-1, cy - 6:cy + 6, cx - 6:cx + 6] = 4
+    seg[1:-1, cy - 4:cy + 4, cx - 4:cx] = 3
+    seg[2:-2, cy - 2:cy + 2, cx - 2:cx + 2] = 1
+    return seg
+
+
+def glioma_image(rng: np.random.Generator, seg: np.ndarray, channel: int) -> np.ndarray:
+    """Each label its own brightness (per channel), plus noise: learnable in a few hundred iterations."""
+    levels = np.array([0.0, 3.0, 1.5, 2.0, 4.0]) * (1 + 0.3 * channel)
+    return (levels[seg] + rng.normal(scale=0.3, size=seg.shape)).astype(np.float32)
+
+
+def nnunet_v2_dataset(raw: Path, dataset_id: int, n: int = 6, regions: bool = False, channels=("T1c", "FLAIR"),
+                      name: str = "Glioma") -> Path:
+    """An nnU-Net v2 raw dataset as nnU-Net's docs lay it out, dataset.json by its own `generate_dataset_json`:
+    integer labels (BraTS 2013's four) or, with `regions`, region labels over them."""
+    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
+
+    folder = raw / f"Dataset{dataset_id:03d}_{name}"
+    rng = np.random.default_rng(dataset_id)
+    for i in range(n):
+        seg = glioma_seg(rng)
+        for c in range(len(channels)):
+            write_nii(folder / "imagesTr" / f"glioma_{i:03d}_{c:04d}.nii.gz", glioma_image(rng, seg, c))
+        write_nii(folder / "labelsTr" / f"glioma_{i:03d}.nii.gz", seg)
+    if regions:
+        labels = {"background": 0, "whole tumor": (1, 2, 3, 4), "tumor core": (1, 3, 4), "enhancing tumor": 4}
+        extra = {"regions_class_order": (2, 3, 4)}
+    else:
+        labels = {"background": 0, "necrosis": 1, "edema": 2, "NonEnhancingTumor": 3, "enhancing_tumour": 4}
+        extra = {}
+    generate_dataset_json(str(folder), dict(enumerate(channels)), labels, n, ".nii.gz", dataset_name=name, **extra)
+    return folder
+
+
+def vsd_fixture(dest: Path, n: int = 4, modalities=("Flair", "T1c"), unlabelled: int = 1) -> Path:
+    """BraTS 2013-2015's VSD layout: HG/<case>/VSD.Brain.XX.O.MR_<modality>.<id>/<same>.mha and, for training
+    cases, VSD.Brain_3more.XX.O.OT.<id>/<same>.mha (labels 1 necrosis, 2 edema, 3 non-enhancing, 4 enhancing)."""
+    rng = np.random.default_rng(13)
+    for i in range(n + unlabelled):
+        case = dest / ("HG" if i % 2 == 0 else "LG") / f"{i:04d}"
+        seg = glioma_seg(rng)
+        files = [(f"VSD.Brain.XX.O.MR_{m}.{100 * i + c}", glioma_image(rng, seg, c)) for c, m in enumerate(modalities)]
+        if i < n:
+            files.append((f"VSD.Brain_3more.XX.O.OT.{100 * i + 99}", seg))
+        for name, arr in files:
+            (case / name).mkdir(parents=True)
+            sitk.WriteImage(sitk.GetImageFromArray(arr), str(case / name / f"{name}.mha"))
+    return dest

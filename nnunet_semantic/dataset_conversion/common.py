@@ -34,6 +34,17 @@ class Target:
     n_channels: int
     allowed_labels: frozenset[int]  # values allowed in the written label map (0 included)
     label_map: dict[int, int] | None = None  # source value -> nnU-Net value, when they differ
+    # the dataset's final folder when the source files are referenced from its dataset.json (nnU-Net's `dataset`
+    # key) instead of copied
+    refer_from: Path | None = None
+
+    def reference(self, path: Path) -> str:
+        """How dataset.json names a source file: relative to the dataset where both lie under one folder (as
+        nnU-Net joins it), else absolute."""
+        path = Path(path).resolve()
+        if self.refer_from is not None and self.refer_from.parent in path.parents:
+            return os.path.relpath(path, self.refer_from)
+        return str(path)
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,9 @@ class FileCase:
     def labelled(self) -> bool:
         return self.label is not None
 
-    def materialize(self, t: Target) -> np.ndarray | None:
+    def materialize(self, t: Target) -> tuple[np.ndarray | None, dict[str, Any] | None]:
+        """Checks the case and writes its files (or, under `t.refer_from`, only checks them); returns its label
+        map (None without a label) and its `dataset` entry when the files are referenced."""
         seg = None
         label_geometry = None
         if self.label is not None:
@@ -59,19 +72,21 @@ class FileCase:
             seg = sitk.GetArrayFromImage(seg_img)
             seg = _check_labels(seg, self.label, t)
             out = t.folder / f"labels{self.split}" / f"{self.case_id}{FILE_ENDING}"
-            if t.label_map is None:
-                shutil.copyfile(self.label, out)
-            else:
+            if t.refer_from is None and t.label_map is None:
+                _copy(self.label, out)
+            elif t.refer_from is None:
                 mapped = sitk.GetImageFromArray(seg.astype(np.uint8))
                 mapped.CopyInformation(seg_img)
                 sitk.WriteImage(mapped, str(out), useCompression=True)
         self._write_images(t, label_geometry)
-        return seg
+        if t.refer_from is None or self.label is None:
+            return seg, None
+        return seg, {"images": [t.reference(p) for p in self.images], "label": t.reference(self.label)}
 
     def _write_images(self, t: Target, label_geometry) -> None:
         out = t.folder / f"images{self.split}"
         headers = [read_header(p) for p in self.images]
-        if len(self.images) == 1 and headers[0].GetDimension() == 4:
+        if len(self.images) == 1 and headers[0].GetDimension() == 4 and t.refer_from is None:
             channels = _split_4d(self.images[0])
         else:
             channels = None
@@ -102,12 +117,22 @@ class FileCase:
                                         f"{self.label} has {tuple(label_spacing)}")
         for path in self.images:
             check_intensities(path)
+        if t.refer_from is not None:
+            return
         for i in range(n):
             dst = out / f"{self.case_id}_{i:04d}{FILE_ENDING}"
             if channels is not None:
                 sitk.WriteImage(channels[i], str(dst), useCompression=True)
             else:
-                shutil.copyfile(self.images[i], dst)
+                _copy(self.images[i], dst)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """A byte copy of a NIfTI file; any other format (e.g. BraTS 2013's .mha) written as NIfTI."""
+    if src.name.endswith(FILE_ENDING):
+        shutil.copyfile(src, dst)
+    else:
+        sitk.WriteImage(sitk.ReadImage(str(src)), str(dst), useCompression=True)
 
 
 def _split_4d(path: Path) -> list[sitk.Image]:
@@ -149,7 +174,7 @@ def _check_labels(seg: np.ndarray, path: Path, t: Target) -> np.ndarray:
 
 def _convert_one(args) -> tuple[str, str, dict[str, Any] | None]:
     case, target, ontology_dict, settings = args
-    seg = case.materialize(target)
+    seg, files = case.materialize(target)
     if seg is None:
         return case.case_id, case.split, None
     ontology = Ontology.from_dict(ontology_dict)
@@ -157,7 +182,7 @@ def _convert_one(args) -> tuple[str, str, dict[str, Any] | None]:
     write_sidecar(target.folder / "prompts" / f"{case.case_id}.json", case.case_id, prompts)
     heldout = generate_heldout(case.case_id, seg, ontology, settings)
     write_sidecar(target.folder / HELDOUT_FOLDER / f"{case.case_id}.json", case.case_id, heldout)
-    return case.case_id, case.split, record | {"heldout": len(heldout)}
+    return case.case_id, case.split, record | {"heldout": len(heldout)} | ({"files": files} if files else {})
 
 
 def dataset_folder_name(dataset_id: int, name: str) -> str:
@@ -169,8 +194,10 @@ def dataset_folder_name(dataset_id: int, name: str) -> str:
 def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, channel_names: dict[int, str],
                   labels: dict[str, int], ontology: Ontology, overwrite: bool = False, num_processes: int = 1,
                   settings: GenerationSettings = GenerationSettings(), label_map: dict[int, int] | None = None,
-                  extra: dict[str, Any] | None = None, source: str = "") -> Path:
-    """Write an nnU-Net raw dataset with prompt sidecars; returns its folder."""
+                  extra: dict[str, Any] | None = None, source: str = "", reference: bool = False,
+                  file_ending: str = FILE_ENDING) -> Path:
+    """Write an nnU-Net raw dataset with prompt sidecars; returns its folder. `reference`: the training cases' files
+    stay where they are, named by nnU-Net's `dataset` key of dataset.json (cases without a label are left out)."""
     from nnunetv2.utilities.dataset_name_id_conversion import find_candidate_datasets
 
     root = paths.root("nnUNet_raw")
@@ -191,19 +218,22 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
     if overwrite and doomed:
         raise SemanticError(f"--overwrite would delete {doomed[0]}, which is the source being converted "
                             f"({source}); convert it into another -d")
+    if reference:
+        cases = [c for c in cases if c.labelled]
     if not any(c.split == "Tr" for c in cases):
         raise SemanticError(f"no training cases found in {source or 'the input'}")
-    unknown = ontology.label_ids - {v for v in labels.values() if v > 0}
+    unknown = ontology.label_ids - _label_ids(labels)
     if unknown:
         raise SemanticError(f"the ontology uses label ids {sorted(unknown)} that the dataset's labels do not have")
 
     tmp = root / f".{final.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    splits = {c.split for c in cases}
+    splits = {c.split for c in cases} if not reference else set()
     for sub in ["prompts", HELDOUT_FOLDER, *[f"images{s}" for s in splits], *[f"labels{s}" for s in splits
                                                                 if any(c.labelled for c in cases if c.split == s)]]:
         (tmp / sub).mkdir(parents=True)
-    target = Target(tmp, len(channel_names), frozenset({0, *labels.values()}), label_map)
+    target = Target(tmp, len(channel_names), frozenset({0, *_label_ids(labels)}), label_map,
+                    final if reference else None)
     jobs = [(c, target, ontology.to_dict(), settings) for c in cases]
     records: dict[str, dict[str, Any]] = {}
     try:
@@ -215,7 +245,9 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
         for case_id, split, record in sorted(results):
             if record is not None:
                 records[case_id] = record | {"split": split}
-        _write_metadata(tmp, records, cases, channel_names, labels, ontology, settings, name, extra or {}, source)
+        files = {k: r.pop("files") for k, r in records.items() if "files" in r}
+        _write_metadata(tmp, records, cases, channel_names, labels, ontology, settings, name,
+                        (extra or {}) | ({"dataset": files} if files else {}), source, file_ending)
         if overwrite:
             for old in root.glob(f"Dataset{dataset_id:03d}_*"):
                 shutil.rmtree(old, ignore_errors=True)
@@ -231,11 +263,17 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
     return final
 
 
-def _write_metadata(folder: Path, records, cases, channel_names, labels, ontology, settings, name, extra, source):
+def _label_ids(labels: dict[str, Any]) -> set[int]:
+    """Every id a label map may hold, region labels (lists of ids) included."""
+    return {int(i) for v in labels.values() for i in (v if isinstance(v, list | tuple) else [v])}
+
+
+def _write_metadata(folder: Path, records, cases, channel_names, labels, ontology, settings, name, extra, source,
+                    file_ending):
     from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
 
     n_train = sum(c.split == "Tr" for c in cases)
-    generate_dataset_json(str(folder), {int(k): v for k, v in channel_names.items()}, labels, n_train, FILE_ENDING,
+    generate_dataset_json(str(folder), {int(k): v for k, v in channel_names.items()}, labels, n_train, file_ending,
                           dataset_name=name, converted_by="nnunet-semantic convert", semantic=ontology.to_dict(),
                           **extra)
     summary: dict[str, Any] = {"kept_per_level": {}, "dropped_per_reason": {},

@@ -78,14 +78,14 @@ class PhantomCase:
     index: int
     labelled = True
 
-    def materialize(self, t: Target) -> np.ndarray:
+    def materialize(self, t: Target) -> tuple[np.ndarray, None]:
         image, seg = phantom_case(self.seed, self.index)
         for arr, path in ((image, t.folder / f"images{self.split}" / f"{self.case_id}_0000{FILE_ENDING}"),
                           (seg, t.folder / f"labels{self.split}" / f"{self.case_id}{FILE_ENDING}")):
             img = sitk.GetImageFromArray(arr)
             img.SetSpacing(SPACING)
             sitk.WriteImage(img, str(path), useCompression=True)
-        return seg
+        return seg, None
 
 
 def convert_phantom(dataset_id: int, cases: int = 40, test_cases: int = 10, seed: int = 0,

@@ -20,7 +20,9 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
     parser.add_argument("-ref", type=Path, required=True, help="folder of reference label maps <case>.nii.gz")
     parser.add_argument("-pred", type=Path, required=True, help="folder of prompted predictions")
     parser.add_argument("-prompts", type=Path, nargs="+", required=True, help="folder(s) of prompt sidecars "
-                        "<case>.json, e.g. a dataset's prompts/ and prompts_heldout/ (scored together)")
+                        "<case>.json, e.g. a dataset's prompts/ and prompts_heldout/ (scored together), or a "
+                        "prediction's prompts_used.json (its -P prompts the ontology read: L3 where they exclude, "
+                        "else L1)")
     parser.add_argument("-o", type=Path, required=True, help="summary.json to write")
     parser.add_argument("-djfile", type=Path, help="dataset.json (file ending; its 'semantic' ontology parses "
                         "sidecar prompts given as text only)")

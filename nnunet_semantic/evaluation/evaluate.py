@@ -17,8 +17,9 @@ from nnunet_semantic.evaluation import metrics as m
 from nnunet_semantic.evaluation.semantibench import evaluate_case, summarize
 from nnunet_semantic.image_files import check_complete
 from nnunet_semantic.prompts.ontology import Ontology
+from nnunet_semantic.prompts.ontology_file import DatasetLabels
 from nnunet_semantic.prompts.parser import parse
-from nnunet_semantic.prompts.sidecar import Prompt, load_json, prediction_name, read_sidecar_folder
+from nnunet_semantic.prompts.sidecar import Prompt, load_json, prediction_name, read_prompts_used, read_sidecar_folder
 
 METRIC_KEYS = ("Dice", "IoU", "TP", "FP", "FN", "TN", "n_pred", "n_ref")
 
@@ -107,8 +108,10 @@ def _sidecars(prompt_folders: list[Path]) -> dict[str, list[tuple[Path, list[Pro
     """case -> (sidecar file, its prompts) over several folders (e.g. `prompts/` and `prompts_heldout/`)."""
     out: dict[str, list[tuple[Path, list[Prompt]]]] = {}
     for folder in prompt_folders:
-        for case, prompts in read_sidecar_folder(folder, texts_only=True).items():
-            out.setdefault(case, []).append((Path(folder) / f"{case}.json", prompts))
+        cases = read_prompts_used(folder) if Path(folder).is_file() else read_sidecar_folder(folder, texts_only=True)
+        for case, prompts in cases.items():
+            out.setdefault(case, []).append((Path(folder) if Path(folder).is_file() else Path(folder) / f"{case}.json",
+                                             prompts))
     return out
 
 
@@ -127,7 +130,7 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     dj = load_json(dataset_json) if dataset_json else {}
     if not isinstance(dj, dict) or not isinstance(dj.get("labels", {}), dict):
         raise InputError(dataset_json, "not an nnU-Net dataset.json (an object whose 'labels' maps names to ids)")
-    labels = {int(v) for v in dj["labels"].values() if isinstance(v, int)} if "labels" in dj else None
+    labels = {0, *DatasetLabels.of(dj["labels"], str(dataset_json)).ids} if "labels" in dj else None
     ontology = Ontology.from_dataset_json(dj, str(dataset_json)) if "semantic" in dj else None
     ending = file_ending or dj.get("file_ending", ".nii.gz")
     prompt_folders = [Path(f) for f in (prompt_folder if isinstance(prompt_folder, (list, tuple))

@@ -107,7 +107,9 @@ class Ontology:
         from nnunet_semantic.errors import InputError
 
         if "semantic" not in dataset_json:
-            raise InputError(source, "no 'semantic' key: convert the dataset with `nnunet-semantic convert`")
+            raise InputError(source, "no 'semantic' key (no prompts): give the dataset prompts with `nnunet-semantic "
+                                     "convert nnunet -i DATASET -d NEW_ID` (an nnU-Net raw dataset; its files stay "
+                                     "where they are), or another `nnunet-semantic convert` layout")
         return cls.from_dict(dataset_json["semantic"], source)
 
     @classmethod

@@ -149,3 +149,24 @@ def read_sidecar_folder(folder: Path, texts_only: bool = False) -> dict[str, lis
             raise InputError(path, f"field 'case' is '{case}' but the file is named for case '{path.stem}'")
         out[case] = prompts
     return out
+
+
+def read_prompts_used(path: Path) -> dict[str, list[Prompt]]:
+    """The prompts of a prediction run (its prompts_used.json), as sidecar prompts, so that what was asked with -P
+    can be scored: each prompt the ontology read (target and exclusion known), at L3 when it excludes, else L1;
+    prompts answered from their free text are left out (nothing says which voxels they mean)."""
+    data = load_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), dict):
+        raise InputError(path, "field 'cases' is missing: not a prompts_used.json of nnUNetv2_predict_semantic")
+    out = {}
+    for case, entries in data["cases"].items():
+        prompts = []
+        for i, e in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(e, dict) and e.get("parsed") and e.get("target"):
+                where = f"cases.{case}[{i}]"
+                avoid = _ids(e.get("avoid", []), path, f"{where}.avoid")
+                prompts.append(Prompt(slug(e["text"]), 3 if avoid else 1, e["text"],
+                                      _ids(e["target"], path, f"{where}.target"), avoid, e.get("pos_text", ""),
+                                      e.get("neg_text", ""), ", ".join(e.get("target_structures", []))))
+        out[case] = prompts
+    return out

@@ -21,6 +21,7 @@ import torch
 from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.helpers import dummy_context
+from nnunetv2.utilities.label_handling.label_handling import LabelManager
 from torch import autocast
 from torch import distributed as dist
 from torch._dynamo import OptimizedModule
@@ -47,6 +48,9 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
                  device: torch.device = torch.device("cuda")):  # noqa: B008 - nnU-Net's own signature
         super().__init__(plans, configuration, fold, dataset_json, device)
+        if self.label_manager.has_regions:  # prompts name sets of labels: the integer labels underneath are learnt
+            self.label_manager = LabelManager(dataset_json["labels"], dataset_json.get("regions_class_order"),
+                                              force_use_labels=True)
         epochs, iterations, val_iterations = self.schedule
         self.num_epochs = epochs or self.num_epochs
         self.num_iterations_per_epoch = iterations or self.num_iterations_per_epoch
@@ -71,9 +75,9 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
     def _prepare_text(self) -> None:
         """Prompts and their vectors, before the network (whose text width depends on the encoder)."""
         folder = Path(self.preprocessed_dataset_folder_base)
+        ontology = Ontology.from_dataset_json(self.dataset_json, str(folder / "dataset.json"))
         structures = self.dataset_json["semantic"]["structures"]
         absent = {name: tuple(s["labels"]) for name, s in structures.items()} if self.absent_prompts else None
-        ontology = Ontology.from_dataset_json(self.dataset_json)
         wordings = [training_wordings(s) for s in ontology.structures.values()] if self.reword else None
         self.prompts = PromptTable.load(folder, self.merged_prompt, absent, wordings)
         if self.is_ddp and self.local_rank != 0:
@@ -125,21 +129,6 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         if keep is None:
             keep = names_a_direction(self.dataset_json["semantic"]["structures"])
         return orientation_preserving(self, configured) if keep else configured
-
-    @staticmethod
-    def get_training_transforms(patch_size, rotation_for_DA, deep_supervision_scales, mirror_axes,
-                                do_dummy_2d_data_aug, use_mask_for_norm=None, is_cascaded=False,
-                                foreground_labels=None, regions=None, ignore_label=None):
-        """nnU-Net's, on the integer labels underneath any regions (prompts name sets of labels)."""
-        return nnUNetTrainer.get_training_transforms(patch_size, rotation_for_DA, deep_supervision_scales,
-                                                     mirror_axes, do_dummy_2d_data_aug, use_mask_for_norm,
-                                                     is_cascaded, foreground_labels, None, ignore_label)
-
-    @staticmethod
-    def get_validation_transforms(deep_supervision_scales, is_cascaded=False, foreground_labels=None, regions=None,
-                                  ignore_label=None):
-        return nnUNetTrainer.get_validation_transforms(deep_supervision_scales, is_cascaded, foreground_labels, None,
-                                                       ignore_label)
 
     # --- steps ----------------------------------------------------------------------------------
     def train_step(self, batch: dict) -> dict:

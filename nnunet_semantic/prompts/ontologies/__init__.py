@@ -1,0 +1,65 @@
+"""Ontologies shipped for known datasets, one JSON file each in this folder, in the schema users write
+(`ontology_file.py`): the dataset's labels and channels (by which a dataset is recognised) and its structures.
+
+L2 descriptions are hand-written from shape, location, intensity and texture, so that L1 and L2 prompts name the
+same voxels in different words. `heldout` wordings are never trained on: the evaluation asks them (levels
+L2_heldout / L3_heldout) to measure invariance to wording a model has not seen.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from nnunet_semantic.prompts.ontology import Ontology, normalize
+from nnunet_semantic.prompts.ontology_file import DatasetLabels, resolve
+
+FOLDER = Path(__file__).parent
+ONTOLOGIES: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(FOLDER.glob("*.json"))}
+
+
+def get_ontology(key: str) -> Ontology:
+    return resolve(ONTOLOGIES[key], None, str(FOLDER / f"{key}.json"))
+
+
+def recognise(labels: DatasetLabels, n_channels: int) -> str | None:
+    """The shipped ontology of a dataset, recognised with certainty: the same label ids under the same names
+    (spelling and case aside) and as many channels; never by a dataset's name."""
+    mine = {i: normalize(n) for n, i in labels.names.items()}
+    for key, data in ONTOLOGIES.items():
+        theirs = {i: normalize(n) for n, i in data["labels"].items()}
+        if mine == theirs and not labels.regions and len(data["channels"]) == n_channels:
+            return key
+    return None
+
+
+def readable(label_name: str) -> str:
+    """A structure name from a label name: `NonEnhancingTumor`, `non_enhancing_tumor` -> "non enhancing tumor";
+    acronyms (`PZ`) stay as they are."""
+    if label_name.isupper():
+        return label_name
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\s]+", " ", label_name)
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in spaced.split())
+
+
+def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
+    """One structure per named label and one per region label (nnU-Net's regions are structures already), named
+    readably, the label's own name kept as a name; a label set named twice becomes one structure with both names."""
+    by_set: dict[tuple[int, ...], dict[str, Any]] = {}
+    for name in labels.order:
+        ids = tuple(sorted(set(labels.regions[name]))) if name in labels.regions else (labels.names[name],)
+        if name in ("background", "ignore") or ids == (0,):
+            continue
+        words = list(dict.fromkeys([readable(name), name]))
+        if ids in by_set:
+            by_set[ids]["names"] += [w for w in words if w not in by_set[ids]["names"]]
+        else:
+            by_set[ids] = {"labels": list(ids), "names": words}
+    return {s["names"][0]: s for s in by_set.values()}
+
+
+def generic_ontology(labels: DatasetLabels) -> Ontology:
+    """The fallback for datasets with no ontology: names only (no L2 descriptions; L3 only where regions nest)."""
+    return resolve({"structures": generic_structures(labels)}, labels, "<one structure per label>")

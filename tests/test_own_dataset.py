@@ -1,0 +1,224 @@
+"""Your own nnU-Net dataset: ontology files (init, check), `convert nnunet` (files referenced, source untouched,
+region labels), BraTS 2013-2015's VSD layout. The commands end to end are in test_own_dataset_e2e.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import glioma_seg, nnunet_v2_dataset, read_nii, snapshot, vsd_fixture, write_nii
+
+from nnunet_semantic.cli import main
+from nnunet_semantic.dataset_conversion.brats import convert_brats
+from nnunet_semantic.dataset_conversion.nnunet import convert_nnunet
+from nnunet_semantic.prompts import ontology_file
+from nnunet_semantic.prompts.ontologies import ONTOLOGIES, readable
+from nnunet_semantic.prompts.sidecar import read_sidecar_folder
+
+
+def _raw(env):
+    return env / "nnUNet_raw"
+
+
+def test_readable_names():
+    assert readable("NonEnhancingTumor") == readable("non_enhancing_tumor") == "non enhancing tumor"
+    assert readable("PZ") == "PZ" and readable("Anterior") == "anterior" and readable("left kidney") == "left kidney"
+
+
+def test_shipped_ontologies_are_files_of_the_user_schema():
+    for key, data in ONTOLOGIES.items():
+        assert ontology_file.problems(data, ontology_file.DatasetLabels.of(data["labels"])) == [], key
+        assert {"labels", "channels", "structures"} <= set(data), key
+
+
+def test_init_one_structure_per_label_and_region(nnunet_env, capsys, tmp_path):
+    nnunet_v2_dataset(_raw(nnunet_env), 501, regions=False)
+    nnunet_v2_dataset(_raw(nnunet_env), 502, regions=True)
+    assert main(["ontology", "init", "-d", "501", "-o", str(tmp_path / "a.json")]) == 0
+    a = json.loads((tmp_path / "a.json").read_text())
+    assert {n: s["labels"] for n, s in a["structures"].items()} == {
+        "necrosis": [1], "edema": [2], "non enhancing tumor": [3], "enhancing tumour": [4]}
+    assert a["structures"]["non enhancing tumor"]["names"] == ["non enhancing tumor", "NonEnhancingTumor"]
+    assert main(["ontology", "init", "-d", "Dataset502_Glioma", "-o", str(tmp_path / "b.json")]) == 0
+    b = json.loads((tmp_path / "b.json").read_text())
+    assert {n: s["labels"] for n, s in b["structures"].items()} == {
+        "whole tumor": [1, 2, 3, 4], "tumor core": [1, 3, 4], "enhancing tumor": [4]}
+    assert main(["ontology", "check", str(tmp_path / "b.json"), "-d", "502"]) == 0
+    assert "3 exclusions (L3 prompts)" in capsys.readouterr().out
+    assert main(["ontology", "init", "-d", "502", "-o", str(tmp_path / "b.json")]) == 1  # never overwritten
+    assert "exists" in capsys.readouterr().err
+
+
+def test_init_recognises_a_shipped_dataset_by_labels_and_channels_never_by_name(nnunet_env, tmp_path):
+    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
+
+    def dataset(i, name, labels, channels):
+        folder = _raw(nnunet_env) / f"Dataset{i:03d}_{name}"
+        folder.mkdir(parents=True)
+        generate_dataset_json(str(folder), channels, labels, 1, ".nii.gz")
+
+    hippocampus = {"background": 0, "anterior": 1, "posterior": 2}
+    dataset(510, "MyHippo", hippocampus, {0: "T1"})
+    dataset(511, "MyHippo2", hippocampus, {0: "T1", 1: "T2"})  # other channels: not certain
+    dataset(512, "Hippocampus", {"background": 0, "head": 1, "tail": 2}, {0: "MRI"})  # the name alone: no
+    for i in (510, 511, 512):
+        assert main(["ontology", "init", "-d", str(i), "-o", str(tmp_path / f"{i}.json")]) == 0
+    structures = [set(json.loads((tmp_path / f"{i}.json").read_text())["structures"]) for i in (510, 511, 512)]
+    assert structures[0] == set(ONTOLOGIES["msd_hippocampus"]["structures"])
+    assert structures[1] == {"anterior", "posterior"} and structures[2] == {"head", "tail"}
+
+
+def test_check_lists_every_problem_one_line_each(nnunet_env, tmp_path, capsys):
+    nnunet_v2_dataset(_raw(nnunet_env), 501)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": 1, "structure": {}, "structures": {
+        "tumor core": {"labels": ["necrosis", "NonEnhancingTumor", 4], "names": ["tumor core"]},
+        "core": {"labels": [1, 3, 4], "heldout": ["tumor core"]},
+        "": {"labels": [2]},
+        "cavity": {"labels": [7]},
+        "cyst": {"labels": ["cyst"], "synonym": ["x"]},
+        "edema": {"labels": [2], "descriptions": [""]},
+    }}))
+    assert main(["ontology", "check", str(bad), "-d", "501"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    problems = lines[:-1]
+    assert all(line.startswith(f"{bad}: ") for line in problems) and lines[-1].startswith(f"{len(problems)} problems")
+    text = "\n".join(problems)
+    for expected in ("unknown field 'structure'", "structures.core.labels' is [1, 3, 4], the same label set as "
+                     "structure 'tumor core'", "empty name", "label 7, which the dataset does not have",
+                     "names 'cyst', which is no label", "structures.cyst.synonym' is unknown",
+                     "structures.edema.descriptions' must be a list of non-empty strings",
+                     "structures.core.heldout' holds 'tumor core', which is also a training wording"):
+        assert expected in text, expected
+    assert len(problems) == 9  # ...and '' shares edema's label set
+    (tmp_path / "broken.json").write_text("{\"structures\": ")
+    assert main(["ontology", "check", str(tmp_path / "broken.json")]) == 1
+    assert "broken.json: not valid JSON (line 1" in capsys.readouterr().err
+
+
+def test_convert_nnunet_references_files_and_leaves_the_source_as_it_was(nnunet_env, capsys):
+    source = nnunet_v2_dataset(_raw(nnunet_env), 501, regions=True)
+    before = snapshot(source)
+    assert main(["convert", "nnunet", "-i", "501", "-d", "601", "-np", "1"]) == 0
+    assert snapshot(source) == before
+    out = _raw(nnunet_env) / "Dataset601_Glioma"
+    assert not list(out.rglob("*.nii.gz"))  # no image, no label copied
+    data = json.loads((out / "dataset.json").read_text())
+    src = json.loads((source / "dataset.json").read_text())
+    assert data["labels"] == src["labels"] and data["regions_class_order"] == src["regions_class_order"]
+    entry = data["dataset"]["glioma_000"]
+    assert entry["label"] == "../Dataset501_Glioma/labelsTr/glioma_000.nii.gz"
+    assert entry["images"] == [f"../Dataset501_Glioma/imagesTr/glioma_000_{c:04d}.nii.gz" for c in range(2)]
+    prompts = read_sidecar_folder(out / "prompts")["glioma_000"]
+    seg = read_nii(source / "labelsTr" / "glioma_000.nii.gz")
+    l3 = {(p.target, p.avoid) for p in prompts if p.level == 3}
+    assert ((1, 3, 4), (4,)) in l3 and ((1, 2, 3, 4), (1, 3, 4)) in l3  # from the regions' containment
+    assert all(((seg > 0) & ~((seg == 4) & (p.avoid == (4,)))).any() for p in prompts if p.level == 3)
+    # a second conversion of the same source into the same id is refused, and --overwrite never touches the source
+    assert main(["convert", "nnunet", "-i", str(source), "-d", "601", "-np", "1"]) == 1
+    assert "taken" in capsys.readouterr().err
+    assert main(["convert", "nnunet", "-i", str(source), "-d", "501", "-np", "1", "--overwrite"]) == 1
+    assert "source being converted" in capsys.readouterr().err and snapshot(source) == before
+
+
+def test_convert_nnunet_uses_the_semantic_block_and_label_names(nnunet_env):
+    source = nnunet_v2_dataset(_raw(nnunet_env), 501)
+    data = json.loads((source / "dataset.json").read_text())
+    data["semantic"] = {"structures": {"tumor core": {"labels": ["necrosis", "NonEnhancingTumor", "enhancing tumour"],
+                                                      "synonyms": ["TC"]},
+                                       "enhancing tumor": {"labels": [4]}}}
+    (source / "dataset.json").write_text(json.dumps(data))
+    out = convert_nnunet("501", 601)
+    semantic = json.loads((out / "dataset.json").read_text())["semantic"]["structures"]
+    assert {n: s["labels"] for n, s in semantic.items()} == {"tumor core": [1, 3, 4], "enhancing tumor": [4]}
+    prompts = read_sidecar_folder(out / "prompts")
+    assert any(p.level == 3 and p.target == (1, 3, 4) and p.avoid == (4,) for ps in prompts.values() for p in ps)
+
+
+def test_convert_nnunet_msd_label_convention_and_dataset_key(nnunet_env, tmp_path):
+    """MSD's id -> name labels, files named by nnU-Net's `dataset` key (outside nnUNet_raw: absolute paths)."""
+    files = tmp_path / "elsewhere"
+    rng = __import__("numpy").random.default_rng(0)
+    entries = {}
+    for i in range(3):
+        seg = glioma_seg(rng)
+        write_nii(files / f"img{i}.nii.gz", seg.astype("float32") + rng.normal(size=seg.shape).astype("float32"))
+        write_nii(files / f"seg{i}.nii.gz", seg)
+        entries[f"c{i}"] = {"images": [str(files / f"img{i}.nii.gz")], "label": str(files / f"seg{i}.nii.gz")}
+    folder = tmp_path / "Dataset050_Listed"
+    folder.mkdir()
+    (folder / "dataset.json").write_text(json.dumps({
+        "channel_names": {"0": "MRI"}, "labels": {"0": "background", "1": "necrosis", "2": "edema",
+                                                  "3": "non-enhancing", "4": "enhancing"},
+        "numTraining": 3, "file_ending": ".nii.gz", "dataset": entries}))
+    out = convert_nnunet(folder, 60)
+    data = json.loads((out / "dataset.json").read_text())
+    assert data["labels"] == {"background": 0, "necrosis": 1, "edema": 2, "non-enhancing": 3, "enhancing": 4}
+    assert data["dataset"]["c1"]["label"] == str((files / "seg1.nii.gz").resolve())
+    assert sorted(read_sidecar_folder(out / "prompts")) == ["c0", "c1", "c2"]
+
+
+def test_convert_nnunet_bad_datasets_one_line_each(nnunet_env, capsys):
+    source = nnunet_v2_dataset(_raw(nnunet_env), 501, n=3)
+    (source / "imagesTr" / "glioma_001_0001.nii.gz").unlink()
+    assert main(["convert", "nnunet", "-i", "501", "-d", "601"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "glioma_001_0001.nii.gz: file not found: case glioma_001 needs 2 channel" in err
+    (source / "labelsTr" / "glioma_002.nii.gz").unlink()
+    assert main(["convert", "nnunet", "-i", "501", "-d", "601"]) == 1
+    assert "labelsTr/glioma_002.nii.gz: file not found: case glioma_002 has images" in capsys.readouterr().err
+    data = json.loads((source / "dataset.json").read_text())
+    (source / "dataset.json").write_text(json.dumps({k: v for k, v in data.items() if k != "channel_names"}))
+    assert main(["convert", "nnunet", "-i", "501", "-d", "601"]) == 1
+    assert "dataset.json: field 'channel_names' is missing" in capsys.readouterr().err
+    assert main(["convert", "nnunet", "-i", "777", "-d", "601"]) == 1
+    assert "777" in capsys.readouterr().err
+    data["labels"]["edema"] = "two"
+    (source / "dataset.json").write_text(json.dumps(data))
+    assert main(["ontology", "init", "-d", "501"]) == 1
+    assert "field 'labels.edema' must be a label id" in capsys.readouterr().err
+    assert not (_raw(nnunet_env) / "Dataset601_Glioma").exists()
+
+
+def test_convert_nnunet_refuses_an_ontology_the_dataset_cannot_hold(nnunet_env, tmp_path, capsys):
+    nnunet_v2_dataset(_raw(nnunet_env), 501, n=2)
+    onto = tmp_path / "o.json"
+    onto.write_text(json.dumps({"structures": {"cavity": {"labels": [9]}, "x": {"labels": [9]}}}))
+    assert main(["convert", "nnunet", "-i", "501", "-d", "601", "--ontology", str(onto)]) == 1
+    err = capsys.readouterr().err
+    assert f"{onto}: field 'structures.cavity.labels' holds label 9" in err and "(and 2 more problems" in err
+
+
+def test_msd_converter_points_v2_datasets_at_convert_nnunet(nnunet_env, capsys):
+    source = nnunet_v2_dataset(_raw(nnunet_env), 501, n=2)
+    assert main(["convert", "msd", "-i", str(source), "-d", "601"]) == 1
+    assert "this is an nnU-Net v2 dataset; convert it with `nnunet-semantic convert nnunet" in capsys.readouterr().err
+
+
+def test_brats_2013_vsd_layout(nnunet_env, tmp_path, capsys):
+    src = vsd_fixture(tmp_path / "BRATS2013")
+    before = snapshot(src)
+    out = convert_brats(src, 603)
+    assert snapshot(src) == before
+    data = json.loads((out / "dataset.json").read_text())
+    assert data["channel_names"] == {"0": "Flair", "1": "T1c"} and data["labels"]["non-enhancing tumor"] == 3
+    assert sorted(p.name for p in (out / "labelsTr").iterdir()) == [f"{g}_{i:04d}.nii.gz" for g, i in
+                                                                    (("HG", 0), ("HG", 2), ("LG", 1), ("LG", 3))]
+    assert sorted(p.name for p in (out / "imagesTs").iterdir()) == ["HG_0004_0000.nii.gz", "HG_0004_0001.nii.gz"]
+    assert set(read_nii(out / "labelsTr" / "HG_0000.nii.gz").ravel().tolist()) == {0, 1, 2, 3, 4}
+    prompts = read_sidecar_folder(out / "prompts")["HG_0000"]
+    assert any(p.target == (1, 3, 4) and p.avoid == (4,) for p in prompts)  # tumor core excluding enhancing
+    missing = next((src / "LG" / "0001").glob("*MR_T1c*"))
+    __import__("shutil").rmtree(missing)
+    assert main(["convert", "brats", "-i", str(src), "-d", "604"]) == 1
+    err = capsys.readouterr().err
+    assert "LG/0001: holds the modalities Flair, but" in err and "every case needs the same MR_<modality>" in err
+    assert main(["convert", "brats", "-i", str(tmp_path), "-d", "604", "--year", "2013"]) == 1
+    assert "every case needs" in capsys.readouterr().err  # the same source seen from its parent
+
+
+@pytest.mark.parametrize("year", [2013])
+def test_brats_2013_says_which_files_it_expected(nnunet_env, tmp_path, capsys, year):
+    (tmp_path / "empty" / "case1").mkdir(parents=True)
+    assert main(["convert", "brats", "-i", str(tmp_path / "empty"), "-d", "604", "--year", str(year)]) == 1
+    assert "VSD.Brain.XX.O.MR_Flair.<id>" in capsys.readouterr().err
