@@ -228,3 +228,12 @@ def test_biomedclip_semantic_stream_without_weights_warns(monkeypatch, tmp_path)
     with pytest.warns(UserWarning, match="random weights"):
         stream = BiomedCLIPStream(1, 64)
     assert stream.trunk.embed_dim == 768 and len(stream.trunk.blocks) == 12
+
+
+def test_describe_names_the_frequency_backbone_auto_chose_and_its_size():
+    small = build_semantic_unet(plan_2d(**HIPPOCAMPUS), 1, 32, "labels", num_labels=2).describe()
+    large = build_semantic_unet(plan_2d(**SEVEN_STAGE_512), 1, 32, "labels", num_labels=2).describe()
+    assert "ScaledConvNeXtStream" in small and "chosen by 'auto' for patch [56, 40]" in small
+    assert "TimmConvNeXtStream" in large and "chosen by 'auto' for patch [512, 512]" in large
+    sizes = [float(x.split(" M")[0].split()[-1]) for x in large.split("frequency stream ")[1:]]
+    assert sizes[0] > 10  # ConvNeXt-Tiny's stages, said before training starts

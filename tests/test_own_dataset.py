@@ -222,3 +222,15 @@ def test_brats_2013_says_which_files_it_expected(nnunet_env, tmp_path, capsys, y
     (tmp_path / "empty" / "case1").mkdir(parents=True)
     assert main(["convert", "brats", "-i", str(tmp_path / "empty"), "-d", "604", "--year", str(year)]) == 1
     assert "VSD.Brain.XX.O.MR_Flair.<id>" in capsys.readouterr().err
+
+
+def test_the_readme_ontology_example_is_a_valid_file(nnunet_env, tmp_path, capsys):
+    """The README's example, as a user would copy it, checks clean against a dataset with those labels."""
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    example = readme.split("**The ontology file**")[1].split("```json\n")[1].split("```")[0]
+    (tmp_path / "example.json").write_text(example)
+    nnunet_v2_dataset(_raw(nnunet_env), 501, n=1)
+    assert main(["ontology", "check", str(tmp_path / "example.json"), "-d", "501"]) == 0
+    assert "whole tumor excluding tumor core" in capsys.readouterr().out

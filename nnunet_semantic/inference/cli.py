@@ -265,8 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--disable_tta", action="store_true", help="no mirroring test-time augmentation (faster)")
     p.add_argument("-npp", type=at_least(1), default=3, help="preprocessing worker processes (default: 3)")
     p.add_argument("-nps", type=at_least(1), default=3, help="export worker processes (default: 3)")
-    p.add_argument("--prompt-chunk", type=at_least(1), default=16, help="prompts per sliding-window pass; the "
-                   "output buffer holds this many channels per voxel (default: 16)")
+    p.add_argument("--prompt-chunk", type=at_least(1), default=None, help="prompts per sliding-window pass (the "
+                   "image is encoded once per pass; the output buffer holds this many channels per voxel); default: "
+                   "as many as fit a 1 GiB buffer, at least 16")
     p.add_argument("--min-component-fraction", type=float, default=MIN_COMPONENT_FRACTION,
                    help="remove connected components smaller than this share of the smallest volume the prompt's "
                    "structure has in a training case (parsed prompts; default: %(default)s; 0: keep all)")

@@ -70,7 +70,10 @@ class ResolvedPrompt:
 
 
 class SemanticPredictor(nnUNetPredictor):
-    prompt_chunk = 16  # prompts per sliding-window pass: the output buffer holds this many channels per voxel
+    # prompts per sliding-window pass (the image is encoded once per pass; the output buffer holds this many channels
+    # per voxel); None: as many as fit CHUNK_BUFFER_BYTES of nnU-Net's half-precision buffer, at least 16
+    prompt_chunk: int | None = None
+    CHUNK_BUFFER_BYTES = 2 ** 30
     # components under this share of the smallest training volume of a parsed prompt's set are removed (0: none)
     min_component_fraction = MIN_COMPONENT_FRACTION
 
@@ -240,8 +243,8 @@ class SemanticPredictor(nnUNetPredictor):
         for params in parameters:
             if params is not None:
                 self.network.load_state_dict(params)
-            fold = torch.cat([self._sliding_window(data, texts[i:i + self.prompt_chunk])
-                              for i in range(0, len(texts), self.prompt_chunk)])
+            chunk = self.prompt_chunk or max(16, self.CHUNK_BUFFER_BYTES // (2 * data[0].numel()))
+            fold = torch.cat([self._sliding_window(data, texts[i:i + chunk]) for i in range(0, len(texts), chunk)])
             logits = fold if logits is None else logits + fold
         return logits / len(parameters)
 

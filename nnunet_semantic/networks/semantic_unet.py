@@ -16,7 +16,7 @@ from torch import nn
 
 from nnunet_semantic.networks.card import read_card, write_card
 from nnunet_semantic.networks.config import NetworkConfig
-from nnunet_semantic.networks.frequency import build_frequency_stream
+from nnunet_semantic.networks.frequency import CONVNEXT_TINY_MIN_PATCH, build_frequency_stream
 from nnunet_semantic.networks.haar import HaarDWT, HalfResolution
 from nnunet_semantic.networks.heads import HEADS
 from nnunet_semantic.networks.text_centring import TextCentring
@@ -37,7 +37,7 @@ class SemanticUNet(nn.Module):
     def __init__(self, unet: nn.Module, config: NetworkConfig, widths: Sequence[int],
                  strides: Sequence[Sequence[int]], patch_size: Sequence[int], in_channels: int):
         super().__init__()
-        self.unet, self.config = unet, config
+        self.unet, self.config, self.patch_size = unet, config, tuple(patch_size)
         self.metadata: dict = {}  # what the trainer adds for prediction (recipe, ontology, ...): saved with the config
         self.centre = TextCentring(config.text_dim)
         head = HEADS[config.head]
@@ -57,6 +57,22 @@ class SemanticUNet(nn.Module):
 
             self.vit = BiomedCLIPStream(in_channels, widths[-1])
         self.register_state_dict_post_hook(write_card)
+
+    def describe(self) -> str:
+        """Its parts and their sizes, for the training log: which frequency backbone `auto` chose, and its cost."""
+        def millions(module) -> str:
+            return f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f} M"
+
+        parts = [f"{millions(self)} parameters: semantic stream {millions(self.unet)}"]
+        if self.frequency is not None:
+            chosen = type(self.frequency).__name__
+            auto = self.config.frequency_backbone == "auto"
+            why = f", chosen by 'auto' for patch {list(self.patch_size)} (ConvNeXt-Tiny from " \
+                  f"{CONVNEXT_TINY_MIN_PATCH} pixels)" if auto else ""
+            parts.append(f"frequency stream {chosen} {millions(self.frequency)}{why}")
+        if self.vit is not None:
+            parts.append(f"BiomedCLIP ViT {millions(self.vit)}")
+        return "network " + ", ".join(parts) + f", head '{self.config.head}' {millions(self.head)}"
 
     @property
     def decoder(self) -> nn.Module:  # nnU-Net toggles deep supervision through `network.decoder`

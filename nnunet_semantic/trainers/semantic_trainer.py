@@ -71,6 +71,7 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         if self.vocabulary_temperature:
             network.centre.set_vocabulary(vectors, self.vocabulary_temperature)
         network.metadata = self.semantic_metadata()
+        self.print_to_log_file(network.describe())
 
     def _prepare_text(self) -> None:
         """Prompts and their vectors, before the network (whose text width depends on the encoder)."""
