@@ -234,3 +234,22 @@ def test_the_readme_ontology_example_is_a_valid_file(nnunet_env, tmp_path, capsy
     nnunet_v2_dataset(_raw(nnunet_env), 501, n=1)
     assert main(["ontology", "check", str(tmp_path / "example.json"), "-d", "501"]) == 0
     assert "whole tumor excluding tumor core" in capsys.readouterr().out
+
+
+def test_a_case_in_another_format_is_never_dropped_in_silence(nnunet_env, tmp_path, capsys):
+    source = nnunet_v2_dataset(_raw(nnunet_env), 501, n=2)
+    import SimpleITK as sitk
+
+    sitk.WriteImage(sitk.ReadImage(str(source / "imagesTr" / "glioma_000_0000.nii.gz")),
+                    str(source / "imagesTr" / "glioma_009_0000.nii"))
+    assert main(["convert", "nnunet", "-i", "501", "-d", "601"]) == 1
+    assert "glioma_009_0000.nii: not named CASE_XXXX.nii.gz" in capsys.readouterr().err
+    task = tmp_path / "Task09_Toy"
+    seg = glioma_seg(__import__("numpy").random.default_rng(0))
+    write_nii(task / "imagesTr" / "a.nii.gz", seg.astype("float32"))
+    write_nii(task / "labelsTr" / "a.nii.gz", seg)
+    sitk.WriteImage(sitk.GetImageFromArray(seg.astype("float32")), str(task / "imagesTr" / "b.nii"))
+    (task / "dataset.json").write_text(json.dumps({"name": "Toy", "modality": {"0": "MRI"}, "labels": {
+        "0": "background", "1": "necrosis", "2": "edema", "3": "core", "4": "rim"}}))
+    assert main(["convert", "msd", "-i", str(task), "-d", "602"]) == 1
+    assert "imagesTr/b.nii: not a .nii.gz file" in capsys.readouterr().err

@@ -16,7 +16,12 @@ from nnunet_semantic.prompts.ontology_file import DatasetLabels
 
 def _case_files(folder: Path) -> list[Path]:
     # MSD archives carry macOS "._" resource files; nnU-Net's converter skips them the same way.
-    return sorted(p for p in folder.glob(f"*{FILE_ENDING}") if not p.name.startswith((".", "_")))
+    files = sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith((".", "_")))
+    other = [p for p in files if not p.name.endswith(FILE_ENDING)]
+    if other:  # never dropped in silence: a case left out is a case missing from training
+        raise InputError(other[0], f"not a {FILE_ENDING} file: every image and label of an MSD task is "
+                                   f"{FILE_ENDING} (compress it with gzip, or move it out of {folder.name})")
+    return files
 
 
 def _read_dataset_json(source: Path) -> dict:

@@ -79,8 +79,12 @@ def training_cases(folder: Path, data: dict, n_channels: int) -> list[FileCase]:
                 raise InputError(sub, "folder not found: an nnU-Net raw dataset holds imagesTr and labelsTr (or "
                                       "names its files in dataset.json's 'dataset' key)")
         pattern = re.compile(rf"(.+)_(\d{{4}}){re.escape(ending)}")
-        ids = sorted({m.group(1) for p in images.iterdir() if (m := pattern.fullmatch(p.name))
-                      and not p.name.startswith(".")})
+        files = [p for p in images.iterdir() if p.is_file() and not p.name.startswith(".")]
+        stray = [p for p in files if not pattern.fullmatch(p.name)]
+        if stray:  # nnU-Net would skip it without a word
+            raise InputError(stray[0], f"not named CASE_XXXX{ending} (the dataset's file_ending): nnU-Net would "
+                                       "leave it out; rename it or move it out of imagesTr")
+        ids = sorted({pattern.fullmatch(p.name).group(1) for p in files})
         cases = []
         for case in ids:
             label = labels / f"{case}{ending}"
