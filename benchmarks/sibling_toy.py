@@ -102,7 +102,7 @@ class StudyResult:
 
 def _table(cases: int, rng: np.random.Generator, trainer, bank: EmbeddingBank):
     data = [make_image(rng) for _ in range(cases)]
-    absent = dict(STRUCTURES) if trainer.absent_prompts else None
+    absent = (lambda case: dict(STRUCTURES)) if trainer.absent_prompts else None
     table = PromptTable({str(i): _prompts(seg) for i, (_, seg) in enumerate(data)}, trainer.merged_prompt, absent)
     table.attach(bank)
     return data, table

@@ -307,3 +307,12 @@ def test_multi_exclusions_are_generated_with_what_they_exclude():
     multi = [p for p in kept if len(p.extra.get("excluded", [])) == 2]
     assert multi and all(p.avoid == (2, 3) and p.target == (1, 2, 3) for p in multi)
     assert any(p.text == "kidney excluding tumor and cyst" for p in multi)
+
+
+def test_a_list_of_exclusions_is_never_read_as_one_part():
+    """"necrotic tumor core and tumor core" holds the words of one part: it is still two structures (hypothesis
+    found this)."""
+    onto = get_ontology("brats2024")
+    for text in ("whole tumor excluding necrotic tumor core and tumor core",
+                 "whole tumor excluding tumor core, necrotic tumor core", "whole tumor without NETC & tumor core"):
+        assert parse(text, onto).avoid == (1, 3), text

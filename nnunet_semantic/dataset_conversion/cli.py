@@ -1,4 +1,4 @@
-"""`nnunet-semantic convert {nnunet,msd,kits23,brats,phantom}`."""
+"""`nnunet-semantic convert {nnunet,msd,kits23,brats,phantom}` and `nnunet-semantic merge`."""
 
 from __future__ import annotations
 
@@ -34,7 +34,32 @@ def _run(args) -> int:
     return 0
 
 
+def _merge(args) -> int:
+    from nnunet_semantic.dataset_conversion.merge import merge_datasets
+
+    out = merge_datasets(args.sources, args.d, args.name, args.overwrite, args.disjoint)
+    print(f"wrote {out}\nnext: nnUNetv2_plan_and_preprocess -d {args.d} -c 2d --verify_dataset_integrity")
+    return 0
+
+
 def add_parser(sub) -> None:
+    m = sub.add_parser("merge", help="merge converted datasets into one for one model over all of them",
+                       description="One nnU-Net dataset from several converted ones: one global label space (each "
+                       "source's labels numbered after the previous one's), one ontology (a structure name two sources "
+                       "use gets its source appended), every case tagged with its source; images referenced from the "
+                       "sources, label maps rewritten in global ids. SemanticTrainer then supervises on each case "
+                       "only the labels its source annotates, keeps each source's folds and draws sources by "
+                       "sqrt(cases). The sources are never modified.")
+    m.add_argument("-d", type=int, required=True, help="nnU-Net dataset id of the merged dataset (1-999)")
+    m.add_argument("--from", dest="sources", nargs="+", required=True, metavar="DATASET",
+                   help="converted datasets (ids, names or folders), two or more")
+    m.add_argument("--name", default="Merged", help="dataset name (default: Merged)")
+    m.add_argument("--disjoint", action="store_true", help="the sources show different anatomy (e.g. brain MRI "
+                   "and abdominal CT): a structure of one source is absent from every image of another, so training "
+                   "may ask for it there with an empty answer")
+    m.add_argument("--overwrite", action="store_true", help="replace an existing raw dataset with this id")
+    m.set_defaults(func=_merge)
+
     conv = sub.add_parser("convert", help="convert a multi-label dataset to nnU-Net raw with prompt sidecars",
                           description="Convert a dataset into $nnUNet_raw/DatasetXXX_Name with dataset.json (plus "
                           "the 'semantic' ontology key), imagesTr, labelsTr and prompts/<case>.json. The source is "

@@ -16,7 +16,7 @@ import numpy as np
 import SimpleITK as sitk
 from tqdm import tqdm
 
-from nnunet_semantic import paths
+from nnunet_semantic.dataset_conversion.output import dataset_output
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.image_files import check_intensities, read_header
 from nnunet_semantic.prompts.generator import GenerationSettings, generate, generate_heldout
@@ -185,12 +185,6 @@ def _convert_one(args) -> tuple[str, str, dict[str, Any] | None]:
     return case.case_id, case.split, record | {"heldout": len(heldout)} | ({"files": files} if files else {})
 
 
-def dataset_folder_name(dataset_id: int, name: str) -> str:
-    if not 1 <= dataset_id <= 999:
-        raise SemanticError(f"dataset id must be between 1 and 999, got {dataset_id}")
-    return f"Dataset{dataset_id:03d}_{name}"
-
-
 def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, channel_names: dict[int, str],
                   labels: dict[str, int], ontology: Ontology, overwrite: bool = False, num_processes: int = 1,
                   settings: GenerationSettings = GenerationSettings(), label_map: dict[int, int] | None = None,
@@ -198,26 +192,6 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
                   file_ending: str = FILE_ENDING) -> Path:
     """Write an nnU-Net raw dataset with prompt sidecars; returns its folder. `reference`: the training cases' files
     stay where they are, named by nnU-Net's `dataset` key of dataset.json (cases without a label are left out)."""
-    from nnunetv2.utilities.dataset_name_id_conversion import find_candidate_datasets
-
-    root = paths.root("nnUNet_raw")
-    final = root / dataset_folder_name(dataset_id, name)
-    taken = [str(t) for t in find_candidate_datasets(dataset_id)]
-    if taken and not overwrite:
-        raise SemanticError(f"dataset id {dataset_id} is taken by {', '.join(taken)} (in nnUNet_raw, "
-                            "nnUNet_preprocessed or nnUNet_results); choose another -d or pass --overwrite")
-    others = [Path(os.environ[v]) / t for v in ("nnUNet_preprocessed", "nnUNet_results") if os.environ.get(v)
-              for t in taken if t != final.name and (Path(os.environ[v]) / t).is_dir()]
-    if others:  # --overwrite replaces the raw folder only; nnU-Net would then find two names for one id
-        raise SemanticError(f"dataset id {dataset_id} is used by {', '.join(map(str, others))} under another name "
-                            f"than {final.name}; remove {'it' if len(others) == 1 else 'them'} (or choose another "
-                            "-d): nnU-Net cannot use an id held by two dataset names")
-    source_path = Path(source).resolve() if source and Path(source).exists() else None
-    doomed = [old for old in root.glob(f"Dataset{dataset_id:03d}_*") if source_path is not None
-              and (old.resolve() == source_path or old.resolve() in source_path.parents)]
-    if overwrite and doomed:
-        raise SemanticError(f"--overwrite would delete {doomed[0]}, which is the source being converted "
-                            f"({source}); convert it into another -d")
     if reference:
         cases = [c for c in cases if c.labelled]
     if not any(c.split == "Tr" for c in cases):
@@ -226,40 +200,24 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
     if unknown:
         raise SemanticError(f"the ontology uses label ids {sorted(unknown)} that the dataset's labels do not have")
 
-    tmp = root / f".{final.name}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    splits = {c.split for c in cases} if not reference else set()
-    for sub in ["prompts", HELDOUT_FOLDER, *[f"images{s}" for s in splits], *[f"labels{s}" for s in splits
-                                                                if any(c.labelled for c in cases if c.split == s)]]:
-        (tmp / sub).mkdir(parents=True)
-    target = Target(tmp, len(channel_names), frozenset({0, *_label_ids(labels)}), label_map,
-                    final if reference else None)
-    jobs = [(c, target, ontology.to_dict(), settings) for c in cases]
-    records: dict[str, dict[str, Any]] = {}
-    try:
+    with dataset_output(dataset_id, name, overwrite, [source]) as (final, tmp):
+        splits = {c.split for c in cases} if not reference else set()
+        for sub in ["prompts", HELDOUT_FOLDER, *[f"images{s}" for s in splits],
+                    *[f"labels{s}" for s in splits if any(c.labelled for c in cases if c.split == s)]]:
+            (tmp / sub).mkdir(parents=True)
+        target = Target(tmp, len(channel_names), frozenset({0, *_label_ids(labels)}), label_map,
+                        final if reference else None)
+        jobs = [(c, target, ontology.to_dict(), settings) for c in cases]
         if num_processes > 1 and len(jobs) > 1:
             with multiprocessing.get_context("spawn").Pool(num_processes) as pool:
                 results = list(tqdm(pool.imap_unordered(_convert_one, jobs), total=len(jobs), desc=f"convert {name}"))
         else:
             results = [_convert_one(j) for j in tqdm(jobs, desc=f"convert {name}")]
-        for case_id, split, record in sorted(results):
-            if record is not None:
-                records[case_id] = record | {"split": split}
+        records = {case_id: record | {"split": split} for case_id, split, record in sorted(results)
+                   if record is not None}
         files = {k: r.pop("files") for k, r in records.items() if "files" in r}
         _write_metadata(tmp, records, cases, channel_names, labels, ontology, settings, name,
                         (extra or {}) | ({"dataset": files} if files else {}), source, file_ending)
-        if overwrite:
-            for old in root.glob(f"Dataset{dataset_id:03d}_*"):
-                shutil.rmtree(old, ignore_errors=True)
-        try:
-            tmp.rename(final)
-        except OSError:
-            raise SemanticError(f"{final} appeared while this conversion ran (another conversion to id "
-                                f"{dataset_id}?); nothing of this one was kept: run it again once that one ended, "
-                                "or choose another -d") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 

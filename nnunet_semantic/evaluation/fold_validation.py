@@ -21,7 +21,7 @@ from nnunet_semantic.evaluation.evaluate import evaluate_folders
 from nnunet_semantic.inference.export import export_binary
 from nnunet_semantic.inference.postprocessing import min_component_voxels, remove_small_components
 from nnunet_semantic.inference.predictor import SemanticPredictor
-from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder
+from nnunet_semantic.prompts.sidecar import CROSS_FOLDER, HELDOUT_FOLDER, prediction_name, read_sidecar_folder
 from nnunet_semantic.text import get_encoder
 from nnunet_semantic.trainers.prompt_table import prompt_texts, sidecar_folder
 
@@ -79,6 +79,10 @@ def validate_fold(trainer) -> None:
     per_label = label_texts(structures, trainer.label_manager.foreground_labels)
     label_counts = network.metadata.get("label_counts", [])
     heldout_folder, heldout, heldout_vectors = heldout_texts(trainer)
+    cross_folder = sidecar_folder(pre, CROSS_FOLDER, required=False)  # merged disjoint sources: never trained on
+    cross = read_sidecar_folder(cross_folder) if cross_folder else {}
+    heldout_vectors |= {p.text: trainer.prompts.vector(p.text) for ps in cross.values() for p in ps}
+    extra_prompts = {k: heldout.get(k, []) + cross.get(k, []) for k in val_keys}
     mirroring = "on" if predictor.use_mirroring and trainer.inference_allowed_mirroring_axes else "off"
     trainer.print_to_log_file(f"validation: {len(val_keys)} cases, their verified prompts"
                               + (" and held-out wordings" if heldout else "") + f", mirroring {mirroring}"
@@ -88,13 +92,13 @@ def validate_fold(trainer) -> None:
     for i, key in enumerate(tqdm(val_keys, desc="validation", disable=not val_keys)):
         start = time.monotonic()
         data, _, _, properties = dataset.load_case(key)
-        prompts = trainer.prompts.sidecars[key] + heldout.get(key, [])
+        prompts = trainer.prompts.sidecars[key] + extra_prompts[key]
         # the label map's L1 prompt of a label is mostly one of the case's verified L1 prompts: predicted once
         same = {label: next((j for j, p in enumerate(prompts) if p.text == name and not p.avoid
                              and set(p.target) == set(structures[name]["labels"])), None)
                 for label, name in per_label.items()}
         extra = [name for label, name in per_label.items() if same[label] is None]
-        texts = _case_texts(trainer, key, heldout.get(key, []), heldout_vectors, extra)
+        texts = _case_texts(trainer, key, extra_prompts[key], heldout_vectors, extra)
         sets = [(p.target, p.avoid) for p in prompts] + [(structures[n]["labels"], ()) for n in extra]
         masks = [remove_small_components(
             export_binary(p, trainer.plans_manager, trainer.configuration_manager, properties),
@@ -114,7 +118,7 @@ def validate_fold(trainer) -> None:
                                         str(out / "validation" / "summary.json"), writer, ending,
                                         trainer.label_manager.foreground_labels, trainer.label_manager.ignore_label,
                                         chill=True, num_processes=1)
-    sidecars = [sidecar_folder(pre), *([heldout_folder] if heldout_folder else [])]
+    sidecars = [sidecar_folder(pre), *(f for f in (heldout_folder, cross_folder) if f)]
     semantic = evaluate_folders(pre / "gt_segmentations", out / "validation_semantic", sidecars,
                                 out / "validation_semantic" / "summary.json", pre / "dataset.json", ending,
                                 val_keys)["semantic"]
@@ -122,3 +126,9 @@ def validate_fold(trainer) -> None:
     trainer.print_to_log_file("SemantiBench on validation:", {k: v["dice"] for k, v in semantic["per_level"].items()},
                               "PSS", semantic["pss"]["mean"], "leakage L3", semantic["leakage_l3"]["mean"],
                               "invariance (held-out wordings)", semantic["invariance_heldout"]["mean"])
+    for source, sub in semantic.get("per_source", {}).items():
+        trainer.print_to_log_file(f"  source {source}:", {k: v["dice"] for k, v in sub["per_level"].items()})
+    if "cross_source" in semantic:
+        cross_source = semantic["cross_source"]
+        trainer.print_to_log_file("cross-source false-positive rate (other sources' structures asked of an image):",
+                                  cross_source["false_positive_rate"], f"(n={cross_source['n']})")

@@ -29,6 +29,9 @@ def evaluate_case(case: str, seg: np.ndarray, prompts: list[Prompt], predictions
         pred, ref = predictions[p.id], m.reference_mask(seg, p.target, p.avoid)
         r = {"case": case, "prompt": p.id, "level": p.level_key, "structure": p.structure, "text": p.text,
              "dice": m.dice(pred, ref), "iou": m.iou(pred, ref), "n_ref": int(ref.sum()), "n_pred": int(pred.sum())}
+        for key in ("source", "cross_source"):  # a merged dataset's: whose structure, and asked of another's image
+            if key in p.extra:
+                r[key] = p.extra[key]
         base = l1_dice.get(p.structure, float("nan"))
         suffix = f"_{p.wording}" if p.wording else ""
         if p.level == 2 and p.structure in l1:
@@ -72,6 +75,21 @@ def _case_stat(records: list[dict], key: str, seed: int) -> dict:
 
 
 def summarize(records: list[dict], seed: int = 0) -> dict:
+    """SemantiBench over the records; a merged dataset's also per source (of the prompts' structures) and its
+    cross-source false-positive rate (another source's structure asked of an image that cannot contain it)."""
+    cross = [r for r in records if r.get("cross_source")]
+    records = [r for r in records if not r.get("cross_source")]
+    out = _summary(records, seed)
+    sources = sorted({r["source"] for r in records if "source" in r})
+    if len(sources) > 1:
+        out["per_source"] = {s: _summary([r for r in records if r.get("source") == s], seed) for s in sources}
+    if cross:
+        out["cross_source"] = {"n": len(cross), "false_positive_rate": _mean(r["n_pred"] > 0 for r in cross),
+                               "mean_predicted_voxels": _mean(r["n_pred"] for r in cross)}
+    return out
+
+
+def _summary(records: list[dict], seed: int) -> dict:
     present = {r["level"] for r in records}
     levels = [*LEVELS, *(lv for lv in HELDOUT_LEVELS if lv in present)]
     per_level = {}

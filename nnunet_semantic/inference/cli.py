@@ -195,7 +195,7 @@ def run(args) -> None:
             "encoder": {"name": predictor.semantic["text_encoder"],
                         "fingerprint": predictor.semantic["encoder_fingerprint"]},
             "cases": {case: [r.to_dict() | {"file": n, "label_in_combined": i + 1,
-                                            "min_component_voxels": min_voxels[t]}
+                                            "min_component_voxels": min_voxels[t]} | predictor.sources_of(r)
                              for i, (r, n, t) in enumerate(zip(resolved[case], names[case], jobs[case]))]
                       for case in jobs}}
     (out / "prompts_used.json").write_text(json.dumps(used, indent=1))

@@ -158,6 +158,16 @@ class SemanticPredictor(nnUNetPredictor):
         merged = f"{parsed.pos_text} excluding {parsed.neg_text}" if parsed.avoid else parsed.pos_text
         return ResolvedPrompt(text, merged, "", parsed.to_dict())
 
+    def sources_of(self, prompt: ResolvedPrompt) -> dict:
+        """{"sources": structure -> source} for a model of a merged dataset (empty otherwise): which dataset taught
+        each structure the prompt names."""
+        sources = (self.semantic.get("ontology") or {}).get("sources")
+        if not sources or prompt.parse is None:
+            return {}
+        of = {name: key for key, s in sources.items() for name in s["structures"]}
+        names = [*prompt.parse.get("target_structures", []), *prompt.parse.get("avoid_structures", [])]
+        return {"sources": {n: of.get(n) for n in names}}
+
     MARGIN = 0.02  # below the least similar held-out wording: what still counts as close to the model's wordings
 
     @property

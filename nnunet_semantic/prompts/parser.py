@@ -133,7 +133,8 @@ def _structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Stru
 
     def read(p):
         found = _structure(p, ontology, prompt, within, role)
-        return found if isinstance(found, Reading) else None
+        several = len(_SEPARATOR.split(p)) > 1  # a run of items is one structure only by a name that holds "and"
+        return found if isinstance(found, Reading) and (found.by == "ontology" or not several) else None
 
     runs, bad = _runs(items, parts[1::2], read)
     if bad is not None:

@@ -14,6 +14,9 @@ from nnunet_semantic.errors import InputError
 LEVELS = (1, 2, 3)
 ABSENT = 0  # level of a prompt for a structure the case does not contain ("absent" in the files): an empty mask
 HELDOUT_FOLDER = "prompts_heldout"  # sidecars in wordings kept out of training, beside `prompts/`
+# a merged dataset of disjoint sources: per case, the other sources' structures, which the image cannot contain (never
+# trained on from here: scored as the cross-source false-positive rate)
+CROSS_FOLDER = "prompts_cross_source"
 
 
 def level_name(level: int) -> str:

@@ -41,6 +41,13 @@ def prompt_parts_loss(target_logits: torch.Tensor, avoid_logits: torch.Tensor, t
     return l_target, l_avoid / weight.sum().clamp_min(1)
 
 
+def annotated_only(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The `labels` head's logits [B, 1 + L, ...] with the labels a case's source does not annotate (mask [B, 1 + L]
+    0) pushed out of the softmax: on that case such a label gets no gradient, neither as itself nor as background
+    (a structure a source does not annotate is not absent there; it is unknown)."""
+    return logits + (mask.to(logits.dtype) - 1).reshape(*mask.shape, *[1] * (logits.ndim - 2)) * 1e4
+
+
 def membership_loss(membership: torch.Tensor, pos_labels: torch.Tensor, neg_labels: torch.Tensor,
                     has_neg: torch.Tensor) -> torch.Tensor:
     """BCE of the `labels` head's reading of each text ([B, 2K, L]: target parts, then exclusion parts) against
@@ -77,7 +84,9 @@ class SemanticLoss(nn.Module):
         masks = [target.masks(scale) for scale in range(len(output.logits))]
         total = self._supervised(self.seg_loss, output.logits, [m[:, :1] for m in masks])
         if self.label_loss is not None and output.label_logits:
-            total = total + self._supervised(self.label_loss, output.label_logits, target.segs)
+            label_logits = output.label_logits if target.label_mask is None else \
+                [annotated_only(logits, target.label_mask) for logits in output.label_logits]
+            total = total + self._supervised(self.label_loss, label_logits, target.segs)
         l_exc = torch.zeros((), device=total.device)
         with torch.autocast(total.device.type, enabled=False):
             if output.parts:

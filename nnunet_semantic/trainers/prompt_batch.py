@@ -14,6 +14,7 @@ import torch
 
 from nnunet_semantic.networks.types import PromptedImages
 from nnunet_semantic.trainers.prompt_table import PromptTable
+from nnunet_semantic.trainers.sources import Sources
 
 
 class PromptTargets(NamedTuple):
@@ -28,10 +29,11 @@ class PromptTargets(NamedTuple):
     neg_labels: torch.Tensor
     has_neg: torch.Tensor
     level: torch.Tensor
+    label_mask: torch.Tensor | None = None  # [B, 1 + L]: the labels each case's source annotates (merged datasets)
 
     def to(self, device, non_blocking: bool = False) -> PromptTargets:
         return PromptTargets([s.to(device, non_blocking=non_blocking) for s in self.segs],
-                             *(t.to(device, non_blocking=non_blocking) for t in self[1:]))
+                             *(t if t is None else t.to(device, non_blocking=non_blocking) for t in self[1:]))
 
     def masks(self, scale: int = 0) -> torch.Tensor:
         """[B * K, 3, ...] (prompt-major within an image): the composed mask isin(seg, target) & ~isin(seg, avoid),
@@ -49,8 +51,9 @@ class PromptSampler:
     """Per sample: `k` prompts drawn from the case's table (levels balanced), a share `reword` of their texts in
     another wording of the same structure (training only)."""
 
-    def __init__(self, table: PromptTable, k: int, num_labels: int, reword: float = 0.0):
-        self.table, self.k, self.num_labels, self.reword = table, k, num_labels, reword
+    def __init__(self, table: PromptTable, k: int, num_labels: int, reword: float = 0.0,
+                 sources: Sources | None = None):
+        self.table, self.k, self.num_labels, self.reword, self.sources = table, k, num_labels, reword, sources
 
     def __call__(self, batch: dict, train: bool = True, rng=np.random) -> dict:
         rows = []
@@ -65,5 +68,7 @@ class PromptSampler:
         pos, neg, has_neg, target, avoid, pos_labels, neg_labels, level = (torch.from_numpy(np.stack(c))
                                                                           for c in zip(*rows))
         segs = batch["target"] if isinstance(batch["target"], list) else [batch["target"]]
+        mask = None if self.sources is None else torch.from_numpy(self.sources.label_mask(batch["keys"],
+                                                                                          self.num_labels))
         return {**batch, "data": PromptedImages(batch["data"], pos, neg, has_neg),
-                "target": PromptTargets(segs, target, avoid, pos_labels, neg_labels, has_neg, level)}
+                "target": PromptTargets(segs, target, avoid, pos_labels, neg_labels, has_neg, level, mask)}

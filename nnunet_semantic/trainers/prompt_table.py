@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,17 +88,19 @@ class CasePrompts:
 
 
 class PromptTable:
-    """`absent` (structure name -> labels): each case also gets the L1 prompt of every structure it lacks, at level
-    ABSENT, whose target is empty: a model must learn to answer "nothing" as well. `sidecars` keeps only the
-    verified prompts. `wordings`: groups of texts that name the same structure (its training wordings); a prompt
-    text (or part) in exactly one group may be swapped for another of that group (text augmentation), so the
+    """`absent` (case -> structure name -> labels): each case also gets the L1 prompt of every such structure it
+    lacks, at level ABSENT, whose target is empty: a model must learn to answer "nothing" as well. `sidecars` keeps
+    only the verified prompts. `wordings`: groups of texts that name the same structure (its training wordings); a
+    prompt text (or part) in exactly one group may be swapped for another of that group (text augmentation), so the
     model learns the structure rather than one string. All of them are in the table, so the bank encodes them
     once."""
 
     def __init__(self, sidecars: dict[str, list[Prompt]], merged: bool = False,
-                 absent: dict[str, tuple[int, ...]] | None = None, wordings: list[list[str]] | None = None):
+                 absent: Callable[[str], dict[str, tuple[int, ...]]] | None = None,
+                 wordings: list[list[str]] | None = None):
         self.sidecars, self.merged = sidecars, merged
-        trained = {case: prompts + absent_prompts(prompts, absent or {}) for case, prompts in sidecars.items()}
+        trained = {case: prompts + absent_prompts(prompts, absent(case) if absent else {})
+                   for case, prompts in sidecars.items()}
         texts = {t for ps in trained.values() for p in ps for t in prompt_texts(p, merged) if t}
         self.texts = sorted(texts | {t for group in wordings or [] for t in group})
         self._row = {t: i for i, t in enumerate(self.texts)}
@@ -121,7 +124,8 @@ class PromptTable:
         self.vectors: np.ndarray | None = None
 
     @classmethod
-    def load(cls, preprocessed_folder: Path, merged: bool = False, absent: dict[str, tuple[int, ...]] | None = None,
+    def load(cls, preprocessed_folder: Path, merged: bool = False,
+             absent: Callable[[str], dict[str, tuple[int, ...]]] | None = None,
              wordings: list[list[str]] | None = None) -> PromptTable:
         return cls(read_sidecar_folder(sidecar_folder(preprocessed_folder)), merged, absent, wordings)
 

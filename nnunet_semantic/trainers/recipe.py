@@ -40,6 +40,9 @@ class SemanticRecipe:
     dhn_weight: float = 1.0
     validation_mirroring: bool = True  # mirroring test-time augmentation in the end-of-training validation
     validation_heldout: bool = True  # the end-of-training validation also scores the held-out wordings
+    # a merged dataset's sources are drawn with probability proportional to sqrt(their cases) ("sqrt", MultiTalent's),
+    # to their cases ("cases", nnU-Net's uniform draw over cases) or equally ("sources")
+    source_sampling: str = "sqrt"
     # (epochs, training iterations per epoch, validation iterations per epoch); None keeps nnU-Net's value
     schedule: tuple[int | None, int | None, int | None] = (None, None, None)
 

@@ -40,6 +40,7 @@ from nnunet_semantic.trainers.orientation import names_a_direction, orientation_
 from nnunet_semantic.trainers.prompt_batch import PromptSampler
 from nnunet_semantic.trainers.prompt_table import PromptTable, sidecar_folder
 from nnunet_semantic.trainers.recipe import SemanticRecipe, recipe_of
+from nnunet_semantic.trainers.sources import Sources
 
 LEVELS = (1, 2, 3)
 
@@ -56,6 +57,7 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         self.num_iterations_per_epoch = iterations or self.num_iterations_per_epoch
         self.num_val_iterations_per_epoch = val_iterations or self.num_val_iterations_per_epoch
         self.logger.local_logger = SemanticLocalLogger()
+        self.sources = Sources.of(dataset_json)  # None: one dataset
         self.prompts: PromptTable | None = None
         self.sampler: PromptSampler | None = None
         self.text_dim = self.encoder_fingerprint = None
@@ -78,7 +80,9 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         folder = Path(self.preprocessed_dataset_folder_base)
         ontology = Ontology.from_dataset_json(self.dataset_json, str(folder / "dataset.json"))
         structures = self.dataset_json["semantic"]["structures"]
-        absent = {name: tuple(s["labels"]) for name, s in structures.items()} if self.absent_prompts else None
+        every = {name: tuple(s["labels"]) for name, s in structures.items()}
+        absent = None if not self.absent_prompts else (lambda case: every) if self.sources is None \
+            else (lambda case: self.sources.absent_structures(case, every))
         wordings = [training_wordings(s) for s in ontology.structures.values()] if self.reword else None
         self.prompts = PromptTable.load(folder, self.merged_prompt, absent, wordings)
         if self.is_ddp and self.local_rank != 0:
@@ -90,7 +94,7 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
             dist.barrier()
         self.prompts.attach(bank, structure_names)
         self.sampler = PromptSampler(self.prompts, self.prompts_per_sample,
-                                     len(self.label_manager.foreground_labels), self.reword)
+                                     len(self.label_manager.foreground_labels), self.reword, self.sources)
         self.text_dim, self.encoder_fingerprint = bank.vectors.shape[1], bank.fingerprint
         self.print_to_log_file(f"text encoder {self.text_encoder} ({bank.fingerprint}): {len(self.prompts.texts)} "
                                f"prompt texts, {n_new} newly encoded; {len(self.prompts.cases)} cases with prompts")
@@ -130,6 +134,19 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         if keep is None:
             keep = names_a_direction(self.dataset_json["semantic"]["structures"])
         return orientation_preserving(self, configured) if keep else configured
+
+    def do_split(self):
+        """nnU-Net's, from splits_final.json; a merged dataset's is written first, each source split on its own."""
+        path = Path(self.preprocessed_dataset_folder_base) / "splits_final.json"
+        if self.sources is not None and self.fold != "all" and not path.is_file():
+            path.write_text(json.dumps(self.sources.splits(), indent=1))
+        return super().do_split()
+
+    def get_tr_and_val_datasets(self):
+        dataset_tr, dataset_val = super().get_tr_and_val_datasets()
+        if self.sources is not None:  # nnU-Net's loader draws uniformly over these
+            dataset_tr.identifiers = self.sources.weighted(dataset_tr.identifiers, self.source_sampling)
+        return dataset_tr, dataset_val
 
     # --- steps ----------------------------------------------------------------------------------
     def train_step(self, batch: dict) -> dict:

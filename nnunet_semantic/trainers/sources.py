@@ -1,0 +1,72 @@
+"""A merged dataset's sources (`nnunet-semantic merge`) as training sees them: which source a case comes from and
+which labels that source annotates (a label it does not annotate is never taught as background on its cases), which
+structures may be asked of a case with an empty answer, folds kept per source, and how often each source is drawn."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+SAMPLINGS = ("sqrt", "cases", "sources")
+
+
+class Sources:
+    def __init__(self, semantic: dict):
+        info = semantic["sources"]
+        self.of_case = {case: key for key, s in info.items() for case in s["cases"]}
+        self.labels = {key: {int(v) for v in s["labels"].values()} for key, s in info.items()}
+        self.structures = {key: list(s["structures"]) for key, s in info.items()}
+        self.disjoint = bool(semantic.get("disjoint_sources", False))
+
+    @classmethod
+    def of(cls, dataset_json: dict) -> Sources | None:
+        """None for a dataset of one source."""
+        semantic = dataset_json.get("semantic") or {}
+        return cls(semantic) if semantic.get("sources") else None
+
+    def absent_structures(self, case: str, structures: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        """The structures an empty-answer prompt may name on `case`: its own source's, or every source's where the
+        sources are declared disjoint (another source's structure is then absent from this image for certain)."""
+        if self.disjoint or case not in self.of_case:
+            return structures
+        own = set(self.structures[self.of_case[case]])
+        return {name: labels for name, labels in structures.items() if name in own}
+
+    def label_mask(self, keys, num_labels: int) -> np.ndarray:
+        """[B, 1 + num_labels]: 1 for background and the labels each case's source annotates, 0 elsewhere."""
+        mask = np.zeros((len(keys), 1 + num_labels), np.float32)
+        mask[:, 0] = 1
+        for row, key in enumerate(keys):
+            mask[row, sorted(self.labels[self.of_case[key]])] = 1
+        return mask
+
+    def splits(self, n_splits: int = 5, seed: int = 12345) -> list[dict[str, list[str]]]:
+        """nnU-Net's 5-fold split of each source's cases (the split the source has on its own, since a prefix keeps
+        their order), fold by fold united: each source's validation cases stay validation."""
+        from nnunetv2.utilities.crossval_split import generate_crossval_split
+
+        folds = [{"train": [], "val": []} for _ in range(n_splits)]
+        for key in self.labels:
+            cases = sorted(c for c, k in self.of_case.items() if k == key)
+            for fold, split in zip(folds, generate_crossval_split(cases, seed=seed, n_splits=n_splits)):
+                fold["train"] += split["train"]
+                fold["val"] += split["val"]
+        return folds
+
+    def weighted(self, keys: list[str], sampling: str = "sqrt", quantum: int = 4) -> list[str]:
+        """The training keys, each repeated so that nnU-Net's uniform draw over them picks a source with probability
+        proportional to sqrt(its cases) ("sqrt", MultiTalent's), to its cases ("cases", nnU-Net's own), or equally
+        ("sources"); repetitions are rounded to 1/`quantum` of the rarest's."""
+        if sampling not in SAMPLINGS:
+            raise ValueError(f"source_sampling must be one of {SAMPLINGS}, got {sampling!r}")
+        n = Counter(self.of_case[k] for k in keys)
+        if sampling == "cases" or len(n) < 2:
+            return list(keys)
+        power = 0.5 if sampling == "sqrt" else 0.0
+        per_case = {s: c ** power / c for s, c in n.items()}  # a source's share / its cases
+        low = min(per_case.values())
+        repeats = {s: max(1, round(quantum * v / low)) for s, v in per_case.items()}
+        divisor = math.gcd(*repeats.values())
+        return [k for k in keys for _ in range(repeats[self.of_case[k]] // divisor)]

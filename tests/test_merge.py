@@ -1,0 +1,161 @@
+"""One model for many datasets: `nnunet-semantic merge` (global labels, merged ontology, sources untouched), the
+partial-label loss, per-source folds and source sampling, and a merged dataset through nnU-Net's commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from conftest import nnunet_folders
+from helpers import nnunet_v2_dataset, read_nii, script, snapshot
+
+from nnunet_semantic.cli import main
+from nnunet_semantic.dataset_conversion.nnunet import convert_nnunet
+from nnunet_semantic.dataset_conversion.phantom import convert_phantom
+from nnunet_semantic.prompts.ontology import Ontology
+from nnunet_semantic.prompts.parser import parse
+from nnunet_semantic.prompts.sidecar import read_sidecar_folder
+from nnunet_semantic.trainers.losses import annotated_only
+from nnunet_semantic.trainers.sources import Sources
+
+
+def _sources(env):
+    """The phantom (labels 1-4) and a one-channel glioma dataset (labels 1-4, another label set) as converted."""
+    phantom = convert_phantom(10, cases=5, test_cases=0)
+    nnunet_v2_dataset(env / "nnUNet_raw", 501, n=5, channels=("MRI",))
+    glioma = convert_nnunet("501", 11)
+    return phantom, glioma
+
+
+def test_merge_global_labels_ontology_and_sidecars(nnunet_env):
+    phantom, glioma = _sources(nnunet_env)
+    before = {p: snapshot(p) for p in (phantom, glioma)}
+    assert main(["merge", "-d", "700", "--from", "10", "11"]) == 0
+    assert {p: snapshot(p) for p in (phantom, glioma)} == before
+    out = nnunet_env / "nnUNet_raw" / "Dataset700_Merged"
+    data = json.loads((out / "dataset.json").read_text())
+    assert data["labels"]["SemanticPhantom: nodule"] == 4 and data["labels"]["Glioma: enhancing_tumour"] == 8
+    sources = data["semantic"]["sources"]
+    assert sources["Glioma"]["labels"] == {"1": 5, "2": 6, "3": 7, "4": 8}
+    assert data["semantic"]["structures"]["enhancing tumour"]["labels"] == [8]
+    case = "Glioma_glioma_000"
+    assert case in sources["Glioma"]["cases"] and data["dataset"][case]["images"][0].endswith("glioma_000_0000.nii.gz")
+    seg = read_nii(out / "labelsTr" / f"{case}.nii.gz")
+    source = read_nii(nnunet_env / "nnUNet_raw" / "Dataset501_Glioma" / "labelsTr" / "glioma_000.nii.gz")
+    assert np.array_equal(seg, np.where(source > 0, source + 4, 0))
+    prompts = read_sidecar_folder(out / "prompts")[case]
+    assert all(min(p.target) >= 5 and p.extra["source"] == "Glioma" for p in prompts if p.target)
+    ontology = Ontology.of_dataset(out)
+    assert parse("the enhancing tumour", ontology).target == (8,)
+    assert parse("organ excluding the lesion", ontology).target == (1, 2, 3)
+
+
+def test_merge_disambiguates_a_name_two_sources_use(nnunet_env, capsys):
+    convert_phantom(10, cases=3, test_cases=0)
+    convert_phantom(12, cases=3, test_cases=0, seed=1)
+    assert main(["merge", "-d", "700", "--from", "10", "12"]) == 0
+    ontology = Ontology.of_dataset(nnunet_env / "nnUNet_raw" / "Dataset700_Merged")
+    assert parse("organ (SemanticPhantom012)", ontology).target == (5, 6, 7)
+    with pytest.raises(Exception, match="organ \\(SemanticPhantom010\\)"):
+        parse("organ", ontology)  # ambiguous: the parser names both sources' structures
+
+
+def test_merge_refuses_different_channel_counts(nnunet_env, capsys):
+    convert_phantom(10, cases=3, test_cases=0)
+    nnunet_v2_dataset(nnunet_env / "nnUNet_raw", 501, n=3)  # two channels
+    convert_nnunet("501", 11)
+    capsys.readouterr()
+    assert main(["merge", "-d", "700", "--from", "10", "11"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Dataset011_Glioma has 2 image channels but Dataset010_SemanticPhantom has 1" in err
+    assert not (nnunet_env / "nnUNet_raw" / "Dataset700_Merged").exists()
+    assert main(["merge", "-d", "700", "--from", "10"]) == 1
+    assert main(["merge", "-d", "700", "--from", "501", "10"]) == 1  # not converted: no prompts
+    assert "merge datasets converted by" in capsys.readouterr().err
+
+
+def test_a_label_the_source_does_not_annotate_gets_no_gradient():
+    """nnU-Net's Dice+CE on the `labels` head's map of a case whose source annotates labels 1-2 only: labels 3-4
+    (another source's) get no gradient, so they are never taught as background there; without the mask they do."""
+    from nnunetv2.training.loss.compound_losses import DC_and_CE_loss
+    from nnunetv2.training.loss.dice import MemoryEfficientSoftDiceLoss
+
+    loss = DC_and_CE_loss({"batch_dice": True, "smooth": 1e-5, "do_bg": False, "ddp": False}, {}, 1, 1,
+                          dice_class=MemoryEfficientSoftDiceLoss)
+    seg = torch.zeros(2, 1, 8, 8)
+    seg[:, :, 2:6, 2:6] = 1
+    seg[:, :, 3:5, 3:5] = 2
+    mask = torch.tensor([[1, 1, 1, 0, 0]] * 2, dtype=torch.float32)
+    for masked in (True, False):
+        logits = torch.randn(2, 5, 8, 8, requires_grad=True)
+        loss(annotated_only(logits, mask) if masked else logits, seg).backward()
+        unannotated = logits.grad[:, 3:].abs().max().item()
+        assert (unannotated < 1e-6) if masked else (unannotated > 1e-4), (masked, unannotated)
+        assert logits.grad[:, :3].abs().max().item() > 1e-4
+
+
+def _toy_sources(n_a: int, n_b: int) -> Sources:
+    return Sources({"sources": {
+        "A": {"labels": {"1": 1}, "structures": ["a"], "cases": [f"A_{i:03d}" for i in range(n_a)]},
+        "B": {"labels": {"1": 2, "2": 3}, "structures": ["b", "c"], "cases": [f"B_{i:03d}" for i in range(n_b)]}}})
+
+
+def test_sources_are_drawn_by_sqrt_of_their_cases_and_keep_their_folds():
+    from nnunetv2.utilities.crossval_split import generate_crossval_split
+
+    sources = _toy_sources(160, 40)
+    keys = sorted(sources.of_case)
+    drawn = Counter(sources.of_case[k] for k in sources.weighted(keys))
+    assert drawn["A"] / drawn["B"] == pytest.approx(np.sqrt(160 / 40), rel=0.05)  # 2, not 4 (cases) or 1
+    assert Counter(sources.of_case[k] for k in sources.weighted(keys, "sources")) == {"A": 160 * 1, "B": 40 * 4}
+    assert sources.weighted(keys, "cases") == keys
+    own = generate_crossval_split(sorted(f"A_{i:03d}" for i in range(160)), seed=12345, n_splits=5)
+    for fold, mine in zip(own, sources.splits()):
+        assert set(fold["val"]) <= set(mine["val"]) and not set(mine["val"]) & set(mine["train"])
+    assert sources.label_mask(["A_000", "B_001"], 3).tolist() == [[1, 1, 0, 0], [1, 0, 1, 1]]
+
+
+def test_absent_prompts_only_for_the_own_sources_structures_unless_disjoint():
+    structures = {"a": (1,), "b": (2,), "c": (3,)}
+    sources = _toy_sources(2, 2)
+    assert set(sources.absent_structures("A_000", structures)) == {"a"}
+    sources.disjoint = True
+    assert set(sources.absent_structures("A_000", structures)) == {"a", "b", "c"}
+
+
+def test_merged_dataset_through_nnunet(tmp_path):
+    """merge -> nnUNetv2_plan_and_preprocess -> nnUNetv2_train SemanticTrainer_smoke: the folds are per source,
+    and the log names the sampling."""
+    with nnunet_folders(tmp_path / "nnunet", nnUNet_n_proc_DA="1") as (root, env):
+        _sources(root)
+        run = dict(capture_output=True, text=True, env={**os.environ, **env})
+        for command in (["nnunet-semantic", "merge", "-d", "700", "--from", "10", "11", "--disjoint"],
+                        ["nnUNetv2_plan_and_preprocess", "-d", "700", "-c", "2d", "-np", "1", "-npfp", "1",
+                         "--verify_dataset_integrity"],
+                        ["nnunet-semantic", "plan-cpu", "-d", "700"],
+                        ["nnUNetv2_train", "700", "2d_cpu", "0", "-tr", "SemanticTrainer_smoke", "-device", "cpu"]):
+            result = subprocess.run([script(command[0]), *command[1:]], **run)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        pre = root / "nnUNet_preprocessed" / "Dataset700_Merged"
+        splits = json.loads((pre / "splits_final.json").read_text())
+        val = Counter(k.split("_")[0] for k in splits[0]["val"])
+        assert val == {"SemanticPhantom": 1, "Glioma": 1}  # one of each source's five cases
+        fold = root / "nnUNet_results" / "Dataset700_Merged" / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu" / "fold_0"
+        semantic = json.loads((fold / "validation_semantic" / "summary.json").read_text())["semantic"]
+        assert set(semantic["per_source"]) == {"SemanticPhantom", "Glioma"}
+        assert semantic["cross_source"]["n"] == 4 + 5  # the glioma case asked 5 phantom structures, and back
+        images = tmp_path / "images"
+        images.mkdir()
+        source = root / "nnUNet_raw" / "Dataset501_Glioma" / "imagesTr" / "glioma_000_0000.nii.gz"
+        (images / "glioma_000_0000.nii.gz").write_bytes(source.read_bytes())
+        result = subprocess.run([script("nnUNetv2_predict_semantic"), "-i", str(images), "-o", str(tmp_path / "p"),
+                                 "-d", "700", "-c", "2d_cpu", "-tr", "SemanticTrainer_smoke", "-f", "0", "-device",
+                                 "cpu", "--disable_tta", "-P", "the enhancing tumour", "organ"], **run)
+        assert result.returncode == 0, result.stderr[-3000:]
+        used = json.loads((tmp_path / "p" / "prompts_used.json").read_text())["cases"]["glioma_000"]
+        assert [u["sources"] for u in used] == [{"enhancing tumour": "Glioma"}, {"organ": "SemanticPhantom"}]
