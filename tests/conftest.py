@@ -64,20 +64,22 @@ def nnunet_folders(root: Path, **extra: str):
 
 @pytest.fixture(scope="session")
 def planned(tmp_path_factory):
-    """12 real hippocampus cases: converted, planned and preprocessed by nnU-Net, with a 2d_cpu configuration
-    (batch 4). Yields (root, environment)."""
+    """12 real hippocampus cases: converted by `nnunet-semantic convert msd`, planned and preprocessed by nnU-Net
+    (its integrity check included), with a 2d_cpu configuration (batch 4). Yields (root, environment)."""
     from helpers import msd_subset, script
 
-    from nnunet_semantic.dataset_conversion.msd import convert_msd
     from nnunet_semantic.plans.cpu import add_cpu_configuration
 
     if not (HIPPOCAMPUS / "dataset.json").is_file():
         pytest.skip(f"real data not found at {HIPPOCAMPUS}")
     with nnunet_folders(tmp_path_factory.mktemp("nnunet"), nnUNet_n_proc_DA="2") as (root, env):
-        convert_msd(msd_subset(HIPPOCAMPUS, tmp_path_factory.mktemp("msd"), 12), 104)
-        result = subprocess.run([script("nnUNetv2_plan_and_preprocess"), "-d", "104", "-c", "2d", "-np", "1"],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr[-3000:]
+        task = msd_subset(HIPPOCAMPUS, tmp_path_factory.mktemp("msd"), 12)
+        for command in (["nnunet-semantic", "convert", "msd", "-i", str(task), "-d", "104", "-np", "1"],
+                        ["nnUNetv2_plan_and_preprocess", "-d", "104", "-c", "2d", "-np", "1", "-npfp", "1",
+                         "--verify_dataset_integrity"]):
+            result = subprocess.run([script(command[0]), *command[1:]], capture_output=True, text=True,
+                                    env={**os.environ, **env})
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         add_cpu_configuration(root / "nnUNet_preprocessed" / DATASET, batch_size=4)
     return root, env
 

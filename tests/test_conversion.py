@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from helpers import brats_fixture, kits_fixture, msd_subset, organ_seg, read_nii, script, snapshot, write_nii
+from helpers import brats_fixture, kits_fixture, msd_subset, organ_seg, read_nii, snapshot, write_nii
 
 from nnunet_semantic import cli
 from nnunet_semantic.dataset_conversion.brats import convert_brats
@@ -46,15 +44,9 @@ def test_msd_hippocampus_all_cases_follow_the_set_rule(nnunet_env, hippocampus):
     assert verification["summary"]["kept_per_level"]["L3"] > 0 and len(verification["cases"]) == 200
 
 
-def test_msd_cli_then_nnunet_plan_and_preprocess_accepts_it(nnunet_env, hippocampus, tmp_path):
-    task = msd_subset(hippocampus, tmp_path / "msd", 12)
-    result = subprocess.run([sys.executable, "-m", "nnunet_semantic.cli", "convert", "msd", "-i", str(task),
-                             "-d", "104", "-np", "1"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    plan = subprocess.run([script("nnUNetv2_plan_and_preprocess"), "-d", "104", "-c", "2d",
-                           "--verify_dataset_integrity", "-np", "1"], capture_output=True, text=True)
-    assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
-    pre = nnunet_env / "nnUNet_preprocessed" / "Dataset104_Hippocampus"
+def test_msd_cli_then_nnunet_plan_and_preprocess_accepts_it(planned):
+    """The `planned` fixture ran `nnunet-semantic convert msd` and nnU-Net's planning with its integrity check."""
+    pre = planned[0] / "nnUNet_preprocessed" / "Dataset104_Hippocampus"
     assert "semantic" in json.loads((pre / "dataset.json").read_text())  # nnU-Net carries the ontology along
     assert (pre / "nnUNetPlans.json").is_file()
 
