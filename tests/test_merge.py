@@ -65,6 +65,21 @@ def test_merge_disambiguates_a_name_two_sources_use(nnunet_env, capsys):
         parse("organ", ontology)  # ambiguous: the parser names both sources' structures
 
 
+def test_merge_ontology_file_names_what_the_sources_share(nnunet_env, tmp_path):
+    convert_phantom(10, cases=3, test_cases=0)
+    convert_phantom(12, cases=3, test_cases=0, seed=1)
+    shared = tmp_path / "shared.json"
+    shared.write_text(json.dumps({"structures": {"organ": {"labels": [
+        f"SemanticPhantom{i}: {label}" for i in ("010", "012") for label in ("organ", "lesion", "cyst")],
+        "synonyms": ["phantom organ"]}}}))
+    assert main(["merge", "-d", "700", "--from", "10", "12", "--ontology", str(shared)]) == 0
+    out = nnunet_env / "nnUNet_raw" / "Dataset700_Merged"
+    ontology = Ontology.of_dataset(out)
+    assert parse("organ", ontology).target == (1, 2, 3, 5, 6, 7)
+    assert parse("the phantom organ", ontology).target == (1, 2, 3, 5, 6, 7)
+    assert parse("organ (SemanticPhantom012) excluding its lesion", ontology).avoid == (6,)
+
+
 def test_merge_refuses_different_channel_counts(nnunet_env, capsys):
     convert_phantom(10, cases=3, test_cases=0)
     nnunet_v2_dataset(nnunet_env / "nnUNet_raw", 501, n=3)  # two channels
@@ -121,11 +136,12 @@ def test_sources_are_drawn_by_sqrt_of_their_cases_and_keep_their_folds():
 
 
 def test_absent_prompts_only_for_the_own_sources_structures_unless_disjoint():
-    structures = {"a": (1,), "b": (2,), "c": (3,)}
+    structures = {"a": (1,), "b": (2,), "c": (3,), "a and b": (1, 2)}
     sources = _toy_sources(2, 2)
-    assert set(sources.absent_structures("A_000", structures)) == {"a"}
+    assert set(sources.absent_structures("A_000", structures)) == {"a"}  # "a and b": partly A's, so unknown
+    assert set(sources.absent_structures("B_000", structures)) == {"b", "c"}
     sources.disjoint = True
-    assert set(sources.absent_structures("A_000", structures)) == {"a", "b", "c"}
+    assert set(sources.absent_structures("A_000", structures)) == set(structures)
 
 
 def test_merged_dataset_through_nnunet(tmp_path):

@@ -37,7 +37,7 @@ def _run(args) -> int:
 def _merge(args) -> int:
     from nnunet_semantic.dataset_conversion.merge import merge_datasets
 
-    out = merge_datasets(args.sources, args.d, args.name, args.overwrite, args.disjoint)
+    out = merge_datasets(args.sources, args.d, args.name, args.overwrite, args.disjoint, args.ontology)
     print(f"wrote {out}\nnext: nnUNetv2_plan_and_preprocess -d {args.d} -c 2d --verify_dataset_integrity")
     return 0
 
@@ -57,6 +57,9 @@ def add_parser(sub) -> None:
     m.add_argument("--disjoint", action="store_true", help="the sources show different anatomy (e.g. brain MRI "
                    "and abdominal CT): a structure of one source is absent from every image of another, so training "
                    "may ask for it there with an empty answer")
+    m.add_argument("--ontology", type=Path, help="structures over the merged labels (\"<source>: <label>\" names "
+                   "or ids) the sources cannot state: one structure several sources share, or one no source "
+                   "annotates whole; a merged structure of the same label set takes its name")
     m.add_argument("--overwrite", action="store_true", help="replace an existing raw dataset with this id")
     m.set_defaults(func=_merge)
 

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from nnunet_semantic.dataset_conversion.nnunet import read_dataset_json, source_folder, training_cases
 from nnunet_semantic.dataset_conversion.output import dataset_output
 from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.prompts import ontology_file
 from nnunet_semantic.prompts.ontology import Ontology, normalize
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
 from nnunet_semantic.prompts.sidecar import (
@@ -115,11 +116,39 @@ def _cross_source(source: Source, sources: list[Source], structures: dict, names
             for o in sources if o is not source for n in o.ontology.structures]
 
 
+def global_labels(sources: list[Source]) -> dict[str, int]:
+    """The merged dataset's labels: "<source>: <label name>" -> global id."""
+    labels = {"background": 0}
+    for s in sources:
+        label_names = {i: n for n, i in DatasetLabels.of(s.dataset_json["labels"]).names.items()}
+        labels |= {f"{s.key}: {label_names.get(i, f'label {i}')}": g for i, g in s.label_map.items()}
+    return labels
+
+
+def _with_file(structures: dict, names: dict, extra: Ontology) -> tuple[dict, dict]:
+    """The user's structures over global labels (e.g. one structure two sources share, or one no source annotates
+    whole: the anterior half from one, the posterior from another) added; a merged structure with the same label set
+    is replaced by the user's, and the sources' prompts of it named by the user's name."""
+    mine = extra.to_dict()["structures"]
+    by_set = {frozenset(e["labels"]): n for n, e in mine.items()}
+    renamed = {n: by_set[frozenset(e["labels"])] for n, e in structures.items() if frozenset(e["labels"]) in by_set}
+    words = {normalize(w) for n, e in mine.items() for w in [n, *e.get("names", []), *e.get("synonyms", []),
+                                                             *e.get("descriptions", [])]}
+    kept = {}
+    for n, e in structures.items():  # the user's wordings are the user's structures' alone
+        if n not in renamed:
+            kept[n] = e | {k: [w for w in e.get(k, []) if normalize(w) not in words]
+                           for k in ("names", "synonyms", "descriptions")}
+            kept[n]["names"] = kept[n]["names"] or [n]
+    return kept | mine, {k: renamed.get(v, v) for k, v in names.items()}
+
+
 def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", overwrite: bool = False,
-                   disjoint: bool = False) -> Path:
+                   disjoint: bool = False, ontology: Path | None = None) -> Path:
     """Merge converted raw datasets into `DatasetXXX_<name>`; returns its folder. `disjoint`: the sources show
     different anatomy (e.g. brain MRI and abdominal CT), so a structure of one source is absent from every image of
-    another, and training may ask for it there with an empty answer."""
+    another, and training may ask for it there with an empty answer. `ontology`: a file of structures over the
+    merged labels (`"<source>: <label>"` names or global ids) that the sources' ontologies cannot say."""
     if len(datasets) < 2:
         raise SemanticError("merge needs at least two datasets (--from A B ...)")
     sources: list[Source] = []
@@ -134,6 +163,9 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
             s.key = f"{s.key}{s.folder.name[7:10]}"  # two sources of one name: tell them apart by their ids
     _check_channels(sources)
     structures, names = merged_ontology(sources)
+    labels = global_labels(sources)
+    if ontology is not None:
+        structures, names = _with_file(structures, names, ontology_file.read(ontology, DatasetLabels.of(labels)))
     with dataset_output(dataset_id, name, overwrite, [str(s.folder) for s in sources]) as (final, tmp):
         for sub in ("labelsTr", "prompts", HELDOUT_FOLDER, *([CROSS_FOLDER] if disjoint else [])):
             (tmp / sub).mkdir(parents=True)
@@ -171,13 +203,9 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
                 record = verification["cases"].get(case.case_id, {})
                 records[new] = record | {"source": s.key, "label_counts": {
                     str(s.label_map[int(k)]): v for k, v in record.get("label_counts", {}).items()}}
-        labels = {"background": 0}
-        for s in sources:
-            label_names = {i: n for n, i in DatasetLabels.of(s.dataset_json["labels"]).names.items()}
-            labels |= {f"{s.key}: {label_names.get(i, f'label {i}')}": g for i, g in s.label_map.items()}
         semantic = {"version": 1, "structures": structures, "disjoint_sources": disjoint, "sources": {
             s.key: {"dataset": s.folder.name, "labels": {str(k): v for k, v in s.label_map.items()},
-                    "structures": [names[s.key, n] for n in s.ontology.structures],
+                    "structures": sorted({names[s.key, n] for n in s.ontology.structures}),
                     "cases": sorted(k for k, r in records.items() if r["source"] == s.key)} for s in sources}}
         Ontology.from_dict(semantic, f"{tmp / 'dataset.json'} (field 'semantic')")
         data = {"channel_names": _channels(sources[0]), "labels": labels, "numTraining": len(files),

@@ -27,12 +27,14 @@ class Sources:
         return cls(semantic) if semantic.get("sources") else None
 
     def absent_structures(self, case: str, structures: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
-        """The structures an empty-answer prompt may name on `case`: its own source's, or every source's where the
-        sources are declared disjoint (another source's structure is then absent from this image for certain)."""
+        """The structures an empty-answer prompt may name on `case`: those its source annotates whole (all their
+        labels are the source's), or every one where the sources are declared disjoint (another source's structure
+        is then absent from this image for certain). A structure only partly annotated here (the whole hippocampus on
+        a source of its anterior half) is unknown, never empty."""
         if self.disjoint or case not in self.of_case:
             return structures
-        own = set(self.structures[self.of_case[case]])
-        return {name: labels for name, labels in structures.items() if name in own}
+        own = self.labels[self.of_case[case]]
+        return {name: labels for name, labels in structures.items() if set(labels) <= own}
 
     def label_mask(self, keys, num_labels: int) -> np.ndarray:
         """[B, 1 + num_labels]: 1 for background and the labels each case's source annotates, 0 elsewhere."""
