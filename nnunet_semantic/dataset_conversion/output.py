@@ -43,7 +43,7 @@ def dataset_output(dataset_id: int, name: str, overwrite: bool = False,
     doomed = [old for old in root.glob(f"Dataset{dataset_id:03d}_*") for s in source_paths
               if old.resolve() == s or old.resolve() in s.parents]
     if overwrite and doomed:
-        raise SemanticError(f"--overwrite would delete {doomed[0]}, which is a source being converted; convert it "
+        raise SemanticError(f"--overwrite would delete {doomed[0]}, which is the source being converted; convert it "
                             "into another -d")
     tmp = root / f".{final.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
