@@ -133,6 +133,8 @@ def test_sources_are_drawn_by_sqrt_of_their_cases_and_keep_their_folds():
     for fold, mine in zip(own, sources.splits()):
         assert set(fold["val"]) <= set(mine["val"]) and not set(mine["val"]) & set(mine["train"])
     assert sources.label_mask(["A_000", "B_001"], 3).tolist() == [[1, 1, 0, 0], [1, 0, 1, 1]]
+    sources.disjoint = True  # B's labels are absent from A's images: background there
+    assert sources.label_mask(["A_000", "B_001"], 3).tolist() == [[1, 1, 1, 1], [1, 1, 1, 1]]
 
 
 def test_absent_prompts_only_for_the_own_sources_structures_unless_disjoint():

@@ -37,9 +37,13 @@ class Sources:
         return {name: labels for name, labels in structures.items() if set(labels) <= own}
 
     def label_mask(self, keys, num_labels: int) -> np.ndarray:
-        """[B, 1 + num_labels]: 1 for background and the labels each case's source annotates, 0 elsewhere."""
+        """[B, 1 + num_labels]: 1 for background and the labels each case's source annotates, 0 elsewhere; all 1
+        for disjoint sources (another source's label is absent from this image: background, and taught so)."""
         mask = np.zeros((len(keys), 1 + num_labels), np.float32)
         mask[:, 0] = 1
+        if self.disjoint:
+            mask[:] = 1
+            return mask
         for row, key in enumerate(keys):
             mask[row, sorted(self.labels[self.of_case[key]])] = 1
         return mask
