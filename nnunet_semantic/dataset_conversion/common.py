@@ -21,6 +21,7 @@ from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.image_files import check_intensities, read_header
 from nnunet_semantic.prompts.generator import GenerationSettings, generate, generate_heldout
 from nnunet_semantic.prompts.ontology import Ontology
+from nnunet_semantic.prompts.ontology_file import DatasetLabels
 from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, level_name, write_sidecar
 
 FILE_ENDING = ".nii.gz"
@@ -71,13 +72,14 @@ class FileCase:
             seg_img = sitk.ReadImage(str(self.label))
             seg = sitk.GetArrayFromImage(seg_img)
             seg = _check_labels(seg, self.label, t)
-            out = t.folder / f"labels{self.split}" / f"{self.case_id}{FILE_ENDING}"
-            if t.refer_from is None and t.label_map is None:
-                _copy(self.label, out)
-            elif t.refer_from is None:
-                mapped = sitk.GetImageFromArray(seg.astype(np.uint8))
-                mapped.CopyInformation(seg_img)
-                sitk.WriteImage(mapped, str(out), useCompression=True)
+            if t.refer_from is None:
+                out = t.folder / f"labels{self.split}" / f"{self.case_id}{FILE_ENDING}"
+                if t.label_map is None:
+                    _copy(self.label, out)
+                else:
+                    mapped = sitk.GetImageFromArray(seg.astype(np.uint8))
+                    mapped.CopyInformation(seg_img)
+                    sitk.WriteImage(mapped, str(out), useCompression=True)
         self._write_images(t, label_geometry)
         if t.refer_from is None or self.label is None:
             return seg, None
@@ -196,7 +198,8 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
         cases = [c for c in cases if c.labelled]
     if not any(c.split == "Tr" for c in cases):
         raise SemanticError(f"no training cases found in {source or 'the input'}")
-    unknown = ontology.label_ids - _label_ids(labels)
+    label_ids = DatasetLabels.of(labels).ids  # region labels' ids included
+    unknown = ontology.label_ids - label_ids
     if unknown:
         raise SemanticError(f"the ontology uses label ids {sorted(unknown)} that the dataset's labels do not have")
 
@@ -205,7 +208,7 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
         for sub in ["prompts", HELDOUT_FOLDER, *[f"images{s}" for s in splits],
                     *[f"labels{s}" for s in splits if any(c.labelled for c in cases if c.split == s)]]:
             (tmp / sub).mkdir(parents=True)
-        target = Target(tmp, len(channel_names), frozenset({0, *_label_ids(labels)}), label_map,
+        target = Target(tmp, len(channel_names), frozenset({0, *label_ids}), label_map,
                         final if reference else None)
         jobs = [(c, target, ontology.to_dict(), settings) for c in cases]
         if num_processes > 1 and len(jobs) > 1:
@@ -219,11 +222,6 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
         _write_metadata(tmp, records, cases, channel_names, labels, ontology, settings, name,
                         (extra or {}) | ({"dataset": files} if files else {}), source, file_ending)
     return final
-
-
-def _label_ids(labels: dict[str, Any]) -> set[int]:
-    """Every id a label map may hold, region labels (lists of ids) included."""
-    return {int(i) for v in labels.values() for i in (v if isinstance(v, list | tuple) else [v])}
 
 
 def _write_metadata(folder: Path, records, cases, channel_names, labels, ontology, settings, name, extra, source,

@@ -183,6 +183,7 @@ def run(args) -> None:
     resolved = {case: [by_text[t] for t in texts] for case, texts in jobs.items()}
     names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.items()}
     min_voxels = {t: predictor.min_component_voxels(r) for t, r in by_text.items()}
+    sources = {t: predictor.sources_of(r) for t, r in by_text.items()}
     todo = [c for c in jobs if not (args.continue_prediction and all(_complete(out / n) for n in names[c]))]
     out.mkdir(parents=True, exist_ok=True)
     for name in ("dataset.json", "plans.json"):
@@ -195,7 +196,7 @@ def run(args) -> None:
             "encoder": {"name": predictor.semantic["text_encoder"],
                         "fingerprint": predictor.semantic["encoder_fingerprint"]},
             "cases": {case: [r.to_dict() | {"file": n, "label_in_combined": i + 1,
-                                            "min_component_voxels": min_voxels[t]} | predictor.sources_of(r)
+                                            "min_component_voxels": min_voxels[t]} | sources[t]
                              for i, (r, n, t) in enumerate(zip(resolved[case], names[case], jobs[case]))]
                       for case in jobs}}
     (out / "prompts_used.json").write_text(json.dumps(used, indent=1))

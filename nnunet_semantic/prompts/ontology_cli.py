@@ -76,8 +76,8 @@ def _check(args) -> int:
 def add_parser(sub) -> None:
     p = sub.add_parser("ontology", help="write or check the ontology file of a dataset (its structures and words)",
                        description="The ontology says which sets of a dataset's labels are structures and which "
-                       "words name and describe them; prompts are generated from it. See the README's 'Your own "
-                       "dataset'.")
+                       "words name and describe them; prompts are generated from it. See the README's 'I already "
+                       "have DatasetXXX'.")
     cmds = p.add_subparsers(dest="ontology_command", required=True, metavar="ACTION")
     q = cmds.add_parser("init", help="write a starter ontology file from a dataset.json",
                         description="One structure per label and per nnU-Net region label, named readably (or the "
