@@ -49,6 +49,8 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
                  device: torch.device = torch.device("cuda")):  # noqa: B008 - nnU-Net's own signature
         super().__init__(plans, configuration, fold, dataset_json, device)
+        if self.is_ddp and device.type == "cpu":  # nnU-Net's DDP sets one GPU per rank; under gloo it is the CPU
+            self.device, self.grad_scaler = device, None
         if self.label_manager.has_regions:  # prompts name sets of labels: the integer labels underneath are learnt
             self.label_manager = LabelManager(dataset_json["labels"], dataset_json.get("regions_class_order"),
                                               force_use_labels=True)
@@ -66,7 +68,10 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
     def initialize(self):
         if not self.was_initialized:
             self._prepare_text()
-        super().initialize()  # nnU-Net's own "already initialized" error the second time
+        if self.is_ddp and self.device.type == "cpu":
+            self._initialize_cpu_ddp()
+        else:
+            super().initialize()  # nnU-Net's own "already initialized" error the second time
         network, vectors = self._module(), torch.from_numpy(self.prompts.vectors)
         if self.centre_text:
             network.centre.set_mean(vectors)
@@ -74,6 +79,18 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
             network.centre.set_vocabulary(vectors, self.vocabulary_temperature)
         network.metadata = self.semantic_metadata()
         self.print_to_log_file(network.describe())
+
+    def _initialize_cpu_ddp(self) -> None:
+        """nnU-Net's initialisation, but DDP without GPU ids (nnU-Net names rank i's GPU, which a CPU module must
+        not): the gloo backend runs nnU-Net's multi-GPU path on the CPU, which is how the tests prove it."""
+        self.is_ddp = False
+        try:
+            super().initialize()
+        finally:
+            self.is_ddp = True
+        self._set_batch_size_and_oversample()  # each rank's share of the batch, as nnU-Net sets it under DDP
+        self.network = DDP(self.network)
+        self.loss = self._build_loss()  # nnU-Net's DDP weighting of the deep-supervision outputs
 
     def _prepare_text(self) -> None:
         """Prompts and their vectors, before the network (whose text width depends on the encoder)."""
@@ -84,9 +101,9 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         absent = None if not self.absent_prompts else (lambda case: every) if self.sources is None \
             else (lambda case: self.sources.absent_structures(case, every))
         wordings = [training_wordings(s) for s in ontology.structures.values()] if self.reword else None
-        self.prompts = PromptTable.load(folder, self.merged_prompt, absent, wordings)
         if self.is_ddp and self.local_rank != 0:
-            dist.barrier()  # rank 0 builds the bank; the others then find it complete
+            dist.barrier()  # rank 0 refreshes the sidecar copy and builds the bank; the others then find both complete
+        self.prompts = PromptTable.load(folder, self.merged_prompt, absent, wordings)
         structure_names = tuple(structures)  # the per-label L1 prompts
         bank, n_new = build_bank(folder, get_encoder(self.text_encoder, device=self.device.type),
                                  [*self.prompts.texts, *structure_names])
