@@ -177,3 +177,49 @@ def test_merged_dataset_through_nnunet(tmp_path):
         assert result.returncode == 0, result.stderr[-3000:]
         used = json.loads((tmp_path / "p" / "prompts_used.json").read_text())["cases"]["glioma_000"]
         assert [u["sources"] for u in used] == [{"enhancing tumour": "Glioma"}, {"organ": "SemanticPhantom"}]
+
+
+def test_a_structure_no_case_is_annotated_with_whole_is_learnt_from_its_words():
+    """Source A annotates the front (label 1) only, source B the back (2) only: no case's prompts name the whole
+    (the union the user declared), so no mask teaches its words. One wording of every structure per batch, read
+    without an image (the sampler's vocabulary, SemanticLoss's text-only term), teaches that every wording of the
+    whole names both labels; the same training without it leaves them unread."""
+    from nnunet_semantic.networks.heads.labels import membership_reader
+    from nnunet_semantic.networks.types import PromptOutput
+    from nnunet_semantic.prompts.sidecar import Prompt
+    from nnunet_semantic.text.bank import EmbeddingBank
+    from nnunet_semantic.trainers.losses import SemanticLoss
+    from nnunet_semantic.trainers.prompt_batch import PromptSampler
+    from nnunet_semantic.trainers.prompt_table import PromptTable
+
+    vocabulary = [(["front", "front part", "the front"], (1,)), (["back", "back part", "the back"], (2,)),
+                  (["whole", "whole organ", "the entire organ"], (1, 2))]
+    sidecars = {"A_000": [Prompt("a", 1, "front", (1,), structure="front")],
+                "B_000": [Prompt("b", 1, "back", (2,), structure="back")]}
+    table = PromptTable(sidecars, wordings=[texts for texts, _ in vocabulary])
+    vectors = np.random.default_rng(0).standard_normal((len(table.texts), 16)).astype(np.float32)
+    table.attach(EmbeddingBank("toy", "0", table.texts, vectors))
+    batch = {"keys": ["A_000", "B_000"], "data": torch.zeros(2, 1, 1, 1), "target": torch.zeros(2, 1, 1, 1)}
+    whole = torch.from_numpy(table.vectors[table.rows(vocabulary[2][0])])
+    for text_only in (True, False):
+        torch.manual_seed(0)
+        np.random.seed(0)
+        sampler = PromptSampler(table, 1, 2, vocabulary=vocabulary if text_only else None)
+        mlp = membership_reader(16, 2, hidden=32)
+        loss = SemanticLoss(lambda *_: torch.zeros(()), None, False, 0.0, 1.0)
+        optimizer = torch.optim.Adam(mlp.parameters(), 1e-2)
+        for _ in range(300):
+            prompted = sampler(batch)
+            data, target = prompted["data"], prompted["target"]
+            vocab = None if data.vocabulary is None else mlp(data.vocabulary)
+            output = PromptOutput([torch.zeros(2, 2, 1, 1)], membership=mlp(torch.cat([data.pos, data.neg], 1)),
+                                  vocabulary_membership=vocab)
+            optimizer.zero_grad()
+            loss(output, target).backward()
+            optimizer.step()
+        with torch.no_grad():
+            read = torch.sigmoid(mlp(whole))  # [3 wordings, 2 labels]
+        if text_only:
+            assert (read > 0.9).all(), read
+        else:
+            assert (read < 0.9).any(dim=1).all(), read  # no wording of the whole reads as both labels

@@ -98,10 +98,13 @@ class SemanticUNet(nn.Module):
 
     def decode(self, features: ImageFeatures, text: dict[str, torch.Tensor]) -> PromptOutput:
         dtype = features.semantic[0].dtype
+        vocabulary = text.get("vocabulary")
         text = {"pos": self.centre(text["pos"].to(dtype)), "neg": self.centre(text["neg"].to(dtype)),
                 "has_neg": text["has_neg"]}
         if text["pos"].ndim == 2:  # one prompt per image
             text = {name: t[:, None] for name, t in text.items()}
+        if vocabulary is not None and self.head.reads_vocabulary:
+            text["vocabulary"] = self.centre(vocabulary.to(dtype))
         return self.head(features, text, self.unet.decoder)
 
     def forward(self, x: torch.Tensor | PromptedImages, text: dict[str, torch.Tensor] | None = None) -> PromptOutput:

@@ -10,18 +10,21 @@ import torch
 
 class PromptedImages(NamedTuple):
     """Images [B, C, ...] and K prompts per image ([B, K, D] text vectors, [B, K] has-exclusion flags): one input,
-    so nnU-Net's `train_step` moves and feeds it as it does an image batch."""
+    so nnU-Net's `train_step` moves and feeds it as it does an image batch. `vocabulary` [V, D]: texts read without
+    an image (training: wordings of the ontology's structures, whose labels the text path learns)."""
 
     image: torch.Tensor
     pos: torch.Tensor
     neg: torch.Tensor
     has_neg: torch.Tensor
+    vocabulary: torch.Tensor | None = None
 
     def to(self, device, non_blocking: bool = False) -> PromptedImages:
-        return PromptedImages(*(t.to(device, non_blocking=non_blocking) for t in self))
+        return PromptedImages(*(t if t is None else t.to(device, non_blocking=non_blocking) for t in self))
 
     def text(self) -> dict[str, torch.Tensor]:
-        return {"pos": self.pos, "neg": self.neg, "has_neg": self.has_neg}
+        text = {"pos": self.pos, "neg": self.neg, "has_neg": self.has_neg}
+        return text if self.vocabulary is None else {**text, "vocabulary": self.vocabulary}
 
 
 class ImageFeatures(NamedTuple):
@@ -41,3 +44,4 @@ class PromptOutput(NamedTuple):
     label_logits: list[torch.Tensor] | None = None  # the `labels` head's map of the dataset's labels [B, 1 + L, ...]
     membership: torch.Tensor | None = None  # the `labels` head's reading of the texts [B, 2K, L]: targets, exclusions
     exclusion_gates: list[torch.Tensor] | None = None  # the additive CMSG heads' G_exc per stage [B*K, 1, ...]
+    vocabulary_membership: torch.Tensor | None = None  # the `labels` head's reading of the vocabulary texts [V, L]

@@ -64,9 +64,9 @@ class SemanticLoss(nn.Module):
     """nnU-Net's Dice+CE on the composed prompts' maps (`seg_loss`, wrapped for deep supervision by nnU-Net when
     `deep_supervision`), plus: nnU-Net's own loss on the `labels` head's map of the dataset's labels (`label_loss`;
     None: not supervised), `exclusion_weight` * the parts' (or the CMSG gates') losses, `membership_weight` * the
-    `labels` head's reading of the texts (None: not supervised), and the optional Dynamic Hard Negative term.
-    Called by nnU-Net's `train_step` as `loss(output, target)`; `last_exclusion` keeps the last exclusion loss for
-    the log."""
+    `labels` head's reading of the texts, with an image and without (the vocabulary; None: not supervised), and
+    the optional Dynamic Hard Negative term. Called by nnU-Net's `train_step` as `loss(output, target)`;
+    `last_exclusion` keeps the last exclusion loss for the log."""
 
     def __init__(self, seg_loss: nn.Module, label_loss: nn.Module | None, deep_supervision: bool,
                  exclusion_weight: float, membership_weight: float | None, dhn_gamma: float | None = None,
@@ -99,6 +99,9 @@ class SemanticLoss(nn.Module):
             if self.membership_weight is not None and output.membership is not None:
                 total = total + self.membership_weight * membership_loss(output.membership, target.pos_labels,
                                                                          target.neg_labels, target.has_neg)
+            if self.membership_weight is not None and output.vocabulary_membership is not None:
+                total = total + self.membership_weight * F.binary_cross_entropy_with_logits(
+                    output.vocabulary_membership.float(), target.vocabulary_labels.float())
             if self.dhn_gamma is not None:
                 total = total + self.dhn_weight * dynamic_hard_negative_loss(output.logits[0], masks[0][:, :1],
                                                                              self.dhn_gamma)

@@ -30,6 +30,7 @@ class PromptTargets(NamedTuple):
     has_neg: torch.Tensor
     level: torch.Tensor
     label_mask: torch.Tensor | None = None  # [B, 1 + L]: the labels each case's source annotates (merged datasets)
+    vocabulary_labels: torch.Tensor | None = None  # [V, L]: the labels each vocabulary text names
 
     def to(self, device, non_blocking: bool = False) -> PromptTargets:
         return PromptTargets([s.to(device, non_blocking=non_blocking) for s in self.segs],
@@ -49,11 +50,18 @@ class PromptTargets(NamedTuple):
 
 class PromptSampler:
     """Per sample: `k` prompts drawn from the case's table (levels balanced), a share `reword` of their texts in
-    another wording of the same structure (training only)."""
+    another wording of the same structure (training only). Per batch, `vocabulary` (each structure's wordings and
+    labels) gives one wording of every structure, read without an image: the text path learns which labels a
+    structure is made of even where no case is annotated with the whole structure (one source annotates its
+    front, another its back), which no mask can teach."""
 
     def __init__(self, table: PromptTable, k: int, num_labels: int, reword: float = 0.0,
-                 sources: Sources | None = None):
+                 sources: Sources | None = None, vocabulary: list[tuple[list[str], tuple[int, ...]]] | None = None):
         self.table, self.k, self.num_labels, self.reword, self.sources = table, k, num_labels, reword, sources
+        self.vocabulary = [(table.rows(texts), labels) for texts, labels in vocabulary or []]
+        self.vocabulary_labels = np.zeros((len(self.vocabulary), num_labels), np.float32)
+        for row, (_, labels) in enumerate(self.vocabulary):
+            self.vocabulary_labels[row, [label - 1 for label in labels]] = 1
 
     def __call__(self, batch: dict, train: bool = True, rng=np.random) -> dict:
         rows = []
@@ -70,5 +78,9 @@ class PromptSampler:
         segs = batch["target"] if isinstance(batch["target"], list) else [batch["target"]]
         mask = None if self.sources is None else torch.from_numpy(self.sources.label_mask(batch["keys"],
                                                                                           self.num_labels))
-        return {**batch, "data": PromptedImages(batch["data"], pos, neg, has_neg),
-                "target": PromptTargets(segs, target, avoid, pos_labels, neg_labels, has_neg, level, mask)}
+        vocabulary = labels = None
+        if self.vocabulary:
+            vocabulary = torch.from_numpy(self.table.vectors[[rng.choice(rows) for rows, _ in self.vocabulary]])
+            labels = torch.from_numpy(self.vocabulary_labels)
+        return {**batch, "data": PromptedImages(batch["data"], pos, neg, has_neg, vocabulary),
+                "target": PromptTargets(segs, target, avoid, pos_labels, neg_labels, has_neg, level, mask, labels)}

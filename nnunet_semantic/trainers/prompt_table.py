@@ -139,6 +139,9 @@ class PromptTable:
     def vector(self, text: str) -> np.ndarray:
         return self.vectors[self._row[text]]
 
+    def rows(self, texts: list[str]) -> list[int]:
+        return [self._row[t] for t in texts]
+
     def _reworded(self, rows, share: float, rng) -> np.ndarray:
         """Each row kept, or (with probability `share`) swapped for a random other wording of its structure."""
         rows = np.atleast_1d(rows)

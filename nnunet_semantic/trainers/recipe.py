@@ -31,6 +31,9 @@ class SemanticRecipe:
     label_supervision: bool = True  # the `labels` head's map of the dataset's labels also learns from the label map
     # weight of the `labels` head's reading of each text against the labels its prompt names; None: masks only
     membership_weight: float | None = 1.0
+    # the same reading of one wording of every structure per batch, without an image: learns a structure that no
+    # case is annotated with whole (a merged dataset's union of two sources' parts)
+    vocabulary_membership: bool = True
     # share of training texts (and exclusion parts) swapped for another training wording of the same structure:
     # its names, synonyms and descriptions, in request templates ("show the X", "X area"); held-out wordings never
     reword: float = 0.5

@@ -100,7 +100,8 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         every = {name: tuple(s["labels"]) for name, s in structures.items()}
         absent = None if not self.absent_prompts else (lambda case: every) if self.sources is None \
             else (lambda case: self.sources.absent_structures(case, every))
-        wordings = [training_wordings(s) for s in ontology.structures.values()] if self.reword else None
+        every_wording = [training_wordings(s) for s in ontology.structures.values()]
+        wordings = every_wording if self.reword or self.vocabulary_membership else None
         if self.is_ddp and self.local_rank != 0:
             dist.barrier()  # rank 0 refreshes the sidecar copy and builds the bank; the others then find both complete
         self.prompts = PromptTable.load(folder, self.merged_prompt, absent, wordings)
@@ -110,8 +111,11 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         if self.is_ddp and self.local_rank == 0:
             dist.barrier()
         self.prompts.attach(bank, structure_names)
+        vocabulary = None if not self.vocabulary_membership else \
+            [(texts, tuple(s.labels)) for texts, s in zip(every_wording, ontology.structures.values())]
         self.sampler = PromptSampler(self.prompts, self.prompts_per_sample,
-                                     len(self.label_manager.foreground_labels), self.reword, self.sources)
+                                     len(self.label_manager.foreground_labels), self.reword, self.sources,
+                                     vocabulary)
         self.text_dim, self.encoder_fingerprint = bank.vectors.shape[1], bank.fingerprint
         self.print_to_log_file(f"text encoder {self.text_encoder} ({bank.fingerprint}): {len(self.prompts.texts)} "
                                f"prompt texts, {n_new} newly encoded; {len(self.prompts.cases)} cases with prompts")

@@ -27,6 +27,7 @@ class PromptHead(nn.Module):
 
     sites: tuple[str, ...] = ("decoder",)  # where it can meet the image; the first is the default
     uses_frequency = True  # reads the frequency stream's features
+    reads_vocabulary = False  # answers `text["vocabulary"]` [V, D] (texts without an image) in its output
 
     def __init__(self, config, stage_widths: Sequence[int], unet: nn.Module):
         super().__init__()

@@ -35,6 +35,8 @@ class LabelsHead(PromptHead):
     """nnU-Net's segmentation layers answer with the dataset's labels (1 + `num_labels` outputs); an MLP reads each
     text's membership logits [..., L]."""
 
+    reads_vocabulary = True
+
     def __init__(self, config, stage_widths, unet, hidden: int = 256):
         super().__init__(config, stage_widths, unet)
         self.mlp = membership_reader(config.text_dim, config.num_labels, hidden)
@@ -44,4 +46,6 @@ class LabelsHead(PromptHead):
         pixels = [s + f for s, f in zip(features.semantic, features.frequency)]
         label_logits = [seg(f) for seg, f in zip(decoder.seg_layers[-len(pixels):], pixels)]
         stages = [label_union_logits(labels, membership) for labels in label_logits]
-        return composed_output(stages, text["has_neg"], label_logits=label_logits[::-1], membership=membership)
+        vocabulary = self.mlp(text["vocabulary"]) if "vocabulary" in text else None  # [V, L]
+        return composed_output(stages, text["has_neg"], label_logits=label_logits[::-1], membership=membership,
+                               vocabulary_membership=vocabulary)
