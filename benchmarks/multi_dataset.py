@@ -239,7 +239,7 @@ def train_one(key: str, root: Path, epochs: int, iterations: int) -> None:
 
 def _dice(record: dict, source: str | None, level: str) -> float | None:
     s = record["semantic"]
-    scores = s["per_source"][source] if source and s.get("per_source") else s["per_level"]
+    scores = s["per_source"][source]["per_level"] if source else s["per_level"]
     value = scores.get(level)
     return value.get("dice") if isinstance(value, dict) else value
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nnunet_semantic import __version__
 from nnunet_semantic.dataset_conversion.cli import add_parser as _convert_parser
-from nnunet_semantic.errors import SemanticError
+from nnunet_semantic.errors import SemanticError, one_line
 from nnunet_semantic.evaluation.cli import add_parser as _report_parser
 from nnunet_semantic.plans.cli import add_parser as _plan_cpu_parser
 from nnunet_semantic.prompts.cli import add_parser as _prompts_parser
@@ -68,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run every stage that is in place on the embedded default (no download), in "
                        "temporary nnU-Net folders unless nnUNet_raw/_preprocessed/_results are set.")
     p.add_argument("-o", "--output", type=Path, help="keep the demo's files here (default: a temporary folder)")
-    p.add_argument("--data", type=Path, help="an MSD task folder to use instead of the synthetic phantom")
+    p.add_argument("--data", action="append", help="an MSD task folder or an nnU-Net dataset (folder, id or name) "
+                   "to use instead of the synthetic phantom; several: each converted (ids after --dataset-id), "
+                   "merged into --dataset-id and trained as one model")
+    p.add_argument("--disjoint", action="store_true", help="several --data: the datasets show different anatomy "
+                   "(`nnunet-semantic merge --disjoint`)")
     p.add_argument("--dataset-id", type=int, default=900, help="nnU-Net dataset id for the demo (default: 900)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset with that id")
     p.add_argument("--cases", type=int, default=40, help="phantom training cases (default: 40)")
@@ -90,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except SemanticError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (SemanticError, OSError) as e:
+        if one_line(e) is None:
+            raise
+        print(one_line(e), file=sys.stderr)
         return 1
 
 

@@ -1,5 +1,6 @@
-"""`nnunet-semantic demo`: the pipeline end to end on the embedded synthetic default (or `--data`): convert,
-plan, train SemanticTrainer and the TextConcatTrainer baseline, predict held-out prompts, evaluate, report."""
+"""`nnunet-semantic demo`: the pipeline end to end on the embedded synthetic default (or `--data`, one dataset or
+several merged into one): convert, plan, train SemanticTrainer and the TextConcatTrainer baseline, predict
+held-out prompts, evaluate, report."""
 
 from __future__ import annotations
 
@@ -81,8 +82,46 @@ def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[s
     return results
 
 
-def main(args) -> int:
+def _convert(data: str, dataset_id: int, **common) -> Path:
+    """An MSD task folder (its dataset.json lists `training`) or an nnU-Net dataset, converted."""
     from nnunet_semantic.dataset_conversion.msd import convert_msd
+    from nnunet_semantic.dataset_conversion.nnunet import convert_nnunet, read_dataset_json, source_folder
+
+    folder = source_folder(data)
+    if "training" in read_dataset_json(folder):
+        return convert_msd(folder, dataset_id, **common)
+    return convert_nnunet(folder, dataset_id, **common)
+
+
+def _convert_data(args, common: dict) -> None:
+    """`--data`: one dataset converted to --dataset-id; several converted to the ids after it and merged."""
+    from nnunet_semantic.dataset_conversion.merge import merge_datasets
+
+    if len(args.data) == 1:
+        _step(f"convert {args.data[0]}")
+        print(_convert(args.data[0], args.dataset_id, **common))
+        return
+    ids = [args.dataset_id + 1 + i for i in range(len(args.data))]
+    for data, dataset_id in zip(args.data, ids):
+        _step(f"convert {data} -> {dataset_id}")
+        print(_convert(data, dataset_id, **common))
+    _step(f"merge {' '.join(map(str, ids))} -> {args.dataset_id}{' (disjoint)' if args.disjoint else ''}")
+    print(merge_datasets([str(i) for i in ids], args.dataset_id, overwrite=args.overwrite, disjoint=args.disjoint))
+
+
+def _per_source(semantic: dict) -> None:
+    """A merged dataset's SemantiBench per source and its cross-source false positives."""
+    for source, scores in semantic.get("per_source", {}).items():
+        levels = scores["per_level"]
+        print(f"{'':<28} {source}: " + ", ".join(f"{lv} {levels[lv]['dice']:.3f}" for lv in ("L1", "L2", "L3")
+                                                 if levels.get(lv, {}).get("dice") is not None))
+    cross = semantic.get("cross_source")
+    if cross and cross.get("n"):
+        print(f"{'':<28} cross-source false positives: {cross['false_positive_rate']:.1%} of {cross['n']} "
+              "(prompts of one source on another's images)")
+
+
+def main(args) -> int:
     from nnunet_semantic.dataset_conversion.phantom import convert_phantom
     from nnunet_semantic.paths import preprocessed_dataset_folder, raw_dataset_folder
     from nnunet_semantic.plans.cpu import add_cpu_configuration
@@ -103,8 +142,7 @@ def main(args) -> int:
         _step("convert the synthetic phantom")
         print(convert_phantom(args.dataset_id, cases=args.cases, test_cases=args.test_cases, **common))
     else:
-        _step(f"convert {args.data}")
-        print(convert_msd(args.data, args.dataset_id, **common))
+        _convert_data(args, common)
     _step("nnU-Net plan and preprocess (2d)")
     _nnunet("nnUNetv2_plan_and_preprocess", "-d", d, "-c", "2d", "--verify_dataset_integrity", "-np", str(args.np))
     _step("verified prompts")
@@ -147,6 +185,7 @@ def main(args) -> int:
         print(f"{name:<28} " + " ".join(text))
         l1 = {s: v["dice"]["L1"] for s, v in semantic["per_structure"].items() if v["dice"]["L1"] is not None}
         print(f"{'':<28} L1 per structure: " + ", ".join(f"{s} {v:.3f}" for s, v in l1.items()))
+        _per_source(semantic)
     _step("where the files are")
     models = Path(os.environ["nnUNet_results"])
     for name, (_, path) in results.items():

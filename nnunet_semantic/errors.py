@@ -5,6 +5,16 @@ class SemanticError(Exception):
     """Base of every user-facing error of this package."""
 
 
+def one_line(e: Exception) -> str | None:
+    """What a command prints instead of a traceback: our own errors, and the file system refusing a file it names
+    (a read-only or full disk, a folder without permission); None for anything else (a bug keeps its traceback)."""
+    if isinstance(e, SemanticError):
+        return f"error: {e}"
+    if isinstance(e, OSError) and e.filename is not None:
+        return f"error: {e.filename}: {e.strerror or e}"
+    return None
+
+
 class InputError(SemanticError):
     """A file the user gave is missing or malformed; the message names the file and the field."""
 

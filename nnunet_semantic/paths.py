@@ -5,7 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nnunet_semantic.errors import SemanticError
+from nnunet_semantic.errors import InputError, SemanticError
+
+
+def check_writable(folder: Path) -> None:
+    """`folder` (made if missing) can be written: checked before long work, not after it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise InputError(folder, f"cannot write here ({e.strerror or e})") from None
 
 
 def root(variable: str) -> Path:

@@ -7,6 +7,7 @@ import json
 import socket
 import subprocess
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -327,3 +328,49 @@ def test_two_conversions_to_one_id_at_once_is_one_clear_error(nnunet_env, monkey
     with pytest.raises(SemanticError, match="appeared while this conversion ran"):
         convert_phantom(13, cases=2, test_cases=0)
     assert [p.name for p in (nnunet_env / "nnUNet_raw").iterdir()] == ["Dataset013_SemanticPhantom"]
+
+
+def _unwritable() -> Path:
+    """A folder no one may write, root included (the tests run as root, for whom chmod does not protect a
+    folder): /sys where the system mounts it read-only."""
+    folder = Path("/sys/nnunet_semantic_output")
+    try:
+        folder.mkdir()
+    except OSError:
+        return folder
+    folder.rmdir()
+    pytest.skip("/sys is writable here")
+
+
+def test_an_unwritable_output_is_one_error_naming_it(model, nnunet_env, capsys, monkeypatch):
+    """predict, evaluate, report and convert with an output the file system refuses: one line naming it."""
+    from nnunet_semantic.evaluation.cli import evaluate_entry
+    from nnunet_semantic.evaluation.metrics import reference_mask
+    from nnunet_semantic.prompts.sidecar import read_sidecar_folder
+
+    out = _unwritable()
+    raw = convert_phantom(10, cases=2, test_cases=1)
+    perfect = nnunet_env / "perfect"  # each test prompt's reference mask, as a prediction
+    for case, prompts in read_sidecar_folder(raw / "prompts").items():
+        if (raw / "labelsTs" / f"{case}.nii.gz").is_file():
+            seg = sitk.ReadImage(str(raw / "labelsTs" / f"{case}.nii.gz"))
+            for p in prompts:
+                mask = sitk.GetImageFromArray(reference_mask(sitk.GetArrayFromImage(seg), p.target, p.avoid)
+                                              .astype(np.uint8))
+                mask.CopyInformation(seg)
+                perfect.mkdir(exist_ok=True)
+                sitk.WriteImage(mask, str(perfect / prediction_name(case, p.text)))
+    evaluate = ["-ref", str(raw / "labelsTs"), "-pred", str(perfect), "-prompts", str(raw / "prompts"), "-o"]
+    summary = nnunet_env / "summary.json"
+    assert evaluate_entry([*evaluate, str(summary)]) == 0
+    commands = {
+        "predict": lambda: _predict(model, out / "predictions", "-P", "organ"),
+        "evaluate": lambda: evaluate_entry([*evaluate, str(out / "summary.json")]),
+        "report": lambda: main(["report", str(summary), "-o", str(out / "report.html")]),
+        "convert": lambda: (monkeypatch.setenv("nnUNet_raw", str(out)),
+                            main(["convert", "phantom", "-d", "11", "--cases", "2", "--test-cases", "0"]))[1]}
+    capsys.readouterr()
+    for name, command in commands.items():
+        assert command() == 1, name
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert err.startswith("error: ") and str(out) in err, (name, err)

@@ -146,19 +146,19 @@ def test_absent_prompts_only_for_the_own_sources_structures_unless_disjoint():
     assert set(sources.absent_structures("A_000", structures)) == set(structures)
 
 
-def test_merged_dataset_through_nnunet(tmp_path):
-    """merge -> nnUNetv2_plan_and_preprocess -> nnUNetv2_train SemanticTrainer_smoke: the folds are per source,
-    and the log names the sampling."""
+def test_demo_merges_several_datasets_through_nnunet(tmp_path):
+    """`nnunet-semantic demo --data A --data B --disjoint`: each converted, merged, planned by nnU-Net and trained
+    (SemanticTrainer_smoke): the folds are per source, the validation is scored per source and across sources, and
+    the model answers either source's prompts with the structures' sources named."""
     with nnunet_folders(tmp_path / "nnunet", nnUNet_n_proc_DA="1") as (root, env):
-        _sources(root)
+        convert_phantom(10, cases=5, test_cases=0)  # a converted dataset: its ontology comes along
+        nnunet_v2_dataset(root / "nnUNet_raw", 501, n=5, channels=("MRI",))  # a plain nnU-Net dataset
         run = dict(capture_output=True, text=True, env={**os.environ, **env})
-        for command in (["nnunet-semantic", "merge", "-d", "700", "--from", "10", "11", "--disjoint"],
-                        ["nnUNetv2_plan_and_preprocess", "-d", "700", "-c", "2d", "-np", "1", "-npfp", "1",
-                         "--verify_dataset_integrity"],
-                        ["nnunet-semantic", "plan-cpu", "-d", "700"],
-                        ["nnUNetv2_train", "700", "2d_cpu", "0", "-tr", "SemanticTrainer_smoke", "-device", "cpu"]):
-            result = subprocess.run([script(command[0]), *command[1:]], **run)
-            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        result = subprocess.run([script("nnunet-semantic"), "demo", "-o", str(root), "--data", "10", "--data", "501",
+                                 "--disjoint", "--dataset-id", "700", "-np", "1", "--schedule", "smoke"], **run)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "merge 701 702 -> 700 (disjoint)" in result.stdout
+        assert "cross-source false positives:" in result.stdout and "Glioma: L1" in result.stdout
         pre = root / "nnUNet_preprocessed" / "Dataset700_Merged"
         splits = json.loads((pre / "splits_final.json").read_text())
         val = Counter(k.split("_")[0] for k in splits[0]["val"])

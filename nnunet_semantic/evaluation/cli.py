@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nnunet_semantic.errors import SemanticError
+from nnunet_semantic.errors import SemanticError, one_line
 
 
 def evaluate_entry(argv: list[str] | None = None) -> int:
@@ -32,8 +32,10 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
 
     try:
         summary = evaluate_folders(args.ref, args.pred, args.prompts, args.o, args.djfile, args.file_ending)
-    except SemanticError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (SemanticError, OSError) as e:
+        if one_line(e) is None:
+            raise
+        print(one_line(e), file=sys.stderr)
         return 1
     sem = summary["semantic"]
     for level, v in sem["per_level"].items():

@@ -16,6 +16,7 @@ from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.evaluation import metrics as m
 from nnunet_semantic.evaluation.semantibench import evaluate_case, summarize
 from nnunet_semantic.image_files import check_complete
+from nnunet_semantic.paths import check_writable
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
 from nnunet_semantic.prompts.parser import parse
@@ -136,6 +137,7 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     prompt_folders = [Path(f) for f in (prompt_folder if isinstance(prompt_folder, (list, tuple))
                                          else [prompt_folder])]
     sidecars = _sidecars(prompt_folders)
+    check_writable(Path(output_file).parent)
     if cases is not None:
         sidecars = {c: p for c, p in sidecars.items() if c in set(cases)}
     if not sidecars:

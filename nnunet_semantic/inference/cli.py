@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import re
 import shutil
 import sys
@@ -17,9 +16,10 @@ import numpy as np
 from tqdm import tqdm
 
 from nnunet_semantic.arguments import at_least
-from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.errors import InputError, SemanticError, one_line
 from nnunet_semantic.image_files import check_complete, check_intensities, read_header
 from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION
+from nnunet_semantic.paths import check_writable
 from nnunet_semantic.prompts.sidecar import load_json, prediction_name, read_sidecar_folder
 
 
@@ -92,17 +92,6 @@ def input_cases(folder: Path, ending: str) -> dict[str, list[str]]:
     return {case: [channels[i] for i in sorted(channels)] for case, channels in cases.items()}
 
 
-def _check_writable(out: Path) -> None:
-    """The output folder can be written, checked before the model loads."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise InputError(out, f"cannot write here ({e.strerror or e})") from None
-
-
 def _complete(path: Path) -> bool:
     """An output that exists and is whole (a prediction cut off by an interrupted run is redone)."""
     if not path.is_file():
@@ -172,7 +161,7 @@ def run(args) -> None:
         raise SemanticError(f"the prompt 'combined' and --combined would both write <case>__combined{ending}")
     check_input_cases({case: files[case] for case in jobs},
                       len(model_json.get("channel_names") or model_json["modality"]))
-    _check_writable(out)
+    check_writable(out)  # before the model loads
     predictor = SemanticPredictor(tile_step_size=args.step_size, use_mirroring=not args.disable_tta,
                                   device=torch.device(args.device), verbose=False, allow_tqdm=False)
     predictor.prompt_chunk, predictor.min_component_fraction = args.prompt_chunk, args.min_component_fraction
@@ -305,8 +294,10 @@ def predict_entry(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.filterwarnings("always", category=UserWarning, module="nnunet_semantic")
             run(args)
-    except SemanticError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (SemanticError, OSError) as e:
+        if one_line(e) is None:
+            raise
+        print(one_line(e), file=sys.stderr)
         return 1
     return 0
 
