@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-np", type=int, default=2, help="worker processes (default: 2)")
     p.add_argument("--batch-size", type=int, help="2d_cpu batch size (default: 8 on the phantom, which its schedule "
                    "was tuned for; with --data, measured on this machine)")
+    p.add_argument("--no-baseline", action="store_true", help="train SemanticTrainer only, not the "
+                   "TextConcatTrainer baseline it is compared with")
     p.add_argument("--schedule", default="demo", choices=("demo", "smoke", "5epochs", "20epochs"),
                    help="training schedule of both trainers (default: demo, a few minutes each on 2 CPU cores; "
                    "smoke: 1 epoch of 10 iterations, proves the pipeline runs)")

@@ -160,7 +160,7 @@ def main(args) -> int:
         batch = args.batch_size or (PHANTOM_BATCH if args.data is None else None)
         entry = add_cpu_configuration(preprocessed_dataset_folder(d), batch_size=batch)
         print(f"2d_cpu: batch size {entry['batch_size']}")
-    names = [f"{trainer}_{args.schedule}" for trainer in TRAINERS]
+    names = [f"{trainer}_{args.schedule}" for trainer in TRAINERS[:1 if args.no_baseline else None]]
     for name in names:
         _step(f"nnUNetv2_train {d} {configuration} 0 -tr {name}")
         _nnunet("nnUNetv2_train", d, configuration, "0", "-tr", name, "-device", device)

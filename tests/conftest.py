@@ -100,3 +100,20 @@ def smoke_model(planned):
     root, env = planned
     stdout = train(env, "0", "-tr", "SemanticTrainer_smoke")
     return root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu" / "fold_0", stdout
+
+
+@pytest.fixture(scope="session")
+def phantom_demo(tmp_path_factory):
+    """The README's main command, `nnunet-semantic demo`, on 10 phantom training and 4 held-out cases with the
+    demo's own training recipe (SemanticTrainer_demo; the baseline left out): (root, environment, its stdout).
+    One training shared by the demo's test and the exclusion tests."""
+    from helpers import script
+
+    root = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "nnUNet_n_proc_DA": "1"}
+    for name in (*NNUNET_FOLDERS, "nnUNet_extTrainer"):
+        env.pop(name, None)
+    result = subprocess.run([script("nnunet-semantic"), "demo", "-o", str(root), "--cases", "10", "--test-cases",
+                             "4", "-np", "1", "--no-baseline"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return root, environment(root, cuda=False) | {"nnUNet_n_proc_DA": "1"}, result.stdout

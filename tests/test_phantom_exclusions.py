@@ -14,13 +14,11 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import nnunet_folders
 from helpers import read_nii, script
 
 from nnunet_semantic.evaluation.metrics import dice, leakage
 from nnunet_semantic.prompts.sidecar import prediction_name
 
-DATASET_ID = "905"
 PROMPTS = {"seen": "organ excluding lesion and cyst",
            "unseen": "oval organ other than checkerboard spot and banded cyst",  # held-out wordings
            # issue 26: a held-out connective and a part named by its words relative to the organ
@@ -34,23 +32,15 @@ def _run(env: dict, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def predictions(tmp_path_factory):
-    """(labelsTs folder, prediction folder, test case ids) after the demo's training recipe on 10 phantom cases."""
-    from nnunet_semantic.plans.cpu import add_cpu_configuration
-
-    with nnunet_folders(tmp_path_factory.mktemp("phantom"), nnUNet_n_proc_DA="1") as (root, env):
-        _run(env, script("nnunet-semantic"), "convert", "phantom", "-d", DATASET_ID, "--cases", "10",
-             "--test-cases", "4")
-        _run(env, script("nnUNetv2_plan_and_preprocess"), "-d", DATASET_ID, "-c", "2d", "-np", "1")
-        add_cpu_configuration(root / "nnUNet_preprocessed" / "Dataset905_SemanticPhantom", batch_size=8,
-                              log=lambda *_: None)
-        _run(env, script("nnUNetv2_train"), DATASET_ID, "2d_cpu", "0", "-tr", "SemanticTrainer_demo", "-device",
-             "cpu")
-        raw = root / "nnUNet_raw" / "Dataset905_SemanticPhantom"
-        out = root / "predictions"
-        _run(env, script("nnUNetv2_predict_semantic"), "-i", str(raw / "imagesTs"), "-o", str(out), "-d", DATASET_ID,
-             "-c", "2d_cpu", "-f", "0", "-tr", "SemanticTrainer_demo", "-device", "cpu", "--disable_tta",
-             "-npp", "1", "-nps", "1", "-P", *PROMPTS.values())
+def predictions(phantom_demo, tmp_path_factory):
+    """(labelsTs folder, prediction folder, test case ids): the demo's model (its training recipe on 10 phantom
+    cases) asked PROMPTS on the 4 held-out cases."""
+    root, env, _ = phantom_demo
+    raw = root / "nnUNet_raw" / "Dataset900_SemanticPhantom"
+    out = tmp_path_factory.mktemp("exclusions")
+    _run(env, script("nnUNetv2_predict_semantic"), "-i", str(raw / "imagesTs"), "-o", str(out), "-d", "900",
+         "-c", "2d_cpu", "-f", "0", "-tr", "SemanticTrainer_demo", "-device", "cpu", "--disable_tta",
+         "-npp", "1", "-nps", "1", "-P", *PROMPTS.values())
     cases = sorted(p.name.removesuffix(".nii.gz") for p in (raw / "labelsTs").glob("*.nii.gz"))
     return raw / "labelsTs", out, cases
 
