@@ -215,12 +215,16 @@ def train_one(key: str, root: Path, epochs: int, iterations: int) -> None:
         base = type(name, (base,), {"validation_mirroring": False})  # as the demo: 4x the time on 2 cores
     pre = root / "nnUNet_preprocessed" / dataset
     t = trainer(budgeted(base, epochs * units, iterations), pre)
-    t.run_training()
+    out = Path(t.output_folder)
+    summary = out / "validation_semantic" / "summary.json"
+    trained = (out / "checkpoint_final.pth").is_file() and (part == "partial" or summary.is_file())
+    if not trained:  # else an interrupted run's model: scored, not trained again
+        t.run_training()
     record = {"iterations": epochs * units * iterations, "trainer": type(t).__name__, "dataset": dataset}
     if part == "disjoint":
-        t.perform_actual_validation()
-        out, cases = Path(t.output_folder), t.do_split()[1]
-        summary = out / "validation_semantic" / "summary.json"
+        if not trained:
+            t.perform_actual_validation()
+        cases = t.do_split()[1]
         if not isinstance(t, SemanticTrainer):
             evaluate_folders(pre / "gt_segmentations", _specialist_prompts(out, pre, cases),
                              [pre / "prompts", pre / HELDOUT_FOLDER], summary, pre / "dataset.json", cases=cases)

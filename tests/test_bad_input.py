@@ -374,3 +374,23 @@ def test_an_unwritable_output_is_one_error_naming_it(model, nnunet_env, capsys, 
         assert command() == 1, name
         err = capsys.readouterr().err.strip().splitlines()[-1]
         assert err.startswith("error: ") and str(out) in err, (name, err)
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated"])
+def test_a_damaged_checkpoint_is_one_error_naming_it(smoke_model, tmp_path, monkeypatch, capsys, damage):
+    import shutil
+
+    fold, _ = smoke_model
+    model = tmp_path / "results" / fold.parent.parent.name / fold.parent.name
+    shutil.copytree(fold.parent, model, ignore=shutil.ignore_patterns("validation*", "*.png", "*.txt"))
+    checkpoint = model / "fold_0" / "checkpoint_final.pth"
+    checkpoint.write_bytes(b"" if damage == "empty" else checkpoint.read_bytes()[: checkpoint.stat().st_size // 2])
+    monkeypatch.setenv("nnUNet_results", str(tmp_path / "results"))
+    images = tmp_path / "images"
+    raw = fold.parents[3] / "nnUNet_raw" / fold.parent.parent.name / "imagesTr"
+    images.mkdir()
+    shutil.copy(next(raw.glob("*_0000.nii.gz")), images)
+    code = predict_entry(["-i", str(images), "-o", str(tmp_path / "out"), "-d", "104", "-c", "2d_cpu", "-tr",
+                          "SemanticTrainer_smoke", "-f", "0", "-device", "cpu", "-P", "hippocampus"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err[-1].startswith("error: ") and str(checkpoint) in err[-1], err[-3:]
