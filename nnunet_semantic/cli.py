@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nnunet_semantic import __version__
 from nnunet_semantic.dataset_conversion.cli import add_parser as _convert_parser
-from nnunet_semantic.errors import SemanticError, one_line
+from nnunet_semantic.errors import SemanticError, report
 from nnunet_semantic.evaluation.cli import add_parser as _report_parser
 from nnunet_semantic.plans.cli import add_parser as _plan_cpu_parser
 from nnunet_semantic.prompts.cli import add_parser as _prompts_parser
@@ -97,10 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (SemanticError, OSError) as e:
-        if one_line(e) is None:
-            raise
-        print(one_line(e), file=sys.stderr)
-        return 1
+        return report(e)
 
 
 if __name__ == "__main__":

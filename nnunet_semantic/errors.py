@@ -1,18 +1,25 @@
 """Errors the CLI reports as one clear line (no traceback): bad input, named by file and field."""
 
+from __future__ import annotations
+
+import sys
+
 
 class SemanticError(Exception):
     """Base of every user-facing error of this package."""
 
 
-def one_line(e: Exception) -> str | None:
-    """What a command prints instead of a traceback: our own errors, and the file system refusing a file it names
-    (a read-only or full disk, a folder without permission); None for anything else (a bug keeps its traceback)."""
+def report(e: SemanticError | OSError) -> int:
+    """A command's exit status 1 after one line instead of a traceback: our own errors, and the file system
+    refusing a file it names (a read-only or full disk, a folder without permission). Any other error (a bug) is
+    raised again with its traceback."""
     if isinstance(e, SemanticError):
-        return f"error: {e}"
-    if isinstance(e, OSError) and e.filename is not None:
-        return f"error: {e.filename}: {e.strerror or e}"
-    return None
+        print(f"error: {e}", file=sys.stderr)
+    elif e.filename is not None:
+        print(f"error: {e.filename}: {e.strerror or e}", file=sys.stderr)
+    else:
+        raise e
+    return 1
 
 
 class InputError(SemanticError):

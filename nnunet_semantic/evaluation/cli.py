@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nnunet_semantic.errors import SemanticError, one_line
+from nnunet_semantic.errors import SemanticError, report
 
 
 def evaluate_entry(argv: list[str] | None = None) -> int:
@@ -33,10 +33,7 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
     try:
         summary = evaluate_folders(args.ref, args.pred, args.prompts, args.o, args.djfile, args.file_ending)
     except (SemanticError, OSError) as e:
-        if one_line(e) is None:
-            raise
-        print(one_line(e), file=sys.stderr)
-        return 1
+        return report(e)
     sem = summary["semantic"]
     for level, v in sem["per_level"].items():
         print(f"{level}: Dice {v['dice'] if v['dice'] is None else round(v['dice'], 4)} (n={v['n']})")

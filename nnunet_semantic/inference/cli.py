@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from nnunet_semantic.arguments import at_least
-from nnunet_semantic.errors import InputError, SemanticError, one_line
+from nnunet_semantic.errors import InputError, SemanticError, report
 from nnunet_semantic.image_files import check_complete, check_intensities, read_header
 from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION
 from nnunet_semantic.paths import check_writable
@@ -295,10 +295,7 @@ def predict_entry(argv: list[str] | None = None) -> int:
             warnings.filterwarnings("always", category=UserWarning, module="nnunet_semantic")
             run(args)
     except (SemanticError, OSError) as e:
-        if one_line(e) is None:
-            raise
-        print(one_line(e), file=sys.stderr)
-        return 1
+        return report(e)
     return 0
 
 
