@@ -135,20 +135,6 @@ def prepare_all(root: Path, parts: list[str]) -> None:
             splits.write_text(json.dumps([{"train": keys, "val": keys[:2] + keys[-2:]}]))
 
 
-def budgeted(base, epochs: int, iterations: int):
-    """`base` with nnU-Net's epoch loop at `epochs x iterations` (5 validation iterations per epoch)."""
-    import torch
-
-    class Budgeted(base):
-        def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
-                     device: torch.device = torch.device("cuda")):  # noqa: B008 - nnU-Net reads this signature
-            super().__init__(plans, configuration, fold, dataset_json, device)
-            self.num_epochs, self.num_iterations_per_epoch, self.num_val_iterations_per_epoch = epochs, iterations, 5
-
-    Budgeted.__name__ = Budgeted.__qualname__ = f"{base.__name__}_{epochs}x{iterations}"
-    return Budgeted
-
-
 def _trainer_class(name: str):
     from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
@@ -193,15 +179,9 @@ def score_heldout(root: Path, key: str, dataset: str, trainer_name: str) -> dict
     return {text: float(np.nanmean(v)) for text, v in scores.items()}
 
 
-def _sibling_overlap(folder: Path, cases: list[str]) -> float:
-    from quality_hippocampus import sibling_overlap
-
-    return sibling_overlap(folder, cases)
-
-
 def train_one(key: str, root: Path, epochs: int, iterations: int) -> None:
     """Child process: train MODELS[key] on fold 0 and write its scores to <workspace>/multi_dataset/<key>.json."""
-    from quality_hippocampus import _specialist_prompts
+    from quality_hippocampus import _specialist_prompts, sibling_overlap
 
     from nnunet_semantic.environment import apply, environment
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
@@ -211,10 +191,12 @@ def train_one(key: str, root: Path, epochs: int, iterations: int) -> None:
     apply(environment(root))
     dataset, name, units, part = MODELS[key]
     base = _trainer_class(name)
-    if issubclass(base, SemanticTrainer):
-        base = type(name, (base,), {"validation_mirroring": False})  # as the demo: 4x the time on 2 cores
+    # as the demo, the prompted models validate without mirroring (4x the time on 2 cores); the class name names
+    # the results folder
+    attributes = {"validation_mirroring": False} if issubclass(base, SemanticTrainer) else {}
     pre = root / "nnUNet_preprocessed" / dataset
-    t = trainer(budgeted(base, epochs * units, iterations), pre)
+    t = trainer(type(f"{name}_{epochs * units}x{iterations}", (base,), attributes), pre)
+    t.num_epochs, t.num_iterations_per_epoch, t.num_val_iterations_per_epoch = epochs * units, iterations, 5
     out = Path(t.output_folder)
     summary = out / "validation_semantic" / "summary.json"
     trained = (out / "checkpoint_final.pth").is_file() and (part == "partial" or summary.is_file())
@@ -233,7 +215,7 @@ def train_one(key: str, root: Path, epochs: int, iterations: int) -> None:
                                                            "leakage_l3")}
         hippocampus_cases = [c for c in cases if "hippocampus" in c]
         if hippocampus_cases:
-            record["sibling_overlap"] = _sibling_overlap(out / "validation_semantic", hippocampus_cases)
+            record["sibling_overlap"] = sibling_overlap(out / "validation_semantic", hippocampus_cases)
     if key in ("hippocampus", "partial labels", "naive merge"):  # part b)'s three models
         record["heldout_dice"] = score_heldout(root, key, dataset, type(t).__name__)
     path = root / "multi_dataset" / f"{key.replace(' ', '_')}.json"
