@@ -23,6 +23,7 @@ from nnunet_semantic.trainers.variants.baselines import (
     TextConcatTrainer,
     nnUNetTrainer_keepOrientation,
 )
+from nnunet_semantic.trainers.variants.sampling import SemanticTrainer_caseSources, SemanticTrainer_equalSources
 from nnunet_semantic.trainers.variants.schedules import (
     SemanticTrainer_5epochs,
     SemanticTrainer_20epochs,
@@ -46,9 +47,11 @@ __all__ = [
     "SemanticTrainer_additiveFusion",
     "SemanticTrainer_alphaGateOnly",
     "SemanticTrainer_BiomedCLIP",
+    "SemanticTrainer_caseSources",
     "SemanticTrainer_demo",
     "SemanticTrainer_DHN",
     "SemanticTrainer_encoderFusion",
+    "SemanticTrainer_equalSources",
     "SemanticTrainer_mergedPrompt",
     "SemanticTrainer_mirrored",
     "SemanticTrainer_noExclusionLoss",

@@ -1,0 +1,17 @@
+"""How a merged dataset's sources are drawn (the default, sqrt(cases), is MultiTalent's)."""
+
+from __future__ import annotations
+
+from nnunet_semantic.trainers.semantic_trainer import SemanticTrainer
+
+
+class SemanticTrainer_equalSources(SemanticTrainer):
+    """Every source drawn equally often: each of N sources gets 1/N of the budget, however few its cases."""
+
+    source_sampling = "sources"
+
+
+class SemanticTrainer_caseSources(SemanticTrainer):
+    """nnU-Net's own draw over the merged cases: a source in proportion to its cases."""
+
+    source_sampling = "cases"
