@@ -3,10 +3,11 @@
 a) Disjoint sources: the hippocampus (MSD, nnU-Net fold 0: 160 / 40) and the phantom (40 cases, fold 0: 32 / 8),
    merged with `nnunet-semantic merge --disjoint`. Each per-dataset SemanticTrainer and each specialist
    (nnUNetTrainer_keepOrientation on the hippocampus, nnUNetTrainer on the phantom) trains `E x I` iterations; the
-   merged model trains the sum, `2E x I`. All at batch 16 on 2d_cpu, scored by the end-of-training validation on
-   each source's own fold-0 cases (no mirroring for the prompted models; the specialists' masks are each prompt's
-   set rule on their label maps). Targets: merged hippocampus L1 and L3 >= per-dataset - 0.01, phantom >= - 0.02,
-   sibling overlap <= 0.01, cross-source false positives <= 1% of (case, prompt) pairs.
+   merged model trains the sum, `2E x I`, with sources drawn by sqrt(cases) and, beside it, equally. All at batch
+   16 on 2d_cpu, scored by the end-of-training validation on each source's own fold-0 cases (no mirroring for the
+   prompted models; the specialists' masks are each prompt's set rule on their label maps). Targets: merged
+   hippocampus L1 and L3 >= per-dataset - 0.01, phantom >= - 0.02, sibling overlap <= 0.01, cross-source false
+   positives <= 1% of (case, prompt) pairs.
 b) Partial labels: the hippocampus' 160 fold-0 training cases split at random into two sources of 80: A annotates
    only the anterior half (posterior voxels 0, labels {Anterior}), B only the posterior half. Merged with an
    ontology file declaring "hippocampus" as A's anterior plus B's posterior (no case annotates it whole), and the
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +55,10 @@ MODELS = {"hippocampus": (HIPPOCAMPUS, "SemanticTrainer", 1, "disjoint"),
           "phantom specialist": (PHANTOM, "nnUNetTrainer", 1, "disjoint"),
           "partial labels": (PARTIAL, "SemanticTrainer", 1, "partial"),
           "naive merge": (NAIVE, "SemanticTrainer", 1, "partial")}
+
+
+def _slug(key: str) -> str:
+    return re.sub(r"\W+", "_", key)
 
 
 def _command(*args: str) -> None:
@@ -167,7 +173,7 @@ def score_heldout(root: Path, key: str, dataset: str, trainer_name: str) -> dict
     from nnunet_semantic.prompts.sidecar import prediction_name
 
     images, cases = _heldout_images(root)
-    out = root / "multi_dataset" / "predictions" / key.replace(" ", "_")
+    out = root / "multi_dataset" / "predictions" / _slug(key)
     dataset_id = dataset.split("_")[0].removeprefix("Dataset")
     predict(images, out, dataset_id, "2d_cpu", trainer_name, ("0",), prompts=list(PROMPTS), device="cpu",
             disable_tta=True)
@@ -219,7 +225,7 @@ def train_one(key: str, root: Path, epochs: int, iterations: int) -> None:
             record["sibling_overlap"] = sibling_overlap(out / "validation_semantic", hippocampus_cases)
     if key in ("hippocampus", "partial labels", "naive merge"):  # part b)'s three models
         record["heldout_dice"] = score_heldout(root, key, dataset, type(t).__name__)
-    path = root / "multi_dataset" / f"{key.replace(' ', '_')}.json"
+    path = root / "multi_dataset" / f"{_slug(key)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1))
 
@@ -294,7 +300,7 @@ def main() -> None:
     needed = {"hippocampus"} | {k for k, m in MODELS.items() if m[3] in args.parts}
     records = {}
     for key in [k for k in MODELS if k in (args.models or needed)]:
-        path = args.workspace / "multi_dataset" / f"{key.replace(' ', '_')}.json"
+        path = args.workspace / "multi_dataset" / f"{_slug(key)}.json"
         units = MODELS[key][2]
         stale = not path.is_file() or json.loads(path.read_text())["iterations"] != args.epochs * units * \
             args.iterations
