@@ -14,6 +14,7 @@ import torch
 from conftest import nnunet_folders
 from helpers import nnunet_v2_dataset, read_nii, script, snapshot
 
+import nnunet_semantic.trainers as trainers
 from nnunet_semantic.cli import main
 from nnunet_semantic.dataset_conversion.nnunet import convert_nnunet
 from nnunet_semantic.dataset_conversion.phantom import convert_phantom
@@ -146,13 +147,20 @@ def test_absent_prompts_only_for_the_own_sources_structures_unless_disjoint():
     assert set(sources.absent_structures("A_000", structures)) == set(structures)
 
 
+def _drawn(cls, pre) -> Counter:
+    """How often nnU-Net's uniform draw over the trainer's fold-0 training keys meets each source."""
+    plans = json.loads((pre / "nnUNetPlans.json").read_text()) | {"continue_training": False}  # nnU-Net 2.8 reads it
+    t = cls(plans, "2d_cpu", 0, json.loads((pre / "dataset.json").read_text()), torch.device("cpu"))
+    return Counter(t.sources.of_case[k] for k in t.get_tr_and_val_datasets()[0].identifiers)
+
+
 def test_demo_merges_several_datasets_through_nnunet(tmp_path):
     """`nnunet-semantic demo --data A --data B --disjoint`: each converted, merged, planned by nnU-Net and trained
     (SemanticTrainer_smoke): the folds are per source, the validation is scored per source and across sources, and
     the model answers either source's prompts with the structures' sources named."""
     with nnunet_folders(tmp_path / "nnunet", nnUNet_n_proc_DA="1") as (root, env):
         convert_phantom(10, cases=5, test_cases=0)  # a converted dataset: its ontology comes along
-        nnunet_v2_dataset(root / "nnUNet_raw", 501, n=5, channels=("MRI",))  # a plain nnU-Net dataset
+        nnunet_v2_dataset(root / "nnUNet_raw", 501, n=10, channels=("MRI",))  # a plain nnU-Net dataset
         run = dict(capture_output=True, text=True, env={**os.environ, **env})
         result = subprocess.run([script("nnunet-semantic"), "demo", "-o", str(root), "--data", "10", "--data", "501",
                                  "--disjoint", "--dataset-id", "700", "-np", "1", "--schedule", "smoke"], **run)
@@ -162,11 +170,16 @@ def test_demo_merges_several_datasets_through_nnunet(tmp_path):
         pre = root / "nnUNet_preprocessed" / "Dataset700_Merged"
         splits = json.loads((pre / "splits_final.json").read_text())
         val = Counter(k.split("_")[0] for k in splits[0]["val"])
-        assert val == {"SemanticPhantom": 1, "Glioma": 1}  # one of each source's five cases
+        assert val == {"SemanticPhantom": 1, "Glioma": 2}  # a fifth of each source's cases
+        drawn = {name: _drawn(getattr(trainers, name), pre) for name in
+                 ("SemanticTrainer", "SemanticTrainer_equalSources", "SemanticTrainer_caseSources")}
+        assert drawn == {"SemanticTrainer": {"SemanticPhantom": 12, "Glioma": 16},  # 3 : 4 ~ sqrt(4) : sqrt(8)
+                         "SemanticTrainer_equalSources": {"SemanticPhantom": 8, "Glioma": 8},
+                         "SemanticTrainer_caseSources": {"SemanticPhantom": 4, "Glioma": 8}}
         fold = root / "nnUNet_results" / "Dataset700_Merged" / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu" / "fold_0"
         semantic = json.loads((fold / "validation_semantic" / "summary.json").read_text())["semantic"]
         assert set(semantic["per_source"]) == {"SemanticPhantom", "Glioma"}
-        assert semantic["cross_source"]["n"] == 4 + 5  # the glioma case asked 5 phantom structures, and back
+        assert semantic["cross_source"]["n"] == 4 + 2 * 5  # each glioma case asked 5 phantom structures, and back
         images = tmp_path / "images"
         images.mkdir()
         source = root / "nnUNet_raw" / "Dataset501_Glioma" / "imagesTr" / "glioma_000_0000.nii.gz"
