@@ -12,9 +12,12 @@ import os
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import nnunet_folders
 from helpers import nnunet_v2_dataset, read_nii, script, snapshot, vsd_fixture
+
+from nnunet_semantic.prompts.sidecar import read_sidecar_folder
 
 L3_PROMPT = "tumour core excluding the enhancing tumour"
 PROMPTS = [L3_PROMPT, "whole tumor"]
@@ -92,7 +95,9 @@ def test_region_dataset_follows_the_exclusion(own):
     case = "glioma_000"
     ref = read_nii(own["heldout"] / "labelsTr" / f"{case}.nii.gz")
     used = json.loads((own["out"][601] / "prompts_used.json").read_text())["cases"][case]
-    l3, whole = (read_nii(own["out"][601] / e["file"]) > 0 for e in used)
+    masks = [read_nii(own["out"][601] / e["file"]) for e in used]
+    assert all(m.dtype == np.uint8 and set(np.unique(m)) <= {0, 1} for m in masks)  # binary masks
+    l3, whole = (m > 0 for m in masks)
     assert used[0]["target"] == [1, 3, 4] and used[0]["avoid"] == [4]
     assert (l3 & (ref == 4)).sum() < 0.1 * (ref == 4).sum() and (whole & (ref == 4)).sum() > 0.9 * (ref == 4).sum()
 
@@ -112,7 +117,5 @@ def test_brats_2013_layout_is_planned_by_nnunet(own):
     plans = json.loads((pre / "nnUNetPlans.json").read_text())
     assert "2d" in plans["configurations"] and len(list((pre / "nnUNetPlans_2d").glob("*.pkl"))) == 5
     assert json.loads((pre / "dataset.json").read_text())["channel_names"] == {"0": "Flair", "1": "T1c"}
-    from nnunet_semantic.prompts.sidecar import read_sidecar_folder
-
     prompts = read_sidecar_folder(own["root"] / "nnUNet_raw" / "Dataset603_BraTS2013" / "prompts")["HG_0000"]
     assert any(p.target == (1, 3, 4) and p.avoid == (4,) for p in prompts)
