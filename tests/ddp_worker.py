@@ -5,13 +5,13 @@ validation batches with the seed each was prompted with, and what `_gather` retu
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from pathlib import Path
 
 import numpy as np
 import torch
+from helpers import trainer_on
 from torch import distributed as dist
 
 from nnunet_semantic.trainers import SemanticTrainer_smoke
@@ -19,11 +19,6 @@ from nnunet_semantic.trainers import semantic_trainer as module
 
 VAL_SEED = 1234
 LOGGED = ("dice_L1", "dice_L2", "dice_L3", "mean_fg_dice", "val_exclusion_losses")
-
-
-def trainer_for(cls, preprocessed: Path):
-    plans = json.loads((preprocessed / "nnUNetPlans.json").read_text()) | {"continue_training": False}
-    return cls(plans, "2d_cpu", 0, json.loads((preprocessed / "dataset.json").read_text()), torch.device("cpu"))
 
 
 def run(rank: int, world: int, env: dict, out: Path, dataset: str) -> None:
@@ -42,7 +37,7 @@ def run(rank: int, world: int, env: dict, out: Path, dataset: str) -> None:
         return bank, n_new
 
     module.build_bank = counting_build_bank
-    trainer = trainer_for(SemanticTrainer_smoke, Path(env["nnUNet_preprocessed"]) / dataset)
+    trainer = trainer_on(SemanticTrainer_smoke, Path(env["nnUNet_preprocessed"]) / dataset)
     validation_step, batches = trainer.validation_step, []
 
     def seeded_validation_step(batch: dict) -> dict:  # the prompts a validation batch is given, reproducible

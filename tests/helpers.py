@@ -158,3 +158,11 @@ def vsd_fixture(dest: Path, n: int = 4, modalities=("Flair", "T1c"), unlabelled:
             (case / name).mkdir(parents=True)
             sitk.WriteImage(sitk.GetImageFromArray(arr), str(case / name / f"{name}.mha"))
     return dest
+
+
+def trainer_on(cls, preprocessed: Path):
+    """`cls` on fold 0 of 2d_cpu on the CPU, as nnUNetv2_train builds it (its CLI also sets `continue_training`)."""
+    import torch
+
+    plans = json.loads((preprocessed / "nnUNetPlans.json").read_text()) | {"continue_training": False}
+    return cls(plans, "2d_cpu", 0, json.loads((preprocessed / "dataset.json").read_text()), torch.device("cpu"))

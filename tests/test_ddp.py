@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 from conftest import DATASET
-from ddp_worker import run, trainer_for
+from ddp_worker import run
+from helpers import trainer_on
 from torch import multiprocessing as mp
 
 from nnunet_semantic.text.bank import BANK_DIR
@@ -51,7 +52,7 @@ def test_two_gloo_ranks_train_one_model_build_the_bank_once_and_gather_validatio
     # the gathered validation counts are a one-process validation of both ranks' batches with the final weights
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    single = trainer_for(SemanticTrainer_smoke, preprocessed / DATASET)
+    single = trainer_on(SemanticTrainer_smoke, preprocessed / DATASET)
     single.initialize()
     single.network.load_state_dict(ranks[0]["weights"])
     single.network.eval()

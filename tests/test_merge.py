@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import nnunet_folders
-from helpers import nnunet_v2_dataset, read_nii, script, snapshot
+from helpers import nnunet_v2_dataset, read_nii, script, snapshot, trainer_on
 
 import nnunet_semantic.trainers as trainers
 from nnunet_semantic.cli import main
@@ -149,8 +149,7 @@ def test_absent_prompts_only_for_the_own_sources_structures_unless_disjoint():
 
 def _drawn(cls, pre) -> Counter:
     """How often nnU-Net's uniform draw over the trainer's fold-0 training keys meets each source."""
-    plans = json.loads((pre / "nnUNetPlans.json").read_text()) | {"continue_training": False}  # nnU-Net 2.8 reads it
-    t = cls(plans, "2d_cpu", 0, json.loads((pre / "dataset.json").read_text()), torch.device("cpu"))
+    t = trainer_on(cls, pre)
     return Counter(t.sources.of_case[k] for k in t.get_tr_and_val_datasets()[0].identifiers)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import DATASET, train
-from helpers import read_nii
+from helpers import read_nii, trainer_on
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name
 
@@ -81,9 +81,7 @@ def test_prompt_masks_follow_the_set_rule_on_real_slices(hippocampus):
 
 
 def _trainer(cls, root: Path):
-    pre = root / "nnUNet_preprocessed" / DATASET
-    plans = json.loads((pre / "nnUNetPlans.json").read_text()) | {"continue_training": False}  # set by nnU-Net's CLI
-    return cls(plans, "2d_cpu", 0, json.loads((pre / "dataset.json").read_text()), torch.device("cpu"))
+    return trainer_on(cls, root / "nnUNet_preprocessed" / DATASET)
 
 
 def test_directional_names_keep_orientation_so_the_front_half_is_never_shown_behind_the_back_half(planned, hippocampus,
