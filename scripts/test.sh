@@ -4,4 +4,4 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 cd "$ROOT"
 ruff check nnunet_semantic tests benchmarks
-python -m pytest "$@"
+python -m pytest -n "${NNUNET_SEMANTIC_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder "$@"

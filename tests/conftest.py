@@ -117,3 +117,26 @@ def phantom_demo(tmp_path_factory):
                              "4", "-np", "1", "--no-baseline"], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return root, environment(root, cuda=False) | {"nnUNet_n_proc_DA": "1"}, result.stdout
+
+
+# Fixtures too costly to build twice: under pytest-xdist (scripts/test.sh runs two workers) every test that uses one
+# runs on the same worker, and so do the tests of a module with a module-scoped fixture. These groups run first (the
+# longest first), so that no long training is left to the end while the other worker idles.
+SHARED_FIXTURES = ("phantom_demo", "planned")
+
+
+def _group(item: pytest.Item) -> tuple[int, str | None]:
+    for rank, name in enumerate(SHARED_FIXTURES):
+        if name in item.fixturenames:
+            return rank, name
+    if any(defs[-1].scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values()):
+        return len(SHARED_FIXTURES), item.module.__name__
+    return len(SHARED_FIXTURES) + 1, None
+
+
+def pytest_collection_modifyitems(config, items):
+    groups = {id(item): _group(item) for item in items}
+    items.sort(key=lambda item: groups[id(item)][0])
+    for item in items:
+        if groups[id(item)][1] is not None:
+            item.add_marker(pytest.mark.xdist_group(groups[id(item)][1]))
