@@ -134,6 +134,7 @@ def _group(item: pytest.Item) -> tuple[int, str | None]:
     return len(SHARED_FIXTURES) + 1, None
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     groups = {id(item): _group(item) for item in items}
     items.sort(key=lambda item: groups[id(item)][0])

@@ -15,10 +15,13 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name
 
 import nnunet_semantic.trainers as trainers
+from nnunet_semantic.evaluation.fold_validation import heldout_texts
 from nnunet_semantic.networks.card import checkpoint_card
+from nnunet_semantic.text.minilm import MiniLMEncoder
 from nnunet_semantic.trainers import SemanticTrainer
 from nnunet_semantic.trainers.orientation import names_a_direction
 from nnunet_semantic.trainers.prompt_batch import PromptTargets
+from nnunet_semantic.trainers.prompt_table import prompt_texts
 from nnunet_semantic.trainers.recipe import RECIPE
 
 VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
@@ -187,9 +190,11 @@ def test_nnunetv2_train_smoke_resume_val_and_pretrained(planned, smoke_model):
     assert "pretrained" in stdout.lower()
 
 
-def test_heldout_wordings_never_reach_the_training_bank_and_rewording_keeps_the_structure(planned, monkeypatch):
+def test_heldout_wordings_never_reach_the_training_bank_and_rewording_keeps_the_structure(planned, smoke_model,
+                                                                                          monkeypatch):
     """Issue 14: what training encodes (the bank, the prompt table) holds every training wording of each structure
-    and none of the held-out ones; a reworded text is another wording of the same structure."""
+    and none of the held-out ones; a reworded text is another wording of the same structure. Validation keeps the
+    held-out wordings' vectors in a bank of their own, so a second validation never loads the encoder."""
     from nnunet_semantic.prompts.ontology import Ontology, normalize
     from nnunet_semantic.prompts.sidecar import read_sidecar_folder
     from nnunet_semantic.prompts.wording import heldout_wordings, training_wordings
@@ -211,6 +216,13 @@ def test_heldout_wordings_never_reach_the_training_bank_and_rewording_keeps_the_
     bank = EmbeddingBank.load(bank_path(root / "nnUNet_preprocessed" / DATASET, "minilm"))
     for texts in (table.texts, bank.texts):
         assert not {normalize(t) for t in texts} & {normalize(t) for t in heldout}
+    # the smoke model's validation filled the held-out bank; validating again reads it, and encodes nothing
+    heldout_bank = EmbeddingBank.load(bank_path(root / "nnUNet_preprocessed" / DATASET, "minilm", "heldout"))
+    monkeypatch.setattr(MiniLMEncoder, "encode", lambda self, texts: pytest.fail(f"encoded {texts[:3]} again"))
+    _, sidecars, vectors = heldout_texts(trainer)
+    assert set(vectors) == set(heldout_bank.texts) == {t for ps in sidecars.values() for p in ps
+                                                       for t in prompt_texts(p, trainer.merged_prompt) if t}
+    assert all(np.array_equal(v, heldout_bank.get([t])[0]) for t, v in vectors.items())
     anterior = ontology.structures["anterior hippocampus"]
     assert set(training_wordings(anterior)) <= set(table.texts)
     # rewording: every swapped vector is the vector of another training wording of the prompt's structure

@@ -23,6 +23,7 @@ from nnunet_semantic.inference.postprocessing import min_component_voxels, remov
 from nnunet_semantic.inference.predictor import SemanticPredictor
 from nnunet_semantic.prompts.sidecar import CROSS_FOLDER, HELDOUT_FOLDER, prediction_name, read_sidecar_folder
 from nnunet_semantic.text import get_encoder
+from nnunet_semantic.text.bank import build_bank
 from nnunet_semantic.trainers.prompt_table import prompt_texts, sidecar_folder
 
 
@@ -38,15 +39,17 @@ def label_texts(structures: dict, foreground_labels) -> dict[int, str]:
 
 
 def heldout_texts(trainer) -> tuple[Path | None, dict, dict[str, np.ndarray]]:
-    """The held-out-wording sidecars (folder, case -> prompts) and their texts' vectors, encoded here and never put
-    into the training bank."""
+    """The held-out-wording sidecars (folder, case -> prompts) and their texts' vectors, from a bank of their own
+    (encoded at the first validation; never in the training bank)."""
     folder = sidecar_folder(Path(trainer.preprocessed_dataset_folder_base), HELDOUT_FOLDER, required=False) \
         if trainer.validation_heldout else None
     sidecars = read_sidecar_folder(folder) if folder else {}
     texts = sorted({t for ps in sidecars.values() for p in ps for t in prompt_texts(p, trainer.merged_prompt) if t})
-    vectors = get_encoder(trainer.text_encoder, device=trainer.device.type).encode(texts).astype(np.float32) \
-        if texts else []
-    return folder, sidecars, dict(zip(texts, vectors))
+    if not texts:
+        return folder, sidecars, {}
+    bank, _ = build_bank(Path(trainer.preprocessed_dataset_folder_base),
+                         get_encoder(trainer.text_encoder, device=trainer.device.type), texts, part="heldout")
+    return folder, sidecars, dict(zip(texts, bank.get(texts)))
 
 
 def _case_texts(trainer, key: str, heldout: list, heldout_vectors: dict, names: list[str]):

@@ -1,7 +1,8 @@
 """Embedding bank: every distinct text encoded once per encoder, cached in the preprocessed dataset folder.
 
 `nnUNet_preprocessed/DatasetXXX/text_embeddings/<encoder>.npz` holds `texts`, `vectors` and the encoder's
-`fingerprint`. Updates are incremental; a bank from other weights is rebuilt, never mixed; a corrupt bank is
+`fingerprint`; `<encoder>.heldout.npz` the held-out wordings' (validation only: kept apart, so training never reads
+them). Updates are incremental; a bank from other weights is rebuilt, never mixed; a corrupt bank is
 rebuilt with a warning. Training reads vectors from here and never runs the encoder inside an iteration.
 """
 
@@ -20,8 +21,8 @@ from nnunet_semantic.text.base import TextEncoder
 BANK_DIR = "text_embeddings"
 
 
-def bank_path(preprocessed_folder: Path, encoder_name: str) -> Path:
-    return Path(preprocessed_folder) / BANK_DIR / f"{encoder_name}.npz"
+def bank_path(preprocessed_folder: Path, encoder_name: str, part: str = "") -> Path:
+    return Path(preprocessed_folder) / BANK_DIR / f"{encoder_name}{f'.{part}' if part else ''}.npz"
 
 
 @dataclass
@@ -84,9 +85,11 @@ class EmbeddingBank:
             return None
 
 
-def build_bank(preprocessed_folder: Path, encoder: TextEncoder, texts: Iterable[str]) -> tuple[EmbeddingBank, int]:
-    """Load the encoder's bank, add the missing texts, save; returns (bank, number of texts encoded now)."""
-    path = bank_path(preprocessed_folder, encoder.name)
+def build_bank(preprocessed_folder: Path, encoder: TextEncoder, texts: Iterable[str],
+               part: str = "") -> tuple[EmbeddingBank, int]:
+    """Load the encoder's bank (or its `part`, e.g. "heldout"), add the missing texts, save; returns (bank, number of
+    texts encoded now)."""
+    path = bank_path(preprocessed_folder, encoder.name, part)
     bank = EmbeddingBank.load(path)
     if bank is not None and bank.fingerprint != encoder.fingerprint:
         warnings.warn(f"embedding bank {path} was made by other {encoder.name} weights "
