@@ -213,11 +213,12 @@ def test_heldout_wordings_never_reach_the_training_bank_and_rewording_keeps_the_
     ontology = Ontology.from_dataset_json(trainer.dataset_json)
     heldout |= {t for s in ontology.structures.values() for t in heldout_wordings(s)}
     assert any("segment the" in t for t in heldout) and len(heldout) > 20
-    bank = EmbeddingBank.load(bank_path(root / "nnUNet_preprocessed" / DATASET, "minilm"))
+    pre = root / "nnUNet_preprocessed" / DATASET
+    bank = EmbeddingBank.load(bank_path(pre, "minilm"))
     for texts in (table.texts, bank.texts):
         assert not {normalize(t) for t in texts} & {normalize(t) for t in heldout}
     # the smoke model's validation filled the held-out bank; validating again reads it, and encodes nothing
-    heldout_bank = EmbeddingBank.load(bank_path(root / "nnUNet_preprocessed" / DATASET, "minilm", "heldout"))
+    heldout_bank = EmbeddingBank.load(bank_path(pre, "minilm", "heldout"))
     monkeypatch.setattr(MiniLMEncoder, "encode", lambda self, texts: pytest.fail(f"encoded {texts[:3]} again"))
     _, sidecars, vectors = heldout_texts(trainer)
     assert set(vectors) == set(heldout_bank.texts) == {t for ps in sidecars.values() for p in ps

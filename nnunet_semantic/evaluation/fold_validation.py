@@ -41,14 +41,13 @@ def label_texts(structures: dict, foreground_labels) -> dict[int, str]:
 def heldout_texts(trainer) -> tuple[Path | None, dict, dict[str, np.ndarray]]:
     """The held-out-wording sidecars (folder, case -> prompts) and their texts' vectors, from a bank of their own
     (encoded at the first validation; never in the training bank)."""
-    folder = sidecar_folder(Path(trainer.preprocessed_dataset_folder_base), HELDOUT_FOLDER, required=False) \
-        if trainer.validation_heldout else None
+    pre = Path(trainer.preprocessed_dataset_folder_base)
+    folder = sidecar_folder(pre, HELDOUT_FOLDER, required=False) if trainer.validation_heldout else None
     sidecars = read_sidecar_folder(folder) if folder else {}
     texts = sorted({t for ps in sidecars.values() for p in ps for t in prompt_texts(p, trainer.merged_prompt) if t})
     if not texts:
         return folder, sidecars, {}
-    bank, _ = build_bank(Path(trainer.preprocessed_dataset_folder_base),
-                         get_encoder(trainer.text_encoder, device=trainer.device.type), texts, part="heldout")
+    bank, _ = build_bank(pre, get_encoder(trainer.text_encoder, device=trainer.device.type), texts, part="heldout")
     return folder, sidecars, dict(zip(texts, bank.get(texts)))
 
 
