@@ -30,17 +30,23 @@ OPPOSITE |= {b: a for a, b in OPPOSITE.items()}
 # words that say "a piece of" without saying which: dropped before a part is looked up
 PART_NOUNS = frozenset({"part", "portion", "half", "halve", "section", "segment", "end", "side", "piece", "bit",
                         "aspect", "pole", "tip", "extremity", "third", "quarter", "subregion", "component", "area",
-                        "region", "territory", "zone", "division"})
+                        "region", "territory", "zone", "division", "rim", "tissue"})
+# words that grade a direction without changing it: "the most posterior part", "whatever lies furthest back"
+GRADING_WORDS = frozenset({"most", "furthest", "farthest", "extreme", "very", "lies", "lie", "lying", "located",
+                           "situated", "whatever", "what"})
 
 _WORD = {w: d for d, words in DIRECTIONS.items() for w in words}
 
 
 def direction(word: str) -> str | None:
-    """The direction a (normalised) word names, or None."""
-    return _WORD.get(word)
+    """The direction a (normalised) word names, or None; superlatives and "-ward" forms as their word ("rearmost",
+    "hindmost", "anteriormost", "backwards")."""
+    for suffix in ("", "most", "wards", "ward"):
+        if word.endswith(suffix) and (found := _WORD.get(word[:len(word) - len(suffix)])):
+            return found
+    return None
 
 
 def canonical(word: str) -> str:
     """A word as the parser compares it: its direction when it names one, else itself."""
-    return _WORD.get(word, word)
-
+    return direction(word) or word

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from nnunet_semantic.errors import PromptError, UnknownStructure
+from nnunet_semantic.prompts import exclusion
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import PartReading, read_part, strip_possessive
 from nnunet_semantic.prompts.spelling import respell
@@ -21,7 +22,9 @@ from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, REQUEST_VERBS
 _CONNECTIVES = sorted(EXCLUSION_CONNECTIVES, key=len, reverse=True)  # "but not including" before "but not"
 _CONNECTIVE = re.compile(r"(\s*[,;:\u2013\u2014-]?\s*\b(?:" + "|".join(c.replace(" ", r"\s+") for c in _CONNECTIVES)
                          + r")\b\s*|\s*[,;:\u2013\u2014-]\s*not\b\s*)", re.IGNORECASE)
-_SEPARATOR = re.compile(r"(\s*(?:,|;|&|\band\b|\bor\b|\bnor\b|\bplus\b)\s*)", re.IGNORECASE)
+# list separators and the words of a union ("X along with Y", "X as well as Y")
+_SEPARATOR = re.compile(r"(\s*(?:,|;|&|\+|\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"
+                        r"in\s+addition\s+to|combined\s+with|alongside|with)\b)\s*)", re.IGNORECASE)
 _NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 # "everything" as what an exclusion removes: "X excluding everything except Y" keeps Y within X
@@ -90,7 +93,8 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     tumor"), else a part named by its words within `within` (an exclusion) or within the structure it names (a
     target). A Reading; an explanation (str) when its words name no single part; None when unknown."""
     labels = frozenset().union(*(s.labels for s in within))
-    for candidate in dict.fromkeys((phrase, strip_request(phrase), strip_possessive(strip_request(phrase)))):
+    plain, bare = strip_request(phrase), strip_request(phrase, emphatic=True)
+    for candidate in dict.fromkeys((phrase, plain, strip_possessive(plain), bare, strip_possessive(bare))):
         names = ontology.lookup(candidate)
         if within and len(names) > 1:
             names = {n for n in names if ontology.structures[n].labels < labels} or names
@@ -100,7 +104,7 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
         if names:
             return Reading(role, _clean(phrase), (ontology.structures[names.pop()],), "ontology", 1.0,
                            _clean(candidate))
-    part = read_part(strip_request(phrase), ontology, list(within) or None)
+    part = read_part(bare, ontology, list(within) or None)
     if isinstance(part, PartReading):
         return Reading(role, _clean(phrase), (part.structure,), part.by, part.confidence, part.structure.name)
     return part
@@ -131,10 +135,23 @@ def _structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Stru
     parts = _SEPARATOR.split(phrase)
     items = parts[0::2]
 
+    previous: list[Reading] = []
+
+    head = items[-1].split()
+
     def read(p):
         found = _structure(p, ontology, prompt, within, role)
+        if not isinstance(found, Reading) and previous and not within:  # "the hippocampus' body and tail"
+            found = _structure(p, ontology, prompt, _parent(previous[-1], ontology), role)
+        modifier = len(strip_request(p, emphatic=True).split()) <= 2 and not exclusion.cue(p)
+        for n in (1, 2)[:len(head) - 1]:  # "the anterior and the posterior hippocampus": the last item's noun
+            if not isinstance(found, Reading) and p is not items[-1] and modifier:
+                found = _structure(f"{p} {' '.join(head[-n:])}", ontology, prompt, within, role)
         several = len(_SEPARATOR.split(p)) > 1  # a run of items is one structure only by a name that holds "and"
-        return found if isinstance(found, Reading) and (found.by == "ontology" or not several) else None
+        if isinstance(found, Reading) and (found.by == "ontology" or not several):
+            previous.append(found)
+            return found
+        return None
 
     runs, bad = _runs(items, parts[1::2], read)
     if bad is not None:
@@ -144,6 +161,13 @@ def _structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Stru
         raise UnknownStructure(f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}'; closest known: "
                                + ", ".join(f"'{c}'" for c in _closest(items[bad], ontology)), role)
     return [r for _, r in runs]
+
+
+def _parent(reading: Reading, ontology: Ontology) -> tuple[Structure, ...]:
+    """The smallest structure holding a list item's structure, whose parts the list's next item may name alone."""
+    labels = frozenset().union(*(s.labels for s in reading.structures))
+    outer = [s for s in ontology.structures.values() if labels < s.labels]
+    return (min(outer, key=lambda s: len(s.labels)),) if outer else ()
 
 
 def _try_structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...] = (),
@@ -171,11 +195,7 @@ def _only_exclusion(prompt: str, rest: str, ontology: Ontology) -> PromptError:
                        f"and what to exclude from it, e.g. {example}")
 
 
-def split_exclusion(text: str) -> tuple[str, str]:
-    """(target text, exclusion text or "") split at the connectives alone, without the ontology, so that a prompt
-    naming something unknown ("the hippocampus but not its rear part") still composes two encoded parts. Several
-    exclusions are joined with "and"; an exclusion that names nothing is an error."""
-    prompt = " ".join(str(text).split())
+def _split_connectives(prompt: str) -> tuple[str, str]:
     parts = _CONNECTIVE.split(prompt)
     pieces = [_clean(p) for p in parts[0::2]]
     if not pieces[0]:
@@ -186,22 +206,79 @@ def split_exclusion(text: str) -> tuple[str, str]:
     return pieces[0], " and ".join(pieces[1:])
 
 
+def split_exclusion(text: str) -> tuple[str, str]:
+    """(target text, exclusion text or "") without the ontology, so that a prompt naming something unknown ("the
+    hippocampus but not its rear part") still composes two encoded parts: split at the connectives, else read by
+    its exclusion cues (`exclusion.py`: "the kidney with its cyst cut away"). Several exclusions are joined with
+    "and"; an exclusion that names nothing, or a cue whose scope cannot be told, is an error: a prompt with an
+    exclusion cue is never one target text."""
+    prompt = _plain(text)
+    pos, neg = _split_connectives(prompt)
+    if neg or not (cue := exclusion.cue(prompt)):
+        return pos, neg
+    found = exclusion.readings(prompt)
+    if not found or len(found) > 1:
+        raise PromptError(f"prompt '{prompt}' excludes something ('{cue}') but what it excludes, and from what, "
+                          "cannot be told: write '<structure> excluding <part>'")
+    return _clean(found[0][0]), " and ".join(_clean(e) for e in found[0][1])
+
+
+_PUNCTUATION = str.maketrans({"\u2013": " - ", "\u2014": " - ", "\u2012": " - ", "\u2212": "-", "\u2018": "'",
+                              "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
+
+
+def _plain(text: str) -> str:
+    """One line of the prompt, typographic dashes and quotes as their ASCII forms."""
+    return " ".join(str(text).translate(_PUNCTUATION).split())
+
+
 def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     """The first run of structures is the target, every later run (after a connective) an exclusion read within
     it; "excluding everything except Y" keeps Y. Runs are longest matches, so a description that itself says
-    "without" is read whole. A prompt with an unknown word is read again with its misspelt words corrected
-    (`spelling.py`; the correction is recorded as `respelled`)."""
+    "without" is read whole. A prompt the connectives do not read is read again by its exclusion cues in any wording
+    (`exclusion.py`: "the liver, tumour aside"), each candidate as "target excluding ...": a prompt with a cue is
+    read with its exclusion or refused, never read as its target alone."""
+    prompt = _plain(text)
+    names = [p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)]
     try:
-        return _parse(text, ontology)
+        parsed = _respelled(prompt, ontology)
+    except PromptError as e:
+        parsed, error = None, e
+    said = exclusion.cue(prompt, names)
+    if parsed and (not said or parsed.avoid or any(r.role == "kept" for r in parsed.readings)):
+        return parsed
+    if not said:
+        raise error
+    if parsed:  # read without the exclusion it words: only a reading of the exclusion may answer
+        error = PromptError(f"prompt '{prompt}' excludes something ('{said}') that could not be read: write "
+                            "'<structure> excluding <part>'")
+    for i, (target, excluded) in enumerate(exclusion.readings(prompt, names)):
+        read = " excluding ".join((target, *excluded))
+        try:
+            return replace(_respelled(read, ontology), text=prompt)
+        except PromptError as e:  # a division whose words name nothing: the next may; any other refusal stands
+            if i == 0 or not isinstance(e, UnknownStructure):
+                error = type(e)(str(e).replace(f"'{read}'", f"'{prompt}' (read as '{read}')"),
+                                *([e.role] if isinstance(e, UnknownStructure) else []))
+            if not isinstance(e, UnknownStructure):
+                break
+    raise error from None
+
+
+def _respelled(prompt: str, ontology: Ontology) -> ParsedPrompt:
+    """A prompt with an unknown word is read again with its misspelt words corrected (`spelling.py`; the
+    correction is recorded as `respelled`)."""
+    try:
+        return _parse(prompt, ontology)
     except UnknownStructure as unknown:
-        respelled = respell(" ".join(str(text).split()), ontology)
+        respelled = respell(prompt, ontology)
         if respelled is None:
             raise
         try:
             parsed = _parse(respelled, ontology)
         except PromptError:
             raise unknown from None
-        return replace(parsed, text=" ".join(str(text).split()), respelled=respelled)
+        return replace(parsed, text=prompt, respelled=respelled)
 
 
 def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
@@ -215,7 +292,7 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
     if _NEGATION.match(prompt):
         raise _only_exclusion(prompt, _NEGATION.sub("", prompt).strip(), ontology)
     split = _EVERYTHING_BUT.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} except", prompt)
-    split_exclusion(split)  # a dangling exclusion is an error before any lookup
+    _split_connectives(split)  # a dangling exclusion is an error before any lookup
     parts = _CONNECTIVE.split(split)
     pieces, joiners = parts[0::2], parts[1::2]
     if normalize(pieces[0]) in _EVERYTHING:

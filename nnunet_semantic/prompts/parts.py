@@ -13,12 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nnunet_semantic.prompts.directions import PART_NOUNS, canonical, direction
+from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canonical, direction
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 
 MAX_WORDS = 3
 STOP_WORDS = frozenset({"its", "it", "their", "his", "her", "this", "that", "these", "those", "of", "in", "on", "at",
-                        "to", "with", "within", "from", "by", "and", "or", "is", "are", "which", "one", "s"})
+                        "to", "with", "within", "from", "by", "and", "or", "is", "are", "which", "one", "s"}) \
+    | {normalize(w) for w in GRADING_WORDS}
+# a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
+_LANDMARK = re.compile(r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|"
+                       r"in front of|close to)\b.*$", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"^(?:(?:the|a|an|its|their|his|her|this|that)\s+)+", re.IGNORECASE)
 
 
@@ -69,7 +73,7 @@ def name_words(s: Structure) -> frozenset[str]:
 
 
 def _wordings(s: Structure, drop: frozenset[str]) -> list[tuple[str, ...]]:
-    out = [content_words(p, drop) for p in (*s.phrases(), *s.heldout)]
+    out = [content_words(_LANDMARK.sub("", p), drop) for p in (*s.phrases(), *s.heldout)]
     return [w for w in out if 0 < len(w) <= MAX_WORDS]
 
 

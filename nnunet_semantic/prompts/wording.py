@@ -25,18 +25,37 @@ HELDOUT_CONNECTIVES = ("apart from", "other than", "not including", "leaving out
 TRAINING_CONNECTIVES = tuple(c for c in EXCLUSION_CONNECTIVES if c not in HELDOUT_CONNECTIVES)
 
 REQUEST_VERBS = ("segment", "show", "outline", "find", "label", "delineate", "highlight", "mark", "locate", "contour",
-                 "draw", "mask", "detect", "identify", "get")
-_VERBS = "|".join(REQUEST_VERBS)
-_REQUEST_HEAD = re.compile(rf"^(?:please\s+)?(?:(?:{_VERBS})(?:\s+me)?(?:\s+(?:the|a|an|all))?\s+|where\s+(?:is|are)"
-                           r"\s+(?:the\s+)?|(?:mask|segmentation|outline)\s+of\s+(?:the\s+)?)", re.IGNORECASE)
-_REQUEST_TAIL = re.compile(r"(?:\s+(?:region|area|please))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
+                 "draw", "mask", "detect", "identify", "get", "give", "take", "select", "extract", "isolate", "display",
+                 "visualise", "visualize", "annotate", "trace", "keep", "return", "capture")
+# restrictive, emphatic and quantifying words around a name: "just the liver", "both kidneys", "the kidney itself"
+EMPHATIC_HEAD = ("just", "only", "solely", "purely", "simply", "exclusively", "both", "all", "all of", "each",
+                 "each of", "every", "any", "either", "entire", "whole", "complete", "full", "total", "every bit of",
+                 "the entirety of", "entirety of", "those", "these")
+EMPHATIC_TAIL = ("itself", "themselves", "alone", "only", "in its entirety", "in their entirety", "as a whole",
+                 "in full", "entirely", "completely", "in total", "overall", "proper", "nothing else",
+                 "and nothing else", "included", "too", "as well", "tissue", "parenchyma", "together", "in general")
 
 
-def strip_request(phrase: str) -> str:
-    """The structure words of a request ("segment the X", "where is the X?", "X region" -> "X"); the phrase itself
-    when there is no request around it. The parser tries the phrase as written first, so a name that itself ends
-    in "region" is read whole."""
-    return _REQUEST_TAIL.sub("", _REQUEST_HEAD.sub("", phrase.strip())).strip()
+def _words(words) -> str:
+    return "|".join(w.replace(" ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
+_VERB_HEAD = (rf"^(?:(?:please|kindly)\s+)?(?:(?:{_words(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
+              r"(?:mask|segmentation|outline)\s+of\s+)?")
+_REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)
+_REQUEST_TAIL = re.compile(r"(?:\s+(?:regions?|areas?|please))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
+_EMPHATIC_HEAD = re.compile(_VERB_HEAD + rf"(?:(?:the|a|an|{_words(EMPHATIC_HEAD)})\s+)*", re.IGNORECASE)
+_EMPHATIC_TAIL = re.compile(rf"(?:[\s,]+(?:regions?|areas?|please|{_words(EMPHATIC_TAIL)}))+[\s?.!]*$|[\s?.!]+$",
+                            re.IGNORECASE)
+
+
+def strip_request(phrase: str, emphatic: bool = False) -> str:
+    """The structure words of a request ("segment the X", "where is the X?", "X region" -> "X"), with
+    `emphatic` also restrictive and quantifying words ("just the X", "both Xs", "the X itself"); the phrase itself
+    when there is no request around it. The parser tries the phrase as written first, and without `emphatic`
+    next, so a name that itself ends in "region" or starts with "whole" is read whole."""
+    head, tail = (_EMPHATIC_HEAD, _EMPHATIC_TAIL) if emphatic else (_REQUEST_HEAD, _REQUEST_TAIL)
+    return tail.sub("", head.sub("", phrase.strip())).strip()
 
 
 def with_article(name: str) -> str:

@@ -1,0 +1,214 @@
+"""Exclusion cues in any wording, so that an exclusion is read or refused and never lost in a reading of the whole
+sentence as one target (a sentence embedding of "X with Y cut away" sits next to Y: the affirmative bias).
+
+The scope rules are ConText's (Chapman et al.; medspaCy's context rules): a cue has a direction that sets what it
+scopes. A forward cue ("sans", "with no", "removing") scopes the words after it, to the end of its clause when the
+clause comes first ("Excluding Y, segment X"); a backward cue ending its clause ("removed", "cut away", "not
+included", "aside") the words back to the clause's opening word or punctuation ("the kidney with its cyst cut
+away", "With Y taken away, X"); a negated relative clause ("where it does not enhance") its predicate; "non-Y" and
+"Y-free" exclude Y. ConText's English lexicon itself is for negated findings ("denies", "ruled out"), holds
+"except" and "apart from" as scope terminators and has no verb of removal: it detects few of the exclusions people
+write for a mask, so the cues are ours, in open classes where a class exists: any verb with a particle of removal
+("stripped off"), any negated participle ("not counted").
+
+`cue` is deliberately wider than `readings`: any word of negation or removal outside the ontology's own wordings
+marks the prompt as excluding something, so a prompt whose exclusion cannot be placed is refused, not answered.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from nnunet_semantic.prompts.ontology import normalize
+from nnunet_semantic.prompts.wording import EMPHATIC_TAIL, EXCLUSION_CONNECTIVES
+
+FORWARD_CUES = (*EXCLUSION_CONNECTIVES, "sans", "less", "short of", "free of", "clear of", "devoid of", "lacking",
+                "with no", "but no", "and no", "no", "not", "and not", "but", "ignoring", "neglecting", "excluded",
+                "exclude", "excludes", "removing", "remove", "removes", "subtracting", "subtract", "deducting",
+                "discounting", "skipping", "dropping", "rather than", "instead of",
+                "w/o", "excl", "exclusive of", "never", "neither", "nor", "stripped of", "cleared of", "rid of",
+                "free from", "emptied of", "deleting", "delete", "omit", "ignore", "disregard", "erasing", "erase",
+                "excising", "excise", "resecting", "deduct", "discount", "skip", "drop", "spare", "leaving behind",
+                "don't", "dont", "do not", "does not", "doesn't", "must not", "should not", "shouldn't", "strip")
+# removal participles that end their clause; "<verb> out|away|off|aside" and "not <participle>" are cues as a class
+BACKWARD_CUES = ("removed", "excluded", "omitted", "subtracted", "deducted", "spared", "ignored", "disregarded",
+                 "discounted", "deleted", "dropped", "erased", "excised", "resected", "stripped", "masked", "excepted",
+                 "aside", "apart", "gone")
+PARTICLES = ("out", "away", "off", "aside")
+# words of removal (patterns) that mark an exclusion wherever they stand: what `cue` looks for beyond placed cues
+REMOVAL_WORDS = (r"remov\w*", r"exclu\w*", r"delet\w*", r"subtract\w*", r"deduct\w*", r"omit\w*", r"stripp\w*",
+                 "strip", r"eras(?:e|ed|es|ing)", r"excis\w*", r"disregard\w*", r"ignor(?:e|ed|es|ing)", r"discount\w*",
+                 r"spar(?:e|ed|es|ing)", r"except\w*", "minus", "sans", "w/o", "excl")
+NEGATIONS = ("not", "no", "never", "none", "nothing", "neither", "nor", "without")
+RELATIVES = ("where", "wherever", "that", "which", "whose", "who", "when")
+# words that open a clause a backward cue scopes: "the kidney with its cyst removed", "Leaving Y aside, X"
+OPENERS = ("with", "having", "once", "after", "but", "when", "and then", "then", "leaving", "leave", "setting",
+           "putting", "keeping")
+_END = r"(?=\s*(?:$|[,;:.!?)\]]|\s[-\u2013\u2014]))"  # the end of a clause
+_CLAUSE = re.compile(r"\s*(?:[,;:.!?()\[\]]|\s[-\u2013\u2014]+\s)\s*")
+# what people say of the target beside the structure: "the rest of X", "X and show what remains"
+_REST = re.compile(r"\b(?:(?:the\s+)?(?:rest|remainder)\s+of|what(?:ever)?\s+(?:remains|is\s+left)\s+of)\s+|"
+                   r"^(?:whatever|the\s+remaining|remaining)\s+|\s+(?:that\s+remains|(?:that\s+)?is\s+left(?:\s+over)?|left\s+over|"
+                   r"remaining)$|\s*(?:,|\band\b)?\s*(?:(?:please\s+)?(?:show|give|keep|segment|return|display)\s+"
+                   r"(?:me\s+)?)?(?:what\s+remains|what\s+is\s+left|the\s+rest|everything\s+else)$")
+_TARGET_TAIL = re.compile(r"(?:\s+(?:with|having|had|has|have|that|which|where|whose|once|after|when|but|and|then|"
+                          r"is|are|it|gets?|got|only|so|do|does|did|must|should|please))+$")
+_EXCLUSION_HEAD = re.compile(r"^(?:(?:it|they|there|is|are|be|does|do|did|has|have|had|been|being|includes?|including|"
+                             r"contains?|containing|belongs?\s+to|belonging\s+to|lies\s+in|in|within|any|whatever|what|"
+                             r"anything|all|both|of|from|shows?|showing|that|which|with|having|leaving|leave|setting|"
+                             r"putting|the\s+parts?\s+of|parts?\s+of|the\s+portions?\s+of|portions?\s+of)\s+)+")
+_EXCLUSION_TAIL = re.compile(r"(?:\s+(?:is|are|was|were|be|been|being|has|have|had|gets?|got|both|all|too|also|"
+                             r"must|should|as\s+well|then|it|them|from\s+it|from\s+them|entirely|completely))+$")
+_PART_OF = re.compile(r"^(?:(?:only|just|the|those|these|that|all|any)\s+)*"
+                      r"(?:part|portion|region|area|bit|piece|tissue|section)s?\s+(?:of|in)\s+")
+_BOUNDARY = re.compile(r"[,;:()\[\]]|\s[-\u2013\u2014]+\s|\b(?:" + "|".join(o.replace(" ", r"\s+") for o in OPENERS)
+                       + r")\b")
+_FROM = re.compile(r"\s+(?:from|off|out\s+of)\s+")
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(set(words), key=len, reverse=True))
+
+
+_PARTICIPLE = r"(?:[a-z]+(?:ed|en|wn)|cut|put|set|left|kept|thrown|shut)"
+_FORWARD = re.compile(rf"(?<![\w'-])(?:{_alternatives(FORWARD_CUES)}|\w+ing\s+(?:{_alternatives(PARTICLES)})|"
+                      rf"(?:cut|take|leave|strip|carve|mask|crop|set|put|keep|blank|zero|trim|chop|rule)\s+"
+                      rf"(?:{_alternatives(PARTICLES)}))(?![\w/'])")
+_BACKWARD = re.compile(rf"(?<![\w'-])(?:{_alternatives(BACKWARD_CUES)}|{_PARTICIPLE}\s+(?:{_alternatives(PARTICLES)})|"
+                       rf"(?:not|never|no\s+longer)\s+\w+(?:ed|en|wn|t))(?:\s+from\s+(?:the\s+)?(?:mask|segmentation|"
+                       rf"image|output|result|it|them))?\.?{_END}")
+_RELATIVE = re.compile(rf"\s*,?\s*\b(?:{_alternatives(RELATIVES)})\b(?P<clause>.*)$")
+_NEGATED = re.compile(rf"\b(?:{_alternatives(NEGATIONS)})\b|n't\b")
+_PREFIXED = re.compile(r"\bnon[-\s]?(?P<a>[a-z_]+)\b|\b(?P<b>[a-z_]+)-free\b")
+_ANY = re.compile(rf"n't\b|\b(?:{_alternatives(NEGATIONS)})\b|(?<![\w'-])(?:{'|'.join(REMOVAL_WORDS)})(?![\w'-])")
+
+
+def _tidy(text: str, tail: re.Pattern | None = None, head: re.Pattern | None = None) -> str:
+    text = text.strip(" \t,;:.!?\"'()[]-\u2013\u2014")
+    for _ in range(2):
+        text = head.sub("", text) if head else text
+        text = tail.sub("", text) if tail else text
+        text = text.strip(" \t,;:.!?\"'()[]-\u2013\u2014")
+    return text
+
+
+def _target(text: str) -> str:
+    return _tidy(_PART_OF.sub("", _tidy(_REST.sub("", _tidy(text, _TARGET_TAIL)), _TARGET_TAIL)))
+
+
+def _excluded(text: str) -> str:
+    return _tidy(text, _EXCLUSION_TAIL, _EXCLUSION_HEAD)
+
+
+def _exclusions(scope: str) -> list[str]:
+    """A forward scope's exclusions: further forward cues ("X without Y, and no Z") start further ones."""
+    return [p for p in map(_excluded, _FORWARD.split(scope)) if p]
+
+
+def _words(text: str) -> tuple[list[re.Match], list[tuple[str, bool]]]:
+    """The words of `text` as the ontology compares them (spelling, plurals; articles dropped), each with whether
+    punctuation stands before it, so "liver, tumour" is not the name "liver tumour"."""
+    tokens = [t for t in re.finditer(r"[a-z0-9]+", text.lower()) if normalize(t.group(0))]
+    return tokens, [(normalize(t.group(0)), bool(i and re.search(r"[,;:()]", text[tokens[i - 1].end():t.start()])))
+                    for i, t in enumerate(tokens)]
+
+
+@functools.lru_cache(maxsize=65536)
+def _name_words(name: str) -> list[tuple[str, bool]]:
+    return [(w, punct and i > 0) for i, (w, punct) in enumerate(_words(name)[1])]
+
+
+def _masked(text: str, names: Iterable[str]) -> str:
+    """`text` with the ontology's own wordings and the emphatic words blanked, so a cue inside a name
+    ("non-enhancing tumour") or an emphasis ("X, nothing else") is no cue."""
+    tokens, words = _words(text)
+    out = list(text)
+    emphatic = [e for e in EMPHATIC_TAIL if _ANY.search(e)]  # "nothing else"
+    for name in {*names, *emphatic}:
+        seq = _name_words(name)
+        for i in range(len(words) - len(seq) + 1):
+            if seq and [(w, p and k > 0) for k, (w, p) in enumerate(words[i:i + len(seq)])] == seq:
+                start, end = tokens[i].start(), tokens[i + len(seq) - 1].end()
+                out[start:end] = "_" * (end - start)
+    return "".join(out)
+
+
+def _relative(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
+    """"X where it does not enhance", "the part of X that isn't Y"."""
+    found = _RELATIVE.search(masked)
+    negation = found and _NEGATED.search(found.group("clause"))
+    if not negation:
+        return []
+    rest = text[found.start("clause") + negation.end():]
+    return [(_target(text[:found.start()]), tuple(_exclusions(re.sub(r"\bnor\b", " and ", rest))))]
+
+
+def _backward(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
+    """A cue ending its clause scopes back to the clause's opening word, else its punctuation ("the liver, tumour
+    aside"); a clause that comes first excludes from what follows it ("With Y removed, X"). With neither, every
+    place the words could divide is a candidate ("hippocampus head removed")."""
+    out = []
+    for cue in _BACKWARD.finditer(masked):
+        before, after = masked[:cue.start()], text[cue.end():]
+        rest = _CLAUSE.split(after, maxsplit=1)[-1] if _CLAUSE.match(after) else after
+        openers = sorted(_BOUNDARY.finditer(before), key=lambda m: (m.group(0).strip().isalpha(), m.start()))[::-1]
+        if _target(rest) and (not openers or openers[-1].start() == 0 or not _tidy(before[:openers[-1].start()])):
+            out.append((_target(rest), (_excluded(text[:cue.start()]),)))  # the clause comes first
+            continue
+        if _tidy(rest):  # words after the clause that say something else: not this reading
+            continue
+        for opener in openers:
+            target, excluded = _target(text[:opener.start()]), _excluded(text[opener.end():cue.start()])
+            if target and excluded and not _FORWARD.search(_masked(excluded, names)):
+                out.append((target, (excluded,)))
+        words = text[:cue.start()].split()
+        out += [(" ".join(words[:k]), (_excluded(" ".join(words[k:])),)) for k in range(1, len(words)) if not openers]
+    return out
+
+
+def _forward(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
+    """A cue scopes the words after it; a clause that begins with one excludes from what follows it ("Excluding Y,
+    segment X"); an imperative names its target after "from" ("remove Y from X")."""
+    cue = _FORWARD.search(masked)
+    if not cue:
+        return []
+    scope = text[cue.end():]
+    if not _tidy(text[:cue.start()], _TARGET_TAIL, re.compile(r"^(?:please|kindly|and|but|so)\b")):
+        clause = _CLAUSE.search(scope)
+        if clause and _target(scope[clause.end():]):
+            return [(_target(scope[clause.end():]), tuple(_exclusions(scope[:clause.start()])))]
+        source = list(_FROM.finditer(scope))
+        if source:
+            return [(_target(scope[source[-1].end():]), tuple(_exclusions(scope[:source[-1].start()])))]
+    return [(_target(text[:cue.start()]), tuple(_exclusions(scope)))]
+
+
+def _prefixed(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
+    """"the non-tumour part of the kidney", "the tumour-free liver"."""
+    found = _PREFIXED.search(masked)
+    if not found:
+        return []
+    word = text[slice(*found.span("a" if found.group("a") else "b"))]
+    return [(_target(" ".join((text[:found.start()] + text[found.end():]).split())), (word,))]
+
+
+def readings(prompt: str, names: Iterable[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
+    """Candidate (target text, exclusion texts) readings of the exclusion cues of `prompt`, the likeliest first;
+    [] when none places its exclusion. `names`: the ontology's wordings, whose words are never cues."""
+    text = " ".join(prompt.lower().split())
+    masked = _masked(text, names)
+    for reader in (_relative, _backward, _forward, _prefixed):
+        found = [(t, e) for t, e in reader(text, masked, names) if t and e and all(e)]
+        if found:
+            return list(dict.fromkeys(found))
+    return []
+
+
+def cue(prompt: str, names: Iterable[str] = ()) -> str | None:
+    """The first word of negation or removal in `prompt` outside the wordings `names`, or None."""
+    masked = _masked(" ".join(prompt.lower().split()), names)
+    found = [m for m in (_ANY.search(masked), _BACKWARD.search(masked), _FORWARD.search(masked),
+                         _PREFIXED.search(masked)) if m]
+    return min(found, key=lambda m: m.start()).group(0).strip(" .") if found else None
