@@ -23,7 +23,13 @@ PROMPTS = {"seen": "organ excluding lesion and cyst",
            "unseen": "oval organ other than checkerboard spot and banded cyst",  # held-out wordings
            # issue 26: a held-out connective and a part named by its words relative to the organ
            "paraphrase": "the organ, leaving out its lesion and the striped part",
+           # issue 39: exclusions in wordings no connective reads (a verb of removal after the parts, a negated
+           # participle, a negated relative clause); read as the whole sentence, each painted a part it excludes
+           "removal": "the organ with the lesion and the cyst cut away",
+           "postposed": "Organ — lesion and cyst not included.",
+           "relative": "the part of the organ that is neither lesion nor cyst",
            "organ": "organ", "lesion": "lesion", "cyst": "cyst"}
+WORDINGS = ("seen", "unseen", "paraphrase", "removal", "postposed", "relative")
 
 
 def _run(env: dict, *args: str) -> None:
@@ -56,9 +62,22 @@ def test_two_exclusions_remove_both_parts_in_seen_and_unseen_wording(predictions
         pred = {k: read_nii(out / prediction_name(case, t)) > 0 for k, t in PROMPTS.items()}
         assert leakage(pred["organ"], np.isin(seg, (2, 3))) > 0.8, case  # the organ prompt paints lesion and cyst
         composed = pred["organ"] & ~pred["lesion"] & ~pred["cyst"]
-        for wording in ("seen", "unseen", "paraphrase"):
+        for wording in WORDINGS:
             assert dice(pred[wording], composed) > 0.97, (case, wording)  # set logic on the model's own parts
             for label in (2, 3):  # each excluded part is mostly removed, not just their union on average
                 assert leakage(pred[wording], seg == label) < 0.7, (case, wording, label)  # blind: ~1
             assert dice(pred[wording], seg == 1) > 0.85, (case, wording)
     assert scored >= 1
+
+
+def test_exclusions_in_any_wording_are_read_with_their_parts(predictions):
+    """Issue 39: what the model was given for the new wordings: the organ, and the lesion and the cyst as
+    exclusions (an exclusion-dropping reading encodes the whole sentence as one target)."""
+    import json
+
+    _, out, cases = predictions
+    used = {p["text"]: p for p in json.loads((out / "prompts_used.json").read_text())["cases"][cases[0]]}
+    for wording in ("removal", "postposed", "relative"):
+        read = used[PROMPTS[wording]]
+        assert read["parsed"] and (read["target"], read["avoid"]) == ([1, 2, 3], [2, 3]), wording
+        assert read["encoded"]["exclusion"], wording

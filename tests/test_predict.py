@@ -43,6 +43,8 @@ def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
                   "--save_probabilities", "--allow-unknown")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "the left kidney" in result.stderr and "segmenting from the free text" in result.stderr
+    # issue 39: what was answered from free text is said in the command's output, with its nearest structure
+    assert "free text: 'the left kidney' read by nearest text as 'the left kidney', nearest structure" in result.stdout
     used = json.loads((tmp_path / "prompts_used.json").read_text())
     assert used["encoder"]["name"] == "minilm" and set(used["cases"]) == set(cases)
     parse = {p["text"]: p for p in used["cases"][cases[0]]}
@@ -168,6 +170,17 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
     assert predictor.resolve("kidney", allow_unknown=True).nearest["low_confidence"]
     assert predictor.resolve("the slender back portion of the hippocampus").parse["target"] == [2]
     assert predictor.resolve("the back portion of the hippocampus").pos_text == "posterior hippocampus"
+    # issue 39: an exclusion in a wording no connective reads is read with it; free text that excludes is encoded as
+    # a target and an exclusion, never as one text; an exclusion whose scope cannot be told is refused, even with
+    # --allow-unknown
+    cut = predictor.resolve("the hippocampus with its head cut away")
+    assert (cut.parse["avoid"], cut.neg_text) == ([1], "anterior hippocampus")
+    free = predictor.resolve("the left kidney with its cyst cut away", allow_unknown=True)
+    assert (free.parse, free.pos_text, free.neg_text) == (None, "left kidney", "its cyst")
+    with pytest.raises(SemanticError, match="Known structures"):
+        predictor.resolve("the left kidney with its cyst cut away")
+    with pytest.raises(SemanticError, match="cannot be told"):
+        predictor.resolve("the left kidney nobody removed", allow_unknown=True)
 
 
 def test_checkpoints_of_version_2_load_and_those_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path,

@@ -169,6 +169,9 @@ def run(args) -> None:
                                                    args.chk)
     texts = dict.fromkeys(t for ts in jobs.values() for t in ts)
     by_text = {t: predictor.resolve(t, args.strict, args.allow_unknown) for t in texts}
+    for r in by_text.values():  # what was not read by the ontology is said where the user looks, not only logged
+        if r.parse is None:
+            print(free_text_line(r))
     resolved = {case: [by_text[t] for t in texts] for case, texts in jobs.items()}
     names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.items()}
     min_voxels = {t: predictor.min_component_voxels(r) for t, r in by_text.items()}
@@ -211,6 +214,15 @@ def run(args) -> None:
                 time.sleep(0.05)
         for result in pending:
             result.get()
+
+
+def free_text_line(prompt) -> str:
+    """One line naming a prompt answered from its free text: what was encoded, and the structure it is nearest."""
+    parts = f"'{prompt.pos_text}'" + (f" excluding '{prompt.neg_text}'" if prompt.neg_text else "")
+    near = prompt.nearest
+    return (f"free text: '{prompt.text}' read by nearest text as {parts}" + (
+        f", nearest structure '{near['structure']}' (similarity {near['similarity']:.2f}, threshold "
+        f"{near['threshold']:.2f}{', low confidence' if near['low_confidence'] else ''})" if near else ""))
 
 
 def export_case(probs: np.ndarray, properties: dict, files: list[Path], min_voxels: list[int], combined: Path | None,

@@ -122,16 +122,16 @@ class SemanticPredictor(nnUNetPredictor):
         only when its text lies as close to the model's wordings as the held-out wordings do (`unknown_threshold`),
         or under `allow_unknown` (marked); an exclusion the ontology cannot read, "not X" alone, an empty or
         ambiguous prompt are refused with what to write instead. `strict` refuses all free text."""
-        try:
-            pos_text, neg_text = split_exclusion(text)
-        except PromptError as e:
-            raise SemanticError(str(e)) from None
         known = ", ".join(sorted(self.ontology.structures)) if self.ontology else "none"
         try:
             if self.ontology is None:
                 raise UnknownStructure("the model carries no ontology")
             parsed = parse(text, self.ontology)
         except UnknownStructure as e:
+            try:  # a prompt whose exclusion cannot be placed is refused: never encoded as one target text
+                pos_text, neg_text = split_exclusion(text)
+            except PromptError as split:
+                raise SemanticError(f"{split}. Known structures: {known}") from None
             if self.semantic.get("merged_prompt") or not neg_text:
                 pos_text, neg_text = " ".join(text.split()), ""
             nearest = None if strict else self.nearest_structure(pos_text)

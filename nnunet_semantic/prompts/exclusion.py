@@ -86,7 +86,7 @@ _ANY = re.compile(rf"n't\b|\b(?:{_alternatives(NEGATIONS)})\b|(?<![\w'-])(?:{'|'
 
 
 def _tidy(text: str, tail: re.Pattern | None = None, head: re.Pattern | None = None) -> str:
-    text = text.strip(" \t,;:.!?\"'()[]-\u2013\u2014")
+    text = " ".join(text.split()).strip(" \t,;:.!?\"'()[]-\u2013\u2014")
     for _ in range(2):
         text = head.sub("", text) if head else text
         text = tail.sub("", text) if tail else text
@@ -200,7 +200,7 @@ def readings(prompt: str, names: Iterable[str] = ()) -> list[tuple[str, tuple[st
     text = " ".join(prompt.lower().split())
     masked = _masked(text, names)
     for reader in (_relative, _backward, _forward, _prefixed):
-        found = [(t, e) for t, e in reader(text, masked, names) if t and e and all(e)]
+        found = [(t, e) for t, e in reader(text, masked, names) if normalize(t) and e and all(map(normalize, e))]
         if found:
             return list(dict.fromkeys(found))
     return []

@@ -238,10 +238,10 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     "without" is read whole. A prompt the connectives do not read is read again by its exclusion cues in any wording
     (`exclusion.py`: "the liver, tumour aside"), each candidate as "target excluding ...": a prompt with a cue is
     read with its exclusion or refused, never read as its target alone."""
-    prompt = _plain(text)
+    prompt, written = _plain(text), " ".join(str(text).split())
     names = [p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)]
     try:
-        parsed = _respelled(prompt, ontology)
+        parsed = replace(_respelled(prompt, ontology), text=written)
     except PromptError as e:
         parsed, error = None, e
     said = exclusion.cue(prompt, names)
@@ -255,7 +255,7 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     for i, (target, excluded) in enumerate(exclusion.readings(prompt, names)):
         read = " excluding ".join((target, *excluded))
         try:
-            return replace(_respelled(read, ontology), text=prompt)
+            return replace(_respelled(read, ontology), text=written)
         except PromptError as e:  # a division whose words name nothing: the next may; any other refusal stands
             if i == 0 or not isinstance(e, UnknownStructure):
                 error = type(e)(str(e).replace(f"'{read}'", f"'{prompt}' (read as '{read}')"),

@@ -10,6 +10,7 @@ whose wording they cover most; a tie or no part at all is an error, never the ne
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -61,6 +62,7 @@ def same_word(a: str, b: str) -> bool:
     return common >= 5 and common >= 0.6 * min(len(a), len(b))
 
 
+@functools.lru_cache(maxsize=65536)
 def content_words(text: str, drop: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """The words that can tell parts apart: directions canonical, stop words, part nouns and `drop` removed."""
     words = [canonical(w) for w in _words(text) if w not in STOP_WORDS and w not in PART_NOUNS]
@@ -72,9 +74,10 @@ def name_words(s: Structure) -> frozenset[str]:
     return frozenset(w for n in (s.name, *s.names) for w in content_words(n))
 
 
-def _wordings(s: Structure, drop: frozenset[str]) -> list[tuple[str, ...]]:
+@functools.lru_cache(maxsize=4096)
+def _wordings(s: Structure, drop: frozenset[str]) -> tuple[tuple[str, ...], ...]:
     out = [content_words(_LANDMARK.sub("", p), drop) for p in (*s.phrases(), *s.heldout)]
-    return [w for w in out if 0 < len(w) <= MAX_WORDS]
+    return tuple(w for w in out if 0 < len(w) <= MAX_WORDS)
 
 
 def _covers(words: tuple[str, ...], wording: tuple[str, ...]) -> bool:
