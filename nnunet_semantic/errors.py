@@ -47,3 +47,8 @@ class UnknownStructure(PromptError):
 
     def __reduce__(self):
         return type(self), (str(self), self.role)
+
+
+class UnknownPart(UnknownStructure):
+    """A phrase names a structure and a part of it the ontology does not have ("the left half of the hippocampus"):
+    refused like an unknown exclusion, never answered by the structure's nearest text."""

@@ -22,7 +22,7 @@ from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
 from nnunetv2.utilities.label_handling.label_handling import LabelManager, determine_num_input_channels
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
-from nnunet_semantic.errors import PromptError, SemanticError, UnknownStructure
+from nnunet_semantic.errors import PromptError, SemanticError, UnknownPart, UnknownStructure
 from nnunet_semantic.inference.export import BINARY_LABELS, export_binary
 from nnunet_semantic.inference.postprocessing import (
     MIN_COMPONENT_FRACTION,
@@ -136,12 +136,15 @@ class SemanticPredictor(nnUNetPredictor):
                 pos_text, neg_text = " ".join(text.split()), ""
             nearest = None if strict else self.nearest_structure(pos_text)
             close = self.ontology is None or (nearest is not None and not nearest["low_confidence"])
-            if strict or not allow_unknown and (e.role == "exclusion" or not close):
-                why = "" if strict or e.role == "exclusion" else (
+            named = e.role == "exclusion" or isinstance(e, UnknownPart)  # read by its words, and not there
+            if strict or not allow_unknown and (named or not close):
+                why = "" if strict or named else (
                     f"; its text is far from every structure the model knows (nearest '{nearest['structure']}', "
                     f"similarity {nearest['similarity']:.2f} < {nearest['threshold']:.2f})")
                 raise SemanticError(f"{e}{why}. Known structures: {known}"
                                     + ("" if strict else "; --allow-unknown answers it from its free text")) from None
+            if neg_text and nearest and e.role == "target":
+                neg_text = self._exclusion_within(nearest, neg_text, allow_unknown, known)
             confidence = (f"; nearest known structure '{nearest['structure']}' (text similarity "
                           f"{nearest['similarity']:.2f}{', low confidence' if nearest['low_confidence'] else ''})"
                           if nearest else "")
@@ -157,6 +160,21 @@ class SemanticPredictor(nnUNetPredictor):
             return ResolvedPrompt(text, parsed.respelled or " ".join(text.split()), "", parsed.to_dict())
         merged = f"{parsed.pos_text} excluding {parsed.neg_text}" if parsed.avoid else parsed.pos_text
         return ResolvedPrompt(text, merged, "", parsed.to_dict())
+
+    def _exclusion_within(self, nearest: dict, neg_text: str, allow_unknown: bool, known: str) -> str:
+        """A free-text target's exclusion read among the parts of the structure its text is nearest to (the part's
+        name is encoded, and recorded); one it names no part of is refused, or kept as written with
+        `allow_unknown`."""
+        try:
+            inner = parse(f"{nearest['structure']} excluding {neg_text}", self.ontology)
+        except PromptError as e:
+            if allow_unknown:
+                return neg_text
+            raise SemanticError(f"the exclusion '{neg_text}' of a prompt read by its nearest structure "
+                                f"'{nearest['structure']}' is no part of it ({e}). Known structures: {known}; "
+                                "--allow-unknown answers it from its free text") from None
+        nearest["exclusion"] = list(inner.avoid_structures)
+        return inner.neg_text
 
     def sources_of(self, prompt: ResolvedPrompt) -> dict:
         """{"sources": structure -> source} for a model of a merged dataset (empty otherwise): which dataset taught

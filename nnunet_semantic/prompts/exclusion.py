@@ -53,14 +53,28 @@ _REST = re.compile(r"\b(?:(?:the\s+)?(?:rest|remainder)\s+of|what(?:ever)?\s+(?:
                    r"^(?:whatever|the\s+remaining|remaining)\s+|\s+(?:that\s+remains|(?:that\s+)?is\s+left(?:\s+over)?|left\s+over|"
                    r"remaining)$|\s*(?:,|\band\b)?\s*(?:(?:please\s+)?(?:show|give|keep|segment|return|display)\s+"
                    r"(?:me\s+)?)?(?:what\s+remains|what\s+is\s+left|the\s+rest|everything\s+else)$")
-_TARGET_TAIL = re.compile(r"(?:\s+(?:with|having|had|has|have|that|which|where|whose|once|after|when|but|and|then|"
-                          r"is|are|it|gets?|got|only|so|do|does|did|must|should|please))+$")
-_EXCLUSION_HEAD = re.compile(r"^(?:(?:it|they|there|is|are|be|does|do|did|has|have|had|been|being|includes?|including|"
-                             r"contains?|containing|belongs?\s+to|belonging\s+to|lies\s+in|in|within|any|whatever|what|"
-                             r"anything|all|both|of|from|shows?|showing|that|which|with|having|leaving|leave|setting|"
-                             r"putting|the\s+parts?\s+of|parts?\s+of|the\s+portions?\s+of|portions?\s+of)\s+)+")
-_EXCLUSION_TAIL = re.compile(r"(?:\s+(?:is|are|was|were|be|been|being|has|have|had|gets?|got|both|all|too|also|"
-                             r"must|should|as\s+well|then|it|them|from\s+it|from\s+them|entirely|completely))+$")
+# the sentence's words beside a side, not the structure's: "the kidney with | its cyst is | removed"
+TARGET_TAIL = ("with", "having", "had", "has", "have", "that", "which", "where", "whose", "once", "after", "when",
+               "but", "and", "then", "is", "are", "it", "get", "gets", "got", "only", "so", "do", "does", "did", "must",
+               "should", "please")
+EXCLUSION_HEAD = ("it", "they", "there", "is", "are", "be", "does", "do", "did", "has", "have", "had", "been", "being",
+                  "include", "includes", "including", "contain", "contains", "containing", "belong to", "belongs to",
+                  "belonging to", "lies in", "in", "within", "any", "whatever", "what", "anything", "all", "both", "of",
+                  "from", "show", "shows", "showing", "that", "which", "with", "having", "leaving", "leave", "setting",
+                  "putting", "the part of", "the parts of", "part of", "parts of", "the portion of", "portion of")
+EXCLUSION_TAIL = ("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "get", "gets", "got", "both",
+                  "all", "too", "also", "must", "should", "as well", "then", "it", "them", "from it", "from them",
+                  "entirely", "completely")
+
+
+def _edge(words: Iterable[str], end: bool) -> re.Pattern:
+    """Any run of `words` at the end (or the start) of a text."""
+    alternatives = "|".join(w.replace(" ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?:\s+(?:{alternatives}))+$" if end else rf"^(?:(?:{alternatives})\s+)+")
+
+
+_TARGET_TAIL, _EXCLUSION_HEAD = _edge(TARGET_TAIL, end=True), _edge(EXCLUSION_HEAD, end=False)
+_EXCLUSION_TAIL = _edge(EXCLUSION_TAIL, end=True)
 _PART_OF = re.compile(r"^(?:(?:only|just|the|those|these|that|all|any)\s+)*"
                       r"(?:part|portion|region|area|bit|piece|tissue|section)s?\s+(?:of|in)\s+")
 _BOUNDARY = re.compile(r"[,;:()\[\]]|\s[-\u2013\u2014]+\s|\b(?:" + "|".join(o.replace(" ", r"\s+") for o in OPENERS)

@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass, replace
 
-from nnunet_semantic.errors import PromptError, UnknownStructure
+from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import exclusion
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import PartReading, read_part, strip_possessive
@@ -67,8 +67,9 @@ class ParsedPrompt:
 
     @property
     def as_written(self) -> bool:
-        """Every part a wording of the ontology: the model may read the prompt's own words."""
-        return all(r.by == "ontology" and r.role != "kept" for r in self.readings)
+        """One target, every part a wording of the ontology: the model may read the prompt's own words."""
+        return all(r.by == "ontology" and r.role != "kept" for r in self.readings) \
+            and sum(r.role == "target" for r in self.readings) == 1
 
     def to_dict(self) -> dict:
         return {"text": self.text, "target": list(self.target), "avoid": list(self.avoid),
@@ -136,17 +137,17 @@ def _structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Stru
     items = parts[0::2]
 
     previous: list[Reading] = []
-
-    head = items[-1].split()
+    noun = items[-1].split()
 
     def read(p):
         found = _structure(p, ontology, prompt, within, role)
         if not isinstance(found, Reading) and previous and not within:  # "the hippocampus' body and tail"
             found = _structure(p, ontology, prompt, _parent(previous[-1], ontology), role)
-        modifier = len(strip_request(p, emphatic=True).split()) <= 2 and not exclusion.cue(p)
-        for n in (1, 2)[:len(head) - 1]:  # "the anterior and the posterior hippocampus": the last item's noun
-            if not isinstance(found, Reading) and p is not items[-1] and modifier:
-                found = _structure(f"{p} {' '.join(head[-n:])}", ontology, prompt, within, role)
+        if not isinstance(found, Reading) and p is not items[-1] and len(strip_request(p, emphatic=True).split()) <= 2 \
+                and not exclusion.cue(p):  # "the anterior and the posterior hippocampus": the last item's noun
+            for n in (1, 2)[:len(noun) - 1]:
+                if not isinstance(found, Reading):
+                    found = _structure(f"{p} {' '.join(noun[-n:])}", ontology, prompt, within, role)
         several = len(_SEPARATOR.split(p)) > 1  # a run of items is one structure only by a name that holds "and"
         if isinstance(found, Reading) and (found.by == "ontology" or not several):
             previous.append(found)
@@ -157,7 +158,7 @@ def _structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Stru
     if bad is not None:
         why = _structure(items[bad], ontology, prompt, within, role)
         if isinstance(why, str):
-            raise UnknownStructure(f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}': {why}", role)
+            raise UnknownPart(f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}': {why}", role)
         raise UnknownStructure(f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}'; closest known: "
                                + ", ".join(f"'{c}'" for c in _closest(items[bad], ontology)), role)
     return [r for _, r in runs]
@@ -178,11 +179,17 @@ def _try_structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[
         return None
 
 
-def _encoded(phrase: str, readings: list[Reading]) -> str:
-    """What the model reads for a run: its words as written when the ontology knows them, else the names."""
-    if all(r.by == "ontology" and r.encoded == r.phrase for r in readings):
+def _encoded(phrase: str, readings: list[Reading], ontology: Ontology) -> str:
+    """What the model reads for a run: its words as written when the ontology knows them as one structure; for a
+    union the name of the structure that is exactly that union ("the tumour plus the cyst": "kidney masses"), else
+    the names."""
+    if len(readings) > 1:
+        labels = frozenset().union(*(s.labels for r in readings for s in r.structures))
+        return next((s.name for s in ontology.structures.values() if s.labels == labels),
+                    " and ".join(r.encoded for r in readings))
+    if readings[0].by == "ontology" and readings[0].encoded == readings[0].phrase:
         return _clean(phrase)
-    return " and ".join(r.encoded for r in readings)
+    return readings[0].encoded
 
 
 def _only_exclusion(prompt: str, rest: str, ontology: Ontology) -> PromptError:
@@ -303,7 +310,7 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
             break
     else:
         _structures(pieces[0], ontology, prompt)  # raises the specific error
-    readings, pos_text = list(target), _encoded(phrase, target)
+    readings, pos_text = list(target), _encoded(phrase, target, ontology)
     within = tuple(s for r in target for s in r.structures)
     rest, joiners = pieces[end:], joiners[end:]
     if rest and normalize(rest[0]) in _EVERYTHING:  # "X excluding everything except Y": Y within X
@@ -327,5 +334,5 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
         raise PromptError(f"prompt '{prompt}' excludes everything it targets (target {sorted(target)}, "
                           f"avoid {sorted(avoid)})")
     return ParsedPrompt(prompt, tuple(sorted(target)), tuple(sorted(avoid)), pos_text,
-                        " and ".join(_encoded(p, found) for p, found in runs), tuple(s.name for s in within),
+                        " and ".join(_encoded(p, found, ontology) for p, found in runs), tuple(s.name for s in within),
                         tuple(s.name for r in avoided for s in r.structures), (*readings, *avoided))

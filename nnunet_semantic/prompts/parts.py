@@ -18,6 +18,7 @@ from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canoni
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 
 MAX_WORDS = 3
+ORDINALS = frozenset({"first", "second", "third", "fourth", "last", "latter", "former", "final", "initial"})
 STOP_WORDS = frozenset({"its", "it", "their", "his", "her", "this", "that", "these", "those", "of", "in", "on", "at",
                         "to", "with", "within", "from", "by", "and", "or", "is", "are", "which", "one", "s"}) \
     | {normalize(w) for w in GRADING_WORDS}
@@ -90,7 +91,7 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
     words but no single part they name."""
     if parents:
         return _within(phrase, ontology, parents)
-    readings = {}
+    readings, why = {}, []
     words = content_words(phrase)
     for parent in ontology.structures.values():
         if not ontology.contained_in(parent.name):
@@ -101,7 +102,14 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
                 found = _within(phrase, ontology, [parent])
                 if isinstance(found, PartReading):
                     readings[found.structure.name] = found
-    return next(iter(readings.values())) if len(readings) == 1 else None
+                elif found:
+                    why.append(found)
+    if len(readings) == 1:
+        return next(iter(readings.values()))
+    # a phrase that names a part ("the left half of the kidney", "the second third") its structure lacks is
+    # refused with the structure's parts; other words ("the enlarged kidney") are left to the nearest-text reading
+    names_part = any(w in PART_NOUNS or w in ORDINALS or direction(w) for w in normalize(phrase).split())
+    return why[0] if why and not readings and names_part else None
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure]) -> PartReading | str | None:
