@@ -183,6 +183,29 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
         predictor.resolve("the left kidney nobody removed", allow_unknown=True)
 
 
+def test_a_compiled_network_loads_its_weights_as_nnunet_loads_them(inputs, monkeypatch):
+    """Issue 35: with nnUNet_compile=t (nnU-Net's default on a GPU) nnU-Net's predictor wraps the network in
+    torch.compile; the fold weights load into its _orig_mod, and the masks are those of the plain network."""
+    root, env, raw, folder, cases = inputs
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    import torch
+    from torch._dynamo import OptimizedModule
+
+    from nnunet_semantic.inference.predictor import SemanticPredictor
+
+    image = read_nii(folder / f"{cases[0]}_0000.nii.gz")[None].astype(np.float32)
+    masks = []
+    for compile_flag in ("f", "t"):
+        monkeypatch.setenv("nnUNet_compile", compile_flag)
+        predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
+        predictor.initialize_from_trained_model_folder(
+            str(root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu"), [0])
+        assert isinstance(predictor.network, OptimizedModule) == (compile_flag == "t")
+        masks.append(predictor.predict_numpy(image, [L1, L3]))
+    assert all(np.array_equal(a, b) for a, b in zip(*masks))
+
+
 def test_checkpoints_of_version_2_load_and_those_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path,
                                                                                            monkeypatch):
     """Checkpoints written before the network config travelled with the weights (a `semantic` entry, the heads'

@@ -269,8 +269,8 @@ class SemanticPredictor(nnUNetPredictor):
         unless `use_mirroring` is off), `prompt_chunk` prompts per pass; several folds average their logits."""
         logits, parameters = None, self.list_of_parameters or [None]  # None: the network as it is (validation)
         for params in parameters:
-            if params is not None:
-                self.network.load_state_dict(params)
+            if params is not None:  # as nnU-Net loads them: a compiled network (nnUNet_compile) holds _orig_mod
+                getattr(self.network, "_orig_mod", self.network).load_state_dict(params)
             chunk = self.prompt_chunk or max(16, self.CHUNK_BUFFER_BYTES // (2 * data[0].numel()))
             fold = torch.cat([self._sliding_window(data, texts[i:i + chunk]) for i in range(0, len(texts), chunk)])
             logits = fold if logits is None else logits + fold
