@@ -253,3 +253,24 @@ def test_a_case_in_another_format_is_never_dropped_in_silence(nnunet_env, tmp_pa
         "0": "background", "1": "necrosis", "2": "edema", "3": "core", "4": "rim"}}))
     assert main(["convert", "msd", "-i", str(task), "-d", "602"]) == 1
     assert "imagesTr/b.nii: not a .nii.gz file" in capsys.readouterr().err
+
+
+def test_a_case_id_that_is_a_path_is_refused_and_writes_nothing_outside(nnunet_env, tmp_path, capsys):
+    """Issue 34: a `dataset` key naming a case "../../Dataset011_Victim/dataset" overwrote that dataset's
+    dataset.json with a prompt sidecar; now the converter stops at the source's dataset.json, naming the case."""
+    raw = _raw(nnunet_env)
+    victim = raw / "Dataset011_Victim"
+    victim.mkdir(parents=True)
+    (victim / "dataset.json").write_text('{"mine": true}')
+    source = nnunet_v2_dataset(raw, 542, n=2)
+    data = json.loads((source / "dataset.json").read_text())
+    cases = sorted(p.name[:-12] for p in (source / "imagesTr").glob("*_0000.nii.gz"))
+    data["dataset"] = {("../../Dataset011_Victim/dataset" if i == 0 else c): {
+        "images": [f"imagesTr/{c}_{k:04d}.nii.gz" for k in range(len(data["channel_names"]))],
+        "label": f"labelsTr/{c}.nii.gz"} for i, c in enumerate(cases)}
+    (source / "dataset.json").write_text(json.dumps(data))
+    assert main(["convert", "nnunet", "-i", "542", "-d", "693"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "field 'dataset'" in err and "../../Dataset011_Victim/dataset" in err
+    assert (victim / "dataset.json").read_text() == '{"mine": true}'
+    assert not (raw / "Dataset693_Glioma").exists() and not list(raw.glob("*/x"))

@@ -15,6 +15,7 @@ from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.paths import raw_dataset_folder
 from nnunet_semantic.prompts.generator import GenerationSettings
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
+from nnunet_semantic.prompts.sidecar import check_case_id
 
 # what this conversion writes itself; every other field of the source's dataset.json is carried over
 OWN_FIELDS = ("channel_names", "modality", "labels", "numTraining", "file_ending", "name", "semantic", "dataset",
@@ -67,6 +68,7 @@ def training_cases(folder: Path, data: dict, n_channels: int) -> list[FileCase]:
         if not isinstance(data["dataset"], dict) or not data["dataset"]:
             raise InputError(folder / "dataset.json", "field 'dataset' must map case ids to {images, label}")
         for case, entry in data["dataset"].items():
+            check_case_id(case, f"{folder / 'dataset.json'}: field 'dataset'")
             if not isinstance(entry, dict) or not isinstance(entry.get("images"), list) or "label" not in entry:
                 raise InputError(folder / "dataset.json", f"field 'dataset.{case}' must hold 'images' (a list) and "
                                                           "'label'")

@@ -134,7 +134,16 @@ def read_sidecar(path: Path, texts_only: bool = False) -> tuple[str, list[Prompt
     return case, [prompt_from_dict(p, path, f"prompts[{i}]", texts_only) for i, p in enumerate(prompts)]
 
 
+def check_case_id(case, source) -> None:
+    """A case id becomes a file name (`<case>.json`, `<case>__<prompt>.nii.gz`): one that holds a path
+    ("../../Dataset011_X/dataset") would write outside its folder."""
+    if not isinstance(case, str) or case in ("", ".", "..") or any(c in case for c in "/\\\x00"):
+        raise InputError(source, f"case id {case!r}: a case id becomes a file name, so it may not be empty, '.' or "
+                                 "'..', or hold '/', '\\' or a NUL character")
+
+
 def write_sidecar(path: Path, case: str, prompts: list[Prompt]) -> None:
+    check_case_id(case, path)
     Path(path).write_text(json.dumps({"case": case, "prompts": [p.to_dict() for p in prompts]}, indent=1))
 
 
