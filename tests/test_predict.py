@@ -133,6 +133,11 @@ def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
         shutil.copy(folder / f"{cases[1]}_0000.nii.gz", odd)
         shutil.copy(folder / f"{cases[0]}_0000.nii.gz", odd / bad_name)
         assert match in error("-i", str(odd), "-P", L1)
+    # issue 34: -o a raw dataset (or the model's own folder) overwrote its dataset.json with the model's
+    for other in (raw, root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu"):
+        before = (other / "dataset.json").read_bytes()
+        assert "holds a dataset.json that no prediction wrote" in error("-i", str(folder), "-P", L1, "-o", str(other))
+        assert (other / "dataset.json").read_bytes() == before
     (tmp_path / "a_file").write_text("x")
     assert "exists and is not a folder" in error("-i", str(folder), "-P", L1, "-o", str(tmp_path / "a_file"))
     nan = tmp_path / "nan"  # issue 25: SimpleITK reads NaN as 0, so the model was given a wrong image in silence

@@ -151,6 +151,9 @@ def run(args) -> None:
                                  "mix with the images; choose another -o")
     if out.exists() and not out.is_dir():
         raise InputError(args.o, "exists and is not a folder; -o names the folder predictions go to")
+    if (out / "dataset.json").is_file() and not (out / "prompts_used.json").is_file():
+        raise InputError(args.o, "holds a dataset.json that no prediction wrote (a dataset's or a model's folder): "
+                                 "predictions would overwrite it; choose another -o")
     files = input_cases(Path(args.i), ending)
     jobs = prompt_jobs(args.prompts, args.prompt_file, sorted(files))  # bad input fails before the model loads
     unprompted = sorted(set(files) - set(jobs))
