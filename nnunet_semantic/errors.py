@@ -14,12 +14,17 @@ def report(e: SemanticError | OSError) -> int:
     refusing a file it names (a read-only or full disk, a folder without permission). Any other error (a bug) is
     raised again with its traceback."""
     if isinstance(e, SemanticError):
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_printable(str(e))}", file=sys.stderr)
     elif e.filename is not None:
-        print(f"error: {e.filename}: {e.strerror or e}", file=sys.stderr)
+        print(f"error: {_printable(f'{e.filename}: {e.strerror or e}')}", file=sys.stderr)
     else:
         raise e
     return 1
+
+
+def _printable(line: str) -> str:
+    """The line with control characters escaped: a prompt or file name holding ESC must not drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 class InputError(SemanticError):

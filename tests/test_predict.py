@@ -133,6 +133,8 @@ def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
         shutil.copy(folder / f"{cases[1]}_0000.nii.gz", odd)
         shutil.copy(folder / f"{cases[0]}_0000.nii.gz", odd / bad_name)
         assert match in error("-i", str(odd), "-P", L1)
+    escaped = error("-i", str(folder), "-P", "the left\x1b[2J kidney")  # issue 34: never echoed raw to the terminal
+    assert "\x1b" not in escaped and "the left\\x1b[2J kidney" in escaped
     # issue 34: -o a raw dataset (or the model's own folder) overwrote its dataset.json with the model's
     for other in (raw, root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu"):
         before = (other / "dataset.json").read_bytes()
