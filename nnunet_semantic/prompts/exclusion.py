@@ -27,11 +27,11 @@ from nnunet_semantic.prompts.wording import EMPHATIC_TAIL, EXCLUSION_CONNECTIVES
 FORWARD_CUES = (*EXCLUSION_CONNECTIVES, "sans", "less", "short of", "free of", "clear of", "devoid of", "lacking",
                 "with no", "but no", "and no", "no", "not", "and not", "but", "ignoring", "neglecting", "excluded",
                 "exclude", "excludes", "removing", "remove", "removes", "subtracting", "subtract", "deducting",
-                "discounting", "skipping", "dropping", "rather than", "instead of",
-                "w/o", "excl", "exclusive of", "never", "neither", "nor", "stripped of", "cleared of", "rid of",
-                "free from", "emptied of", "deleting", "delete", "omit", "ignore", "disregard", "erasing", "erase",
-                "excising", "excise", "resecting", "deduct", "discount", "skip", "drop", "spare", "leaving behind",
-                "don't", "dont", "do not", "does not", "doesn't", "must not", "should not", "shouldn't", "strip")
+                "discounting", "skipping", "dropping", "rather than", "instead of", "w/o", "excl", "exclusive of",
+                "never", "neither", "nor", "stripped of", "cleared of", "rid of", "free from", "emptied of", "deleting",
+                "delete", "omit", "ignore", "disregard", "erasing", "erase", "excising", "excise", "resecting",
+                "deduct", "discount", "skip", "drop", "spare", "leaving behind", "don't", "dont", "do not", "does not",
+                "doesn't", "must not", "should not", "shouldn't", "strip")
 # removal participles that end their clause; "<verb> out|away|off|aside" and "not <participle>" are cues as a class
 BACKWARD_CUES = ("removed", "excluded", "omitted", "subtracted", "deducted", "spared", "ignored", "disregarded",
                  "discounted", "deleted", "dropped", "erased", "excised", "resected", "stripped", "masked", "excepted",
@@ -79,6 +79,7 @@ _PART_OF = re.compile(r"^(?:(?:only|just|the|those|these|that|all|any)\s+)*"
                       r"(?:part|portion|region|area|bit|piece|tissue|section)s?\s+(?:of|in)\s+")
 _BOUNDARY = re.compile(r"[,;:()\[\]]|\s[-\u2013\u2014]+\s|\b(?:" + "|".join(o.replace(" ", r"\s+") for o in OPENERS)
                        + r")\b")
+_LEAD = re.compile(r"^(?:please|kindly|and|but|so)\b")
 _FROM = re.compile(r"\s+(?:from|off|out\s+of)\s+")
 
 
@@ -130,8 +131,8 @@ def _words(text: str) -> tuple[list[re.Match], list[tuple[str, bool]]]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _name_words(name: str) -> list[tuple[str, bool]]:
-    return [(w, punct and i > 0) for i, (w, punct) in enumerate(_words(name)[1])]
+def _name_words(name: str) -> tuple[tuple[str, bool], ...]:
+    return tuple(_words(name)[1])
 
 
 def _masked(text: str, names: Iterable[str]) -> str:
@@ -143,7 +144,7 @@ def _masked(text: str, names: Iterable[str]) -> str:
     for name in {*names, *emphatic}:
         seq = _name_words(name)
         for i in range(len(words) - len(seq) + 1):
-            if seq and [(w, p and k > 0) for k, (w, p) in enumerate(words[i:i + len(seq)])] == seq:
+            if seq and tuple((w, p and k > 0) for k, (w, p) in enumerate(words[i:i + len(seq)])) == seq:
                 start, end = tokens[i].start(), tokens[i + len(seq) - 1].end()
                 out[start:end] = "_" * (end - start)
     return "".join(out)
@@ -189,7 +190,7 @@ def _forward(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]
     if not cue:
         return []
     scope = text[cue.end():]
-    if not _tidy(text[:cue.start()], _TARGET_TAIL, re.compile(r"^(?:please|kindly|and|but|so)\b")):
+    if not _tidy(text[:cue.start()], _TARGET_TAIL, _LEAD):  # the cue opens the prompt
         clause = _CLAUSE.search(scope)
         if clause and _target(scope[clause.end():]):
             return [(_target(scope[clause.end():]), tuple(_exclusions(scope[:clause.start()])))]
