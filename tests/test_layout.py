@@ -95,6 +95,11 @@ UPSTREAM = {
     "dynamic_network_architectures.building_blocks.unet_decoder:UNetDecoder.forward": ("0.4.4", "0f29ea5df31410c7"),
     # benchmarks/quality_hippocampus.py:wall_clock repeats nnU-Net's epoch loop with a wall-clock epoch count
     "nnunetv2.training.nnUNetTrainer.nnUNetTrainer:nnUNetTrainer.run_training": ("2.8.1", "414de53af164d2b9"),
+    # inference/predictor.py:prompt_logits loads fold weights as this loop does (into _orig_mod when compiled),
+    # after manual_initialization has compiled the network under nnUNet_compile
+    "nnunetv2.inference.predict_from_raw_data:nnUNetPredictor.predict_logits_from_preprocessed_data":
+        ("2.8.1", "34148214797df0d1"),
+    "nnunetv2.inference.predict_from_raw_data:nnUNetPredictor.manual_initialization": ("2.8.1", "0f569ae267de4516"),
 }
 
 
