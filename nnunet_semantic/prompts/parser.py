@@ -179,17 +179,19 @@ def _try_structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[
         return None
 
 
-def _encoded(phrase: str, readings: list[Reading], ontology: Ontology) -> str:
-    """What the model reads for a run: its words as written when the ontology knows them as one structure; for a
-    union the name of the structure that is exactly that union ("the tumour plus the cyst": "kidney masses"), else
-    the names."""
-    if len(readings) > 1:
-        labels = frozenset().union(*(s.labels for r in readings for s in r.structures))
-        return next((s.name for s in ontology.structures.values() if s.labels == labels),
-                    " and ".join(r.encoded for r in readings))
-    if readings[0].by == "ontology" and readings[0].encoded == readings[0].phrase:
+def _encoded(phrase: str, readings: list[Reading]) -> str:
+    """What the model reads for a run: its words as written when the ontology knows them, else the names."""
+    if all(r.by == "ontology" and r.encoded == r.phrase for r in readings):
         return _clean(phrase)
-    return readings[0].encoded
+    return " and ".join(r.encoded for r in readings)
+
+
+def _union(readings: list[Reading], ontology: Ontology) -> str | None:
+    """The structure a target of several structures is exactly ("the tumour plus the cyst": "kidney masses"): the
+    name the model is given for it, where the words as written read as mostly one of them."""
+    labels = frozenset().union(*(s.labels for r in readings for s in r.structures))
+    return next((s.name for s in ontology.structures.values() if s.labels == labels), None) \
+        if len(readings) > 1 else None
 
 
 def _only_exclusion(prompt: str, rest: str, ontology: Ontology) -> PromptError:
@@ -310,7 +312,7 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
             break
     else:
         _structures(pieces[0], ontology, prompt)  # raises the specific error
-    readings, pos_text = list(target), _encoded(phrase, target, ontology)
+    readings, pos_text = list(target), _union(target, ontology) or _encoded(phrase, target)
     within = tuple(s for r in target for s in r.structures)
     rest, joiners = pieces[end:], joiners[end:]
     if rest and normalize(rest[0]) in _EVERYTHING:  # "X excluding everything except Y": Y within X
@@ -334,5 +336,5 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
         raise PromptError(f"prompt '{prompt}' excludes everything it targets (target {sorted(target)}, "
                           f"avoid {sorted(avoid)})")
     return ParsedPrompt(prompt, tuple(sorted(target)), tuple(sorted(avoid)), pos_text,
-                        " and ".join(_encoded(p, found, ontology) for p, found in runs), tuple(s.name for s in within),
+                        " and ".join(_encoded(p, found) for p, found in runs), tuple(s.name for s in within),
                         tuple(s.name for r in avoided for s in r.structures), (*readings, *avoided))
