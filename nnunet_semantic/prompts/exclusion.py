@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 
 from nnunet_semantic.prompts.ontology import normalize
-from nnunet_semantic.prompts.wording import EMPHATIC_TAIL, EXCLUSION_CONNECTIVES
+from nnunet_semantic.prompts.wording import EMPHATIC_TAIL, EXCLUSION_CONNECTIVES, alternatives
 
 FORWARD_CUES = (*EXCLUSION_CONNECTIVES, "sans", "less", "short of", "free of", "clear of", "devoid of", "lacking",
                 "with no", "but no", "and no", "no", "not", "and not", "but", "ignoring", "neglecting", "excluded",
@@ -69,8 +69,7 @@ EXCLUSION_TAIL = ("is", "are", "was", "were", "be", "been", "being", "has", "hav
 
 def _edge(words: Iterable[str], end: bool) -> re.Pattern:
     """Any run of `words` at the end (or the start) of a text."""
-    alternatives = "|".join(w.replace(" ", r"\s+") for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?:\s+(?:{alternatives}))+$" if end else rf"^(?:(?:{alternatives})\s+)+")
+    return re.compile(rf"(?:\s+(?:{alternatives(words)}))+$" if end else rf"^(?:(?:{alternatives(words)})\s+)+")
 
 
 _TARGET_TAIL, _EXCLUSION_HEAD = _edge(TARGET_TAIL, end=True), _edge(EXCLUSION_HEAD, end=False)
@@ -83,21 +82,17 @@ _LEAD = re.compile(r"^(?:please|kindly|and|but|so)\b")
 _FROM = re.compile(r"\s+(?:from|off|out\s+of)\s+")
 
 
-def _alternatives(words: Iterable[str]) -> str:
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(set(words), key=len, reverse=True))
-
-
 _PARTICIPLE = r"(?:[a-z]+(?:ed|en|wn)|cut|put|set|left|kept|thrown|shut)"
-_FORWARD = re.compile(rf"(?<![\w'-])(?:{_alternatives(FORWARD_CUES)}|\w+ing\s+(?:{_alternatives(PARTICLES)})|"
+_FORWARD = re.compile(rf"(?<![\w'-])(?:{alternatives(FORWARD_CUES)}|\w+ing\s+(?:{alternatives(PARTICLES)})|"
                       rf"(?:cut|take|leave|strip|carve|mask|crop|set|put|keep|blank|zero|trim|chop|rule)\s+"
-                      rf"(?:{_alternatives(PARTICLES)}))(?![\w/'])")
-_BACKWARD = re.compile(rf"(?<![\w'-])(?:{_alternatives(BACKWARD_CUES)}|{_PARTICIPLE}\s+(?:{_alternatives(PARTICLES)})|"
+                      rf"(?:{alternatives(PARTICLES)}))(?![\w/'])")
+_BACKWARD = re.compile(rf"(?<![\w'-])(?:{alternatives(BACKWARD_CUES)}|{_PARTICIPLE}\s+(?:{alternatives(PARTICLES)})|"
                        rf"(?:not|never|no\s+longer)\s+\w+(?:ed|en|wn|t))(?:\s+from\s+(?:the\s+)?(?:mask|segmentation|"
                        rf"image|output|result|it|them))?\.?{_END}")
-_RELATIVE = re.compile(rf"\s*,?\s*\b(?:{_alternatives(RELATIVES)})\b(?P<clause>.*)$")
-_NEGATED = re.compile(rf"\b(?:{_alternatives(NEGATIONS)})\b|n't\b")
+_RELATIVE = re.compile(rf"\s*,?\s*\b(?:{alternatives(RELATIVES)})\b(?P<clause>.*)$")
+_NEGATED = re.compile(rf"\b(?:{alternatives(NEGATIONS)})\b|n't\b")
 _PREFIXED = re.compile(r"\bnon[-\s]?(?P<a>[a-z_]+)\b|\b(?P<b>[a-z_]+)-free\b")
-_ANY = re.compile(rf"n't\b|\b(?:{_alternatives(NEGATIONS)})\b|(?<![\w'-])(?:{'|'.join(REMOVAL_WORDS)})(?![\w'-])")
+_ANY = re.compile(rf"n't\b|\b(?:{alternatives(NEGATIONS)})\b|(?<![\w'-])(?:{'|'.join(REMOVAL_WORDS)})(?![\w'-])")
 
 
 def _tidy(text: str, tail: re.Pattern | None = None, head: re.Pattern | None = None) -> str:

@@ -17,10 +17,10 @@ from nnunet_semantic.prompts import exclusion
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import PartReading, read_part, strip_possessive
 from nnunet_semantic.prompts.spelling import respell
-from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, REQUEST_VERBS, strip_request
+from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, REQUEST_VERBS, alternatives, strip_request
 
-_CONNECTIVES = sorted(EXCLUSION_CONNECTIVES, key=len, reverse=True)  # "but not including" before "but not"
-_CONNECTIVE = re.compile(r"(\s*[,;:\u2013\u2014-]?\s*\b(?:" + "|".join(c.replace(" ", r"\s+") for c in _CONNECTIVES)
+# longest first: "but not including" before "but not"
+_CONNECTIVE = re.compile(r"(\s*[,;:\u2013\u2014-]?\s*\b(?:" + alternatives(EXCLUSION_CONNECTIVES)
                          + r")\b\s*|\s*[,;:\u2013\u2014-]\s*not\b\s*)", re.IGNORECASE)
 # list separators and the words of a union ("X along with Y", "X as well as Y")
 _SEPARATOR = re.compile(r"(\s*(?:,|;|&|\+|\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"

@@ -36,16 +36,17 @@ EMPHATIC_TAIL = ("itself", "themselves", "alone", "only", "in its entirety", "in
                  "and nothing else", "included", "too", "as well", "tissue", "parenchyma", "together", "in general")
 
 
-def _words(words) -> str:
-    return "|".join(w.replace(" ", r"\s+") for w in sorted(words, key=len, reverse=True))
+def alternatives(words) -> str:
+    """A regex alternation of `words`, longest first (so "all of" is tried before "all"), spaces as any space."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(set(words), key=len, reverse=True))
 
 
-_VERB_HEAD = (rf"^(?:(?:please|kindly)\s+)?(?:(?:{_words(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
+_VERB_HEAD = (rf"^(?:(?:please|kindly)\s+)?(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
               r"(?:mask|segmentation|outline)\s+of\s+)?")
 _REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)
 _REQUEST_TAIL = re.compile(r"(?:\s+(?:regions?|areas?|please))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
-_EMPHATIC_HEAD = re.compile(_VERB_HEAD + rf"(?:(?:the|a|an|{_words(EMPHATIC_HEAD)})\s+)*", re.IGNORECASE)
-_EMPHATIC_TAIL = re.compile(rf"(?:[\s,]+(?:regions?|areas?|please|{_words(EMPHATIC_TAIL)}))+[\s?.!]*$|[\s?.!]+$",
+_EMPHATIC_HEAD = re.compile(_VERB_HEAD + rf"(?:(?:the|a|an|{alternatives(EMPHATIC_HEAD)})\s+)*", re.IGNORECASE)
+_EMPHATIC_TAIL = re.compile(rf"(?:[\s,]+(?:regions?|areas?|please|{alternatives(EMPHATIC_TAIL)}))+[\s?.!]*$|[\s?.!]+$",
                             re.IGNORECASE)
 
 
