@@ -183,7 +183,7 @@ def _encoded(phrase: str, readings: list[Reading]) -> str:
     """What the model reads for a run: its words as written when the ontology knows them, else the names."""
     if all(r.by == "ontology" and r.encoded == r.phrase for r in readings):
         return _clean(phrase)
-    return " and ".join(r.encoded for r in readings)
+    return " and ".join(dict.fromkeys(r.encoded for r in readings))  # "body and tail": one part, named once
 
 
 def _union(readings: list[Reading], ontology: Ontology) -> str | None:
