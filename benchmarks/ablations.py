@@ -62,7 +62,7 @@ def train_phantom(name: str, root: Path) -> None:
 
     import nnunet_semantic.trainers as trainers
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
-    from nnunet_semantic.inference.cli import predict
+    from nnunet_semantic.inference.api import predict
 
     raw = _phantom(root)
     cls = type(f"{name}_phantom", (getattr(trainers, name),), {"schedule": PHANTOM_SCHEDULE})

@@ -169,7 +169,7 @@ def score_heldout(root: Path, key: str, dataset: str, trainer_name: str) -> dict
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
 
     from nnunet_semantic.evaluation.metrics import dice, reference_mask
-    from nnunet_semantic.inference.cli import predict
+    from nnunet_semantic.inference.api import predict
     from nnunet_semantic.prompts.sidecar import prediction_name
 
     images, cases = _heldout_images(root)

@@ -95,7 +95,7 @@ def main() -> None:
                   [: args.cases]]
     sets = {n: prompts(n, first.ontology) for n in PROMPT_COUNTS}
     for predictor in predictors.values():
-        predictor._text_tensors([predictor.resolve(t) for t in sets[16]])  # texts encoded once, as in a real run
+        predictor.encode_prompts([predictor.resolve(t) for t in sets[16]])  # texts encoded once, as in a real run
     times = {(name, tta, n): [] for name in predictors for tta in (True, False) for n in sets}
     for _ in range(args.repeats):
         for name, tta, n in times:  # interleaved: noise hits every trainer, mode and prompt count alike

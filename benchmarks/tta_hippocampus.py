@@ -26,11 +26,11 @@ def main() -> None:
     from tqdm import tqdm
 
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
-    from nnunet_semantic.inference.export import export_binary
     from nnunet_semantic.prompts.sidecar import prediction_name, read_sidecar_folder
 
     pre = prepare(args.workspace)
     predictor, cases, dataset = validation_predictor(pre, args.model)
+    predictor.min_component_fraction = 0  # masks as the network gives them (components_hippocampus.py: the removal)
     if not predictor.allowed_mirroring_axes:
         sys.exit(f"{args.model} keeps orientation (trained without mirroring): it has no mirroring to compare")
     sidecars = read_sidecar_folder(pre / "prompts")
@@ -42,22 +42,21 @@ def main() -> None:
         seconds = 0.0
         for case in tqdm(cases, desc=f"mirroring {'on' if tta else 'off'}"):
             data, _, _, properties = dataset.load_case(case)
-            texts = predictor._text_tensors([predictor.resolve(p.text) for p in sidecars[case]])
+            prompts = [predictor.resolve(p.text) for p in sidecars[case]]
             start = time.perf_counter()
-            probs = predictor.prompt_probabilities(data, texts)
+            masks = predictor.predict_case(data, prompts, properties)
             seconds += time.perf_counter() - start
-            for p, prob in zip(sidecars[case], probs):
-                mask = export_binary(prob, predictor.plans_manager, predictor.configuration_manager, properties)
+            for p, mask in zip(sidecars[case], masks):
                 io.write_seg(mask.astype(np.uint8), str(out / prediction_name(case, p.text)), properties)
         summary = evaluate_folders(pre / "gt_segmentations", out, pre / "prompts", out / "summary.json",
                                    pre / "dataset.json", cases=cases)
         rows.append({"model": args.model, "mirroring": tta}
                     | {k: round(v, 4) if isinstance(v, float) else v for k, v in _row(summary).items()}
                     | {"sibling_overlap": round(sibling_overlap(out, cases), 4),
-                       "network_seconds_per_case": round(seconds / len(cases), 3)})
+                       "seconds_per_case": round(seconds / len(cases), 3)})
     write_results(f"tta_hippocampus_{args.model}", {"cases": len(cases), "model": str(bench_model(args.model))}, rows,
                   ["model", "mirroring", "L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2",
-                   "sibling_overlap", "network_seconds_per_case"])
+                   "sibling_overlap", "seconds_per_case"])
 
 
 if __name__ == "__main__":

@@ -91,12 +91,12 @@ def main() -> None:
     from tqdm import tqdm
 
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
-    from nnunet_semantic.inference.export import export_binary
     from nnunet_semantic.prompts.generator import label_counts
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder, write_sidecar
 
     pre = prepare(args.workspace)
     predictor, cases, dataset = validation_predictor(pre, args.model, use_mirroring=False)
+    predictor.min_component_fraction = 0  # masks as the network gives them (components_hippocampus.py: the removal)
     cases = cases[: args.cases]
     folders = [pre / "prompts", pre / HELDOUT_FOLDER]
     sidecars = [read_sidecar_folder(f) for f in folders]
@@ -125,9 +125,8 @@ def main() -> None:
             write_sidecar(paraphrase_folder / f"{case}.json", case, para)
             prompts = [p for s in sidecars for p in s[case]
                        if not args.paraphrases_only or (p.level in (1, 3) and not p.wording)] + para
-            texts = predictor._text_tensors([predictor.resolve(p.text) for p in prompts])
-            for p, prob in zip(prompts, predictor.prompt_probabilities(data, texts)):
-                mask = export_binary(prob, predictor.plans_manager, predictor.configuration_manager, properties)
+            for p, mask in zip(prompts, predictor.predict_case(data, [predictor.resolve(p.text) for p in prompts],
+                                                               properties)):
                 io.write_seg(mask.astype(np.uint8), str(out / prediction_name(case, p.text)), properties)
         scored = [paraphrase_folder, *([_seen_l1_l3(folders[0], out / "prompts_l1_l3", cases)]
                                        if args.paraphrases_only else folders)]

@@ -12,7 +12,7 @@ from nnunet_semantic.errors import SemanticError, report
 from nnunet_semantic.evaluation.cli import add_parser as _report_parser
 from nnunet_semantic.plans.cli import add_parser as _plan_cpu_parser
 from nnunet_semantic.prompts.cli import add_parser as _prompts_parser
-from nnunet_semantic.prompts.ontology_cli import add_parser as _ontology_parser
+from nnunet_semantic.dataset_conversion.ontology_cli import add_parser as _ontology_parser
 from nnunet_semantic.text.cli import add_parser as _embed_parser
 
 # Each pipeline stage adds its own sub-commands.

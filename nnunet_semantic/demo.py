@@ -59,7 +59,7 @@ def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[s
     """Held-out cases (imagesTs with labelsTs, as the phantom has): predict their verified prompts, in seen and in
     held-out wordings, and evaluate."""
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
-    from nnunet_semantic.inference.cli import predict
+    from nnunet_semantic.inference.api import predict
     from nnunet_semantic.paths import raw_dataset_folder
 
     raw = raw_dataset_folder(d)

@@ -57,6 +57,32 @@ def test_no_import_cycle():
     assert cycles == []
 
 
+def _stage(module: str) -> str:
+    """The stage (sub-package) or top-level module of a package module: nnunet_semantic.<stage>...."""
+    return module.split(".")[1] if "." in module else module
+
+
+def test_no_import_loop_between_stages():
+    """Stages depend one way (conversion -> prompts, trainers -> inference / evaluation, ...): no two sub-packages
+    import each other, through any of their modules, lazy imports included."""
+    edges: dict[tuple[str, str], tuple[str, str]] = {}
+    for module, targets in _imports().items():
+        for target in targets:
+            if _stage(module) != _stage(target):
+                edges.setdefault((_stage(module), _stage(target)), (module, target))
+    loops = sorted({tuple(sorted((a, b))): (edges[a, b], edges[b, a]) for a, b in edges if (b, a) in edges}.values())
+    assert loops == []
+
+
+def test_one_predict_and_export_loop():
+    """Validation, the command and the benchmarks predict through the predictor's API (`predict_case`,
+    `predict_from_files`): nothing else runs the network's sliding window or exports its probabilities."""
+    for path in [*PACKAGE.rglob("*.py"), *(REPO / "benchmarks").glob("*.py")]:
+        text = path.read_text()
+        if path.parent.name != "inference":
+            assert not re.search(r"\.prompt_probabilities\(|export_(binary|mask)\(", text), path
+
+
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(REPO)))
 def test_modules_stay_small(path):
     limit = 300 if path.name == "semantic_trainer.py" else 400
@@ -100,6 +126,15 @@ UPSTREAM = {
     "nnunetv2.inference.predict_from_raw_data:nnUNetPredictor.predict_logits_from_preprocessed_data":
         ("2.8.1", "34148214797df0d1"),
     "nnunetv2.inference.predict_from_raw_data:nnUNetPredictor.manual_initialization": ("2.8.1", "0f569ae267de4516"),
+    # inference/predictor.py:predict_from_files takes nnU-Net's shape (model files copied to the output folder,
+    # preprocessing workers, an export pool with a bounded queue of pending cases)
+    "nnunetv2.inference.predict_from_raw_data:nnUNetPredictor.predict_from_files": ("2.8.1", "fe361ae07f589fdb"),
+    "nnunetv2.inference.predict_from_raw_data:nnUNetPredictor.predict_from_data_iterator":
+        ("2.8.1", "8a0d5a8d4a8a5d7b"),
+    # trainers/validation.py:validate_fold is this validation with prompts (its label map is scored by the same
+    # compute_metrics_on_folder into validation/summary.json)
+    "nnunetv2.training.nnUNetTrainer.nnUNetTrainer:nnUNetTrainer.perform_actual_validation":
+        ("2.8.1", "2007207542fa8f86"),
 }
 
 

@@ -190,9 +190,10 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
         predictor.resolve("the left kidney nobody removed", allow_unknown=True)
 
 
-def test_a_compiled_network_loads_its_weights_as_nnunet_loads_them(inputs, monkeypatch):
+def test_a_compiled_network_loads_its_weights_as_nnunet_loads_them(inputs, monkeypatch, tmp_path):
     """Issue 35: with nnUNet_compile=t (nnU-Net's default on a GPU) nnU-Net's predictor wraps the network in
-    torch.compile; the fold weights load into its _orig_mod, and the masks are those of the plain network."""
+    torch.compile; the fold weights load into its _orig_mod, and the masks are those of the plain network, through
+    the Python API (`predict_numpy`) and through `predict_from_files` (the command's loop)."""
     root, env, raw, folder, cases = inputs
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -211,6 +212,12 @@ def test_a_compiled_network_loads_its_weights_as_nnunet_loads_them(inputs, monke
         assert isinstance(predictor.network, OptimizedModule) == (compile_flag == "t")
         masks.append(predictor.predict_numpy(image, [L1, L3]))
     assert all(np.array_equal(a, b) for a, b in zip(*masks))
+    used = predictor.predict_from_files(folder, tmp_path / "out", [L1, L3], num_processes_preprocessing=1,
+                                        num_processes_segmentation_export=1)
+    assert used["trainer"] == "SemanticTrainer_smoke" and used["configuration"] == "2d_cpu" and used["folds"] == [0]
+    assert json.loads((tmp_path / "out" / "prompts_used.json").read_text()) == used
+    for prompt, mask in zip(used["cases"][cases[0]], masks[0]):
+        assert np.array_equal(read_nii(tmp_path / "out" / prompt["file"]), mask), prompt["text"]
 
 
 def test_checkpoints_of_version_2_load_and_those_without_a_fusion_site_are_encoder_fusion(inputs, tmp_path,

@@ -15,7 +15,6 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name
 
 import nnunet_semantic.trainers as trainers
-from nnunet_semantic.evaluation.fold_validation import heldout_texts
 from nnunet_semantic.networks.card import checkpoint_card
 from nnunet_semantic.text.minilm import MiniLMEncoder
 from nnunet_semantic.trainers import SemanticTrainer
@@ -23,6 +22,7 @@ from nnunet_semantic.trainers.orientation import names_a_direction
 from nnunet_semantic.trainers.prompt_batch import PromptTargets
 from nnunet_semantic.trainers.prompt_table import prompt_texts
 from nnunet_semantic.trainers.recipe import RECIPE
+from nnunet_semantic.trainers.validation import heldout_texts
 
 VARIANTS = ["SemanticTrainer", "SemanticTrainer_noExclusionLoss", "SemanticTrainer_mergedPrompt",
             "SemanticTrainer_noFrequency", "SemanticTrainer_alphaGateOnly", "SemanticTrainer_DHN", "TextConcatTrainer",

@@ -10,63 +10,34 @@ SemanticUNet described by the checkpoint's card (`networks/card.py`); prompt tex
 from __future__ import annotations
 
 import contextlib
+import json
+import multiprocessing
+import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import torch
-from batchgenerators.utilities.file_and_folder_operations import load_json
+from batchgenerators.utilities.file_and_folder_operations import load_json, save_json
 from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
 from nnunetv2.utilities.label_handling.label_handling import LabelManager, determine_num_input_channels
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
+from tqdm import tqdm
 
 from nnunet_semantic.errors import PromptError, SemanticError, UnknownPart, UnknownStructure
-from nnunet_semantic.inference.export import BINARY_LABELS, export_binary
-from nnunet_semantic.inference.postprocessing import (
-    MIN_COMPONENT_FRACTION,
-    min_component_voxels,
-    remove_small_components,
-)
+from nnunet_semantic.inference.export import BINARY_LABELS, export_case, export_mask
+from nnunet_semantic.inference.jobs import PredictionJobs, complete, prediction_jobs
+from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION, min_component_voxels
+from nnunet_semantic.inference.prompted_network import PromptedNetwork
+from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
 from nnunet_semantic.networks import NetworkConfig, build_network
 from nnunet_semantic.networks.card import checkpoint_card, load_checkpoint
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.parser import parse, split_exclusion
+from nnunet_semantic.prompts.sidecar import prediction_name
 from nnunet_semantic.prompts.wording import heldout_wordings
 from nnunet_semantic.text import get_encoder
-
-
-class PromptedNetwork(torch.nn.Module):
-    """network(x) for nnU-Net's tile loop: [B, K, ...] foreground logits of K fixed prompts, the image encoded
-    once for all of them."""
-
-    def __init__(self, network: torch.nn.Module, texts: list[dict[str, torch.Tensor]]):
-        super().__init__()
-        self.network, self.texts = network, {k: torch.stack([t[k] for t in texts]) for k in texts[0]}
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.network.encode_image(x)
-        text = {k: v[None].expand(len(x), *v.shape).to(x.device) for k, v in self.texts.items()}
-        logits = self.network.decode(features, text).logits[0].float().unflatten(0, (len(x), -1))  # [B, K, 2, ...]
-        return logits[:, :, 1] - logits[:, :, 0]
-
-
-@dataclass
-class ResolvedPrompt:
-    text: str
-    pos_text: str  # what E_pos encodes
-    neg_text: str  # what E_neg encodes ("" = no exclusion)
-    parse: dict | None  # the ontology's reading (target/avoid/pos/neg), None when it could not parse
-    nearest: dict | None = None  # free text only: the closest known structure by text embedding
-
-    def to_dict(self) -> dict:
-        free = [{"role": "target", "phrase": self.pos_text, "structures": [self.nearest["structure"]],
-                 "by": "nearest text", "confidence": self.nearest["similarity"], "encoded": self.pos_text}] \
-            if self.nearest else []
-        return {"text": self.text, "parsed": self.parse is not None, **(self.parse or {"resolution": free}),
-                "encoded": {"target": self.pos_text, "exclusion": self.neg_text},
-                **({"nearest": self.nearest} if self.nearest else {})}
 
 
 class SemanticPredictor(nnUNetPredictor):
@@ -105,16 +76,38 @@ class SemanticPredictor(nnUNetPredictor):
                                 "retrain, or predict with the version that trained it") from None
         self.manual_initialization(network, plans_manager, configuration_manager, parameters, dataset_json,
                                    checkpoint["trainer_name"], checkpoint.get("inference_allowed_mirroring_axes"))
+        self.use_card(meta, f"{folder}/dataset.json")
+        self.model_folder, self.folds, self.checkpoint_name = folder, list(folds), checkpoint_name
+        self.configuration_name = checkpoint["init_args"]["configuration"]
+        self.encoder  # noqa: B018 - a text encoder other than the model's fails here, before any case is read
+
+    def manual_initialization(self, network, plans_manager, configuration_manager, parameters, dataset_json,
+                              trainer_name, inference_allowed_mirroring_axes):
+        """nnU-Net's (the end-of-training validation calls it with the trainer's network); prompts are then read by
+        the network's card (ontology, training label counts, text encoder)."""
+        super().manual_initialization(network, plans_manager, configuration_manager, parameters, dataset_json,
+                                      trainer_name, inference_allowed_mirroring_axes)
         self.label_manager = LabelManager(BINARY_LABELS, None)  # the network answers target / not target
-        self.semantic = {k: v for k, v in meta.items() if k != "config"}
-        self.ontology = Ontology.from_dict(meta["ontology"], f"{folder}/dataset.json") if meta.get("ontology") \
-            else None
-        self.encoder = get_encoder(meta["text_encoder"], device=self.device.type)
-        if self.encoder.fingerprint != meta["encoder_fingerprint"]:
-            raise SemanticError(f"the installed {meta['text_encoder']} text encoder ({self.encoder.fingerprint}) is "
-                                f"not the one this model was trained with ({meta['encoder_fingerprint']})")
-        self._vectors: dict[str, np.ndarray] = {}
-        self._threshold: float | None = None
+        self.use_card(getattr(network, "metadata", {}), "the network's card")
+        self.model_folder = self.folds = self.checkpoint_name = self.configuration_name = None
+
+    def use_card(self, card: dict, where: str) -> None:
+        self.semantic = {k: v for k, v in card.items() if k != "config"}
+        self.ontology = Ontology.from_dict(card["ontology"], where) if card.get("ontology") else None
+        self._encoder, self._vectors, self._threshold = None, {}, None
+
+    @property
+    def encoder(self):
+        """The model's text encoder, loaded at first use (the validation's texts come encoded from the trainer's
+        bank); one whose fingerprint is not the model's is an error."""
+        if self._encoder is None:
+            name, fingerprint = self.semantic["text_encoder"], self.semantic["encoder_fingerprint"]
+            encoder = get_encoder(name, device=self.device.type)
+            if encoder.fingerprint != fingerprint:
+                raise SemanticError(f"the installed {name} text encoder ({encoder.fingerprint}) is not the one this "
+                                    f"model was trained with ({fingerprint})")
+            self._encoder = encoder
+        return self._encoder
 
     # --- prompts ----------------------------------------------------------------------------------
     def resolve(self, text: str, strict: bool = False, allow_unknown: bool = False) -> ResolvedPrompt:
@@ -222,7 +215,12 @@ class SemanticPredictor(nnUNetPredictor):
         if new:
             self._vectors.update(zip(new, self.encoder.encode(new)))
 
-    def _text_tensors(self, prompts: list[ResolvedPrompt]) -> list[dict[str, torch.Tensor]]:
+    def add_text_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        """Texts whose vectors are known (a trainer's bank of the same encoder): never encoded again."""
+        self._vectors.update(vectors)
+
+    def encode_prompts(self, prompts: list[ResolvedPrompt]) -> list[dict[str, torch.Tensor]]:
+        """Resolved prompts -> the network's text inputs (pos, neg, has_neg), each text encoded once per run."""
         self._encode(t for p in prompts for t in (p.pos_text, p.neg_text))
         out = []
         for p in prompts:
@@ -240,24 +238,88 @@ class SemanticPredictor(nnUNetPredictor):
         return min_component_voxels(self.semantic.get("label_counts", []), prompt.parse["target"],
                                     prompt.parse["avoid"], self.min_component_fraction)
 
+    def predict_case(self, data, prompts: list[ResolvedPrompt], properties: dict,
+                     return_probabilities: bool = False) -> list:
+        """A preprocessed case [C, *spatial] (array or tensor, with nnU-Net's properties) and its resolved prompts
+        -> one binary mask per prompt in the input's geometry, stray components removed; (mask, probabilities
+        [2, ...]) with `return_probabilities`."""
+        probabilities = self.prompt_probabilities(data, self.encode_prompts(prompts))
+        return [export_mask(p, self.plans_manager, self.configuration_manager, properties,
+                            self.min_component_voxels(r), return_probabilities)
+                for p, r in zip(probabilities, prompts)]
+
     def predict_prompts(self, image: np.ndarray, properties: dict, prompts: list[str], strict: bool = False,
                         return_probabilities: bool = False, allow_unknown: bool = False):
-        """image [C, *spatial] as nnU-Net's readers give it -> (one result per prompt, resolved prompts).
-
-        A result is a binary mask in the input's geometry (stray components removed), or (mask, probabilities
-        [2, ...]) with `return_probabilities`."""
+        """image [C, *spatial] as nnU-Net's readers give it -> (one result per prompt (`predict_case`), resolved
+        prompts)."""
         resolved = [self.resolve(t, strict, allow_unknown) for t in prompts]
-        texts = self._text_tensors(resolved)
         preprocessor = self.configuration_manager.preprocessor_class(verbose=False)
         data, _, props = preprocessor.run_case_npy(image, None, properties, self.plans_manager,
                                                    self.configuration_manager, self.dataset_json)
-        results = []
-        for r, p in zip(resolved, self.prompt_probabilities(data, texts)):
-            result = export_binary(p, self.plans_manager, self.configuration_manager, props, return_probabilities)
-            mask = remove_small_components(result[0] if return_probabilities else result,
-                                           self.min_component_voxels(r))
-            results.append((mask, result[1]) if return_probabilities else mask)
-        return results, resolved
+        return self.predict_case(data, resolved, props, return_probabilities), resolved
+
+    def predict_from_files(self, input_folder_or_jobs: Path | PredictionJobs, output_folder: Path | None = None,
+                           prompts: list[str] | None = None, prompt_files: list[Path] | None = None, *,
+                           strict: bool = False, allow_unknown: bool = False, combined: bool = False,
+                           save_probabilities: bool = False, continue_prediction: bool = False,
+                           num_processes_preprocessing: int = 3, num_processes_segmentation_export: int = 3) -> dict:
+        """nnUNetPredictor.predict_from_files with prompts: each case of the input folder (or of checked
+        `PredictionJobs`) with its prompts -> `<case>__<prompt-slug><ending>` per prompt in the output folder, and
+        `prompts_used.json` (how each prompt was read and encoded, the model, the settings), which is returned.
+        Preprocessing runs in nnU-Net's worker processes, export in a pool, the network here."""
+        jobs = input_folder_or_jobs if isinstance(input_folder_or_jobs, PredictionJobs) else prediction_jobs(
+            input_folder_or_jobs, output_folder, self.dataset_json, prompts, prompt_files)
+        out, ending = jobs.output_folder, jobs.file_ending
+        if combined and any(t == "combined" for texts in jobs.prompts.values() for t in texts):
+            raise SemanticError(f"the prompt 'combined' and --combined would both write <case>__combined{ending}")
+        by_text = {t: self.resolve(t, strict, allow_unknown) for ts in jobs.prompts.values() for t in ts}
+        for r in by_text.values():  # what was not read by the ontology is said where the user looks, not only logged
+            if r.parse is None:
+                print(r.free_text_line())
+        names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.prompts.items()}
+        min_voxels = {t: self.min_component_voxels(r) for t, r in by_text.items()}
+        used = self._record(min_voxels) | {"cases": {case: [
+            by_text[t].to_dict() | {"file": n, "label_in_combined": i + 1, "min_component_voxels": min_voxels[t]}
+            | self.sources_of(by_text[t]) for i, (t, n) in enumerate(zip(texts, names[case]))]
+            for case, texts in jobs.prompts.items()}}
+        todo = [c for c in jobs.prompts if not (continue_prediction and all(complete(out / n) for n in names[c]))]
+        out.mkdir(parents=True, exist_ok=True)
+        save_json(self.dataset_json, str(out / "dataset.json"), sort_keys=False)
+        save_json(self.plans_manager.plans, str(out / "plans.json"), sort_keys=False)
+        (out / "prompts_used.json").write_text(json.dumps(used, indent=1))
+        if not todo:
+            return used
+        from nnunetv2.inference.data_iterators import preprocessing_iterator_fromfiles
+
+        cases = preprocessing_iterator_fromfiles([jobs.files[c] for c in todo], None, todo, self.plans_manager,
+                                                 self.dataset_json, self.configuration_manager,
+                                                 num_processes_preprocessing, self.device.type == "cuda")
+        with multiprocessing.get_context("spawn").Pool(num_processes_segmentation_export) as pool:
+            pending = []
+            for item in tqdm(cases, total=len(todo), desc="predict"):
+                case = item["ofile"]
+                probabilities = self.prompt_probabilities(item["data"],
+                                                          self.encode_prompts([by_text[t] for t in jobs.prompts[case]]))
+                pending.append(pool.apply_async(export_case, (
+                    probabilities, item["data_properties"], [out / n for n in names[case]],
+                    [min_voxels[t] for t in jobs.prompts[case]],
+                    out / f"{case}__combined{ending}" if combined else None, ending if save_probabilities else None,
+                    self.plans_manager, self.configuration_manager)))
+                while sum(not r.ready() for r in pending) > 2 * num_processes_segmentation_export:  # as nnU-Net's
+                    time.sleep(0.05)
+            for result in pending:
+                result.get()
+        return used
+
+    def _record(self, min_voxels: dict) -> dict:
+        """The model and settings a prediction run used, for prompts_used.json."""
+        return {"model": str(self.model_folder), "trainer": self.trainer_name,
+                "configuration": self.configuration_name, "folds": self.folds, "checkpoint": self.checkpoint_name,
+                "tile_step_size": self.tile_step_size,
+                "mirroring": self.use_mirroring and bool(self.allowed_mirroring_axes),  # none: kept orientation
+                "min_component_fraction": self.min_component_fraction,
+                **({"unknown_threshold": round(self.unknown_threshold, 4)} if self.ontology else {}),
+                "encoder": {"name": self.semantic["text_encoder"], "fingerprint": self.semantic["encoder_fingerprint"]}}
 
     def prompt_probabilities(self, data, texts: list[dict[str, torch.Tensor]]) -> np.ndarray:
         """Preprocessed [C, *spatial] (array or tensor) -> foreground probabilities [K, *spatial]."""

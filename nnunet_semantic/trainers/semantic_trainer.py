@@ -236,7 +236,7 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
     def perform_actual_validation(self, save_probabilities: bool = False):
         if self.local_rank != 0:
             return
-        from nnunet_semantic.evaluation.fold_validation import validate_fold
+        from nnunet_semantic.trainers.validation import validate_fold
 
         self.set_deep_supervision_enabled(False)
         self.network.eval()

@@ -1,5 +1,6 @@
-"""The end-of-training validation of a SemanticTrainer fold (nnU-Net's `perform_actual_validation`), here because it
-predicts (inference) and scores (evaluation): the trainer calls it, the one place training reaches a later stage.
+"""The end-of-training validation of a SemanticTrainer fold (nnU-Net's `perform_actual_validation`): the fold's
+validation cases predicted by the predictor's `predict_case` (its sliding window, mirroring and export, as users
+predict) and scored by the evaluation's functions.
 
 Two summaries for the fold's validation cases, in the images' own geometry: `validation/summary.json` (nnU-Net's,
 from a label map composed of one L1 prompt per label, so nnU-Net's tools keep working) and
@@ -13,14 +14,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from nnunetv2.evaluation.evaluate_predictions import compute_metrics_on_folder
 from tqdm import tqdm
 
 from nnunet_semantic.evaluation.evaluate import evaluate_folders
-from nnunet_semantic.inference.export import export_binary
-from nnunet_semantic.inference.postprocessing import min_component_voxels, remove_small_components
 from nnunet_semantic.inference.predictor import SemanticPredictor
+from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
 from nnunet_semantic.prompts.sidecar import CROSS_FOLDER, HELDOUT_FOLDER, prediction_name, read_sidecar_folder
 from nnunet_semantic.text import get_encoder
 from nnunet_semantic.text.bank import build_bank
@@ -51,14 +50,10 @@ def heldout_texts(trainer) -> tuple[Path | None, dict, dict[str, np.ndarray]]:
     return folder, sidecars, dict(zip(texts, bank.get(texts)))
 
 
-def _case_texts(trainer, key: str, heldout: list, heldout_vectors: dict, names: list[str]):
-    table = trainer.prompts
-    texts = [table.text_arrays(key, i) for i in range(len(table.sidecars[key]))]
-    for prompt in heldout:
-        pos, neg = (heldout_vectors.get(t) for t in prompt_texts(prompt, trainer.merged_prompt))
-        texts.append((pos, np.zeros_like(pos) if neg is None else neg, neg is not None))
-    texts += [(table.vector(name), np.zeros_like(table.vector(name)), False) for name in names]
-    return [{"pos": torch.from_numpy(p), "neg": torch.from_numpy(n), "has_neg": torch.tensor(h)} for p, n, h in texts]
+def _resolved(prompt, merged: bool) -> ResolvedPrompt:
+    """A verified sidecar prompt as the predictor answers it: its texts, and its label sets for stray components."""
+    pos, neg = prompt_texts(prompt, merged)
+    return ResolvedPrompt(prompt.text, pos, neg, {"target": list(prompt.target), "avoid": list(prompt.avoid)})
 
 
 def validate_fold(trainer) -> None:
@@ -72,6 +67,7 @@ def validate_fold(trainer) -> None:
     predictor.manual_initialization(network, trainer.plans_manager, trainer.configuration_manager, None,
                                     trainer.dataset_json, trainer.__class__.__name__,
                                     trainer.inference_allowed_mirroring_axes)
+    predictor.add_text_vectors(dict(zip(trainer.prompts.texts, trainer.prompts.vectors)))
     out = Path(trainer.output_folder)
     for name in ("validation", "validation_semantic"):
         (out / name).mkdir(exist_ok=True)
@@ -79,11 +75,10 @@ def validate_fold(trainer) -> None:
     ending = trainer.dataset_json["file_ending"]
     structures = trainer.dataset_json["semantic"]["structures"]
     per_label = label_texts(structures, trainer.label_manager.foreground_labels)
-    label_counts = network.metadata.get("label_counts", [])
     heldout_folder, heldout, heldout_vectors = heldout_texts(trainer)
     cross_folder = sidecar_folder(pre, CROSS_FOLDER, required=False)  # merged disjoint sources: never trained on
     cross = read_sidecar_folder(cross_folder) if cross_folder else {}
-    heldout_vectors |= {p.text: trainer.prompts.vector(p.text) for ps in cross.values() for p in ps}
+    predictor.add_text_vectors(heldout_vectors)
     extra_prompts = {k: heldout.get(k, []) + cross.get(k, []) for k in val_keys}
     mirroring = "on" if predictor.use_mirroring and trainer.inference_allowed_mirroring_axes else "off"
     trainer.print_to_log_file(f"validation: {len(val_keys)} cases, their verified prompts"
@@ -100,12 +95,9 @@ def validate_fold(trainer) -> None:
                              and set(p.target) == set(structures[name]["labels"])), None)
                 for label, name in per_label.items()}
         extra = [name for label, name in per_label.items() if same[label] is None]
-        texts = _case_texts(trainer, key, extra_prompts[key], heldout_vectors, extra)
-        sets = [(p.target, p.avoid) for p in prompts] + [(structures[n]["labels"], ()) for n in extra]
-        masks = [remove_small_components(
-            export_binary(p, trainer.plans_manager, trainer.configuration_manager, properties),
-            min_component_voxels(label_counts, target, avoid, predictor.min_component_fraction))
-            for p, (target, avoid) in zip(predictor.prompt_probabilities(data, texts), sets)]
+        resolved = [_resolved(p, trainer.merged_prompt) for p in prompts] + [
+            ResolvedPrompt(n, n, "", {"target": structures[n]["labels"], "avoid": []}) for n in extra]
+        masks = predictor.predict_case(data, resolved, properties)
         for prompt, mask in zip(prompts, masks):
             writer.write_seg(mask.astype(np.uint8), str(out / "validation_semantic" /
                                                         prediction_name(key, prompt.text, ending)), properties)
@@ -113,7 +105,7 @@ def validate_fold(trainer) -> None:
         for label, name in per_label.items():
             composed[masks[same[label] if same[label] is not None else len(prompts) + extra.index(name)] > 0] = label
         writer.write_seg(composed, str(out / "validation" / f"{key}{ending}"), properties)
-        trainer.print_to_log_file(f"validation case {i + 1}/{len(val_keys)} {key}: {len(texts)} prompts over "
+        trainer.print_to_log_file(f"validation case {i + 1}/{len(val_keys)} {key}: {len(resolved)} prompts over "
                                   f"{data.shape[1]} slices of {'x'.join(map(str, data.shape[2:]))} in "
                                   f"{time.monotonic() - start:.1f} s", also_print_to_console=False)
     metrics = compute_metrics_on_folder(str(pre / "gt_segmentations"), str(out / "validation"),
