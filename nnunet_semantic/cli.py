@@ -8,11 +8,11 @@ from pathlib import Path
 
 from nnunet_semantic import __version__
 from nnunet_semantic.dataset_conversion.cli import add_parser as _convert_parser
+from nnunet_semantic.dataset_conversion.ontology_cli import add_parser as _ontology_parser
 from nnunet_semantic.errors import SemanticError, report
 from nnunet_semantic.evaluation.cli import add_parser as _report_parser
 from nnunet_semantic.plans.cli import add_parser as _plan_cpu_parser
 from nnunet_semantic.prompts.cli import add_parser as _prompts_parser
-from nnunet_semantic.dataset_conversion.ontology_cli import add_parser as _ontology_parser
 from nnunet_semantic.text.cli import add_parser as _embed_parser
 
 # Each pipeline stage adds its own sub-commands.

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from nnunet_semantic.dataset_conversion.common import FileCase, write_dataset
+from nnunet_semantic.dataset_conversion.registry import CONVERTERS, Converter
 from nnunet_semantic.errors import InputError
 from nnunet_semantic.prompts.generator import GenerationSettings
 from nnunet_semantic.prompts.ontologies import ONTOLOGIES, get_ontology
@@ -105,3 +106,15 @@ def convert_brats(source: Path, dataset_id: int, year: int | None = None, overwr
                          channel_names=dict(enumerate(channel_names)), labels=ONTOLOGIES[key]["labels"],
                          ontology=get_ontology(key), overwrite=overwrite,
                          num_processes=num_processes, settings=settings, label_map=label_map, source=str(source))
+
+
+def _arguments(parser) -> None:
+    parser.add_argument("-i", type=Path, required=True, help="folder holding one subfolder per case")
+    parser.add_argument("--year", type=int, choices=(2013, 2014, 2015, 2021, 2023, 2024),
+                        help="naming and labels (default: detected from file names; 2013-2015 share the VSD layout; "
+                        "2024 adds the resection cavity)")
+
+
+CONVERTERS.register("brats", Converter(
+    convert_brats, "a BraTS glioma training folder (2013-2015 VSD layout, 2021, 2023, 2024)", _arguments,
+    options={"year": "year"}))

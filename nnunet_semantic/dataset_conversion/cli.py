@@ -1,4 +1,4 @@
-"""`nnunet-semantic convert {nnunet,msd,kits23,brats,phantom}` and `nnunet-semantic merge`."""
+"""`nnunet-semantic convert <source>` (every registered converter) and `nnunet-semantic merge`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from nnunet_semantic.arguments import at_least
+from nnunet_semantic.dataset_conversion.registry import CONVERTERS, load_converters
 from nnunet_semantic.prompts.generator import GenerationSettings
 
 
@@ -15,20 +16,7 @@ def _settings(args) -> GenerationSettings:
 
 
 def _run(args) -> int:
-    from nnunet_semantic.dataset_conversion import brats, kits23, msd, nnunet, phantom
-
-    common = dict(overwrite=args.overwrite, num_processes=args.np, settings=_settings(args))
-    if args.source == "nnunet":
-        out = nnunet.convert_nnunet(args.i, args.d, ontology=args.ontology, **common)
-    elif args.source == "msd":
-        out = msd.convert_msd(args.i, args.d, ontology=args.ontology, **common)
-    elif args.source == "kits23":
-        out = kits23.convert_kits23(args.i, args.d, **common)
-    elif args.source == "brats":
-        out = brats.convert_brats(args.i, args.d, year=args.year, **common)
-    else:
-        out = phantom.convert_phantom(args.d, cases=args.cases, test_cases=args.test_cases,
-                                      seed=args.phantom_seed, **common)
+    out = CONVERTERS[args.source].run(args, overwrite=args.overwrite, num_processes=args.np, settings=_settings(args))
     print(f"wrote {out}\nprompt verification: {out / 'prompts' / 'verification.json'}\n"
           f"next: nnUNetv2_plan_and_preprocess -d {args.d} -c 2d --verify_dataset_integrity")
     return 0
@@ -84,27 +72,8 @@ def add_parser(sub) -> None:
     ontology.add_argument("--ontology", type=Path, help="ontology file (see `nnunet-semantic ontology init`); "
                           "default: the dataset.json's 'semantic' block, else the shipped ontology of a dataset "
                           "recognised by its labels and channels, else one structure per label and region label")
-    p = kinds.add_parser("nnunet", parents=[common, ontology], help="an nnU-Net v2 raw dataset you already have",
-                         description="An nnU-Net v2 raw dataset (dataset.json with imagesTr/labelsTr, or its "
-                         "'dataset' key) becomes a new dataset id with prompts: its files are referenced from the new "
-                         "dataset.json ('dataset' key), never copied or changed; labels, region labels and every "
-                         "other field are kept.")
-    p.add_argument("-i", required=True, help="the dataset: its folder, id or DatasetXXX_Name in $nnUNet_raw")
-    p = kinds.add_parser("msd", parents=[common, ontology], help="a Medical Segmentation Decathlon task folder",
-                         description="MSD task folder (dataset.json, imagesTr, labelsTr, [imagesTs]); 4D images are "
-                         "split into channels.")
-    p.add_argument("-i", type=Path, required=True, help="MSD task folder, e.g. Task04_Hippocampus")
-    p = kinds.add_parser("kits23", parents=[common], help="the KiTS23 dataset folder (case_XXXXX/...)")
-    p.add_argument("-i", type=Path, required=True, help="folder holding case_XXXXX subfolders")
-    p = kinds.add_parser("brats", parents=[common],
-                         help="a BraTS glioma training folder (2013-2015 VSD layout, 2021, 2023, 2024)")
-    p.add_argument("-i", type=Path, required=True, help="folder holding one subfolder per case")
-    p.add_argument("--year", type=int, choices=(2013, 2014, 2015, 2021, 2023, 2024),
-                   help="naming and labels (default: detected from file names; 2013-2015 share the VSD layout; "
-                   "2024 adds the resection cavity)")
-    p = kinds.add_parser("phantom", parents=[common], help="the synthetic texture phantom (no download)")
-    p.add_argument("--cases", type=at_least(1), default=40, help="training cases (default: 40)")
-    p.add_argument("--test-cases", type=at_least(0), default=10,
-                   help="held-out cases with labels in imagesTs (default: 10)")
-    p.add_argument("--phantom-seed", type=int, default=0, help="seed of the generated images")
+    for name, converter in sorted(load_converters().items()):
+        p = kinds.add_parser(name, parents=[common, ontology] if converter.ontology else [common],
+                             help=converter.help, description=converter.description)
+        converter.arguments(p)
     conv.set_defaults(func=_run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nnunet_semantic.dataset_conversion.common import FileCase, write_dataset
+from nnunet_semantic.dataset_conversion.registry import CONVERTERS, Converter, input_folder
 from nnunet_semantic.errors import InputError
 from nnunet_semantic.prompts.generator import GenerationSettings
 from nnunet_semantic.prompts.ontologies import ONTOLOGIES, get_ontology
@@ -27,3 +28,7 @@ def convert_kits23(source: Path, dataset_id: int, overwrite: bool = False, num_p
                          num_processes=num_processes, settings=settings, source=str(source),
                          # nnU-Net's own KiTS23 conversion reads these files with reorientation
                          extra={"overwrite_image_reader_writer": "NibabelIOWithReorient"})
+
+
+CONVERTERS.register("kits23", Converter(convert_kits23, "the KiTS23 dataset folder (case_XXXXX/...)",
+                                        input_folder("folder holding case_XXXXX subfolders")))

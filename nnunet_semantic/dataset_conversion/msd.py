@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from nnunet_semantic.dataset_conversion.common import FILE_ENDING, FileCase, write_dataset
+from nnunet_semantic.dataset_conversion.registry import CONVERTERS, Converter, input_folder
 from nnunet_semantic.dataset_conversion.vocabulary import choose_ontology
 from nnunet_semantic.errors import InputError
 from nnunet_semantic.prompts.generator import GenerationSettings
@@ -64,3 +65,10 @@ def convert_msd(source: Path, dataset_id: int, overwrite: bool = False, num_proc
     return write_dataset(cases, dataset_id=dataset_id, name=name, channel_names=channels, labels=labels.names,
                          ontology=chosen, overwrite=overwrite, num_processes=num_processes, settings=settings,
                          extra=extra, source=str(source))
+
+
+CONVERTERS.register("msd", Converter(
+    convert_msd, "a Medical Segmentation Decathlon task folder",
+    input_folder("MSD task folder, e.g. Task04_Hippocampus"),
+    "MSD task folder (dataset.json, imagesTr, labelsTr, [imagesTs]); 4D images are split into channels.",
+    ontology=True))

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from nnunet_semantic.dataset_conversion.common import FileCase, write_dataset
+from nnunet_semantic.dataset_conversion.registry import CONVERTERS, Converter, input_folder
 from nnunet_semantic.dataset_conversion.vocabulary import choose_ontology
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.paths import raw_dataset_folder
@@ -125,3 +126,11 @@ def convert_nnunet(source: str | Path, dataset_id: int, ontology: Path | None = 
                          channel_names=channels, labels=label_dict, ontology=chosen, overwrite=overwrite,
                          num_processes=num_processes, settings=settings, extra=extra, source=str(folder),
                          reference=True, file_ending=data.get("file_ending", ".nii.gz"))
+
+
+CONVERTERS.register("nnunet", Converter(
+    convert_nnunet, "an nnU-Net v2 raw dataset you already have",
+    input_folder("the dataset: its folder, id or DatasetXXX_Name in $nnUNet_raw", type=str),
+    "An nnU-Net v2 raw dataset (dataset.json with imagesTr/labelsTr, or its 'dataset' key) becomes a new dataset id "
+    "with prompts: its files are referenced from the new dataset.json ('dataset' key), never copied or changed; "
+    "labels, region labels and every other field are kept.", ontology=True))

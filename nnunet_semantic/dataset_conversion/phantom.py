@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
+from nnunet_semantic.arguments import at_least
 from nnunet_semantic.dataset_conversion.common import FILE_ENDING, Target, write_dataset
+from nnunet_semantic.dataset_conversion.registry import CONVERTERS, Converter
 from nnunet_semantic.prompts.generator import GenerationSettings
 from nnunet_semantic.prompts.ontologies import ONTOLOGIES, get_ontology
 
@@ -98,3 +100,15 @@ def convert_phantom(dataset_id: int, cases: int = 40, test_cases: int = 10, seed
                          overwrite=overwrite, num_processes=num_processes, settings=settings,
                          extra={"description": f"synthetic texture phantom, seed {seed}"},
                          source=f"phantom(seed={seed})")
+
+
+def _arguments(parser) -> None:
+    parser.add_argument("--cases", type=at_least(1), default=40, help="training cases (default: 40)")
+    parser.add_argument("--test-cases", type=at_least(0), default=10,
+                        help="held-out cases with labels in imagesTs (default: 10)")
+    parser.add_argument("--phantom-seed", type=int, default=0, help="seed of the generated images")
+
+
+CONVERTERS.register("phantom", Converter(
+    convert_phantom, "the synthetic texture phantom (no download)", _arguments, takes_input=False,
+    options={"cases": "cases", "test_cases": "test_cases", "phantom_seed": "seed"}))

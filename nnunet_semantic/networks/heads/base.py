@@ -8,16 +8,10 @@ import torch
 from torch import nn
 
 from nnunet_semantic.networks.types import ImageFeatures, PromptOutput
+from nnunet_semantic.registry import Registry
 
-HEADS: dict[str, type[PromptHead]] = {}
-
-
-def register_head(name: str):
-    def register(cls: type[PromptHead]) -> type[PromptHead]:
-        HEADS[name] = cls
-        return cls
-
-    return register
+HEADS: Registry[type[PromptHead]] = Registry("prompt head")
+register_head = HEADS.register
 
 
 class PromptHead(nn.Module):
