@@ -25,6 +25,7 @@ from tqdm import tqdm
 from nnunet_semantic.dataset_conversion.nnunet import read_dataset_json, source_folder, training_cases
 from nnunet_semantic.dataset_conversion.output import dataset_output
 from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.json_files import read_json
 from nnunet_semantic.prompts import ontology_file
 from nnunet_semantic.prompts.ontology import Ontology, normalize
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
@@ -33,7 +34,6 @@ from nnunet_semantic.prompts.sidecar import (
     CROSS_FOLDER,
     HELDOUT_FOLDER,
     Prompt,
-    load_json,
     read_sidecar_folder,
     write_sidecar,
 )
@@ -171,7 +171,7 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
             (tmp / sub).mkdir(parents=True)
         files, records = {}, {}
         for s in sources:
-            verification = load_json(s.folder / "prompts" / "verification.json") \
+            verification = read_json(s.folder / "prompts" / "verification.json") \
                 if (s.folder / "prompts" / "verification.json").is_file() else {"cases": {}}
             sidecars = {sub: read_sidecar_folder(s.folder / sub) if (s.folder / sub).is_dir() else {}
                         for sub in ("prompts", HELDOUT_FOLDER)}

@@ -3,7 +3,6 @@ split into channels) onto the one conversion path; the ontology is chosen as for
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from nnunet_semantic.dataset_conversion.common import FILE_ENDING, FileCase, wri
 from nnunet_semantic.dataset_conversion.registry import CONVERTERS, Converter, input_folder
 from nnunet_semantic.dataset_conversion.vocabulary import choose_ontology
 from nnunet_semantic.errors import InputError
+from nnunet_semantic.json_files import read_json
 from nnunet_semantic.prompts.generator import GenerationSettings
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
 
@@ -27,12 +27,7 @@ def _case_files(folder: Path) -> list[Path]:
 
 def _read_dataset_json(source: Path) -> dict:
     path = source / "dataset.json"
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(path, "file not found: an MSD task folder holds dataset.json, imagesTr and labelsTr") from None
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"not valid JSON ({e})") from None
+    data = read_json(path, "file not found: an MSD task folder holds dataset.json, imagesTr and labelsTr")
     if "modality" not in data and "channel_names" in data:
         raise InputError(path, "field 'modality' is missing, but 'channel_names' is there: this is an nnU-Net v2 "
                                "dataset; convert it with `nnunet-semantic convert nnunet -i FOLDER -d ID`")

@@ -5,7 +5,6 @@ key, never copied; its labels (region labels and `regions_class_order` included)
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from nnunet_semantic.dataset_conversion.common import FileCase, write_dataset
 from nnunet_semantic.dataset_conversion.registry import CONVERTERS, Converter, input_folder
 from nnunet_semantic.dataset_conversion.vocabulary import choose_ontology
 from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.json_files import read_json
 from nnunet_semantic.paths import raw_dataset_folder
 from nnunet_semantic.prompts.generator import GenerationSettings
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
@@ -38,13 +38,7 @@ def source_folder(source: str | Path) -> Path:
 
 def read_dataset_json(folder: Path) -> dict:
     path = folder / "dataset.json"
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(path, "file not found: an nnU-Net raw dataset holds dataset.json, imagesTr and labelsTr") \
-            from None
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    data = read_json(path, "file not found: an nnU-Net raw dataset holds dataset.json, imagesTr and labelsTr")
     if not isinstance(data, dict):
         raise InputError(path, "must be a JSON object")
     if "channel_names" not in data and "modality" not in data:

@@ -16,11 +16,12 @@ from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.evaluation import metrics as m
 from nnunet_semantic.evaluation.semantibench import evaluate_case, summarize
 from nnunet_semantic.image_files import check_complete
+from nnunet_semantic.json_files import read_json
 from nnunet_semantic.paths import check_writable
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
 from nnunet_semantic.prompts.parser import parse
-from nnunet_semantic.prompts.sidecar import Prompt, load_json, prediction_name, read_prompts_used, read_sidecar_folder
+from nnunet_semantic.prompts.sidecar import Prompt, prediction_name, read_prompts_used, read_sidecar_folder
 
 METRIC_KEYS = ("Dice", "IoU", "TP", "FP", "FN", "TN", "n_pred", "n_ref")
 
@@ -128,7 +129,7 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     for folder, what in ((ref_folder, "reference"), (pred_folder, "prediction")):
         if not folder.is_dir():
             raise InputError(folder, f"{what} folder not found")
-    dj = load_json(dataset_json) if dataset_json else {}
+    dj = read_json(dataset_json) if dataset_json else {}
     if not isinstance(dj, dict) or not isinstance(dj.get("labels", {}), dict):
         raise InputError(dataset_json, "not an nnU-Net dataset.json (an object whose 'labels' maps names to ids)")
     labels = {0, *DatasetLabels.of(dj["labels"], str(dataset_json)).ids} if "labels" in dj else None

@@ -15,13 +15,13 @@ import numpy as np
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.evaluation.metrics import pss_is_gamed, reference_mask
 from nnunet_semantic.evaluation.semantibench import HELDOUT_LEVELS, LEVELS, finite
-from nnunet_semantic.prompts.sidecar import load_json
+from nnunet_semantic.json_files import read_json
 
 COLOURS = {"L1": "#1f77b4", "L2": "#2ca02c", "L3": "#d62728"}
 
 
 def load_summary(path: Path) -> dict:
-    summary = load_json(path)
+    summary = read_json(path)
     semantic = summary.get("semantic") if isinstance(summary, dict) else None
     if not isinstance(semantic, dict):
         raise InputError(path, "no 'semantic' section: not a summary written by nnUNetv2_evaluate_semantic")

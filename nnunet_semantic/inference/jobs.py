@@ -11,8 +11,9 @@ from pathlib import Path
 
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.image_files import check_complete, check_intensities, read_header
+from nnunet_semantic.json_files import read_json
 from nnunet_semantic.paths import check_writable
-from nnunet_semantic.prompts.sidecar import load_json, read_sidecar_folder
+from nnunet_semantic.prompts.sidecar import read_sidecar_folder
 
 
 def check_input_cases(files: dict[str, list[str]], n_channels: int) -> None:
@@ -41,7 +42,7 @@ def _file_prompts(prompt_file: Path, cases: list[str]) -> dict[str, list[str]]:
         if not from_file:
             raise InputError(prompt_file, f"none of its sidecars ({len(sidecars)}) is for a case of the input")
         return from_file
-    data = load_json(prompt_file)
+    data = read_json(prompt_file)
     if not isinstance(data, dict) or not all(isinstance(v, list) and all(isinstance(t, str) and t.strip()
                                                                          for t in v) for v in data.values()):
         raise InputError(prompt_file, 'a jobs file maps case ids to lists of prompt texts: '

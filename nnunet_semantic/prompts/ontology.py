@@ -117,10 +117,10 @@ class Ontology:
         """The ontology in a dataset folder's dataset.json."""
         from pathlib import Path
 
-        from nnunet_semantic.prompts.sidecar import load_json
+        from nnunet_semantic.json_files import read_json
 
         path = Path(folder) / "dataset.json"
-        return cls.from_dataset_json(load_json(path), str(path))
+        return cls.from_dataset_json(read_json(path), str(path))
 
     # --- set relations -------------------------------------------------------------------------
     @property

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_semantic.errors import InputError
+from nnunet_semantic.json_files import read_json
 from nnunet_semantic.prompts.ontology import SCHEMA_VERSION, Ontology, normalize
 
 TEXT_FIELDS = ("names", "synonyms", "descriptions", "heldout")
@@ -184,13 +185,7 @@ def dumps(data: dict) -> str:
 
 
 def load(path: Path) -> Any:
-    path = Path(path)
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(path, "ontology file not found") from None
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    return read_json(path, "ontology file not found")
 
 
 def read(path: Path, dataset: DatasetLabels | None = None) -> Ontology:

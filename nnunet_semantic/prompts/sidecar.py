@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_semantic.errors import InputError
+from nnunet_semantic.json_files import read_json
 
 LEVELS = (1, 2, 3)
 ABSENT = 0  # level of a prompt for a structure the case does not contain ("absent" in the files): an empty mask
@@ -112,17 +113,10 @@ def prompt_from_dict(entry: Any, path: Path, where: str, texts_only: bool = Fals
                   {k: v for k, v in entry.items() if k not in known})
 
 
-def load_json(path: Path) -> Any:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(path, f"not valid JSON ({e})") from None
 
 
 def read_sidecar(path: Path, texts_only: bool = False) -> tuple[str, list[Prompt]]:
-    data = load_json(path)
+    data = read_json(path)
     if not isinstance(data, dict):
         raise InputError(path, "a sidecar must be an object with fields 'case' and 'prompts'")
     case = data.get("case")
@@ -167,7 +161,7 @@ def read_prompts_used(path: Path) -> dict[str, list[Prompt]]:
     """The prompts of a prediction run (its prompts_used.json), as sidecar prompts, so that what was asked with -P
     can be scored: each prompt the ontology read (target and exclusion known), at L3 when it excludes, else L1;
     prompts answered from their free text are left out (nothing says which voxels they mean)."""
-    data = load_json(path)
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("cases"), dict):
         raise InputError(path, "field 'cases' is missing: not a prompts_used.json of nnUNetv2_predict_semantic")
     out = {}
