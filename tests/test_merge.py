@@ -66,6 +66,25 @@ def test_merge_disambiguates_a_name_two_sources_use(nnunet_env, capsys):
         parse("organ", ontology)  # ambiguous: the parser names both sources' structures
 
 
+def test_merged_case_names_never_meet(nnunet_env):
+    """Issue 34: source "Glioma_glioma" with case "glioma_000" and source "Glioma" with case "glioma_glioma_000" were
+    both merged as "Glioma_glioma_glioma_000": one source's label map and sidecar overwritten, 3 cases of 6. Every
+    case is kept, each under its own name."""
+    raw = nnunet_env / "nnUNet_raw"
+    nnunet_v2_dataset(raw, 501, n=3, channels=("MRI",), name="Glioma_glioma")
+    other = nnunet_v2_dataset(raw, 502, n=3, channels=("MRI",), name="Glioma")
+    for path in sorted(other.rglob("glioma_*.nii.gz")):
+        path.rename(path.with_name(path.name.replace("glioma_", "glioma_glioma_", 1)))
+    convert_nnunet("501", 11)
+    convert_nnunet("502", 12)
+    assert main(["merge", "-d", "700", "--from", "11", "12"]) == 0
+    out = raw / "Dataset700_Merged"
+    data = json.loads((out / "dataset.json").read_text())
+    assert len(data["dataset"]) == 6 and len(list((out / "labelsTr").glob("*.nii.gz"))) == 6
+    assert len(read_sidecar_folder(out / "prompts")) == 6
+    assert {len(s["cases"]) for s in data["semantic"]["sources"].values()} == {3}
+
+
 def test_merge_ontology_file_names_what_the_sources_share(nnunet_env, tmp_path):
     convert_phantom(10, cases=3, test_cases=0)
     convert_phantom(12, cases=3, test_cases=0, seed=1)
@@ -170,7 +189,8 @@ def test_demo_merges_several_datasets_through_nnunet(tmp_path):
         splits = json.loads((pre / "splits_final.json").read_text())
         val = Counter(k.split("_")[0] for k in splits[0]["val"])
         assert val == {"SemanticPhantom": 1, "Glioma": 2}  # a fifth of each source's cases
-        drawn = {name: _drawn(getattr(trainers, name), pre) for name in
+        by_cases = type("SemanticTrainer_caseSources", (trainers.SemanticTrainer,), {"source_sampling": "cases"})
+        drawn = {name: _drawn(getattr(trainers, name, by_cases), pre) for name in
                  ("SemanticTrainer", "SemanticTrainer_equalSources", "SemanticTrainer_caseSources")}
         assert drawn == {"SemanticTrainer": {"SemanticPhantom": 12, "Glioma": 16},  # 3 : 4 ~ sqrt(4) : sqrt(8)
                          "SemanticTrainer_equalSources": {"SemanticPhantom": 8, "Glioma": 8},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from helpers import glioma_seg, nnunet_v2_dataset, read_nii, snapshot, vsd_fixture, write_nii
 
@@ -12,6 +13,7 @@ from nnunet_semantic.cli import main
 from nnunet_semantic.dataset_conversion.brats import convert_brats
 from nnunet_semantic.dataset_conversion.nnunet import convert_nnunet
 from nnunet_semantic.prompts import ontology_file
+from nnunet_semantic.prompts.generator import GenerationSettings
 from nnunet_semantic.prompts.ontologies import ONTOLOGIES, readable
 from nnunet_semantic.prompts.sidecar import read_sidecar_folder
 
@@ -274,3 +276,65 @@ def test_a_case_id_that_is_a_path_is_refused_and_writes_nothing_outside(nnunet_e
     assert err.count("\n") == 0 and "field 'dataset'" in err and "../../Dataset011_Victim/dataset" in err
     assert (victim / "dataset.json").read_text() == '{"mine": true}'
     assert not (raw / "Dataset693_Glioma").exists() and not list(raw.glob("*/x"))
+
+
+def test_chaos_abdominal_mri_is_recognised_and_its_prompts_keep_left_and_right(nnunet_env, capsys, tmp_path):
+    """Issue 36: the real CHAOS T2 dataset (an nnU-Net v2 raw dataset) gets its shipped ontology by labels and
+    channels: both kidneys, each kidney, all four organs; exclusions such as "kidneys excluding the left kidney" and
+    "abdominal organs excluding the liver" are generated from containment, left and right stay apart, and the
+    trainer keeps orientation (a structure named by a side is never mirrored into the other)."""
+    from conftest import DATA
+
+    from nnunet_semantic.prompts.ontology import Ontology
+    from nnunet_semantic.trainers.orientation import names_a_direction
+
+    source = DATA / "chaos_t2"
+    before = snapshot(source)
+    assert main(["ontology", "init", "-d", str(source), "-o", str(tmp_path / "chaos.json")]) == 0
+    assert json.loads((tmp_path / "chaos.json").read_text())["structures"] == ONTOLOGIES["chaos_t2"]["structures"]
+    assert main(["ontology", "check", str(tmp_path / "chaos.json"), "-d", str(source)]) == 0
+    assert "exclusions (L3 prompts)" in capsys.readouterr().out
+    assert main(["convert", "nnunet", "-i", str(source), "-d", "611", "-np", "1"]) == 0
+    assert "chaos_t2" in capsys.readouterr().out and snapshot(source) == before
+    out = _raw(nnunet_env) / "Dataset611_CHAOS_T2SPIR"
+    ontology = Ontology.of_dataset(out)
+    assert ontology.label_sets() == {"abdominal organs": (1, 2, 3, 4), "liver": (1,), "kidneys": (2, 3),
+                                     "right kidney": (2,), "left kidney": (3,), "spleen": (4,)}
+    assert names_a_direction(ontology)
+    prompts = read_sidecar_folder(out / "prompts")
+    assert len(prompts) == 15
+    for case, ps in prompts.items():
+        l3 = {(p.target, p.avoid) for p in ps if p.level == 3}
+        assert ((2, 3), (3,)) in l3 and ((2, 3), (2,)) in l3 and ((1, 2, 3, 4), (1,)) in l3, case
+        l1 = {p.text: p.target for p in ps if p.level == 1}
+        assert l1["right kidney"] == (2,) and l1["left kidney"] == (3,), case
+
+
+def test_round_three_probes_duplicate_keys_label_gaps_and_names_without_latin_letters(nnunet_env, tmp_path, capsys):
+    """Issue 34 (#12, #15, #5): an ontology file with a structure given twice is refused, not read as its last
+    entry ("ok, 1 structures"); labels with gaps are refused at convert, before nnU-Net's planner asserts, and
+    nothing is written; structures named without Latin letters get prompt ids of their own (each was "L1-", and
+    evaluation scored one structure with the other's file)."""
+    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
+
+    from nnunet_semantic.prompts.generator import candidates
+    from nnunet_semantic.prompts.ontology import Ontology
+
+    twice = tmp_path / "twice.json"
+    twice.write_text('{"version": 1, "structures": {"front": {"labels": [1]}, "front": {"labels": [2]}}}')
+    assert main(["ontology", "check", str(twice)]) == 1
+    assert f"{twice}: key 'front' appears twice" in capsys.readouterr().err
+
+    source = nnunet_v2_dataset(_raw(nnunet_env), 501)
+    generate_dataset_json(str(source), {0: "T1c", 1: "FLAIR"}, {"background": 0, "necrosis": 1, "edema": 2,
+                                                                 "NonEnhancingTumor": 3, "enhancing_tumour": 5}, 6,
+                          ".nii.gz")
+    assert main(["convert", "nnunet", "-i", "501", "-d", "601", "-np", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "field 'labels'" in err and "not consecutive from 0 (missing [4])" in err and "Traceback" not in err
+    assert not (_raw(nnunet_env) / "Dataset601_Glioma").exists()
+
+    ontology = Ontology.from_dict({"structures": {"前部": {"labels": [1]}, "后部": {"labels": [2]},
+                                                  "海马": {"labels": [1, 2]}}})
+    ids = [p.id for p, _ in candidates(ontology, np.random.default_rng(0), GenerationSettings())]
+    assert len(ids) == len(set(ids)) and not any(i.endswith("-") for i in ids)

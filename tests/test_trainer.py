@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name
 
 import nnunet_semantic.trainers as trainers
 from nnunet_semantic.networks.card import checkpoint_card
+from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.text.minilm import MiniLMEncoder
 from nnunet_semantic.trainers import SemanticTrainer
 from nnunet_semantic.trainers.orientation import names_a_direction
@@ -115,9 +115,9 @@ def test_directional_names_keep_orientation_so_the_front_half_is_never_shown_beh
             out = transforms(image=image.clone(), segmentation=seg.clone())["segmentation"]
             flipped += front_first(out[0]) != original
         assert flipped > 5 if reverses else flipped == 0, (cls.__name__, flipped)
-    structures = json.loads((root / "nnUNet_preprocessed" / DATASET / "dataset.json").read_text())["semantic"]
-    assert names_a_direction(structures["structures"])
-    assert not names_a_direction({"kidney": {"names": ["kidney"]}, "tumor": {"names": ["renal tumor"]}})
+    assert names_a_direction(Ontology.of_dataset(root / "nnUNet_preprocessed" / DATASET))
+    kidney = {"kidney": {"labels": [1], "names": ["kidney"]}, "tumor": {"labels": [2], "names": ["renal tumor"]}}
+    assert not names_a_direction(Ontology.from_dict({"structures": kidney}))
 
 
 @pytest.mark.parametrize("name", VARIANTS)

@@ -199,6 +199,13 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
     if not any(c.split == "Tr" for c in cases):
         raise SemanticError(f"no training cases found in {source or 'the input'}")
     label_ids = DatasetLabels.of(labels).ids  # region labels' ids included
+    every = sorted({0, *label_ids})
+    if every != list(range(len(every))):  # nnU-Net's planner asserts it later, with a traceback
+        gaps = sorted(set(range(every[-1] + 1)) - set(every))
+        raise InputError(Path(source) / "dataset.json" if source else "dataset.json",
+                         f"field 'labels': label ids {every} are not consecutive from 0 (missing {gaps[:5]}"
+                         f"{' ...' if len(gaps) > 5 else ''}); nnU-Net plans only labels 0, 1, 2, ...: renumber the "
+                         "label maps and the labels")
     unknown = ontology.label_ids - label_ids
     if unknown:
         raise SemanticError(f"the ontology uses label ids {sorted(unknown)} that the dataset's labels do not have")

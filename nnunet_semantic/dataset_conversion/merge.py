@@ -47,6 +47,12 @@ class Source:
     ontology: Ontology
     label_map: dict[int, int]  # source label id -> global id
 
+    @property
+    def prefix(self) -> str:
+        """Its cases' prefix, `<prefix>_<case>`: the key without underscores, so that the first underscore of a
+        merged case name ends the prefix and two sources' case names never meet ("A" + "B_000" / "A_B" + "000")."""
+        return self.key.replace("_", "-")
+
 
 def _load(dataset: str, offset: int) -> Source:
     folder = source_folder(dataset)
@@ -157,9 +163,9 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
         sources.append(_load(d, offset))
     if len({s.folder.resolve() for s in sources}) < len(sources):
         raise SemanticError("a dataset is given twice in --from")
-    keys = Counter(s.key for s in sources)
+    prefixes = Counter(s.prefix for s in sources)
     for s in sources:
-        if keys[s.key] > 1:
+        if prefixes[s.prefix] > 1:
             s.key = f"{s.key}{s.folder.name[7:10]}"  # two sources of one name: tell them apart by their ids
     _check_channels(sources)
     structures, names = merged_ontology(sources)
@@ -183,7 +189,7 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
                 if case.case_id not in sidecars["prompts"]:
                     raise InputError(s.folder / "prompts" / f"{case.case_id}.json",
                                      "file not found: every training case of a merged source needs its prompts")
-                new = f"{s.key}_{case.case_id}"
+                new = f"{s.prefix}_{case.case_id}"
                 img = sitk.ReadImage(str(case.label))
                 seg = sitk.GetArrayFromImage(img)
                 if seg.max() > lut.size - 1:

@@ -172,10 +172,9 @@ class SemanticPredictor(nnUNetPredictor):
     def sources_of(self, prompt: ResolvedPrompt) -> dict:
         """{"sources": structure -> source} for a model of a merged dataset (empty otherwise): which dataset taught
         each structure the prompt names."""
-        sources = (self.semantic.get("ontology") or {}).get("sources")
-        if not sources or prompt.parse is None:
+        if self.ontology is None or not self.ontology.sources or prompt.parse is None:
             return {}
-        of = {name: key for key, s in sources.items() for name in s["structures"]}
+        of = self.ontology.source_of()
         names = [*prompt.parse.get("target_structures", []), *prompt.parse.get("avoid_structures", [])]
         return {"sources": {n: of.get(n) for n in names}}
 

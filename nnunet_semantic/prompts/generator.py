@@ -15,7 +15,7 @@ import numpy as np
 
 from nnunet_semantic.prompts.ontology import Ontology, Structure
 from nnunet_semantic.prompts.parser import split_exclusion
-from nnunet_semantic.prompts.sidecar import ABSENT, Prompt, slug
+from nnunet_semantic.prompts.sidecar import ABSENT, Prompt, safe_name
 from nnunet_semantic.prompts.wording import (
     HELDOUT_CONNECTIVES,
     HELDOUT_TEMPLATES,
@@ -65,14 +65,14 @@ def candidates(ontology: Ontology, rng: np.random.Generator,
     out: list[tuple[Prompt, tuple[Structure, ...]]] = []
     for s in ontology.structures.values():
         target = tuple(sorted(s.labels))
-        out.append((Prompt(f"L1-{slug(s.name)}", 1, s.name, target, structure=s.name), ()))
+        out.append((Prompt(f"L1-{safe_name(s.name)}", 1, s.name, target, structure=s.name), ()))
         l2 = [p for p in [*s.names, *s.synonyms, *s.descriptions] if p != s.name]
         idx = list(range(len(l2)))
         if settings.max_l2 is not None and len(idx) > settings.max_l2:
             idx = sorted(rng.choice(len(idx), settings.max_l2, replace=False).tolist())
-        out += [(Prompt(f"L2-{slug(s.name)}-{i}", 2, l2[i], target, structure=s.name), ()) for i in idx]
+        out += [(Prompt(f"L2-{safe_name(s.name)}-{i}", 2, l2[i], target, structure=s.name), ()) for i in idx]
         for group in exclusion_groups(ontology, s):
-            pid = f"L3-{slug(s.name)}" + "".join(f"-x-{slug(_short(g))}" for g in group)
+            pid = f"L3-{safe_name(s.name)}" + "".join(f"-x-{safe_name(_short(g))}" for g in group)
             out.append(_l3(pid, f"{s.name} excluding {' and '.join(_short(g) for g in group)}", s, group))
             if settings.paraphrase_l3:
                 pos = _short(s, rng).removeprefix("the ")
@@ -89,10 +89,10 @@ def heldout_candidates(ontology: Ontology, rng: np.random.Generator) -> list[tup
     requests = [t for t in HELDOUT_TEMPLATES if not t.endswith("?")]
     for s in ontology.structures.values():
         target = tuple(sorted(s.labels))
-        out += [(Prompt(f"H2-{slug(s.name)}-{i}", 2, text, target, structure=s.name, extra={"heldout": True}), ())
+        out += [(Prompt(f"H2-{safe_name(s.name)}-{i}", 2, text, target, structure=s.name, extra={"heldout": True}), ())
                 for i, text in enumerate(heldout_wordings(s))]
         for group in exclusion_groups(ontology, s):
-            pid = f"H3-{slug(s.name)}" + "".join(f"-x-{slug(_short(g))}" for g in group)
+            pid = f"H3-{safe_name(s.name)}" + "".join(f"-x-{safe_name(_short(g))}" for g in group)
             request = str(rng.choice(requests)).format(min(s.names or [s.name], key=len))
             neg = " and ".join(_short(g) for g in group)
             out.append(_l3(pid, f"{request} {rng.choice(HELDOUT_CONNECTIVES)} {neg}", s, group, heldout=True))
@@ -144,7 +144,7 @@ def generate(case_id: str, seg: np.ndarray, ontology: Ontology, settings: Genera
     kept, kept_records, dropped = verify(candidates(ontology, case_rng(settings.seed, case_id), settings),
                                          counts, settings)
     if settings.absent:
-        absent = [Prompt(f"absent-{slug(s.name)}", ABSENT, s.name, tuple(sorted(s.labels)), structure=s.name)
+        absent = [Prompt(f"absent-{safe_name(s.name)}", ABSENT, s.name, tuple(sorted(s.labels)), structure=s.name)
                   for s in ontology.structures.values() if not any(counts.get(i, 0) for i in s.labels)]
         kept += absent
         kept_records += [{"id": p.id, "level": ABSENT, "text": p.text, "voxels": 0, "removed": 0} for p in absent]

@@ -59,8 +59,13 @@ class Structure:
 
 @dataclass
 class Ontology:
+    """A dataset's `semantic` block, parsed once (trainer, predictor, validation and evaluation hold this object):
+    its structures and, for a merged dataset, its sources (key -> dataset, labels, structures, cases)."""
+
     structures: dict[str, Structure]
     _vocabulary: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    sources: dict[str, dict] = field(default_factory=dict)
+    disjoint_sources: bool = False
 
     def __post_init__(self) -> None:
         for s in self.structures.values():
@@ -97,10 +102,24 @@ class Ontology:
                 raise InputError(source, f"field 'semantic.structures.{s.name}.heldout' holds {seen[0]!r}, which is "
                                          "also a name, synonym or description (trained on): a held-out wording must "
                                          "be one no training prompt uses")
-        return cls(structures)
+        sources = data.get("sources") or {}
+        if not isinstance(sources, dict) or not all(
+                isinstance(v, dict) and {"labels", "structures", "cases"} <= set(v) for v in sources.values()):
+            raise InputError(source, "field 'semantic.sources' must map each source to its 'labels', 'structures' "
+                                     "and 'cases' (as `nnunet-semantic merge` writes it)")
+        return cls(structures, sources=sources, disjoint_sources=bool(data.get("disjoint_sources", False)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": SCHEMA_VERSION, "structures": {n: s.to_dict() for n, s in self.structures.items()}}
+        return {"version": SCHEMA_VERSION, "structures": {n: s.to_dict() for n, s in self.structures.items()}} | (
+            {"disjoint_sources": self.disjoint_sources, "sources": self.sources} if self.sources else {})
+
+    def label_sets(self) -> dict[str, tuple[int, ...]]:
+        """structure -> its label ids, in the ontology's order."""
+        return {name: tuple(sorted(s.labels)) for name, s in self.structures.items()}
+
+    def source_of(self) -> dict[str, str]:
+        """structure -> the source that annotates it (a merged dataset; empty otherwise)."""
+        return {name: key for key, s in self.sources.items() for name in s["structures"]}
 
     @classmethod
     def from_dataset_json(cls, dataset_json: dict[str, Any], source: str = "dataset.json") -> Ontology:

@@ -35,16 +35,21 @@ def slug(text: str) -> str:
 _PLAIN = re.compile(r"[a-z0-9]+( [a-z0-9]+)*")
 
 
-def prediction_name(case: str, text: str, file_ending: str = ".nii.gz") -> str:
-    """`<case>__<prompt-slug><ending>`: where a prompted prediction is written, and where evaluation looks.
-
-    A text the slug spells back exactly (lower-case words, single spaces, up to 120 characters) keeps the plain
-    slug; any other text gets a short hash of itself too, so two prompts never share a file ("Organ" / "organ",
-    two non-Latin prompts, two long prompts alike in their first 120 characters)."""
+def safe_name(text: str) -> str:
+    """Any text (a prompt, a structure name) as a part of a file name or an id, never shared by two texts: its slug
+    where the slug spells it back exactly (lower-case words, single spaces, up to 120 characters), else the slug and
+    a short hash of the text ("Organ" / "organ", two non-Latin names, two long texts alike in their first 120
+    characters)."""
     name = slug(text)[:120]
     if not (_PLAIN.fullmatch(text) and len(text) <= 120):
         name = f"{name[:100]}-{hashlib.sha1(text.encode()).hexdigest()[:8]}".lstrip("-")
-    return f"{case}__{name}{file_ending}"
+    return name
+
+
+def prediction_name(case: str, text: str, file_ending: str = ".nii.gz") -> str:
+    """`<case>__<safe name of the prompt><ending>`: where a prompted prediction is written, and where evaluation
+    looks."""
+    return f"{case}__{safe_name(text)}{file_ending}"
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,13 @@ def read_sidecar(path: Path, texts_only: bool = False) -> tuple[str, list[Prompt
     prompts = data.get("prompts")
     if not isinstance(prompts, list):
         raise InputError(path, "field 'prompts' must be a list")
-    return case, [prompt_from_dict(p, path, f"prompts[{i}]", texts_only) for i, p in enumerate(prompts)]
+    read = [prompt_from_dict(p, path, f"prompts[{i}]", texts_only) for i, p in enumerate(prompts)]
+    ids = [p.id for p in read if p.id]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:  # evaluation pairs a case's prompts by id
+        raise InputError(path, f"prompt id {twice[0]!r} is given to {ids.count(twice[0])} prompts; ids are unique "
+                               "within a sidecar")
+    return case, read
 
 
 def check_case_id(case, source) -> None:

@@ -23,32 +23,17 @@ from nnunet_semantic.trainers.variants.baselines import (
     TextConcatTrainer,
     nnUNetTrainer_keepOrientation,
 )
-from nnunet_semantic.trainers.variants.sampling import SemanticTrainer_caseSources, SemanticTrainer_equalSources
-from nnunet_semantic.trainers.variants.schedules import (
-    SemanticTrainer_5epochs,
-    SemanticTrainer_20epochs,
-    SemanticTrainer_50epochs,
-    SemanticTrainer_100epochs,
-    SemanticTrainer_demo,
-    SemanticTrainer_smoke,
-    TextConcatTrainer_5epochs,
-    TextConcatTrainer_20epochs,
-    TextConcatTrainer_demo,
-    TextConcatTrainer_smoke,
-)
+from nnunet_semantic.trainers.variants.sampling import SemanticTrainer_equalSources
+from nnunet_semantic.trainers.variants.schedules import TRAINERS as _SCHEDULED
+
+globals().update(_SCHEDULED)  # SemanticTrainer_smoke, _demo, _5epochs, ...: one table in variants/schedules.py
 
 __all__ = [
     "SemanticTrainer",
     "nnUNetTrainer_keepOrientation",
-    "SemanticTrainer_100epochs",
-    "SemanticTrainer_20epochs",
-    "SemanticTrainer_50epochs",
-    "SemanticTrainer_5epochs",
     "SemanticTrainer_additiveFusion",
     "SemanticTrainer_alphaGateOnly",
     "SemanticTrainer_BiomedCLIP",
-    "SemanticTrainer_caseSources",
-    "SemanticTrainer_demo",
     "SemanticTrainer_DHN",
     "SemanticTrainer_encoderFusion",
     "SemanticTrainer_equalSources",
@@ -63,10 +48,6 @@ __all__ = [
     "SemanticTrainer_queryHead",
     "SemanticTrainer_rawText",
     "SemanticTrainer_sgdText",
-    "SemanticTrainer_smoke",
     "TextConcatTrainer",
-    "TextConcatTrainer_20epochs",
-    "TextConcatTrainer_5epochs",
-    "TextConcatTrainer_demo",
-    "TextConcatTrainer_smoke",
+    *_SCHEDULED,
 ]

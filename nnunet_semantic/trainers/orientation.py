@@ -18,9 +18,9 @@ DIRECTIONS = re.compile(r"\b(left|right|anterior|posterior|superior|inferior|cra
                         r"upper|lower|front|rear)\b", re.IGNORECASE)
 
 
-def names_a_direction(structures: dict) -> bool:
-    """Whether a structure of the dataset's `semantic.structures` is named by a direction."""
-    return any(DIRECTIONS.search(n) for key, s in structures.items() for n in (key, *s.get("names", ())))
+def names_a_direction(ontology) -> bool:
+    """Whether a structure of the dataset's ontology is named by a direction."""
+    return any(DIRECTIONS.search(n) for s in ontology.structures.values() for n in (s.name, *s.names))
 
 
 def orientation_preserving(trainer, configured: tuple) -> tuple:

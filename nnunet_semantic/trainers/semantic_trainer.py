@@ -59,7 +59,9 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         self.num_iterations_per_epoch = iterations or self.num_iterations_per_epoch
         self.num_val_iterations_per_epoch = val_iterations or self.num_val_iterations_per_epoch
         self.logger.local_logger = SemanticLocalLogger()
-        self.sources = Sources.of(dataset_json)  # None: one dataset
+        self.ontology = Ontology.from_dataset_json(  # the dataset's semantics, parsed once
+            dataset_json, f"{self.preprocessed_dataset_folder_base}/dataset.json")
+        self.sources = Sources.of(self.ontology)  # None: one dataset
         self.prompts: PromptTable | None = None
         self.sampler: PromptSampler | None = None
         self.text_dim = self.encoder_fingerprint = None
@@ -94,10 +96,8 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
 
     def _prepare_text(self) -> None:
         """Prompts and their vectors, before the network (whose text width depends on the encoder)."""
-        folder = Path(self.preprocessed_dataset_folder_base)
-        ontology = Ontology.from_dataset_json(self.dataset_json, str(folder / "dataset.json"))
-        structures = self.dataset_json["semantic"]["structures"]
-        every = {name: tuple(s["labels"]) for name, s in structures.items()}
+        folder, ontology = Path(self.preprocessed_dataset_folder_base), self.ontology
+        every = ontology.label_sets()
         absent = None if not self.absent_prompts else (lambda case: every) if self.sources is None \
             else (lambda case: self.sources.absent_structures(case, every))
         every_wording = [training_wordings(s) for s in ontology.structures.values()]
@@ -105,7 +105,7 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         if self.is_ddp and self.local_rank != 0:
             dist.barrier()  # rank 0 refreshes the sidecar copy and builds the bank; the others then find both complete
         self.prompts = PromptTable.load(folder, self.merged_prompt, absent, wordings)
-        structure_names = tuple(structures)  # the per-label L1 prompts
+        structure_names = tuple(every)  # the per-label L1 prompts
         bank, n_new = build_bank(folder, get_encoder(self.text_encoder, device=self.device.type),
                                  [*self.prompts.texts, *structure_names])
         if self.is_ddp and self.local_rank == 0:
@@ -153,7 +153,7 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         configured = super().configure_rotation_dummyDA_mirroring_and_inital_patch_size()
         keep = self.keep_orientation
         if keep is None:
-            keep = names_a_direction(self.dataset_json["semantic"]["structures"])
+            keep = names_a_direction(self.ontology)
         return orientation_preserving(self, configured) if keep else configured
 
     def do_split(self):
@@ -224,7 +224,7 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         """What prediction needs besides the weights and the network config (the card, `networks/card.py`): the
         whole recipe, the text encoder's fingerprint, the ontology and the training cases' label sizes."""
         return {**recipe_of(self), "encoder_fingerprint": self.encoder_fingerprint,
-                "label_counts": self._training_label_counts(), "ontology": self.dataset_json.get("semantic")}
+                "label_counts": self._training_label_counts(), "ontology": self.ontology.to_dict()}
 
     def _training_label_counts(self) -> list[dict[str, int]]:
         """Voxels per label of each of the fold's training cases (the converters' verification record): the

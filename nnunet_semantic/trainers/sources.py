@@ -21,10 +21,10 @@ class Sources:
         self.disjoint = bool(semantic.get("disjoint_sources", False))
 
     @classmethod
-    def of(cls, dataset_json: dict) -> Sources | None:
-        """None for a dataset of one source."""
-        semantic = dataset_json.get("semantic") or {}
-        return cls(semantic) if semantic.get("sources") else None
+    def of(cls, ontology) -> Sources | None:
+        """A merged dataset's (its ontology holds them); None for a dataset of one source."""
+        return cls({"sources": ontology.sources, "disjoint_sources": ontology.disjoint_sources}) \
+            if ontology.sources else None
 
     def absent_structures(self, case: str, structures: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
         """The structures an empty-answer prompt may name on `case`: those its source annotates whole (all their

@@ -26,12 +26,12 @@ from nnunet_semantic.text.bank import build_bank
 from nnunet_semantic.trainers.prompt_table import prompt_texts, sidecar_folder
 
 
-def label_texts(structures: dict, foreground_labels) -> dict[int, str]:
+def label_texts(structures: dict[str, tuple[int, ...]], foreground_labels) -> dict[int, str]:
     """One L1 prompt per label: the smallest ontology structure holding it (its name is an L1 prompt). Returned
     largest structure first, so that painting in this order leaves the most specific label."""
     choice = {}
     for label in foreground_labels:
-        holding = [(len(s["labels"]), name) for name, s in structures.items() if label in s["labels"]]
+        holding = [(len(labels), name) for name, labels in structures.items() if label in labels]
         if holding:
             choice[label] = min(holding)
     return {label: name for label, (_, name) in sorted(choice.items(), key=lambda kv: -kv[1][0])}
@@ -73,7 +73,7 @@ def validate_fold(trainer) -> None:
         (out / name).mkdir(exist_ok=True)
     writer = trainer.plans_manager.image_reader_writer_class()
     ending = trainer.dataset_json["file_ending"]
-    structures = trainer.dataset_json["semantic"]["structures"]
+    structures = trainer.ontology.label_sets()
     per_label = label_texts(structures, trainer.label_manager.foreground_labels)
     heldout_folder, heldout, heldout_vectors = heldout_texts(trainer)
     cross_folder = sidecar_folder(pre, CROSS_FOLDER, required=False)  # merged disjoint sources: never trained on
@@ -92,11 +92,11 @@ def validate_fold(trainer) -> None:
         prompts = trainer.prompts.sidecars[key] + extra_prompts[key]
         # the label map's L1 prompt of a label is mostly one of the case's verified L1 prompts: predicted once
         same = {label: next((j for j, p in enumerate(prompts) if p.text == name and not p.avoid
-                             and set(p.target) == set(structures[name]["labels"])), None)
+                             and set(p.target) == set(structures[name])), None)
                 for label, name in per_label.items()}
         extra = [name for label, name in per_label.items() if same[label] is None]
         resolved = [_resolved(p, trainer.merged_prompt) for p in prompts] + [
-            ResolvedPrompt(n, n, "", {"target": structures[n]["labels"], "avoid": []}) for n in extra]
+            ResolvedPrompt(n, n, "", {"target": list(structures[n]), "avoid": []}) for n in extra]
         masks = predictor.predict_case(data, resolved, properties)
         for prompt, mask in zip(prompts, masks):
             writer.write_seg(mask.astype(np.uint8), str(out / "validation_semantic" /

@@ -1,4 +1,5 @@
-"""How a merged dataset's sources are drawn (the default, sqrt(cases), is MultiTalent's)."""
+"""How a merged dataset's sources are drawn (the default, sqrt(cases), is MultiTalent's; `source_sampling = "cases"`
+in a subclass draws in proportion to cases, as nnU-Net would)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,3 @@ class SemanticTrainer_equalSources(SemanticTrainer):
     """Every source drawn equally often: each of N sources gets 1/N of the budget, however few its cases."""
 
     source_sampling = "sources"
-
-
-class SemanticTrainer_caseSources(SemanticTrainer):
-    """nnU-Net's own draw over the merged cases: a source in proportion to its cases."""
-
-    source_sampling = "cases"
