@@ -196,6 +196,13 @@ def test_prompts_cli_parse_and_stats(nnunet_env, capsys):
     err = _cli_error(["prompts", "parse", "-d", "50", "organ excluding the spleen"], capsys)
     # an exclusion is read within its target: the error lists the target's parts (issue 26)
     assert "unknown structure 'spleen'" in err and "its parts: 'lesion', 'cyst', 'masses'" in err
+    # issue 34 (#31): several texts, one refused: the others are still answered, the refused one says why
+    assert cli.main(["prompts", "parse", "-d", "50", "organ excluding the lesion", "organ excluding the spleen",
+                     "the cyst"]) == 1
+    captured = capsys.readouterr()
+    answered = json.loads(captured.out)
+    assert [r.get("avoid") for r in answered] == [[2], None, None] and answered[2]["target"] == [3]
+    assert "unknown structure 'spleen'" in answered[1]["refused"] and "1 of 3 prompts refused" in captured.err
     assert cli.main(["prompts", "stats", "-d", "50"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("5 cases") and "organ" in out and "total" in out

@@ -231,3 +231,29 @@ def test_a_malformed_djfile_or_a_folder_as_output_is_one_line(folders, capsys):
                                str(tmp / "s.json"), "-djfile", str(dj)]) == 1
         err = capsys.readouterr().err
         assert str(dj) in err and "Traceback" not in err
+
+
+def test_what_evaluation_leaves_out_is_said_and_the_recorded_files_are_scored(folders):
+    """Issue 34 (#7, #9, #30): cases without a reference are named, not dropped in silence; a prompt folder given
+    twice is scored once; a prediction run's prompts_used.json is scored by the files it recorded (not by names
+    re-derived from the text), its free-text prompts named as not scored; a run with nothing to score is an error,
+    not n = 0."""
+    from nnunet_semantic.errors import SemanticError
+
+    tmp, ref, pred, prompts, dj = folders
+    (prompts / "c3.json").write_text(json.dumps({"case": "c3", "prompts": [{"text": L1}]}))
+    with pytest.warns(UserWarning, match=r"1 of 3 cases with prompts have no reference .* not scored: c3"):
+        summary = evaluate_folders(ref, pred, [prompts, prompts], tmp / "twice.json", dj)
+    assert len(summary["metric_per_case"]) == 4
+    write_nii(pred / "c1__recorded.nii.gz", (_seg() > 0).astype(np.uint8))
+    used = tmp / "prompts_used.json"
+    used.write_text(json.dumps({"cases": {"c1": [
+        {"text": " hippocampus", "parsed": True, "target": [1, 2], "avoid": [], "file": "c1__recorded.nii.gz"},
+        {"text": "the left kidney", "parsed": False, "file": "c1__the-left-kidney.nii.gz"}]}}))
+    with pytest.warns(UserWarning, match=r"1 prompt\(s\) answered from free text are not scored .*: 'the left kidney'"):
+        summary = evaluate_folders(ref, pred, used, tmp / "used.json", dj)
+    [scored] = summary["metric_per_case"]
+    assert scored["prediction_file"].endswith("c1__recorded.nii.gz") and scored["metrics"][1]["Dice"] == 1.0
+    used.write_text(json.dumps({"cases": {"c1": [{"text": "the left kidney", "parsed": False}]}}))
+    with pytest.warns(UserWarning), pytest.raises(SemanticError, match="no prompt to score"):
+        evaluate_folders(ref, pred, used, tmp / "none.json", dj)

@@ -69,7 +69,14 @@ def test_cli_prompts_for_every_case_with_combined_map(inputs, tmp_path):
         probs = np.load(tmp_path / prediction_name(cases[0], text).replace(".nii.gz", ".npz"))["probabilities"]
         assert probs.shape == (2, *image.shape) and np.allclose(probs.sum(0), 1, atol=1e-4)
     combined = read_nii(tmp_path / f"{cases[0]}__combined.nii.gz")
-    assert combined.shape == image.shape and set(np.unique(combined)) <= {0, 1, 2, 3}
+    assert combined.shape == image.shape and set(np.unique(combined)) <= {0, 1, 2, 3, 4}
+    # issue 34 (#10): where prompts' masks meet, the label map keeps the later prompt's label: said, per pair
+    texts = [L1, L3, "the left kidney", PART]
+    masks = {(c, t): read_nii(tmp_path / prediction_name(c, t)) > 0 for c in cases for t in texts}
+    met = {(a, b) for c in cases for i, a in enumerate(texts) for b in texts[i + 1:]
+           if (masks[c, a] & masks[c, b]).any()}
+    assert ("--combined: prompts' masks overlap" in result.stderr) == bool(met)
+    assert all(f"'{b}' painted over '{a}'" in result.stderr for a, b in met)
 
 
 def test_sidecar_prompts_then_evaluation(inputs, tmp_path):
@@ -150,6 +157,16 @@ def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
     assert "holds 1 NaN or infinite voxels" in error("-i", str(nan), "-P", L1)
     refused = error("-i", str(folder), "-P", "the left kidney")  # issue 26: refused, not answered with a guess
     assert "far from every structure the model knows" in refused and "--allow-unknown" in refused
+    # issue 34 (#28): every refused prompt is named in one error, not one per rerun; --skip-refused predicts the rest
+    several = error("-i", str(folder), "-P", L1, "the liver", "the left kidney")
+    assert "2 of 3 prompts refused, nothing predicted (--skip-refused predicts the others)" in several
+    assert "'the liver': " in several and "'the left kidney': " in several
+    assert predict_entry([*common, "-o", str(tmp_path / "skip"), "-i", str(folder), "-P", L1, "the liver",
+                          "--skip-refused", "-npp", "1", "-nps", "1", "--disable_tta"]) == 0
+    err = capsys.readouterr().err
+    assert "1 prompt(s) refused and not predicted" in err and "'the liver': " in err
+    assert sorted(p.name for p in (tmp_path / "skip").glob("*.nii.gz")) == sorted(
+        prediction_name(c, L1) for c in cases)
 
 
 def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
@@ -188,6 +205,22 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
         predictor.resolve("the left kidney with its cyst cut away")
     with pytest.raises(SemanticError, match="cannot be told"):
         predictor.resolve("the left kidney nobody removed", allow_unknown=True)
+    # issue 34 (#29): one unusual held-out wording in the user's ontology ("biventricular region", far from every
+    # training wording) no longer drops the threshold below organs the model does not know: "liver" stays refused
+    from nnunet_semantic.prompts.ontology import Ontology
+
+    before = predictor.unknown_threshold
+    unusual = predictor.ontology.to_dict()
+    unusual["structures"]["hippocampus"]["heldout"] = [*unusual["structures"]["hippocampus"].get("heldout", []),
+                                                       "biventricular region"]
+    predictor.ontology, predictor._threshold = Ontology.from_dict(unusual), None
+    basis = (predictor.unknown_threshold, predictor.threshold_basis)[1]
+    assert basis["heldout_least_similar"]["text"] == "biventricular region"
+    assert predictor.unknown_threshold >= basis["unknown_most_similar"]["similarity"] + predictor.MARGIN - 1e-9
+    assert predictor.unknown_threshold > basis["heldout_least_similar"]["similarity"] and before > 0
+    for organ in ("liver", "heart", "lung", "kidney", "spleen"):
+        with pytest.raises(SemanticError, match="far from every structure"):
+            predictor.resolve(organ)
 
 
 def test_a_compiled_network_loads_its_weights_as_nnunet_loads_them(inputs, monkeypatch, tmp_path):
@@ -215,6 +248,7 @@ def test_a_compiled_network_loads_its_weights_as_nnunet_loads_them(inputs, monke
     used = predictor.predict_from_files(folder, tmp_path / "out", [L1, L3], num_processes_preprocessing=1,
                                         num_processes_segmentation_export=1)
     assert used["trainer"] == "SemanticTrainer_smoke" and used["configuration"] == "2d_cpu" and used["folds"] == [0]
+    assert used["unknown_threshold_basis"]["unknown_most_similar"]["text"]
     assert json.loads((tmp_path / "out" / "prompts_used.json").read_text()) == used
     for prompt, mask in zip(used["cases"][cases[0]], masks[0]):
         assert np.array_equal(read_nii(tmp_path / "out" / prompt["file"]), mask), prompt["text"]

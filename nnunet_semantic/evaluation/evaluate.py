@@ -135,8 +135,10 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     labels = {0, *DatasetLabels.of(dj["labels"], str(dataset_json)).ids} if "labels" in dj else None
     ontology = Ontology.from_dataset_json(dj, str(dataset_json)) if "semantic" in dj else None
     ending = file_ending or dj.get("file_ending", ".nii.gz")
-    prompt_folders = [Path(f) for f in (prompt_folder if isinstance(prompt_folder, (list, tuple))
-                                         else [prompt_folder])]
+    given = [Path(f) for f in (prompt_folder if isinstance(prompt_folder, (list, tuple)) else [prompt_folder])]
+    prompt_folders = list({f.resolve(): f for f in given}.values())
+    if len(prompt_folders) < len(given):
+        warnings.warn("a prompt folder given twice is read once (each prediction is scored once)", stacklevel=2)
     sidecars = _sidecars(prompt_folders)
     check_writable(Path(output_file).parent)
     if cases is not None:
@@ -148,6 +150,11 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
         if not with_reference:
             raise InputError(ref_folder, f"no reference label map <case>{ending} for any of the {len(sidecars)} "
                              f"cases with prompt sidecars in {', '.join(map(str, prompt_folders))}")
+        left_out = sorted(set(sidecars) - set(with_reference))
+        if left_out:
+            warnings.warn(f"{len(left_out)} of {len(sidecars)} cases with prompts have no reference <case>{ending} in "
+                          f"{ref_folder} and are not scored: {', '.join(left_out[:5])}"
+                          f"{' ...' if len(left_out) > 5 else ''}", stacklevel=2)
         sidecars = with_reference
     jobs, missing = [], []
     for case, entries in sidecars.items():
@@ -161,11 +168,15 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
                 _check_labels(resolved, labels, source)
             seen = {p.id for p in prompts}  # ids are per sidecar: one folder's "P0" is not another's
             prompts += [replace(p, id=f"{source.parent.name}/{p.id}") if p.id in seen else p for p in resolved]
-        files = {p.id: pred_folder / prediction_name(case, p.text, ending) for p in prompts}
+        files = {p.id: pred_folder / (p.extra.get("file") or prediction_name(case, p.text, ending)) for p in prompts}
         missing += [str(f) for f in files.values() if not f.is_file()]
         jobs.append((case, ref, prompts, files))
     if missing:
         raise SemanticError(f"{len(missing)} prompted predictions missing, e.g. {', '.join(missing[:3])}")
+    if not any(prompts for _, _, prompts, _ in jobs):
+        raise SemanticError(f"no prompt to score in {', '.join(map(str, prompt_folders))}: every prompt of the "
+                            f"{len(jobs)} case(s) was answered from free text (no structure says which voxels it "
+                            "means)")
     _check_output(Path(output_file), [*(j[1] for j in jobs), *(f for j in jobs for f in j[3].values()),
                                       *([Path(dataset_json)] if dataset_json else [])],
                   [ref_folder, *prompt_folders])

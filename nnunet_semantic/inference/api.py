@@ -16,7 +16,7 @@ def predict(input_folder: Path, output_folder: Path, dataset: str | int, configu
             disable_tta: bool = False, npp: int = 3, nps: int = 3, prompt_chunk: int | None = None,
             min_component_fraction: float = MIN_COMPONENT_FRACTION, save_probabilities: bool = False,
             continue_prediction: bool = False, strict: bool = False, allow_unknown: bool = False,
-            combined: bool = False) -> dict:
+            combined: bool = False, skip_refused: bool = False) -> dict:
     """Segment what the prompts ask for in every case of `input_folder` with the trained model of `dataset`
     (`nnUNet_results/<dataset>/<trainer>__<plans>__<configuration>`, `folds` averaged). The inputs, prompts and
     output folder are checked before the model loads. Returns what `prompts_used.json` records."""
@@ -46,5 +46,6 @@ def predict(input_folder: Path, output_folder: Path, dataset: str | int, configu
                                                    checkpoint)
     return predictor.predict_from_files(jobs, strict=strict, allow_unknown=allow_unknown, combined=combined,
                                         save_probabilities=save_probabilities,
-                                        continue_prediction=continue_prediction, num_processes_preprocessing=npp,
+                                        continue_prediction=continue_prediction, skip_refused=skip_refused,
+                                        num_processes_preprocessing=npp,
                                         num_processes_segmentation_export=nps)

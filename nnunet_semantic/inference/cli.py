@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-unknown", action="store_true", help="answer a prompt whose target or exclusion the "
                    "ontology cannot read from its free text (marked with its nearest structure in prompts_used.json) "
                    "instead of refusing it")
+    p.add_argument("--skip-refused", action="store_true", help="predict the prompts that can be answered when others "
+                   "are refused (named in one warning); default: refuse the run, naming every refused prompt")
     p.add_argument("--combined", action="store_true", help="also write <case>__combined with label i = prompt i")
     return p
 
@@ -56,7 +58,7 @@ def run(args) -> None:
             npp=args.npp, nps=args.nps, prompt_chunk=args.prompt_chunk,
             min_component_fraction=args.min_component_fraction, save_probabilities=args.save_probabilities,
             continue_prediction=args.continue_prediction, strict=args.strict, allow_unknown=args.allow_unknown,
-            combined=args.combined)
+            combined=args.combined, skip_refused=args.skip_refused)
 
 
 def predict_entry(argv: list[str] | None = None) -> int:

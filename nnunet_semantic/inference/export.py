@@ -36,12 +36,13 @@ def export_mask(probability: np.ndarray, plans_manager, configuration_manager, p
 
 
 def export_case(probabilities: np.ndarray, properties: dict, files: list[Path], min_voxels: list[int],
-                combined: Path | None, probabilities_for: str | None, plans_manager, configuration_manager) -> None:
+                combined: Path | None, probabilities_for: str | None, plans_manager,
+                configuration_manager) -> dict[tuple[int, int], int]:
     """One case's prompts onto disk (runs in an export worker): a mask per prompt, with `combined` a label map (label
-    i + 1 = prompt i; a later prompt paints over an earlier one), with `probabilities_for` (the file ending) also
-    `<name>.npz` beside each mask."""
+    i + 1 = prompt i), with `probabilities_for` (the file ending) also `<name>.npz` beside each mask. Returns the
+    overlaps of the label map, (earlier prompt, later prompt) -> voxels the later one painted over."""
     writer = plans_manager.image_reader_writer_class()
-    label_map = None
+    label_map, overlaps = None, {}
     for i, (p, path, smallest) in enumerate(zip(probabilities, files, min_voxels)):
         result = export_mask(p, plans_manager, configuration_manager, properties, smallest,
                              probabilities_for is not None)
@@ -52,6 +53,10 @@ def export_case(probabilities: np.ndarray, properties: dict, files: list[Path], 
                                 probabilities=probability)
         if combined is not None:
             label_map = np.zeros_like(mask, np.uint8) if label_map is None else label_map
+            under = label_map[mask > 0]
+            for earlier, voxels in zip(*np.unique(under[under > 0], return_counts=True)):
+                overlaps[int(earlier) - 1, i] = int(voxels)
             label_map[mask > 0] = i + 1
     if label_map is not None:
         writer.write_seg(label_map, str(combined), properties)
+    return overlaps

@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,22 +26,19 @@ from nnunetv2.utilities.label_handling.label_handling import LabelManager, deter
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 from tqdm import tqdm
 
-from nnunet_semantic.errors import PromptError, SemanticError, UnknownPart, UnknownStructure
+from nnunet_semantic.errors import SemanticError
 from nnunet_semantic.inference.export import BINARY_LABELS, export_case, export_mask
 from nnunet_semantic.inference.jobs import PredictionJobs, complete, prediction_jobs
 from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION, min_component_voxels
+from nnunet_semantic.inference.prompt_reader import PromptReader
 from nnunet_semantic.inference.prompted_network import PromptedNetwork
 from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
 from nnunet_semantic.networks import NetworkConfig, build_network
 from nnunet_semantic.networks.card import checkpoint_card, load_checkpoint
-from nnunet_semantic.prompts.ontology import Ontology
-from nnunet_semantic.prompts.parser import parse, split_exclusion
 from nnunet_semantic.prompts.sidecar import prediction_name
-from nnunet_semantic.prompts.wording import heldout_wordings
-from nnunet_semantic.text import get_encoder
 
 
-class SemanticPredictor(nnUNetPredictor):
+class SemanticPredictor(PromptReader, nnUNetPredictor):
     # prompts per sliding-window pass (the image is encoded once per pass; the output buffer holds this many channels
     # per voxel); None: as many as fit CHUNK_BUFFER_BYTES of nnU-Net's half-precision buffer, at least 16
     prompt_chunk: int | None = None
@@ -91,143 +89,6 @@ class SemanticPredictor(nnUNetPredictor):
         self.use_card(getattr(network, "metadata", {}), "the network's card")
         self.model_folder = self.folds = self.checkpoint_name = self.configuration_name = None
 
-    def use_card(self, card: dict, where: str) -> None:
-        self.semantic = {k: v for k, v in card.items() if k != "config"}
-        self.ontology = Ontology.from_dict(card["ontology"], where) if card.get("ontology") else None
-        self._encoder, self._vectors, self._threshold = None, {}, None
-
-    @property
-    def encoder(self):
-        """The model's text encoder, loaded at first use (the validation's texts come encoded from the trainer's
-        bank); one whose fingerprint is not the model's is an error."""
-        if self._encoder is None:
-            name, fingerprint = self.semantic["text_encoder"], self.semantic["encoder_fingerprint"]
-            encoder = get_encoder(name, device=self.device.type)
-            if encoder.fingerprint != fingerprint:
-                raise SemanticError(f"the installed {name} text encoder ({encoder.fingerprint}) is not the one this "
-                                    f"model was trained with ({fingerprint})")
-            self._encoder = encoder
-        return self._encoder
-
-    # --- prompts ----------------------------------------------------------------------------------
-    def resolve(self, text: str, strict: bool = False, allow_unknown: bool = False) -> ResolvedPrompt:
-        """The ontology's reading of a prompt. A target the ontology cannot read is answered from its free text
-        only when its text lies as close to the model's wordings as the held-out wordings do (`unknown_threshold`),
-        or under `allow_unknown` (marked); an exclusion the ontology cannot read, "not X" alone, an empty or
-        ambiguous prompt are refused with what to write instead. `strict` refuses all free text."""
-        known = ", ".join(sorted(self.ontology.structures)) if self.ontology else "none"
-        try:
-            if self.ontology is None:
-                raise UnknownStructure("the model carries no ontology")
-            parsed = parse(text, self.ontology)
-        except UnknownStructure as e:
-            try:  # a prompt whose exclusion cannot be placed is refused: never encoded as one target text
-                pos_text, neg_text = split_exclusion(text)
-            except PromptError as split:
-                raise SemanticError(f"{split}. Known structures: {known}") from None
-            if self.semantic.get("merged_prompt") or not neg_text:
-                pos_text, neg_text = " ".join(text.split()), ""
-            nearest = None if strict else self.nearest_structure(pos_text)
-            close = self.ontology is None or (nearest is not None and not nearest["low_confidence"])
-            named = e.role == "exclusion" or isinstance(e, UnknownPart)  # read by its words, and not there
-            if strict or not allow_unknown and (named or not close):
-                why = "" if strict or named else (
-                    f"; its text is far from every structure the model knows (nearest '{nearest['structure']}', "
-                    f"similarity {nearest['similarity']:.2f} < {nearest['threshold']:.2f})")
-                raise SemanticError(f"{e}{why}. Known structures: {known}"
-                                    + ("" if strict else "; --allow-unknown answers it from its free text")) from None
-            if neg_text and nearest and e.role == "target":
-                neg_text = self._exclusion_within(nearest, neg_text, allow_unknown, known)
-            confidence = (f"; nearest known structure '{nearest['structure']}' (text similarity "
-                          f"{nearest['similarity']:.2f}{', low confidence' if nearest['low_confidence'] else ''})"
-                          if nearest else "")
-            warnings.warn(f"{e}; segmenting from the free text"
-                          + (f" ('{pos_text}' excluding '{neg_text}')" if neg_text else "") + confidence,
-                          stacklevel=2)
-            return ResolvedPrompt(text, pos_text, neg_text, None, nearest)
-        except PromptError as e:
-            raise SemanticError(f"{e}. Known structures: {known}") from None
-        if parsed.avoid and not self.semantic.get("merged_prompt"):
-            return ResolvedPrompt(text, parsed.pos_text, parsed.neg_text, parsed.to_dict())
-        if parsed.as_written:  # encoded as written (typos corrected), as training encodes it
-            return ResolvedPrompt(text, parsed.respelled or " ".join(text.split()), "", parsed.to_dict())
-        merged = f"{parsed.pos_text} excluding {parsed.neg_text}" if parsed.avoid else parsed.pos_text
-        return ResolvedPrompt(text, merged, "", parsed.to_dict())
-
-    def _exclusion_within(self, nearest: dict, neg_text: str, allow_unknown: bool, known: str) -> str:
-        """A free-text target's exclusion read among the parts of the structure its text is nearest to (the part's
-        name is encoded, and recorded); one it names no part of is refused, or kept as written with
-        `allow_unknown`."""
-        try:
-            inner = parse(f"{nearest['structure']} excluding {neg_text}", self.ontology)
-        except PromptError as e:
-            if allow_unknown:
-                return neg_text
-            raise SemanticError(f"the exclusion '{neg_text}' of a prompt read by its nearest structure "
-                                f"'{nearest['structure']}' is no part of it ({e}). Known structures: {known}; "
-                                "--allow-unknown answers it from its free text") from None
-        nearest["exclusion"] = list(inner.avoid_structures)
-        return inner.neg_text
-
-    def sources_of(self, prompt: ResolvedPrompt) -> dict:
-        """{"sources": structure -> source} for a model of a merged dataset (empty otherwise): which dataset taught
-        each structure the prompt names."""
-        if self.ontology is None or not self.ontology.sources or prompt.parse is None:
-            return {}
-        of = self.ontology.source_of()
-        names = [*prompt.parse.get("target_structures", []), *prompt.parse.get("avoid_structures", [])]
-        return {"sources": {n: of.get(n) for n in names}}
-
-    MARGIN = 0.02  # below the least similar held-out wording: what still counts as close to the model's wordings
-
-    @property
-    def unknown_threshold(self) -> float:
-        """The text similarity a free-text target needs to be answered: that of the model's held-out wordings
-        (never trained on, every one a valid request) to its training wordings, the least similar one, less MARGIN."""
-        if self._threshold is None:
-            heldout = [w for s in self.ontology.structures.values() for w in heldout_wordings(s)]
-            self._encode(heldout)
-            self._threshold = min(self._similarity(w)[2] for w in heldout) - self.MARGIN
-        return self._threshold
-
-    def _similarity(self, text: str) -> tuple[str, str, float]:
-        """(structure, its training wording nearest `text`, their cosine similarity)."""
-        phrases = {p: name for name, s in self.ontology.structures.items() for p in s.phrases()}
-        self._encode([*phrases, text])
-        similarity = {p: float(self._vectors[p] @ self._vectors[text]) for p in phrases}
-        best = max(similarity, key=similarity.get)
-        return phrases[best], best, similarity[best]
-
-    def nearest_structure(self, text: str) -> dict | None:
-        """The known structure whose name, synonym or description is closest to `text` by text embedding (cosine):
-        how far a free-text prompt is from anything the model was trained to segment."""
-        if self.ontology is None:
-            return None
-        structure, phrase, similarity = self._similarity(text)
-        threshold = self.unknown_threshold
-        return {"structure": structure, "phrase": phrase,
-                "similarity": round(similarity, 4), "threshold": round(threshold, 4),
-                "low_confidence": similarity < threshold}
-
-    def _encode(self, texts) -> None:
-        new = sorted({t for t in texts if t and t not in self._vectors})
-        if new:
-            self._vectors.update(zip(new, self.encoder.encode(new)))
-
-    def add_text_vectors(self, vectors: dict[str, np.ndarray]) -> None:
-        """Texts whose vectors are known (a trainer's bank of the same encoder): never encoded again."""
-        self._vectors.update(vectors)
-
-    def encode_prompts(self, prompts: list[ResolvedPrompt]) -> list[dict[str, torch.Tensor]]:
-        """Resolved prompts -> the network's text inputs (pos, neg, has_neg), each text encoded once per run."""
-        self._encode(t for p in prompts for t in (p.pos_text, p.neg_text))
-        out = []
-        for p in prompts:
-            pos = torch.from_numpy(self._vectors[p.pos_text])
-            neg = torch.from_numpy(self._vectors[p.neg_text]) if p.neg_text else torch.zeros_like(pos)
-            out.append({"pos": pos, "neg": neg, "has_neg": torch.tensor(bool(p.neg_text))})
-        return out
-
     # --- prediction -------------------------------------------------------------------------------
     def min_component_voxels(self, prompt: ResolvedPrompt) -> int:
         """The smallest connected component a parsed prompt's mask keeps (0: no limit, e.g. free text, or a
@@ -261,7 +122,8 @@ class SemanticPredictor(nnUNetPredictor):
                            prompts: list[str] | None = None, prompt_files: list[Path] | None = None, *,
                            strict: bool = False, allow_unknown: bool = False, combined: bool = False,
                            save_probabilities: bool = False, continue_prediction: bool = False,
-                           num_processes_preprocessing: int = 3, num_processes_segmentation_export: int = 3) -> dict:
+                           skip_refused: bool = False, num_processes_preprocessing: int = 3,
+                           num_processes_segmentation_export: int = 3) -> dict:
         """nnUNetPredictor.predict_from_files with prompts: each case of the input folder (or of checked
         `PredictionJobs`) with its prompts -> `<case>__<prompt-slug><ending>` per prompt in the output folder, and
         `prompts_used.json` (how each prompt was read and encoded, the model, the settings), which is returned.
@@ -271,7 +133,7 @@ class SemanticPredictor(nnUNetPredictor):
         out, ending = jobs.output_folder, jobs.file_ending
         if combined and any(t == "combined" for texts in jobs.prompts.values() for t in texts):
             raise SemanticError(f"the prompt 'combined' and --combined would both write <case>__combined{ending}")
-        by_text = {t: self.resolve(t, strict, allow_unknown) for ts in jobs.prompts.values() for t in ts}
+        jobs, by_text = self._resolve_jobs(jobs, strict, allow_unknown, skip_refused)
         for r in by_text.values():  # what was not read by the ontology is said where the user looks, not only logged
             if r.parse is None:
                 print(r.free_text_line())
@@ -306,9 +168,46 @@ class SemanticPredictor(nnUNetPredictor):
                     self.plans_manager, self.configuration_manager)))
                 while sum(not r.ready() for r in pending) > 2 * num_processes_segmentation_export:  # as nnU-Net's
                     time.sleep(0.05)
-            for result in pending:
-                result.get()
+            painted_over = {case: result.get() for case, result in zip(todo, pending)}
+        self._warn_overlaps(painted_over, jobs.prompts)
         return used
+
+    @staticmethod
+    def _warn_overlaps(painted_over: dict[str, dict[tuple[int, int], int]], prompts: dict[str, list[str]]) -> None:
+        """--combined holds one label per voxel: where two prompts' masks meet, the later prompt's label is kept."""
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for case, overlaps in painted_over.items():
+            for (earlier, later), voxels in overlaps.items():
+                pairs.setdefault((prompts[case][earlier], prompts[case][later]), []).append(voxels)
+        if pairs:
+            lines = "\n".join(f"  '{b}' painted over '{a}': {sum(v)} voxels in {len(v)} case(s)"
+                               for (a, b), v in pairs.items())
+            warnings.warn("--combined: prompts' masks overlap, and a label map holds one label per voxel (the later "
+                          f"prompt's; each prompt's own file is whole):\n{lines}", stacklevel=3)
+
+    def _resolve_jobs(self, jobs: PredictionJobs, strict: bool, allow_unknown: bool,
+                      skip_refused: bool) -> tuple[PredictionJobs, dict[str, ResolvedPrompt]]:
+        """Every prompt text read once; all refused ones named in one error (or, with `skip_refused`, in one
+        warning, the rest predicted), never one rerun per refused prompt."""
+        by_text, refused = {}, {}
+        for text in dict.fromkeys(t for ts in jobs.prompts.values() for t in ts):
+            try:
+                by_text[text] = self.resolve(text, strict, allow_unknown)
+            except SemanticError as e:
+                refused[text] = str(e)
+        if not refused:
+            return jobs, by_text
+        listing = "\n".join(f"  {t!r}: {why}" for t, why in refused.items())
+        if not skip_refused or not by_text:
+            if len(refused) == 1:
+                raise SemanticError(next(iter(refused.values()))
+                                    + ("; --skip-refused predicts the other prompts" if by_text else ""))
+            raise SemanticError(f"{len(refused)} of {len(refused) + len(by_text)} prompts refused, nothing predicted"
+                                + (" (--skip-refused predicts the others)" if by_text else "") + f":\n{listing}")
+        warnings.warn(f"{len(refused)} prompt(s) refused and not predicted:\n{listing}", stacklevel=3)
+        kept = {case: [t for t in texts if t in by_text] for case, texts in jobs.prompts.items()}
+        kept = {case: texts for case, texts in kept.items() if texts}
+        return replace(jobs, prompts=kept, files={c: jobs.files[c] for c in kept}), by_text
 
     def _record(self, min_voxels: dict) -> dict:
         """The model and settings a prediction run used, for prompts_used.json."""
@@ -317,7 +216,8 @@ class SemanticPredictor(nnUNetPredictor):
                 "tile_step_size": self.tile_step_size,
                 "mirroring": self.use_mirroring and bool(self.allowed_mirroring_axes),  # none: kept orientation
                 "min_component_fraction": self.min_component_fraction,
-                **({"unknown_threshold": round(self.unknown_threshold, 4)} if self.ontology else {}),
+                **({"unknown_threshold": round(self.unknown_threshold, 4), "unknown_threshold_basis":
+                    self.threshold_basis} if self.ontology else {}),
                 "encoder": {"name": self.semantic["text_encoder"], "fingerprint": self.semantic["encoder_fingerprint"]}}
 
     def prompt_probabilities(self, data, texts: list[dict[str, torch.Tensor]]) -> np.ndarray:

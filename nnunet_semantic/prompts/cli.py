@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -10,13 +11,25 @@ from nnunet_semantic.paths import raw_dataset_folder
 
 
 def _parse(args) -> int:
+    from nnunet_semantic.errors import PromptError
     from nnunet_semantic.prompts.ontology import Ontology
     from nnunet_semantic.prompts.parser import parse
 
     ontology = Ontology.of_dataset(raw_dataset_folder(args.d))
-    results = [parse(t, ontology).to_dict() for t in args.text]
-    print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
-    return 0
+    if len(args.text) == 1:  # refused: the command's one-line error
+        print(json.dumps(parse(args.text[0], ontology).to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    results = []
+    for text in args.text:  # every text answered: a refused one is an entry with its reason, not the end of the run
+        try:
+            results.append(parse(text, ontology).to_dict())
+        except PromptError as e:
+            results.append({"text": text, "refused": str(e)})
+    print(json.dumps(results, indent=2))
+    refused = sum("refused" in r for r in results)
+    if refused:
+        print(f"{refused} of {len(results)} prompts refused (their entries say why)", file=sys.stderr)
+    return 1 if refused else 0
 
 
 def prompt_statistics(raw_folder: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,20 +171,30 @@ def read_sidecar_folder(folder: Path, texts_only: bool = False) -> dict[str, lis
 
 def read_prompts_used(path: Path) -> dict[str, list[Prompt]]:
     """The prompts of a prediction run (its prompts_used.json), as sidecar prompts, so that what was asked with -P
-    can be scored: each prompt the ontology read (target and exclusion known), at L3 when it excludes, else L1;
-    prompts answered from their free text are left out (nothing says which voxels they mean)."""
+    can be scored: each prompt the ontology read (target and exclusion known), at L3 when it excludes, else L1, with
+    the file the run wrote for it (`extra["file"]`). Prompts answered from their free text are left out, with a
+    warning naming them (nothing says which voxels they mean)."""
     data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("cases"), dict):
         raise InputError(path, "field 'cases' is missing: not a prompts_used.json of nnUNetv2_predict_semantic")
-    out = {}
+    out, free = {}, set()
     for case, entries in data["cases"].items():
         prompts = []
         for i, e in enumerate(entries if isinstance(entries, list) else []):
-            if isinstance(e, dict) and e.get("parsed") and e.get("target"):
-                where = f"cases.{case}[{i}]"
-                avoid = _ids(e.get("avoid", []), path, f"{where}.avoid")
-                prompts.append(Prompt(slug(e["text"]), 3 if avoid else 1, e["text"],
-                                      _ids(e["target"], path, f"{where}.target"), avoid, e.get("pos_text", ""),
-                                      e.get("neg_text", ""), ", ".join(e.get("target_structures", []))))
+            if not isinstance(e, dict) or not isinstance(e.get("text"), str):
+                raise InputError(path, f"field 'cases.{case}[{i}]' is no prompt entry (an object with its 'text')")
+            if not (e.get("parsed") and e.get("target")):
+                free.add(e["text"])
+                continue
+            where = f"cases.{case}[{i}]"
+            avoid = _ids(e.get("avoid", []), path, f"{where}.avoid")
+            prompts.append(Prompt(f"P{i}", 3 if avoid else 1, e["text"], _ids(e["target"], path, f"{where}.target"),
+                                  avoid, e.get("pos_text", ""), e.get("neg_text", ""),
+                                  ", ".join(e.get("target_structures", [])),
+                                  {"file": e["file"]} if isinstance(e.get("file"), str) else {}))
         out[case] = prompts
+    if free:
+        warnings.warn(f"{path}: {len(free)} prompt(s) answered from free text are not scored (no structure says "
+                      f"which voxels they mean): {', '.join(map(repr, sorted(free)[:5]))}"
+                      f"{' ...' if len(free) > 5 else ''}", stacklevel=2)
     return out
