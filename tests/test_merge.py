@@ -85,6 +85,38 @@ def test_merged_case_names_never_meet(nnunet_env):
     assert {len(s["cases"]) for s in data["semantic"]["sources"].values()} == {3}
 
 
+def test_merge_refuses_a_dataset_converted_twice_and_a_sidecar_label_its_source_lacks(nnunet_env, capsys):
+    """Issue 34 (#11, #16): one dataset converted twice and merged doubled every image without a word; a sidecar
+    naming a label its source does not have ended in `KeyError: 7`."""
+    raw = nnunet_env / "nnUNet_raw"
+    nnunet_v2_dataset(raw, 501, n=2, channels=("MRI",))
+    convert_nnunet("501", 11)
+    convert_nnunet("501", 12)
+    assert main(["merge", "-d", "700", "--from", "11", "12"]) == 1
+    assert "share the image" in capsys.readouterr().err and not (raw / "Dataset700_Merged").exists()
+    convert_phantom(10, cases=2, test_cases=0)
+    sidecar = raw / "Dataset011_Glioma" / "prompts" / "glioma_000.json"
+    data = json.loads(sidecar.read_text())
+    data["prompts"][0]["target"] = [7]
+    sidecar.write_text(json.dumps(data))
+    assert main(["merge", "-d", "700", "--from", "10", "11"]) == 1
+    err = capsys.readouterr().err
+    assert f"{sidecar}: prompt" in err and "names label(s) [7]" in err and "Traceback" not in err
+
+
+def test_a_merged_dataset_takes_its_own_ontology_commands(nnunet_env, tmp_path, capsys):
+    """Issue 34 (#23): the tool's own merged dataset failed its own `ontology init` ("unknown field
+    'disjoint_sources' and 20 more problems")."""
+    _sources(nnunet_env)
+    assert main(["merge", "-d", "700", "--from", "10", "11", "--disjoint"]) == 0
+    assert main(["ontology", "init", "-d", "700", "-o", str(tmp_path / "merged.json")]) == 0
+    assert main(["ontology", "check", str(tmp_path / "merged.json"), "-d", "700"]) == 0
+    merged = json.loads((nnunet_env / "nnUNet_raw" / "Dataset700_Merged" / "dataset.json").read_text())
+    written = json.loads((tmp_path / "merged.json").read_text())["structures"]
+    assert {n: s["labels"] for n, s in written.items()} == {
+        n: s["labels"] for n, s in merged["semantic"]["structures"].items()}
+
+
 def test_merge_ontology_file_names_what_the_sources_share(nnunet_env, tmp_path):
     convert_phantom(10, cases=3, test_cases=0)
     convert_phantom(12, cases=3, test_cases=0, seed=1)

@@ -54,20 +54,24 @@ def test_init_one_structure_per_label_and_region(nnunet_env, capsys, tmp_path):
 def test_init_recognises_a_shipped_dataset_by_labels_and_channels_never_by_name(nnunet_env, tmp_path):
     from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
 
-    def dataset(i, name, labels, channels):
+    def dataset(i, name, labels, channels, ending=".nii.gz"):
         folder = _raw(nnunet_env) / f"Dataset{i:03d}_{name}"
         folder.mkdir(parents=True)
-        generate_dataset_json(str(folder), channels, labels, 1, ".nii.gz")
+        generate_dataset_json(str(folder), channels, labels, 1, ending)
 
     hippocampus = {"background": 0, "anterior": 1, "posterior": 2}
     dataset(510, "MyHippo", hippocampus, {0: "T1"})
     dataset(511, "MyHippo2", hippocampus, {0: "T1", 1: "T2"})  # other channels: not certain
     dataset(512, "Hippocampus", {"background": 0, "head": 1, "tail": 2}, {0: "MRI"})  # the name alone: no
-    for i in (510, 511, 512):
+    dataset(513, "Spine", hippocampus, {0: "CT"})  # issue 34 (#11): a CT labelled Anterior / Posterior is no brain
+    dataset(514, "Photos", hippocampus, {0: "MRI"}, ".png")  # nor a PNG dataset
+    ids = (510, 511, 512, 513, 514)
+    for i in ids:
         assert main(["ontology", "init", "-d", str(i), "-o", str(tmp_path / f"{i}.json")]) == 0
-    structures = [set(json.loads((tmp_path / f"{i}.json").read_text())["structures"]) for i in (510, 511, 512)]
+    structures = [set(json.loads((tmp_path / f"{i}.json").read_text())["structures"]) for i in ids]
     assert structures[0] == set(ONTOLOGIES["msd_hippocampus"]["structures"])
     assert structures[1] == {"anterior", "posterior"} and structures[2] == {"head", "tail"}
+    assert structures[3] == structures[4] == {"anterior", "posterior"}
 
 
 def test_check_lists_every_problem_one_line_each(nnunet_env, tmp_path, capsys):
@@ -338,3 +342,16 @@ def test_round_three_probes_duplicate_keys_label_gaps_and_names_without_latin_le
                                                   "海马": {"labels": [1, 2]}}})
     ids = [p.id for p, _ in candidates(ontology, np.random.default_rng(0), GenerationSettings())]
     assert len(ids) == len(set(ids)) and not any(i.endswith("-") for i in ids)
+
+
+def test_check_names_a_label_the_dataset_lacks_and_the_background(nnunet_env, tmp_path, capsys):
+    """Issue 34 (#20, #27): `labels: {"front": 7}` on a dataset without 7 passed `ontology check` and convert then
+    refused; a structure of `["background"]` was reported as "positive label ids" under a field never written."""
+    nnunet_v2_dataset(_raw(nnunet_env), 501)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"labels": {"background": 0, "front": 7}, "structures": {
+        "front": {"labels": ["front"]}, "nothing": {"labels": ["background"]}, "edema": {"labels": [2]}}}))
+    assert main(["ontology", "check", str(bad), "-d", "501"]) == 1
+    err = capsys.readouterr().err
+    assert "field 'labels.front' is label 7, which the dataset does not have" in err
+    assert "field 'structures.nothing.labels' names 'background', the background (label 0)" in err

@@ -108,8 +108,12 @@ def merged_ontology(sources: list[Source]) -> tuple[dict[str, Any], dict[tuple[s
     return structures, names
 
 
-def _remap(prompt: Prompt, source: Source, names: dict) -> Prompt:
+def _remap(prompt: Prompt, source: Source, names: dict, sidecar: Path) -> Prompt:
     lut = source.label_map
+    unknown = sorted(set(prompt.target + prompt.avoid) - set(lut))
+    if unknown:
+        raise InputError(sidecar, f"prompt '{prompt.text}' names label(s) {unknown}, which the dataset's 'labels' "
+                                  f"do not have ({sorted(lut)})")
     return Prompt(prompt.id, prompt.level, prompt.text, tuple(lut[i] for i in prompt.target),
                   tuple(lut[i] for i in prompt.avoid), prompt.pos_text, prompt.neg_text,
                   names.get((source.key, prompt.structure), prompt.structure), prompt.extra | {"source": source.key})
@@ -120,6 +124,19 @@ def _cross_source(source: Source, sources: list[Source], structures: dict, names
     return [Prompt(f"cross-{names[o.key, n]}", ABSENT, names[o.key, n], tuple(structures[names[o.key, n]]["labels"]),
                    structure=names[o.key, n], extra={"source": o.key, "cross_source": True})
             for o in sources if o is not source for n in o.ontology.structures]
+
+
+def _check_distinct_images(sources: list[Source], cases_of: dict[str, list]) -> None:
+    """Two sources that share image files (one dataset converted twice) would be trained on twice, each copy
+    annotated as its source says."""
+    owner: dict[Path, str] = {}
+    for s in sources:
+        for case in cases_of[s.key]:
+            for image in case.images:
+                other = owner.setdefault(Path(image).resolve(), s.key)
+                if other != s.key:
+                    raise SemanticError(f"sources '{other}' and '{s.key}' share the image {image} (one dataset "
+                                        "converted twice?): merge each dataset once")
 
 
 def global_labels(sources: list[Source]) -> dict[str, int]:
@@ -176,12 +193,14 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
         for sub in ("labelsTr", "prompts", HELDOUT_FOLDER, *([CROSS_FOLDER] if disjoint else [])):
             (tmp / sub).mkdir(parents=True)
         files, records = {}, {}
+        cases_of = {s.key: training_cases(s.folder, s.dataset_json, len(_channels(s))) for s in sources}
+        _check_distinct_images(sources, cases_of)
         for s in sources:
             verification = read_json(s.folder / "prompts" / "verification.json") \
                 if (s.folder / "prompts" / "verification.json").is_file() else {"cases": {}}
             sidecars = {sub: read_sidecar_folder(s.folder / sub) if (s.folder / sub).is_dir() else {}
                         for sub in ("prompts", HELDOUT_FOLDER)}
-            cases = training_cases(s.folder, s.dataset_json, len(_channels(s)))
+            cases = cases_of[s.key]
             lut = np.zeros(max(s.label_map) + 1, dtype=np.uint16)
             for src, dst in s.label_map.items():
                 lut[src] = dst
@@ -202,8 +221,9 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
                               "label": f"labelsTr/{new}.nii.gz"}
                 for sub in ("prompts", HELDOUT_FOLDER):
                     if case.case_id in sidecars[sub]:
-                        write_sidecar(tmp / sub / f"{new}.json", new,
-                                      [_remap(p, s, names) for p in sidecars[sub][case.case_id]])
+                        write_sidecar(tmp / sub / f"{new}.json", new, [
+                            _remap(p, s, names, s.folder / sub / f"{case.case_id}.json")
+                            for p in sidecars[sub][case.case_id]])
                 if disjoint:
                     write_sidecar(tmp / CROSS_FOLDER / f"{new}.json", new, _cross_source(s, sources, structures, names))
                 record = verification["cases"].get(case.case_id, {})

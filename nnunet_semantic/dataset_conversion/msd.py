@@ -46,7 +46,7 @@ def convert_msd(source: Path, dataset_id: int, overwrite: bool = False, num_proc
     path = source / "dataset.json"
     labels = DatasetLabels.of(data["labels"], str(path))
     channels = {int(k): v for k, v in data["modality"].items()}
-    chosen, origin = choose_ontology(data, labels, len(channels), path, ontology)
+    chosen, origin = choose_ontology(data, labels, [channels[i] for i in sorted(channels)], path, ontology)
     print(f"ontology: {origin}")
     images_tr, labels_tr = source / "imagesTr", source / "labelsTr"
     for folder in (images_tr, labels_tr):

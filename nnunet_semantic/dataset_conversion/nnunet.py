@@ -111,7 +111,7 @@ def convert_nnunet(source: str | Path, dataset_id: int, ontology: Path | None = 
     if labels.regions and "regions_class_order" not in data:
         raise InputError(path, "field 'regions_class_order' is missing: nnU-Net needs it with region labels")
     channels = {int(k): v for k, v in data.get("channel_names", data.get("modality")).items()}
-    chosen, origin = choose_ontology(data, labels, len(channels), path, ontology)
+    chosen, origin = choose_ontology(data, labels, [channels[i] for i in sorted(channels)], path, ontology)
     print(f"ontology: {origin}")
     match = re.fullmatch(r"Dataset\d{3}_(\w+)", folder.name)
     name = match.group(1) if match else re.sub(r"\W+", "", str(data.get("name", folder.name))) or "Dataset"

@@ -11,22 +11,23 @@ TEMPLATE_FIELDS = ("names", "synonyms", "descriptions", "heldout")
 
 
 def _dataset(dataset: str):
-    """(folder, dataset.json, its labels, channel count) of a raw dataset given by id, name or folder."""
+    """(folder, dataset.json, its labels, its channel names) of a raw dataset given by id, name or folder."""
     from nnunet_semantic.dataset_conversion.nnunet import read_dataset_json, source_folder
     from nnunet_semantic.prompts.ontology_file import DatasetLabels
 
     folder = source_folder(dataset)
     data = read_dataset_json(folder)
     labels = DatasetLabels.of(data["labels"], str(folder / "dataset.json"))
-    return folder, data, labels, len(data.get("channel_names", data.get("modality")))
+    channels = data.get("channel_names", data.get("modality"))
+    return folder, data, labels, [channels[k] for k in sorted(channels, key=int)]
 
 
 def starter(dataset: str) -> tuple[dict, str]:
     """An ontology file for a dataset, and where its structures came from."""
     from nnunet_semantic.dataset_conversion.vocabulary import choose_ontology
 
-    folder, data, labels, n_channels = _dataset(dataset)
-    ontology, origin = choose_ontology(data, labels, n_channels, folder / "dataset.json", quiet=True)
+    folder, data, labels, channels = _dataset(dataset)
+    ontology, origin = choose_ontology(data, labels, channels, folder / "dataset.json", quiet=True)
     structures = {name: {"labels": s["labels"], **{k: s.get(k, []) for k in TEMPLATE_FIELDS}}
                   for name, s in ontology.to_dict()["structures"].items()}
     return {"version": 1, "name": folder.name, "labels": labels.as_nnunet(),

@@ -12,7 +12,7 @@ from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
 
 
-def choose_ontology(dataset_json: dict[str, Any], labels: DatasetLabels, n_channels: int, source: Path,
+def choose_ontology(dataset_json: dict[str, Any], labels: DatasetLabels, channels: list[str], source: Path,
                     ontology: Path | None = None, quiet: bool = False) -> tuple[Ontology, str]:
     """(ontology, where it came from): the file given, else the dataset.json's own `semantic` block, else the
     shipped ontology of a dataset recognised by its labels and channels, else one structure per label and per region
@@ -22,9 +22,9 @@ def choose_ontology(dataset_json: dict[str, Any], labels: DatasetLabels, n_chann
     if "semantic" in dataset_json:
         return ontology_file.resolve(dataset_json["semantic"], labels, f"{source} (field 'semantic')"), \
             f"the 'semantic' block of {source}"
-    key = recognise(labels, n_channels)
+    key = recognise(labels, channels, dataset_json.get("file_ending", ".nii.gz"))
     if key is not None:
-        return get_ontology(key), f"the shipped ontology '{key}' (recognised by its labels and channels)"
+        return get_ontology(key), f"the shipped ontology '{key}' (recognised by its labels, channels and image format)"
     if not quiet:
         warnings.warn(f"{source}: no ontology given and the dataset is not one whose ontology ships with "
                       "nnunet-semantic; using one structure per label and region label (no L2 descriptions; L3 only "

@@ -20,7 +20,8 @@ from nnunet_semantic.prompts.ontology import SCHEMA_VERSION, Ontology, normalize
 
 TEXT_FIELDS = ("names", "synonyms", "descriptions", "heldout")
 STRUCTURE_FIELDS = ("labels", *TEXT_FIELDS)
-FILE_FIELDS = ("version", "name", "description", "labels", "channels", "structures")
+FILE_FIELDS = ("version", "name", "description", "labels", "channels", "structures",
+               "sources", "disjoint_sources")  # the last two: what `nnunet-semantic merge` records
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,10 @@ def _label_ids(entry: dict, where: str, own: DatasetLabels | None, dataset: Data
             ids.add(v)
             continue
         found = next((f for f in (own.find(v) if own else None, dataset.find(v) if dataset else None) if f), None)
-        if found is None:
+        if found is not None and 0 in found:
+            out.append(f"{where}.labels' names {v!r}, the background (label 0): structures are sets of "
+                       "foreground labels")
+        elif found is None:
             known = sorted({*(own.names if own else {}), *(dataset.names if dataset else {}),
                             *(dataset.regions if dataset else {})} - {"background"})
             out.append(f"{where}.labels' names {v!r}, which is no label of the dataset (known: {', '.join(known)})")
@@ -120,6 +124,9 @@ def problems(data: Any, dataset: DatasetLabels | None = None) -> list[str]:
             theirs = [n for n, j in dataset.names.items() if j == i]
             if theirs and normalize(theirs[0]) != normalize(name):
                 out.append(f"field 'labels.{name}' is label {i}, which the dataset's dataset.json calls '{theirs[0]}'")
+            elif not theirs and i not in dataset.ids:
+                out.append(f"field 'labels.{name}' is label {i}, which the dataset does not have (its labels: "
+                           f"{sorted(dataset.ids)})")
     structures = data.get("structures")
     if not isinstance(structures, dict) or not structures:
         return [*out, "field 'structures' must be a non-empty object: structure name -> {labels, names, ...}"]

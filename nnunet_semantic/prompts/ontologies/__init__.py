@@ -24,13 +24,25 @@ def get_ontology(key: str) -> Ontology:
     return resolve(ONTOLOGIES[key], None, str(FOLDER / f"{key}.json"))
 
 
-def recognise(labels: DatasetLabels, n_channels: int) -> str | None:
+NATURAL_IMAGE_ENDINGS = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
+
+
+def _imaging(channel: str) -> str:
+    """A channel's imaging kind: CT or not (MRI sequences are named many ways: MRI, T2, FLAIR, ADC, ...)."""
+    return "CT" if "ct" in normalize(channel).split() else "not CT"
+
+
+def recognise(labels: DatasetLabels, channels: list[str], file_ending: str = ".nii.gz") -> str | None:
     """The shipped ontology of a dataset, recognised with certainty: the same label ids under the same names
-    (spelling and case aside) and as many channels; never by a dataset's name."""
+    (spelling and case aside), as many channels of the same imaging kind (CT or not), and a medical image format;
+    never by a dataset's name (a CT or PNG dataset labelled Anterior / Posterior is no hippocampus)."""
+    if file_ending.lower() in NATURAL_IMAGE_ENDINGS:
+        return None
     mine = {i: normalize(n) for n, i in labels.names.items()}
+    kinds = [_imaging(c) for c in channels]
     for key, data in ONTOLOGIES.items():
         theirs = {i: normalize(n) for n, i in data["labels"].items()}
-        if mine == theirs and not labels.regions and len(data["channels"]) == n_channels:
+        if mine == theirs and not labels.regions and [_imaging(c) for c in data["channels"].values()] == kinds:
             return key
     return None
 
