@@ -355,3 +355,28 @@ def test_check_names_a_label_the_dataset_lacks_and_the_background(nnunet_env, tm
     err = capsys.readouterr().err
     assert "field 'labels.front' is label 7, which the dataset does not have" in err
     assert "field 'structures.nothing.labels' names 'background', the background (label 0)" in err
+    # issue 34 (#18): names no prompt can hold were trained on, then every prompt naming them was refused
+    (tmp_path / "zh.json").write_text(json.dumps({"structures": {"前部": {"labels": [1]}, "edema": {
+        "labels": [2], "synonyms": ["水肿"]}}}))
+    assert main(["ontology", "check", str(tmp_path / "zh.json"), "-d", "501"]) == 1
+    err = capsys.readouterr().err
+    assert "field 'structures.前部' has words no prompt can hold ('前部')" in err and "'水肿'" in err
+
+
+def test_a_name_in_another_case_is_no_l2_prompt():
+    """Issue 34 (#6): `ontology init` kept a label's own name beside its readable form ("Left-Hippocampus" /
+    "left-hippocampus"), and the generator emitted it as an L2 prompt the uncased encoder reads as the L1 name:
+    L2 Dice = L1 and invariance 1 by construction."""
+    from nnunet_semantic.prompts.generator import candidates
+    from nnunet_semantic.prompts.ontologies import generic_structures
+    from nnunet_semantic.prompts.ontology import Ontology
+
+    labels = ontology_file.DatasetLabels.of({"background": 0, "Left-Hippocampus": 1, "NonEnhancingTumor": 2})
+    structures = generic_structures(labels)
+    assert structures["left-hippocampus"]["names"] == ["left-hippocampus"]
+    assert structures["non enhancing tumor"]["names"] == ["non enhancing tumor", "NonEnhancingTumor"]
+    ontology = Ontology.from_dict({"structures": {"left hippocampus": {
+        "labels": [1], "names": ["left hippocampus", "Left-Hippocampus", "left hippocampi"],
+        "synonyms": ["LEFT HIPPOCAMPUS", "the left hippocampal formation"]}}})
+    l2 = [p.text for p, _ in candidates(ontology, np.random.default_rng(0), GenerationSettings()) if p.level == 2]
+    assert l2 == ["the left hippocampal formation"]

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from nnunet_semantic.prompts.ontology import Ontology, Structure
+from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parser import split_exclusion
 from nnunet_semantic.prompts.sidecar import ABSENT, Prompt, safe_name
 from nnunet_semantic.prompts.wording import (
@@ -66,7 +66,9 @@ def candidates(ontology: Ontology, rng: np.random.Generator,
     for s in ontology.structures.values():
         target = tuple(sorted(s.labels))
         out.append((Prompt(f"L1-{safe_name(s.name)}", 1, s.name, target, structure=s.name), ()))
-        l2 = [p for p in [*s.names, *s.synonyms, *s.descriptions] if p != s.name]
+        # an L2 wording is another wording: one that reads as the name (case, hyphens, plurals aside) is not one
+        l2 = list({normalize(p): p for p in [*s.names, *s.synonyms, *s.descriptions]
+                   if normalize(p) != normalize(s.name)}.values())
         idx = list(range(len(l2)))
         if settings.max_l2 is not None and len(idx) > settings.max_l2:
             idx = sorted(rng.choice(len(idx), settings.max_l2, replace=False).tolist())

@@ -17,6 +17,7 @@ from typing import Any
 from nnunet_semantic.errors import InputError
 from nnunet_semantic.json_files import read_json
 from nnunet_semantic.prompts.ontology import SCHEMA_VERSION, Ontology, normalize
+from nnunet_semantic.prompts.wording import non_latin_words
 
 TEXT_FIELDS = ("names", "synonyms", "descriptions", "heldout")
 STRUCTURE_FIELDS = ("labels", *TEXT_FIELDS)
@@ -164,6 +165,13 @@ def problems(data: Any, dataset: DatasetLabels | None = None) -> list[str]:
                 out.append(f"field 'structures.{name}.heldout' holds {w!r}, which is also a training wording (name, "
                            f"synonym or description of {', '.join(sorted(words[normalize(w)]))}): a held-out "
                            "wording must be one no training prompt uses")
+    for name, entry in structures.items():
+        texts = [name, *(w for k in TEXT_FIELDS for w in (entry.get(k) if isinstance(entry, dict) and
+                                                         isinstance(entry.get(k), list) else []))]
+        unread = [w for t in texts if isinstance(t, str) for w in non_latin_words(t)]
+        if unread:
+            out.append(f"field 'structures.{name}' has words no prompt can hold ({', '.join(map(repr, unread[:3]))}): "
+                       "prompts are read in English (letters a-z, digits, punctuation); name the structure in English")
     out += [f"the wording {w!r} names {len(names)} structures ({', '.join(sorted(names))}): a prompt with it would "
             "be ambiguous" for w, names in words.items() if len(names) > 1 and w]
     return out

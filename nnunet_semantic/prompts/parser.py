@@ -17,7 +17,14 @@ from nnunet_semantic.prompts import exclusion
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import PartReading, read_part, strip_possessive
 from nnunet_semantic.prompts.spelling import respell
-from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, REQUEST_VERBS, alternatives, strip_request
+from nnunet_semantic.prompts.wording import (
+    EXCLUSION_CONNECTIVES,
+    REQUEST_VERBS,
+    TYPOGRAPHIC,
+    alternatives,
+    non_latin_words,
+    strip_request,
+)
 
 # longest first: "but not including" before "but not"
 _CONNECTIVE = re.compile(r"(\s*[,;:\u2013\u2014-]?\s*\b(?:" + alternatives(EXCLUSION_CONNECTIVES)
@@ -25,7 +32,6 @@ _CONNECTIVE = re.compile(r"(\s*[,;:\u2013\u2014-]?\s*\b(?:" + alternatives(EXCLU
 # list separators and the words of a union ("X along with Y", "X as well as Y")
 _SEPARATOR = re.compile(r"(\s*(?:,|;|&|\+|\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"
                         r"in\s+addition\s+to|combined\s+with|alongside|with)\b)\s*)", re.IGNORECASE)
-_NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 # "everything" as what an exclusion removes: "X excluding everything except Y" keeps Y within X
 _EVERYTHING = {"everything", "all", "anything", "everything else", "all else", "anything else", "rest", "all of it",
@@ -232,13 +238,9 @@ def split_exclusion(text: str) -> tuple[str, str]:
     return _clean(found[0][0]), " and ".join(_clean(e) for e in found[0][1])
 
 
-_PUNCTUATION = str.maketrans({"\u2013": " - ", "\u2014": " - ", "\u2012": " - ", "\u2212": "-", "\u2018": "'",
-                              "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
-
-
 def _plain(text: str) -> str:
     """One line of the prompt, typographic dashes and quotes as their ASCII forms."""
-    return " ".join(str(text).translate(_PUNCTUATION).split())
+    return " ".join(str(text).translate(TYPOGRAPHIC).split())
 
 
 def parse(text: str, ontology: Ontology) -> ParsedPrompt:
@@ -292,7 +294,7 @@ def _respelled(prompt: str, ontology: Ontology) -> ParsedPrompt:
 
 def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
     prompt = " ".join(str(text).split())
-    unread = _NON_LATIN.findall(prompt)
+    unread = non_latin_words(prompt)
     if unread:
         raise PromptError(f"prompt '{prompt}': cannot read {', '.join(repr(w) for w in unread)} (the ontology's "
                           "words are English: letters a-z, digits and punctuation)")

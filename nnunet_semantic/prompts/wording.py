@@ -10,6 +10,17 @@ from __future__ import annotations
 
 import re
 
+# typographic dashes and quotes as their ASCII forms (what people paste from documents)
+TYPOGRAPHIC = str.maketrans({"\u2013": " - ", "\u2014": " - ", "\u2012": " - ", "\u2212": "-", "\u2018": "'",
+                             "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
+_NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
+
+
+def non_latin_words(text: str) -> list[str]:
+    """The words of a text the parser cannot read (prompts and ontologies are English: a-z, digits, punctuation)."""
+    return _NON_LATIN.findall(str(text).translate(TYPOGRAPHIC))
+
+
 TRAINING_TEMPLATES = ("{}", "the {}", "show the {}", "outline the {}", "find the {}", "mask of the {}",
                       "label the {}", "{} area")
 HELDOUT_TEMPLATES = ("segment the {}", "{} region", "where is the {}?", "delineate the {}", "highlight the {}")

@@ -64,7 +64,8 @@ def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
         ids = tuple(sorted(set(labels.regions[name]))) if name in labels.regions else (labels.names[name],)
         if name in ("background", "ignore") or ids == (0,):
             continue
-        words = list(dict.fromkeys([readable(name), name]))
+        # the label's own name is kept where it reads otherwise ("NonEnhancingTumor"), not as a copy in other case
+        words = [readable(name), *([name] if normalize(name) != normalize(readable(name)) else [])]
         if ids in by_set:
             by_set[ids]["names"] += [w for w in words if w not in by_set[ids]["names"]]
         else:
