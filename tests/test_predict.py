@@ -325,3 +325,10 @@ def test_continue_prediction_redoes_a_cut_off_output_and_duplicates_are_predicte
     target.write_bytes(whole[:60])
     assert predict_entry([*common, "-P", L1, "--continue_prediction"]) == 0
     assert target.read_bytes() == whole
+    # issue 34 (#8): a second run into the folder keeps the first run's record (its files stay scorable); a run of
+    # other settings is refused instead of recording its settings for files the first run made
+    assert predict_entry([*common, "-P", L3]) == 0
+    used = json.loads((out / "prompts_used.json").read_text())["cases"][cases[0]]
+    assert [p["text"] for p in used] == [L1, L3] and all((out / p["file"]).is_file() for p in used)
+    assert predict_entry([*common, "-P", L1, "-step_size", "0.7", "--continue_prediction"]) == 1
+    assert [p["text"] for p in json.loads((out / "prompts_used.json").read_text())["cases"][cases[0]]] == [L1, L3]

@@ -33,6 +33,7 @@ from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION, min
 from nnunet_semantic.inference.prompt_reader import PromptReader
 from nnunet_semantic.inference.prompted_network import PromptedNetwork
 from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
+from nnunet_semantic.json_files import read_json
 from nnunet_semantic.networks import NetworkConfig, build_network
 from nnunet_semantic.networks.card import checkpoint_card, load_checkpoint
 from nnunet_semantic.prompts.sidecar import prediction_name
@@ -139,10 +140,11 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
                 print(r.free_text_line())
         names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.prompts.items()}
         min_voxels = {t: self.min_component_voxels(r) for t, r in by_text.items()}
-        used = self._record(min_voxels) | {"cases": {case: [
+        used = self._record() | {"cases": {case: [
             by_text[t].to_dict() | {"file": n, "label_in_combined": i + 1, "min_component_voxels": min_voxels[t]}
             | self.sources_of(by_text[t]) for i, (t, n) in enumerate(zip(texts, names[case]))]
             for case, texts in jobs.prompts.items()}}
+        used = self._with_earlier_runs(used, out)
         todo = [c for c in jobs.prompts if not (continue_prediction and all(complete(out / n) for n in names[c]))]
         out.mkdir(parents=True, exist_ok=True)
         save_json(self.dataset_json, str(out / "dataset.json"), sort_keys=False)
@@ -209,7 +211,30 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         kept = {case: texts for case, texts in kept.items() if texts}
         return replace(jobs, prompts=kept, files={c: jobs.files[c] for c in kept}), by_text
 
-    def _record(self, min_voxels: dict) -> dict:
+    SETTINGS = ("model", "trainer", "configuration", "folds", "checkpoint", "tile_step_size", "mirroring",
+                "min_component_fraction", "encoder")
+
+    def _with_earlier_runs(self, used: dict, out: Path) -> dict:
+        """An output folder's prompts_used.json records every file in it: an earlier run's entries are kept (a
+        prompt asked again replaces its own); an earlier run of another model or other settings is refused, since
+        its files would be recorded as this run's."""
+        path = out / "prompts_used.json"
+        if not path.is_file():
+            return used
+        earlier = read_json(path)
+        now = json.loads(json.dumps({k: used.get(k) for k in self.SETTINGS}))
+        differ = [k for k in self.SETTINGS if earlier.get(k) != now[k]]
+        if differ:
+            changed = "; ".join(f"{k} {earlier.get(k)!r}, now {now[k]!r}" for k in differ)
+            raise SemanticError(f"{out} holds predictions of another run ({changed}): their files would be recorded "
+                                "as this run's; predict into another -o")
+        cases = {case: list(entries) for case, entries in earlier.get("cases", {}).items()}
+        for case, entries in used["cases"].items():
+            asked = {e["text"] for e in entries}
+            cases[case] = [e for e in cases.get(case, []) if e.get("text") not in asked] + entries
+        return used | {"cases": cases}
+
+    def _record(self) -> dict:
         """The model and settings a prediction run used, for prompts_used.json."""
         return {"model": str(self.model_folder), "trainer": self.trainer_name,
                 "configuration": self.configuration_name, "folds": self.folds, "checkpoint": self.checkpoint_name,
