@@ -332,3 +332,23 @@ def test_continue_prediction_redoes_a_cut_off_output_and_duplicates_are_predicte
     assert [p["text"] for p in used] == [L1, L3] and all((out / p["file"]).is_file() for p in used)
     assert predict_entry([*common, "-P", L1, "-step_size", "0.7", "--continue_prediction"]) == 1
     assert [p["text"] for p in json.loads((out / "prompts_used.json").read_text())["cases"][cases[0]]] == [L1, L3]
+
+
+def test_a_checkpoint_in_another_datasets_model_folder_is_refused(inputs, tmp_path, monkeypatch):
+    """Issue 34 (#24): a checkpoint placed under another dataset's results folder was accepted, and that folder's
+    dataset.json copied to the output as if it described the model."""
+    root, env, raw, folder, cases = inputs
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    import torch
+
+    from nnunet_semantic.errors import SemanticError
+    from nnunet_semantic.inference.predictor import SemanticPredictor
+
+    model = tmp_path / "model"
+    shutil.copytree(root / "nnUNet_results" / DATASET / "SemanticTrainer_smoke__nnUNetPlans__2d_cpu", model)
+    plans = json.loads((model / "plans.json").read_text())
+    (model / "plans.json").write_text(json.dumps(plans | {"dataset_name": "Dataset999_Other"}))
+    predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
+    with pytest.raises(SemanticError, match=f"trained on {DATASET}, but it lies in a model folder of Dataset999"):
+        predictor.initialize_from_trained_model_folder(str(model), [0])

@@ -61,6 +61,11 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             if not path.is_file():
                 raise SemanticError(f"{path} not found (folds {list(folds)}, checkpoint {checkpoint_name})")
             checkpoint = load_checkpoint(path)
+            trained_on = checkpoint.get("init_args", {}).get("plans", {}).get("dataset_name")
+            if trained_on not in (None, plans.get("dataset_name")):
+                raise SemanticError(f"{path}: trained on {trained_on}, but it lies in a model folder of "
+                                    f"{plans.get('dataset_name')} (whose dataset.json would describe it): put it "
+                                    "in its own dataset's results folder")
             meta = meta or checkpoint_card(checkpoint, path)
             parameters.append(checkpoint["network_weights"])
         configuration_manager = plans_manager.get_configuration(checkpoint["init_args"]["configuration"])
