@@ -380,3 +380,12 @@ def test_a_name_in_another_case_is_no_l2_prompt():
         "synonyms": ["LEFT HIPPOCAMPUS", "the left hippocampal formation"]}}})
     l2 = [p.text for p, _ in candidates(ontology, np.random.default_rng(0), GenerationSettings()) if p.level == 2]
     assert l2 == ["the left hippocampal formation"]
+
+
+def test_a_source_path_that_nnunet_would_expand_is_refused(nnunet_env, tmp_path, capsys):
+    """Issue 34 (#22): a source under a folder named with `$HOME` was referenced literally, and nnU-Net's planner
+    expanded it and read files elsewhere."""
+    source = nnunet_v2_dataset(tmp_path / "scans$HOME", 501, n=2)
+    assert main(["convert", "nnunet", "-i", str(source), "-d", "601", "-np", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "scans$HOME" in err and "nnU-Net expands" in err and not (_raw(nnunet_env) / "Dataset601_Glioma").exists()

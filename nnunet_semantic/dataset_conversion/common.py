@@ -19,6 +19,7 @@ from tqdm import tqdm
 from nnunet_semantic.dataset_conversion.output import dataset_output
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.image_files import check_intensities, read_header
+from nnunet_semantic.paths import check_referable
 from nnunet_semantic.prompts.generator import GenerationSettings, generate, generate_heldout
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
@@ -196,6 +197,8 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
     stay where they are, named by nnU-Net's `dataset` key of dataset.json (cases without a label are left out)."""
     if reference:
         cases = [c for c in cases if c.labelled]
+        for path in (p for c in cases for p in (*c.images, c.label)):
+            check_referable(path)
     if not any(c.split == "Tr" for c in cases):
         raise SemanticError(f"no training cases found in {source or 'the input'}")
     label_ids = DatasetLabels.of(labels).ids  # region labels' ids included

@@ -26,6 +26,7 @@ from nnunet_semantic.dataset_conversion.nnunet import read_dataset_json, source_
 from nnunet_semantic.dataset_conversion.output import dataset_output
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.json_files import read_json
+from nnunet_semantic.paths import check_referable
 from nnunet_semantic.prompts import ontology_file
 from nnunet_semantic.prompts.ontology import Ontology, normalize
 from nnunet_semantic.prompts.ontology_file import DatasetLabels
@@ -195,6 +196,8 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
         files, records = {}, {}
         cases_of = {s.key: training_cases(s.folder, s.dataset_json, len(_channels(s))) for s in sources}
         _check_distinct_images(sources, cases_of)
+        for image in (i for cases in cases_of.values() for c in cases for i in c.images):
+            check_referable(Path(image).resolve())
         for s in sources:
             verification = read_json(s.folder / "prompts" / "verification.json") \
                 if (s.folder / "prompts" / "verification.json").is_file() else {"cases": {}}
