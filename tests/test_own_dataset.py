@@ -389,3 +389,19 @@ def test_a_source_path_that_nnunet_would_expand_is_refused(nnunet_env, tmp_path,
     assert main(["convert", "nnunet", "-i", str(source), "-d", "601", "-np", "1"]) == 1
     err = capsys.readouterr().err
     assert "scans$HOME" in err and "nnU-Net expands" in err and not (_raw(nnunet_env) / "Dataset601_Glioma").exists()
+
+
+def test_each_prompt_text_once_per_case():
+    """Issue 34 (#13): a region dataset's L3 and its paraphrase came out as the same text: one file, counted twice
+    in L3. Over seeds, every generated (and held-out) text of a case is distinct, for region datasets and every
+    shipped ontology."""
+    from nnunet_semantic.prompts.generator import candidates, heldout_candidates
+    from nnunet_semantic.prompts.ontologies import generic_ontology, get_ontology
+
+    regions = ontology_file.DatasetLabels.of({"background": 0, "whole tumor": [1, 2, 3, 4], "tumor core": [1, 3, 4],
+                                             "enhancing tumor": 4})
+    for ontology in [generic_ontology(regions), *(get_ontology(k) for k in ONTOLOGIES)]:
+        for seed in range(10):
+            for texts in ([p.text for p, _ in candidates(ontology, np.random.default_rng(seed), GenerationSettings())],
+                          [p.text for p, _ in heldout_candidates(ontology, np.random.default_rng(seed))]):
+                assert len(texts) == len(set(texts)), sorted(t for t in texts if texts.count(t) > 1)

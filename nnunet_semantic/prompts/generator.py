@@ -59,6 +59,13 @@ def _l3(pid: str, text: str, s: Structure, group: tuple[Structure, ...], **extra
                   {"excluded": [g.name for g in group], **extra}), group
 
 
+def _one_per_text(pairs: list[tuple[Prompt, tuple[Structure, ...]]]) -> list[tuple[Prompt, tuple[Structure, ...]]]:
+    """The first prompt of each text: a paraphrase that comes out as its original (a region's L3 in its only
+    wording) would be one file scored twice."""
+    seen: set[str] = set()
+    return [pair for pair in pairs if not (pair[0].text in seen or seen.add(pair[0].text))]
+
+
 def candidates(ontology: Ontology, rng: np.random.Generator,
                settings: GenerationSettings) -> list[tuple[Prompt, tuple[Structure, ...]]]:
     """(prompt, excluded structures) pairs; a multi-exclusion is only verified where each part is present."""
@@ -80,7 +87,7 @@ def candidates(ontology: Ontology, rng: np.random.Generator,
                 pos = _short(s, rng).removeprefix("the ")
                 neg = " and ".join(_short(g, rng) for g in group)
                 out.append(_l3(f"{pid}-v1", f"{pos} {rng.choice(TRAINING_CONNECTIVES)} {neg}", s, group))
-    return out
+    return _one_per_text(out)
 
 
 def heldout_candidates(ontology: Ontology, rng: np.random.Generator) -> list[tuple[Prompt, tuple[Structure, ...]]]:
@@ -101,7 +108,7 @@ def heldout_candidates(ontology: Ontology, rng: np.random.Generator) -> list[tup
             pos = str(rng.choice([*s.heldout] or [request]))
             neg = " and ".join(str(rng.choice([*g.heldout] or [_short(g)])) for g in group)
             out.append(_l3(f"{pid}-v1", f"{pos} {rng.choice(HELDOUT_CONNECTIVES)} {neg}", s, group, heldout=True))
-    return out
+    return _one_per_text(out)
 
 
 def verify(prompts: list[tuple[Prompt, tuple[Structure, ...]]], counts: dict[int, int],
