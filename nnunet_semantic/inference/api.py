@@ -40,6 +40,7 @@ def predict(input_folder: Path, output_folder: Path, dataset: str | int, configu
     jobs = prediction_jobs(input_folder, output_folder, load_json(str(model / "dataset.json")), prompts,
                            prompt_files)  # bad input fails before the model loads
     predictor = SemanticPredictor(tile_step_size=step_size, use_mirroring=not disable_tta,
+                                  perform_everything_on_device=device == "cuda",  # nnU-Net's own rule, unprinted
                                   device=torch.device(device), verbose=False, allow_tqdm=False)
     predictor.prompt_chunk, predictor.min_component_fraction = prompt_chunk, min_component_fraction
     predictor.initialize_from_trained_model_folder(str(model), [f if f == "all" else int(f) for f in folds],

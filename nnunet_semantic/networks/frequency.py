@@ -7,11 +7,15 @@ planned ones. Either way stage k comes out with the planned width of stage k.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
-from timm.layers import LayerNorm2d
 from torch import nn
+
+with warnings.catch_warnings():  # timm's import calls torch.jit.interface (deprecated): noise in every command
+    warnings.filterwarnings("ignore", message=".*torch.jit.interface. is deprecated", category=FutureWarning)
+    from timm.layers import LayerNorm2d
 
 CONVNEXT_TINY_MIN_PATCH = 256  # its deepest stage is 1/64 of the image: keep at least 4 pixels there
 

@@ -61,9 +61,10 @@ def validate_fold(trainer) -> None:
     _, val_keys = trainer.do_split()
     val_keys = [k for k in val_keys if k in trainer.prompts.cases]
     dataset = trainer.dataset_class(trainer.preprocessed_dataset_folder, val_keys)
+    # as nnU-Net validates: its sliding window, mirroring, everything on the device where that is a GPU
     predictor = SemanticPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=trainer.validation_mirroring,
-                                  perform_everything_on_device=True, device=trainer.device, verbose=False,
-                                  allow_tqdm=False)  # as nnU-Net validates: its sliding window, mirroring
+                                  perform_everything_on_device=trainer.device.type == "cuda", device=trainer.device,
+                                  verbose=False, allow_tqdm=False)
     predictor.manual_initialization(network, trainer.plans_manager, trainer.configuration_manager, None,
                                     trainer.dataset_json, trainer.__class__.__name__,
                                     trainer.inference_allowed_mirroring_axes)
