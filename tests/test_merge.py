@@ -117,6 +117,31 @@ def test_a_merged_dataset_takes_its_own_ontology_commands(nnunet_env, tmp_path, 
         n: s["labels"] for n, s in merged["semantic"]["structures"].items()}
 
 
+def test_merge_refuses_2d_images_beside_3d_volumes(nnunet_env, capsys):
+    """Issue 34 (#25): a 2D PNG source merged with a 3D NIfTI one was accepted, and nnU-Net planned the merge as
+    volumes of one slice at spacing 999."""
+    import SimpleITK as sitk
+    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
+
+    raw = nnunet_env / "nnUNet_raw"
+    nnunet_v2_dataset(raw, 501, n=2, channels=("MRI",))
+    photos = raw / "Dataset502_Photos"
+    rng = np.random.default_rng(0)
+    for sub in ("imagesTr", "labelsTr"):
+        (photos / sub).mkdir(parents=True)
+    for i in range(2):
+        seg = np.zeros((32, 32), np.uint8)
+        seg[8:20, 8:20], seg[12:16, 12:16] = 1, 2
+        image = (seg * 60 + rng.integers(0, 40, seg.shape)).astype(np.uint8)
+        sitk.WriteImage(sitk.GetImageFromArray(image), str(photos / "imagesTr" / f"photo_{i:03d}_0000.png"))
+        sitk.WriteImage(sitk.GetImageFromArray(seg), str(photos / "labelsTr" / f"photo_{i:03d}.png"))
+    generate_dataset_json(str(photos), {0: "MRI"}, {"background": 0, "cell": 1, "nucleus": 2}, 2, ".png")
+    convert_nnunet("501", 11)
+    convert_nnunet("502", 12)
+    assert main(["merge", "-d", "700", "--from", "11", "12"]) == 1
+    assert "different dimensions (Glioma: 3D, Photos: 2D)" in capsys.readouterr().err
+
+
 def test_merge_ontology_file_names_what_the_sources_share(nnunet_env, tmp_path):
     convert_phantom(10, cases=3, test_cases=0)
     convert_phantom(12, cases=3, test_cases=0, seed=1)

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from nnunet_semantic.dataset_conversion.nnunet import read_dataset_json, source_folder, training_cases
 from nnunet_semantic.dataset_conversion.output import dataset_output
 from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.image_files import read_header
 from nnunet_semantic.json_files import read_json
 from nnunet_semantic.paths import check_referable
 from nnunet_semantic.prompts import ontology_file
@@ -140,6 +141,16 @@ def _check_distinct_images(sources: list[Source], cases_of: dict[str, list]) -> 
                                         "converted twice?): merge each dataset once")
 
 
+def _check_dimensions(sources: list[Source], cases_of: dict[str, list]) -> None:
+    """One network takes 2D slices of one kind: a 2D source (PNG) merged with 3D volumes would be planned as
+    volumes of one slice at spacing 999."""
+    dims = {s.key: read_header(cases_of[s.key][0].images[0]).GetDimension() for s in sources if cases_of[s.key]}
+    if len(set(dims.values())) > 1:
+        found = ", ".join(f"{key}: {d}D" for key, d in dims.items())
+        raise SemanticError(f"the sources' images have different dimensions ({found}): merge 2D datasets with 2D "
+                            "ones and 3D with 3D")
+
+
 def global_labels(sources: list[Source]) -> dict[str, int]:
     """The merged dataset's labels: "<source>: <label name>" -> global id."""
     labels = {"background": 0}
@@ -196,6 +207,7 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
         files, records = {}, {}
         cases_of = {s.key: training_cases(s.folder, s.dataset_json, len(_channels(s))) for s in sources}
         _check_distinct_images(sources, cases_of)
+        _check_dimensions(sources, cases_of)
         for image in (i for cases in cases_of.values() for c in cases for i in c.images):
             check_referable(Path(image).resolve())
         for s in sources:
