@@ -86,15 +86,21 @@ def test_merged_case_names_never_meet(nnunet_env):
 
 
 def test_merge_refuses_a_dataset_converted_twice_and_a_sidecar_label_its_source_lacks(nnunet_env, capsys):
-    """Issue 34 (#11, #16): one dataset converted twice and merged doubled every image without a word; a sidecar
-    naming a label its source does not have ended in `KeyError: 7`."""
+    """Issue 34 (#11, #16, #4): one dataset converted twice and merged doubled every image without a word; a
+    merged dataset merged again became one source annotating all its labels; a sidecar naming a label its source
+    does not have ended in `KeyError: 7`."""
     raw = nnunet_env / "nnUNet_raw"
     nnunet_v2_dataset(raw, 501, n=2, channels=("MRI",))
     convert_nnunet("501", 11)
     convert_nnunet("501", 12)
     assert main(["merge", "-d", "700", "--from", "11", "12"]) == 1
     assert "share the image" in capsys.readouterr().err and not (raw / "Dataset700_Merged").exists()
-    convert_phantom(10, cases=2, test_cases=0)
+    convert_phantom(10, cases=2, test_cases=0)  # issue 34 (#4): a merge merged again
+    assert main(["merge", "-d", "702", "--from", "10", "11"]) == 0
+    nnunet_v2_dataset(raw, 503, n=2, channels=("MRI",), name="Other")
+    convert_nnunet("503", 13)
+    assert main(["merge", "-d", "703", "--from", "702", "13"]) == 1
+    assert "is itself a merge (of Dataset010_SemanticPhantom, Dataset011_Glioma)" in capsys.readouterr().err
     sidecar = raw / "Dataset011_Glioma" / "prompts" / "glioma_000.json"
     data = json.loads(sidecar.read_text())
     data["prompts"][0]["target"] = [7]

@@ -65,6 +65,10 @@ def _load(dataset: str, offset: int) -> Source:
                                  "converted by `nnunet-semantic convert` (e.g. `convert nnunet -i "
                                  f"{folder.name} -d NEW_ID`)")
     ontology = Ontology.from_dataset_json(data, str(path))
+    if ontology.sources:  # merged again, its sources would be one source annotating all their labels
+        inner = ", ".join(s.get("dataset", key) for key, s in ontology.sources.items())
+        raise InputError(folder, f"is itself a merge (of {inner}): give those datasets to one `merge` instead, so "
+                                 "each keeps the labels only it annotates")
     ids = sorted(DatasetLabels.of(data["labels"], str(path)).ids)
     key = re.sub(r"^Dataset\d{3}_", "", folder.name)
     return Source(key, folder, data, ontology, {i: offset + n + 1 for n, i in enumerate(ids)})
