@@ -139,3 +139,20 @@ def test_superlatives_name_their_direction(d):
             except PromptError:  # "headmost" is no word: refused, never the opposite part
                 pass
     assert set(parse(f"the {DIRECTIONS[d][1]}most part of the hippocampus", hippocampus).target) == own
+
+
+@pytest.mark.parametrize("text,target,avoid", [
+    ("all of the hippocampus excluding the tail", (1, 2), (2,)),
+    ("the entirety of the hippocampus except its posterior half", (1, 2), (2,)),
+    ("every bit of the hippocampus except the tail", (1, 2), (2,)),
+    ("both hippocampi without the head", (1, 2), (1,)),
+    ("the two hippocampi except their tails", (1, 2), (2,)),
+    ("the whole of the hippocampus minus the head", (1, 2), (1,)),
+    ("the full extent of the hippocampus without its tail", (1, 2), (2,)),
+])
+def test_quantifiers_before_a_structure_keep_its_exclusion_among_its_parts(text, target, avoid):
+    """Issue 34 (#14): quantifier words before a known structure made the target free text and the excluded part
+    was encoded alone (an empty mask, not marked low confidence); the exclusion is read among the structure's
+    parts."""
+    parsed = parse(text, get_ontology("msd_hippocampus"))
+    assert (parsed.target, parsed.avoid) == (target, avoid)

@@ -41,7 +41,8 @@ REQUEST_VERBS = ("segment", "show", "outline", "find", "label", "delineate", "hi
 # restrictive, emphatic and quantifying words around a name: "just the liver", "both kidneys", "the kidney itself"
 EMPHATIC_HEAD = ("just", "only", "solely", "purely", "simply", "exclusively", "both", "all", "all of", "each",
                  "each of", "every", "any", "either", "entire", "whole", "complete", "full", "total", "every bit of",
-                 "the entirety of", "entirety of", "those", "these", "two", "the two", "both of the")
+                 "the entirety of", "entirety of", "the whole of", "whole of", "all of the", "full extent of",
+                 "extent of", "those", "these", "two", "the two", "both of the")
 EMPHATIC_TAIL = ("itself", "themselves", "alone", "only", "in its entirety", "in their entirety", "as a whole",
                  "in full", "entirely", "completely", "in total", "overall", "proper", "nothing else",
                  "and nothing else", "included", "too", "as well", "tissue", "parenchyma", "together", "in general")
