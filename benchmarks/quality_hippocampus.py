@@ -152,13 +152,12 @@ def train_one(name: str, workspace: Path, minutes: float, iterations: int) -> No
 
 
 def _row(summary: dict) -> dict:
-    s = summary["semantic"]
-    level = {f"{lv}_dice": s["per_level"].get(lv, {}).get("dice") for lv in ("L1", "L2", "L3", "L3_heldout")}
-    return level | {"pss": s["pss"]["mean"], "invariance_l2": s["invariance_l2"]["mean"],
-                    "leakage_l3": s["leakage_l3"]["mean"], "n_prompts": len(s["metric_per_prompt"]),
-                    "L1_heldout_dice": s["per_level"].get("L2_heldout", {}).get("dice"),
-                    "invariance_heldout": s.get("invariance_heldout", {}).get("mean"),
-                    "leakage_l3_heldout": s.get("leakage_l3_heldout", {}).get("mean")}
+    from nnunet_semantic.evaluation.semantibench import headline
+
+    row = headline(summary["semantic"])
+    return {k: row[k] for k in ("L1_dice", "L2_dice", "L3_dice", "L3_heldout_dice", "pss", "invariance_l2",
+                                "leakage_l3", "n_prompts", "L1_heldout_dice", "invariance_heldout",
+                                "leakage_l3_heldout")}
 
 
 def main() -> None:

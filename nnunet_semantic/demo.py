@@ -169,17 +169,16 @@ def main(args) -> int:
     for name in names:
         results.setdefault(name, _validation(name, configuration))
     from nnunet_semantic.evaluation.report import write_report
+    from nnunet_semantic.evaluation.semantibench import headline
 
     reports = {name: write_report(path, path.with_name("report.html")) for name, (_, path) in results.items()}
     print(f"{'trainer':<28} {'L1':>6} {'L2':>6} {'L3':>6} {'PSS':>7} {'leak':>6} {'inv L2':>6} {'abs FP':>6} "
           f"{'L2 new':>6} {'L3 new':>6} {'inv new':>7} {'leak 2x':>7}")
     for name, (semantic, _) in results.items():
-        levels = semantic["per_level"]
-        cells = [levels[lv]["dice"] for lv in ("L1", "L2", "L3")]
-        cells += [semantic["pss"]["mean"], semantic["leakage_l3"]["mean"], semantic["invariance_l2"]["mean"],
-                  semantic["absent"]["false_positive_rate"], *(levels.get(lv, {}).get("dice") for lv in
-                                                               ("L2_heldout", "L3_heldout")),
-                  semantic["invariance_heldout"]["mean"], semantic["leakage_l3_multi"]["mean"]]
+        row = headline(semantic)
+        cells = [row[k] for k in ("L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2",
+                                  "absent_false_positive_rate", "L1_heldout_dice", "L3_heldout_dice",
+                                  "invariance_heldout", "leakage_l3_multi")]
         text = [f"{c:>6.3f}" if c is not None else f"{'-':>6}" for c in cells]
         text[3] += "!" if pss_is_gamed(semantic) else " "
         print(f"{name:<28} " + " ".join(text))

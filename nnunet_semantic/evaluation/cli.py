@@ -34,12 +34,14 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
         summary = evaluate_folders(args.ref, args.pred, args.prompts, args.o, args.djfile, args.file_ending)
     except (SemanticError, OSError) as e:
         return report(e)
-    sem = summary["semantic"]
+    from nnunet_semantic.evaluation.semantibench import headline
+
+    sem, row = summary["semantic"], headline(summary["semantic"])
     for level, v in sem["per_level"].items():
         print(f"{level}: Dice {v['dice'] if v['dice'] is None else round(v['dice'], 4)} (n={v['n']})")
-    print(f"PSS {sem['pss']['mean']} (valid cases {sem['pss']['n_valid']}), invariance "
-          f"{sem['invariance_l2']['mean']} (held-out wordings {sem['invariance_heldout']['mean']}), leakage "
-          f"{sem['leakage_l3']['mean']} (two or more exclusions {sem['leakage_l3_multi']['mean']})\nwrote {args.o}")
+    print(f"PSS {row['pss']} (valid cases {sem['pss']['n_valid']}), invariance {row['invariance_l2']} (held-out "
+          f"wordings {row['invariance_heldout']}), leakage {row['leakage_l3']} (two or more exclusions "
+          f"{row['leakage_l3_multi']})\nwrote {args.o}")
     return 0
 
 

@@ -116,3 +116,22 @@ def _summary(records: list[dict], seed: int) -> dict:
             "leakage_l3_paraphrase": _case_stat(records, "leakage_paraphrase", seed),
             "leakage_l3_multi": _case_stat(multi, "leakage", seed), "per_structure": per_structure,
             "disparity": m.disparity(dice_levels), "rules": m.__doc__.strip()}
+
+
+def headline(semantic: dict) -> dict[str, float | int | None]:
+    """The numbers a SemantiBench summary's `semantic` section is read by, as one flat row (None where the
+    evaluation had no such prompts): the evaluation command, the demo and the benchmarks print and record this."""
+    level = semantic["per_level"]
+
+    def dice(lv: str) -> float | None:
+        return level.get(lv, {}).get("dice")
+
+    def mean(key: str) -> float | None:
+        return (semantic.get(key) or {}).get("mean")
+
+    return {"L1_dice": dice("L1"), "L2_dice": dice("L2"), "L3_dice": dice("L3"),
+            "L1_heldout_dice": dice("L2_heldout"), "L3_heldout_dice": dice("L3_heldout"),
+            **{key: mean(key) for key in ("pss", "invariance_l2", "invariance_heldout", "leakage_l3",
+                                          "leakage_l3_multi", "leakage_l3_heldout")},
+            "absent_false_positive_rate": (semantic.get("absent") or {}).get("false_positive_rate"),
+            "n_prompts": len(semantic.get("metric_per_prompt", []))}
