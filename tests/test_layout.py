@@ -85,8 +85,9 @@ def test_one_predict_and_export_loop():
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(REPO)))
 def test_modules_stay_small(path):
-    limit = 300 if path.name == "semantic_trainer.py" else 400
-    assert len(path.read_text().splitlines()) <= limit
+    """Counted in statements, not lines: wrapping a line for its reader never pushes a module over."""
+    limit = 200 if path.name == "semantic_trainer.py" else 250
+    assert sum(isinstance(node, ast.stmt) for node in ast.walk(ast.parse(path.read_text()))) <= limit
 
 
 def test_one_place_builds_the_network_and_heads_are_chosen_by_name():
