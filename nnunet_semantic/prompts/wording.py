@@ -45,7 +45,9 @@ EMPHATIC_HEAD = ("just", "only", "solely", "purely", "simply", "exclusively", "b
                  "extent of", "those", "these", "two", "the two", "both of the")
 EMPHATIC_TAIL = ("itself", "themselves", "alone", "only", "in its entirety", "in their entirety", "as a whole",
                  "in full", "entirely", "completely", "in total", "overall", "proper", "nothing else",
-                 "and nothing else", "included", "too", "as well", "tissue", "parenchyma", "together", "in general")
+                 "and nothing else", "included", "too", "as well", "tissue", "parenchyma", "together", "in general",
+                 "as one structure", "as a single structure", "as one region", "as a single region", "as one mask",
+                 "as a single mask", "combined")
 
 
 def alternatives(words) -> str:
