@@ -201,7 +201,7 @@ def test_prompts_cli_parse_and_stats(nnunet_env, capsys):
                      "the cyst"]) == 1
     captured = capsys.readouterr()
     answered = json.loads(captured.out)
-    assert [r.get("avoid") for r in answered] == [[2], None, None] and answered[2]["target"] == [3]
+    assert [r.get("avoid") for r in answered] == [[2], None, []] and answered[2]["target"] == [3]
     assert "unknown structure 'spleen'" in answered[1]["refused"] and "1 of 3 prompts refused" in captured.err
     assert cli.main(["prompts", "stats", "-d", "50"]) == 0
     out = capsys.readouterr().out

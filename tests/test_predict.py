@@ -163,10 +163,9 @@ def test_bad_inputs(inputs, tmp_path, monkeypatch, capsys):
     several = error("-i", str(folder), "-P", L1, "the liver", "the left kidney")
     assert "2 of 3 prompts refused, nothing predicted (--skip-refused predicts the others)" in several
     assert "'the liver': " in several and "'the left kidney': " in several
-    assert predict_entry([*common, "-o", str(tmp_path / "skip"), "-i", str(folder), "-P", L1, "the liver",
-                          "--skip-refused", "-npp", "1", "-nps", "1", "--disable_tta"]) == 0
-    err = capsys.readouterr().err
-    assert "1 prompt(s) refused and not predicted" in err and "'the liver': " in err
+    with pytest.warns(UserWarning, match=r"1 prompt\(s\) refused and not predicted:\n  'the liver': "):
+        assert predict_entry([*common, "-o", str(tmp_path / "skip"), "-i", str(folder), "-P", L1, "the liver",
+                              "--skip-refused", "-npp", "1", "-nps", "1", "--disable_tta"]) == 0
     assert sorted(p.name for p in (tmp_path / "skip").glob("*.nii.gz")) == sorted(
         prediction_name(c, L1) for c in cases)
 
@@ -218,7 +217,7 @@ def test_python_api_numpy_image_and_prompts(inputs, monkeypatch):
     predictor.ontology, predictor._threshold = Ontology.from_dict(unusual), None
     basis = (predictor.unknown_threshold, predictor.threshold_basis)[1]
     assert basis["heldout_least_similar"]["text"] == "biventricular region"
-    assert predictor.unknown_threshold >= basis["unknown_most_similar"]["similarity"] + predictor.MARGIN - 1e-9
+    assert predictor.unknown_threshold >= basis["unknown_most_similar"]["similarity"] + predictor.MARGIN - 1e-4
     assert predictor.unknown_threshold > basis["heldout_least_similar"]["similarity"] and before > 0
     for organ in ("liver", "heart", "lung", "kidney", "spleen"):
         with pytest.raises(SemanticError, match="far from every structure"):

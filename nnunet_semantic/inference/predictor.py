@@ -10,6 +10,7 @@ SemanticUNet described by the checkpoint's card (`networks/card.py`); prompt tex
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import multiprocessing
 import time
@@ -46,6 +47,10 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
     CHUNK_BUFFER_BYTES = 2 ** 30
     # components under this share of the smallest training volume of a parsed prompt's set are removed (0: none)
     min_component_fraction = MIN_COMPONENT_FRACTION
+
+    def __init__(self, *args, **kwargs):
+        with contextlib.redirect_stdout(io.StringIO()):  # nnU-Net prints a note for every predictor off a GPU
+            super().__init__(*args, **kwargs)
 
     def initialize_from_trained_model_folder(self, model_training_output_dir: str, use_folds=None,
                                              checkpoint_name: str = "checkpoint_final.pth"):
