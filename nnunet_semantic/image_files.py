@@ -12,6 +12,8 @@ import numpy as np
 
 from nnunet_semantic.errors import InputError
 
+NATURAL_IMAGE_ENDINGS = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")  # photographs, microscopy: 2D
+
 
 def _nifti_payload(path: Path, stream) -> int:
     """Bytes a NIfTI file holds when whole: its data offset plus the voxel data its header declares."""

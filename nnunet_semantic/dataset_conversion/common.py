@@ -96,7 +96,7 @@ class FileCase:
             for p, h in zip(self.images, headers):
                 if h.GetDimension() not in (2, 3):
                     raise InputError(p, f"image has {h.GetDimension()} dimensions; expected 3 (or one 4D file)")
-        n = len(channels) if channels is not None else len(self.images)
+        n = len(channels) if channels is not None else sum(h.GetNumberOfComponents() for h in headers)
         if n != t.n_channels:
             raise InputError(self.images[0], f"case {self.case_id} has {n} image channels; the dataset's "
                                              f"'channel_names' lists {t.n_channels}")
@@ -122,7 +122,7 @@ class FileCase:
             check_intensities(path)
         if t.refer_from is not None:
             return
-        for i in range(n):
+        for i in range(len(channels) if channels is not None else len(self.images)):
             dst = out / f"{self.case_id}_{i:04d}{FILE_ENDING}"
             if channels is not None:
                 sitk.WriteImage(channels[i], str(dst), useCompression=True)

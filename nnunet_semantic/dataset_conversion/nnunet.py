@@ -12,6 +12,7 @@ from nnunet_semantic.dataset_conversion.common import FileCase, write_dataset
 from nnunet_semantic.dataset_conversion.registry import CONVERTERS, Converter, input_folder
 from nnunet_semantic.dataset_conversion.vocabulary import choose_ontology
 from nnunet_semantic.errors import InputError, SemanticError
+from nnunet_semantic.image_files import read_header
 from nnunet_semantic.json_files import read_json
 from nnunet_semantic.paths import raw_dataset_folder
 from nnunet_semantic.prompts.generator import GenerationSettings
@@ -81,19 +82,29 @@ def training_cases(folder: Path, data: dict, n_channels: int) -> list[FileCase]:
         if stray:  # nnU-Net would skip it without a word
             raise InputError(stray[0], f"not named CASE_XXXX{ending} (the dataset's file_ending): nnU-Net would "
                                        "leave it out; rename it or move it out of imagesTr")
-        ids = sorted({pattern.fullmatch(p.name).group(1) for p in files})
+        channels: dict[str, list[int]] = {}
+        for path in files:
+            match = pattern.fullmatch(path.name)
+            channels.setdefault(match.group(1), []).append(int(match.group(2)))
         cases = []
-        for case in ids:
+        for case in sorted(channels):
             label = labels / f"{case}{ending}"
             if not label.is_file():
                 raise InputError(label, f"file not found: case {case} has images in imagesTr but no label")
-            cases.append(FileCase(case, "Tr", tuple(images / f"{case}_{i:04d}{ending}" for i in range(n_channels)),
-                                  label))
+            # as nnU-Net lists them: the case's files, channel 0 first (one RGB file holds three channels)
+            count = len(channels[case]) if sorted(channels[case]) == list(range(len(channels[case]))) else n_channels
+            cases.append(FileCase(case, "Tr", tuple(images / f"{case}_{i:04d}{ending}"
+                                                    for i in range(min(count, n_channels))), label))
     for case in cases:
         for image in case.images:
             if not image.is_file():
                 raise InputError(image, f"file not found: case {case.case_id} needs {n_channels} channel file(s) "
                                         f"({case.case_id}_0000{ending} ...), one per 'channel_names' entry")
+        if len(case.images) < n_channels and sum(read_header(i).GetNumberOfComponents() for i in case.images) \
+                != n_channels:  # fewer files than channels: only where a file holds several (RGB)
+            missing = case.images[0].with_name(f"{case.case_id}_{len(case.images):04d}{ending}")
+            raise InputError(missing, f"file not found: case {case.case_id} needs {n_channels} channel file(s) "
+                                      f"({case.case_id}_0000{ending} ...), one per 'channel_names' entry")
         if not case.label.is_file():
             raise InputError(case.label, f"file not found: the label of case {case.case_id}")
     if not cases:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnunet_semantic.errors import InputError, SemanticError
-from nnunet_semantic.image_files import check_complete, check_intensities, read_header
+from nnunet_semantic.image_files import NATURAL_IMAGE_ENDINGS, check_complete, check_intensities, read_header
 from nnunet_semantic.json_files import read_json
 from nnunet_semantic.paths import check_writable
 from nnunet_semantic.prompts.sidecar import read_sidecar_folder
@@ -20,17 +20,19 @@ def check_input_cases(files: dict[str, list[str]], n_channels: int) -> None:
     """Every case against the model (channels, 2D/3D scalar images, whole files) before the model loads, so a bad
     case fails the run before any output is written rather than after some cases were."""
     for case, paths in files.items():
-        if len(paths) != n_channels:
-            raise InputError(paths[0], f"case '{case}' has {len(paths)} channel file(s) "
-                                       f"({', '.join(Path(p).name for p in paths)}); the model takes {n_channels}")
-        for path in paths:
-            header = read_header(path)
+        headers = [read_header(path) for path in paths]
+        for path, header in zip(paths, headers):
             if header.GetDimension() not in (2, 3):
                 raise InputError(path, f"image has {header.GetDimension()} dimensions; the model takes 2D or 3D "
                                        "images, one file per channel (<case>_0000, <case>_0001, ...)")
-            if header.GetNumberOfComponents() != 1:
+            natural = str(path).lower().endswith(NATURAL_IMAGE_ENDINGS)  # nnU-Net reads RGB as three channels
+            if header.GetNumberOfComponents() != 1 and not natural:
                 raise InputError(path, f"a vector image ({header.GetNumberOfComponents()} components per voxel); "
                                        "the model takes one scalar image per channel")
+        if sum(h.GetNumberOfComponents() for h in headers) != n_channels:
+            raise InputError(paths[0], f"case '{case}' has {len(paths)} channel file(s) "
+                                       f"({', '.join(Path(p).name for p in paths)}); the model takes {n_channels}")
+        for path in paths:
             check_intensities(path)
 
 

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from nnunet_semantic.image_files import NATURAL_IMAGE_ENDINGS
 from nnunet_semantic.prompts.ontology import Ontology, normalize
 from nnunet_semantic.prompts.ontology_file import DatasetLabels, resolve
 
@@ -22,9 +23,6 @@ ONTOLOGIES: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p
 
 def get_ontology(key: str) -> Ontology:
     return resolve(ONTOLOGIES[key], None, str(FOLDER / f"{key}.json"))
-
-
-NATURAL_IMAGE_ENDINGS = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
 
 
 def _imaging(channel: str) -> str:
