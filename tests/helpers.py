@@ -166,3 +166,27 @@ def trainer_on(cls, preprocessed: Path):
 
     plans = json.loads((preprocessed / "nnUNetPlans.json").read_text()) | {"continue_training": False}
     return cls(plans, "2d_cpu", 0, json.loads((preprocessed / "dataset.json").read_text()), torch.device("cpu"))
+
+
+def png_dataset(raw: Path, dataset_id: int, name: str, n: int = 2, rgb: bool = False) -> Path:
+    """A 2D PNG dataset in nnU-Net's layout (labels cell 1, nucleus 2): one grey `_0000.png` per case for channel
+    "MRI", or with `rgb` one RGB `_0000.png` for channels R, G, B (nnU-Net reads it as three)."""
+    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
+
+    folder = raw / f"Dataset{dataset_id:03d}_{name}"
+    rng = np.random.default_rng(dataset_id)
+    for sub in ("imagesTr", "labelsTr"):
+        (folder / sub).mkdir(parents=True)
+    for i in range(n):
+        seg = np.zeros((32, 32), np.uint8)
+        seg[8:20, 8:20], seg[12:16, 12:16] = 1, 2
+        image = (seg * 60 + rng.integers(0, 40, seg.shape)).astype(np.uint8)
+        if rgb:
+            image = np.stack([image] * 3, -1)
+        sitk.WriteImage(sitk.GetImageFromArray(image, isVector=rgb),
+                        str(folder / "imagesTr" / f"case_{i:03d}_0000.png"))
+        sitk.WriteImage(sitk.GetImageFromArray(seg), str(folder / "labelsTr" / f"case_{i:03d}.png"))
+    channels = {0: "R", 1: "G", 2: "B"} if rgb else {0: "MRI"}
+    generate_dataset_json(str(folder), channels, {"background": 0, "cell": 1, "nucleus": 2}, n, ".png")
+    return folder
+

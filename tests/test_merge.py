@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import nnunet_folders
-from helpers import nnunet_v2_dataset, read_nii, script, snapshot, trainer_on
+from helpers import nnunet_v2_dataset, png_dataset, read_nii, script, snapshot, trainer_on
 
 import nnunet_semantic.trainers as trainers
 from nnunet_semantic.cli import main
@@ -126,22 +126,9 @@ def test_a_merged_dataset_takes_its_own_ontology_commands(nnunet_env, tmp_path, 
 def test_merge_refuses_2d_images_beside_3d_volumes(nnunet_env, capsys):
     """Issue 34 (#25): a 2D PNG source merged with a 3D NIfTI one was accepted, and nnU-Net planned the merge as
     volumes of one slice at spacing 999."""
-    import SimpleITK as sitk
-    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
-
     raw = nnunet_env / "nnUNet_raw"
     nnunet_v2_dataset(raw, 501, n=2, channels=("MRI",))
-    photos = raw / "Dataset502_Photos"
-    rng = np.random.default_rng(0)
-    for sub in ("imagesTr", "labelsTr"):
-        (photos / sub).mkdir(parents=True)
-    for i in range(2):
-        seg = np.zeros((32, 32), np.uint8)
-        seg[8:20, 8:20], seg[12:16, 12:16] = 1, 2
-        image = (seg * 60 + rng.integers(0, 40, seg.shape)).astype(np.uint8)
-        sitk.WriteImage(sitk.GetImageFromArray(image), str(photos / "imagesTr" / f"photo_{i:03d}_0000.png"))
-        sitk.WriteImage(sitk.GetImageFromArray(seg), str(photos / "labelsTr" / f"photo_{i:03d}.png"))
-    generate_dataset_json(str(photos), {0: "MRI"}, {"background": 0, "cell": 1, "nucleus": 2}, 2, ".png")
+    png_dataset(raw, 502, "Photos")
     convert_nnunet("501", 11)
     convert_nnunet("502", 12)
     assert main(["merge", "-d", "700", "--from", "11", "12"]) == 1

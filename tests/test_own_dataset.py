@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from helpers import glioma_seg, nnunet_v2_dataset, read_nii, snapshot, vsd_fixture, write_nii
+from helpers import glioma_seg, nnunet_v2_dataset, png_dataset, read_nii, snapshot, vsd_fixture, write_nii
 
 from nnunet_semantic.cli import main
 from nnunet_semantic.dataset_conversion.brats import convert_brats
@@ -412,28 +412,16 @@ def test_an_rgb_png_dataset_in_nnunets_layout_converts_and_its_images_are_taken(
     was refused as "case_0001.png: file not found"; nnU-Net reads such a file as three channels. A scalar PNG for a
     three-channel model is still refused, naming its files."""
     import SimpleITK as sitk
-    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
 
     from nnunet_semantic.errors import InputError
     from nnunet_semantic.inference.jobs import check_input_cases
 
-    folder = _raw(nnunet_env) / "Dataset520_Cells"
-    rng = np.random.default_rng(0)
-    for sub in ("imagesTr", "labelsTr"):
-        (folder / sub).mkdir(parents=True)
-    for i in range(3):
-        seg = np.zeros((24, 24), np.uint8)
-        seg[4:16, 4:16], seg[8:12, 8:12] = 1, 2
-        rgb = np.stack([seg * 80 + rng.integers(0, 30, seg.shape)] * 3, -1).astype(np.uint8)
-        sitk.WriteImage(sitk.GetImageFromArray(rgb, isVector=True), str(folder / "imagesTr" / f"cell_{i:03d}_0000.png"))
-        sitk.WriteImage(sitk.GetImageFromArray(seg), str(folder / "labelsTr" / f"cell_{i:03d}.png"))
-    generate_dataset_json(str(folder), {0: "R", 1: "G", 2: "B"}, {"background": 0, "cell": 1, "nucleus": 2}, 3,
-                          ".png")
+    folder = png_dataset(_raw(nnunet_env), 520, "Cells", n=3, rgb=True)
     assert main(["convert", "nnunet", "-i", "520", "-d", "621", "-np", "1"]) == 0
     data = json.loads((_raw(nnunet_env) / "Dataset621_Cells" / "dataset.json").read_text())
     assert [len(e["images"]) for e in data["dataset"].values()] == [1, 1, 1]
-    check_input_cases({"cell_000": [str(folder / "imagesTr" / "cell_000_0000.png")]}, 3)
+    check_input_cases({"case_000": [str(folder / "imagesTr" / "case_000_0000.png")]}, 3)
     gray = tmp_path / "gray_0000.png"
-    sitk.WriteImage(sitk.GetImageFromArray(np.zeros((24, 24), np.uint8)), str(gray))
+    sitk.WriteImage(sitk.GetImageFromArray(np.zeros((32, 32), np.uint8)), str(gray))
     with pytest.raises(InputError, match="has 1 channel file"):
         check_input_cases({"gray": [str(gray)]}, 3)

@@ -173,14 +173,14 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
                 case = item["ofile"]
                 probabilities = self.prompt_probabilities(item["data"],
                                                           self.encode_prompts([by_text[t] for t in jobs.prompts[case]]))
-                pending.append(pool.apply_async(export_case, (
+                pending.append((case, pool.apply_async(export_case, (
                     probabilities, item["data_properties"], [out / n for n in names[case]],
                     [min_voxels[t] for t in jobs.prompts[case]],
                     out / f"{case}__combined{ending}" if combined else None, ending if save_probabilities else None,
-                    self.plans_manager, self.configuration_manager)))
-                while sum(not r.ready() for r in pending) > 2 * num_processes_segmentation_export:  # as nnU-Net's
+                    self.plans_manager, self.configuration_manager))))
+                while sum(not r.ready() for _, r in pending) > 2 * num_processes_segmentation_export:  # as nnU-Net's
                     time.sleep(0.05)
-            painted_over = {case: result.get() for case, result in zip(todo, pending)}
+            painted_over = {case: result.get() for case, result in pending}
         self._warn_overlaps(painted_over, jobs.prompts)
         return used
 

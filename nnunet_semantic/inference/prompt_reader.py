@@ -27,6 +27,7 @@ class PromptReader:
         self.semantic = {k: v for k, v in card.items() if k != "config"}
         self.ontology = Ontology.from_dict(card["ontology"], where) if card.get("ontology") else None
         self._encoder, self._vectors, self._threshold = None, {}, None
+        self.threshold_basis: dict | None = None  # set with the threshold: what it was calibrated on
 
     @property
     def encoder(self):
@@ -44,9 +45,9 @@ class PromptReader:
     # --- prompts ----------------------------------------------------------------------------------
     def resolve(self, text: str, strict: bool = False, allow_unknown: bool = False) -> ResolvedPrompt:
         """The ontology's reading of a prompt. A target the ontology cannot read is answered from its free text
-        only when its text lies as close to the model's wordings as the held-out wordings do (`unknown_threshold`),
-        or under `allow_unknown` (marked); an exclusion the ontology cannot read, "not X" alone, an empty or
-        ambiguous prompt are refused with what to write instead. `strict` refuses all free text."""
+        only when its text lies within `unknown_threshold` of the model's wordings, or under `allow_unknown`
+        (marked); an exclusion the ontology cannot read, "not X" alone, an empty or ambiguous prompt are refused
+        with what to write instead. `strict` refuses all free text."""
         known = ", ".join(sorted(self.ontology.structures)) if self.ontology else "none"
         try:
             if self.ontology is None:
