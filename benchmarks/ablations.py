@@ -2,7 +2,7 @@
 table (FreqMedCLIP / SemantiSeg report L3 Dice 0.77 full, 0.71 without the exclusion loss, 0.66 with a merged
 prompt, 0.73 without the frequency stream).
 
-- hippocampus: the quality benchmark's protocol (`quality_hippocampus.py`: nnU-Net fold 0, 160 training / 40
+- hippocampus: the quality benchmark's protocol (`quality.py --dataset hippocampus`: nnU-Net fold 0, 160 training / 40
   held-out cases, the same wall-clock minutes per model, scored through nnU-Net's validation);
 - phantom: the demo's protocol (40 training / 10 held-out cases, where lesion and cyst differ from the organ only by
   texture, so the frequency stream has something to show; the demo's 15 x 25 iterations at batch 8 per model),
@@ -78,13 +78,13 @@ def train_phantom(name: str, root: Path) -> None:
 
 
 def _phantom_row(summary: dict) -> dict:
-    s = summary["semantic"]
-    level = s["per_level"]
-    l1 = {k: v["dice"]["L1"] for k, v in s["per_structure"].items() if v["dice"]["L1"] is not None}
-    return {"L1": level["L1"]["dice"], "L2": level["L2"]["dice"], "L3": level["L3"]["dice"], "pss": s["pss"]["mean"],
-            "leakage": s["leakage_l3"]["mean"], "invariance": s["invariance_l2"]["mean"],
-            "leak_2x": s["leakage_l3_multi"]["mean"],
-            "absent_fp": s["absent"]["false_positive_rate"], "L1_per_structure": l1}
+    from nnunet_semantic.evaluation.summary import SemanticSummary
+
+    row = SemanticSummary.of(summary["semantic"]).row()
+    names = {"L1": "L1_dice", "L2": "L2_dice", "L3": "L3_dice", "pss": "pss", "leakage": "leakage_l3",
+             "invariance": "invariance_l2", "leak_2x": "leakage_l3_multi", "absent_fp": "absent_false_positive_rate"}
+    return {k: row[key] for k, key in names.items()} | {
+        "L1_per_structure": SemanticSummary.of(summary["semantic"]).structure_dice("L1")}
 
 
 def _run(args: list[str]) -> None:
@@ -108,7 +108,7 @@ def main() -> None:
     here = Path(__file__).resolve().parent
     results = {"hippocampus": {}, "phantom": {}}
     if "hippocampus" in args.datasets:  # the quality benchmark's own protocol, one model after the other
-        _run([str(here / "quality_hippocampus.py"), "--models", *args.models, "--minutes", str(args.minutes),
+        _run([str(here / "quality.py"), "--models", *args.models, "--minutes", str(args.minutes),
               "--iterations", str(args.iterations), "--workspace", str(args.workspace), "--tag", "ablations"])
         record = json.loads((here / "results" / "quality_hippocampus_ablations.json").read_text())["models"]
         results["hippocampus"] = {

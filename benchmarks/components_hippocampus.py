@@ -1,5 +1,5 @@
 """What removing stray components does, decided on validation as nnU-Net decides its postprocessing: the masks a
-model trained by `quality_hippocampus.py` wrote for its 40 validation cases (`validation_semantic/`, every seen and
+model trained by `quality.py` wrote for its 40 validation cases (`validation_semantic/`, every seen and
 held-out prompt) are cleaned at several `min_component_fraction`s (a component under that share of the smallest
 volume the prompt's set has in a training case is removed; 0 = as predicted) and scored by SemantiBench.
 
@@ -24,9 +24,9 @@ def main() -> None:
     args = model_arguments(__doc__)
     import numpy as np
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
-    from quality_hippocampus import _row
 
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
+    from nnunet_semantic.evaluation.summary import SemanticSummary
     from nnunet_semantic.inference.postprocessing import min_component_voxels, remove_small_components
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder
 
@@ -48,8 +48,8 @@ def main() -> None:
                 cleaned = remove_small_components(mask[0], min_component_voxels(counts, p.target, p.avoid, fraction))
                 removed += int(mask.sum() - cleaned.sum())
                 io.write_seg(cleaned.astype(np.uint8), str(out / prediction_name(case, p.text)), properties)
-        row = _row(evaluate_folders(pre / "gt_segmentations", out, folders, out / "summary.json",
-                                    pre / "dataset.json", cases=split["val"]))
+        row = SemanticSummary.of(evaluate_folders(pre / "gt_segmentations", out, folders, out / "summary.json",
+                                        pre / "dataset.json", cases=split["val"])["semantic"]).row()
         rows.append({"model": args.model, "min_component_fraction": fraction, "voxels_removed": removed}
                     | {k: None if row.get(k) is None else round(row[k], 4) for k in KEYS})
     write_results(f"components_hippocampus_{args.model}", {"cases": len(split["val"]), "source": str(predicted)},

@@ -5,7 +5,7 @@ threshold (least similar held-out wording less 0.02) and the calibrated one (als
 anatomy name the ontology cannot read), each on the model's ontology as shipped and with one unusual held-out
 wording added ("biventricular region", the probe that let "liver" be answered on a heart model).
 
-    python benchmarks/free_text_threshold.py [--model SemanticTrainer]   (a model trained by quality_hippocampus.py)
+    python benchmarks/free_text_threshold.py [--model SemanticTrainer]   (a model trained by quality.py)
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def main() -> None:
         where = ["--workspace", str(args.workspace)] if name in IN_WORKSPACE else []
         subprocess.run([sys.executable, str(HERE / f"{name}.py"), *where, *extra], check=True)
     runs = {name: json.loads((RESULTS / f"{name}.json").read_text()) for name in RUNS}
-    train = {r["trainer"]: r for r in runs["train_speed"]["rows"]}
+    train = {r["trainer"]: r for r in runs["train_speed"]["rows"] if r["dataset"] == "hippocampus"}
     predict = {(r["trainer"], r["prompts"]): r for r in runs["predict_prompts"]["rows"] if r["tta"]}  # as used
     per_case: dict[str, dict[int, float]] = {}
     for (t, n), r in predict.items():

@@ -1,4 +1,4 @@
-"""What mirroring test-time augmentation gives and costs: a model trained by `quality_hippocampus.py` predicts
+"""What mirroring test-time augmentation gives and costs: a model trained by `quality.py` predicts
 the same 40 held-out hippocampus cases (fold 0's validation) with and without mirroring, through the path users
 get (`SemanticPredictor`: nnU-Net's sliding window, every prompt parsed from its text), scored by SemantiBench.
 
@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("nnUNet_compile", "f")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
-from quality_hippocampus import _row, sibling_overlap  # noqa: E402
+from quality import sibling_overlap  # noqa: E402
 from workspace import bench_model, model_arguments, prepare, validation_predictor  # noqa: E402
 
 
@@ -26,6 +26,7 @@ def main() -> None:
     from tqdm import tqdm
 
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
+    from nnunet_semantic.evaluation.summary import SemanticSummary
     from nnunet_semantic.prompts.sidecar import prediction_name, read_sidecar_folder
 
     pre = prepare(args.workspace)
@@ -51,8 +52,9 @@ def main() -> None:
         summary = evaluate_folders(pre / "gt_segmentations", out, pre / "prompts", out / "summary.json",
                                    pre / "dataset.json", cases=cases)
         rows.append({"model": args.model, "mirroring": tta}
-                    | {k: round(v, 4) if isinstance(v, float) else v for k, v in _row(summary).items()}
-                    | {"sibling_overlap": round(sibling_overlap(out, cases), 4),
+                    | {k: round(v, 4) if isinstance(v, float) else v
+                       for k, v in SemanticSummary.of(summary["semantic"]).row().items()}
+                    | {"sibling_overlap": round(max(sibling_overlap(out, pre, cases).values()), 4),
                        "seconds_per_case": round(seconds / len(cases), 3)})
     write_results(f"tta_hippocampus_{args.model}", {"cases": len(cases), "model": str(bench_model(args.model))}, rows,
                   ["model", "mirroring", "L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2",

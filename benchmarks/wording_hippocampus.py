@@ -1,4 +1,4 @@
-"""Wordings a model never trained on: a model trained by `quality_hippocampus.py` predicts the same 40 held-out
+"""Wordings a model never trained on: a model trained by `quality.py` predicts the same 40 held-out
 hippocampus cases (fold 0's validation) for every seen prompt, every held-out wording (`prompts_heldout/`) and
 every hand-written paraphrase of a part or an exclusion that the parser reads (`tests/data/paraphrases.json` and
 `tests/data/exclusion_wordings.json`: levels L2_paraphrase, L3_paraphrase; target: L3_paraphrase within 0.03 Dice
@@ -87,10 +87,10 @@ def main() -> None:
     import numpy as np
     import torch
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
-    from quality_hippocampus import _row
     from tqdm import tqdm
 
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
+    from nnunet_semantic.evaluation.summary import SemanticSummary
     from nnunet_semantic.prompts.generator import label_counts
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder, write_sidecar
 
@@ -132,14 +132,13 @@ def main() -> None:
                                        if args.paraphrases_only else folders)]
         summary = evaluate_folders(pre / "gt_segmentations", out, scored, out / "summary.json",
                                    pre / "dataset.json", cases=cases)
-        row = _row(summary) | {f"{lv}_dice": summary["semantic"]["per_level"].get(lv, {}).get("dice")
-                               for lv in ("L2_paraphrase", "L3_paraphrase")} | {
-            k: summary["semantic"].get(k, {}).get("mean") for k in ("invariance_paraphrase", "leakage_l3_paraphrase")}
+        semantic = SemanticSummary.of(summary["semantic"])  # its row has the paraphrases' scores too
+        row = semantic.row() | {f"{lv}_dice": semantic.dice(lv) for lv in ("L2_paraphrase", "L3_paraphrase")}
         rows.append({"model": args.model, "projection": projection,
                      "temperature": float(weights["centre.temperature"])}
                     | {k: None if row.get(k) is None else round(row[k], 4) for k in KEYS})
         dice = defaultdict(list)
-        for r in summary["semantic"]["metric_per_prompt"]:
+        for r in semantic.records:
             if r["level"] in ("L2_heldout", "L3_heldout", "L2_paraphrase", "L3_paraphrase"):
                 dice[(r["level"], r["structure"], r["text"])].append(r["dice"])
         per_wording["on" if projection else "off"] = {k: float(np.nanmean(v)) for k, v in dice.items()}

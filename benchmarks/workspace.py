@@ -1,4 +1,9 @@
-"""A benchmark workspace: real MSD hippocampus converted, planned and preprocessed by nnU-Net, with 2d_cpu."""
+"""A benchmark workspace: real datasets converted, planned and preprocessed by nnU-Net once, with 2d_cpu.
+
+Each dataset is a folder of `$nnUNet_raw` under the workspace, made by the converter a user would run:
+the MSD hippocampus (`convert msd`), CHAOS T2 abdominal MRI (`convert nnunet`, its shipped ontology recognised by
+labels and channel), the synthetic phantom (`convert phantom`), or any dataset id already converted there.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from nnunet_semantic.environment import apply, environment
@@ -19,20 +26,67 @@ HIPPOCAMPUS = DATA / "msd_hippocampus"
 DATASET_ID, DATASET = 4, "Dataset004_Hippocampus"
 
 
-def prepare(root: Path, batch_size: int | None = None) -> Path:
-    """nnU-Net folders under `root` (reused when already prepared); returns the preprocessed dataset folder."""
+def _hippocampus(overwrite: bool) -> None:
     from nnunet_semantic.dataset_conversion.msd import convert_msd
+
+    convert_msd(HIPPOCAMPUS, DATASET_ID, overwrite=overwrite, num_processes=2)
+
+
+def _chaos(overwrite: bool) -> None:
+    from nnunet_semantic.dataset_conversion.nnunet import convert_nnunet
+
+    convert_nnunet(DATA / "chaos_t2", 560, overwrite=overwrite, num_processes=2)
+
+
+def _phantom(overwrite: bool) -> None:
+    from nnunet_semantic.dataset_conversion.phantom import convert_phantom
+
+    convert_phantom(990, cases=40, test_cases=10, overwrite=overwrite, num_processes=2)
+
+
+@dataclass(frozen=True)
+class BenchDataset:
+    """A dataset a benchmark trains on: its nnU-Net name and how its raw folder is made (None: already there)."""
+
+    name: str
+    convert: Callable[[bool], None] | None = None
+
+    @property
+    def id(self) -> int:
+        return int(self.name[7:10])
+
+
+DATASETS = {"hippocampus": BenchDataset(DATASET, _hippocampus),
+            "chaos": BenchDataset("Dataset560_CHAOS_T2SPIR", _chaos),
+            "phantom": BenchDataset("Dataset990_SemanticPhantom", _phantom)}
+
+
+def bench_dataset(key: str) -> BenchDataset:
+    """A key of DATASETS, or the id / name of a dataset converted into the workspace's nnUNet_raw."""
+    if key in DATASETS:
+        return DATASETS[key]
+    from nnunetv2.utilities.dataset_name_id_conversion import maybe_convert_to_dataset_name
+
+    try:
+        return BenchDataset(maybe_convert_to_dataset_name(key))
+    except RuntimeError as e:
+        raise SystemExit(f"--dataset {key}: not one of {', '.join(DATASETS)} and not in $nnUNet_raw ({e})") from None
+
+
+def prepare(root: Path, batch_size: int | None = None, dataset: str = "hippocampus") -> Path:
+    """nnU-Net folders under `root` (reused when already prepared); returns the preprocessed dataset folder."""
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
 
     apply(environment(root))
-    pre, raw = root / "nnUNet_preprocessed" / DATASET, root / "nnUNet_raw" / DATASET
-    if not (raw / HELDOUT_FOLDER).is_dir():  # absent, or converted before held-out wordings: sidecars are stale
-        convert_msd(HIPPOCAMPUS, DATASET_ID, overwrite=raw.is_dir(), num_processes=2)
+    bench = bench_dataset(dataset)
+    pre, raw = root / "nnUNet_preprocessed" / bench.name, root / "nnUNet_raw" / bench.name
+    if not (raw / HELDOUT_FOLDER).is_dir() and bench.convert:  # absent, or converted before held-out wordings
+        bench.convert(raw.is_dir())
         if (pre / "dataset.json").is_file():  # the images are the same; the ontology nnU-Net copied is not
             shutil.copyfile(raw / "dataset.json", pre / "dataset.json")
     if not (pre / "nnUNetPlans.json").is_file():
         bin_dir = Path(sys.executable).parent
-        subprocess.run([str(bin_dir / "nnUNetv2_plan_and_preprocess"), "-d", str(DATASET_ID), "-c", "2d",
+        subprocess.run([str(bin_dir / "nnUNetv2_plan_and_preprocess"), "-d", str(bench.id), "-c", "2d",
                         "-np", "2"], check=True)
     plans = json.loads((pre / "nnUNetPlans.json").read_text())
     if "2d_cpu" not in plans["configurations"] or batch_size is not None:
@@ -49,18 +103,18 @@ def trainer(cls, pre: Path, configuration: str = "2d_cpu", fold: int = 0):
     return cls(plans, configuration, fold, json.loads((pre / "dataset.json").read_text()), torch.device("cpu"))
 
 
-def bench_model(name: str) -> Path:
-    """The results folder of a model trained by quality_hippocampus.py."""
-    return Path(os.environ["nnUNet_results"]) / DATASET / f"{name}_bench__nnUNetPlans__2d_cpu"
+def bench_model(name: str, dataset: str = "hippocampus") -> Path:
+    """The results folder of a model trained by quality.py."""
+    return Path(os.environ["nnUNet_results"]) / bench_dataset(dataset).name / f"{name}_bench__nnUNetPlans__2d_cpu"
 
 
 def model_arguments(description: str, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
     """`--workspace` and `--model` (added to `parser`, if given, with its own options): what a benchmark of a
-    trained quality_hippocampus.py model reads."""
+    trained quality.py model reads."""
     parser = parser or argparse.ArgumentParser(description=description,
                                                formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
-    parser.add_argument("--model", default="SemanticTrainer", help="a model trained by quality_hippocampus.py")
+    parser.add_argument("--model", default="SemanticTrainer", help="a model trained by quality.py")
     return parser.parse_args()
 
 

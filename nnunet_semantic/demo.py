@@ -15,7 +15,8 @@ from pathlib import Path
 from nnunet_semantic import doctor
 from nnunet_semantic.environment import NNUNET_FOLDERS, apply, environment
 from nnunet_semantic.errors import SemanticError
-from nnunet_semantic.evaluation.metrics import LEAKAGE_FLAG, pss_is_gamed
+from nnunet_semantic.evaluation.metrics import LEAKAGE_FLAG
+from nnunet_semantic.evaluation.summary import SemanticSummary
 from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
 
 TRAINERS = ("SemanticTrainer", "TextConcatTrainer")
@@ -48,11 +49,11 @@ def _nnunet(command: str, *args: str) -> None:
         raise SemanticError(f"{command} {' '.join(args)} failed (exit {code}); its output is above")
 
 
-def _validation(trainer: str, configuration: str) -> tuple[dict, Path]:
+def _validation(trainer: str, configuration: str) -> tuple[SemanticSummary, Path]:
     results = Path(os.environ["nnUNet_results"])
     path = next(results.glob(f"Dataset*/{trainer}__nnUNetPlans__{configuration}/fold_0/validation_semantic/"
                              "summary.json"))
-    return json.loads(path.read_text())["semantic"], path
+    return SemanticSummary.of(json.loads(path.read_text())["semantic"], str(path)), path
 
 
 def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[str]) -> dict:
@@ -78,7 +79,7 @@ def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[s
                 disable_tta=device == "cpu")  # mirroring: 4x the time on 2 cores
         summary = evaluate_folders(raw / "labelsTs", out, prompts, out / "summary.json", out / "dataset.json",
                                    cases=cases)
-        results[name] = summary["semantic"], out / "summary.json"
+        results[name] = SemanticSummary.of(summary["semantic"], str(out / "summary.json")), out / "summary.json"
     return results
 
 
@@ -109,14 +110,13 @@ def _convert_data(args, common: dict) -> None:
     print(merge_datasets([str(i) for i in ids], args.dataset_id, overwrite=args.overwrite, disjoint=args.disjoint))
 
 
-def _per_source(semantic: dict) -> None:
+def _per_source(semantic: SemanticSummary) -> None:
     """A merged dataset's SemantiBench per source and its cross-source false positives."""
-    for source, scores in semantic.get("per_source", {}).items():
-        levels = scores["per_level"]
-        print(f"{'':<28} {source}: " + ", ".join(f"{lv} {levels[lv]['dice']:.3f}" for lv in ("L1", "L2", "L3")
-                                                 if levels.get(lv, {}).get("dice") is not None))
-    cross = semantic.get("cross_source")
-    if cross and cross.get("n"):
+    for source, sub in semantic.per_source.items():
+        print(f"{'':<28} {source}: " + ", ".join(f"{lv} {sub.dice(lv):.3f}" for lv in ("L1", "L2", "L3")
+                                                 if sub.dice(lv) is not None))
+    cross = semantic.cross_source
+    if cross.get("n"):
         print(f"{'':<28} cross-source false positives: {cross['false_positive_rate']:.1%} of {cross['n']} "
               "(prompts of one source on another's images)")
 
@@ -169,21 +169,20 @@ def main(args) -> int:
     for name in names:
         results.setdefault(name, _validation(name, configuration))
     from nnunet_semantic.evaluation.report import write_report
-    from nnunet_semantic.evaluation.semantibench import headline
 
     reports = {name: write_report(path, path.with_name("report.html")) for name, (_, path) in results.items()}
     print(f"{'trainer':<28} {'L1':>6} {'L2':>6} {'L3':>6} {'PSS':>7} {'leak':>6} {'inv L2':>6} {'abs FP':>6} "
           f"{'L2 new':>6} {'L3 new':>6} {'inv new':>7} {'leak 2x':>7}")
     for name, (semantic, _) in results.items():
-        row = headline(semantic)
+        row = semantic.row()
         cells = [row[k] for k in ("L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2",
                                   "absent_false_positive_rate", "L1_heldout_dice", "L3_heldout_dice",
                                   "invariance_heldout", "leakage_l3_multi")]
         text = [f"{c:>6.3f}" if c is not None else f"{'-':>6}" for c in cells]
-        text[3] += "!" if pss_is_gamed(semantic) else " "
+        text[3] += "!" if semantic.pss_is_gamed else " "
         print(f"{name:<28} " + " ".join(text))
-        l1 = {s: v["dice"]["L1"] for s, v in semantic["per_structure"].items() if v["dice"]["L1"] is not None}
-        print(f"{'':<28} L1 per structure: " + ", ".join(f"{s} {v:.3f}" for s, v in l1.items()))
+        print(f"{'':<28} L1 per structure: " + ", ".join(f"{s} {v:.3f}"
+                                                        for s, v in semantic.structure_dice("L1").items()))
         _per_source(semantic)
     _step("where the files are")
     models = Path(os.environ["nnUNet_results"])

@@ -51,6 +51,31 @@ def test_msd_cli_then_nnunet_plan_and_preprocess_accepts_it(planned):
     assert (pre / "nnUNetPlans.json").is_file()
 
 
+def test_plan_cpu_says_when_its_target_is_missed_and_what_each_schedule_costs(planned, tmp_path, monkeypatch,
+                                                                               capsys):
+    """Issue 36: at 256 x 256 one CPU iteration took 2.8 s against the 1 s target without a word, and the README's
+    `-tr SemanticTrainer` (1000 x 250 iterations) would have run for days unannounced. plan-cpu now says the target
+    is missed, and prices every schedule from the measured step time."""
+    import re
+    import shutil
+
+    name = "Dataset104_Hippocampus"
+    copy = tmp_path / name
+    copy.mkdir()
+    for file in ("nnUNetPlans.json", "dataset.json"):  # a copy: the session's plans keep their batch of 4
+        shutil.copy(planned[0] / "nnUNet_preprocessed" / name / file, copy / file)
+    monkeypatch.setenv("nnUNet_preprocessed", str(tmp_path))
+    assert cli.main(["plan-cpu", "-d", name, "--target-seconds", "0.000001"]) == 0
+    out = capsys.readouterr().out
+    entry = json.loads((copy / "nnUNetPlans.json").read_text())["configurations"]["2d_cpu"]
+    seconds = entry["cpu_timing"]["seconds_per_iteration"]["2"]
+    assert entry["batch_size"] == 2 and f"takes {seconds} s per iteration" in out and "target missed" in out
+    costs = dict(re.findall(r"^  (\S+) .*= +(\d+) iterations", out, re.M))
+    assert costs["SemanticTrainer"] == "250000" and costs["SemanticTrainer_demo"] == "375"
+    assert costs["SemanticTrainer_smoke"] == "10" and len(costs) == 7
+    assert re.search(r"next: nnUNetv2_train \S+ 2d_cpu 0 -tr SemanticTrainer\S* -device cpu", out)
+
+
 def test_refuses_to_overwrite_unless_asked(nnunet_env):
     convert_phantom(7, cases=3, test_cases=0)
     with pytest.raises(SemanticError, match="dataset id 7 is taken"):

@@ -12,7 +12,7 @@ from nnunetv2.evaluation.evaluate_predictions import load_summary_json
 
 from nnunet_semantic.evaluation.cli import evaluate_entry
 from nnunet_semantic.evaluation.evaluate import evaluate_folders
-from nnunet_semantic.evaluation.semantibench import headline
+from nnunet_semantic.evaluation.summary import SemanticSummary
 from nnunet_semantic.prompts.ontologies import ONTOLOGIES
 from nnunet_semantic.prompts.sidecar import prediction_name
 
@@ -246,7 +246,7 @@ def test_what_evaluation_leaves_out_is_said_and_the_recorded_files_are_scored(fo
     with pytest.warns(UserWarning, match=r"1 of 3 cases with prompts have no reference .* not scored: c3"):
         summary = evaluate_folders(ref, pred, [prompts, prompts], tmp / "twice.json", dj)
     assert len(summary["metric_per_case"]) == 4
-    row = headline(summary["semantic"])  # the one row the command, the demo and the benchmarks print
+    row = SemanticSummary.of(summary["semantic"]).row()  # the one row the command, the demo, the benchmarks print
     assert row["L1_dice"] == 1.0 and row["L3_dice"] == pytest.approx(2 * 16 / (2 * 16 + 8))
     assert row["leakage_l3"] == pytest.approx(0.5) and row["L3_heldout_dice"] is None
     write_nii(pred / "c1__recorded.nii.gz", (_seg() > 0).astype(np.uint8))

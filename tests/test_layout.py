@@ -121,7 +121,7 @@ def test_docs_stay_inside_the_repository():
 UPSTREAM = {
     # networks/semantic_unet.py:decoder_features is the decoder's forward without its segmentation layers
     "dynamic_network_architectures.building_blocks.unet_decoder:UNetDecoder.forward": ("0.4.4", "0f29ea5df31410c7"),
-    # benchmarks/quality_hippocampus.py:wall_clock repeats nnU-Net's epoch loop with a wall-clock epoch count
+    # benchmarks/quality.py:wall_clock repeats nnU-Net's epoch loop with a wall-clock epoch count
     "nnunetv2.training.nnUNetTrainer.nnUNetTrainer:nnUNetTrainer.run_training": ("2.8.1", "414de53af164d2b9"),
     # inference/predictor.py:prompt_logits loads fold weights as this loop does (into _orig_mod when compiled),
     # after manual_initialization has compiled the network under nnUNet_compile

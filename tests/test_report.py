@@ -170,3 +170,27 @@ def test_the_report_never_writes_over_its_input_or_a_file_it_did_not_write(summa
     assert "names a folder" in capsys.readouterr().err
     out = tmp_path / "report.html"
     assert cli(["report", str(summary), "-o", str(out)]) == 0 and cli(["report", str(summary), "-o", str(out)]) == 0
+
+
+def test_a_registered_score_reaches_the_summary_its_row_the_report_and_the_command(summary, tmp_path, monkeypatch,
+                                                                                   capsys):
+    """Issue 35: a new score is one `SCORES.register`; the summary computes it, and the typed summary's row, the
+    report's table and nnUNetv2_evaluate_semantic's output show it without an edit in any of them."""
+    from nnunet_semantic.evaluation.cli import evaluate_entry
+    from nnunet_semantic.evaluation.scores import SCORES, Score
+    from nnunet_semantic.evaluation.summary import SemanticSummary
+
+    monkeypatch.setitem(SCORES, "prompt_dice", Score("dice", "mean prompt Dice", lower_is_better=False))
+    out = tmp_path / "again.json"
+    assert evaluate_entry(["-ref", str(tmp_path / "labelsTs"), "-pred", str(tmp_path / "preds"), "-prompts",
+                           str(tmp_path / "prompts"), "-o", str(out)]) == 0
+    semantic = json.loads(out.read_text())["semantic"]
+    per_case = {}
+    for r in semantic["metric_per_prompt"]:
+        per_case.setdefault(r["case"], []).append(r["dice"])
+    expected = np.mean([np.mean(v) for v in per_case.values()])
+    assert semantic["prompt_dice"]["n_valid"] == 3 and semantic["prompt_dice"]["mean"] == pytest.approx(expected)
+    assert SemanticSummary.of(semantic).row()["prompt_dice"] == pytest.approx(expected)
+    assert f"mean prompt Dice: {round(expected, 4)} (valid cases 3)" in capsys.readouterr().out
+    assert cli(["report", str(out), "-o", str(tmp_path / "r.html")]) == 0
+    assert "mean prompt Dice" in (tmp_path / "r.html").read_text()

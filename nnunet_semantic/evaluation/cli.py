@@ -34,14 +34,16 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
         summary = evaluate_folders(args.ref, args.pred, args.prompts, args.o, args.djfile, args.file_ending)
     except (SemanticError, OSError) as e:
         return report(e)
-    from nnunet_semantic.evaluation.semantibench import headline
+    from nnunet_semantic.evaluation.scores import SCORES
+    from nnunet_semantic.evaluation.summary import SemanticSummary
 
-    sem, row = summary["semantic"], headline(summary["semantic"])
-    for level, v in sem["per_level"].items():
+    sem = SemanticSummary.of(summary["semantic"], str(args.o))
+    for level, v in sem.per_level.items():
         print(f"{level}: Dice {v['dice'] if v['dice'] is None else round(v['dice'], 4)} (n={v['n']})")
-    print(f"PSS {row['pss']} (valid cases {sem['pss']['n_valid']}), invariance {row['invariance_l2']} (held-out "
-          f"wordings {row['invariance_heldout']}), leakage {row['leakage_l3']} (two or more exclusions "
-          f"{row['leakage_l3_multi']})\nwrote {args.o}")
+    for name, score in SCORES.items():  # every registered score this evaluation had cases for
+        if sem.n_valid(name):
+            print(f"{score.label}: {round(sem.mean(name), 4)} (valid cases {sem.n_valid(name)})")
+    print(f"wrote {args.o}")
     return 0
 
 

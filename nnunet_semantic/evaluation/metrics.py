@@ -95,10 +95,3 @@ def disparity(dice_per_level: dict[str, float]) -> dict[str, float]:
 
 
 LEAKAGE_FLAG = 0.1
-
-
-def pss_is_gamed(semantic: dict) -> bool:
-    """A summary's PSS is not evidence of compliance when its L3 leakage is high: an excluded part that is small
-    keeps PSS small even when the model paints it."""
-    leakage = semantic["leakage_l3"]["mean"]
-    return leakage is not None and leakage > LEAKAGE_FLAG

@@ -13,22 +13,22 @@ from pathlib import Path
 import numpy as np
 
 from nnunet_semantic.errors import InputError, SemanticError
-from nnunet_semantic.evaluation.metrics import pss_is_gamed, reference_mask
+from nnunet_semantic.evaluation.metrics import reference_mask
+from nnunet_semantic.evaluation.scores import SCORES
 from nnunet_semantic.evaluation.semantibench import HELDOUT_LEVELS, LEVELS, finite
+from nnunet_semantic.evaluation.summary import SemanticSummary
 from nnunet_semantic.json_files import read_json
 
 COLOURS = {"L1": "#1f77b4", "L2": "#2ca02c", "L3": "#d62728"}
 
 
-def load_summary(path: Path) -> dict:
+def load_summary(path: Path) -> tuple[dict, SemanticSummary]:
+    """(the summary.json, its `semantic` section read); one error naming the file and a missing field."""
     summary = read_json(path)
-    semantic = summary.get("semantic") if isinstance(summary, dict) else None
-    if not isinstance(semantic, dict):
-        raise InputError(path, "no 'semantic' section: not a summary written by nnUNetv2_evaluate_semantic")
-    for key in ("per_level", "per_structure", "pss", "invariance_l2", "leakage_l3", "metric_per_prompt"):
-        if key not in semantic:
-            raise InputError(path, f"field 'semantic.{key}' missing")
-    return summary
+    semantic = SemanticSummary.of(summary.get("semantic") if isinstance(summary, dict) else None, str(path))
+    if "metric_per_prompt" not in summary["semantic"]:
+        raise InputError(path, "field 'semantic.metric_per_prompt' missing")
+    return summary, semantic
 
 
 def _png(fig) -> str:
@@ -218,21 +218,17 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
     import matplotlib
 
     matplotlib.use("Agg")
-    s = summary["semantic"]
+    s = SemanticSummary.of(summary.get("semantic"), title)
     levels = _table(["level", "Dice", "95% CI", "IoU", "prompts"],
                     [[lv, v["dice"], "–" if not v.get("ci95") else f"{_number(v['ci95'][0])}–{_number(v['ci95'][1])}",
-                      v["iou"], str(v["n"])] for lv, v in s["per_level"].items()])
-    pss = "PSS (L3 leakage is high: not evidence of compliance)" if pss_is_gamed(s) else "PSS"
-    scores = _table(["score", "mean", "cases"], [[name, s[key]["mean"], str(s[key]["n_valid"])] for name, key in
-                                                  ((pss, "pss"), ("L3 leakage", "leakage_l3"),
-                                                   ("L2 invariance", "invariance_l2"))])
-    if s.get("leakage_l3_multi", {}).get("n_valid"):
-        scores += _table(["L3 with two or more exclusions", "leakage", "cases"],
-                         [["", s["leakage_l3_multi"]["mean"], str(s["leakage_l3_multi"]["n_valid"])]])
-    heldout = [lv for lv in HELDOUT_LEVELS if lv in s["per_level"]]
+                      v["iou"], str(v["n"])] for lv, v in s.per_level.items()])
+    gamed = " (L3 leakage is high: not evidence of compliance)"
+    scores = _table(["score", "mean", "cases"],  # every registered score this summary has cases for
+                    [[score.label + (gamed if name == "pss" and s.pss_is_gamed else ""), s.mean(name),
+                      str(s.n_valid(name))] for name, score in SCORES.items() if s.n_valid(name)])
+    heldout = [lv for lv in HELDOUT_LEVELS if lv in s.per_level]
     wording = ""
     if heldout:  # the same measurement on trained wordings and on wordings the model never saw
-        lv = s["per_level"]
         sets = ["heldout", *(["paraphrase"] if any(k.endswith("_paraphrase") for k in heldout) else [])]
 
         def row(name, seen, key):
@@ -240,20 +236,19 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
 
         wording = "<h2>Seen vs unseen wording</h2>" + _table(
             ["", "seen wording", "unseen wording", *(["parts as people phrase them"] if len(sets) > 1 else [])],
-            [row("Dice, one structure (L2)", lv["L2"]["dice"], lambda w: lv.get(f"L2_{w}", {}).get("dice")),
-             row("Dice, exclusion (L3)", lv["L3"]["dice"], lambda w: lv.get(f"L3_{w}", {}).get("dice")),
-             row("invariance to the L1 prediction", s["invariance_l2"]["mean"],
-                 lambda w: s.get(f"invariance_{w}", {}).get("mean")),
-             row("L3 leakage", s["leakage_l3"]["mean"], lambda w: s.get(f"leakage_l3_{w}", {}).get("mean"))])
-    if s.get("absent", {}).get("n"):
+            [row("Dice, one structure (L2)", s.dice("L2"), lambda w: s.dice(f"L2_{w}")),
+             row("Dice, exclusion (L3)", s.dice("L3"), lambda w: s.dice(f"L3_{w}")),
+             row("invariance to the L1 prediction", s.mean("invariance_l2"), lambda w: s.mean(f"invariance_{w}")),
+             row("L3 leakage", s.mean("leakage_l3"), lambda w: s.mean(f"leakage_l3_{w}"))])
+    if s.absent.get("n"):
         scores += _table(["absent structures", "false-positive rate", "mean predicted voxels", "prompts"],
-                         [["", s["absent"]["false_positive_rate"], s["absent"]["mean_predicted_voxels"],
-                           str(s["absent"]["n"])]])
+                         [["", s.absent["false_positive_rate"], s.absent["mean_predicted_voxels"],
+                           str(s.absent["n"])]])
     structures = _table(["structure", "L1", "L2", "L3", *heldout, "L1-L3 gap", "L3 leakage"],
                         [[name, *(v["dice"].get(lv) for lv in (*LEVELS, *heldout)), v["disparity"].get("gap_L1_L3"),
-                          v["leakage_l3"]] for name, v in s["per_structure"].items()])
-    plots = [radar(s["per_structure"]), pss_histogram(s["metric_per_prompt"]),
-             invariance_scatter(s["metric_per_prompt"]), leakage_bars(s["per_structure"])]
+                          v["leakage_l3"]] for name, v in s.per_structure.items()])
+    plots = [radar(s.per_structure), pss_histogram(s.records), invariance_scatter(s.records),
+             leakage_bars(s.per_structure)]
     overlays = [(e, o) for e in _examples(summary, examples_per_level) if (o := overlay(e, images))]
     figure = "".join(f'<img src="{p}" alt="plot">' for p in plots)
     pictures = "".join(f'<figure><img src="{png}" alt="overlay"><figcaption>{e["level"]} · {html.escape(e["case"])} · '
@@ -264,14 +259,14 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
             f"<h2>Per level</h2>{levels}{scores}{wording}<h2>Per structure</h2>{structures}"
             f"<h2>Plots</h2><div class='grid'>{figure}</div>"
             f"<h2>Examples (image / reference / prediction)</h2><div class='grid'>{pictures}</div>"
-            f"<h2>Rules</h2><pre>{html.escape(s.get('rules', ''))}</pre></body></html>")
+            f"<h2>Rules</h2><pre>{html.escape(s.rules)}</pre></body></html>")
 
 
 GENERATOR = "<meta name='generator' content='nnunet_semantic report'>"  # what marks a file as one this wrote
 
 
 def write_report(summary_file: Path, output: Path, images: Path | None = None, examples_per_level: int = 3) -> Path:
-    summary = load_summary(summary_file)
+    summary, _ = load_summary(summary_file)
     if images is not None and not Path(images).is_dir():
         raise InputError(images, "images folder not found")
     output = Path(output)

@@ -9,6 +9,7 @@ from collections import defaultdict
 import numpy as np
 
 from nnunet_semantic.evaluation import metrics as m
+from nnunet_semantic.evaluation.scores import SCORES
 from nnunet_semantic.prompts.sidecar import Prompt
 
 LEVELS = ("L1", "L2", "L3")
@@ -103,35 +104,11 @@ def _summary(records: list[dict], seed: int) -> dict:
         per_structure[s] = {"dice": dice, "disparity": m.disparity({lv: dice[lv] for lv in LEVELS}),
                             "leakage_l3": _mean(r.get("leakage") for r in records if r["structure"] == s)}
     dice_levels = {lv: per_level[lv]["dice"] for lv in LEVELS}
-    multi = [r for r in records if "exclusions" in r and "leakage" in r]
+    multi = [r for r in records if "exclusions" in r]
     absent = [r for r in records if r["level"] == "absent"]
-    return {"per_level": per_level, "pss": _case_stat(records, "pss", seed),
+    scores = {name: _case_stat(multi if score.multi else records, score.record_key, seed)
+              for name, score in SCORES.items()}
+    return {"per_level": per_level, **scores,
             "absent": {"n": len(absent), "false_positive_rate": _mean(r["n_pred"] > 0 for r in absent),
                        "mean_predicted_voxels": _mean(r["n_pred"] for r in absent)},
-            "invariance_l2": _case_stat(records, "invariance", seed),
-            "invariance_heldout": _case_stat(records, "invariance_heldout", seed),
-            "invariance_paraphrase": _case_stat(records, "invariance_paraphrase", seed),
-            "leakage_l3": _case_stat(records, "leakage", seed),
-            "leakage_l3_heldout": _case_stat(records, "leakage_heldout", seed),
-            "leakage_l3_paraphrase": _case_stat(records, "leakage_paraphrase", seed),
-            "leakage_l3_multi": _case_stat(multi, "leakage", seed), "per_structure": per_structure,
-            "disparity": m.disparity(dice_levels), "rules": m.__doc__.strip()}
-
-
-def headline(semantic: dict) -> dict[str, float | int | None]:
-    """The numbers a SemantiBench summary's `semantic` section is read by, as one flat row (None where the
-    evaluation had no such prompts): the evaluation command, the demo and the benchmarks print and record this."""
-    level = semantic["per_level"]
-
-    def dice(lv: str) -> float | None:
-        return level.get(lv, {}).get("dice")
-
-    def mean(key: str) -> float | None:
-        return (semantic.get(key) or {}).get("mean")
-
-    return {"L1_dice": dice("L1"), "L2_dice": dice("L2"), "L3_dice": dice("L3"),
-            "L1_heldout_dice": dice("L2_heldout"), "L3_heldout_dice": dice("L3_heldout"),
-            **{key: mean(key) for key in ("pss", "invariance_l2", "invariance_heldout", "leakage_l3",
-                                          "leakage_l3_multi", "leakage_l3_heldout")},
-            "absent_false_positive_rate": (semantic.get("absent") or {}).get("false_positive_rate"),
-            "n_prompts": len(semantic.get("metric_per_prompt", []))}
+            "per_structure": per_structure, "disparity": m.disparity(dice_levels), "rules": m.__doc__.strip()}

@@ -41,7 +41,8 @@ def iteration_seconds(configuration_manager, num_input_channels: int, batch_size
 def add_cpu_configuration(preprocessed_folder: Path, plans_identifier: str = "nnUNetPlans",
                           batch_size: int | None = None, target_seconds: float = 1.0, source: str = "2d",
                           log=print) -> dict:
-    """Write `2d_cpu` into the plans; returns its entry (with the timings that chose the batch size)."""
+    """Write `2d_cpu` into the plans; returns its entry, with the measured seconds per iteration (of each batch
+    tried, or of the given one): a CPU user's schedule is priced from them."""
     if batch_size is not None and batch_size < 1:
         raise SemanticError(f"batch size must be at least 1, got {batch_size}")
     plans_file = Path(preprocessed_folder) / f"{plans_identifier}.json"
@@ -53,8 +54,9 @@ def add_cpu_configuration(preprocessed_folder: Path, plans_identifier: str = "nn
     cm = PlansManager(plans).get_configuration(source)
     n_channels = len(json.loads((Path(preprocessed_folder) / "dataset.json").read_text())["channel_names"])
     entry: dict = {"inherits_from": source}
+    timings = {}
     if batch_size is None:
-        timings, candidate = {}, 2
+        candidate = 2
         while candidate <= max(2, cm.batch_size):
             timings[candidate] = round(iteration_seconds(cm, n_channels, candidate), 3)
             log(f"batch {candidate}: {timings[candidate]} s per iteration")
@@ -63,8 +65,15 @@ def add_cpu_configuration(preprocessed_folder: Path, plans_identifier: str = "nn
             candidate *= 2
         fitting = [b for b, t in timings.items() if t <= target_seconds]
         batch_size = max(fitting) if fitting else 2
-        entry["cpu_timing"] = {"target_seconds": target_seconds, "seconds_per_iteration": timings,
-                               "torch_threads": torch.get_num_threads()}
+        if not fitting:
+            log(f"target missed: batch 2, the smallest nnU-Net trains with, takes {timings[2]} s per iteration at "
+                f"patch {'x'.join(map(str, cm.patch_size))}, over the {target_seconds} s target (the patch is kept: "
+                "it is the planned context; a GPU trains the '2d' configuration)")
+    else:
+        timings[batch_size] = round(iteration_seconds(cm, n_channels, batch_size, repeats=1), 3)
+        log(f"batch {batch_size} (given): {timings[batch_size]} s per iteration")
+    entry["cpu_timing"] = {"target_seconds": target_seconds, "seconds_per_iteration": timings,
+                           "torch_threads": torch.get_num_threads()}
     entry["batch_size"] = int(batch_size)
     plans["configurations"][CPU_CONFIGURATION] = entry
     plans_file.write_text(json.dumps(plans, indent=4))

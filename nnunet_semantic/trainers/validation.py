@@ -18,6 +18,7 @@ from nnunetv2.evaluation.evaluate_predictions import compute_metrics_on_folder
 from tqdm import tqdm
 
 from nnunet_semantic.evaluation.evaluate import evaluate_folders
+from nnunet_semantic.evaluation.summary import SemanticSummary
 from nnunet_semantic.inference.predictor import SemanticPredictor
 from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
 from nnunet_semantic.prompts.sidecar import CROSS_FOLDER, HELDOUT_FOLDER, prediction_name, read_sidecar_folder
@@ -114,16 +115,17 @@ def validate_fold(trainer) -> None:
                                         trainer.label_manager.foreground_labels, trainer.label_manager.ignore_label,
                                         chill=True, num_processes=1)
     sidecars = [sidecar_folder(pre), *(f for f in (heldout_folder, cross_folder) if f)]
-    semantic = evaluate_folders(pre / "gt_segmentations", out / "validation_semantic", sidecars,
-                                out / "validation_semantic" / "summary.json", pre / "dataset.json", ending,
-                                val_keys)["semantic"]
+    summary = out / "validation_semantic" / "summary.json"
+    semantic = SemanticSummary.of(evaluate_folders(pre / "gt_segmentations", out / "validation_semantic", sidecars,
+                                                   summary, pre / "dataset.json", ending, val_keys)["semantic"],
+                                  str(summary))
     trainer.print_to_log_file("Mean validation Dice (L1 prompt per label): ", metrics["foreground_mean"]["Dice"])
-    trainer.print_to_log_file("SemantiBench on validation:", {k: v["dice"] for k, v in semantic["per_level"].items()},
-                              "PSS", semantic["pss"]["mean"], "leakage L3", semantic["leakage_l3"]["mean"],
-                              "invariance (held-out wordings)", semantic["invariance_heldout"]["mean"])
-    for source, sub in semantic.get("per_source", {}).items():
-        trainer.print_to_log_file(f"  source {source}:", {k: v["dice"] for k, v in sub["per_level"].items()})
-    if "cross_source" in semantic:
-        cross_source = semantic["cross_source"]
+    trainer.print_to_log_file("SemantiBench on validation:", {k: v["dice"] for k, v in semantic.per_level.items()},
+                              "PSS", semantic.mean("pss"), "leakage L3", semantic.mean("leakage_l3"),
+                              "invariance (held-out wordings)", semantic.mean("invariance_heldout"))
+    for source, sub in semantic.per_source.items():
+        trainer.print_to_log_file(f"  source {source}:", {k: v["dice"] for k, v in sub.per_level.items()})
+    if semantic.cross_source:
+        cross_source = semantic.cross_source
         trainer.print_to_log_file("cross-source false-positive rate (other sources' structures asked of an image):",
                                   cross_source["false_positive_rate"], f"(n={cross_source['n']})")
