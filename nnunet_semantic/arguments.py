@@ -7,6 +7,7 @@ import argparse
 
 def at_least(minimum: int):
     """argparse type: an integer >= minimum (a negative count is a typo, not a request)."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -15,4 +16,5 @@ def at_least(minimum: int):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
         return value
+
     return parse

@@ -51,8 +51,9 @@ def _nnunet(command: str, *args: str) -> None:
 
 def _validation(trainer: str, configuration: str) -> tuple[SemanticSummary, Path]:
     results = Path(os.environ["nnUNet_results"])
-    path = next(results.glob(f"Dataset*/{trainer}__nnUNetPlans__{configuration}/fold_0/validation_semantic/"
-                             "summary.json"))
+    path = next(
+        results.glob(f"Dataset*/{trainer}__nnUNetPlans__{configuration}/fold_0/validation_semantic/summary.json")
+    )
     return SemanticSummary.of(json.loads(path.read_text())["semantic"], str(path)), path
 
 
@@ -73,12 +74,24 @@ def _predict_and_evaluate(d: str, configuration: str, device: str, names: list[s
         # the baseline's decoder runs once per prompt: held-out wordings would double the demo's time on a CPU
         prompts = [raw / "prompts", *(heldout if name.startswith(TRAINERS[0] + "_") else [])]
         out = Path(os.environ["nnUNet_results"]).parent / "demo_predictions" / name
-        _step(f"nnUNetv2_predict_semantic: {len(cases)} held-out cases, their verified L1/L2/L3 prompts"
-              f"{' in seen and unseen wordings' if len(prompts) > 1 else ''} ({name})")
-        predict(raw / "imagesTs", out, d, configuration, name, ("0",), prompt_files=prompts, device=device,
-                disable_tta=device == "cpu")  # mirroring: 4x the time on 2 cores
-        summary = evaluate_folders(raw / "labelsTs", out, prompts, out / "summary.json", out / "dataset.json",
-                                   cases=cases)
+        _step(
+            f"nnUNetv2_predict_semantic: {len(cases)} held-out cases, their verified L1/L2/L3 prompts"
+            f"{' in seen and unseen wordings' if len(prompts) > 1 else ''} ({name})"
+        )
+        predict(
+            raw / "imagesTs",
+            out,
+            d,
+            configuration,
+            name,
+            ("0",),
+            prompt_files=prompts,
+            device=device,
+            disable_tta=device == "cpu",
+        )  # mirroring: 4x the time on 2 cores
+        summary = evaluate_folders(
+            raw / "labelsTs", out, prompts, out / "summary.json", out / "dataset.json", cases=cases
+        )
         results[name] = SemanticSummary.of(summary["semantic"], str(out / "summary.json")), out / "summary.json"
     return results
 
@@ -113,12 +126,16 @@ def _convert_data(args, common: dict) -> None:
 def _per_source(semantic: SemanticSummary) -> None:
     """A merged dataset's SemantiBench per source and its cross-source false positives."""
     for source, sub in semantic.per_source.items():
-        print(f"{'':<28} {source}: " + ", ".join(f"{lv} {sub.dice(lv):.3f}" for lv in ("L1", "L2", "L3")
-                                                 if sub.dice(lv) is not None))
+        print(
+            f"{'':<28} {source}: "
+            + ", ".join(f"{lv} {sub.dice(lv):.3f}" for lv in ("L1", "L2", "L3") if sub.dice(lv) is not None)
+        )
     cross = semantic.cross_source
     if cross.get("n"):
-        print(f"{'':<28} cross-source false positives: {cross['false_positive_rate']:.1%} of {cross['n']} "
-              "(prompts of one source on another's images)")
+        print(
+            f"{'':<28} cross-source false positives: {cross['false_positive_rate']:.1%} of {cross['n']} "
+            "(prompts of one source on another's images)"
+        )
 
 
 def main(args) -> int:
@@ -160,7 +177,7 @@ def main(args) -> int:
         batch = args.batch_size or (PHANTOM_BATCH if args.data is None else None)
         entry = add_cpu_configuration(preprocessed_dataset_folder(d), batch_size=batch)
         print(f"2d_cpu: batch size {entry['batch_size']}")
-    names = [f"{trainer}_{args.schedule}" for trainer in TRAINERS[:1 if args.no_baseline else None]]
+    names = [f"{trainer}_{args.schedule}" for trainer in TRAINERS[: 1 if args.no_baseline else None]]
     for name in names:
         _step(f"nnUNetv2_train {d} {configuration} 0 -tr {name}")
         _nnunet("nnUNetv2_train", d, configuration, "0", "-tr", name, "-device", device)
@@ -171,27 +188,45 @@ def main(args) -> int:
     from nnunet_semantic.evaluation.report import write_report
 
     reports = {name: write_report(path, path.with_name("report.html")) for name, (_, path) in results.items()}
-    print(f"{'trainer':<28} {'L1':>6} {'L2':>6} {'L3':>6} {'PSS':>7} {'leak':>6} {'inv L2':>6} {'abs FP':>6} "
-          f"{'L2 new':>6} {'L3 new':>6} {'inv new':>7} {'leak 2x':>7}")
+    print(
+        f"{'trainer':<28} {'L1':>6} {'L2':>6} {'L3':>6} {'PSS':>7} {'leak':>6} {'inv L2':>6} {'abs FP':>6} "
+        f"{'L2 new':>6} {'L3 new':>6} {'inv new':>7} {'leak 2x':>7}"
+    )
     for name, (semantic, _) in results.items():
         row = semantic.row()
-        cells = [row[k] for k in ("L1_dice", "L2_dice", "L3_dice", "pss", "leakage_l3", "invariance_l2",
-                                  "absent_false_positive_rate", "L1_heldout_dice", "L3_heldout_dice",
-                                  "invariance_heldout", "leakage_l3_multi")]
+        cells = [
+            row[k]
+            for k in (
+                "L1_dice",
+                "L2_dice",
+                "L3_dice",
+                "pss",
+                "leakage_l3",
+                "invariance_l2",
+                "absent_false_positive_rate",
+                "L1_heldout_dice",
+                "L3_heldout_dice",
+                "invariance_heldout",
+                "leakage_l3_multi",
+            )
+        ]
         text = [f"{c:>6.3f}" if c is not None else f"{'-':>6}" for c in cells]
         text[3] += "!" if semantic.pss_is_gamed else " "
         print(f"{name:<28} " + " ".join(text))
-        print(f"{'':<28} L1 per structure: " + ", ".join(f"{s} {v:.3f}"
-                                                        for s, v in semantic.structure_dice("L1").items()))
+        print(
+            f"{'':<28} L1 per structure: " + ", ".join(f"{s} {v:.3f}" for s, v in semantic.structure_dice("L1").items())
+        )
         _per_source(semantic)
     _step("where the files are")
     models = Path(os.environ["nnUNet_results"])
     for name, (_, path) in results.items():
         model = next(models.glob(f"Dataset*/{name}__nnUNetPlans__{configuration}"))
         print(f"{name}:\n  model      {model}\n  summary    {path}\n  report     {reports[name]}")
-    print("PSS and L2 invariance count only cases whose L1 Dice exceeds 0.8 ('-': none did); rules in each summary.\n"
-          f"PSS! : L3 leakage above {LEAKAGE_FLAG}, so a small PSS says little (the excluded part is painted anyway).\n"
-          "abs FP: share of prompts for structures a case lacks that painted anything.\n"
-          "new: wordings never trained on (prompts_heldout/); leak 2x: L3 leakage of prompts with two exclusions.")
+    print(
+        "PSS and L2 invariance count only cases whose L1 Dice exceeds 0.8 ('-': none did); rules in each summary.\n"
+        f"PSS! : L3 leakage above {LEAKAGE_FLAG}, so a small PSS says little (the excluded part is painted anyway).\n"
+        "abs FP: share of prompts for structures a case lacks that painted anything.\n"
+        "new: wordings never trained on (prompts_heldout/); leak 2x: L3 leakage of prompts with two exclusions."
+    )
     _step("done")
     return 0

@@ -62,8 +62,13 @@ def _ext_trainer() -> Check:
 
 def _imports() -> list[Check]:
     checks = []
-    for module, dist in [("torch", "torch"), ("torchvision", "torchvision"), ("timm", "timm"),
-                         ("open_clip", "open_clip_torch"), ("ptwt", "ptwt")]:
+    for module, dist in [
+        ("torch", "torch"),
+        ("torchvision", "torchvision"),
+        ("timm", "timm"),
+        ("open_clip", "open_clip_torch"),
+        ("ptwt", "ptwt"),
+    ]:
         try:
             importlib.import_module(module)
             checks.append(Check(module, "ok", version(dist)))
@@ -92,8 +97,12 @@ def _biomedclip() -> Check:
 
     found = locate()
     if found is None:
-        return Check("BiomedCLIP (optional)", "warn", "no local folder and not in the hub cache",
-                     f"set {LOCAL_DIR_ENV}=FOLDER holding {HUB_ID}'s files (see README)")
+        return Check(
+            "BiomedCLIP (optional)",
+            "warn",
+            "no local folder and not in the hub cache",
+            f"set {LOCAL_DIR_ENV}=FOLDER holding {HUB_ID}'s files (see README)",
+        )
     return Check("BiomedCLIP (optional)", "ok", f"{found[0]}: {found[1]}")
 
 
@@ -103,13 +112,22 @@ def _device() -> Check:
     if torch.cuda.is_available():
         return Check("compute device", "ok", f"cuda: {torch.cuda.get_device_name(0)}")
     fix = "" if os.environ.get("nnUNet_compile", "").lower() in ("f", "false", "0") else "export nnUNet_compile=f"
-    return Check("compute device", "ok" if not fix else "warn",
-                 f"cpu ({os.cpu_count()} cores): train with -device cpu and the 2d_cpu configuration", fix)
+    return Check(
+        "compute device",
+        "ok" if not fix else "warn",
+        f"cpu ({os.cpu_count()} cores): train with -device cpu and the 2d_cpu configuration",
+        fix,
+    )
 
 
 CHECKS: list[Callable[[], Check | list[Check]]] = [
-    _nnunet_version, *[lambda n=n: _folder(n) for n in NNUNET_FOLDERS], _ext_trainer, _imports, _minilm,
-    _biomedclip, _device,
+    _nnunet_version,
+    *[lambda n=n: _folder(n) for n in NNUNET_FOLDERS],
+    _ext_trainer,
+    _imports,
+    _minilm,
+    _biomedclip,
+    _device,
 ]
 
 

@@ -22,10 +22,12 @@ def _nifti_payload(path: Path, stream) -> int:
     try:
         magic = stream.read(348)
         stream.seek(0)
-        header = (nib.Nifti2Header if len(magic) >= 4 and struct.unpack("<i", magic[:4])[0] in (540, 540 << 24)
-                  else nib.Nifti1Header).from_fileobj(stream)
-        return int(header.get_data_offset()) + int(np.prod(header.get_data_shape())) * \
-            header.get_data_dtype().itemsize
+        header = (
+            nib.Nifti2Header
+            if len(magic) >= 4 and struct.unpack("<i", magic[:4])[0] in (540, 540 << 24)
+            else nib.Nifti1Header
+        ).from_fileobj(stream)
+        return int(header.get_data_offset()) + int(np.prod(header.get_data_shape())) * header.get_data_dtype().itemsize
     except EOFError:
         raise InputError(path, "truncated: the file ends within its NIfTI header") from None
     except nib.wrapstruct.WrapStructError:  # fewer bytes than a header: empty, or cut within it
@@ -66,9 +68,12 @@ def check_complete(path: str | Path) -> None:
         with open(path, "rb") as f:
             f.seek(-4, 2)
             stored = struct.unpack("<I", f.read(4))[0]  # uncompressed length mod 2**32 (RFC 1952)
-        if stored != expected % 2 ** 32 and _decompressed_length(path) < expected:  # several gzip members: read
-            raise InputError(path, f"truncated or corrupt gzip stream (its header declares {expected} bytes); "
-                                   "re-download or re-export the file")
+        if stored != expected % 2**32 and _decompressed_length(path) < expected:  # several gzip members: read
+            raise InputError(
+                path,
+                f"truncated or corrupt gzip stream (its header declares {expected} bytes); "
+                "re-download or re-export the file",
+            )
 
 
 def _decompressed_length(path: Path) -> int:
@@ -104,7 +109,10 @@ def check_intensities(path: str | Path) -> None:
         arr = sitk.GetArrayViewFromImage(sitk.ReadImage(str(path)))
     finite = np.isfinite(arr)
     if not finite.all():
-        raise InputError(path, f"holds {int((~finite).sum())} NaN or infinite voxels (of {arr.size}); fix or mask "
-                               "them before converting or predicting")
+        raise InputError(
+            path,
+            f"holds {int((~finite).sum())} NaN or infinite voxels (of {arr.size}); fix or mask "
+            "them before converting or predicting",
+        )
     if not arr.any():
         warnings.warn(f"{path}: every voxel is 0: there is nothing to segment", stacklevel=2)

@@ -27,8 +27,9 @@ def read_json(path: Path, missing: str = "file not found") -> Any:
     try:
         return json.loads(Path(path).read_text(), object_pairs_hook=_unique)
     except _DuplicateKey as e:
-        raise InputError(path, f"key {str(e)!r} appears twice in one object (the first would be lost): give each "
-                               "key once") from None
+        raise InputError(
+            path, f"key {str(e)!r} appears twice in one object (the first would be lost): give each key once"
+        ) from None
     except FileNotFoundError:
         raise InputError(path, missing) from None
     except json.JSONDecodeError as e:

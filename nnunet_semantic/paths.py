@@ -51,5 +51,8 @@ def check_referable(path: Path) -> None:
     """A file a dataset.json names in nnU-Net's `dataset` key: nnU-Net expands `$VARIABLES` and `~` in those paths,
     so one holding them would be read from somewhere else."""
     if "$" in str(path) or str(path).startswith("~"):
-        raise InputError(path, "its path holds '$' or starts with '~', which nnU-Net expands in dataset.json paths "
-                               "(it would read another file): move or link the dataset to a plain path")
+        raise InputError(
+            path,
+            "its path holds '$' or starts with '~', which nnU-Net expands in dataset.json paths "
+            "(it would read another file): move or link the dataset to a plain path",
+        )

@@ -20,6 +20,7 @@ class Registry(dict, Generic[T]):
 
     def register(self, name: str, entry: T | None = None) -> Callable[[T], T] | T:
         """`@registry.register(name)` above a class or function, or `registry.register(name, entry)`."""
+
         def add(obj: T) -> T:
             self[name] = obj
             return obj
@@ -30,5 +31,7 @@ class Registry(dict, Generic[T]):
         return list(self)
 
     def __missing__(self, name: str):
-        raise SemanticError(f"unknown {self.kind} '{name}'; known: {', '.join(self) or 'none'}"
-                            + (f" ({self.also})" if self.also else ""))
+        raise SemanticError(
+            f"unknown {self.kind} '{name}'; known: {', '.join(self) or 'none'}"
+            + (f" ({self.also})" if self.also else "")
+        )

@@ -46,20 +46,27 @@ def _vsd_files(case: Path) -> dict[str, Path]:
 
 def _vsd_cases(source: Path) -> tuple[list[FileCase], tuple[str, ...]]:
     """The cases and the modalities (channels) they hold."""
-    folders = sorted({p.parent for p in source.rglob("*") if _VSD.fullmatch(p.name)
-                      and not _VSD.fullmatch(p.parent.name)})
+    folders = sorted(
+        {p.parent for p in source.rglob("*") if _VSD.fullmatch(p.name) and not _VSD.fullmatch(p.parent.name)}
+    )
     if not folders:
-        raise InputError(source, "no BraTS 2013-2015 case folders found: each case folder holds VSD.Brain.XX.O."
-                                 "MR_Flair.<id>, ...MR_T1..., ...MR_T1c..., ...MR_T2... (.mha files or folders of "
-                                 "one .mha) and, for training cases, VSD.Brain_3more.XX.O.OT.<id>")
+        raise InputError(
+            source,
+            "no BraTS 2013-2015 case folders found: each case folder holds VSD.Brain.XX.O."
+            "MR_Flair.<id>, ...MR_T1..., ...MR_T1c..., ...MR_T2... (.mha files or folders of "
+            "one .mha) and, for training cases, VSD.Brain_3more.XX.O.OT.<id>",
+        )
     files = {f: _vsd_files(f) for f in folders}
     modalities = tuple(m for m in VSD_MODALITIES if m in files[folders[0]])
     cases = []
     for folder in folders:
         have = tuple(m for m in VSD_MODALITIES if m in files[folder])
         if have != modalities:
-            raise InputError(folder, f"holds the modalities {', '.join(have) or 'none'}, but {folders[0]} holds "
-                                     f"{', '.join(modalities)}: every case needs the same MR_<modality> files")
+            raise InputError(
+                folder,
+                f"holds the modalities {', '.join(have) or 'none'}, but {folders[0]} holds "
+                f"{', '.join(modalities)}: every case needs the same MR_<modality> files",
+            )
         case_id = "_".join(folder.relative_to(source).parts) or folder.name
         images = tuple(files[folder][m] for m in modalities)
         label = files[folder].get("OT")
@@ -73,8 +80,14 @@ def detect_year(source: Path, folders: list[Path]) -> int:
     return 2021 if (folders[0] / f"{folders[0].name}_flair.nii.gz").is_file() else 2023
 
 
-def convert_brats(source: Path, dataset_id: int, year: int | None = None, overwrite: bool = False,
-                  num_processes: int = 1, settings: GenerationSettings = GenerationSettings()) -> Path:
+def convert_brats(
+    source: Path,
+    dataset_id: int,
+    year: int | None = None,
+    overwrite: bool = False,
+    num_processes: int = 1,
+    settings: GenerationSettings = GenerationSettings(),
+) -> Path:
     source = Path(source)
     if not source.is_dir():
         raise InputError(source, "input folder not found")
@@ -82,15 +95,26 @@ def convert_brats(source: Path, dataset_id: int, year: int | None = None, overwr
     year = year or detect_year(source, folders)
     if year in VSD_YEARS:
         cases, modalities = _vsd_cases(source)
-        return write_dataset(cases, dataset_id=dataset_id, name=f"BraTS{year}",
-                             channel_names=dict(enumerate(modalities)),
-                             labels=ONTOLOGIES["brats2013"]["labels"], ontology=get_ontology("brats2013"),
-                             overwrite=overwrite, num_processes=num_processes, settings=settings, source=str(source))
+        return write_dataset(
+            cases,
+            dataset_id=dataset_id,
+            name=f"BraTS{year}",
+            channel_names=dict(enumerate(modalities)),
+            labels=ONTOLOGIES["brats2013"]["labels"],
+            ontology=get_ontology("brats2013"),
+            overwrite=overwrite,
+            num_processes=num_processes,
+            settings=settings,
+            source=str(source),
+        )
     if year not in LAYOUTS:
         raise InputError(source, f"--year must be one of {sorted([*LAYOUTS, *VSD_YEARS])}, got {year}")
     if not folders:
-        raise InputError(source, "no BraTS case folders found (expected BraTS2021_XXXXX or BraTS-GLI-XXXXX-XXX "
-                                 "folders, or the 2013-2015 VSD layout)")
+        raise InputError(
+            source,
+            "no BraTS case folders found (expected BraTS2021_XXXXX or BraTS-GLI-XXXXX-XXX "
+            "folders, or the 2013-2015 VSD layout)",
+        )
     suffixes, channel_names, seg_suffix, label_map = LAYOUTS[year]
     cases = []
     for folder in folders:
@@ -99,22 +123,42 @@ def convert_brats(source: Path, dataset_id: int, year: int | None = None, overwr
             if not image.is_file():
                 raise InputError(image, f"file not found: BraTS {year} cases hold {', '.join(suffixes)} images")
         label = folder / f"{folder.name}{seg_suffix}.nii.gz"
-        cases.append(FileCase(folder.name, "Tr", images, label) if label.is_file()
-                     else FileCase(folder.name, "Ts", images))
+        cases.append(
+            FileCase(folder.name, "Tr", images, label) if label.is_file() else FileCase(folder.name, "Ts", images)
+        )
     key = "brats2024" if year == 2024 else "brats"
-    return write_dataset(cases, dataset_id=dataset_id, name=f"BraTS{year}",
-                         channel_names=dict(enumerate(channel_names)), labels=ONTOLOGIES[key]["labels"],
-                         ontology=get_ontology(key), overwrite=overwrite,
-                         num_processes=num_processes, settings=settings, label_map=label_map, source=str(source))
+    return write_dataset(
+        cases,
+        dataset_id=dataset_id,
+        name=f"BraTS{year}",
+        channel_names=dict(enumerate(channel_names)),
+        labels=ONTOLOGIES[key]["labels"],
+        ontology=get_ontology(key),
+        overwrite=overwrite,
+        num_processes=num_processes,
+        settings=settings,
+        label_map=label_map,
+        source=str(source),
+    )
 
 
 def _arguments(parser) -> None:
     parser.add_argument("-i", type=Path, required=True, help="folder holding one subfolder per case")
-    parser.add_argument("--year", type=int, choices=(2013, 2014, 2015, 2021, 2023, 2024),
-                        help="naming and labels (default: detected from file names; 2013-2015 share the VSD layout; "
-                        "2024 adds the resection cavity)")
+    parser.add_argument(
+        "--year",
+        type=int,
+        choices=(2013, 2014, 2015, 2021, 2023, 2024),
+        help="naming and labels (default: detected from file names; 2013-2015 share the VSD layout; "
+        "2024 adds the resection cavity)",
+    )
 
 
-CONVERTERS.register("brats", Converter(
-    convert_brats, "a BraTS glioma training folder (2013-2015 VSD layout, 2021, 2023, 2024)", _arguments,
-    options={"year": "year"}))
+CONVERTERS.register(
+    "brats",
+    Converter(
+        convert_brats,
+        "a BraTS glioma training folder (2013-2015 VSD layout, 2021, 2023, 2024)",
+        _arguments,
+        options={"year": "year"},
+    ),
+)

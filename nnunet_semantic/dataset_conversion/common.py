@@ -98,11 +98,15 @@ class FileCase:
                     raise InputError(p, f"image has {h.GetDimension()} dimensions; expected 3 (or one 4D file)")
         n = len(channels) if channels is not None else sum(h.GetNumberOfComponents() for h in headers)
         if n != t.n_channels:
-            raise InputError(self.images[0], f"case {self.case_id} has {n} image channels; the dataset's "
-                                             f"'channel_names' lists {t.n_channels}")
-        geometry = [(c.GetSize(), c.GetSpacing(), c.GetOrigin(), c.GetDirection()) for c in channels] \
-            if channels is not None else [(h.GetSize(), h.GetSpacing(), h.GetOrigin(), h.GetDirection())
-                                          for h in headers]
+            raise InputError(
+                self.images[0],
+                f"case {self.case_id} has {n} image channels; the dataset's 'channel_names' lists {t.n_channels}",
+            )
+        geometry = (
+            [(c.GetSize(), c.GetSpacing(), c.GetOrigin(), c.GetDirection()) for c in channels]
+            if channels is not None
+            else [(h.GetSize(), h.GetSpacing(), h.GetOrigin(), h.GetDirection()) for h in headers]
+        )
         for i, (size, spacing, origin, direction) in enumerate(geometry):
             if label_geometry is None:
                 continue
@@ -110,14 +114,23 @@ class FileCase:
             image = self.images[min(i, len(self.images) - 1)]
             for what, mine, theirs in (("origin", origin, label_origin), ("direction", direction, label_direction)):
                 if len(mine) != len(theirs) or not np.allclose(mine, theirs, atol=1e-4):  # nnU-Net's verify
-                    raise InputError(image, f"image/label {what} mismatch: image {what} {np.round(mine, 4).tolist()} "
-                                            f"but label {self.label} has {np.round(theirs, 4).tolist()}")
+                    raise InputError(
+                        image,
+                        f"image/label {what} mismatch: image {what} {np.round(mine, 4).tolist()} "
+                        f"but label {self.label} has {np.round(theirs, 4).tolist()}",
+                    )
             if tuple(size) != tuple(label_size):
-                raise InputError(image, f"image/label shape mismatch: image size {tuple(size)} but label "
-                                        f"{self.label} has size {tuple(label_size)}")
+                raise InputError(
+                    image,
+                    f"image/label shape mismatch: image size {tuple(size)} but label "
+                    f"{self.label} has size {tuple(label_size)}",
+                )
             if not np.allclose(spacing, label_spacing, rtol=1e-3, atol=1e-5):
-                raise InputError(image, f"image/label spacing mismatch: image spacing {tuple(spacing)} but label "
-                                        f"{self.label} has {tuple(label_spacing)}")
+                raise InputError(
+                    image,
+                    f"image/label spacing mismatch: image spacing {tuple(spacing)} but label "
+                    f"{self.label} has {tuple(label_spacing)}",
+                )
         for path in self.images:
             check_intensities(path)
         if t.refer_from is not None:
@@ -156,22 +169,29 @@ def _split_4d(path: Path) -> list[sitk.Image]:
 def _check_labels(seg: np.ndarray, path: Path, t: Target) -> np.ndarray:
     raw = np.unique(seg)
     if not np.isfinite(raw).all() or not np.all(raw == np.round(raw)):
-        raise InputError(path, f"label value(s) {[float(v) for v in raw if not v == np.round(v)][:5]} are not "
-                               "integers: a label map holds label ids")
+        raise InputError(
+            path,
+            f"label value(s) {[float(v) for v in raw if not v == np.round(v)][:5]} are not "
+            "integers: a label map holds label ids",
+        )
     values = set(raw.astype(int).tolist())
     if t.label_map is not None:
         bad = values - set(t.label_map)
         if bad:
-            raise InputError(path, f"label value(s) {sorted(bad)} are not known for this dataset "
-                                   f"(expected {sorted(t.label_map)})")
+            raise InputError(
+                path, f"label value(s) {sorted(bad)} are not known for this dataset (expected {sorted(t.label_map)})"
+            )
         lut = np.zeros(max(t.label_map) + 1, dtype=np.uint8)
         for src, dst in t.label_map.items():
             lut[src] = dst
         return lut[seg.astype(np.int64)]
     bad = values - set(t.allowed_labels)
     if bad:
-        raise InputError(path, f"label value(s) {sorted(bad)} are not in the dataset's 'labels' / ontology "
-                               f"(known: {sorted(t.allowed_labels)})")
+        raise InputError(
+            path,
+            f"label value(s) {sorted(bad)} are not in the dataset's 'labels' / ontology "
+            f"(known: {sorted(t.allowed_labels)})",
+        )
     return seg
 
 
@@ -188,11 +208,23 @@ def _convert_one(args) -> tuple[str, str, dict[str, Any] | None]:
     return case.case_id, case.split, record | {"heldout": len(heldout)} | ({"files": files} if files else {})
 
 
-def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, channel_names: dict[int, str],
-                  labels: dict[str, int], ontology: Ontology, overwrite: bool = False, num_processes: int = 1,
-                  settings: GenerationSettings = GenerationSettings(), label_map: dict[int, int] | None = None,
-                  extra: dict[str, Any] | None = None, source: str = "", reference: bool = False,
-                  file_ending: str = FILE_ENDING) -> Path:
+def write_dataset(
+    cases: Sequence[FileCase],
+    *,
+    dataset_id: int,
+    name: str,
+    channel_names: dict[int, str],
+    labels: dict[str, int],
+    ontology: Ontology,
+    overwrite: bool = False,
+    num_processes: int = 1,
+    settings: GenerationSettings = GenerationSettings(),
+    label_map: dict[int, int] | None = None,
+    extra: dict[str, Any] | None = None,
+    source: str = "",
+    reference: bool = False,
+    file_ending: str = FILE_ENDING,
+) -> Path:
     """Write an nnU-Net raw dataset with prompt sidecars; returns its folder. `reference`: the training cases' files
     stay where they are, named by nnU-Net's `dataset` key of dataset.json (cases without a label are left out)."""
     if reference:
@@ -205,45 +237,74 @@ def write_dataset(cases: Sequence[FileCase], *, dataset_id: int, name: str, chan
     every = sorted({0, *label_ids})
     if every != list(range(len(every))):  # nnU-Net's planner asserts it later, with a traceback
         gaps = sorted(set(range(every[-1] + 1)) - set(every))
-        raise InputError(Path(source) / "dataset.json" if source else "dataset.json",
-                         f"field 'labels': label ids {every} are not consecutive from 0 (missing {gaps[:5]}"
-                         f"{' ...' if len(gaps) > 5 else ''}); nnU-Net plans only labels 0, 1, 2, ...: renumber the "
-                         "label maps and the labels")
+        raise InputError(
+            Path(source) / "dataset.json" if source else "dataset.json",
+            f"field 'labels': label ids {every} are not consecutive from 0 (missing {gaps[:5]}"
+            f"{' ...' if len(gaps) > 5 else ''}); nnU-Net plans only labels 0, 1, 2, ...: renumber the "
+            "label maps and the labels",
+        )
     unknown = ontology.label_ids - label_ids
     if unknown:
         raise SemanticError(f"the ontology uses label ids {sorted(unknown)} that the dataset's labels do not have")
 
     with dataset_output(dataset_id, name, overwrite, [source]) as (final, tmp):
         splits = {c.split for c in cases} if not reference else set()
-        for sub in ["prompts", HELDOUT_FOLDER, *[f"images{s}" for s in splits],
-                    *[f"labels{s}" for s in splits if any(c.labelled for c in cases if c.split == s)]]:
+        for sub in [
+            "prompts",
+            HELDOUT_FOLDER,
+            *[f"images{s}" for s in splits],
+            *[f"labels{s}" for s in splits if any(c.labelled for c in cases if c.split == s)],
+        ]:
             (tmp / sub).mkdir(parents=True)
-        target = Target(tmp, len(channel_names), frozenset({0, *label_ids}), label_map,
-                        final if reference else None)
+        target = Target(tmp, len(channel_names), frozenset({0, *label_ids}), label_map, final if reference else None)
         jobs = [(c, target, ontology.to_dict(), settings) for c in cases]
         if num_processes > 1 and len(jobs) > 1:
             with multiprocessing.get_context("spawn").Pool(num_processes) as pool:
                 results = list(tqdm(pool.imap_unordered(_convert_one, jobs), total=len(jobs), desc=f"convert {name}"))
         else:
             results = [_convert_one(j) for j in tqdm(jobs, desc=f"convert {name}")]
-        records = {case_id: record | {"split": split} for case_id, split, record in sorted(results)
-                   if record is not None}
+        records = {
+            case_id: record | {"split": split} for case_id, split, record in sorted(results) if record is not None
+        }
         files = {k: r.pop("files") for k, r in records.items() if "files" in r}
-        _write_metadata(tmp, records, cases, channel_names, labels, ontology, settings, name,
-                        (extra or {}) | ({"dataset": files} if files else {}), source, file_ending)
+        _write_metadata(
+            tmp,
+            records,
+            cases,
+            channel_names,
+            labels,
+            ontology,
+            settings,
+            name,
+            (extra or {}) | ({"dataset": files} if files else {}),
+            source,
+            file_ending,
+        )
     return final
 
 
-def _write_metadata(folder: Path, records, cases, channel_names, labels, ontology, settings, name, extra, source,
-                    file_ending):
+def _write_metadata(
+    folder: Path, records, cases, channel_names, labels, ontology, settings, name, extra, source, file_ending
+):
     from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
 
     n_train = sum(c.split == "Tr" for c in cases)
-    generate_dataset_json(str(folder), {int(k): v for k, v in channel_names.items()}, labels, n_train, file_ending,
-                          dataset_name=name, converted_by="nnunet-semantic convert", semantic=ontology.to_dict(),
-                          **extra)
-    summary: dict[str, Any] = {"kept_per_level": {}, "dropped_per_reason": {},
-                               "heldout_prompts": sum(r["heldout"] for r in records.values())}
+    generate_dataset_json(
+        str(folder),
+        {int(k): v for k, v in channel_names.items()},
+        labels,
+        n_train,
+        file_ending,
+        dataset_name=name,
+        converted_by="nnunet-semantic convert",
+        semantic=ontology.to_dict(),
+        **extra,
+    )
+    summary: dict[str, Any] = {
+        "kept_per_level": {},
+        "dropped_per_reason": {},
+        "heldout_prompts": sum(r["heldout"] for r in records.values()),
+    }
     for record in records.values():
         for r in record["kept"]:
             key = level_name(r["level"])
@@ -251,5 +312,6 @@ def _write_metadata(folder: Path, records, cases, channel_names, labels, ontolog
         for r in record["dropped"]:
             reason = r["reason"].split(" (")[0].split(":")[0]
             summary["dropped_per_reason"][reason] = summary["dropped_per_reason"].get(reason, 0) + 1
-    (folder / "prompts" / "verification.json").write_text(json.dumps(
-        {"source": source, "settings": settings.to_dict(), "summary": summary, "cases": records}, indent=1))
+    (folder / "prompts" / "verification.json").write_text(
+        json.dumps({"source": source, "settings": settings.to_dict(), "summary": summary, "cases": records}, indent=1)
+    )

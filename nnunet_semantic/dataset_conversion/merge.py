@@ -61,14 +61,20 @@ def _load(dataset: str, offset: int) -> Source:
     data = read_dataset_json(folder)
     path = folder / "dataset.json"
     if "semantic" not in data or not (folder / "prompts").is_dir():
-        raise InputError(folder, "has no prompts (no 'semantic' key or no prompts/ folder): merge datasets "
-                                 "converted by `nnunet-semantic convert` (e.g. `convert nnunet -i "
-                                 f"{folder.name} -d NEW_ID`)")
+        raise InputError(
+            folder,
+            "has no prompts (no 'semantic' key or no prompts/ folder): merge datasets "
+            "converted by `nnunet-semantic convert` (e.g. `convert nnunet -i "
+            f"{folder.name} -d NEW_ID`)",
+        )
     ontology = Ontology.from_dataset_json(data, str(path))
     if ontology.sources:  # merged again, its sources would be one source annotating all their labels
         inner = ", ".join(s.get("dataset", key) for key, s in ontology.sources.items())
-        raise InputError(folder, f"is itself a merge (of {inner}): give those datasets to one `merge` instead, so "
-                                 "each keeps the labels only it annotates")
+        raise InputError(
+            folder,
+            f"is itself a merge (of {inner}): give those datasets to one `merge` instead, so "
+            "each keeps the labels only it annotates",
+        )
     ids = sorted(DatasetLabels.of(data["labels"], str(path)).ids)
     key = re.sub(r"^Dataset\d{3}_", "", folder.name)
     return Source(key, folder, data, ontology, {i: offset + n + 1 for n, i in enumerate(ids)})
@@ -82,14 +88,19 @@ def _check_channels(sources: list[Source]) -> None:
     first = sources[0]
     for s in sources[1:]:
         if len(_channels(s)) != len(_channels(first)):
-            raise SemanticError(f"{s.folder.name} has {len(_channels(s))} image channels but {first.folder.name} has "
-                                f"{len(_channels(first))}: one network takes one number of channels")
+            raise SemanticError(
+                f"{s.folder.name} has {len(_channels(s))} image channels but {first.folder.name} has "
+                f"{len(_channels(first))}: one network takes one number of channels"
+            )
     for c in _channels(first):
         kinds = {s.key: "CT" if _channels(s)[c].strip().upper() == "CT" else "not CT" for s in sources}
         if len(set(kinds.values())) > 1:
-            warnings.warn(f"channel {c} is CT in some sources and not in others ({kinds}): nnU-Net normalises a "
-                          "channel one way for the whole merged dataset (CT: clipped to the foreground's intensity "
-                          "range; otherwise per-image z-score)", stacklevel=3)
+            warnings.warn(
+                f"channel {c} is CT in some sources and not in others ({kinds}): nnU-Net normalises a "
+                "channel one way for the whole merged dataset (CT: clipped to the foreground's intensity "
+                "range; otherwise per-image z-score)",
+                stacklevel=3,
+            )
 
 
 def merged_ontology(sources: list[Source]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
@@ -98,16 +109,18 @@ def merged_ontology(sources: list[Source]) -> tuple[dict[str, Any], dict[tuple[s
     parser lists the sources' structures. Held-out wordings that are another source's training wordings are dropped
     (they would not be held out)."""
     count = Counter(normalize(n) for s in sources for n in s.ontology.structures)
-    names = {(s.key, n): n if count[normalize(n)] == 1 else f"{n} ({s.key})" for s in sources
-             for n in s.ontology.structures}
+    names = {
+        (s.key, n): n if count[normalize(n)] == 1 else f"{n} ({s.key})" for s in sources for n in s.ontology.structures
+    }
     trained = {normalize(p) for s in sources for st in s.ontology.structures.values() for p in st.phrases()}
     structures = {}
     for s in sources:
         for n, st in s.ontology.structures.items():
             entry = st.to_dict()
             entry["labels"] = sorted(s.label_map[i] for i in st.labels)
-            entry["names"] = list(dict.fromkeys([*entry["names"], *([names[s.key, n]] if names[s.key, n] != n
-                                                                       else [])]))
+            entry["names"] = list(
+                dict.fromkeys([*entry["names"], *([names[s.key, n]] if names[s.key, n] != n else [])])
+            )
             if "heldout" in entry:
                 entry["heldout"] = [w for w in entry["heldout"] if normalize(w) not in trained]
             structures[names[s.key, n]] = entry
@@ -118,18 +131,39 @@ def _remap(prompt: Prompt, source: Source, names: dict, sidecar: Path) -> Prompt
     lut = source.label_map
     unknown = sorted(set(prompt.target + prompt.avoid) - set(lut))
     if unknown:
-        raise InputError(sidecar, f"prompt '{prompt.text}' names label(s) {unknown}, which the dataset's 'labels' "
-                                  f"do not have ({sorted(lut)})")
-    return Prompt(prompt.id, prompt.level, prompt.text, tuple(lut[i] for i in prompt.target),
-                  tuple(lut[i] for i in prompt.avoid), prompt.pos_text, prompt.neg_text,
-                  names.get((source.key, prompt.structure), prompt.structure), prompt.extra | {"source": source.key})
+        raise InputError(
+            sidecar,
+            f"prompt '{prompt.text}' names label(s) {unknown}, which the dataset's 'labels' "
+            f"do not have ({sorted(lut)})",
+        )
+    return Prompt(
+        prompt.id,
+        prompt.level,
+        prompt.text,
+        tuple(lut[i] for i in prompt.target),
+        tuple(lut[i] for i in prompt.avoid),
+        prompt.pos_text,
+        prompt.neg_text,
+        names.get((source.key, prompt.structure), prompt.structure),
+        prompt.extra | {"source": source.key},
+    )
 
 
 def _cross_source(source: Source, sources: list[Source], structures: dict, names: dict) -> list[Prompt]:
     """Every other source's structure, asked of a case of `source` with an empty answer (disjoint sources)."""
-    return [Prompt(f"cross-{names[o.key, n]}", ABSENT, names[o.key, n], tuple(structures[names[o.key, n]]["labels"]),
-                   structure=names[o.key, n], extra={"source": o.key, "cross_source": True})
-            for o in sources if o is not source for n in o.ontology.structures]
+    return [
+        Prompt(
+            f"cross-{names[o.key, n]}",
+            ABSENT,
+            names[o.key, n],
+            tuple(structures[names[o.key, n]]["labels"]),
+            structure=names[o.key, n],
+            extra={"source": o.key, "cross_source": True},
+        )
+        for o in sources
+        if o is not source
+        for n in o.ontology.structures
+    ]
 
 
 def _check_distinct_images(sources: list[Source], cases_of: dict[str, list]) -> None:
@@ -141,8 +175,10 @@ def _check_distinct_images(sources: list[Source], cases_of: dict[str, list]) -> 
             for image in case.images:
                 other = owner.setdefault(Path(image).resolve(), s.key)
                 if other != s.key:
-                    raise SemanticError(f"sources '{other}' and '{s.key}' share the image {image} (one dataset "
-                                        "converted twice?): merge each dataset once")
+                    raise SemanticError(
+                        f"sources '{other}' and '{s.key}' share the image {image} (one dataset "
+                        "converted twice?): merge each dataset once"
+                    )
 
 
 def _check_dimensions(sources: list[Source], cases_of: dict[str, list]) -> None:
@@ -151,8 +187,9 @@ def _check_dimensions(sources: list[Source], cases_of: dict[str, list]) -> None:
     dims = {s.key: read_header(cases_of[s.key][0].images[0]).GetDimension() for s in sources if cases_of[s.key]}
     if len(set(dims.values())) > 1:
         found = ", ".join(f"{key}: {d}D" for key, d in dims.items())
-        raise SemanticError(f"the sources' images have different dimensions ({found}): merge 2D datasets with 2D "
-                            "ones and 3D with 3D")
+        raise SemanticError(
+            f"the sources' images have different dimensions ({found}): merge 2D datasets with 2D ones and 3D with 3D"
+        )
 
 
 def global_labels(sources: list[Source]) -> dict[str, int]:
@@ -171,19 +208,29 @@ def _with_file(structures: dict, names: dict, extra: Ontology) -> tuple[dict, di
     mine = extra.to_dict()["structures"]
     by_set = {frozenset(e["labels"]): n for n, e in mine.items()}
     renamed = {n: by_set[frozenset(e["labels"])] for n, e in structures.items() if frozenset(e["labels"]) in by_set}
-    words = {normalize(w) for n, e in mine.items() for w in [n, *e.get("names", []), *e.get("synonyms", []),
-                                                             *e.get("descriptions", [])]}
+    words = {
+        normalize(w)
+        for n, e in mine.items()
+        for w in [n, *e.get("names", []), *e.get("synonyms", []), *e.get("descriptions", [])]
+    }
     kept = {}
     for n, e in structures.items():  # the user's wordings are the user's structures' alone
         if n not in renamed:
-            kept[n] = e | {k: [w for w in e.get(k, []) if normalize(w) not in words]
-                           for k in ("names", "synonyms", "descriptions")}
+            kept[n] = e | {
+                k: [w for w in e.get(k, []) if normalize(w) not in words] for k in ("names", "synonyms", "descriptions")
+            }
             kept[n]["names"] = kept[n]["names"] or [n]
     return kept | mine, {k: renamed.get(v, v) for k, v in names.items()}
 
 
-def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", overwrite: bool = False,
-                   disjoint: bool = False, ontology: Path | None = None) -> Path:
+def merge_datasets(
+    datasets: list[str],
+    dataset_id: int,
+    name: str = "Merged",
+    overwrite: bool = False,
+    disjoint: bool = False,
+    ontology: Path | None = None,
+) -> Path:
     """Merge converted raw datasets into `DatasetXXX_<name>`; returns its folder. `disjoint`: the sources show
     different anatomy (e.g. brain MRI and abdominal CT), so a structure of one source is absent from every image of
     another, and training may ask for it there with an empty answer. `ontology`: a file of structures over the
@@ -215,50 +262,81 @@ def merge_datasets(datasets: list[str], dataset_id: int, name: str = "Merged", o
         for image in (i for cases in cases_of.values() for c in cases for i in c.images):
             check_referable(Path(image).resolve())
         for s in sources:
-            verification = read_json(s.folder / "prompts" / "verification.json") \
-                if (s.folder / "prompts" / "verification.json").is_file() else {"cases": {}}
-            sidecars = {sub: read_sidecar_folder(s.folder / sub) if (s.folder / sub).is_dir() else {}
-                        for sub in ("prompts", HELDOUT_FOLDER)}
+            verification = (
+                read_json(s.folder / "prompts" / "verification.json")
+                if (s.folder / "prompts" / "verification.json").is_file()
+                else {"cases": {}}
+            )
+            sidecars = {
+                sub: read_sidecar_folder(s.folder / sub) if (s.folder / sub).is_dir() else {}
+                for sub in ("prompts", HELDOUT_FOLDER)
+            }
             cases = cases_of[s.key]
             lut = np.zeros(max(s.label_map) + 1, dtype=np.uint16)
             for src, dst in s.label_map.items():
                 lut[src] = dst
             for case in tqdm(cases, desc=f"merge {s.key}"):
                 if case.case_id not in sidecars["prompts"]:
-                    raise InputError(s.folder / "prompts" / f"{case.case_id}.json",
-                                     "file not found: every training case of a merged source needs its prompts")
+                    raise InputError(
+                        s.folder / "prompts" / f"{case.case_id}.json",
+                        "file not found: every training case of a merged source needs its prompts",
+                    )
                 new = f"{s.prefix}_{case.case_id}"
                 img = sitk.ReadImage(str(case.label))
                 seg = sitk.GetArrayFromImage(img)
                 if seg.max() > lut.size - 1:
                     raise InputError(case.label, f"label value {int(seg.max())} is not in the dataset's 'labels'")
-                out = sitk.GetImageFromArray(lut[seg.astype(np.int64)].astype(np.uint8 if lut.max() < 256
-                                                                                 else np.uint16))
+                out = sitk.GetImageFromArray(
+                    lut[seg.astype(np.int64)].astype(np.uint8 if lut.max() < 256 else np.uint16)
+                )
                 out.CopyInformation(img)
                 sitk.WriteImage(out, str(tmp / "labelsTr" / f"{new}.nii.gz"), useCompression=True)
-                files[new] = {"images": [str(p.resolve()) for p in case.images],
-                              "label": f"labelsTr/{new}.nii.gz"}
+                files[new] = {"images": [str(p.resolve()) for p in case.images], "label": f"labelsTr/{new}.nii.gz"}
                 for sub in ("prompts", HELDOUT_FOLDER):
                     if case.case_id in sidecars[sub]:
-                        write_sidecar(tmp / sub / f"{new}.json", new, [
-                            _remap(p, s, names, s.folder / sub / f"{case.case_id}.json")
-                            for p in sidecars[sub][case.case_id]])
+                        write_sidecar(
+                            tmp / sub / f"{new}.json",
+                            new,
+                            [
+                                _remap(p, s, names, s.folder / sub / f"{case.case_id}.json")
+                                for p in sidecars[sub][case.case_id]
+                            ],
+                        )
                 if disjoint:
                     write_sidecar(tmp / CROSS_FOLDER / f"{new}.json", new, _cross_source(s, sources, structures, names))
                 record = verification["cases"].get(case.case_id, {})
-                records[new] = record | {"source": s.key, "label_counts": {
-                    str(s.label_map[int(k)]): v for k, v in record.get("label_counts", {}).items()}}
-        semantic = {"version": 1, "structures": structures, "disjoint_sources": disjoint, "sources": {
-            s.key: {"dataset": s.folder.name, "labels": {str(k): v for k, v in s.label_map.items()},
+                records[new] = record | {
+                    "source": s.key,
+                    "label_counts": {str(s.label_map[int(k)]): v for k, v in record.get("label_counts", {}).items()},
+                }
+        semantic = {
+            "version": 1,
+            "structures": structures,
+            "disjoint_sources": disjoint,
+            "sources": {
+                s.key: {
+                    "dataset": s.folder.name,
+                    "labels": {str(k): v for k, v in s.label_map.items()},
                     "structures": sorted({names[s.key, n] for n in s.ontology.structures}),
-                    "cases": sorted(k for k, r in records.items() if r["source"] == s.key)} for s in sources}}
+                    "cases": sorted(k for k, r in records.items() if r["source"] == s.key),
+                }
+                for s in sources
+            },
+        }
         Ontology.from_dict(semantic, f"{tmp / 'dataset.json'} (field 'semantic')")
-        data = {"channel_names": _channels(sources[0]), "labels": labels, "numTraining": len(files),
-                "file_ending": ".nii.gz", "name": name, "dataset": files, "semantic": semantic,
-                "converted_by": "nnunet-semantic merge", "description": "merged from " + ", ".join(
-                    s.folder.name for s in sources)}
+        data = {
+            "channel_names": _channels(sources[0]),
+            "labels": labels,
+            "numTraining": len(files),
+            "file_ending": ".nii.gz",
+            "name": name,
+            "dataset": files,
+            "semantic": semantic,
+            "converted_by": "nnunet-semantic merge",
+            "description": "merged from " + ", ".join(s.folder.name for s in sources),
+        }
         (tmp / "dataset.json").write_text(json.dumps(data, indent=1))
-        (tmp / "prompts" / "verification.json").write_text(json.dumps(
-            {"source": [str(s.folder) for s in sources], "cases": records}, indent=1))
+        (tmp / "prompts" / "verification.json").write_text(
+            json.dumps({"source": [str(s.folder) for s in sources], "cases": records}, indent=1)
+        )
     return final
-

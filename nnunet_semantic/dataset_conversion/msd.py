@@ -20,8 +20,11 @@ def _case_files(folder: Path) -> list[Path]:
     files = sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith((".", "_")))
     other = [p for p in files if not p.name.endswith(FILE_ENDING)]
     if other:  # never dropped in silence: a case left out is a case missing from training
-        raise InputError(other[0], f"not a {FILE_ENDING} file: every image and label of an MSD task is "
-                                   f"{FILE_ENDING} (compress it with gzip, or move it out of {folder.name})")
+        raise InputError(
+            other[0],
+            f"not a {FILE_ENDING} file: every image and label of an MSD task is "
+            f"{FILE_ENDING} (compress it with gzip, or move it out of {folder.name})",
+        )
     return files
 
 
@@ -29,16 +32,25 @@ def _read_dataset_json(source: Path) -> dict:
     path = source / "dataset.json"
     data = read_json(path, "file not found: an MSD task folder holds dataset.json, imagesTr and labelsTr")
     if "modality" not in data and "channel_names" in data:
-        raise InputError(path, "field 'modality' is missing, but 'channel_names' is there: this is an nnU-Net v2 "
-                               "dataset; convert it with `nnunet-semantic convert nnunet -i FOLDER -d ID`")
+        raise InputError(
+            path,
+            "field 'modality' is missing, but 'channel_names' is there: this is an nnU-Net v2 "
+            "dataset; convert it with `nnunet-semantic convert nnunet -i FOLDER -d ID`",
+        )
     for field in ("name", "labels", "modality"):
         if field not in data:
             raise InputError(path, f"field '{field}' is missing")
     return data
 
 
-def convert_msd(source: Path, dataset_id: int, overwrite: bool = False, num_processes: int = 1,
-                settings: GenerationSettings = GenerationSettings(), ontology: Path | None = None) -> Path:
+def convert_msd(
+    source: Path,
+    dataset_id: int,
+    overwrite: bool = False,
+    num_processes: int = 1,
+    settings: GenerationSettings = GenerationSettings(),
+    ontology: Path | None = None,
+) -> Path:
     source = Path(source)
     if not source.is_dir():
         raise InputError(source, "input folder not found")
@@ -57,13 +69,28 @@ def convert_msd(source: Path, dataset_id: int, overwrite: bool = False, num_proc
     match = re.fullmatch(r"Task\d+_(\w+)", source.name)
     name = match.group(1) if match else re.sub(r"\W+", "", str(data["name"]))
     extra = {k: data[k] for k in ("description", "reference", "licence", "tensorImageSize") if k in data}
-    return write_dataset(cases, dataset_id=dataset_id, name=name, channel_names=channels, labels=labels.names,
-                         ontology=chosen, overwrite=overwrite, num_processes=num_processes, settings=settings,
-                         extra=extra, source=str(source))
+    return write_dataset(
+        cases,
+        dataset_id=dataset_id,
+        name=name,
+        channel_names=channels,
+        labels=labels.names,
+        ontology=chosen,
+        overwrite=overwrite,
+        num_processes=num_processes,
+        settings=settings,
+        extra=extra,
+        source=str(source),
+    )
 
 
-CONVERTERS.register("msd", Converter(
-    convert_msd, "a Medical Segmentation Decathlon task folder",
-    input_folder("MSD task folder, e.g. Task04_Hippocampus"),
-    "MSD task folder (dataset.json, imagesTr, labelsTr, [imagesTs]); 4D images are split into channels.",
-    ontology=True))
+CONVERTERS.register(
+    "msd",
+    Converter(
+        convert_msd,
+        "a Medical Segmentation Decathlon task folder",
+        input_folder("MSD task folder, e.g. Task04_Hippocampus"),
+        "MSD task folder (dataset.json, imagesTr, labelsTr, [imagesTs]); 4D images are split into channels.",
+        ontology=True,
+    ),
+)

@@ -28,11 +28,17 @@ def starter(dataset: str) -> tuple[dict, str]:
 
     folder, data, labels, channels = _dataset(dataset)
     ontology, origin = choose_ontology(data, labels, channels, folder / "dataset.json", quiet=True)
-    structures = {name: {"labels": s["labels"], **{k: s.get(k, []) for k in TEMPLATE_FIELDS}}
-                  for name, s in ontology.to_dict()["structures"].items()}
-    return {"version": 1, "name": folder.name, "labels": labels.as_nnunet(),
-            "channels": {str(k): v for k, v in data.get("channel_names", data.get("modality")).items()},
-            "structures": structures}, origin
+    structures = {
+        name: {"labels": s["labels"], **{k: s.get(k, []) for k in TEMPLATE_FIELDS}}
+        for name, s in ontology.to_dict()["structures"].items()
+    }
+    return {
+        "version": 1,
+        "name": folder.name,
+        "labels": labels.as_nnunet(),
+        "channels": {str(k): v for k, v in data.get("channel_names", data.get("modality")).items()},
+        "structures": structures,
+    }, origin
 
 
 def _init(args) -> int:
@@ -43,11 +49,13 @@ def _init(args) -> int:
     if out.exists() and not args.force:
         raise SemanticError(f"{out} exists; pass --force to replace it, or -o another file")
     out.write_text(dumps(data))
-    print(f"wrote {out}: {len(data['structures'])} structures from {origin}\n"
-          "edit it: structures are sets of labels (ids or label names); add synonyms, descriptions (L2 prompts) "
-          "and held-out wordings, and structures that hold others (e.g. the whole organ) for L3 prompts\n"
-          f"then: nnunet-semantic ontology check {out} -d {args.d}\n"
-          f"      nnunet-semantic convert nnunet -i {args.d} -d NEW_ID --ontology {out}")
+    print(
+        f"wrote {out}: {len(data['structures'])} structures from {origin}\n"
+        "edit it: structures are sets of labels (ids or label names); add synonyms, descriptions (L2 prompts) "
+        "and held-out wordings, and structures that hold others (e.g. the whole organ) for L3 prompts\n"
+        f"then: nnunet-semantic ontology check {out} -d {args.d}\n"
+        f"      nnunet-semantic convert nnunet -i {args.d} -d NEW_ID --ontology {out}"
+    )
     return 0
 
 
@@ -64,34 +72,51 @@ def _check(args) -> int:
         print(f"{len(found)} problem{'s' if len(found) > 1 else ''} in {args.file}", file=sys.stderr)
         return 1
     ontology = ontology_file.resolve(data, labels, str(args.file))
-    l3 = [f"{s.name} excluding {' and '.join(g.name for g in group)}" for s in ontology.structures.values()
-          for group in exclusion_groups(ontology, s)]
+    l3 = [
+        f"{s.name} excluding {' and '.join(g.name for g in group)}"
+        for s in ontology.structures.values()
+        for group in exclusion_groups(ontology, s)
+    ]
     described = sum(bool(s.descriptions) for s in ontology.structures.values())
-    print(f"{args.file}: ok, {len(ontology.structures)} structures over labels {sorted(ontology.label_ids)}; "
-          f"{described} with descriptions (L2 prompts); {len(l3)} exclusions (L3 prompts)"
-          + (f": {'; '.join(l3[:6])}{' ...' if len(l3) > 6 else ''}" if l3 else
-             ": none (no structure holds another: add e.g. the whole organ)"))
+    print(
+        f"{args.file}: ok, {len(ontology.structures)} structures over labels {sorted(ontology.label_ids)}; "
+        f"{described} with descriptions (L2 prompts); {len(l3)} exclusions (L3 prompts)"
+        + (
+            f": {'; '.join(l3[:6])}{' ...' if len(l3) > 6 else ''}"
+            if l3
+            else ": none (no structure holds another: add e.g. the whole organ)"
+        )
+    )
     return 0
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("ontology", help="write or check the ontology file of a dataset (its structures and words)",
-                       description="The ontology says which sets of a dataset's labels are structures and which "
-                       "words name and describe them; prompts are generated from it. See the README's 'I already "
-                       "have DatasetXXX'.")
+    p = sub.add_parser(
+        "ontology",
+        help="write or check the ontology file of a dataset (its structures and words)",
+        description="The ontology says which sets of a dataset's labels are structures and which "
+        "words name and describe them; prompts are generated from it. See the README's 'I already "
+        "have DatasetXXX'.",
+    )
     cmds = p.add_subparsers(dest="ontology_command", required=True, metavar="ACTION")
-    q = cmds.add_parser("init", help="write a starter ontology file from a dataset.json",
-                        description="One structure per label and per nnU-Net region label, named readably (or the "
-                        "dataset.json's own 'semantic' block, or the shipped ontology of a dataset recognised by its "
-                        "labels and channels).")
+    q = cmds.add_parser(
+        "init",
+        help="write a starter ontology file from a dataset.json",
+        description="One structure per label and per nnU-Net region label, named readably (or the "
+        "dataset.json's own 'semantic' block, or the shipped ontology of a dataset recognised by its "
+        "labels and channels).",
+    )
     q.add_argument("-d", required=True, help="raw dataset: id, DatasetXXX_Name or its folder")
     q.add_argument("-o", type=Path, help="output file (default: DatasetXXX_Name.ontology.json here)")
     q.add_argument("--force", action="store_true", help="replace the output file if it exists")
     q.set_defaults(func=_init)
-    q = cmds.add_parser("check", help="list every problem of an ontology file, one line each",
-                        description="Exit 1 with one line per problem (a label the dataset lacks, two structures "
-                        "with one label set, an empty name, a held-out wording that is also a training wording, ...); "
-                        "else a summary of the prompts it yields.")
+    q = cmds.add_parser(
+        "check",
+        help="list every problem of an ontology file, one line each",
+        description="Exit 1 with one line per problem (a label the dataset lacks, two structures "
+        "with one label set, an empty name, a held-out wording that is also a training wording, ...); "
+        "else a summary of the prompts it yields.",
+    )
     q.add_argument("file", type=Path, help="ontology file (JSON)")
     q.add_argument("-d", help="raw dataset (id, name or folder) whose labels the file must use")
     q.set_defaults(func=_check)

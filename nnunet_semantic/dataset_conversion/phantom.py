@@ -82,33 +82,57 @@ class PhantomCase:
 
     def materialize(self, t: Target) -> tuple[np.ndarray, None]:
         image, seg = phantom_case(self.seed, self.index)
-        for arr, path in ((image, t.folder / f"images{self.split}" / f"{self.case_id}_0000{FILE_ENDING}"),
-                          (seg, t.folder / f"labels{self.split}" / f"{self.case_id}{FILE_ENDING}")):
+        for arr, path in (
+            (image, t.folder / f"images{self.split}" / f"{self.case_id}_0000{FILE_ENDING}"),
+            (seg, t.folder / f"labels{self.split}" / f"{self.case_id}{FILE_ENDING}"),
+        ):
             img = sitk.GetImageFromArray(arr)
             img.SetSpacing(SPACING)
             sitk.WriteImage(img, str(path), useCompression=True)
         return seg, None
 
 
-def convert_phantom(dataset_id: int, cases: int = 40, test_cases: int = 10, seed: int = 0,
-                    overwrite: bool = False, num_processes: int = 1,
-                    settings: GenerationSettings = GenerationSettings()) -> Path:
+def convert_phantom(
+    dataset_id: int,
+    cases: int = 40,
+    test_cases: int = 10,
+    seed: int = 0,
+    overwrite: bool = False,
+    num_processes: int = 1,
+    settings: GenerationSettings = GenerationSettings(),
+) -> Path:
     jobs = [PhantomCase(f"phantom_{i:03d}", "Tr", seed, i) for i in range(cases)]
     jobs += [PhantomCase(f"phantom_{i:03d}", "Ts", seed, i) for i in range(cases, cases + test_cases)]
-    return write_dataset(jobs, dataset_id=dataset_id, name="SemanticPhantom", channel_names={0: "MRI"},
-                         labels=ONTOLOGIES["phantom"]["labels"], ontology=get_ontology("phantom"),
-                         overwrite=overwrite, num_processes=num_processes, settings=settings,
-                         extra={"description": f"synthetic texture phantom, seed {seed}"},
-                         source=f"phantom(seed={seed})")
+    return write_dataset(
+        jobs,
+        dataset_id=dataset_id,
+        name="SemanticPhantom",
+        channel_names={0: "MRI"},
+        labels=ONTOLOGIES["phantom"]["labels"],
+        ontology=get_ontology("phantom"),
+        overwrite=overwrite,
+        num_processes=num_processes,
+        settings=settings,
+        extra={"description": f"synthetic texture phantom, seed {seed}"},
+        source=f"phantom(seed={seed})",
+    )
 
 
 def _arguments(parser) -> None:
     parser.add_argument("--cases", type=at_least(1), default=40, help="training cases (default: 40)")
-    parser.add_argument("--test-cases", type=at_least(0), default=10,
-                        help="held-out cases with labels in imagesTs (default: 10)")
+    parser.add_argument(
+        "--test-cases", type=at_least(0), default=10, help="held-out cases with labels in imagesTs (default: 10)"
+    )
     parser.add_argument("--phantom-seed", type=int, default=0, help="seed of the generated images")
 
 
-CONVERTERS.register("phantom", Converter(
-    convert_phantom, "the synthetic texture phantom (no download)", _arguments, takes_input=False,
-    options={"cases": "cases", "test_cases": "test_cases", "phantom_seed": "seed"}))
+CONVERTERS.register(
+    "phantom",
+    Converter(
+        convert_phantom,
+        "the synthetic texture phantom (no download)",
+        _arguments,
+        takes_input=False,
+        options={"cases": "cases", "test_cases": "test_cases", "phantom_seed": "seed"},
+    ),
+)

@@ -16,16 +16,26 @@ def evaluate_entry(argv: list[str] | None = None) -> int:
         "with the set rule isin(seg, target) & ~isin(seg, avoid). Writes nnU-Net's summary.json format (one "
         "metric_per_case entry per case and prompt, label 1 = the prompted mask) plus a 'semantic' section: "
         "Dice/IoU per level, PSS and L2 invariance (only where Dice(L1) > 0.8), L3 leakage, per structure, "
-        "disparity, case-bootstrap 95% intervals.")
+        "disparity, case-bootstrap 95% intervals.",
+    )
     parser.add_argument("-ref", type=Path, required=True, help="folder of reference label maps <case>.nii.gz")
     parser.add_argument("-pred", type=Path, required=True, help="folder of prompted predictions")
-    parser.add_argument("-prompts", type=Path, nargs="+", required=True, help="folder(s) of prompt sidecars "
-                        "<case>.json, e.g. a dataset's prompts/ and prompts_heldout/ (scored together), or a "
-                        "prediction's prompts_used.json (its -P prompts the ontology read: L3 where they exclude, "
-                        "else L1)")
+    parser.add_argument(
+        "-prompts",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="folder(s) of prompt sidecars "
+        "<case>.json, e.g. a dataset's prompts/ and prompts_heldout/ (scored together), or a "
+        "prediction's prompts_used.json (its -P prompts the ontology read: L3 where they exclude, "
+        "else L1)",
+    )
     parser.add_argument("-o", type=Path, required=True, help="summary.json to write")
-    parser.add_argument("-djfile", type=Path, help="dataset.json (file ending; its 'semantic' ontology parses "
-                        "sidecar prompts given as text only)")
+    parser.add_argument(
+        "-djfile",
+        type=Path,
+        help="dataset.json (file ending; its 'semantic' ontology parses sidecar prompts given as text only)",
+    )
     parser.add_argument("--file-ending", help="default: from -djfile, else .nii.gz")
     args = parser.parse_args(argv)
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
@@ -55,15 +65,22 @@ def _report(args) -> int:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("report", help="one self-contained HTML page of plots from a SemantiBench summary.json",
-                       description="Write one self-contained HTML page (plots inlined) from a summary.json of "
-                       "nnUNetv2_evaluate_semantic or a trainer's validation_semantic/: per-level and per-structure "
-                       "tables, L1 vs L3 Dice radar per structure, PSS histogram, L2 invariance vs L1 Dice, L3 "
-                       "leakage per structure, and image / reference / prediction overlays per level.")
+    p = sub.add_parser(
+        "report",
+        help="one self-contained HTML page of plots from a SemantiBench summary.json",
+        description="Write one self-contained HTML page (plots inlined) from a summary.json of "
+        "nnUNetv2_evaluate_semantic or a trainer's validation_semantic/: per-level and per-structure "
+        "tables, L1 vs L3 Dice radar per structure, PSS histogram, L2 invariance vs L1 Dice, L3 "
+        "leakage per structure, and image / reference / prediction overlays per level.",
+    )
     p.add_argument("summary", type=Path, help="summary.json with a 'semantic' section")
     p.add_argument("-o", type=Path, default=Path("report.html"), help="HTML file to write (default: report.html)")
-    p.add_argument("--images", type=Path, help="folder of the cases' images <case>_0000<ending> (default: imagesXx "
-                   "beside the labelsXx reference folder, or the raw dataset's imagesTr for gt_segmentations)")
+    p.add_argument(
+        "--images",
+        type=Path,
+        help="folder of the cases' images <case>_0000<ending> (default: imagesXx "
+        "beside the labelsXx reference folder, or the raw dataset's imagesTr for gt_segmentations)",
+    )
     p.add_argument("--examples", type=int, default=3, help="overlays per prompt level (default: 3)")
     p.set_defaults(func=_report)
 

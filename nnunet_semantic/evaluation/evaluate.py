@@ -34,21 +34,35 @@ def _resolve(prompts: list[Prompt], ontology: Ontology | None, source: Path) -> 
             out.append(p)
             continue
         if ontology is None:
-            raise InputError(source, f"prompt {i} ('{p.text}') has no 'target'; pass -djfile with the dataset's "
-                                     "'semantic' ontology so it can be parsed")
+            raise InputError(
+                source,
+                f"prompt {i} ('{p.text}') has no 'target'; pass -djfile with the dataset's "
+                "'semantic' ontology so it can be parsed",
+            )
         parsed = parse(p.text, ontology)
         level = p.level or (3 if parsed.avoid else 1)
         structure = parsed.target_structures[0] if len(parsed.target_structures) == 1 else ""
-        out.append(Prompt(p.id or f"P{i}", level, p.text, parsed.target, parsed.avoid, parsed.pos_text,
-                          parsed.neg_text, structure))
+        out.append(
+            Prompt(
+                p.id or f"P{i}", level, p.text, parsed.target, parsed.avoid, parsed.pos_text, parsed.neg_text, structure
+            )
+        )
     return out
 
 
 def _binary_metrics(pred: np.ndarray, ref: np.ndarray) -> dict:
     """nnU-Net's per-label metric entry for one prompted mask."""
     tp, fp, fn = m.counts(pred, ref)
-    return {"Dice": m.dice_from_counts(tp, fp, fn), "IoU": m.iou_from_counts(tp, fp, fn), "TP": tp, "FP": fp,
-            "FN": fn, "TN": int(pred.size) - tp - fp - fn, "n_pred": tp + fp, "n_ref": tp + fn}
+    return {
+        "Dice": m.dice_from_counts(tp, fp, fn),
+        "IoU": m.iou_from_counts(tp, fp, fn),
+        "TP": tp,
+        "FP": fp,
+        "FN": fn,
+        "TN": int(pred.size) - tp - fp - fn,
+        "n_pred": tp + fp,
+        "n_ref": tp + fn,
+    }
 
 
 def _check_labels(prompts: list[Prompt], labels: set[int], source: Path) -> None:
@@ -56,24 +70,30 @@ def _check_labels(prompts: list[Prompt], labels: set[int], source: Path) -> None
     for p in prompts:
         unknown = sorted((set(p.target) | set(p.avoid)) - labels)
         if unknown:
-            raise InputError(source, f"prompt '{p.text}' names label id(s) {unknown}, which the dataset's 'labels' "
-                                     f"do not have (known: {sorted(labels)})")
+            raise InputError(
+                source,
+                f"prompt '{p.text}' names label id(s) {unknown}, which the dataset's 'labels' "
+                f"do not have (known: {sorted(labels)})",
+            )
 
 
 def _read_seg(io, path: Path) -> tuple[np.ndarray, dict]:
     try:
         seg, properties = io.read_seg(str(path))
     except Exception as e:  # noqa: BLE001 - any reader failure is this file's fault; name it, no traceback
-        raise InputError(path, f"not a readable label map ({str(e).strip().splitlines()[-1] if str(e) else e!r})") \
-            from None
+        raise InputError(
+            path, f"not a readable label map ({str(e).strip().splitlines()[-1] if str(e) else e!r})"
+        ) from None
     return seg[0], properties
 
 
 def _geometry(properties: dict) -> dict[str, np.ndarray]:
     """Spacing, and origin and direction where the reader gives them (SimpleITK's `sitk_stuff`)."""
     world = properties.get("sitk_stuff", {})
-    return {"spacing": np.asarray(properties["spacing"], float),
-            **{k: np.asarray(world[k], float) for k in ("origin", "direction") if k in world}}
+    return {
+        "spacing": np.asarray(properties["spacing"], float),
+        **{k: np.asarray(world[k], float) for k in ("origin", "direction") if k in world},
+    }
 
 
 def _check_reference(seg: np.ndarray, path: Path, labels: set[int] | None) -> None:
@@ -81,8 +101,11 @@ def _check_reference(seg: np.ndarray, path: Path, labels: set[int] | None) -> No
     some other set in silence)."""
     values = np.unique(seg)
     if not np.all(values == np.round(values)):
-        raise InputError(path, f"holds non-integer values {[float(v) for v in values[values != np.round(values)]][:5]}"
-                               ": a reference label map holds label ids")
+        raise InputError(
+            path,
+            f"holds non-integer values {[float(v) for v in values[values != np.round(values)]][:5]}"
+            ": a reference label map holds label ids",
+        )
     unknown = sorted(int(v) for v in values if labels is not None and int(v) not in labels | {0})
     if unknown:
         raise InputError(path, f"holds label values {unknown} that dataset.json's labels ({sorted(labels)}) lack")
@@ -93,8 +116,11 @@ def _check_geometry(pred: dict, ref: dict, pred_file: Path, ref_file: Path) -> N
     would otherwise score voxel against voxel."""
     for key in ref.keys() & pred.keys():
         if ref[key].shape != pred[key].shape or not np.allclose(ref[key], pred[key], rtol=1e-4, atol=1e-4):
-            raise InputError(pred_file, f"{key} {np.round(pred[key], 4).tolist()} differs from the reference "
-                                        f"{ref_file} ({np.round(ref[key], 4).tolist()})")
+            raise InputError(
+                pred_file,
+                f"{key} {np.round(pred[key], 4).tolist()} differs from the reference "
+                f"{ref_file} ({np.round(ref[key], 4).tolist()})",
+            )
 
 
 def _check_output(output_file: Path, inputs: list[Path], folders: list[Path]) -> None:
@@ -102,8 +128,11 @@ def _check_output(output_file: Path, inputs: list[Path], folders: list[Path]) ->
         raise InputError(output_file, "-o names a folder; give the summary file to write, e.g. summary.json")
     out = output_file.resolve()
     if any(out == p.resolve() for p in inputs) or any(folder.resolve() in out.parents for folder in folders):
-        raise InputError(output_file, "is an input of this evaluation (or lies in the reference or prompt "
-                                      "folder); write the summary elsewhere, e.g. into the prediction folder")
+        raise InputError(
+            output_file,
+            "is an input of this evaluation (or lies in the reference or prompt "
+            "folder); write the summary elsewhere, e.g. into the prediction folder",
+        )
 
 
 def _sidecars(prompt_folders: list[Path]) -> dict[str, list[tuple[Path, list[Prompt]]]]:
@@ -112,14 +141,21 @@ def _sidecars(prompt_folders: list[Path]) -> dict[str, list[tuple[Path, list[Pro
     for folder in prompt_folders:
         cases = read_prompts_used(folder) if Path(folder).is_file() else read_sidecar_folder(folder, texts_only=True)
         for case, prompts in cases.items():
-            out.setdefault(case, []).append((Path(folder) if Path(folder).is_file() else Path(folder) / f"{case}.json",
-                                             prompts))
+            out.setdefault(case, []).append(
+                (Path(folder) if Path(folder).is_file() else Path(folder) / f"{case}.json", prompts)
+            )
     return out
 
 
-def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | list[Path], output_file: Path,
-                     dataset_json: Path | None = None, file_ending: str | None = None,
-                     cases: list[str] | None = None) -> dict:
+def evaluate_folders(
+    ref_folder: Path,
+    pred_folder: Path,
+    prompt_folder: Path | list[Path],
+    output_file: Path,
+    dataset_json: Path | None = None,
+    file_ending: str | None = None,
+    cases: list[str] | None = None,
+) -> dict:
     """`prompt_folder`: one sidecar folder or several, whose prompts of a case are scored together (held-out
     wordings beside the seen ones); `cases` restricts the evaluation to those cases (e.g. a fold's validation)."""
     from nnunetv2.evaluation.evaluate_predictions import save_summary_json
@@ -148,13 +184,19 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     if cases is None:  # the reference folder chooses the cases, as in nnU-Net (a dataset's prompts/ holds Tr and Ts)
         with_reference = {c: e for c, e in sidecars.items() if (ref_folder / f"{c}{ending}").is_file()}
         if not with_reference:
-            raise InputError(ref_folder, f"no reference label map <case>{ending} for any of the {len(sidecars)} "
-                             f"cases with prompt sidecars in {', '.join(map(str, prompt_folders))}")
+            raise InputError(
+                ref_folder,
+                f"no reference label map <case>{ending} for any of the {len(sidecars)} "
+                f"cases with prompt sidecars in {', '.join(map(str, prompt_folders))}",
+            )
         left_out = sorted(set(sidecars) - set(with_reference))
         if left_out:
-            warnings.warn(f"{len(left_out)} of {len(sidecars)} cases with prompts have no reference <case>{ending} in "
-                          f"{ref_folder} and are not scored: {', '.join(left_out[:5])}"
-                          f"{' ...' if len(left_out) > 5 else ''}", stacklevel=2)
+            warnings.warn(
+                f"{len(left_out)} of {len(sidecars)} cases with prompts have no reference <case>{ending} in "
+                f"{ref_folder} and are not scored: {', '.join(left_out[:5])}"
+                f"{' ...' if len(left_out) > 5 else ''}",
+                stacklevel=2,
+            )
         sidecars = with_reference
     jobs, missing = [], []
     for case, entries in sidecars.items():
@@ -174,12 +216,20 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     if missing:
         raise SemanticError(f"{len(missing)} prompted predictions missing, e.g. {', '.join(missing[:3])}")
     if not any(prompts for _, _, prompts, _ in jobs):
-        raise SemanticError(f"no prompt to score in {', '.join(map(str, prompt_folders))}: every prompt of the "
-                            f"{len(jobs)} case(s) was answered from free text (no structure says which voxels it "
-                            "means)")
-    _check_output(Path(output_file), [*(j[1] for j in jobs), *(f for j in jobs for f in j[3].values()),
-                                      *([Path(dataset_json)] if dataset_json else [])],
-                  [ref_folder, *prompt_folders])
+        raise SemanticError(
+            f"no prompt to score in {', '.join(map(str, prompt_folders))}: every prompt of the "
+            f"{len(jobs)} case(s) was answered from free text (no structure says which voxels it "
+            "means)"
+        )
+    _check_output(
+        Path(output_file),
+        [
+            *(j[1] for j in jobs),
+            *(f for j in jobs for f in j[3].values()),
+            *([Path(dataset_json)] if dataset_json else []),
+        ],
+        [ref_folder, *prompt_folders],
+    )
 
     for _, ref_file, _, files in jobs:  # cheap (headers only): a cut-off file fails here, named, before any work
         for path in (ref_file, *files.values()):
@@ -188,8 +238,9 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
     # tries each reader on the first reference and prints their tracebacks when none can read it
     try:
         with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
-            io = determine_reader_writer_from_dataset_json(dj | {"file_ending": ending}, str(jobs[0][1]),
-                                                           allow_nonmatching_filename=True, verbose=False)()
+            io = determine_reader_writer_from_dataset_json(
+                dj | {"file_ending": ending}, str(jobs[0][1]), allow_nonmatching_filename=True, verbose=False
+            )()
     except Exception:  # noqa: BLE001 - no reader for this file: name it
         raise InputError(jobs[0][1], "not a readable label map (no nnU-Net reader could open it)") from None
     per_case, records = [], []
@@ -202,21 +253,33 @@ def evaluate_folders(ref_folder: Path, pred_folder: Path, prompt_folder: Path | 
             pred, properties = _read_seg(io, files[p.id])
             _check_geometry(_geometry(properties), ref_geometry, files[p.id], ref_file)
             if pred.max(initial=0) > 1:
-                warnings.warn(f"{files[p.id]}: holds values {np.unique(pred)[:6].tolist()}, not a binary mask; "
-                              "scored as value > 0 (is it a label map rather than a prompted prediction?)",
-                              stacklevel=2)
+                warnings.warn(
+                    f"{files[p.id]}: holds values {np.unique(pred)[:6].tolist()}, not a binary mask; "
+                    "scored as value > 0 (is it a label map rather than a prompted prediction?)",
+                    stacklevel=2,
+                )
             pred = pred > 0
             if pred.shape != seg.shape:
-                raise InputError(files[p.id], f"shape {pred.shape} differs from the reference {ref_file} "
-                                              f"{seg.shape}")
+                raise InputError(files[p.id], f"shape {pred.shape} differs from the reference {ref_file} {seg.shape}")
             preds[p.id] = pred
             ref = m.reference_mask(seg, p.target, p.avoid)
-            per_case.append({"reference_file": str(ref_file), "prediction_file": str(files[p.id]), "case": case,
-                             "prompt": p.to_dict(), "metrics": {1: _binary_metrics(pred, ref)}})
+            per_case.append(
+                {
+                    "reference_file": str(ref_file),
+                    "prediction_file": str(files[p.id]),
+                    "case": case,
+                    "prompt": p.to_dict(),
+                    "metrics": {1: _binary_metrics(pred, ref)},
+                }
+            )
         records += evaluate_case(case, seg, prompts, preds)
     mean = {1: {k: float(np.nanmean([c["metrics"][1][k] for c in per_case])) for k in METRIC_KEYS}}
-    summary = {"metric_per_case": per_case, "mean": mean,
-               "foreground_mean": dict(mean[1]), "semantic": summarize(records) | {"metric_per_prompt": records}}
+    summary = {
+        "metric_per_case": per_case,
+        "mean": mean,
+        "foreground_mean": dict(mean[1]),
+        "semantic": summarize(records) | {"metric_per_prompt": records},
+    }
     output_file = Path(output_file)
     output_file.parent.mkdir(parents=True, exist_ok=True)
     partial = output_file.with_name(f".{output_file.name}.partial-{os.getpid()}")

@@ -69,14 +69,14 @@ def avoided_mask(seg: np.ndarray, target, avoid) -> np.ndarray:
     return np.isin(seg, list(target)) & np.isin(seg, list(avoid))
 
 
-def bootstrap_ci(values_per_case: dict[str, list[float]], n_boot: int = 1000, seed: int = 0,
-                 alpha: float = 0.05) -> tuple[float, float] | None:
+def bootstrap_ci(
+    values_per_case: dict[str, list[float]], n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
+) -> tuple[float, float] | None:
     """95% interval of the mean over cases, resampling cases (not prompts: prompts of a case are correlated).
 
     Each case contributes the mean of its finite values; cases without any are left out. None when no case has a
     value."""
-    means = np.array([np.mean(v) for v in ([x for x in vs if np.isfinite(x)] for vs in values_per_case.values())
-                      if v])
+    means = np.array([np.mean(v) for v in ([x for x in vs if np.isfinite(x)] for vs in values_per_case.values()) if v])
     if len(means) == 0:
         return None
     rng = np.random.default_rng(seed)
@@ -89,9 +89,11 @@ def disparity(dice_per_level: dict[str, float]) -> dict[str, float]:
     values = np.array([v for v in dice_per_level.values() if v is not None and np.isfinite(v)], float)
     l1, l3 = dice_per_level.get("L1"), dice_per_level.get("L3")
     gap = l1 - l3 if l1 is not None and l3 is not None and np.isfinite(l1) and np.isfinite(l3) else float("nan")
-    return {"gap_L1_L3": float(gap),
-            "max_minus_min": float(values.max() - values.min()) if len(values) else float("nan"),
-            "std": float(values.std()) if len(values) else float("nan")}
+    return {
+        "gap_L1_L3": float(gap),
+        "max_minus_min": float(values.max() - values.min()) if len(values) else float("nan"),
+        "std": float(values.std()) if len(values) else float("nan"),
+    }
 
 
 LEAKAGE_FLAG = 0.1

@@ -55,8 +55,9 @@ def radar(per_structure: dict) -> str:
     fig = plt.figure(figsize=(5, 4.5))
     ax = fig.add_subplot(polar=True)
     for level in ("L1", "L3"):
-        values = np.array([np.nan if per_structure[s]["dice"][level] is None else per_structure[s]["dice"][level]
-                           for s in names])
+        values = np.array(
+            [np.nan if per_structure[s]["dice"][level] is None else per_structure[s]["dice"][level] for s in names]
+        )
         closed = np.r_[values, values[:1]], np.r_[angles, angles[:1]]
         ax.plot(closed[1], closed[0], color=COLOURS[level], label=f"{level} Dice")
         ax.scatter(angles, values, color=COLOURS[level], zorder=3)
@@ -88,8 +89,11 @@ def invariance_scatter(records: list[dict]) -> str:
     import matplotlib.pyplot as plt
 
     l1 = {(r["case"], r["structure"]): r["dice"] for r in records if r["level"] == "L1"}
-    points = [(l1[(r["case"], r["structure"])], r["invariance"]) for r in records
-              if r["level"] == "L2" and (r["case"], r["structure"]) in l1 and finite([r.get("invariance")])]
+    points = [
+        (l1[(r["case"], r["structure"])], r["invariance"])
+        for r in records
+        if r["level"] == "L2" and (r["case"], r["structure"]) in l1 and finite([r.get("invariance")])
+    ]
     fig, ax = plt.subplots(figsize=(5, 3.5))
     if points:
         x, y = zip(*points)
@@ -126,7 +130,7 @@ def _images_folder(reference: Path) -> Path | None:
     gt_segmentations -> the raw dataset's imagesTr."""
     folder = reference.parent
     if folder.name.startswith("labels"):
-        sibling = folder.with_name("images" + folder.name[len("labels"):])
+        sibling = folder.with_name("images" + folder.name[len("labels") :])
         return sibling if sibling.is_dir() else None
     if folder.name == "gt_segmentations":
         from nnunet_semantic.paths import raw_dataset_folder
@@ -150,9 +154,14 @@ def _examples(summary: dict, per_level: int) -> list[dict]:
     entries = {(e["case"], e["prompt"]["id"]): e for e in summary.get("metric_per_case", []) if "prompt" in e}
     chosen = []
     for level in (*LEVELS, *HELDOUT_LEVELS):
-        rs = sorted((r for r in summary["semantic"]["metric_per_prompt"]
-                     if r["level"] == level and finite([r["dice"]]) and (r["case"], r["prompt"]) in entries),
-                    key=lambda r: r["dice"])
+        rs = sorted(
+            (
+                r
+                for r in summary["semantic"]["metric_per_prompt"]
+                if r["level"] == level and finite([r["dice"]]) and (r["case"], r["prompt"]) in entries
+            ),
+            key=lambda r: r["dice"],
+        )
         picks = sorted({round(i) for i in np.linspace(0, len(rs) - 1, min(per_level, len(rs)))}) if rs else []
         chosen += [rs[i] | {"entry": entries[(rs[i]["case"], rs[i]["prompt"])]} for i in picks]
     return chosen
@@ -160,7 +169,7 @@ def _examples(summary: dict, per_level: int) -> list[dict]:
 
 def _image(example: dict, reference: Path, images: Path | None, shape: tuple) -> np.ndarray | None:
     folder = images or _images_folder(reference)
-    path = folder / f"{example['case']}_0000{reference.name[len(example['case']):]}" if folder else None
+    path = folder / f"{example['case']}_0000{reference.name[len(example['case']) :]}" if folder else None
     image = _read(path) if path is not None and path.is_file() else None
     return image if image is not None and image.shape == shape else None
 
@@ -188,8 +197,9 @@ def overlay(example: dict, images: Path | None) -> tuple[str, bool] | None:
         image, ref, pred = image[z], ref[z], pred[z]
     lo, hi = np.percentile(image, (1, 99))
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8))
-    for ax, mask, title, colour in zip(axes, (None, ref, pred), ("image", "reference", "prediction"),
-                                       (None, "#00c000", "#ff2020")):
+    for ax, mask, title, colour in zip(
+        axes, (None, ref, pred), ("image", "reference", "prediction"), (None, "#00c000", "#ff2020")
+    ):
         ax.imshow(image, cmap="gray", vmin=lo, vmax=max(hi, lo + 1e-6))
         if mask is not None:
             ax.imshow(np.ma.masked_where(~mask, mask), cmap=ListedColormap([colour]), alpha=0.55, vmin=0, vmax=1)
@@ -204,8 +214,10 @@ def _number(v) -> str:
 
 def _table(header: list[str], rows: list[list]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c if isinstance(c, str) else _number(c))}</td>" for c in row)
-                   + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c if isinstance(c, str) else _number(c))}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -219,13 +231,28 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
 
     matplotlib.use("Agg")
     s = SemanticSummary.of(summary.get("semantic"), title)
-    levels = _table(["level", "Dice", "95% CI", "IoU", "prompts"],
-                    [[lv, v["dice"], "–" if not v.get("ci95") else f"{_number(v['ci95'][0])}–{_number(v['ci95'][1])}",
-                      v["iou"], str(v["n"])] for lv, v in s.per_level.items()])
+    levels = _table(
+        ["level", "Dice", "95% CI", "IoU", "prompts"],
+        [
+            [
+                lv,
+                v["dice"],
+                "–" if not v.get("ci95") else f"{_number(v['ci95'][0])}–{_number(v['ci95'][1])}",
+                v["iou"],
+                str(v["n"]),
+            ]
+            for lv, v in s.per_level.items()
+        ],
+    )
     gamed = " (L3 leakage is high: not evidence of compliance)"
-    scores = _table(["score", "mean", "cases"],  # every registered score this summary has cases for
-                    [[score.label + (gamed if name == "pss" and s.pss_is_gamed else ""), s.mean(name),
-                      str(s.n_valid(name))] for name, score in SCORES.items() if s.n_valid(name)])
+    scores = _table(
+        ["score", "mean", "cases"],  # every registered score this summary has cases for
+        [
+            [score.label + (gamed if name == "pss" and s.pss_is_gamed else ""), s.mean(name), str(s.n_valid(name))]
+            for name, score in SCORES.items()
+            if s.n_valid(name)
+        ],
+    )
     heldout = [lv for lv in HELDOUT_LEVELS if lv in s.per_level]
     wording = ""
     if heldout:  # the same measurement on trained wordings and on wordings the model never saw
@@ -236,30 +263,50 @@ def render(summary: dict, title: str, images: Path | None = None, examples_per_l
 
         wording = "<h2>Seen vs unseen wording</h2>" + _table(
             ["", "seen wording", "unseen wording", *(["parts as people phrase them"] if len(sets) > 1 else [])],
-            [row("Dice, one structure (L2)", s.dice("L2"), lambda w: s.dice(f"L2_{w}")),
-             row("Dice, exclusion (L3)", s.dice("L3"), lambda w: s.dice(f"L3_{w}")),
-             row("invariance to the L1 prediction", s.mean("invariance_l2"), lambda w: s.mean(f"invariance_{w}")),
-             row("L3 leakage", s.mean("leakage_l3"), lambda w: s.mean(f"leakage_l3_{w}"))])
+            [
+                row("Dice, one structure (L2)", s.dice("L2"), lambda w: s.dice(f"L2_{w}")),
+                row("Dice, exclusion (L3)", s.dice("L3"), lambda w: s.dice(f"L3_{w}")),
+                row("invariance to the L1 prediction", s.mean("invariance_l2"), lambda w: s.mean(f"invariance_{w}")),
+                row("L3 leakage", s.mean("leakage_l3"), lambda w: s.mean(f"leakage_l3_{w}")),
+            ],
+        )
     if s.absent.get("n"):
-        scores += _table(["absent structures", "false-positive rate", "mean predicted voxels", "prompts"],
-                         [["", s.absent["false_positive_rate"], s.absent["mean_predicted_voxels"],
-                           str(s.absent["n"])]])
-    structures = _table(["structure", "L1", "L2", "L3", *heldout, "L1-L3 gap", "L3 leakage"],
-                        [[name, *(v["dice"].get(lv) for lv in (*LEVELS, *heldout)), v["disparity"].get("gap_L1_L3"),
-                          v["leakage_l3"]] for name, v in s.per_structure.items()])
-    plots = [radar(s.per_structure), pss_histogram(s.records), invariance_scatter(s.records),
-             leakage_bars(s.per_structure)]
+        scores += _table(
+            ["absent structures", "false-positive rate", "mean predicted voxels", "prompts"],
+            [["", s.absent["false_positive_rate"], s.absent["mean_predicted_voxels"], str(s.absent["n"])]],
+        )
+    structures = _table(
+        ["structure", "L1", "L2", "L3", *heldout, "L1-L3 gap", "L3 leakage"],
+        [
+            [name, *(v["dice"].get(lv) for lv in (*LEVELS, *heldout)), v["disparity"].get("gap_L1_L3"), v["leakage_l3"]]
+            for name, v in s.per_structure.items()
+        ],
+    )
+    plots = [
+        radar(s.per_structure),
+        pss_histogram(s.records),
+        invariance_scatter(s.records),
+        leakage_bars(s.per_structure),
+    ]
     overlays = [(e, o) for e in _examples(summary, examples_per_level) if (o := overlay(e, images))]
     figure = "".join(f'<img src="{p}" alt="plot">' for p in plots)
-    pictures = "".join(f'<figure><img src="{png}" alt="overlay"><figcaption>{e["level"]} · {html.escape(e["case"])} · '
-                       f'"{html.escape(e["text"])}" · Dice {e["dice"]:.3f}{"" if found else " · image not found"}'
-                       "</figcaption></figure>" for e, (png, found) in overlays) or "<p>no prediction files</p>"
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>{GENERATOR}<title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>SemantiBench report</h1><p>{html.escape(title)}</p>"
-            f"<h2>Per level</h2>{levels}{scores}{wording}<h2>Per structure</h2>{structures}"
-            f"<h2>Plots</h2><div class='grid'>{figure}</div>"
-            f"<h2>Examples (image / reference / prediction)</h2><div class='grid'>{pictures}</div>"
-            f"<h2>Rules</h2><pre>{html.escape(s.rules)}</pre></body></html>")
+    pictures = (
+        "".join(
+            f'<figure><img src="{png}" alt="overlay"><figcaption>{e["level"]} · {html.escape(e["case"])} · '
+            f'"{html.escape(e["text"])}" · Dice {e["dice"]:.3f}{"" if found else " · image not found"}'
+            "</figcaption></figure>"
+            for e, (png, found) in overlays
+        )
+        or "<p>no prediction files</p>"
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>{GENERATOR}<title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>SemantiBench report</h1><p>{html.escape(title)}</p>"
+        f"<h2>Per level</h2>{levels}{scores}{wording}<h2>Per structure</h2>{structures}"
+        f"<h2>Plots</h2><div class='grid'>{figure}</div>"
+        f"<h2>Examples (image / reference / prediction)</h2><div class='grid'>{pictures}</div>"
+        f"<h2>Rules</h2><pre>{html.escape(s.rules)}</pre></body></html>"
+    )
 
 
 GENERATOR = "<meta name='generator' content='nnunet_semantic report'>"  # what marks a file as one this wrote

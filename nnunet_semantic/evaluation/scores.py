@@ -24,8 +24,9 @@ SCORES: Registry[Score] = Registry("score")
 SCORES.register("pss", Score("pss", "PSS", lower_is_better=True))
 SCORES.register("invariance_l2", Score("invariance", "L2 invariance", lower_is_better=False))
 SCORES.register("invariance_heldout", Score("invariance_heldout", "L2 invariance, unseen wording", False))
-SCORES.register("invariance_paraphrase", Score("invariance_paraphrase", "L2 invariance, parts as people phrase them",
-                                               False))
+SCORES.register(
+    "invariance_paraphrase", Score("invariance_paraphrase", "L2 invariance, parts as people phrase them", False)
+)
 SCORES.register("leakage_l3", Score("leakage", "L3 leakage", lower_is_better=True))
 SCORES.register("leakage_l3_heldout", Score("leakage_heldout", "L3 leakage, unseen wording", True))
 SCORES.register("leakage_l3_paraphrase", Score("leakage_paraphrase", "L3 leakage, parts as people phrase them", True))

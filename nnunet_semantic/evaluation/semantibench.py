@@ -28,8 +28,17 @@ def evaluate_case(case: str, seg: np.ndarray, prompts: list[Prompt], predictions
         if p.id not in predictions:
             continue
         pred, ref = predictions[p.id], m.reference_mask(seg, p.target, p.avoid)
-        r = {"case": case, "prompt": p.id, "level": p.level_key, "structure": p.structure, "text": p.text,
-             "dice": m.dice(pred, ref), "iou": m.iou(pred, ref), "n_ref": int(ref.sum()), "n_pred": int(pred.sum())}
+        r = {
+            "case": case,
+            "prompt": p.id,
+            "level": p.level_key,
+            "structure": p.structure,
+            "text": p.text,
+            "dice": m.dice(pred, ref),
+            "iou": m.iou(pred, ref),
+            "n_ref": int(ref.sum()),
+            "n_pred": int(pred.sum()),
+        }
         for key in ("source", "cross_source"):  # a merged dataset's: whose structure, and asked of another's image
             if key in p.extra:
                 r[key] = p.extra[key]
@@ -70,9 +79,12 @@ def _case_stat(records: list[dict], key: str, seed: int) -> dict:
     per_case = _per_case(records, key)
     case_means = [_mean(v) for v in per_case.values()]
     valid = [c for c in case_means if c is not None]
-    return {"mean": _mean(valid), "n_valid": len(valid),
-            "n_prompts": int(sum(np.isfinite(v) for vs in per_case.values() for v in vs)),
-            "ci95": m.bootstrap_ci(per_case, seed=seed)}
+    return {
+        "mean": _mean(valid),
+        "n_valid": len(valid),
+        "n_prompts": int(sum(np.isfinite(v) for vs in per_case.values() for v in vs)),
+        "ci95": m.bootstrap_ci(per_case, seed=seed),
+    }
 
 
 def summarize(records: list[dict], seed: int = 0) -> dict:
@@ -85,8 +97,11 @@ def summarize(records: list[dict], seed: int = 0) -> dict:
     if len(sources) > 1:
         out["per_source"] = {s: _summary([r for r in records if r.get("source") == s], seed) for s in sources}
     if cross:
-        out["cross_source"] = {"n": len(cross), "false_positive_rate": _mean(r["n_pred"] > 0 for r in cross),
-                               "mean_predicted_voxels": _mean(r["n_pred"] for r in cross)}
+        out["cross_source"] = {
+            "n": len(cross),
+            "false_positive_rate": _mean(r["n_pred"] > 0 for r in cross),
+            "mean_predicted_voxels": _mean(r["n_pred"] for r in cross),
+        }
     return out
 
 
@@ -96,19 +111,35 @@ def _summary(records: list[dict], seed: int) -> dict:
     per_level = {}
     for level in levels:
         rs = [r for r in records if r["level"] == level]
-        per_level[level] = {"dice": _mean(r["dice"] for r in rs), "iou": _mean(r["iou"] for r in rs), "n": len(rs),
-                            "ci95": m.bootstrap_ci(_per_case(rs, "dice"), seed=seed)}
+        per_level[level] = {
+            "dice": _mean(r["dice"] for r in rs),
+            "iou": _mean(r["iou"] for r in rs),
+            "n": len(rs),
+            "ci95": m.bootstrap_ci(_per_case(rs, "dice"), seed=seed),
+        }
     per_structure = {}
     for s in sorted({r["structure"] for r in records}):
         dice = {lv: _mean(r["dice"] for r in records if r["structure"] == s and r["level"] == lv) for lv in levels}
-        per_structure[s] = {"dice": dice, "disparity": m.disparity({lv: dice[lv] for lv in LEVELS}),
-                            "leakage_l3": _mean(r.get("leakage") for r in records if r["structure"] == s)}
+        per_structure[s] = {
+            "dice": dice,
+            "disparity": m.disparity({lv: dice[lv] for lv in LEVELS}),
+            "leakage_l3": _mean(r.get("leakage") for r in records if r["structure"] == s),
+        }
     dice_levels = {lv: per_level[lv]["dice"] for lv in LEVELS}
     multi = [r for r in records if "exclusions" in r]
     absent = [r for r in records if r["level"] == "absent"]
-    scores = {name: _case_stat(multi if score.multi else records, score.record_key, seed)
-              for name, score in SCORES.items()}
-    return {"per_level": per_level, **scores,
-            "absent": {"n": len(absent), "false_positive_rate": _mean(r["n_pred"] > 0 for r in absent),
-                       "mean_predicted_voxels": _mean(r["n_pred"] for r in absent)},
-            "per_structure": per_structure, "disparity": m.disparity(dice_levels), "rules": m.__doc__.strip()}
+    scores = {
+        name: _case_stat(multi if score.multi else records, score.record_key, seed) for name, score in SCORES.items()
+    }
+    return {
+        "per_level": per_level,
+        **scores,
+        "absent": {
+            "n": len(absent),
+            "false_positive_rate": _mean(r["n_pred"] > 0 for r in absent),
+            "mean_predicted_voxels": _mean(r["n_pred"] for r in absent),
+        },
+        "per_structure": per_structure,
+        "disparity": m.disparity(dice_levels),
+        "rules": m.__doc__.strip(),
+    }

@@ -12,8 +12,13 @@ from nnunet_semantic.evaluation.scores import SCORES
 
 REQUIRED = ("per_level", "per_structure", "pss", "invariance_l2", "leakage_l3")
 # the row's level columns: the named levels, and L1 / L3 targets asked in held-out wordings
-ROW_LEVELS = {"L1_dice": "L1", "L2_dice": "L2", "L3_dice": "L3", "L1_heldout_dice": "L2_heldout",
-              "L3_heldout_dice": "L3_heldout"}
+ROW_LEVELS = {
+    "L1_dice": "L1",
+    "L2_dice": "L2",
+    "L3_dice": "L3",
+    "L1_heldout_dice": "L2_heldout",
+    "L3_heldout_dice": "L3_heldout",
+}
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,16 @@ class SemanticSummary:
         for key in REQUIRED:
             if key not in semantic:
                 raise InputError(where, f"field 'semantic.{key}' missing")
-        return cls(semantic["per_level"], {name: semantic[name] for name in SCORES if name in semantic},
-                   semantic["per_structure"], semantic.get("absent") or {}, semantic.get("metric_per_prompt", []),
-                   {s: cls.of(sub, where) for s, sub in (semantic.get("per_source") or {}).items()},
-                   semantic.get("cross_source") or {}, semantic.get("rules", ""))
+        return cls(
+            semantic["per_level"],
+            {name: semantic[name] for name in SCORES if name in semantic},
+            semantic["per_structure"],
+            semantic.get("absent") or {},
+            semantic.get("metric_per_prompt", []),
+            {s: cls.of(sub, where) for s, sub in (semantic.get("per_source") or {}).items()},
+            semantic.get("cross_source") or {},
+            semantic.get("rules", ""),
+        )
 
     def dice(self, level: str) -> float | None:
         return self.per_level.get(level, {}).get("dice")
@@ -64,6 +75,9 @@ class SemanticSummary:
     def row(self) -> dict[str, float | int | None]:
         """The numbers a result is read by, as one flat row (None where it had no such prompts): what the
         evaluation command, the demo and the benchmarks print and record."""
-        return {**{key: self.dice(level) for key, level in ROW_LEVELS.items()},
-                **{name: self.mean(name) for name in SCORES},
-                "absent_false_positive_rate": self.absent.get("false_positive_rate"), "n_prompts": len(self.records)}
+        return {
+            **{key: self.dice(level) for key, level in ROW_LEVELS.items()},
+            **{name: self.mean(name) for name in SCORES},
+            "absent_false_positive_rate": self.absent.get("false_positive_rate"),
+            "n_prompts": len(self.records),
+        }

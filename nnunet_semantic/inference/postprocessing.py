@@ -17,8 +17,12 @@ import numpy as np
 MIN_COMPONENT_FRACTION = 0.1
 
 
-def min_component_voxels(label_counts: Iterable[Mapping[str, int]], target: Iterable[int], avoid: Iterable[int],
-                         fraction: float = MIN_COMPONENT_FRACTION) -> int:
+def min_component_voxels(
+    label_counts: Iterable[Mapping[str, int]],
+    target: Iterable[int],
+    avoid: Iterable[int],
+    fraction: float = MIN_COMPONENT_FRACTION,
+) -> int:
     """`fraction` of the smallest volume of `target - avoid` over the training cases holding it (0: none does)."""
     labels = set(target) - set(avoid)
     volumes = [v for counts in label_counts if (v := sum(counts.get(str(label), 0) for label in labels)) > 0]

@@ -44,7 +44,7 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
     # prompts per sliding-window pass (the image is encoded once per pass; the output buffer holds this many channels
     # per voxel); None: as many as fit CHUNK_BUFFER_BYTES of nnU-Net's half-precision buffer, at least 16
     prompt_chunk: int | None = None
-    CHUNK_BUFFER_BYTES = 2 ** 30
+    CHUNK_BUFFER_BYTES = 2**30
     # components under this share of the smallest training volume of a parsed prompt's set are removed (0: none)
     min_component_fraction = MIN_COMPONENT_FRACTION
 
@@ -52,8 +52,9 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         with contextlib.redirect_stdout(io.StringIO()):  # nnU-Net prints a note for every predictor off a GPU
             super().__init__(*args, **kwargs)
 
-    def initialize_from_trained_model_folder(self, model_training_output_dir: str, use_folds=None,
-                                             checkpoint_name: str = "checkpoint_final.pth"):
+    def initialize_from_trained_model_folder(
+        self, model_training_output_dir: str, use_folds=None, checkpoint_name: str = "checkpoint_final.pth"
+    ):
         folder = Path(model_training_output_dir)
         if not (folder / "plans.json").is_file():
             raise SemanticError(f"{folder} is not a trained model folder (no plans.json): train it first")
@@ -68,34 +69,61 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             checkpoint = load_checkpoint(path)
             trained_on = checkpoint.get("init_args", {}).get("plans", {}).get("dataset_name")
             if trained_on not in (None, plans.get("dataset_name")):
-                raise SemanticError(f"{path}: trained on {trained_on}, but it lies in a model folder of "
-                                    f"{plans.get('dataset_name')} (whose dataset.json would describe it): put it "
-                                    "in its own dataset's results folder")
+                raise SemanticError(
+                    f"{path}: trained on {trained_on}, but it lies in a model folder of "
+                    f"{plans.get('dataset_name')} (whose dataset.json would describe it): put it "
+                    "in its own dataset's results folder"
+                )
             meta = meta or checkpoint_card(checkpoint, path)
             parameters.append(checkpoint["network_weights"])
         configuration_manager = plans_manager.get_configuration(checkpoint["init_args"]["configuration"])
         num_input_channels = determine_num_input_channels(plans_manager, configuration_manager, dataset_json)
-        network = build_network(configuration_manager, num_input_channels, NetworkConfig.from_dict(meta["config"]),
-                                deep_supervision=False)
+        network = build_network(
+            configuration_manager, num_input_channels, NetworkConfig.from_dict(meta["config"]), deep_supervision=False
+        )
         try:  # fail here, with the file named, if the weights do not fit the network this version builds
             network.load_state_dict(parameters[0])
         except RuntimeError as e:
-            raise SemanticError(f"{folder / f'fold_{folds[0]}' / checkpoint_name}: its weights do not fit the "
-                                f"network this version of nnunet_semantic builds ({str(e).splitlines()[1].strip()}); "
-                                "retrain, or predict with the version that trained it") from None
-        self.manual_initialization(network, plans_manager, configuration_manager, parameters, dataset_json,
-                                   checkpoint["trainer_name"], checkpoint.get("inference_allowed_mirroring_axes"))
+            raise SemanticError(
+                f"{folder / f'fold_{folds[0]}' / checkpoint_name}: its weights do not fit the "
+                f"network this version of nnunet_semantic builds ({str(e).splitlines()[1].strip()}); "
+                "retrain, or predict with the version that trained it"
+            ) from None
+        self.manual_initialization(
+            network,
+            plans_manager,
+            configuration_manager,
+            parameters,
+            dataset_json,
+            checkpoint["trainer_name"],
+            checkpoint.get("inference_allowed_mirroring_axes"),
+        )
         self.use_card(meta, f"{folder}/dataset.json")
         self.model_folder, self.folds, self.checkpoint_name = folder, list(folds), checkpoint_name
         self.configuration_name = checkpoint["init_args"]["configuration"]
         self.encoder  # noqa: B018 - a text encoder other than the model's fails here, before any case is read
 
-    def manual_initialization(self, network, plans_manager, configuration_manager, parameters, dataset_json,
-                              trainer_name, inference_allowed_mirroring_axes):
+    def manual_initialization(
+        self,
+        network,
+        plans_manager,
+        configuration_manager,
+        parameters,
+        dataset_json,
+        trainer_name,
+        inference_allowed_mirroring_axes,
+    ):
         """nnU-Net's (the end-of-training validation calls it with the trainer's network); prompts are then read by
         the network's card (ontology, training label counts, text encoder)."""
-        super().manual_initialization(network, plans_manager, configuration_manager, parameters, dataset_json,
-                                      trainer_name, inference_allowed_mirroring_axes)
+        super().manual_initialization(
+            network,
+            plans_manager,
+            configuration_manager,
+            parameters,
+            dataset_json,
+            trainer_name,
+            inference_allowed_mirroring_axes,
+        )
         self.label_manager = LabelManager(BINARY_LABELS, None)  # the network answers target / not target
         self.use_card(getattr(network, "metadata", {}), "the network's card")
         self.model_folder = self.folds = self.checkpoint_name = self.configuration_name = None
@@ -106,41 +134,75 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         checkpoint without the training cases' label counts)."""
         if prompt.parse is None:
             return 0
-        return min_component_voxels(self.semantic.get("label_counts", []), prompt.parse["target"],
-                                    prompt.parse["avoid"], self.min_component_fraction)
+        return min_component_voxels(
+            self.semantic.get("label_counts", []),
+            prompt.parse["target"],
+            prompt.parse["avoid"],
+            self.min_component_fraction,
+        )
 
-    def predict_case(self, data, prompts: list[ResolvedPrompt], properties: dict,
-                     return_probabilities: bool = False) -> list:
+    def predict_case(
+        self, data, prompts: list[ResolvedPrompt], properties: dict, return_probabilities: bool = False
+    ) -> list:
         """A preprocessed case [C, *spatial] (array or tensor, with nnU-Net's properties) and its resolved prompts
         -> one binary mask per prompt in the input's geometry, stray components removed; (mask, probabilities
         [2, ...]) with `return_probabilities`."""
         probabilities = self.prompt_probabilities(data, self.encode_prompts(prompts))
-        return [export_mask(p, self.plans_manager, self.configuration_manager, properties,
-                            self.min_component_voxels(r), return_probabilities)
-                for p, r in zip(probabilities, prompts)]
+        return [
+            export_mask(
+                p,
+                self.plans_manager,
+                self.configuration_manager,
+                properties,
+                self.min_component_voxels(r),
+                return_probabilities,
+            )
+            for p, r in zip(probabilities, prompts)
+        ]
 
-    def predict_prompts(self, image: np.ndarray, properties: dict, prompts: list[str], strict: bool = False,
-                        return_probabilities: bool = False, allow_unknown: bool = False):
+    def predict_prompts(
+        self,
+        image: np.ndarray,
+        properties: dict,
+        prompts: list[str],
+        strict: bool = False,
+        return_probabilities: bool = False,
+        allow_unknown: bool = False,
+    ):
         """image [C, *spatial] as nnU-Net's readers give it -> (one result per prompt (`predict_case`), resolved
         prompts)."""
         resolved = [self.resolve(t, strict, allow_unknown) for t in prompts]
         preprocessor = self.configuration_manager.preprocessor_class(verbose=False)
-        data, _, props = preprocessor.run_case_npy(image, None, properties, self.plans_manager,
-                                                   self.configuration_manager, self.dataset_json)
+        data, _, props = preprocessor.run_case_npy(
+            image, None, properties, self.plans_manager, self.configuration_manager, self.dataset_json
+        )
         return self.predict_case(data, resolved, props, return_probabilities), resolved
 
-    def predict_from_files(self, input_folder_or_jobs: Path | PredictionJobs, output_folder: Path | None = None,
-                           prompts: list[str] | None = None, prompt_files: list[Path] | None = None, *,
-                           strict: bool = False, allow_unknown: bool = False, combined: bool = False,
-                           save_probabilities: bool = False, continue_prediction: bool = False,
-                           skip_refused: bool = False, num_processes_preprocessing: int = 3,
-                           num_processes_segmentation_export: int = 3) -> dict:
+    def predict_from_files(
+        self,
+        input_folder_or_jobs: Path | PredictionJobs,
+        output_folder: Path | None = None,
+        prompts: list[str] | None = None,
+        prompt_files: list[Path] | None = None,
+        *,
+        strict: bool = False,
+        allow_unknown: bool = False,
+        combined: bool = False,
+        save_probabilities: bool = False,
+        continue_prediction: bool = False,
+        skip_refused: bool = False,
+        num_processes_preprocessing: int = 3,
+        num_processes_segmentation_export: int = 3,
+    ) -> dict:
         """nnUNetPredictor.predict_from_files with prompts: each case of the input folder (or of checked
         `PredictionJobs`) with its prompts -> `<case>__<prompt-slug><ending>` per prompt in the output folder, and
         `prompts_used.json` (how each prompt was read and encoded, the model, the settings), which is returned.
         Preprocessing runs in nnU-Net's worker processes, export in a pool, the network here."""
-        jobs = input_folder_or_jobs if isinstance(input_folder_or_jobs, PredictionJobs) else prediction_jobs(
-            input_folder_or_jobs, output_folder, self.dataset_json, prompts, prompt_files)
+        jobs = (
+            input_folder_or_jobs
+            if isinstance(input_folder_or_jobs, PredictionJobs)
+            else prediction_jobs(input_folder_or_jobs, output_folder, self.dataset_json, prompts, prompt_files)
+        )
         out, ending = jobs.output_folder, jobs.file_ending
         if combined and any(t == "combined" for texts in jobs.prompts.values() for t in texts):
             raise SemanticError(f"the prompt 'combined' and --combined would both write <case>__combined{ending}")
@@ -150,10 +212,17 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
                 print(r.free_text_line())
         names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.prompts.items()}
         min_voxels = {t: self.min_component_voxels(r) for t, r in by_text.items()}
-        used = self._record() | {"cases": {case: [
-            by_text[t].to_dict() | {"file": n, "label_in_combined": i + 1, "min_component_voxels": min_voxels[t]}
-            | self.sources_of(by_text[t]) for i, (t, n) in enumerate(zip(texts, names[case]))]
-            for case, texts in jobs.prompts.items()}}
+        used = self._record() | {
+            "cases": {
+                case: [
+                    by_text[t].to_dict()
+                    | {"file": n, "label_in_combined": i + 1, "min_component_voxels": min_voxels[t]}
+                    | self.sources_of(by_text[t])
+                    for i, (t, n) in enumerate(zip(texts, names[case]))
+                ]
+                for case, texts in jobs.prompts.items()
+            }
+        }
         used = self._with_earlier_runs(used, out)
         todo = [c for c in jobs.prompts if not (continue_prediction and all(complete(out / n) for n in names[c]))]
         out.mkdir(parents=True, exist_ok=True)
@@ -164,20 +233,41 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             return used
         from nnunetv2.inference.data_iterators import preprocessing_iterator_fromfiles
 
-        cases = preprocessing_iterator_fromfiles([jobs.files[c] for c in todo], None, todo, self.plans_manager,
-                                                 self.dataset_json, self.configuration_manager,
-                                                 num_processes_preprocessing, self.device.type == "cuda")
+        cases = preprocessing_iterator_fromfiles(
+            [jobs.files[c] for c in todo],
+            None,
+            todo,
+            self.plans_manager,
+            self.dataset_json,
+            self.configuration_manager,
+            num_processes_preprocessing,
+            self.device.type == "cuda",
+        )
         with multiprocessing.get_context("spawn").Pool(num_processes_segmentation_export) as pool:
             pending = []
             for item in tqdm(cases, total=len(todo), desc="predict"):
                 case = item["ofile"]
-                probabilities = self.prompt_probabilities(item["data"],
-                                                          self.encode_prompts([by_text[t] for t in jobs.prompts[case]]))
-                pending.append((case, pool.apply_async(export_case, (
-                    probabilities, item["data_properties"], [out / n for n in names[case]],
-                    [min_voxels[t] for t in jobs.prompts[case]],
-                    out / f"{case}__combined{ending}" if combined else None, ending if save_probabilities else None,
-                    self.plans_manager, self.configuration_manager))))
+                probabilities = self.prompt_probabilities(
+                    item["data"], self.encode_prompts([by_text[t] for t in jobs.prompts[case]])
+                )
+                pending.append(
+                    (
+                        case,
+                        pool.apply_async(
+                            export_case,
+                            (
+                                probabilities,
+                                item["data_properties"],
+                                [out / n for n in names[case]],
+                                [min_voxels[t] for t in jobs.prompts[case]],
+                                out / f"{case}__combined{ending}" if combined else None,
+                                ending if save_probabilities else None,
+                                self.plans_manager,
+                                self.configuration_manager,
+                            ),
+                        ),
+                    )
+                )
                 while sum(not r.ready() for _, r in pending) > 2 * num_processes_segmentation_export:  # as nnU-Net's
                     time.sleep(0.05)
             painted_over = {case: result.get() for case, result in pending}
@@ -192,13 +282,18 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             for (earlier, later), voxels in overlaps.items():
                 pairs.setdefault((prompts[case][earlier], prompts[case][later]), []).append(voxels)
         if pairs:
-            lines = "\n".join(f"  '{b}' painted over '{a}': {sum(v)} voxels in {len(v)} case(s)"
-                               for (a, b), v in pairs.items())
-            warnings.warn("--combined: prompts' masks overlap, and a label map holds one label per voxel (the later "
-                          f"prompt's; each prompt's own file is whole):\n{lines}", stacklevel=3)
+            lines = "\n".join(
+                f"  '{b}' painted over '{a}': {sum(v)} voxels in {len(v)} case(s)" for (a, b), v in pairs.items()
+            )
+            warnings.warn(
+                "--combined: prompts' masks overlap, and a label map holds one label per voxel (the later "
+                f"prompt's; each prompt's own file is whole):\n{lines}",
+                stacklevel=3,
+            )
 
-    def _resolve_jobs(self, jobs: PredictionJobs, strict: bool, allow_unknown: bool,
-                      skip_refused: bool) -> tuple[PredictionJobs, dict[str, ResolvedPrompt]]:
+    def _resolve_jobs(
+        self, jobs: PredictionJobs, strict: bool, allow_unknown: bool, skip_refused: bool
+    ) -> tuple[PredictionJobs, dict[str, ResolvedPrompt]]:
         """Every prompt text read once; all refused ones named in one error (or, with `skip_refused`, in one
         warning, the rest predicted), never one rerun per refused prompt."""
         by_text, refused = {}, {}
@@ -212,17 +307,30 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         listing = "\n".join(f"  {t!r}: {why}" for t, why in refused.items())
         if not skip_refused or not by_text:
             if len(refused) == 1:
-                raise SemanticError(next(iter(refused.values()))
-                                    + ("; --skip-refused predicts the other prompts" if by_text else ""))
-            raise SemanticError(f"{len(refused)} of {len(refused) + len(by_text)} prompts refused, nothing predicted"
-                                + (" (--skip-refused predicts the others)" if by_text else "") + f":\n{listing}")
+                raise SemanticError(
+                    next(iter(refused.values())) + ("; --skip-refused predicts the other prompts" if by_text else "")
+                )
+            raise SemanticError(
+                f"{len(refused)} of {len(refused) + len(by_text)} prompts refused, nothing predicted"
+                + (" (--skip-refused predicts the others)" if by_text else "")
+                + f":\n{listing}"
+            )
         warnings.warn(f"{len(refused)} prompt(s) refused and not predicted:\n{listing}", stacklevel=3)
         kept = {case: [t for t in texts if t in by_text] for case, texts in jobs.prompts.items()}
         kept = {case: texts for case, texts in kept.items() if texts}
         return replace(jobs, prompts=kept, files={c: jobs.files[c] for c in kept}), by_text
 
-    SETTINGS = ("model", "trainer", "configuration", "folds", "checkpoint", "tile_step_size", "mirroring",
-                "min_component_fraction", "encoder")
+    SETTINGS = (
+        "model",
+        "trainer",
+        "configuration",
+        "folds",
+        "checkpoint",
+        "tile_step_size",
+        "mirroring",
+        "min_component_fraction",
+        "encoder",
+    )
 
     def _with_earlier_runs(self, used: dict, out: Path) -> dict:
         """An output folder's prompts_used.json records every file in it: an earlier run's entries are kept (a
@@ -236,8 +344,10 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         differ = [k for k in self.SETTINGS if earlier.get(k) != now[k]]
         if differ:
             changed = "; ".join(f"{k} {earlier.get(k)!r}, now {now[k]!r}" for k in differ)
-            raise SemanticError(f"{out} holds predictions of another run ({changed}): their files would be recorded "
-                                "as this run's; predict into another -o")
+            raise SemanticError(
+                f"{out} holds predictions of another run ({changed}): their files would be recorded "
+                "as this run's; predict into another -o"
+            )
         cases = {case: list(entries) for case, entries in earlier.get("cases", {}).items()}
         for case, entries in used["cases"].items():
             asked = {e["text"] for e in entries}
@@ -246,14 +356,22 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
 
     def _record(self) -> dict:
         """The model and settings a prediction run used, for prompts_used.json."""
-        return {"model": str(self.model_folder), "trainer": self.trainer_name,
-                "configuration": self.configuration_name, "folds": self.folds, "checkpoint": self.checkpoint_name,
-                "tile_step_size": self.tile_step_size,
-                "mirroring": self.use_mirroring and bool(self.allowed_mirroring_axes),  # none: kept orientation
-                "min_component_fraction": self.min_component_fraction,
-                **({"unknown_threshold": round(self.unknown_threshold, 4), "unknown_threshold_basis":
-                    self.threshold_basis} if self.ontology else {}),
-                "encoder": {"name": self.semantic["text_encoder"], "fingerprint": self.semantic["encoder_fingerprint"]}}
+        return {
+            "model": str(self.model_folder),
+            "trainer": self.trainer_name,
+            "configuration": self.configuration_name,
+            "folds": self.folds,
+            "checkpoint": self.checkpoint_name,
+            "tile_step_size": self.tile_step_size,
+            "mirroring": self.use_mirroring and bool(self.allowed_mirroring_axes),  # none: kept orientation
+            "min_component_fraction": self.min_component_fraction,
+            **(
+                {"unknown_threshold": round(self.unknown_threshold, 4), "unknown_threshold_basis": self.threshold_basis}
+                if self.ontology
+                else {}
+            ),
+            "encoder": {"name": self.semantic["text_encoder"], "fingerprint": self.semantic["encoder_fingerprint"]},
+        }
 
     def prompt_probabilities(self, data, texts: list[dict[str, torch.Tensor]]) -> np.ndarray:
         """Preprocessed [C, *spatial] (array or tensor) -> foreground probabilities [K, *spatial]."""
@@ -268,7 +386,7 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             if params is not None:  # as nnU-Net loads them: a compiled network (nnUNet_compile) holds _orig_mod
                 getattr(self.network, "_orig_mod", self.network).load_state_dict(params)
             chunk = self.prompt_chunk or max(16, self.CHUNK_BUFFER_BYTES // (2 * data[0].numel()))
-            fold = torch.cat([self._sliding_window(data, texts[i:i + chunk]) for i in range(0, len(texts), chunk)])
+            fold = torch.cat([self._sliding_window(data, texts[i : i + chunk]) for i in range(0, len(texts), chunk)])
             logits = fold if logits is None else logits + fold
         return logits / len(parameters)
 

@@ -37,8 +37,10 @@ class PromptReader:
             name, fingerprint = self.semantic["text_encoder"], self.semantic["encoder_fingerprint"]
             encoder = get_encoder(name, device=self.device.type)
             if encoder.fingerprint != fingerprint:
-                raise SemanticError(f"the installed {name} text encoder ({encoder.fingerprint}) is not the one this "
-                                    f"model was trained with ({fingerprint})")
+                raise SemanticError(
+                    f"the installed {name} text encoder ({encoder.fingerprint}) is not the one this "
+                    f"model was trained with ({fingerprint})"
+                )
             self._encoder = encoder
         return self._encoder
 
@@ -64,19 +66,32 @@ class PromptReader:
             close = self.ontology is None or (nearest is not None and not nearest["low_confidence"])
             named = e.role == "exclusion" or isinstance(e, UnknownPart)  # read by its words, and not there
             if strict or not allow_unknown and (named or not close):
-                why = "" if strict or named else (
-                    f"; its text is far from every structure the model knows (nearest '{nearest['structure']}', "
-                    f"similarity {nearest['similarity']:.2f} < {nearest['threshold']:.2f})")
-                raise SemanticError(f"{e}{why}. Known structures: {known}"
-                                    + ("" if strict else "; --allow-unknown answers it from its free text")) from None
+                why = (
+                    ""
+                    if strict or named
+                    else (
+                        f"; its text is far from every structure the model knows (nearest '{nearest['structure']}', "
+                        f"similarity {nearest['similarity']:.2f} < {nearest['threshold']:.2f})"
+                    )
+                )
+                raise SemanticError(
+                    f"{e}{why}. Known structures: {known}"
+                    + ("" if strict else "; --allow-unknown answers it from its free text")
+                ) from None
             if neg_text and nearest and e.role == "target":
                 neg_text = self._exclusion_within(nearest, neg_text, allow_unknown, known)
-            confidence = (f"; nearest known structure '{nearest['structure']}' (text similarity "
-                          f"{nearest['similarity']:.2f}{', low confidence' if nearest['low_confidence'] else ''})"
-                          if nearest else "")
-            warnings.warn(f"{e}; segmenting from the free text"
-                          + (f" ('{pos_text}' excluding '{neg_text}')" if neg_text else "") + confidence,
-                          stacklevel=2)
+            confidence = (
+                f"; nearest known structure '{nearest['structure']}' (text similarity "
+                f"{nearest['similarity']:.2f}{', low confidence' if nearest['low_confidence'] else ''})"
+                if nearest
+                else ""
+            )
+            warnings.warn(
+                f"{e}; segmenting from the free text"
+                + (f" ('{pos_text}' excluding '{neg_text}')" if neg_text else "")
+                + confidence,
+                stacklevel=2,
+            )
             return ResolvedPrompt(text, pos_text, neg_text, None, nearest)
         except PromptError as e:
             raise SemanticError(f"{e}. Known structures: {known}") from None
@@ -96,9 +111,11 @@ class PromptReader:
         except PromptError as e:
             if allow_unknown:
                 return neg_text
-            raise SemanticError(f"the exclusion '{neg_text}' of a prompt read by its nearest structure "
-                                f"'{nearest['structure']}' is no part of it ({e}). Known structures: {known}; "
-                                "--allow-unknown answers it from its free text") from None
+            raise SemanticError(
+                f"the exclusion '{neg_text}' of a prompt read by its nearest structure "
+                f"'{nearest['structure']}' is no part of it ({e}). Known structures: {known}; "
+                "--allow-unknown answers it from its free text"
+            ) from None
         nearest["exclusion"] = list(inner.avoid_structures)
         return inner.neg_text
 
@@ -128,7 +145,8 @@ class PromptReader:
             self._threshold = max(least[1][2] - self.MARGIN, most[1][2] + self.MARGIN)
             self.threshold_basis = {
                 "heldout_least_similar": {"text": least[0], "similarity": round(least[1][2], 4)},
-                "unknown_most_similar": {"text": most[0], "nearest": most[1][0], "similarity": round(most[1][2], 4)}}
+                "unknown_most_similar": {"text": most[0], "nearest": most[1][0], "similarity": round(most[1][2], 4)},
+            }
         return self._threshold
 
     def _reads(self, text: str) -> bool:
@@ -153,9 +171,13 @@ class PromptReader:
             return None
         structure, phrase, similarity = self._similarity(text)
         threshold = self.unknown_threshold
-        return {"structure": structure, "phrase": phrase,
-                "similarity": round(similarity, 4), "threshold": round(threshold, 4),
-                "low_confidence": similarity < threshold}
+        return {
+            "structure": structure,
+            "phrase": phrase,
+            "similarity": round(similarity, 4),
+            "threshold": round(threshold, 4),
+            "low_confidence": similarity < threshold,
+        }
 
     def _encode(self, texts) -> None:
         new = sorted({t for t in texts if t and t not in self._vectors})

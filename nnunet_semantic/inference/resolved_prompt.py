@@ -19,12 +19,30 @@ class ResolvedPrompt:
         near = self.nearest
         return f"free text: '{self.text}' read by nearest text as {parts}" + (
             f", nearest structure '{near['structure']}' (similarity {near['similarity']:.2f}, threshold "
-            f"{near['threshold']:.2f}{', low confidence' if near['low_confidence'] else ''})" if near else "")
+            f"{near['threshold']:.2f}{', low confidence' if near['low_confidence'] else ''})"
+            if near
+            else ""
+        )
 
     def to_dict(self) -> dict:
-        free = [{"role": "target", "phrase": self.pos_text, "structures": [self.nearest["structure"]],
-                 "by": "nearest text", "confidence": self.nearest["similarity"], "encoded": self.pos_text}] \
-            if self.nearest else []
-        return {"text": self.text, "parsed": self.parse is not None, **(self.parse or {"resolution": free}),
-                "encoded": {"target": self.pos_text, "exclusion": self.neg_text},
-                **({"nearest": self.nearest} if self.nearest else {})}
+        free = (
+            [
+                {
+                    "role": "target",
+                    "phrase": self.pos_text,
+                    "structures": [self.nearest["structure"]],
+                    "by": "nearest text",
+                    "confidence": self.nearest["similarity"],
+                    "encoded": self.pos_text,
+                }
+            ]
+            if self.nearest
+            else []
+        )
+        return {
+            "text": self.text,
+            "parsed": self.parse is not None,
+            **(self.parse or {"resolution": free}),
+            "encoded": {"target": self.pos_text, "exclusion": self.neg_text},
+            **({"nearest": self.nearest} if self.nearest else {}),
+        }

@@ -21,14 +21,22 @@ def _vit(source: str | None) -> nn.Module:
         return load_biomedclip(source, device="cpu").model.visual.trunk
     import timm
 
-    warnings.warn("BiomedCLIP weights not found (see `nnunet-semantic doctor`): the ViT semantic stream starts from "
-                  "random weights", stacklevel=3)
+    warnings.warn(
+        "BiomedCLIP weights not found (see `nnunet-semantic doctor`): the ViT semantic stream starts from "
+        "random weights",
+        stacklevel=3,
+    )
     return timm.create_model(MODEL_CFG["vision_cfg"]["timm_model_name"], pretrained=False, num_classes=0)
 
 
 class BiomedCLIPStream(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, source: str | None = None,
-                 trainable_blocks: Sequence[int] = (9, 10, 11)):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        source: str | None = None,
+        trainable_blocks: Sequence[int] = (9, 10, 11),
+    ):
         super().__init__()
         self.trunk = _vit(source)
         for p in self.trunk.parameters():
@@ -43,7 +51,7 @@ class BiomedCLIPStream(nn.Module):
 
     def forward(self, x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
         x = F.interpolate(self.adapter(x), size=(VIT_INPUT, VIT_INPUT), mode="bilinear", align_corners=False)
-        tokens = self.trunk.forward_features(x)[:, self.trunk.num_prefix_tokens:]
+        tokens = self.trunk.forward_features(x)[:, self.trunk.num_prefix_tokens :]
         side = int(tokens.shape[1] ** 0.5)
         fmap = tokens.transpose(1, 2).reshape(len(x), -1, side, side)  # 14 x 14 for ViT-B/16 at 224
         return F.interpolate(self.proj(fmap), size=tuple(size), mode="bilinear", align_corners=False)

@@ -8,16 +8,28 @@ from nnunet_semantic.networks.config import NetworkConfig
 from nnunet_semantic.networks.semantic_unet import SemanticUNet
 
 
-def build_network(configuration_manager, num_input_channels: int, config: NetworkConfig,
-                  deep_supervision: bool = True) -> SemanticUNet:
+def build_network(
+    configuration_manager, num_input_channels: int, config: NetworkConfig, deep_supervision: bool = True
+) -> SemanticUNet:
     """Semantic stream = the plans' 2D `arch_kwargs` (PlainConvUNet or ResEnc) with background + `num_labels`
     outputs for the `labels` head, 2 (background / target) otherwise."""
     if len(configuration_manager.patch_size) != 2:
         raise ValueError("SemanticUNet is a 2D network: train a 2d configuration (e.g. 2d or 2d_cpu)")
     kwargs = configuration_manager.network_arch_init_kwargs
-    unet = get_network_from_plans(configuration_manager.network_arch_class_name, kwargs,
-                                  configuration_manager.network_arch_init_kwargs_req_import, num_input_channels,
-                                  1 + config.num_labels if config.head == "labels" else 2,
-                                  allow_init=True, deep_supervision=deep_supervision)
-    return SemanticUNet(unet, config, list(kwargs["features_per_stage"]), kwargs["strides"],
-                        configuration_manager.patch_size, num_input_channels)
+    unet = get_network_from_plans(
+        configuration_manager.network_arch_class_name,
+        kwargs,
+        configuration_manager.network_arch_init_kwargs_req_import,
+        num_input_channels,
+        1 + config.num_labels if config.head == "labels" else 2,
+        allow_init=True,
+        deep_supervision=deep_supervision,
+    )
+    return SemanticUNet(
+        unet,
+        config,
+        list(kwargs["features_per_stage"]),
+        kwargs["strides"],
+        configuration_manager.patch_size,
+        num_input_channels,
+    )

@@ -15,8 +15,12 @@ from nnunet_semantic.networks.config import NetworkConfig
 CARD = "semantic"
 VERSION = 3
 # parameter names of version-2 checkpoints: the heads were attributes of the network
-RENAMED = (("prompt_head.", "head."), ("gates.", "head.gates."), ("null_neg", "head.null_neg"),
-           ("bottleneck.", "head.bottleneck."))
+RENAMED = (
+    ("prompt_head.", "head."),
+    ("gates.", "head.gates."),
+    ("null_neg", "head.null_neg"),
+    ("bottleneck.", "head.bottleneck."),
+)
 
 
 def write_card(network, state_dict, prefix: str, local_metadata: dict) -> None:
@@ -47,14 +51,20 @@ def checkpoint_card(checkpoint: dict, path) -> dict:
     head = meta["fusion"]
     # version 1 placed every additive gate on the encoder; the other heads have one site
     site = meta.get("fusion_site", "encoder") if head in ("cmsg", "alpha") else None
-    config = NetworkConfig(text_dim=meta["text_dim"], num_labels=meta.get("num_labels", 1), head=head, site=site,
-                           frequency_input=meta["frequency_input"], frequency_backbone=meta["frequency_backbone"],
-                           semantic_stream=meta.get("semantic_stream", "unet"))
+    config = NetworkConfig(
+        text_dim=meta["text_dim"],
+        num_labels=meta.get("num_labels", 1),
+        head=head,
+        site=site,
+        frequency_input=meta["frequency_input"],
+        frequency_backbone=meta["frequency_backbone"],
+        semantic_stream=meta.get("semantic_stream", "unet"),
+    )
     renamed = {}
     for key, value in weights.items():
         for old, new in RENAMED:
             if key.startswith(old):
-                key = new + key[len(old):]
+                key = new + key[len(old) :]
                 break
         renamed[key] = value
     checkpoint["network_weights"] = renamed

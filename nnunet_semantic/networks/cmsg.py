@@ -21,7 +21,7 @@ class CMSGate(nn.Module):
     def __init__(self, channels: int, text_dim: int, gates: bool = True):
         super().__init__()
         self.gates = gates
-        self.scale = channels ** -0.5
+        self.scale = channels**-0.5
         if gates:
             self.key = nn.Conv2d(channels, channels, 1)
             self.query_inc = nn.Linear(text_dim, channels)
@@ -37,8 +37,14 @@ class CMSGate(nn.Module):
         """[B, 1, H, W] sigmoid map of the scaled dot product of every position with the text query."""
         return torch.sigmoid(torch.einsum("bchw,bc->bhw", key, query) * self.scale)[:, None]
 
-    def forward(self, f_sem: torch.Tensor, f_freq: torch.Tensor, e_pos: torch.Tensor, e_neg: torch.Tensor,
-                key: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self,
+        f_sem: torch.Tensor,
+        f_freq: torch.Tensor,
+        e_pos: torch.Tensor,
+        e_neg: torch.Tensor,
+        key: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         g_exc = None
         if self.gates:
             key = self.keys(f_freq) if key is None else key

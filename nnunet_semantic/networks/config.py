@@ -33,8 +33,11 @@ class NetworkConfig:
         if site not in sites:
             raise ValueError(f"the '{self.head}' head meets the image at {sites}, not '{site}'")
         object.__setattr__(self, "site", site)
-        for name, allowed in (("frequency_input", FREQUENCY_INPUTS), ("frequency_backbone", FREQUENCY_BACKBONES),
-                              ("semantic_stream", SEMANTIC_STREAMS)):
+        for name, allowed in (
+            ("frequency_input", FREQUENCY_INPUTS),
+            ("frequency_backbone", FREQUENCY_BACKBONES),
+            ("semantic_stream", SEMANTIC_STREAMS),
+        ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got '{getattr(self, name)}'")
 

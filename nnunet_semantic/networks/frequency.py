@@ -47,8 +47,14 @@ class ScaledConvNeXtStream(nn.Module):
     planned widths inside, projected to the planned widths on the way out: the stream is a second encoder, and
     at full width it would cost as much as the first."""
 
-    def __init__(self, in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]], depth: int = 1,
-                 width_ratio: float = 0.5):
+    def __init__(
+        self,
+        in_channels: int,
+        widths: Sequence[int],
+        strides: Sequence[Sequence[int]],
+        depth: int = 1,
+        width_ratio: float = 0.5,
+    ):
         super().__init__()
         out_widths, widths = list(widths), [max(8, int(w * width_ratio)) for w in widths]
         self.out = nn.ModuleList(nn.Conv2d(w, o, 1) for w, o in zip(widths, out_widths))
@@ -84,8 +90,9 @@ class TimmConvNeXtStream(nn.Module):
         targets = [min(s) for s in cumulative_strides(strides)]
         nearest = [min(range(4), key=lambda i: abs(self.TIMM_STRIDES[i] - t)) for t in targets]
         used = sorted(set(nearest))  # timm builds no stage past the deepest one used: each one gets a gradient
-        self.backbone = timm.create_model("convnext_tiny", pretrained=False, features_only=True, in_chans=in_channels,
-                                          out_indices=used)
+        self.backbone = timm.create_model(
+            "convnext_tiny", pretrained=False, features_only=True, in_chans=in_channels, out_indices=used
+        )
         channels = self.backbone.feature_info.channels()
         self.source = [used.index(i) for i in nearest]
         self.proj = nn.ModuleList(nn.Conv2d(channels[i], w, 1) for i, w in zip(self.source, widths))
@@ -95,8 +102,13 @@ class TimmConvNeXtStream(nn.Module):
         return [p(feats[i]) for p, i in zip(self.proj, self.source)]
 
 
-def build_frequency_stream(in_channels: int, widths: Sequence[int], strides: Sequence[Sequence[int]],
-                           patch_size: Sequence[int], backbone: str = "auto") -> nn.Module:
+def build_frequency_stream(
+    in_channels: int,
+    widths: Sequence[int],
+    strides: Sequence[Sequence[int]],
+    patch_size: Sequence[int],
+    backbone: str = "auto",
+) -> nn.Module:
     if backbone == "auto":
         backbone = "convnext_tiny" if min(patch_size) >= CONVNEXT_TINY_MIN_PATCH else "scaled"
     if backbone == "convnext_tiny":

@@ -34,8 +34,15 @@ def decoder_features(decoder: nn.Module, skips: Sequence[torch.Tensor]) -> list[
 
 
 class SemanticUNet(nn.Module):
-    def __init__(self, unet: nn.Module, config: NetworkConfig, widths: Sequence[int],
-                 strides: Sequence[Sequence[int]], patch_size: Sequence[int], in_channels: int):
+    def __init__(
+        self,
+        unet: nn.Module,
+        config: NetworkConfig,
+        widths: Sequence[int],
+        strides: Sequence[Sequence[int]],
+        patch_size: Sequence[int],
+        in_channels: int,
+    ):
         super().__init__()
         self.unet, self.config, self.patch_size = unet, config, tuple(patch_size)
         self.metadata: dict = {}  # what the trainer adds for prediction (recipe, ontology, ...): saved with the config
@@ -48,8 +55,9 @@ class SemanticUNet(nn.Module):
             self.to_frequency = HaarDWT() if config.frequency_input == "dwt" else HalfResolution()
             stream_in = in_channels * (4 if config.frequency_input == "dwt" else 1)
             n = len(stage_widths)
-            self.frequency = build_frequency_stream(stream_in, widths[:n], strides[:n], patch_size,
-                                                    config.frequency_backbone)
+            self.frequency = build_frequency_stream(
+                stream_in, widths[:n], strides[:n], patch_size, config.frequency_backbone
+            )
         self.head = head(config, stage_widths, unet)
         self.vit = None
         if config.semantic_stream == "biomedclip":
@@ -60,6 +68,7 @@ class SemanticUNet(nn.Module):
 
     def describe(self) -> str:
         """Its parts and their sizes, for the training log: which frequency backbone `auto` chose, and its cost."""
+
         def millions(module) -> str:
             return f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f} M"
 
@@ -67,8 +76,12 @@ class SemanticUNet(nn.Module):
         if self.frequency is not None:
             chosen = type(self.frequency).__name__
             auto = self.config.frequency_backbone == "auto"
-            why = f", chosen by 'auto' for patch {list(self.patch_size)} (ConvNeXt-Tiny from " \
-                  f"{CONVNEXT_TINY_MIN_PATCH} pixels)" if auto else ""
+            why = (
+                f", chosen by 'auto' for patch {list(self.patch_size)} (ConvNeXt-Tiny from "
+                f"{CONVNEXT_TINY_MIN_PATCH} pixels)"
+                if auto
+                else ""
+            )
             parts.append(f"frequency stream {chosen} {millions(self.frequency)}{why}")
         if self.vit is not None:
             parts.append(f"BiomedCLIP ViT {millions(self.vit)}")
@@ -87,8 +100,10 @@ class SemanticUNet(nn.Module):
             skips = [*skips[:-1], skips[-1] + self.vit(x, skips[-1].shape[2:])]
         if self.frequency is None:
             return ImageFeatures(skips)
-        freq = [f if f.shape[2:] == s.shape[2:] else F.interpolate(f, size=s.shape[2:], mode="nearest")
-                for s, f in zip(skips, self.frequency(self.to_frequency(x)))]
+        freq = [
+            f if f.shape[2:] == s.shape[2:] else F.interpolate(f, size=s.shape[2:], mode="nearest")
+            for s, f in zip(skips, self.frequency(self.to_frequency(x)))
+        ]
         semantic = skips
         if self.config.site == "decoder":
             semantic, freq = decoder_features(self.unet.decoder, skips), freq[::-1]
@@ -99,8 +114,11 @@ class SemanticUNet(nn.Module):
     def decode(self, features: ImageFeatures, text: dict[str, torch.Tensor]) -> PromptOutput:
         dtype = features.semantic[0].dtype
         vocabulary = text.get("vocabulary")
-        text = {"pos": self.centre(text["pos"].to(dtype)), "neg": self.centre(text["neg"].to(dtype)),
-                "has_neg": text["has_neg"]}
+        text = {
+            "pos": self.centre(text["pos"].to(dtype)),
+            "neg": self.centre(text["neg"].to(dtype)),
+            "has_neg": text["has_neg"],
+        }
         if text["pos"].ndim == 2:  # one prompt per image
             text = {name: t[:, None] for name, t in text.items()}
         if vocabulary is not None and self.head.reads_vocabulary:

@@ -8,8 +8,13 @@ NNUNET_SCHEDULE = (1000, 250)  # nnUNetTrainer's epochs and iterations per epoch
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds / 3600:.1f} h" if seconds >= 5400 else f"{seconds / 60:.0f} min" if seconds >= 90 \
+    return (
+        f"{seconds / 3600:.1f} h"
+        if seconds >= 5400
+        else f"{seconds / 60:.0f} min"
+        if seconds >= 90
         else f"{seconds:.0f} s"
+    )
 
 
 def schedule_costs(seconds_per_iteration: float) -> list[tuple[str, int, int, float]]:
@@ -18,8 +23,10 @@ def schedule_costs(seconds_per_iteration: float) -> list[tuple[str, int, int, fl
     from nnunet_semantic.trainers.variants.schedules import SCHEDULES
 
     rows = [("SemanticTrainer", NNUNET_SCHEDULE)]
-    rows += [(f"SemanticTrainer_{name}", (epochs, iterations or NNUNET_SCHEDULE[1]))
-             for name, ((epochs, iterations, _), _) in SCHEDULES.items()]
+    rows += [
+        (f"SemanticTrainer_{name}", (epochs, iterations or NNUNET_SCHEDULE[1]))
+        for name, ((epochs, iterations, _), _) in SCHEDULES.items()
+    ]
     return sorted(((name, e, i, e * i * seconds_per_iteration) for name, (e, i) in rows), key=lambda r: r[3])
 
 
@@ -31,22 +38,29 @@ def _plan_cpu(args) -> int:
     entry = add_cpu_configuration(folder, args.p, args.batch_size, args.target_seconds)
     seconds = entry["cpu_timing"]["seconds_per_iteration"][entry["batch_size"]]
     costs = schedule_costs(seconds)
-    print(f"added '{CPU_CONFIGURATION}' (inherits from 2d, batch size {entry['batch_size']}) to "
-          f"{folder / (args.p + '.json')}\nwhat each schedule costs on this machine ({seconds} s per training "
-          "step; augmentation and validation add to it):")
+    print(
+        f"added '{CPU_CONFIGURATION}' (inherits from 2d, batch size {entry['batch_size']}) to "
+        f"{folder / (args.p + '.json')}\nwhat each schedule costs on this machine ({seconds} s per training "
+        "step; augmentation and validation add to it):"
+    )
     for name, epochs, iterations, cost in costs:
         print(f"  {name:<28} {epochs:>4} x {iterations:<3} = {epochs * iterations:>6} iterations  ~{_duration(cost)}")
     within_a_day = [name for name, *_, cost in costs if cost <= 24 * 3600] or [costs[0][0]]
-    print(f"next: nnUNetv2_train {args.d} {CPU_CONFIGURATION} 0 -tr {within_a_day[-1]} -device cpu   "
-          "(the longest schedule within a day here)")
+    print(
+        f"next: nnUNetv2_train {args.d} {CPU_CONFIGURATION} 0 -tr {within_a_day[-1]} -device cpu   "
+        "(the longest schedule within a day here)"
+    )
     return 0
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("plan-cpu", help="add a CPU-sized 2d_cpu configuration to the dataset's plans",
-                       description="Add '2d_cpu' to nnUNetPlans.json: inherits from '2d' with a batch size that keeps "
-                       "one SemanticTrainer iteration near --target-seconds on this machine (measured), or the "
-                       "given --batch-size; prints what each training schedule will cost at the measured speed.")
+    p = sub.add_parser(
+        "plan-cpu",
+        help="add a CPU-sized 2d_cpu configuration to the dataset's plans",
+        description="Add '2d_cpu' to nnUNetPlans.json: inherits from '2d' with a batch size that keeps "
+        "one SemanticTrainer iteration near --target-seconds on this machine (measured), or the "
+        "given --batch-size; prints what each training schedule will cost at the measured speed.",
+    )
     p.add_argument("-d", required=True, help="dataset id or name")
     p.add_argument("-p", default="nnUNetPlans", help="plans identifier (default: nnUNetPlans)")
     p.add_argument("--batch-size", type=at_least(1), help="use this batch size instead of measuring")

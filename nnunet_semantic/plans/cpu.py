@@ -17,15 +17,19 @@ from nnunet_semantic.networks import NetworkConfig, build_network
 CPU_CONFIGURATION = "2d_cpu"
 
 
-def iteration_seconds(configuration_manager, num_input_channels: int, batch_size: int, text_dim: int = 384,
-                      repeats: int = 2) -> float:
+def iteration_seconds(
+    configuration_manager, num_input_channels: int, batch_size: int, text_dim: int = 384, repeats: int = 2
+) -> float:
     """Median seconds of one forward + backward + SGD step of a SemanticUNet at `batch_size`."""
     torch.manual_seed(0)
     net = build_network(configuration_manager, num_input_channels, NetworkConfig(text_dim))
     opt = torch.optim.SGD(net.parameters(), lr=1e-3)
     x = torch.randn(batch_size, num_input_channels, *configuration_manager.patch_size)
-    text = {"pos": torch.randn(batch_size, text_dim), "neg": torch.randn(batch_size, text_dim),
-            "has_neg": torch.ones(batch_size, dtype=torch.bool)}
+    text = {
+        "pos": torch.randn(batch_size, text_dim),
+        "neg": torch.randn(batch_size, text_dim),
+        "has_neg": torch.ones(batch_size, dtype=torch.bool),
+    }
     times = []
     for i in range(repeats + 1):  # the first is a warm-up
         t0 = time.perf_counter()
@@ -38,9 +42,14 @@ def iteration_seconds(configuration_manager, num_input_channels: int, batch_size
     return statistics.median(times)
 
 
-def add_cpu_configuration(preprocessed_folder: Path, plans_identifier: str = "nnUNetPlans",
-                          batch_size: int | None = None, target_seconds: float = 1.0, source: str = "2d",
-                          log=print) -> dict:
+def add_cpu_configuration(
+    preprocessed_folder: Path,
+    plans_identifier: str = "nnUNetPlans",
+    batch_size: int | None = None,
+    target_seconds: float = 1.0,
+    source: str = "2d",
+    log=print,
+) -> dict:
     """Write `2d_cpu` into the plans; returns its entry, with the measured seconds per iteration (of each batch
     tried, or of the given one): a CPU user's schedule is priced from them."""
     if batch_size is not None and batch_size < 1:
@@ -66,14 +75,19 @@ def add_cpu_configuration(preprocessed_folder: Path, plans_identifier: str = "nn
         fitting = [b for b, t in timings.items() if t <= target_seconds]
         batch_size = max(fitting) if fitting else 2
         if not fitting:
-            log(f"target missed: batch 2, the smallest nnU-Net trains with, takes {timings[2]} s per iteration at "
+            log(
+                f"target missed: batch 2, the smallest nnU-Net trains with, takes {timings[2]} s per iteration at "
                 f"patch {'x'.join(map(str, cm.patch_size))}, over the {target_seconds} s target (the patch is kept: "
-                "it is the planned context; a GPU trains the '2d' configuration)")
+                "it is the planned context; a GPU trains the '2d' configuration)"
+            )
     else:
         timings[batch_size] = round(iteration_seconds(cm, n_channels, batch_size, repeats=1), 3)
         log(f"batch {batch_size} (given): {timings[batch_size]} s per iteration")
-    entry["cpu_timing"] = {"target_seconds": target_seconds, "seconds_per_iteration": timings,
-                           "torch_threads": torch.get_num_threads()}
+    entry["cpu_timing"] = {
+        "target_seconds": target_seconds,
+        "seconds_per_iteration": timings,
+        "torch_threads": torch.get_num_threads(),
+    }
     entry["batch_size"] = int(batch_size)
     plans["configurations"][CPU_CONFIGURATION] = entry
     plans_file.write_text(json.dumps(plans, indent=4))

@@ -39,8 +39,12 @@ def prompt_statistics(raw_folder: Path) -> str:
 
     sidecars = read_sidecar_folder(raw_folder / "prompts")
     heldout = read_sidecar_folder(raw_folder / HELDOUT_FOLDER) if (raw_folder / HELDOUT_FOLDER).is_dir() else {}
-    per = Counter((p.structure or "?", p.level_key) for folder in (sidecars, heldout) for prompts in folder.values()
-                  for p in prompts)
+    per = Counter(
+        (p.structure or "?", p.level_key)
+        for folder in (sidecars, heldout)
+        for prompts in folder.values()
+        for p in prompts
+    )
     levels = ["L1", "L2", "L3", *(["L2_heldout", "L3_heldout"] if heldout else [])]
     structures = sorted({s for s, _ in per})
     width = max([len("structure"), *map(len, structures)])
@@ -56,17 +60,26 @@ def _stats(args) -> int:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("prompts", help="parse prompts against a dataset's ontology; prompt statistics",
-                       description="Work with the prompt vocabulary stored in a converted dataset.")
+    p = sub.add_parser(
+        "prompts",
+        help="parse prompts against a dataset's ontology; prompt statistics",
+        description="Work with the prompt vocabulary stored in a converted dataset.",
+    )
     cmds = p.add_subparsers(dest="prompts_command", required=True, metavar="ACTION")
-    q = cmds.add_parser("parse", help="print target/avoid/pos_text/neg_text of prompts as JSON",
-                        description="Parse free-text prompts with the dataset's ontology. Exit 1 with the closest "
-                        "known structures when a structure is unknown or ambiguous.")
+    q = cmds.add_parser(
+        "parse",
+        help="print target/avoid/pos_text/neg_text of prompts as JSON",
+        description="Parse free-text prompts with the dataset's ontology. Exit 1 with the closest "
+        "known structures when a structure is unknown or ambiguous.",
+    )
     q.add_argument("-d", required=True, help="dataset id or name")
     q.add_argument("text", nargs="+", help="prompt text(s), e.g. 'kidney excluding tumor'")
     q.set_defaults(func=_parse)
-    q = cmds.add_parser("stats", help="count verified prompts per level and structure",
-                        description="Count the prompts in the dataset's sidecars per level and structure (held-out "
-                        "wordings from prompts_heldout/ in their own columns).")
+    q = cmds.add_parser(
+        "stats",
+        help="count verified prompts per level and structure",
+        description="Count the prompts in the dataset's sidecars per level and structure (held-out "
+        "wordings from prompts_heldout/ in their own columns).",
+    )
     q.add_argument("-d", required=True, help="dataset id or name")
     q.set_defaults(func=_stats)

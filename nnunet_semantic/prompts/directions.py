@@ -23,17 +23,56 @@ DIRECTIONS: dict[str, tuple[str, ...]] = {
     "distal": ("distal",),
     "body": ("body",),
 }
-OPPOSITE = {"anterior": "posterior", "superior": "inferior", "left": "right", "medial": "lateral",
-            "proximal": "distal"}
+OPPOSITE = {"anterior": "posterior", "superior": "inferior", "left": "right", "medial": "lateral", "proximal": "distal"}
 OPPOSITE |= {b: a for a, b in OPPOSITE.items()}
 
 # words that say "a piece of" without saying which: dropped before a part is looked up
-PART_NOUNS = frozenset({"part", "portion", "half", "halve", "section", "segment", "end", "side", "piece", "bit",
-                        "aspect", "pole", "tip", "extremity", "third", "quarter", "subregion", "component", "area",
-                        "region", "territory", "zone", "division", "rim", "tissue"})
+PART_NOUNS = frozenset(
+    {
+        "part",
+        "portion",
+        "half",
+        "halve",
+        "section",
+        "segment",
+        "end",
+        "side",
+        "piece",
+        "bit",
+        "aspect",
+        "pole",
+        "tip",
+        "extremity",
+        "third",
+        "quarter",
+        "subregion",
+        "component",
+        "area",
+        "region",
+        "territory",
+        "zone",
+        "division",
+        "rim",
+        "tissue",
+    }
+)
 # words that grade a direction without changing it: "the most posterior part", "whatever lies furthest back"
-GRADING_WORDS = frozenset({"most", "furthest", "farthest", "extreme", "very", "lies", "lie", "lying", "located",
-                           "situated", "whatever", "what"})
+GRADING_WORDS = frozenset(
+    {
+        "most",
+        "furthest",
+        "farthest",
+        "extreme",
+        "very",
+        "lies",
+        "lie",
+        "lying",
+        "located",
+        "situated",
+        "whatever",
+        "what",
+    }
+)
 
 _WORD = {w: d for d, words in DIRECTIONS.items() for w in words}
 
@@ -42,7 +81,7 @@ def direction(word: str) -> str | None:
     """The direction a (normalised) word names, or None; superlatives and "-ward" forms as their word ("rearmost",
     "hindmost", "anteriormost", "backwards")."""
     for suffix in ("", "most", "wards", "ward"):
-        if word.endswith(suffix) and (found := _WORD.get(word[:len(word) - len(suffix)])):
+        if word.endswith(suffix) and (found := _WORD.get(word[: len(word) - len(suffix)])):
             return found
     return None
 

@@ -24,47 +24,262 @@ from collections.abc import Iterable
 from nnunet_semantic.prompts.ontology import normalize
 from nnunet_semantic.prompts.wording import EMPHATIC_TAIL, EXCLUSION_CONNECTIVES, alternatives
 
-FORWARD_CUES = (*EXCLUSION_CONNECTIVES, "sans", "less", "short of", "free of", "clear of", "devoid of", "lacking",
-                "with no", "but no", "and no", "no", "not", "and not", "but", "ignoring", "neglecting", "excluded",
-                "exclude", "excludes", "removing", "remove", "removes", "subtracting", "subtract", "deducting",
-                "discounting", "skipping", "dropping", "rather than", "instead of", "w/o", "excl", "exclusive of",
-                "never", "neither", "nor", "stripped of", "cleared of", "rid of", "free from", "emptied of", "deleting",
-                "delete", "omit", "ignore", "disregard", "erasing", "erase", "excising", "excise", "resecting",
-                "deduct", "discount", "skip", "drop", "spare", "leaving behind", "don't", "dont", "do not", "does not",
-                "doesn't", "must not", "should not", "shouldn't", "strip")
+FORWARD_CUES = (
+    *EXCLUSION_CONNECTIVES,
+    "sans",
+    "less",
+    "short of",
+    "free of",
+    "clear of",
+    "devoid of",
+    "lacking",
+    "with no",
+    "but no",
+    "and no",
+    "no",
+    "not",
+    "and not",
+    "but",
+    "ignoring",
+    "neglecting",
+    "excluded",
+    "exclude",
+    "excludes",
+    "removing",
+    "remove",
+    "removes",
+    "subtracting",
+    "subtract",
+    "deducting",
+    "discounting",
+    "skipping",
+    "dropping",
+    "rather than",
+    "instead of",
+    "w/o",
+    "excl",
+    "exclusive of",
+    "never",
+    "neither",
+    "nor",
+    "stripped of",
+    "cleared of",
+    "rid of",
+    "free from",
+    "emptied of",
+    "deleting",
+    "delete",
+    "omit",
+    "ignore",
+    "disregard",
+    "erasing",
+    "erase",
+    "excising",
+    "excise",
+    "resecting",
+    "deduct",
+    "discount",
+    "skip",
+    "drop",
+    "spare",
+    "leaving behind",
+    "don't",
+    "dont",
+    "do not",
+    "does not",
+    "doesn't",
+    "must not",
+    "should not",
+    "shouldn't",
+    "strip",
+)
 # removal participles that end their clause; "<verb> out|away|off|aside" and "not <participle>" are cues as a class
-BACKWARD_CUES = ("removed", "excluded", "omitted", "subtracted", "deducted", "spared", "ignored", "disregarded",
-                 "discounted", "deleted", "dropped", "erased", "excised", "resected", "stripped", "masked", "excepted",
-                 "aside", "apart", "gone")
+BACKWARD_CUES = (
+    "removed",
+    "excluded",
+    "omitted",
+    "subtracted",
+    "deducted",
+    "spared",
+    "ignored",
+    "disregarded",
+    "discounted",
+    "deleted",
+    "dropped",
+    "erased",
+    "excised",
+    "resected",
+    "stripped",
+    "masked",
+    "excepted",
+    "aside",
+    "apart",
+    "gone",
+)
 PARTICLES = ("out", "away", "off", "aside")
 # words of removal (patterns) that mark an exclusion wherever they stand: what `cue` looks for beyond placed cues
-REMOVAL_WORDS = (r"remov\w*", r"exclu\w*", r"delet\w*", r"subtract\w*", r"deduct\w*", r"omit\w*", r"stripp\w*",
-                 "strip", r"eras(?:e|ed|es|ing)", r"excis\w*", r"disregard\w*", r"ignor(?:e|ed|es|ing)", r"discount\w*",
-                 r"spar(?:e|ed|es|ing)", r"except\w*", "minus", "sans", "w/o", "excl")
+REMOVAL_WORDS = (
+    r"remov\w*",
+    r"exclu\w*",
+    r"delet\w*",
+    r"subtract\w*",
+    r"deduct\w*",
+    r"omit\w*",
+    r"stripp\w*",
+    "strip",
+    r"eras(?:e|ed|es|ing)",
+    r"excis\w*",
+    r"disregard\w*",
+    r"ignor(?:e|ed|es|ing)",
+    r"discount\w*",
+    r"spar(?:e|ed|es|ing)",
+    r"except\w*",
+    "minus",
+    "sans",
+    "w/o",
+    "excl",
+)
 NEGATIONS = ("not", "no", "never", "none", "nothing", "neither", "nor", "without")
 RELATIVES = ("where", "wherever", "that", "which", "whose", "who", "when")
 # words that open a clause a backward cue scopes: "the kidney with its cyst removed", "Leaving Y aside, X"
-OPENERS = ("with", "having", "once", "after", "but", "when", "and then", "then", "leaving", "leave", "setting",
-           "putting", "keeping")
+OPENERS = (
+    "with",
+    "having",
+    "once",
+    "after",
+    "but",
+    "when",
+    "and then",
+    "then",
+    "leaving",
+    "leave",
+    "setting",
+    "putting",
+    "keeping",
+)
 _END = r"(?=\s*(?:$|[,;:.!?)\]]|\s[-\u2013\u2014]))"  # the end of a clause
 _CLAUSE = re.compile(r"\s*(?:[,;:.!?()\[\]]|\s[-\u2013\u2014]+\s)\s*")
 # what people say of the target beside the structure: "the rest of X", "X and show what remains"
-_REST = re.compile(r"\b(?:(?:the\s+)?(?:rest|remainder)\s+of|what(?:ever)?\s+(?:remains|is\s+left)\s+of)\s+|"
-                   r"^(?:whatever|the\s+remaining|remaining)\s+|\s+(?:that\s+remains|(?:that\s+)?is\s+left(?:\s+over)?|left\s+over|"
-                   r"remaining)$|\s*(?:,|\band\b)?\s*(?:(?:please\s+)?(?:show|give|keep|segment|return|display)\s+"
-                   r"(?:me\s+)?)?(?:what\s+remains|what\s+is\s+left|the\s+rest|everything\s+else)$")
+_REST = re.compile(
+    r"\b(?:(?:the\s+)?(?:rest|remainder)\s+of|what(?:ever)?\s+(?:remains|is\s+left)\s+of)\s+|"
+    r"^(?:whatever|the\s+remaining|remaining)\s+|\s+(?:that\s+remains|(?:that\s+)?is\s+left(?:\s+over)?|left\s+over|"
+    r"remaining)$|\s*(?:,|\band\b)?\s*(?:(?:please\s+)?(?:show|give|keep|segment|return|display)\s+"
+    r"(?:me\s+)?)?(?:what\s+remains|what\s+is\s+left|the\s+rest|everything\s+else)$"
+)
 # the sentence's words beside a side, not the structure's: "the kidney with | its cyst is | removed"
-TARGET_TAIL = ("with", "having", "had", "has", "have", "that", "which", "where", "whose", "once", "after", "when",
-               "but", "and", "then", "is", "are", "it", "get", "gets", "got", "only", "so", "do", "does", "did", "must",
-               "should", "please")
-EXCLUSION_HEAD = ("it", "they", "there", "is", "are", "be", "does", "do", "did", "has", "have", "had", "been", "being",
-                  "include", "includes", "including", "contain", "contains", "containing", "belong to", "belongs to",
-                  "belonging to", "lies in", "in", "within", "any", "whatever", "what", "anything", "all", "both", "of",
-                  "from", "show", "shows", "showing", "that", "which", "with", "having", "leaving", "leave", "setting",
-                  "putting", "the part of", "the parts of", "part of", "parts of", "the portion of", "portion of")
-EXCLUSION_TAIL = ("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "get", "gets", "got", "both",
-                  "all", "too", "also", "must", "should", "as well", "then", "it", "them", "from it", "from them",
-                  "entirely", "completely")
+TARGET_TAIL = (
+    "with",
+    "having",
+    "had",
+    "has",
+    "have",
+    "that",
+    "which",
+    "where",
+    "whose",
+    "once",
+    "after",
+    "when",
+    "but",
+    "and",
+    "then",
+    "is",
+    "are",
+    "it",
+    "get",
+    "gets",
+    "got",
+    "only",
+    "so",
+    "do",
+    "does",
+    "did",
+    "must",
+    "should",
+    "please",
+)
+EXCLUSION_HEAD = (
+    "it",
+    "they",
+    "there",
+    "is",
+    "are",
+    "be",
+    "does",
+    "do",
+    "did",
+    "has",
+    "have",
+    "had",
+    "been",
+    "being",
+    "include",
+    "includes",
+    "including",
+    "contain",
+    "contains",
+    "containing",
+    "belong to",
+    "belongs to",
+    "belonging to",
+    "lies in",
+    "in",
+    "within",
+    "any",
+    "whatever",
+    "what",
+    "anything",
+    "all",
+    "both",
+    "of",
+    "from",
+    "show",
+    "shows",
+    "showing",
+    "that",
+    "which",
+    "with",
+    "having",
+    "leaving",
+    "leave",
+    "setting",
+    "putting",
+    "the part of",
+    "the parts of",
+    "part of",
+    "parts of",
+    "the portion of",
+    "portion of",
+)
+EXCLUSION_TAIL = (
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "get",
+    "gets",
+    "got",
+    "both",
+    "all",
+    "too",
+    "also",
+    "must",
+    "should",
+    "as well",
+    "then",
+    "it",
+    "them",
+    "from it",
+    "from them",
+    "entirely",
+    "completely",
+)
 
 
 def _edge(words: Iterable[str], end: bool) -> re.Pattern:
@@ -74,21 +289,28 @@ def _edge(words: Iterable[str], end: bool) -> re.Pattern:
 
 _TARGET_TAIL, _EXCLUSION_HEAD = _edge(TARGET_TAIL, end=True), _edge(EXCLUSION_HEAD, end=False)
 _EXCLUSION_TAIL = _edge(EXCLUSION_TAIL, end=True)
-_PART_OF = re.compile(r"^(?:(?:only|just|the|those|these|that|all|any)\s+)*"
-                      r"(?:part|portion|region|area|bit|piece|tissue|section)s?\s+(?:of|in)\s+")
-_BOUNDARY = re.compile(r"[,;:()\[\]]|\s[-\u2013\u2014]+\s|\b(?:" + "|".join(o.replace(" ", r"\s+") for o in OPENERS)
-                       + r")\b")
+_PART_OF = re.compile(
+    r"^(?:(?:only|just|the|those|these|that|all|any)\s+)*"
+    r"(?:part|portion|region|area|bit|piece|tissue|section)s?\s+(?:of|in)\s+"
+)
+_BOUNDARY = re.compile(
+    r"[,;:()\[\]]|\s[-\u2013\u2014]+\s|\b(?:" + "|".join(o.replace(" ", r"\s+") for o in OPENERS) + r")\b"
+)
 _LEAD = re.compile(r"^(?:please|kindly|and|but|so)\b")
 _FROM = re.compile(r"\s+(?:from|off|out\s+of)\s+")
 
 
 _PARTICIPLE = r"(?:[a-z]+(?:ed|en|wn)|cut|put|set|left|kept|thrown|shut)"
-_FORWARD = re.compile(rf"(?<![\w'-])(?:{alternatives(FORWARD_CUES)}|\w+ing\s+(?:{alternatives(PARTICLES)})|"
-                      rf"(?:cut|take|leave|strip|carve|mask|crop|set|put|keep|blank|zero|trim|chop|rule)\s+"
-                      rf"(?:{alternatives(PARTICLES)}))(?![\w/'])")
-_BACKWARD = re.compile(rf"(?<![\w'-])(?:{alternatives(BACKWARD_CUES)}|{_PARTICIPLE}\s+(?:{alternatives(PARTICLES)})|"
-                       rf"(?:not|never|no\s+longer)\s+\w+(?:ed|en|wn|t))(?:\s+from\s+(?:the\s+)?(?:mask|segmentation|"
-                       rf"image|output|result|it|them))?\.?{_END}")
+_FORWARD = re.compile(
+    rf"(?<![\w'-])(?:{alternatives(FORWARD_CUES)}|\w+ing\s+(?:{alternatives(PARTICLES)})|"
+    rf"(?:cut|take|leave|strip|carve|mask|crop|set|put|keep|blank|zero|trim|chop|rule)\s+"
+    rf"(?:{alternatives(PARTICLES)}))(?![\w/'])"
+)
+_BACKWARD = re.compile(
+    rf"(?<![\w'-])(?:{alternatives(BACKWARD_CUES)}|{_PARTICIPLE}\s+(?:{alternatives(PARTICLES)})|"
+    rf"(?:not|never|no\s+longer)\s+\w+(?:ed|en|wn|t))(?:\s+from\s+(?:the\s+)?(?:mask|segmentation|"
+    rf"image|output|result|it|them))?\.?{_END}"
+)
 _RELATIVE = re.compile(rf"\s*,?\s*\b(?:{alternatives(RELATIVES)})\b(?P<clause>.*)$")
 _NEGATED = re.compile(rf"\b(?:{alternatives(NEGATIONS)})\b|n't\b")
 _PREFIXED = re.compile(r"\bnon[-\s]?(?P<a>[a-z_]+)\b|\b(?P<b>[a-z_]+)-free\b")
@@ -121,8 +343,10 @@ def _words(text: str) -> tuple[list[re.Match], list[tuple[str, bool]]]:
     """The words of `text` as the ontology compares them (spelling, plurals; articles dropped), each with whether
     punctuation stands before it, so "liver, tumour" is not the name "liver tumour"."""
     tokens = [t for t in re.finditer(r"[a-z0-9]+", text.lower()) if normalize(t.group(0))]
-    return tokens, [(normalize(t.group(0)), bool(i and re.search(r"[,;:()]", text[tokens[i - 1].end():t.start()])))
-                    for i, t in enumerate(tokens)]
+    return tokens, [
+        (normalize(t.group(0)), bool(i and re.search(r"[,;:()]", text[tokens[i - 1].end() : t.start()])))
+        for i, t in enumerate(tokens)
+    ]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -139,20 +363,20 @@ def _masked(text: str, names: Iterable[str]) -> str:
     for name in {*names, *emphatic}:
         seq = _name_words(name)
         for i in range(len(words) - len(seq) + 1):
-            if seq and tuple((w, p and k > 0) for k, (w, p) in enumerate(words[i:i + len(seq)])) == seq:
+            if seq and tuple((w, p and k > 0) for k, (w, p) in enumerate(words[i : i + len(seq)])) == seq:
                 start, end = tokens[i].start(), tokens[i + len(seq) - 1].end()
                 out[start:end] = "_" * (end - start)
     return "".join(out)
 
 
 def _relative(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
-    """"X where it does not enhance", "the part of X that isn't Y"."""
+    """ "X where it does not enhance", "the part of X that isn't Y"."""
     found = _RELATIVE.search(masked)
     negation = found and _NEGATED.search(found.group("clause"))
     if not negation:
         return []
-    rest = text[found.start("clause") + negation.end():]
-    return [(_target(text[:found.start()]), tuple(_exclusions(re.sub(r"\bnor\b", " and ", rest))))]
+    rest = text[found.start("clause") + negation.end() :]
+    return [(_target(text[: found.start()]), tuple(_exclusions(re.sub(r"\bnor\b", " and ", rest))))]
 
 
 def _backward(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
@@ -161,19 +385,19 @@ def _backward(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]
     place the words could divide is a candidate ("hippocampus head removed")."""
     out = []
     for cue in _BACKWARD.finditer(masked):
-        before, after = masked[:cue.start()], text[cue.end():]
+        before, after = masked[: cue.start()], text[cue.end() :]
         rest = _CLAUSE.split(after, maxsplit=1)[-1] if _CLAUSE.match(after) else after
         openers = sorted(_BOUNDARY.finditer(before), key=lambda m: (m.group(0).strip().isalpha(), m.start()))[::-1]
-        if _target(rest) and (not openers or openers[-1].start() == 0 or not _tidy(before[:openers[-1].start()])):
-            out.append((_target(rest), (_excluded(text[:cue.start()]),)))  # the clause comes first
+        if _target(rest) and (not openers or openers[-1].start() == 0 or not _tidy(before[: openers[-1].start()])):
+            out.append((_target(rest), (_excluded(text[: cue.start()]),)))  # the clause comes first
             continue
         if _tidy(rest):  # words after the clause that say something else: not this reading
             continue
         for opener in openers:
-            target, excluded = _target(text[:opener.start()]), _excluded(text[opener.end():cue.start()])
+            target, excluded = _target(text[: opener.start()]), _excluded(text[opener.end() : cue.start()])
             if target and excluded and not _FORWARD.search(_masked(excluded, names)):
                 out.append((target, (excluded,)))
-        words = text[:cue.start()].split()
+        words = text[: cue.start()].split()
         out += [(" ".join(words[:k]), (_excluded(" ".join(words[k:])),)) for k in range(1, len(words)) if not openers]
     return out
 
@@ -184,24 +408,24 @@ def _forward(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]
     cue = _FORWARD.search(masked)
     if not cue:
         return []
-    scope = text[cue.end():]
-    if not _tidy(text[:cue.start()], _TARGET_TAIL, _LEAD):  # the cue opens the prompt
+    scope = text[cue.end() :]
+    if not _tidy(text[: cue.start()], _TARGET_TAIL, _LEAD):  # the cue opens the prompt
         clause = _CLAUSE.search(scope)
-        if clause and _target(scope[clause.end():]):
-            return [(_target(scope[clause.end():]), tuple(_exclusions(scope[:clause.start()])))]
+        if clause and _target(scope[clause.end() :]):
+            return [(_target(scope[clause.end() :]), tuple(_exclusions(scope[: clause.start()])))]
         source = list(_FROM.finditer(scope))
         if source:
-            return [(_target(scope[source[-1].end():]), tuple(_exclusions(scope[:source[-1].start()])))]
-    return [(_target(text[:cue.start()]), tuple(_exclusions(scope)))]
+            return [(_target(scope[source[-1].end() :]), tuple(_exclusions(scope[: source[-1].start()])))]
+    return [(_target(text[: cue.start()]), tuple(_exclusions(scope)))]
 
 
 def _prefixed(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
-    """"the non-tumour part of the kidney", "the tumour-free liver"."""
+    """ "the non-tumour part of the kidney", "the tumour-free liver"."""
     found = _PREFIXED.search(masked)
     if not found:
         return []
     word = text[slice(*found.span("a" if found.group("a") else "b"))]
-    return [(_target(" ".join((text[:found.start()] + text[found.end():]).split())), (word,))]
+    return [(_target(" ".join((text[: found.start()] + text[found.end() :]).split())), (word,))]
 
 
 def readings(prompt: str, names: Iterable[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
@@ -219,6 +443,9 @@ def readings(prompt: str, names: Iterable[str] = ()) -> list[tuple[str, tuple[st
 def cue(prompt: str, names: Iterable[str] = ()) -> str | None:
     """The first word of negation or removal in `prompt` outside the wordings `names`, or None."""
     masked = _masked(" ".join(prompt.lower().split()), names)
-    found = [m for m in (_ANY.search(masked), _BACKWARD.search(masked), _FORWARD.search(masked),
-                         _PREFIXED.search(masked)) if m]
+    found = [
+        m
+        for m in (_ANY.search(masked), _BACKWARD.search(masked), _FORWARD.search(masked), _PREFIXED.search(masked))
+        if m
+    ]
     return min(found, key=lambda m: m.start()).group(0).strip(" .") if found else None

@@ -47,16 +47,20 @@ def _short(s: Structure, rng: np.random.Generator | None = None) -> str:
 def exclusion_groups(ontology: Ontology, s: Structure) -> list[tuple[Structure, ...]]:
     """What an L3 prompt on s can exclude: one contained structure, or two disjoint ones that leave some of s."""
     inner = ontology.contained_in(s.name)
-    return [(b,) for b in inner] + [(b, c) for b, c in itertools.combinations(inner, 2)
-                                    if not b.labels & c.labels and not s.labels <= b.labels | c.labels]
+    return [(b,) for b in inner] + [
+        (b, c)
+        for b, c in itertools.combinations(inner, 2)
+        if not b.labels & c.labels and not s.labels <= b.labels | c.labels
+    ]
 
 
 def _l3(pid: str, text: str, s: Structure, group: tuple[Structure, ...], **extra) -> tuple[Prompt, tuple]:
     """An L3 prompt whose parts are what the prediction-time split of its text gives."""
     pos, neg = split_exclusion(text)
     avoid = tuple(sorted(set().union(*(g.labels for g in group))))
-    return Prompt(pid, 3, text, tuple(sorted(s.labels)), avoid, pos, neg, s.name,
-                  {"excluded": [g.name for g in group], **extra}), group
+    return Prompt(
+        pid, 3, text, tuple(sorted(s.labels)), avoid, pos, neg, s.name, {"excluded": [g.name for g in group], **extra}
+    ), group
 
 
 def _one_per_text(pairs: list[tuple[Prompt, tuple[Structure, ...]]]) -> list[tuple[Prompt, tuple[Structure, ...]]]:
@@ -66,16 +70,20 @@ def _one_per_text(pairs: list[tuple[Prompt, tuple[Structure, ...]]]) -> list[tup
     return [pair for pair in pairs if not (pair[0].text in seen or seen.add(pair[0].text))]
 
 
-def candidates(ontology: Ontology, rng: np.random.Generator,
-               settings: GenerationSettings) -> list[tuple[Prompt, tuple[Structure, ...]]]:
+def candidates(
+    ontology: Ontology, rng: np.random.Generator, settings: GenerationSettings
+) -> list[tuple[Prompt, tuple[Structure, ...]]]:
     """(prompt, excluded structures) pairs; a multi-exclusion is only verified where each part is present."""
     out: list[tuple[Prompt, tuple[Structure, ...]]] = []
     for s in ontology.structures.values():
         target = tuple(sorted(s.labels))
         out.append((Prompt(f"L1-{safe_name(s.name)}", 1, s.name, target, structure=s.name), ()))
         # an L2 wording is another wording: one that reads as the name (case, hyphens, plurals aside) is not one
-        l2 = list({normalize(p): p for p in [*s.names, *s.synonyms, *s.descriptions]
-                   if normalize(p) != normalize(s.name)}.values())
+        l2 = list(
+            {
+                normalize(p): p for p in [*s.names, *s.synonyms, *s.descriptions] if normalize(p) != normalize(s.name)
+            }.values()
+        )
         idx = list(range(len(l2)))
         if settings.max_l2 is not None and len(idx) > settings.max_l2:
             idx = sorted(rng.choice(len(idx), settings.max_l2, replace=False).tolist())
@@ -98,8 +106,10 @@ def heldout_candidates(ontology: Ontology, rng: np.random.Generator) -> list[tup
     requests = [t for t in HELDOUT_TEMPLATES if not t.endswith("?")]
     for s in ontology.structures.values():
         target = tuple(sorted(s.labels))
-        out += [(Prompt(f"H2-{safe_name(s.name)}-{i}", 2, text, target, structure=s.name, extra={"heldout": True}), ())
-                for i, text in enumerate(heldout_wordings(s))]
+        out += [
+            (Prompt(f"H2-{safe_name(s.name)}-{i}", 2, text, target, structure=s.name, extra={"heldout": True}), ())
+            for i, text in enumerate(heldout_wordings(s))
+        ]
         for group in exclusion_groups(ontology, s):
             pid = f"H3-{safe_name(s.name)}" + "".join(f"-x-{safe_name(_short(g))}" for g in group)
             request = str(rng.choice(requests)).format(min(s.names or [s.name], key=len))
@@ -111,8 +121,7 @@ def heldout_candidates(ontology: Ontology, rng: np.random.Generator) -> list[tup
     return _one_per_text(out)
 
 
-def verify(prompts: list[tuple[Prompt, tuple[Structure, ...]]], counts: dict[int, int],
-           settings: GenerationSettings):
+def verify(prompts: list[tuple[Prompt, tuple[Structure, ...]]], counts: dict[int, int], settings: GenerationSettings):
     """(kept prompts, kept records, dropped records); records hold mask size, voxels removed and the reason."""
     kept, dropped = [], []
     for p, excluded in prompts:
@@ -125,8 +134,9 @@ def verify(prompts: list[tuple[Prompt, tuple[Structure, ...]]], counts: dict[int
         elif p.level == 3 and removed < settings.min_removed:
             reason = f"exclusion removes {removed} voxels (< min_removed {settings.min_removed})"
         elif voxels == 0:
-            reason = ("empty mask after exclusion" if p.level == 3
-                      else f"target absent (labels {list(p.target)} not in case)")
+            reason = (
+                "empty mask after exclusion" if p.level == 3 else f"target absent (labels {list(p.target)} not in case)"
+            )
         elif voxels < settings.min_voxels:
             reason = f"mask has {voxels} voxels (< min_voxels {settings.min_voxels})"
         record = {"id": p.id, "level": p.level, "text": p.text, "voxels": voxels, "removed": removed}
@@ -150,18 +160,23 @@ def label_counts(seg: np.ndarray) -> dict[int, int]:
 def generate(case_id: str, seg: np.ndarray, ontology: Ontology, settings: GenerationSettings = GenerationSettings()):
     """(kept prompts, verification record) for one case."""
     counts = label_counts(seg)
-    kept, kept_records, dropped = verify(candidates(ontology, case_rng(settings.seed, case_id), settings),
-                                         counts, settings)
+    kept, kept_records, dropped = verify(
+        candidates(ontology, case_rng(settings.seed, case_id), settings), counts, settings
+    )
     if settings.absent:
-        absent = [Prompt(f"absent-{safe_name(s.name)}", ABSENT, s.name, tuple(sorted(s.labels)), structure=s.name)
-                  for s in ontology.structures.values() if not any(counts.get(i, 0) for i in s.labels)]
+        absent = [
+            Prompt(f"absent-{safe_name(s.name)}", ABSENT, s.name, tuple(sorted(s.labels)), structure=s.name)
+            for s in ontology.structures.values()
+            if not any(counts.get(i, 0) for i in s.labels)
+        ]
         kept += absent
         kept_records += [{"id": p.id, "level": ABSENT, "text": p.text, "voxels": 0, "removed": 0} for p in absent]
     return kept, {"label_counts": {str(k): v for k, v in counts.items()}, "kept": kept_records, "dropped": dropped}
 
 
-def generate_heldout(case_id: str, seg: np.ndarray, ontology: Ontology,
-                     settings: GenerationSettings = GenerationSettings()) -> list[Prompt]:
+def generate_heldout(
+    case_id: str, seg: np.ndarray, ontology: Ontology, settings: GenerationSettings = GenerationSettings()
+) -> list[Prompt]:
     """The case's verified held-out-wording prompts (written to `prompts_heldout/`, which training never reads)."""
     rng = np.random.default_rng([settings.seed, zlib.crc32(case_id.encode()), 1])
     return verify(heldout_candidates(ontology, rng), label_counts(seg), settings)[0]

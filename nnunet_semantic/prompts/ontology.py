@@ -52,9 +52,12 @@ class Structure:
         return [self.name, *self.names, *self.synonyms, *self.descriptions]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"labels": sorted(self.labels), "names": list(self.names) or [self.name],
-                "synonyms": list(self.synonyms), "descriptions": list(self.descriptions)} \
-            | ({"heldout": list(self.heldout)} if self.heldout else {})
+        return {
+            "labels": sorted(self.labels),
+            "names": list(self.names) or [self.name],
+            "synonyms": list(self.synonyms),
+            "descriptions": list(self.descriptions),
+        } | ({"heldout": list(self.heldout)} if self.heldout else {})
 
 
 @dataclass
@@ -86,32 +89,46 @@ class Ontology:
         for name, entry in data["structures"].items():
             where = f"field 'semantic.structures.{name}"
             labels = entry.get("labels") if isinstance(entry, dict) else None
-            if not isinstance(labels, list) or not labels or not all(
-                    isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in labels):
+            if (
+                not isinstance(labels, list)
+                or not labels
+                or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in labels)
+            ):
                 raise InputError(source, f"{where}.labels' must be a non-empty list of positive label ids")
             for key in ("names", "synonyms", "descriptions", "heldout"):
                 value = entry.get(key, [])
                 if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
                     raise InputError(source, f"{where}.{key}' must be a list of non-empty strings")
-            structures[name] = Structure(name, frozenset(labels), *(tuple(entry.get(key, [])) for key in
-                                                                    ("names", "synonyms", "descriptions", "heldout")))
+            structures[name] = Structure(
+                name,
+                frozenset(labels),
+                *(tuple(entry.get(key, [])) for key in ("names", "synonyms", "descriptions", "heldout")),
+            )
         trained = {normalize(p) for s in structures.values() for p in s.phrases()}
         for s in structures.values():
             seen = [p for p in s.heldout if normalize(p) in trained]
             if seen:
-                raise InputError(source, f"field 'semantic.structures.{s.name}.heldout' holds {seen[0]!r}, which is "
-                                         "also a name, synonym or description (trained on): a held-out wording must "
-                                         "be one no training prompt uses")
+                raise InputError(
+                    source,
+                    f"field 'semantic.structures.{s.name}.heldout' holds {seen[0]!r}, which is "
+                    "also a name, synonym or description (trained on): a held-out wording must "
+                    "be one no training prompt uses",
+                )
         sources = data.get("sources") or {}
         if not isinstance(sources, dict) or not all(
-                isinstance(v, dict) and {"labels", "structures", "cases"} <= set(v) for v in sources.values()):
-            raise InputError(source, "field 'semantic.sources' must map each source to its 'labels', 'structures' "
-                                     "and 'cases' (as `nnunet-semantic merge` writes it)")
+            isinstance(v, dict) and {"labels", "structures", "cases"} <= set(v) for v in sources.values()
+        ):
+            raise InputError(
+                source,
+                "field 'semantic.sources' must map each source to its 'labels', 'structures' "
+                "and 'cases' (as `nnunet-semantic merge` writes it)",
+            )
         return cls(structures, sources=sources, disjoint_sources=bool(data.get("disjoint_sources", False)))
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": SCHEMA_VERSION, "structures": {n: s.to_dict() for n, s in self.structures.items()}} | (
-            {"disjoint_sources": self.disjoint_sources, "sources": self.sources} if self.sources else {})
+            {"disjoint_sources": self.disjoint_sources, "sources": self.sources} if self.sources else {}
+        )
 
     def label_sets(self) -> dict[str, tuple[int, ...]]:
         """structure -> its label ids, in the ontology's order."""
@@ -126,9 +143,12 @@ class Ontology:
         from nnunet_semantic.errors import InputError
 
         if "semantic" not in dataset_json:
-            raise InputError(source, "no 'semantic' key (no prompts): give the dataset prompts with `nnunet-semantic "
-                                     "convert nnunet -i DATASET -d NEW_ID` (an nnU-Net raw dataset; its files stay "
-                                     "where they are), or another `nnunet-semantic convert` layout")
+            raise InputError(
+                source,
+                "no 'semantic' key (no prompts): give the dataset prompts with `nnunet-semantic "
+                "convert nnunet -i DATASET -d NEW_ID` (an nnU-Net raw dataset; its files stay "
+                "where they are), or another `nnunet-semantic convert` layout",
+            )
         return cls.from_dict(dataset_json["semantic"], source)
 
     @classmethod

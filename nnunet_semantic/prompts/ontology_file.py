@@ -21,8 +21,16 @@ from nnunet_semantic.prompts.wording import non_latin_words
 
 TEXT_FIELDS = ("names", "synonyms", "descriptions", "heldout")
 STRUCTURE_FIELDS = ("labels", *TEXT_FIELDS)
-FILE_FIELDS = ("version", "name", "description", "labels", "channels", "structures",
-               "sources", "disjoint_sources")  # the last two: what `nnunet-semantic merge` records
+FILE_FIELDS = (
+    "version",
+    "name",
+    "description",
+    "labels",
+    "channels",
+    "structures",
+    "sources",
+    "disjoint_sources",
+)  # the last two: what `nnunet-semantic merge` records
 
 
 @dataclass(frozen=True)
@@ -59,14 +67,16 @@ class DatasetLabels:
                 names = {v: int(k) for k, v in sorted(labels.items(), key=lambda kv: int(kv[0]))}
                 return cls(names, {}, tuple(names))
             except ValueError:
-                raise InputError(source, "field 'labels' maps names to names; MSD maps ids to names, nnU-Net v2 "
-                                         "names to ids") from None
+                raise InputError(
+                    source, "field 'labels' maps names to names; MSD maps ids to names, nnU-Net v2 names to ids"
+                ) from None
         names, regions = {}, {}
         for name, value in labels.items():
             ids = value if isinstance(value, list | tuple) else [value]
             if not ids or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ids):
-                raise InputError(source, f"field 'labels.{name}' must be a label id or a list of label ids "
-                                         f"(a region), got {value!r}")
+                raise InputError(
+                    source, f"field 'labels.{name}' must be a label id or a list of label ids (a region), got {value!r}"
+                )
             if isinstance(value, list | tuple):
                 regions[name] = tuple(ids)
             else:
@@ -78,8 +88,9 @@ def _is_id(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _label_ids(entry: dict, where: str, own: DatasetLabels | None, dataset: DatasetLabels | None,
-               out: list[str]) -> frozenset[int] | None:
+def _label_ids(
+    entry: dict, where: str, own: DatasetLabels | None, dataset: DatasetLabels | None, out: list[str]
+) -> frozenset[int] | None:
     labels = entry.get("labels")
     if not isinstance(labels, list) or not labels or not all(_is_id(v) or isinstance(v, str) for v in labels):
         out.append(f"{where}.labels' must be a non-empty list of label ids or label names")
@@ -90,17 +101,26 @@ def _label_ids(entry: dict, where: str, own: DatasetLabels | None, dataset: Data
             if v <= 0:
                 out.append(f"{where}.labels' holds {v}: structures are sets of foreground labels (ids > 0)")
             elif dataset is not None and v not in dataset.ids:
-                out.append(f"{where}.labels' holds label {v}, which the dataset does not have "
-                           f"(its labels: {sorted(dataset.ids)})")
+                out.append(
+                    f"{where}.labels' holds label {v}, which the dataset does not have "
+                    f"(its labels: {sorted(dataset.ids)})"
+                )
             ids.add(v)
             continue
         found = next((f for f in (own.find(v) if own else None, dataset.find(v) if dataset else None) if f), None)
         if found is not None and 0 in found:
-            out.append(f"{where}.labels' names {v!r}, the background (label 0): structures are sets of "
-                       "foreground labels")
+            out.append(
+                f"{where}.labels' names {v!r}, the background (label 0): structures are sets of foreground labels"
+            )
         elif found is None:
-            known = sorted({*(own.names if own else {}), *(dataset.names if dataset else {}),
-                            *(dataset.regions if dataset else {})} - {"background"})
+            known = sorted(
+                {
+                    *(own.names if own else {}),
+                    *(dataset.names if dataset else {}),
+                    *(dataset.regions if dataset else {}),
+                }
+                - {"background"}
+            )
             out.append(f"{where}.labels' names {v!r}, which is no label of the dataset (known: {', '.join(known)})")
         else:
             ids.update(found)
@@ -126,8 +146,10 @@ def problems(data: Any, dataset: DatasetLabels | None = None) -> list[str]:
             if theirs and normalize(theirs[0]) != normalize(name):
                 out.append(f"field 'labels.{name}' is label {i}, which the dataset's dataset.json calls '{theirs[0]}'")
             elif not theirs and i not in dataset.ids:
-                out.append(f"field 'labels.{name}' is label {i}, which the dataset does not have (its labels: "
-                           f"{sorted(dataset.ids)})")
+                out.append(
+                    f"field 'labels.{name}' is label {i}, which the dataset does not have (its labels: "
+                    f"{sorted(dataset.ids)})"
+                )
     structures = data.get("structures")
     if not isinstance(structures, dict) or not structures:
         return [*out, "field 'structures' must be a non-empty object: structure name -> {labels, names, ...}"]
@@ -139,8 +161,11 @@ def problems(data: Any, dataset: DatasetLabels | None = None) -> list[str]:
         if not isinstance(entry, dict):
             out.append(f"{where}' must be an object with 'labels' and words")
             continue
-        out += [f"{where}.{k}' is unknown (known: {', '.join(STRUCTURE_FIELDS)})" for k in entry
-                if k not in STRUCTURE_FIELDS]
+        out += [
+            f"{where}.{k}' is unknown (known: {', '.join(STRUCTURE_FIELDS)})"
+            for k in entry
+            if k not in STRUCTURE_FIELDS
+        ]
         for key in TEXT_FIELDS:
             value = entry.get(key, [])
             if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -148,8 +173,10 @@ def problems(data: Any, dataset: DatasetLabels | None = None) -> list[str]:
         ids = _label_ids(entry, where, own, dataset, out)
         if ids is not None:
             if ids in sets:
-                out.append(f"{where}.labels' is {sorted(ids)}, the same label set as structure '{sets[ids]}': "
-                           "one structure per set (put the other words in its names or synonyms)")
+                out.append(
+                    f"{where}.labels' is {sorted(ids)}, the same label set as structure '{sets[ids]}': "
+                    "one structure per set (put the other words in its names or synonyms)"
+                )
             sets.setdefault(ids, name)
     words: dict[str, set[str]] = {}
     for name, entry in structures.items():
@@ -162,18 +189,32 @@ def problems(data: Any, dataset: DatasetLabels | None = None) -> list[str]:
         heldout = entry.get("heldout", []) if isinstance(entry, dict) else []
         for w in heldout if isinstance(heldout, list) else []:
             if isinstance(w, str) and normalize(w) in words:
-                out.append(f"field 'structures.{name}.heldout' holds {w!r}, which is also a training wording (name, "
-                           f"synonym or description of {', '.join(sorted(words[normalize(w)]))}): a held-out "
-                           "wording must be one no training prompt uses")
+                out.append(
+                    f"field 'structures.{name}.heldout' holds {w!r}, which is also a training wording (name, "
+                    f"synonym or description of {', '.join(sorted(words[normalize(w)]))}): a held-out "
+                    "wording must be one no training prompt uses"
+                )
     for name, entry in structures.items():
-        texts = [name, *(w for k in TEXT_FIELDS for w in (entry.get(k) if isinstance(entry, dict) and
-                                                         isinstance(entry.get(k), list) else []))]
+        texts = [
+            name,
+            *(
+                w
+                for k in TEXT_FIELDS
+                for w in (entry.get(k) if isinstance(entry, dict) and isinstance(entry.get(k), list) else [])
+            ),
+        ]
         unread = [w for t in texts if isinstance(t, str) for w in non_latin_words(t)]
         if unread:
-            out.append(f"field 'structures.{name}' has words no prompt can hold ({', '.join(map(repr, unread[:3]))}): "
-                       "prompts are read in English (letters a-z, digits, punctuation); name the structure in English")
-    out += [f"the wording {w!r} names {len(names)} structures ({', '.join(sorted(names))}): a prompt with it would "
-            "be ambiguous" for w, names in words.items() if len(names) > 1 and w]
+            out.append(
+                f"field 'structures.{name}' has words no prompt can hold ({', '.join(map(repr, unread[:3]))}): "
+                "prompts are read in English (letters a-z, digits, punctuation); name the structure in English"
+            )
+    out += [
+        f"the wording {w!r} names {len(names)} structures ({', '.join(sorted(names))}): a prompt with it would "
+        "be ambiguous"
+        for w, names in words.items()
+        if len(names) > 1 and w
+    ]
     return out
 
 
@@ -181,8 +222,11 @@ def resolve(data: Any, dataset: DatasetLabels | None = None, source: str = "onto
     """The ontology with label names turned into ids; the first problem raised, naming the file and the field."""
     found = problems(data, dataset)
     if found:
-        more = f" (and {len(found) - 1} more problems: `nnunet-semantic ontology check` lists them)" \
-            if len(found) > 1 else ""
+        more = (
+            f" (and {len(found) - 1} more problems: `nnunet-semantic ontology check` lists them)"
+            if len(found) > 1
+            else ""
+        )
         raise InputError(source, found[0] + more)
     own = DatasetLabels.of(data["labels"], source) if "labels" in data else None
     structures = {}
@@ -195,8 +239,10 @@ def resolve(data: Any, dataset: DatasetLabels | None = None, source: str = "onto
 def dumps(data: dict) -> str:
     """JSON as the shipped files are written: indented, label lists on one line."""
     text = json.dumps(data, indent=2, ensure_ascii=False)
-    return re.sub(r"\[\s+([0-9,\s]+?)\s+\]", lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]",
-                  text) + "\n"
+    return (
+        re.sub(r"\[\s+([0-9,\s]+?)\s+\]", lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]", text)
+        + "\n"
+    )
 
 
 def load(path: Path) -> Any:

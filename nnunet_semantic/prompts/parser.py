@@ -27,19 +27,57 @@ from nnunet_semantic.prompts.wording import (
 )
 
 # longest first: "but not including" before "but not"
-_CONNECTIVE = re.compile(r"(\s*[,;:\u2013\u2014-]?\s*\b(?:" + alternatives(EXCLUSION_CONNECTIVES)
-                         + r")\b\s*|\s*[,;:\u2013\u2014-]\s*not\b\s*)", re.IGNORECASE)
+_CONNECTIVE = re.compile(
+    r"(\s*[,;:\u2013\u2014-]?\s*\b(?:"
+    + alternatives(EXCLUSION_CONNECTIVES)
+    + r")\b\s*|\s*[,;:\u2013\u2014-]\s*not\b\s*)",
+    re.IGNORECASE,
+)
 # list separators and the words of a union ("X along with Y", "X as well as Y")
-_SEPARATOR = re.compile(r"(\s*(?:,|;|&|\+|\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"
-                        r"in\s+addition\s+to|combined\s+with|alongside|with)\b)\s*)", re.IGNORECASE)
+_SEPARATOR = re.compile(
+    r"(\s*(?:,|;|&|\+|\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"
+    r"in\s+addition\s+to|combined\s+with|alongside|with)\b)\s*)",
+    re.IGNORECASE,
+)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 # "everything" as what an exclusion removes: "X excluding everything except Y" keeps Y within X
-_EVERYTHING = {"everything", "all", "anything", "everything else", "all else", "anything else", "rest", "all of it",
-               "whole thing", "everything of it"}
+_EVERYTHING = {
+    "everything",
+    "all",
+    "anything",
+    "everything else",
+    "all else",
+    "anything else",
+    "rest",
+    "all of it",
+    "whole thing",
+    "everything of it",
+}
 _EVERYTHING_BUT = re.compile(r"\b(everything|all|anything)(\s+else)?\s+but\b", re.IGNORECASE)
 _NEGATION = re.compile(r"^\s*(?:not|no|never|nothing|none)\b", re.IGNORECASE)
-_STOP = {*REQUEST_VERBS, "please", "me", "where", "is", "are", "region", "area", "part", "portion", "of", "the", "a",
-         "an", "it", "its", "this", "that", "structure", "image", "scan"}
+_STOP = {
+    *REQUEST_VERBS,
+    "please",
+    "me",
+    "where",
+    "is",
+    "are",
+    "region",
+    "area",
+    "part",
+    "portion",
+    "of",
+    "the",
+    "a",
+    "an",
+    "it",
+    "its",
+    "this",
+    "that",
+    "structure",
+    "image",
+    "scan",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +85,7 @@ class Reading:
     """How one part of a prompt was read: the structures, by what ("ontology": a wording of the ontology;
     "part words" / "direction lexicon": a part named relative to its structure), with what confidence, and the
     text the model is given for it (the wording as written, or the structure's name for a relative part)."""
+
     role: str  # "target", "exclusion" or "kept" (what "everything except" keeps)
     phrase: str
     structures: tuple[Structure, ...]
@@ -55,8 +94,14 @@ class Reading:
     encoded: str
 
     def to_dict(self) -> dict:
-        return {"role": self.role, "phrase": self.phrase, "structures": [s.name for s in self.structures],
-                "by": self.by, "confidence": self.confidence, "encoded": self.encoded}
+        return {
+            "role": self.role,
+            "phrase": self.phrase,
+            "structures": [s.name for s in self.structures],
+            "by": self.by,
+            "confidence": self.confidence,
+            "encoded": self.encoded,
+        }
 
 
 @dataclass(frozen=True)
@@ -74,15 +119,22 @@ class ParsedPrompt:
     @property
     def as_written(self) -> bool:
         """One target, every part a wording of the ontology: the model may read the prompt's own words."""
-        return all(r.by == "ontology" and r.role != "kept" for r in self.readings) \
+        return (
+            all(r.by == "ontology" and r.role != "kept" for r in self.readings)
             and sum(r.role == "target" for r in self.readings) == 1
+        )
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "target": list(self.target), "avoid": list(self.avoid),
-                "pos_text": self.pos_text, "neg_text": self.neg_text,
-                "target_structures": list(self.target_structures), "avoid_structures": list(self.avoid_structures),
-                "resolution": [r.to_dict() for r in self.readings]} | ({"respelled": self.respelled}
-                                                                        if self.respelled else {})
+        return {
+            "text": self.text,
+            "target": list(self.target),
+            "avoid": list(self.avoid),
+            "pos_text": self.pos_text,
+            "neg_text": self.neg_text,
+            "target_structures": list(self.target_structures),
+            "avoid_structures": list(self.avoid_structures),
+            "resolution": [r.to_dict() for r in self.readings],
+        } | ({"respelled": self.respelled} if self.respelled else {})
 
 
 def _clean(phrase: str) -> str:
@@ -106,11 +158,14 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
         if within and len(names) > 1:
             names = {n for n in names if ontology.structures[n].labels < labels} or names
         if len(names) > 1:
-            raise PromptError(f"ambiguous structure '{_clean(phrase)}' in prompt '{prompt}': it names "
-                              f"{' and '.join(sorted(names))}; use one of their specific names")
+            raise PromptError(
+                f"ambiguous structure '{_clean(phrase)}' in prompt '{prompt}': it names "
+                f"{' and '.join(sorted(names))}; use one of their specific names"
+            )
         if names:
-            return Reading(role, _clean(phrase), (ontology.structures[names.pop()],), "ontology", 1.0,
-                           _clean(candidate))
+            return Reading(
+                role, _clean(phrase), (ontology.structures[names.pop()],), "ontology", 1.0, _clean(candidate)
+            )
     part = read_part(bare, ontology, list(within) or None)
     if isinstance(part, PartReading):
         return Reading(role, _clean(phrase), (part.structure,), part.by, part.confidence, part.structure.name)
@@ -136,8 +191,9 @@ def _runs(pieces: list[str], joiners: list[str], resolve) -> tuple[list[tuple[st
     return runs, None
 
 
-def _structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...] = (),
-                role: str = "target") -> list[Reading]:
+def _structures(
+    phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...] = (), role: str = "target"
+) -> list[Reading]:
     """The readings of a list ("Y, Z and W"); a name that itself holds "and" is matched whole."""
     parts = _SEPARATOR.split(phrase)
     items = parts[0::2]
@@ -149,9 +205,13 @@ def _structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Stru
         found = _structure(p, ontology, prompt, within, role)
         if not isinstance(found, Reading) and previous and not within:  # "the hippocampus' body and tail"
             found = _structure(p, ontology, prompt, _parent(previous[-1], ontology), role)
-        if not isinstance(found, Reading) and p is not items[-1] and len(strip_request(p, emphatic=True).split()) <= 2 \
-                and not exclusion.cue(p):  # "the anterior and the posterior hippocampus": the last item's noun
-            for n in (1, 2)[:len(noun) - 1]:
+        if (
+            not isinstance(found, Reading)
+            and p is not items[-1]
+            and len(strip_request(p, emphatic=True).split()) <= 2
+            and not exclusion.cue(p)
+        ):  # "the anterior and the posterior hippocampus": the last item's noun
+            for n in (1, 2)[: len(noun) - 1]:
                 if not isinstance(found, Reading):
                     found = _structure(f"{p} {' '.join(noun[-n:])}", ontology, prompt, within, role)
         several = len(_SEPARATOR.split(p)) > 1  # a run of items is one structure only by a name that holds "and"
@@ -165,8 +225,11 @@ def _structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Stru
         why = _structure(items[bad], ontology, prompt, within, role)
         if isinstance(why, str):
             raise UnknownPart(f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}': {why}", role)
-        raise UnknownStructure(f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}'; closest known: "
-                               + ", ".join(f"'{c}'" for c in _closest(items[bad], ontology)), role)
+        raise UnknownStructure(
+            f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}'; closest known: "
+            + ", ".join(f"'{c}'" for c in _closest(items[bad], ontology)),
+            role,
+        )
     return [r for _, r in runs]
 
 
@@ -177,8 +240,9 @@ def _parent(reading: Reading, ontology: Ontology) -> tuple[Structure, ...]:
     return (min(outer, key=lambda s: len(s.labels)),) if outer else ()
 
 
-def _try_structures(phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...] = (),
-                    role: str = "target") -> list[Reading] | None:
+def _try_structures(
+    phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...] = (), role: str = "target"
+) -> list[Reading] | None:
     try:
         return _structures(phrase, ontology, prompt, within, role)
     except PromptError:
@@ -196,18 +260,21 @@ def _union(readings: list[Reading], ontology: Ontology) -> str | None:
     """The structure a target of several structures is exactly ("the tumour plus the cyst": "kidney masses"): the
     name the model is given for it, where the words as written read as mostly one of them."""
     labels = frozenset().union(*(s.labels for r in readings for s in r.structures))
-    return next((s.name for s in ontology.structures.values() if s.labels == labels), None) \
-        if len(readings) > 1 else None
+    return (
+        next((s.name for s in ontology.structures.values() if s.labels == labels), None) if len(readings) > 1 else None
+    )
 
 
 def _only_exclusion(prompt: str, rest: str, ontology: Ontology) -> PromptError:
-    """"not X" / "everything but X": what to leave out, but not what to segment; the error says what to write."""
+    """ "not X" / "everything but X": what to leave out, but not what to segment; the error says what to write."""
     found = _try_structures(rest, ontology, prompt) if rest else None
     inner = found[0].structures[0] if found else None
     outer = [s.name for s in ontology.structures.values() if inner and inner.labels < s.labels]
     example = f"'{outer[0]} excluding {inner.name}'" if outer else "'<structure> excluding <part>'"
-    return PromptError(f"prompt '{prompt}' names only what to leave out, not what to segment: write the structure "
-                       f"and what to exclude from it, e.g. {example}")
+    return PromptError(
+        f"prompt '{prompt}' names only what to leave out, not what to segment: write the structure "
+        f"and what to exclude from it, e.g. {example}"
+    )
 
 
 def _split_connectives(prompt: str) -> tuple[str, str]:
@@ -216,8 +283,9 @@ def _split_connectives(prompt: str) -> tuple[str, str]:
     if not pieces[0]:
         raise PromptError(f"prompt '{prompt}' names nothing to segment before its exclusion")
     if any(not p for p in pieces[1:]):
-        raise PromptError(f"prompt '{prompt}' asks to exclude something but does not name it "
-                          f"(nothing after '{parts[1].strip(' ,')}')")
+        raise PromptError(
+            f"prompt '{prompt}' asks to exclude something but does not name it (nothing after '{parts[1].strip(' ,')}')"
+        )
     return pieces[0], " and ".join(pieces[1:])
 
 
@@ -233,8 +301,10 @@ def split_exclusion(text: str) -> tuple[str, str]:
         return pos, neg
     found = exclusion.readings(prompt)
     if not found or len(found) > 1:
-        raise PromptError(f"prompt '{prompt}' excludes something ('{cue}') but what it excludes, and from what, "
-                          "cannot be told: write '<structure> excluding <part>'")
+        raise PromptError(
+            f"prompt '{prompt}' excludes something ('{cue}') but what it excludes, and from what, "
+            "cannot be told: write '<structure> excluding <part>'"
+        )
     return _clean(found[0][0]), " and ".join(_clean(e) for e in found[0][1])
 
 
@@ -261,16 +331,20 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     if not said:
         raise error
     if parsed:  # read without the exclusion it words: only a reading of the exclusion may answer
-        error = PromptError(f"prompt '{prompt}' excludes something ('{said}') that could not be read: write "
-                            "'<structure> excluding <part>'")
+        error = PromptError(
+            f"prompt '{prompt}' excludes something ('{said}') that could not be read: write "
+            "'<structure> excluding <part>'"
+        )
     for i, (target, excluded) in enumerate(exclusion.readings(prompt, names)):
         read = " excluding ".join((target, *excluded))
         try:
             return replace(_respelled(read, ontology), text=written)
         except PromptError as e:  # a division whose words name nothing: the next may; any other refusal stands
             if i == 0 or not isinstance(e, UnknownStructure):
-                error = type(e)(str(e).replace(f"'{read}'", f"'{prompt}' (read as '{read}')"),
-                                *([e.role] if isinstance(e, UnknownStructure) else []))
+                error = type(e)(
+                    str(e).replace(f"'{read}'", f"'{prompt}' (read as '{read}')"),
+                    *([e.role] if isinstance(e, UnknownStructure) else []),
+                )
             if not isinstance(e, UnknownStructure):
                 break
     raise error from None
@@ -296,8 +370,10 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
     prompt = " ".join(str(text).split())
     unread = non_latin_words(prompt)
     if unread:
-        raise PromptError(f"prompt '{prompt}': cannot read {', '.join(repr(w) for w in unread)} (the ontology's "
-                          "words are English: letters a-z, digits and punctuation)")
+        raise PromptError(
+            f"prompt '{prompt}': cannot read {', '.join(repr(w) for w in unread)} (the ontology's "
+            "words are English: letters a-z, digits and punctuation)"
+        )
     if not normalize(prompt) or set(normalize(prompt).split()) <= _STOP:
         raise PromptError(f"empty prompt {text!r}: it names no structure")
     if _NEGATION.match(prompt):
@@ -309,7 +385,7 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
     if normalize(pieces[0]) in _EVERYTHING:
         raise _only_exclusion(prompt, pieces[1] if len(pieces) > 1 else "", ontology)
     for end in range(len(pieces), 0, -1):  # the target: the longest run of pieces from the start
-        phrase = "".join(p + c for p, c in zip(pieces[:end - 1], joiners)) + pieces[end - 1]
+        phrase = "".join(p + c for p, c in zip(pieces[: end - 1], joiners)) + pieces[end - 1]
         if (target := _try_structures(phrase, ontology, prompt)) is not None:
             break
     else:
@@ -321,11 +397,14 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
         if len(rest) < 2:
             raise PromptError(f"prompt '{prompt}' excludes everything it targets")
         kept = _structures(rest[1], ontology, prompt, within, "kept")
-        outside = [s.name for r in kept for s in r.structures
-                   if not s.labels <= frozenset().union(*(w.labels for w in within))]
+        outside = [
+            s.name for r in kept for s in r.structures if not s.labels <= frozenset().union(*(w.labels for w in within))
+        ]
         if outside:
-            raise PromptError(f"prompt '{prompt}' keeps {', '.join(outside)}, which is not within "
-                              f"{' and '.join(s.name for s in within)}")
+            raise PromptError(
+                f"prompt '{prompt}' keeps {', '.join(outside)}, which is not within "
+                f"{' and '.join(s.name for s in within)}"
+            )
         readings, pos_text = kept, " and ".join(r.structures[0].name for r in kept)
         within, rest, joiners = tuple(s for r in kept for s in r.structures), rest[2:], joiners[2:]
     runs, bad = _runs(rest, joiners, lambda p: _try_structures(p, ontology, prompt, within, "exclusion"))
@@ -335,8 +414,16 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
     target = set().union(*(s.labels for s in within))
     avoid = set().union(*(s.labels for r in avoided for s in r.structures))
     if not target - avoid:
-        raise PromptError(f"prompt '{prompt}' excludes everything it targets (target {sorted(target)}, "
-                          f"avoid {sorted(avoid)})")
-    return ParsedPrompt(prompt, tuple(sorted(target)), tuple(sorted(avoid)), pos_text,
-                        " and ".join(_encoded(p, found) for p, found in runs), tuple(s.name for s in within),
-                        tuple(s.name for r in avoided for s in r.structures), (*readings, *avoided))
+        raise PromptError(
+            f"prompt '{prompt}' excludes everything it targets (target {sorted(target)}, avoid {sorted(avoid)})"
+        )
+    return ParsedPrompt(
+        prompt,
+        tuple(sorted(target)),
+        tuple(sorted(avoid)),
+        pos_text,
+        " and ".join(_encoded(p, found) for p, found in runs),
+        tuple(s.name for s in within),
+        tuple(s.name for r in avoided for s in r.structures),
+        (*readings, *avoided),
+    )

@@ -19,12 +19,41 @@ from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 
 MAX_WORDS = 3
 ORDINALS = frozenset({"first", "second", "third", "fourth", "last", "latter", "former", "final", "initial"})
-STOP_WORDS = frozenset({"its", "it", "their", "his", "her", "this", "that", "these", "those", "of", "in", "on", "at",
-                        "to", "with", "within", "from", "by", "and", "or", "is", "are", "which", "one", "s"}) \
-    | {normalize(w) for w in GRADING_WORDS}
+STOP_WORDS = frozenset(
+    {
+        "its",
+        "it",
+        "their",
+        "his",
+        "her",
+        "this",
+        "that",
+        "these",
+        "those",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "with",
+        "within",
+        "from",
+        "by",
+        "and",
+        "or",
+        "is",
+        "are",
+        "which",
+        "one",
+        "s",
+    }
+) | {normalize(w) for w in GRADING_WORDS}
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
-_LANDMARK = re.compile(r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|"
-                       r"in front of|close to)\b.*$", re.IGNORECASE)
+_LANDMARK = re.compile(
+    r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|"
+    r"in front of|close to)\b.*$",
+    re.IGNORECASE,
+)
 _POSSESSIVE = re.compile(r"^(?:(?:the|a|an|its|their|his|her|this|that)\s+)+", re.IGNORECASE)
 
 
@@ -37,7 +66,7 @@ class PartReading:
 
 
 def strip_possessive(phrase: str) -> str:
-    """"its tumor", "the tumor", "their cysts" -> the words after the determiner."""
+    """ "its tumor", "the tumor", "their cysts" -> the words after the determiner."""
     return _POSSESSIVE.sub("", phrase.strip())
 
 
@@ -135,5 +164,6 @@ def _within(phrase: str, ontology: Ontology, parents: list[Structure]) -> PartRe
     top = [n for n, v in scores.items() if v == best]
     if len(top) > 1:
         return f"{read} could be any of {', '.join(map(repr, sorted(top)))} within the {parent}"
-    return PartReading(ontology.structures[top[0]], words, round(best, 3),
-                       "direction lexicon" if by_direction else "part words")
+    return PartReading(
+        ontology.structures[top[0]], words, round(best, 3), "direction lexicon" if by_direction else "part words"
+    )

@@ -66,9 +66,13 @@ class Prompt:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"id": self.id, "level": "absent" if self.level == ABSENT else self.level,
-                             "text": self.text,
-                             "target": list(self.target), "avoid": list(self.avoid)}
+        d: dict[str, Any] = {
+            "id": self.id,
+            "level": "absent" if self.level == ABSENT else self.level,
+            "text": self.text,
+            "target": list(self.target),
+            "avoid": list(self.avoid),
+        }
         if self.pos_text or self.neg_text:
             d.update(pos_text=self.pos_text, neg_text=self.neg_text)
         if self.structure:
@@ -77,13 +81,13 @@ class Prompt:
 
     @property
     def wording(self) -> str:
-        """"" for a wording a model may train on; "heldout" (the ontology's held-out wordings and templates) or
+        """ "" for a wording a model may train on; "heldout" (the ontology's held-out wordings and templates) or
         "paraphrase" (parts named as people write them, a hand-written evaluation set) for wordings it never saw."""
         return next((k for k in WORDING_SETS if self.extra.get(k)), "")
 
     @property
     def level_key(self) -> str:
-        """"L1".."L3", "absent"; "L2_heldout" / "L3_paraphrase" ... for a prompt in a wording kept out of training."""
+        """ "L1".."L3", "absent"; "L2_heldout" / "L3_paraphrase" ... for a prompt in a wording kept out of training."""
         return level_name(self.level) + (f"_{self.wording}" if self.wording else "")
 
 
@@ -91,8 +95,7 @@ WORDING_SETS = ("heldout", "paraphrase")
 
 
 def _ids(value: Any, path: Path, where: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0
-                                              for i in value):
+    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in value):
         raise InputError(path, f"field '{where}' must be a list of positive label ids, got {value!r}")
     return tuple(value)
 
@@ -108,17 +111,23 @@ def prompt_from_dict(entry: Any, path: Path, where: str, texts_only: bool = Fals
         return Prompt(id=str(entry.get("id", "")), level=_level(entry.get("level")) or 0, text=text, target=())
     level = _level(entry.get("level"))
     if level is None:
-        raise InputError(path, f"field '{where}.level' must be one of {LEVELS} or \"absent\", got "
-                               f"{entry.get('level')!r}")
+        raise InputError(
+            path, f"field '{where}.level' must be one of {LEVELS} or \"absent\", got {entry.get('level')!r}"
+        )
     if not isinstance(entry.get("id"), str) or not entry["id"]:
         raise InputError(path, f"field '{where}.id' must be a non-empty string")
     known = {"id", "level", "text", "target", "avoid", "pos_text", "neg_text", "structure"}
-    return Prompt(entry["id"], level, text, _ids(entry.get("target"), path, f"{where}.target"),
-                  _ids(entry.get("avoid", []), path, f"{where}.avoid"), str(entry.get("pos_text", "")),
-                  str(entry.get("neg_text", "")), str(entry.get("structure", "")),
-                  {k: v for k, v in entry.items() if k not in known})
-
-
+    return Prompt(
+        entry["id"],
+        level,
+        text,
+        _ids(entry.get("target"), path, f"{where}.target"),
+        _ids(entry.get("avoid", []), path, f"{where}.avoid"),
+        str(entry.get("pos_text", "")),
+        str(entry.get("neg_text", "")),
+        str(entry.get("structure", "")),
+        {k: v for k, v in entry.items() if k not in known},
+    )
 
 
 def read_sidecar(path: Path, texts_only: bool = False) -> tuple[str, list[Prompt]]:
@@ -135,8 +144,9 @@ def read_sidecar(path: Path, texts_only: bool = False) -> tuple[str, list[Prompt
     ids = [p.id for p in read if p.id]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:  # evaluation pairs a case's prompts by id
-        raise InputError(path, f"prompt id {twice[0]!r} is given to {ids.count(twice[0])} prompts; ids are unique "
-                               "within a sidecar")
+        raise InputError(
+            path, f"prompt id {twice[0]!r} is given to {ids.count(twice[0])} prompts; ids are unique within a sidecar"
+        )
     return case, read
 
 
@@ -144,8 +154,11 @@ def check_case_id(case, source) -> None:
     """A case id becomes a file name (`<case>.json`, `<case>__<prompt>.nii.gz`): one that holds a path
     ("../../Dataset011_X/dataset") would write outside its folder."""
     if not isinstance(case, str) or case in ("", ".", "..") or any(c in case for c in "/\\\x00"):
-        raise InputError(source, f"case id {case!r}: a case id becomes a file name, so it may not be empty, '.' or "
-                                 "'..', or hold '/', '\\' or a NUL character")
+        raise InputError(
+            source,
+            f"case id {case!r}: a case id becomes a file name, so it may not be empty, '.' or "
+            "'..', or hold '/', '\\' or a NUL character",
+        )
 
 
 def write_sidecar(path: Path, case: str, prompts: list[Prompt]) -> None:
@@ -188,13 +201,25 @@ def read_prompts_used(path: Path) -> dict[str, list[Prompt]]:
                 continue
             where = f"cases.{case}[{i}]"
             avoid = _ids(e.get("avoid", []), path, f"{where}.avoid")
-            prompts.append(Prompt(f"P{i}", 3 if avoid else 1, e["text"], _ids(e["target"], path, f"{where}.target"),
-                                  avoid, e.get("pos_text", ""), e.get("neg_text", ""),
-                                  ", ".join(e.get("target_structures", [])),
-                                  {"file": e["file"]} if isinstance(e.get("file"), str) else {}))
+            prompts.append(
+                Prompt(
+                    f"P{i}",
+                    3 if avoid else 1,
+                    e["text"],
+                    _ids(e["target"], path, f"{where}.target"),
+                    avoid,
+                    e.get("pos_text", ""),
+                    e.get("neg_text", ""),
+                    ", ".join(e.get("target_structures", [])),
+                    {"file": e["file"]} if isinstance(e.get("file"), str) else {},
+                )
+            )
         out[case] = prompts
     if free:
-        warnings.warn(f"{path}: {len(free)} prompt(s) answered from free text are not scored (no structure says "
-                      f"which voxels they mean): {', '.join(map(repr, sorted(free)[:5]))}"
-                      f"{' ...' if len(free) > 5 else ''}", stacklevel=2)
+        warnings.warn(
+            f"{path}: {len(free)} prompt(s) answered from free text are not scored (no structure says "
+            f"which voxels they mean): {', '.join(map(repr, sorted(free)[:5]))}"
+            f"{' ...' if len(free) > 5 else ''}",
+            stacklevel=2,
+        )
     return out

@@ -20,8 +20,14 @@ _WORD = re.compile(r"[A-Za-z]+")
 
 def vocabulary(ontology: Ontology) -> set[str]:
     """Every word a prompt for this ontology may use: its wordings, directions, part nouns, connectives, requests."""
-    texts = [*(p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)), *EXCLUSION_CONNECTIVES,
-             *TRAINING_TEMPLATES, *HELDOUT_TEMPLATES, *PART_NOUNS, *(w for ws in DIRECTIONS.values() for w in ws)]
+    texts = [
+        *(p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)),
+        *EXCLUSION_CONNECTIVES,
+        *TRAINING_TEMPLATES,
+        *HELDOUT_TEMPLATES,
+        *PART_NOUNS,
+        *(w for ws in DIRECTIONS.values() for w in ws),
+    ]
     return {w.lower() for t in texts for w in _WORD.findall(t)}
 
 

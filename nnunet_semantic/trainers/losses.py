@@ -30,8 +30,13 @@ def dynamic_hard_negative_loss(logits: torch.Tensor, target: torch.Tensor, gamma
     return -((1 - log_p.exp()) ** gamma * y * log_p).sum() / y.sum().clamp_min(1)
 
 
-def prompt_parts_loss(target_logits: torch.Tensor, avoid_logits: torch.Tensor, target: torch.Tensor,
-                      avoid: torch.Tensor, has_avoid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def prompt_parts_loss(
+    target_logits: torch.Tensor,
+    avoid_logits: torch.Tensor,
+    target: torch.Tensor,
+    avoid: torch.Tensor,
+    has_avoid: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Each half of `p = p(target) * (1 - p(avoid))` against its own mask: (BCE(p(target), Y_target) over every
     prompt, BCE(p(avoid), Y_avoid) over the prompts that exclude something: the exclusion loss). Without this
     the composition is ambiguous: a model may shrink p(target) instead of learning what the exclusion names."""
@@ -48,8 +53,9 @@ def annotated_only(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return logits + (mask.to(logits.dtype) - 1).reshape(*mask.shape, *[1] * (logits.ndim - 2)) * 1e4
 
 
-def membership_loss(membership: torch.Tensor, pos_labels: torch.Tensor, neg_labels: torch.Tensor,
-                    has_neg: torch.Tensor) -> torch.Tensor:
+def membership_loss(
+    membership: torch.Tensor, pos_labels: torch.Tensor, neg_labels: torch.Tensor, has_neg: torch.Tensor
+) -> torch.Tensor:
     """BCE of the `labels` head's reading of each text ([B, 2K, L]: target parts, then exclusion parts) against
     the labels its prompt names (the sidecar's target / avoid label ids), exclusion parts only where there is one.
     Through the masks alone a label the prompt does not name is pushed out only where the image path already
@@ -68,9 +74,16 @@ class SemanticLoss(nn.Module):
     the optional Dynamic Hard Negative term. Called by nnU-Net's `train_step` as `loss(output, target)`;
     `last_exclusion` keeps the last exclusion loss for the log."""
 
-    def __init__(self, seg_loss: nn.Module, label_loss: nn.Module | None, deep_supervision: bool,
-                 exclusion_weight: float, membership_weight: float | None, dhn_gamma: float | None = None,
-                 dhn_weight: float = 1.0):
+    def __init__(
+        self,
+        seg_loss: nn.Module,
+        label_loss: nn.Module | None,
+        deep_supervision: bool,
+        exclusion_weight: float,
+        membership_weight: float | None,
+        dhn_gamma: float | None = None,
+        dhn_weight: float = 1.0,
+    ):
         super().__init__()
         self.seg_loss, self.label_loss, self.deep_supervision = seg_loss, label_loss, deep_supervision
         self.exclusion_weight, self.membership_weight = exclusion_weight, membership_weight
@@ -84,26 +97,33 @@ class SemanticLoss(nn.Module):
         masks = [target.masks(scale) for scale in range(len(output.logits))]
         total = self._supervised(self.seg_loss, output.logits, [m[:, :1] for m in masks])
         if self.label_loss is not None and output.label_logits:
-            label_logits = output.label_logits if target.label_mask is None else \
-                [annotated_only(logits, target.label_mask) for logits in output.label_logits]
+            label_logits = (
+                output.label_logits
+                if target.label_mask is None
+                else [annotated_only(logits, target.label_mask) for logits in output.label_logits]
+            )
             total = total + self._supervised(self.label_loss, label_logits, target.segs)
         l_exc = torch.zeros((), device=total.device)
         with torch.autocast(total.device.type, enabled=False):
             if output.parts:
-                l_target, l_exc = prompt_parts_loss(*output.parts[0], masks[0][:, 1:2], masks[0][:, 2:3],
-                                                    target.has_neg.flatten())
+                l_target, l_exc = prompt_parts_loss(
+                    *output.parts[0], masks[0][:, 1:2], masks[0][:, 2:3], target.has_neg.flatten()
+                )
                 total = total + self.exclusion_weight * (l_target + l_exc)
             elif output.exclusion_gates:
                 l_exc = exclusion_loss(output.exclusion_gates, masks[0][:, 2:3])
                 total = total + self.exclusion_weight * l_exc
             if self.membership_weight is not None and output.membership is not None:
-                total = total + self.membership_weight * membership_loss(output.membership, target.pos_labels,
-                                                                         target.neg_labels, target.has_neg)
+                total = total + self.membership_weight * membership_loss(
+                    output.membership, target.pos_labels, target.neg_labels, target.has_neg
+                )
             if self.membership_weight is not None and output.vocabulary_membership is not None:
                 total = total + self.membership_weight * F.binary_cross_entropy_with_logits(
-                    output.vocabulary_membership.float(), target.vocabulary_labels.float())
+                    output.vocabulary_membership.float(), target.vocabulary_labels.float()
+                )
             if self.dhn_gamma is not None:
-                total = total + self.dhn_weight * dynamic_hard_negative_loss(output.logits[0], masks[0][:, :1],
-                                                                             self.dhn_gamma)
+                total = total + self.dhn_weight * dynamic_hard_negative_loss(
+                    output.logits[0], masks[0][:, :1], self.dhn_gamma
+                )
         self.last_exclusion = l_exc.detach()
         return total

@@ -17,8 +17,9 @@ class ImageTextOptimizer(torch.optim.Optimizer):
     schedule sets the SGD's lr, and each step gives the text path `text_lr` times the same decay, after a linear
     warm-up over `warmup` steps. The step count is in the state dict, so a continued training resumes it."""
 
-    def __init__(self, image: torch.optim.Optimizer, text: torch.optim.Optimizer, initial_lr: float, text_lr: float,
-                 warmup: int):
+    def __init__(
+        self, image: torch.optim.Optimizer, text: torch.optim.Optimizer, initial_lr: float, text_lr: float, warmup: int
+    ):
         # not Optimizer.__init__: the groups and state stay the two optimisers' own
         self.image, self.text = image, text
         self.initial_lr, self.text_lr, self.warmup = initial_lr, text_lr, warmup
@@ -52,14 +53,26 @@ class ImageTextOptimizer(torch.optim.Optimizer):
         self.text_steps = state_dict["text_steps"]
 
 
-def build_optimizer(network: nn.Module, lr: float, weight_decay: float, text_lr: float | None,
-                    text_weight_decay: float, text_warmup: int) -> torch.optim.Optimizer:
+def build_optimizer(
+    network: nn.Module,
+    lr: float,
+    weight_decay: float,
+    text_lr: float | None,
+    text_weight_decay: float,
+    text_warmup: int,
+) -> torch.optim.Optimizer:
     """SGD as nnU-Net configures it, for every parameter when `text_lr` is None or nothing is fed by the text."""
     text = network.text_parameters() if text_lr else []
     ids = {id(p) for p in text}
-    sgd = torch.optim.SGD([p for p in network.parameters() if id(p) not in ids], lr, weight_decay=weight_decay,
-                          momentum=0.99, nesterov=True)
+    sgd = torch.optim.SGD(
+        [p for p in network.parameters() if id(p) not in ids],
+        lr,
+        weight_decay=weight_decay,
+        momentum=0.99,
+        nesterov=True,
+    )
     if not text:
         return sgd
-    return ImageTextOptimizer(sgd, torch.optim.AdamW(text, text_lr, weight_decay=text_weight_decay), lr, text_lr,
-                              text_warmup)
+    return ImageTextOptimizer(
+        sgd, torch.optim.AdamW(text, text_lr, weight_decay=text_weight_decay), lr, text_lr, text_warmup
+    )

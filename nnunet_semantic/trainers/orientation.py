@@ -14,8 +14,11 @@ import numpy as np
 from nnunetv2.training.data_augmentation.compute_initial_patch_size import get_patch_size
 
 MAX_ROTATION = np.deg2rad(15)  # nnU-Net's rotation for elongated 2D patches
-DIRECTIONS = re.compile(r"\b(left|right|anterior|posterior|superior|inferior|cranial|caudal|rostral|dorsal|ventral|"
-                        r"upper|lower|front|rear)\b", re.IGNORECASE)
+DIRECTIONS = re.compile(
+    r"\b(left|right|anterior|posterior|superior|inferior|cranial|caudal|rostral|dorsal|ventral|"
+    r"upper|lower|front|rear)\b",
+    re.IGNORECASE,
+)
 
 
 def names_a_direction(ontology) -> bool:

@@ -33,8 +33,10 @@ class PromptTargets(NamedTuple):
     vocabulary_labels: torch.Tensor | None = None  # [V, L]: the labels each vocabulary text names
 
     def to(self, device, non_blocking: bool = False) -> PromptTargets:
-        return PromptTargets([s.to(device, non_blocking=non_blocking) for s in self.segs],
-                             *(t if t is None else t.to(device, non_blocking=non_blocking) for t in self[1:]))
+        return PromptTargets(
+            [s.to(device, non_blocking=non_blocking) for s in self.segs],
+            *(t if t is None else t.to(device, non_blocking=non_blocking) for t in self[1:]),
+        )
 
     def masks(self, scale: int = 0) -> torch.Tensor:
         """[B * K, 3, ...] (prompt-major within an image): the composed mask isin(seg, target) & ~isin(seg, avoid),
@@ -43,8 +45,9 @@ class PromptTargets(NamedTuple):
         seg = self.segs[scale][:, 0]
         labels = torch.arange(1, self.target_labels.shape[-1] + 1, device=seg.device)
         onehot = (seg[:, None] == labels.view(1, -1, *[1] * (seg.ndim - 1))).to(self.target_labels.dtype)
-        target, avoid = (torch.einsum("bl...,bkl->bk...", onehot, sets) > 0
-                         for sets in (self.target_labels, self.avoid_labels))
+        target, avoid = (
+            torch.einsum("bl...,bkl->bk...", onehot, sets) > 0 for sets in (self.target_labels, self.avoid_labels)
+        )
         return torch.stack([target & ~avoid, target, avoid], 2).flatten(0, 1).to(torch.int16)
 
 
@@ -55,8 +58,15 @@ class PromptSampler:
     structure is made of even where no case is annotated with the whole structure (one source annotates its
     front, another its back), which no mask can teach."""
 
-    def __init__(self, table: PromptTable, k: int, num_labels: int, reword: float = 0.0,
-                 sources: Sources | None = None, vocabulary: list[tuple[list[str], tuple[int, ...]]] | None = None):
+    def __init__(
+        self,
+        table: PromptTable,
+        k: int,
+        num_labels: int,
+        reword: float = 0.0,
+        sources: Sources | None = None,
+        vocabulary: list[tuple[list[str], tuple[int, ...]]] | None = None,
+    ):
         self.table, self.k, self.num_labels, self.reword, self.sources = table, k, num_labels, reword, sources
         self.vocabulary = [(table.rows(texts), labels) for texts, labels in vocabulary or []]
         self.vocabulary_labels = np.zeros((len(self.vocabulary), num_labels), np.float32)
@@ -71,16 +81,29 @@ class PromptSampler:
                 raise RuntimeError(f"case {key} has no verified prompts; reconvert the dataset")
             index = case.sample(self.k, rng)
             pos, neg, has_neg = self.table.text_arrays(key, index, self.reword if train else 0.0, rng)
-            rows.append((pos, neg, has_neg, *self.table.label_sets(key, index, self.num_labels),
-                         *self.table.memberships(key, index, self.num_labels), case.levels[index]))
-        pos, neg, has_neg, target, avoid, pos_labels, neg_labels, level = (torch.from_numpy(np.stack(c))
-                                                                          for c in zip(*rows))
+            rows.append(
+                (
+                    pos,
+                    neg,
+                    has_neg,
+                    *self.table.label_sets(key, index, self.num_labels),
+                    *self.table.memberships(key, index, self.num_labels),
+                    case.levels[index],
+                )
+            )
+        pos, neg, has_neg, target, avoid, pos_labels, neg_labels, level = (
+            torch.from_numpy(np.stack(c)) for c in zip(*rows)
+        )
         segs = batch["target"] if isinstance(batch["target"], list) else [batch["target"]]
-        mask = None if self.sources is None else torch.from_numpy(self.sources.label_mask(batch["keys"],
-                                                                                          self.num_labels))
+        mask = (
+            None if self.sources is None else torch.from_numpy(self.sources.label_mask(batch["keys"], self.num_labels))
+        )
         vocabulary = labels = None
         if self.vocabulary:
             vocabulary = torch.from_numpy(self.table.vectors[[rng.choice(rows) for rows, _ in self.vocabulary]])
             labels = torch.from_numpy(self.vocabulary_labels)
-        return {**batch, "data": PromptedImages(batch["data"], pos, neg, has_neg, vocabulary),
-                "target": PromptTargets(segs, target, avoid, pos_labels, neg_labels, has_neg, level, mask, labels)}
+        return {
+            **batch,
+            "data": PromptedImages(batch["data"], pos, neg, has_neg, vocabulary),
+            "target": PromptTargets(segs, target, avoid, pos_labels, neg_labels, has_neg, level, mask, labels),
+        }

@@ -36,14 +36,19 @@ def sidecar_folder(preprocessed_folder: Path, name: str = "prompts", required: b
     if source is None or not source.is_dir():
         if here.is_dir() or not required:
             return here if here.is_dir() else None
-        raise SemanticError(f"no prompt sidecars for {Path(preprocessed_folder).name}: neither {here} nor "
-                            f"{source or '$nnUNet_raw/<dataset>/prompts'} exists; convert the dataset with "
-                            "`nnunet-semantic convert`")
+        raise SemanticError(
+            f"no prompt sidecars for {Path(preprocessed_folder).name}: neither {here} nor "
+            f"{source or '$nnUNet_raw/<dataset>/prompts'} exists; convert the dataset with "
+            "`nnunet-semantic convert`"
+        )
     if here.is_dir():
         if _folder_hash(here) == _folder_hash(source):
             return here
-        warnings.warn(f"the prompt sidecars in {source} changed since they were copied to {here} (re-converted?); "
-                      "refreshing the copy", stacklevel=2)
+        warnings.warn(
+            f"the prompt sidecars in {source} changed since they were copied to {here} (re-converted?); "
+            "refreshing the copy",
+            stacklevel=2,
+        )
     partial = here.with_name(f".{name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.copytree(source, partial)
@@ -63,8 +68,9 @@ def absent_prompts(prompts: list[Prompt], structures: dict[str, tuple[int, ...]]
     """The L1 prompt of every structure the case has neither a verified L1 nor an absent prompt for (sidecars
     written before absent prompts existed): its mask is empty."""
     present = {p.text for p in prompts if p.level in (1, ABSENT)}
-    return [Prompt(f"absent-{name}", ABSENT, name, labels) for name, labels in structures.items()
-            if name not in present]
+    return [
+        Prompt(f"absent-{name}", ABSENT, name, labels) for name, labels in structures.items() if name not in present
+    ]
 
 
 @dataclass
@@ -95,12 +101,18 @@ class PromptTable:
     model learns the structure rather than one string. All of them are in the table, so the bank encodes them
     once."""
 
-    def __init__(self, sidecars: dict[str, list[Prompt]], merged: bool = False,
-                 absent: Callable[[str], dict[str, tuple[int, ...]]] | None = None,
-                 wordings: list[list[str]] | None = None):
+    def __init__(
+        self,
+        sidecars: dict[str, list[Prompt]],
+        merged: bool = False,
+        absent: Callable[[str], dict[str, tuple[int, ...]]] | None = None,
+        wordings: list[list[str]] | None = None,
+    ):
         self.sidecars, self.merged = sidecars, merged
-        trained = {case: prompts + absent_prompts(prompts, absent(case) if absent else {})
-                   for case, prompts in sidecars.items()}
+        trained = {
+            case: prompts + absent_prompts(prompts, absent(case) if absent else {})
+            for case, prompts in sidecars.items()
+        }
         texts = {t for ps in trained.values() for p in ps for t in prompt_texts(p, merged) if t}
         self.texts = sorted(texts | {t for group in wordings or [] for t in group})
         self._row = {t: i for i, t in enumerate(self.texts)}
@@ -111,22 +123,31 @@ class PromptTable:
         self.alternatives: list[np.ndarray] = []  # per row: the rows it may be swapped for (itself at least)
         for row, text in enumerate(self.texts):
             found = set(groups.get(normalize(text), ()))  # in two groups: ambiguous, never swapped
-            self.alternatives.append(np.array([self._row[t] for t in wordings[found.pop()]] if len(found) == 1
-                                              else [row]))
+            self.alternatives.append(
+                np.array([self._row[t] for t in wordings[found.pop()]] if len(found) == 1 else [row])
+            )
         self.cases: dict[str, CasePrompts] = {}
         for case, prompts in trained.items():
             if not sidecars[case]:
                 continue
             pairs = [prompt_texts(p, merged) for p in prompts]
-            self.cases[case] = CasePrompts(np.array([p.level for p in prompts]), [p.target for p in prompts],
-                                           [p.avoid for p in prompts], np.array([self._row[a] for a, _ in pairs]),
-                                           np.array([self._row[b] if b else -1 for _, b in pairs]))
+            self.cases[case] = CasePrompts(
+                np.array([p.level for p in prompts]),
+                [p.target for p in prompts],
+                [p.avoid for p in prompts],
+                np.array([self._row[a] for a, _ in pairs]),
+                np.array([self._row[b] if b else -1 for _, b in pairs]),
+            )
         self.vectors: np.ndarray | None = None
 
     @classmethod
-    def load(cls, preprocessed_folder: Path, merged: bool = False,
-             absent: Callable[[str], dict[str, tuple[int, ...]]] | None = None,
-             wordings: list[list[str]] | None = None) -> PromptTable:
+    def load(
+        cls,
+        preprocessed_folder: Path,
+        merged: bool = False,
+        absent: Callable[[str], dict[str, tuple[int, ...]]] | None = None,
+        wordings: list[list[str]] | None = None,
+    ) -> PromptTable:
         return cls(read_sidecar_folder(sidecar_folder(preprocessed_folder)), merged, absent, wordings)
 
     def attach(self, bank: EmbeddingBank, extra_texts: tuple[str, ...] = ()) -> None:

@@ -46,21 +46,29 @@ LEVELS = (1, 2, 3)
 
 
 class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
-    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
-                 device: torch.device = torch.device("cuda")):  # noqa: B008 - nnU-Net's own signature
+    def __init__(
+        self,
+        plans: dict,
+        configuration: str,
+        fold: int,
+        dataset_json: dict,
+        device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's own signature
+    ):
         super().__init__(plans, configuration, fold, dataset_json, device)
         if self.is_ddp and device.type == "cpu":  # nnU-Net's DDP sets one GPU per rank; under gloo it is the CPU
             self.device, self.grad_scaler = device, None
         if self.label_manager.has_regions:  # prompts name sets of labels: the integer labels underneath are learnt
-            self.label_manager = LabelManager(dataset_json["labels"], dataset_json.get("regions_class_order"),
-                                              force_use_labels=True)
+            self.label_manager = LabelManager(
+                dataset_json["labels"], dataset_json.get("regions_class_order"), force_use_labels=True
+            )
         epochs, iterations, val_iterations = self.schedule
         self.num_epochs = epochs or self.num_epochs
         self.num_iterations_per_epoch = iterations or self.num_iterations_per_epoch
         self.num_val_iterations_per_epoch = val_iterations or self.num_val_iterations_per_epoch
         self.logger.local_logger = SemanticLocalLogger()
         self.ontology = Ontology.from_dataset_json(  # the dataset's semantics, parsed once
-            dataset_json, f"{self.preprocessed_dataset_folder_base}/dataset.json")
+            dataset_json, f"{self.preprocessed_dataset_folder_base}/dataset.json"
+        )
         self.sources = Sources.of(self.ontology)  # None: one dataset
         self.prompts: PromptTable | None = None
         self.sampler: PromptSampler | None = None
@@ -98,45 +106,74 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         """Prompts and their vectors, before the network (whose text width depends on the encoder)."""
         folder, ontology = Path(self.preprocessed_dataset_folder_base), self.ontology
         every = ontology.label_sets()
-        absent = None if not self.absent_prompts else (lambda case: every) if self.sources is None \
+        absent = (
+            None
+            if not self.absent_prompts
+            else (lambda case: every)
+            if self.sources is None
             else (lambda case: self.sources.absent_structures(case, every))
+        )
         every_wording = [training_wordings(s) for s in ontology.structures.values()]
         wordings = every_wording if self.reword or self.vocabulary_membership else None
         if self.is_ddp and self.local_rank != 0:
             dist.barrier()  # rank 0 refreshes the sidecar copy and builds the bank; the others then find both complete
         self.prompts = PromptTable.load(folder, self.merged_prompt, absent, wordings)
         structure_names = tuple(every)  # the per-label L1 prompts
-        bank, n_new = build_bank(folder, get_encoder(self.text_encoder, device=self.device.type),
-                                 [*self.prompts.texts, *structure_names])
+        bank, n_new = build_bank(
+            folder, get_encoder(self.text_encoder, device=self.device.type), [*self.prompts.texts, *structure_names]
+        )
         if self.is_ddp and self.local_rank == 0:
             dist.barrier()
         self.prompts.attach(bank, structure_names)
-        vocabulary = None if not self.vocabulary_membership else \
-            [(texts, tuple(s.labels)) for texts, s in zip(every_wording, ontology.structures.values())]
-        self.sampler = PromptSampler(self.prompts, self.prompts_per_sample,
-                                     len(self.label_manager.foreground_labels), self.reword, self.sources,
-                                     vocabulary)
+        vocabulary = (
+            None
+            if not self.vocabulary_membership
+            else [(texts, tuple(s.labels)) for texts, s in zip(every_wording, ontology.structures.values())]
+        )
+        self.sampler = PromptSampler(
+            self.prompts,
+            self.prompts_per_sample,
+            len(self.label_manager.foreground_labels),
+            self.reword,
+            self.sources,
+            vocabulary,
+        )
         self.text_dim, self.encoder_fingerprint = bank.vectors.shape[1], bank.fingerprint
-        self.print_to_log_file(f"text encoder {self.text_encoder} ({bank.fingerprint}): {len(self.prompts.texts)} "
-                               f"prompt texts, {n_new} newly encoded; {len(self.prompts.cases)} cases with prompts")
+        self.print_to_log_file(
+            f"text encoder {self.text_encoder} ({bank.fingerprint}): {len(self.prompts.texts)} "
+            f"prompt texts, {n_new} newly encoded; {len(self.prompts.cases)} cases with prompts"
+        )
 
     def network_config(self) -> NetworkConfig:
-        return NetworkConfig(self.text_dim, len(self.label_manager.foreground_labels), self.head, self.head_site,
-                             self.frequency_input, self.frequency_backbone, self.semantic_stream)
+        return NetworkConfig(
+            self.text_dim,
+            len(self.label_manager.foreground_labels),
+            self.head,
+            self.head_site,
+            self.frequency_input,
+            self.frequency_backbone,
+            self.semantic_stream,
+        )
 
-    def build_network_architecture(self, plans_manager, configuration_manager, num_input_channels,
-                                   num_output_channels, enable_deep_supervision=True):
+    def build_network_architecture(
+        self,
+        plans_manager,
+        configuration_manager,
+        num_input_channels,
+        num_output_channels,
+        enable_deep_supervision=True,
+    ):
         """A method, not nnU-Net's static one: the network depends on the recipe and the text encoder."""
-        return build_network(configuration_manager, num_input_channels, self.network_config(),
-                             enable_deep_supervision)
+        return build_network(configuration_manager, num_input_channels, self.network_config(), enable_deep_supervision)
 
     def _module(self):
         mod = self.network.module if isinstance(self.network, DDP) else self.network
         return mod._orig_mod if isinstance(mod, OptimizedModule) else mod
 
     def configure_optimizers(self):
-        optimizer = build_optimizer(self._module(), self.initial_lr, self.weight_decay, self.text_lr,
-                                    self.text_weight_decay, self.text_warmup)
+        optimizer = build_optimizer(
+            self._module(), self.initial_lr, self.weight_decay, self.text_lr, self.text_weight_decay, self.text_warmup
+        )
         return optimizer, PolyLRScheduler(optimizer, self.initial_lr, self.num_epochs)
 
     def _build_loss(self):
@@ -144,9 +181,15 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         if self.per_prompt_dice:
             inner = getattr(seg_loss, "loss", seg_loss)  # inside nnU-Net's deep-supervision wrapper
             getattr(inner.dc, "_orig_mod", inner.dc).batch_dice = False
-        return SemanticLoss(seg_loss, super()._build_loss() if self.label_supervision else None,
-                            self.enable_deep_supervision, self.exclusion_weight, self.membership_weight,
-                            self.dhn_gamma, self.dhn_weight)
+        return SemanticLoss(
+            seg_loss,
+            super()._build_loss() if self.label_supervision else None,
+            self.enable_deep_supervision,
+            self.exclusion_weight,
+            self.membership_weight,
+            self.dhn_gamma,
+            self.dhn_weight,
+        )
 
     # --- data: nnU-Net's loaders and augmentation; the prompts' masks come from its augmented label map --------
     def configure_rotation_dummyDA_mirroring_and_inital_patch_size(self):
@@ -185,9 +228,11 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
 
     def on_train_epoch_end(self, train_outputs: list[dict]):
         super().on_train_epoch_end(train_outputs)
-        self.logger.log("train_exclusion_losses", float(np.mean(self._gather([o["exclusion_loss"]
-                                                                              for o in train_outputs]))),
-                        self.current_epoch)
+        self.logger.log(
+            "train_exclusion_losses",
+            float(np.mean(self._gather([o["exclusion_loss"] for o in train_outputs]))),
+            self.current_epoch,
+        )
 
     def validation_step(self, batch: dict) -> dict:
         """Loss and per-prompt counts of the composed masks, with each prompt's level."""
@@ -200,31 +245,51 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         axes = tuple(range(1, pred.ndim))
         tp, fp, fn = ((pred & ref).sum(axes), (pred & ~ref).sum(axes), (~pred & ref).sum(axes))
         tp, fp, fn = (t.double().cpu().numpy() for t in (tp, fp, fn))
-        return {"loss": loss.detach().cpu().numpy(), "exclusion_loss": self.loss.last_exclusion.cpu().numpy(),
-                "tp_hard": tp.sum(keepdims=True), "fp_hard": fp.sum(keepdims=True), "fn_hard": fn.sum(keepdims=True),
-                "tp_sample": tp, "fp_sample": fp, "fn_sample": fn, "level": target.level.cpu().numpy().ravel()}
+        return {
+            "loss": loss.detach().cpu().numpy(),
+            "exclusion_loss": self.loss.last_exclusion.cpu().numpy(),
+            "tp_hard": tp.sum(keepdims=True),
+            "fp_hard": fp.sum(keepdims=True),
+            "fn_hard": fn.sum(keepdims=True),
+            "tp_sample": tp,
+            "fp_sample": fp,
+            "fn_sample": fn,
+            "level": target.level.cpu().numpy().ravel(),
+        }
 
     def on_validation_epoch_end(self, val_outputs: list[dict]):
         super().on_validation_epoch_end(val_outputs)
-        self.logger.log("val_exclusion_losses", float(np.mean(self._gather([o["exclusion_loss"]
-                                                                            for o in val_outputs]))),
-                        self.current_epoch)
-        stats = {k: self._gather(np.concatenate([o[k] for o in val_outputs]))
-                 for k in ("tp_sample", "fp_sample", "fn_sample", "level")}
+        self.logger.log(
+            "val_exclusion_losses",
+            float(np.mean(self._gather([o["exclusion_loss"] for o in val_outputs]))),
+            self.current_epoch,
+        )
+        stats = {
+            k: self._gather(np.concatenate([o[k] for o in val_outputs]))
+            for k in ("tp_sample", "fp_sample", "fn_sample", "level")
+        }
         per_level = {}
         for level in LEVELS:
             sel = stats["level"] == level
             per_level[level] = dice_from_counts(*(stats[k][sel].sum() for k in ("tp_sample", "fp_sample", "fn_sample")))
             self.logger.log(f"dice_L{level}", per_level[level], self.current_epoch)
-        self.print_to_log_file("pseudo dice per prompt level", {f"L{k}": round(v, 4) for k, v in per_level.items()},
-                               "exclusion loss", round(self.logger.get_value("train_exclusion_losses", -1), 4))
+        self.print_to_log_file(
+            "pseudo dice per prompt level",
+            {f"L{k}": round(v, 4) for k, v in per_level.items()},
+            "exclusion loss",
+            round(self.logger.get_value("train_exclusion_losses", -1), 4),
+        )
 
     # --- what the checkpoint carries, and the final validation ------------------------------------
     def semantic_metadata(self) -> dict:
         """What prediction needs besides the weights and the network config (the card, `networks/card.py`): the
         whole recipe, the text encoder's fingerprint, the ontology and the training cases' label sizes."""
-        return {**recipe_of(self), "encoder_fingerprint": self.encoder_fingerprint,
-                "label_counts": self._training_label_counts(), "ontology": self.ontology.to_dict()}
+        return {
+            **recipe_of(self),
+            "encoder_fingerprint": self.encoder_fingerprint,
+            "label_counts": self._training_label_counts(),
+            "ontology": self.ontology.to_dict(),
+        }
 
     def _training_label_counts(self) -> list[dict[str, int]]:
         """Voxels per label of each of the fold's training cases (the converters' verification record): the

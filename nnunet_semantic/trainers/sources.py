@@ -23,8 +23,11 @@ class Sources:
     @classmethod
     def of(cls, ontology) -> Sources | None:
         """A merged dataset's (its ontology holds them); None for a dataset of one source."""
-        return cls({"sources": ontology.sources, "disjoint_sources": ontology.disjoint_sources}) \
-            if ontology.sources else None
+        return (
+            cls({"sources": ontology.sources, "disjoint_sources": ontology.disjoint_sources})
+            if ontology.sources
+            else None
+        )
 
     def absent_structures(self, case: str, structures: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
         """The structures an empty-answer prompt may name on `case`: those its source annotates whole (all their
@@ -71,7 +74,7 @@ class Sources:
         if sampling == "cases" or len(n) < 2:
             return list(keys)
         power = 0.5 if sampling == "sqrt" else 0.0
-        per_case = {s: c ** power / c for s, c in n.items()}  # a source's share / its cases
+        per_case = {s: c**power / c for s, c in n.items()}  # a source's share / its cases
         low = min(per_case.values())
         repeats = {s: max(1, round(quantum * v / low)) for s, v in per_case.items()}
         divisor = math.gcd(*repeats.values())

@@ -14,5 +14,13 @@ from nnunet_semantic.networks.heads.gates import AlphaFusionHead, GatedFusionHea
 from nnunet_semantic.networks.heads.labels import LabelsHead
 from nnunet_semantic.networks.heads.query import QueryHead
 
-__all__ = ["HEADS", "AlphaFusionHead", "GatedFusionHead", "LabelsHead", "PromptHead", "QueryHead", "TextConcatHead",
-           "register_head"]
+__all__ = [
+    "HEADS",
+    "AlphaFusionHead",
+    "GatedFusionHead",
+    "LabelsHead",
+    "PromptHead",
+    "QueryHead",
+    "TextConcatHead",
+    "register_head",
+]

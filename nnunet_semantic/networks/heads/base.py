@@ -47,6 +47,7 @@ def as_list(logits) -> list[torch.Tensor]:
 def one_prompt_per_row(features: ImageFeatures, text: dict[str, torch.Tensor]):
     """For heads that run (part of) the network once per prompt: image features repeated K times, texts [B*K, ...]."""
     k = text["pos"].shape[1]
-    features = ImageFeatures(*[None if f is None else [None if t is None else t.repeat_interleave(k, 0) for t in f]
-                               for f in features])
+    features = ImageFeatures(
+        *[None if f is None else [None if t is None else t.repeat_interleave(k, 0) for t in f] for f in features]
+    )
     return features, {name: t.flatten(0, 1) for name, t in text.items()}

@@ -28,7 +28,7 @@ class GatedFusionHead(PromptHead):
         self.gates = nn.ModuleList(CMSGate(w, config.text_dim, gates=self.gated) for w in stage_widths)
 
     def keys(self, frequency):
-        return [gate.keys(f) for gate, f in zip(self.gates[-len(frequency):], frequency)]
+        return [gate.keys(f) for gate, f in zip(self.gates[-len(frequency) :], frequency)]
 
     def text_parameters(self) -> list[nn.Parameter]:
         gates = [p for g in self.gates for n, p in g.named_parameters() if not n.startswith("key.")]

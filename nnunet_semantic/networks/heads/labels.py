@@ -44,8 +44,13 @@ class LabelsHead(PromptHead):
     def forward(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> PromptOutput:
         membership = self.mlp(torch.cat([text["pos"], text["neg"]], 1))  # one pass for both parts
         pixels = [s + f for s, f in zip(features.semantic, features.frequency)]
-        label_logits = [seg(f) for seg, f in zip(decoder.seg_layers[-len(pixels):], pixels)]
+        label_logits = [seg(f) for seg, f in zip(decoder.seg_layers[-len(pixels) :], pixels)]
         stages = [label_union_logits(labels, membership) for labels in label_logits]
         vocabulary = self.mlp(text["vocabulary"]) if "vocabulary" in text else None  # [V, L]
-        return composed_output(stages, text["has_neg"], label_logits=label_logits[::-1], membership=membership,
-                               vocabulary_membership=vocabulary)
+        return composed_output(
+            stages,
+            text["has_neg"],
+            label_logits=label_logits[::-1],
+            membership=membership,
+            vocabulary_membership=vocabulary,
+        )

@@ -29,8 +29,9 @@ class QueryHead(PromptHead):
     def __init__(self, config, stage_widths, unet, hidden: int = 256):
         super().__init__(config, stage_widths, unet)
         text_dim = config.text_dim
-        self.trunk = nn.Sequential(nn.Linear(text_dim, hidden, bias=False), nn.GELU(),
-                                   nn.Linear(hidden, hidden, bias=False), nn.GELU())
+        self.trunk = nn.Sequential(
+            nn.Linear(text_dim, hidden, bias=False), nn.GELU(), nn.Linear(hidden, hidden, bias=False), nn.GELU()
+        )
         self.weights = nn.ModuleList(nn.Linear(text_dim + hidden, w, bias=False) for w in stage_widths)
         self.biases = nn.ModuleList(nn.Linear(hidden, 1) for _ in stage_widths)
         unet.decoder.seg_layers = nn.ModuleList()  # the prompt makes the classifiers
@@ -41,6 +42,6 @@ class QueryHead(PromptHead):
         return [(w(eh), b(h)[..., 0]) for w, b in zip(self.weights, self.biases)]
 
     def forward(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> PromptOutput:
-        classifiers = self.classifiers(torch.cat([text["pos"], text["neg"]], 1))[-len(features.semantic):]
+        classifiers = self.classifiers(torch.cat([text["pos"], text["neg"]], 1))[-len(features.semantic) :]
         stages = [query_logits(s + f, w, b) for s, f, (w, b) in zip(features.semantic, features.frequency, classifiers)]
         return composed_output(stages, text["has_neg"])

@@ -36,7 +36,6 @@ class SemanticTrainer_onePrompt(SemanticTrainer):
     prompts_per_sample = 1
 
 
-
 class SemanticTrainer_rawText(SemanticTrainer):
     """Uncentred text vectors (MiniLM cosine of "anterior" / "posterior hippocampus": 0.83)."""
 

@@ -19,12 +19,22 @@ SCHEDULES = {
 def _with_schedule(base: type, name: str) -> type:
     schedule, attributes = SCHEDULES[name]
     cls_name = f"{base.__name__}_{name}"
-    return type(cls_name, (base,), {"schedule": schedule, **attributes, "__module__": __name__,
-                                    "__qualname__": cls_name, "__doc__": f"{base.__name__} for {schedule[0]} "
-                                    f"epoch(s) ({name})."})
+    return type(
+        cls_name,
+        (base,),
+        {
+            "schedule": schedule,
+            **attributes,
+            "__module__": __name__,
+            "__qualname__": cls_name,
+            "__doc__": f"{base.__name__} for {schedule[0]} epoch(s) ({name}).",
+        },
+    )
 
 
-TRAINERS = {cls.__name__: cls for cls in (_with_schedule(base, name) for base in (SemanticTrainer, TextConcatTrainer)
-                                           for name in SCHEDULES)}
+TRAINERS = {
+    cls.__name__: cls
+    for cls in (_with_schedule(base, name) for base in (SemanticTrainer, TextConcatTrainer) for name in SCHEDULES)
+}
 globals().update(TRAINERS)  # importable by name, as nnU-Net finds trainers (and pickle finds classes)
 __all__ = ["SCHEDULES", *TRAINERS]
