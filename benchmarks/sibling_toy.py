@@ -6,8 +6,9 @@ text encoder, so the sibling vectors are as close as in the real data. A small U
 project's SemanticUNet, nnU-Net's Dice+CE, the part losses, the prompt sampling and the optimisers of a trainer
 class (its `head`, `prompts_per_sample`, `absent_prompts`, `centre_text`, `text_lr`, ...), then scored on
 held-out images: sibling overlap (Dice between the "anterior" and "posterior" predictions), Dice per prompt,
-and false positives for absent structures. A prompt-blind model has sibling overlap near 1. Run by
-`sibling_study.py` and by the test suite (tests/test_sibling_prompts.py).
+and false positives for absent structures. A prompt-blind model has sibling overlap near 1. With `dims=3` the
+images are volumes (the structure extruded over a few of DEPTH slices) and the network is the same SemanticUNet on a
+3D topology. Run by `sibling_study.py` and by the test suite (tests/test_sibling_prompts.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from nnunet_semantic.trainers.prompt_batch import PromptSampler
 from nnunet_semantic.trainers.prompt_table import PromptTable
 
 SIZE = 32
+DEPTH = 8  # slices of a 3D volume
 WIDTHS = (16, 32, 64)
 FRONT, BACK, OTHER = 1, 2, 3
 STRUCTURES = {"hippocampus": (FRONT, BACK), "anterior hippocampus": (FRONT,), "posterior hippocampus": (BACK,),
@@ -50,10 +52,18 @@ def _prompts(seg: np.ndarray) -> list[Prompt]:
     return [p for p in PROMPTS if present & set(p.target)]
 
 
-def make_image(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def make_image(rng: np.random.Generator, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """(image [1, S, S] float32, labels [S, S] int16): an elongated structure of one intensity whose FRONT half is
     thick and BACK half thin (as the hippocampus' head and tail), pointing left or right at random, so that only
-    its shape tells the halves apart; a brighter disc elsewhere in 70% of images."""
+    its shape tells the halves apart; a brighter disc elsewhere in 70% of images. `dims=3`: [1, DEPTH, S, S] and
+    [DEPTH, S, S], the picture on 3 to 6 consecutive slices, the rest background."""
+    if dims == 3:
+        image, seg = make_image(rng)
+        first = int(rng.integers(0, DEPTH - 3))
+        slices = np.arange(DEPTH)[:, None, None]
+        inside = (slices >= first) & (slices < first + int(rng.integers(3, DEPTH - first + 1)))
+        noise = rng.normal(0, 0.1, (DEPTH, SIZE, SIZE))
+        return np.where(inside, image, noise)[None].astype(np.float32), np.where(inside, seg, 0).astype(np.int16)
     yy, xx = np.mgrid[:SIZE, :SIZE]
     cy, cx = rng.uniform(9, SIZE - 9), rng.uniform(12, SIZE - 12)
     ry, rx = rng.uniform(3.5, 5), rng.uniform(7, 10)
@@ -74,15 +84,16 @@ def make_image(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return image[None].astype(np.float32), seg
 
 
-def _network(text_dim: int, trainer) -> SemanticUNet:
+def _network(text_dim: int, trainer, dims: int = 2) -> SemanticUNet:
     n = len(WIDTHS)
-    strides = [[1, 1]] + [[2, 2]] * (n - 1)
+    strides = [[1] * dims] + [[2] * dims] * (n - 1)
     config = NetworkConfig(text_dim, OTHER, trainer.head, trainer.head_site, trainer.frequency_input, "scaled")
     outputs = 1 + OTHER if config.head == "labels" else 2
-    unet = PlainConvUNet(1, n, WIDTHS, nn.Conv2d, 3, strides, 2, outputs, [2] * (n - 1), True, nn.InstanceNorm2d,
+    conv, norm = (nn.Conv3d, nn.InstanceNorm3d) if dims == 3 else (nn.Conv2d, nn.InstanceNorm2d)
+    unet = PlainConvUNet(1, n, WIDTHS, conv, 3, strides, 2, outputs, [2] * (n - 1), True, norm,
                          {"eps": 1e-5, "affine": True}, None, None, nn.LeakyReLU, {"inplace": True},
                          deep_supervision=False)
-    return SemanticUNet(unet, config, WIDTHS, strides, (SIZE, SIZE), 1)
+    return SemanticUNet(unet, config, WIDTHS, strides, (DEPTH, SIZE, SIZE)[-dims:], 1)
 
 
 def _mask(seg: torch.Tensor, target, avoid) -> torch.Tensor:
@@ -100,8 +111,8 @@ class StudyResult:
     seconds: float
 
 
-def _table(cases: int, rng: np.random.Generator, trainer, bank: EmbeddingBank):
-    data = [make_image(rng) for _ in range(cases)]
+def _table(cases: int, rng: np.random.Generator, trainer, bank: EmbeddingBank, dims: int = 2):
+    data = [make_image(rng, dims) for _ in range(cases)]
     absent = (lambda case: dict(STRUCTURES)) if trainer.absent_prompts else None
     table = PromptTable({str(i): _prompts(seg) for i, (_, seg) in enumerate(data)}, trainer.merged_prompt, absent)
     table.attach(bank)
@@ -115,13 +126,14 @@ def encode_texts(encoder) -> EmbeddingBank:
 
 
 def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batch_size: int = 16,
-        train_cases: int = 200, test_cases: int = 40, lr: float = 0.01) -> StudyResult:
-    """Train the trainer class's recipe on the toy task and score it on held-out images."""
+        train_cases: int = 200, test_cases: int = 40, lr: float = 0.01, dims: int = 2) -> StudyResult:
+    """Train the trainer class's recipe on the toy task (2D images or, `dims=3`, volumes) and score it on held-out
+    images."""
     start = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    data, table = _table(train_cases, rng, trainer, bank)
-    net = _network(bank.vectors.shape[1], trainer)
+    data, table = _table(train_cases, rng, trainer, bank, dims)
+    net = _network(bank.vectors.shape[1], trainer, dims)
     if trainer.centre_text:
         net.centre.set_mean(torch.from_numpy(table.vectors))
     if trainer.vocabulary_temperature:
@@ -141,7 +153,7 @@ def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batc
         images, segs = [], []
         for key in keys:
             image, seg = data[key]
-            for axis in (0, 1):  # mirroring, as nnU-Net's augmentation: only the shape tells front from back
+            for axis in range(dims):  # mirroring, as nnU-Net's augmentation: only the shape tells front from back
                 if rng.random() < 0.5:
                     image, seg = np.flip(image, axis + 1).copy(), np.flip(seg, axis).copy()
             images.append(torch.from_numpy(image)), segs.append(torch.from_numpy(seg)[None])
@@ -151,16 +163,16 @@ def run(trainer, bank: EmbeddingBank, seed: int = 0, iterations: int = 300, batc
         loss(net(batch["data"]), batch["target"]).backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 12)
         optimizer.step()
-    return StudyResult(trainer.__name__, seed, iterations, **evaluate(net, table, bank, rng, test_cases),
+    return StudyResult(trainer.__name__, seed, iterations, **evaluate(net, table, bank, rng, test_cases, dims),
                        seconds=time.perf_counter() - start)
 
 
 @torch.no_grad()
 def evaluate(net: SemanticUNet, table: PromptTable, bank: EmbeddingBank, rng: np.random.Generator,
-             cases: int) -> dict:
+             cases: int, dims: int = 2) -> dict:
     """Held-out images: sibling overlap, Dice per prompt text, and the absent structures' false-positive rate."""
     net.eval()
-    data = [make_image(rng) for _ in range(cases)]
+    data = [make_image(rng, dims) for _ in range(cases)]
     images = torch.from_numpy(np.stack([d[0] for d in data]))
     segs = torch.from_numpy(np.stack([d[1] for d in data]))
     features = net.encode_image(images)

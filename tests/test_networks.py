@@ -37,6 +37,16 @@ def test_haar_dwt_matches_pywavelets():
     assert np.allclose(out.numpy(), np.concatenate([ll, lh, hl, hh], axis=1), atol=1e-12)
 
 
+def test_haar_dwt_in_3d_gives_the_eight_bands_of_pywavelets():
+    """Issue 37: a 3D patch's frequency stream reads the one-level 3D Haar DWT (8 bands per channel: LLL first)."""
+    x = torch.randn(2, 3, 5, 7, 6, dtype=torch.float64)
+    out = HaarDWT()(x)
+    assert out.shape == (2, 24, 3, 4, 3)
+    bands = pywt.dwtn(x.numpy(), "haar", mode="zero", axes=(-3, -2, -1))
+    assert np.allclose(out.numpy(), np.concatenate([bands[k] for k in sorted(bands)], axis=1), atol=1e-12)
+    assert HaarDWT()(torch.ones(1, 1, 4, 4, 4))[:, 1:].abs().max() < 1e-6  # a flat volume has no detail
+
+
 def test_haar_detail_bands_see_texture_not_mean():
     flat = torch.ones(1, 1, 8, 8)
     checker = 1 + 0.5 * (torch.arange(8)[:, None] + torch.arange(8)[None]).remainder(2).float()[None, None] * 2 - 0.5

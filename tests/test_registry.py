@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from net_helpers import HIPPOCAMPUS, plan_2d
+from net_helpers import HIPPOCAMPUS, THICK_SLICES_3D, plan_2d
 
 from nnunet_semantic.dataset_conversion.registry import load_converters
 from nnunet_semantic.errors import SemanticError
@@ -32,19 +32,21 @@ def test_registry_registers_by_name_and_names_the_known_ones_for_an_unknown_name
         things["oval"]
 
 
+@pytest.mark.parametrize("plan", [HIPPOCAMPUS, THICK_SLICES_3D], ids=["2d", "3d"])
 @pytest.mark.parametrize("head,site", [(h, s) for h in HEADS for s in HEADS[h].sites])
-def test_every_head_builds_at_its_sites_and_answers_each_prompt(head, site):
-    """Each registered head, at each site it declares, gives one foreground map per prompt at full resolution, and
-    two different prompts give two different maps (a head that ignored the text would not)."""
+def test_every_head_builds_at_its_sites_and_answers_each_prompt(head, site, plan):
+    """Each registered head, at each site it declares, on a 2D and on an anisotropic 3D plan (issue 37), gives one
+    foreground map per prompt at full resolution, and two different prompts give two different maps (a head that
+    ignored the text would not)."""
     torch.manual_seed(0)
-    network = build_network(plan_2d(**HIPPOCAMPUS), 1, NetworkConfig(32, num_labels=2, head=head, site=site),
+    network = build_network(plan_2d(**plan), 1, NetworkConfig(32, num_labels=2, head=head, site=site),
                             deep_supervision=False).eval()
     g = torch.Generator().manual_seed(1)
     text = {"pos": torch.randn(2, 32, generator=g), "neg": torch.randn(2, 32, generator=g),
             "has_neg": torch.tensor([False, False])}
     with torch.no_grad():
-        logits = network(torch.randn(2, 1, 56, 40, generator=g), text).logits[0]
-    assert logits.shape[0] == 2 and logits.shape[-2:] == (56, 40)
+        logits = network(torch.randn(2, 1, *plan["patch"], generator=g), text).logits[0]
+    assert logits.shape[0] == 2 and logits.shape[2:] == plan["patch"]
     assert not torch.allclose(logits[0], logits[1])
 
 

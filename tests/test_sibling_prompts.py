@@ -35,6 +35,16 @@ def test_semantic_trainer_follows_sibling_prompts_and_exclusions(bank):
     assert result.absent_false_positive_rate < 0.1, result
 
 
+def test_semantic_trainer_follows_sibling_prompts_in_3d(bank):
+    """Issue 37: the same task on volumes (the structure on a few of 8 slices) with SemanticUNet on a 3D topology (3D
+    Haar bands, 3D ConvNeXt stream, the labels head on 3D maps): the two sibling prompts give two different masks
+    of the same volume, which a prompt-blind model cannot."""
+    result = run(SemanticTrainer, bank, seed=0, iterations=120, batch_size=6, test_cases=40, dims=3)
+    assert result.sibling_overlap < 0.1, result
+    for text in (*SIBLINGS, *(f"hippocampus excluding the {s}" for s in SIBLINGS)):
+        assert result.dice[text] > 0.9, (text, result)
+
+
 def test_additive_fusion_reproduces_the_collapse(bank):
     """The first design, trained the same way: the same mask for both halves (why the design changed)."""
     result = run(SemanticTrainer_additiveFusion, bank, seed=0, iterations=150, test_cases=TEST_CASES)

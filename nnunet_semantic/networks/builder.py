@@ -11,10 +11,10 @@ from nnunet_semantic.networks.semantic_unet import SemanticUNet
 def build_network(
     configuration_manager, num_input_channels: int, config: NetworkConfig, deep_supervision: bool = True
 ) -> SemanticUNet:
-    """Semantic stream = the plans' 2D `arch_kwargs` (PlainConvUNet or ResEnc) with background + `num_labels`
+    """Semantic stream = the plans' `arch_kwargs` (2D or 3D; PlainConvUNet or ResEnc) with background + `num_labels`
     outputs for the `labels` head, 2 (background / target) otherwise."""
-    if len(configuration_manager.patch_size) != 2:
-        raise ValueError("SemanticUNet is a 2D network: train a 2d configuration (e.g. 2d or 2d_cpu)")
+    if len(configuration_manager.patch_size) not in (2, 3):
+        raise ValueError(f"SemanticUNet takes 2D or 3D patches, got {configuration_manager.patch_size}")
     kwargs = configuration_manager.network_arch_init_kwargs
     unet = get_network_from_plans(
         configuration_manager.network_arch_class_name,

@@ -18,12 +18,12 @@ def refine(f_freq: torch.Tensor, g_inc: torch.Tensor, g_exc: torch.Tensor) -> to
 
 
 class CMSGate(nn.Module):
-    def __init__(self, channels: int, text_dim: int, gates: bool = True):
+    def __init__(self, channels: int, text_dim: int, gates: bool = True, dims: int = 2):
         super().__init__()
         self.gates = gates
         self.scale = channels**-0.5
         if gates:
-            self.key = nn.Conv2d(channels, channels, 1)
+            self.key = (nn.Conv3d if dims == 3 else nn.Conv2d)(channels, channels, 1)
             self.query_inc = nn.Linear(text_dim, channels)
             self.query_exc = nn.Linear(text_dim, channels)
         self.text = nn.Linear(text_dim, channels)
@@ -34,8 +34,8 @@ class CMSGate(nn.Module):
         return self.key(f_freq) if self.gates else None
 
     def match(self, key: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
-        """[B, 1, H, W] sigmoid map of the scaled dot product of every position with the text query."""
-        return torch.sigmoid(torch.einsum("bchw,bc->bhw", key, query) * self.scale)[:, None]
+        """[B, 1, *spatial] sigmoid map of the scaled dot product of every position with the text query."""
+        return torch.sigmoid(torch.einsum("bc...,bc->b...", key, query) * self.scale)[:, None]
 
     def forward(
         self,
@@ -52,5 +52,7 @@ class CMSGate(nn.Module):
             f_refined = refine(f_freq, self.match(key, self.query_inc(e_pos)), g_exc)
         else:
             f_refined = f_freq
-        alpha = torch.sigmoid(self.alpha_mlp(self.text(e_pos) * f_sem.mean(dim=(2, 3))))[:, :, None, None]
+        spatial = tuple(range(2, f_sem.ndim))
+        alpha = torch.sigmoid(self.alpha_mlp(self.text(e_pos) * f_sem.mean(dim=spatial)))
+        alpha = alpha.view(*alpha.shape, *[1] * len(spatial))
         return f_sem + (1 + alpha) * f_refined, g_exc

@@ -1,8 +1,8 @@
 """Frequency stream: a ConvNeXt encoder on the DWT bands whose stages line up with the planned encoder's.
 
-`scaled` builds ConvNeXt blocks to the plan's own strides and widths (works for any patch, e.g. 56x40);
-`convnext_tiny` uses timm's ConvNeXt-Tiny where the patch is large enough and maps its four stages onto the
-planned ones. Either way stage k comes out with the planned width of stage k.
+`scaled` builds ConvNeXt blocks to the plan's own strides and widths (any patch, 2D or 3D: e.g. 56x40, or
+32x224x256 with its anisotropic strides); `convnext_tiny` uses timm's (2D) ConvNeXt-Tiny where the patch is large
+enough and maps its four stages onto the planned ones. Either way stage k comes out with the planned width of stage k.
 """
 
 from __future__ import annotations
@@ -20,24 +20,40 @@ with warnings.catch_warnings():  # timm's import calls torch.jit.interface (depr
 CONVNEXT_TINY_MIN_PATCH = 256  # its deepest stage is 1/64 of the image: keep at least 4 pixels there
 
 
-class ConvNeXtBlock(nn.Module):
-    """depthwise 7x7 -> LayerNorm -> 1x1 (4x) -> GELU -> 1x1 -> layer scale -> residual (Liu et al. 2022)."""
+class LayerNorm3d(nn.LayerNorm):
+    """LayerNorm over the channels of [B, C, D, H, W] (timm's LayerNorm2d, one axis more)."""
 
-    def __init__(self, channels: int, layer_scale: float = 1e-6):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
+
+
+def conv(dims: int) -> type[nn.Module]:
+    return nn.Conv3d if dims == 3 else nn.Conv2d
+
+
+def channel_norm(channels: int, dims: int) -> nn.Module:
+    return LayerNorm3d(channels) if dims == 3 else LayerNorm2d(channels)
+
+
+class ConvNeXtBlock(nn.Module):
+    """depthwise 7^d -> LayerNorm -> 1x1 (4x) -> GELU -> 1x1 -> layer scale -> residual (Liu et al. 2022)."""
+
+    def __init__(self, channels: int, layer_scale: float = 1e-6, dims: int = 2):
         super().__init__()
-        self.dwconv = nn.Conv2d(channels, channels, 7, padding=3, groups=channels)
-        self.norm = LayerNorm2d(channels)
-        self.mlp = nn.Sequential(nn.Conv2d(channels, 4 * channels, 1), nn.GELU(), nn.Conv2d(4 * channels, channels, 1))
-        self.gamma = nn.Parameter(torch.full((channels, 1, 1), layer_scale))
+        conv_op = conv(dims)
+        self.dwconv = conv_op(channels, channels, 7, padding=3, groups=channels)
+        self.norm = channel_norm(channels, dims)
+        self.mlp = nn.Sequential(conv_op(channels, 4 * channels, 1), nn.GELU(), conv_op(4 * channels, channels, 1))
+        self.gamma = nn.Parameter(torch.full((channels, *[1] * dims), layer_scale))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.gamma * self.mlp(self.norm(self.dwconv(x)))
 
 
-def cumulative_strides(strides: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
-    out, cur = [], (1, 1)
+def cumulative_strides(strides: Sequence[Sequence[int]]) -> list[tuple[int, ...]]:
+    out, cur = [], (1,) * len(strides[0])
     for s in strides:
-        cur = (cur[0] * int(s[0]), cur[1] * int(s[1]))
+        cur = tuple(c * int(x) for c, x in zip(cur, s))
         out.append(cur)
     return out
 
@@ -56,18 +72,22 @@ class ScaledConvNeXtStream(nn.Module):
         width_ratio: float = 0.5,
     ):
         super().__init__()
+        dims = len(strides[0])
+        conv_op = conv(dims)
         out_widths, widths = list(widths), [max(8, int(w * width_ratio)) for w in widths]
-        self.out = nn.ModuleList(nn.Conv2d(w, o, 1) for w, o in zip(widths, out_widths))
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 1), LayerNorm2d(widths[0]))
+        self.out = nn.ModuleList(conv_op(w, o, 1) for w, o in zip(widths, out_widths))
+        self.stem = nn.Sequential(conv_op(in_channels, widths[0], 1), channel_norm(widths[0], dims))
         self.transitions, self.stages = nn.ModuleList(), nn.ModuleList()
-        cur, width = (2, 2), widths[0]
+        cur, width = (2,) * dims, widths[0]
         for w, target in zip(widths, cumulative_strides(strides)):
             ratio = tuple(max(1, t // c) for t, c in zip(target, cur))
-            if ratio != (1, 1):  # ConvNeXt's downsampling layer: LayerNorm + strided conv
-                self.transitions.append(nn.Sequential(LayerNorm2d(width), nn.Conv2d(width, w, ratio, stride=ratio)))
+            if ratio != (1,) * dims:  # ConvNeXt's downsampling layer: LayerNorm + strided conv
+                self.transitions.append(
+                    nn.Sequential(channel_norm(width, dims), conv_op(width, w, ratio, stride=ratio))
+                )
             else:
-                self.transitions.append(nn.Conv2d(width, w, 1) if w != width else nn.Identity())
-            self.stages.append(nn.Sequential(*[ConvNeXtBlock(w) for _ in range(depth)]))
+                self.transitions.append(conv_op(width, w, 1) if w != width else nn.Identity())
+            self.stages.append(nn.Sequential(*[ConvNeXtBlock(w, dims=dims) for _ in range(depth)]))
             cur, width = tuple(c * r for c, r in zip(cur, ratio)), w
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -109,9 +129,12 @@ def build_frequency_stream(
     patch_size: Sequence[int],
     backbone: str = "auto",
 ) -> nn.Module:
-    if backbone == "auto":
-        backbone = "convnext_tiny" if min(patch_size) >= CONVNEXT_TINY_MIN_PATCH else "scaled"
+    if backbone == "auto":  # timm's ConvNeXt-Tiny is 2D: a 3D patch gets the scaled stream
+        large = len(patch_size) == 2 and min(patch_size) >= CONVNEXT_TINY_MIN_PATCH
+        backbone = "convnext_tiny" if large else "scaled"
     if backbone == "convnext_tiny":
+        if len(patch_size) != 2:
+            raise ValueError("frequency backbone 'convnext_tiny' is timm's 2D ConvNeXt-Tiny; a 3D patch takes 'scaled'")
         return TimmConvNeXtStream(in_channels, widths, strides)
     if backbone == "scaled":
         return ScaledConvNeXtStream(in_channels, widths, strides)

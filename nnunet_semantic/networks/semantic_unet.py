@@ -1,4 +1,4 @@
-"""SemanticUNet: nnU-Net's planned 2D U-Net as the semantic stream, a frequency stream, and a prompt head.
+"""SemanticUNet: nnU-Net's planned U-Net (2D or 3D) as the semantic stream, a frequency stream, and a prompt head.
 
 `forward(PromptedImages)` or `forward(x, text)`, with `text = {"pos": [B, K, D], "neg": [B, K, D], "has_neg": [B, K]}`
 (or [B, D] / [B]: one prompt per image), returns the head's `PromptOutput` for B * K maps. `encode_image` is the
@@ -53,7 +53,7 @@ class SemanticUNet(nn.Module):
         self.frequency = None
         if head.uses_frequency:
             self.to_frequency = HaarDWT() if config.frequency_input == "dwt" else HalfResolution()
-            stream_in = in_channels * (4 if config.frequency_input == "dwt" else 1)
+            stream_in = in_channels * (2 ** len(patch_size) if config.frequency_input == "dwt" else 1)  # the DWT bands
             n = len(stage_widths)
             self.frequency = build_frequency_stream(
                 stream_in, widths[:n], strides[:n], patch_size, config.frequency_backbone
@@ -61,6 +61,8 @@ class SemanticUNet(nn.Module):
         self.head = head(config, stage_widths, unet)
         self.vit = None
         if config.semantic_stream == "biomedclip":
+            if len(patch_size) != 2:
+                raise ValueError("the BiomedCLIP stream is a 2D ViT: train a 2d configuration with it")
             from nnunet_semantic.networks.biomedclip_stream import BiomedCLIPStream
 
             self.vit = BiomedCLIPStream(in_channels, widths[-1])

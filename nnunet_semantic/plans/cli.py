@@ -32,14 +32,15 @@ def schedule_costs(seconds_per_iteration: float) -> list[tuple[str, int, int, fl
 
 def _plan_cpu(args) -> int:
     from nnunet_semantic.paths import preprocessed_dataset_folder
-    from nnunet_semantic.plans.cpu import CPU_CONFIGURATION, add_cpu_configuration
+    from nnunet_semantic.plans.cpu import add_cpu_configuration, cpu_configuration
 
     folder = preprocessed_dataset_folder(args.d)
-    entry = add_cpu_configuration(folder, args.p, args.batch_size, args.target_seconds)
+    entry = add_cpu_configuration(folder, args.p, args.batch_size, args.target_seconds, args.c)
+    configuration = cpu_configuration(args.c)
     seconds = entry["cpu_timing"]["seconds_per_iteration"][entry["batch_size"]]
     costs = schedule_costs(seconds)
     print(
-        f"added '{CPU_CONFIGURATION}' (inherits from 2d, batch size {entry['batch_size']}) to "
+        f"added '{configuration}' (inherits from {args.c}, batch size {entry['batch_size']}) to "
         f"{folder / (args.p + '.json')}\nwhat each schedule costs on this machine ({seconds} s per training "
         "step; augmentation and validation add to it):"
     )
@@ -47,7 +48,7 @@ def _plan_cpu(args) -> int:
         print(f"  {name:<28} {epochs:>4} x {iterations:<3} = {epochs * iterations:>6} iterations  ~{_duration(cost)}")
     within_a_day = [name for name, *_, cost in costs if cost <= 24 * 3600] or [costs[0][0]]
     print(
-        f"next: nnUNetv2_train {args.d} {CPU_CONFIGURATION} 0 -tr {within_a_day[-1]} -device cpu   "
+        f"next: nnUNetv2_train {args.d} {configuration} 0 -tr {within_a_day[-1]} -device cpu   "
         "(the longest schedule within a day here)"
     )
     return 0
@@ -63,6 +64,12 @@ def add_parser(sub) -> None:
     )
     p.add_argument("-d", required=True, help="dataset id or name")
     p.add_argument("-p", default="nnUNetPlans", help="plans identifier (default: nnUNetPlans)")
+    p.add_argument(
+        "-c",
+        default="2d",
+        help="the planned configuration to size for the CPU (default: 2d; e.g. "
+        "3d_fullres, which becomes 3d_fullres_cpu)",
+    )
     p.add_argument("--batch-size", type=at_least(1), help="use this batch size instead of measuring")
     p.add_argument("--target-seconds", type=float, default=1.0, help="seconds per iteration to aim for (default 1)")
     p.set_defaults(func=_plan_cpu)

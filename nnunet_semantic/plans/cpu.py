@@ -17,6 +17,11 @@ from nnunet_semantic.networks import NetworkConfig, build_network
 CPU_CONFIGURATION = "2d_cpu"
 
 
+def cpu_configuration(source: str) -> str:
+    """The CPU-sized configuration made from `source`: `2d_cpu`, `3d_fullres_cpu`, ..."""
+    return CPU_CONFIGURATION if source == "2d" else f"{source}_cpu"
+
+
 def iteration_seconds(
     configuration_manager, num_input_channels: int, batch_size: int, text_dim: int = 384, repeats: int = 2
 ) -> float:
@@ -50,8 +55,9 @@ def add_cpu_configuration(
     source: str = "2d",
     log=print,
 ) -> dict:
-    """Write `2d_cpu` into the plans; returns its entry, with the measured seconds per iteration (of each batch
-    tried, or of the given one): a CPU user's schedule is priced from them."""
+    """Write `2d_cpu` (or `<source>_cpu`, e.g. `3d_fullres_cpu`) into the plans; returns its entry, with the
+    measured seconds per iteration (of each batch tried, or of the given one): a CPU user's schedule is priced from
+    them."""
     if batch_size is not None and batch_size < 1:
         raise SemanticError(f"batch size must be at least 1, got {batch_size}")
     plans_file = Path(preprocessed_folder) / f"{plans_identifier}.json"
@@ -78,7 +84,7 @@ def add_cpu_configuration(
             log(
                 f"target missed: batch 2, the smallest nnU-Net trains with, takes {timings[2]} s per iteration at "
                 f"patch {'x'.join(map(str, cm.patch_size))}, over the {target_seconds} s target (the patch is kept: "
-                "it is the planned context; a GPU trains the '2d' configuration)"
+                f"it is the planned context; a GPU trains the '{source}' configuration)"
             )
     else:
         timings[batch_size] = round(iteration_seconds(cm, n_channels, batch_size, repeats=1), 3)
@@ -89,6 +95,6 @@ def add_cpu_configuration(
         "torch_threads": torch.get_num_threads(),
     }
     entry["batch_size"] = int(batch_size)
-    plans["configurations"][CPU_CONFIGURATION] = entry
+    plans["configurations"][cpu_configuration(source)] = entry
     plans_file.write_text(json.dumps(plans, indent=4))
     return entry

@@ -17,7 +17,11 @@ def exclusion_loss(gates: list[torch.Tensor], avoid: torch.Tensor) -> torch.Tens
     avoid = avoid.float()
     losses = []
     for g in gates:
-        y = avoid if g.shape[2:] == avoid.shape[2:] else F.adaptive_avg_pool2d(avoid, g.shape[2:])
+        y = (
+            avoid
+            if g.shape[2:] == avoid.shape[2:]
+            else (F.adaptive_avg_pool3d if g.ndim == 5 else F.adaptive_avg_pool2d)(avoid, g.shape[2:])
+        )
         losses.append(F.binary_cross_entropy(g.float().clamp(1e-6, 1 - 1e-6), y))
     return torch.stack(losses).mean()
 

@@ -55,6 +55,11 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's own signature
     ):
         super().__init__(plans, configuration, fold, dataset_json, device)
+        if self.is_cascaded:  # one line, not a traceback from nnU-Net's loader of the previous stage's maps
+            raise SystemExit(
+                f"error: configuration '{configuration}' is the cascade's second stage (the previous stage's label "
+                "maps as input), which SemanticTrainer does not support: train 3d_fullres, 3d_lowres or 2d"
+            )
         if self.is_ddp and device.type == "cpu":  # nnU-Net's DDP sets one GPU per rank; under gloo it is the CPU
             self.device, self.grad_scaler = device, None
         if self.label_manager.has_regions:  # prompts name sets of labels: the integer labels underneath are learnt

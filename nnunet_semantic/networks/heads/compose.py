@@ -28,6 +28,7 @@ def composed_output(stages: list[torch.Tensor], has_neg: torch.Tensor, **extra) 
     logits, parts = [], []
     for stage in stages[::-1]:
         target, avoid = stage.chunk(2, 1)
-        logits.append(two_class(compose_logits(target, avoid, has_neg.bool()[..., None, None]).flatten(0, 1)))
+        has_avoid = has_neg.bool().view(*has_neg.shape, *[1] * (target.ndim - 2))
+        logits.append(two_class(compose_logits(target, avoid, has_avoid).flatten(0, 1)))
         parts.append((target.flatten(0, 1)[:, None], avoid.flatten(0, 1)[:, None]))
     return PromptOutput(logits, parts, **extra)

@@ -17,7 +17,7 @@ class TextConcatHead(PromptHead):
 
     def __init__(self, config, stage_widths, unet):
         super().__init__(config, stage_widths, unet)
-        self.bottleneck = nn.Conv2d(stage_widths[-1] + config.text_dim, stage_widths[-1], 1)
+        self.bottleneck = unet.encoder.conv_op(stage_widths[-1] + config.text_dim, stage_widths[-1], 1)
 
     def text_parameters(self) -> list[nn.Parameter]:
         return []  # trained with the image path, as the baseline was
@@ -25,5 +25,6 @@ class TextConcatHead(PromptHead):
     def forward(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> PromptOutput:
         features, text = one_prompt_per_row(features, text)
         skips = features.semantic
-        tiled = text["pos"][:, :, None, None].expand(-1, -1, *skips[-1].shape[2:])
+        spatial = skips[-1].shape[2:]
+        tiled = text["pos"].view(*text["pos"].shape, *[1] * len(spatial)).expand(-1, -1, *spatial)
         return PromptOutput(as_list(decoder([*skips[:-1], self.bottleneck(torch.cat([skips[-1], tiled], 1))])))

@@ -18,9 +18,11 @@ from nnunet_semantic.networks.types import ImageFeatures, PromptOutput
 
 
 def label_union_logits(label_logits: torch.Tensor, membership: torch.Tensor) -> torch.Tensor:
-    """label_logits [B, 1 + L, H, W] (background first), membership logits [B, K, L] -> logits [B, K, H, W] of
-    `sum_l sigmoid(membership_l) * softmax(label_logits)_l`."""
-    p = torch.einsum("blhw,bkl->bkhw", torch.softmax(label_logits.float(), 1)[:, 1:], torch.sigmoid(membership.float()))
+    """label_logits [B, 1 + L, *spatial] (background first), membership logits [B, K, L] -> logits
+    [B, K, *spatial] of `sum_l sigmoid(membership_l) * softmax(label_logits)_l` (2D or 3D)."""
+    p = torch.einsum(
+        "bl...,bkl->bk...", torch.softmax(label_logits.float(), 1)[:, 1:], torch.sigmoid(membership.float())
+    )
     p = p.clamp(1e-6, 1 - 1e-6)
     return torch.log(p) - torch.log1p(-p)
 

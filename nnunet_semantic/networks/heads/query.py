@@ -15,9 +15,10 @@ from nnunet_semantic.networks.types import ImageFeatures, PromptOutput
 
 
 def query_logits(pixels: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """pixels [B, C, H, W], weights [B, K, C], bias [B, K] -> logits [B, K, H, W]; the decoder's features are
-    shared by all K prompts of an image."""
-    return torch.einsum("bchw,bkc->bkhw", pixels, weights) * pixels.shape[1] ** -0.5 + bias[..., None, None]
+    """pixels [B, C, *spatial], weights [B, K, C], bias [B, K] -> logits [B, K, *spatial]; the decoder's features
+    are shared by all K prompts of an image."""
+    bias = bias.view(*bias.shape, *[1] * (pixels.ndim - 2))
+    return torch.einsum("bc...,bkc->bk...", pixels, weights) * pixels.shape[1] ** -0.5 + bias
 
 
 @register_head("query")
