@@ -1,9 +1,9 @@
 """SemantiBench quality on any dataset: SemanticTrainer against the plain nnU-Net specialist
-(`nnUNetTrainer_keepOrientation`) on the dataset's own plan (2d_cpu), the same folds and the same budget, scored
-on each fold's held-out cases.
+(`nnUNetTrainer_keepOrientation`) on the dataset's own plan (2d_cpu, or 3d_fullres_cpu with `--configuration
+3d_fullres`), the same folds and the same budget, scored on each fold's held-out cases.
 
     python benchmarks/quality.py --dataset hippocampus|chaos|phantom|ID [--folds 0] [--epochs 20 --iterations 50]
-                                 [--minutes 8] [--models NAME ...] [--tag TAG]
+                                 [--minutes 8] [--configuration 3d_fullres] [--models NAME ...] [--tag TAG]
 
 Budget: `--epochs E --iterations I` trains every model E x I iterations (equal iterations; nnU-Net's poly schedule
 over E epochs); `--minutes M` instead gives every model M wall-clock minutes (the epoch count re-estimated after
@@ -41,6 +41,8 @@ os.environ.setdefault("nnUNet_compile", "f")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, write_results  # noqa: E402
 from workspace import bench_dataset, bench_model, prepare, trainer  # noqa: E402
+
+from nnunet_semantic.plans.cpu import cpu_configuration  # noqa: E402
 
 SPECIALIST = "nnUNetTrainer_keepOrientation"
 MODELS = ("SemanticTrainer", "SemanticTrainer_additiveFusion", "SemanticTrainer_onePrompt", "SemanticTrainer_rawText",
@@ -95,7 +97,8 @@ def _budgeted(name: str, args, pre: Path, fold: int):
     import nnunet_semantic.trainers
 
     base = nnUNetTrainer if name == "nnUNetTrainer" else getattr(nnunet_semantic.trainers, name)
-    t = trainer(type(f"{name}_bench", (wall_clock(base, args.minutes),), {}), pre, fold=fold)
+    cls = type(f"{name}_bench", (wall_clock(base, args.minutes),), {})
+    t = trainer(cls, pre, cpu_configuration(args.configuration), fold)
     t.num_epochs = 1000 if args.minutes else args.epochs
     t.num_iterations_per_epoch, t.num_val_iterations_per_epoch = args.iterations, VAL_ITERATIONS
     return t
@@ -168,7 +171,7 @@ def train_one(name: str, fold: int, args) -> None:
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
     from nnunet_semantic.trainers import SemanticTrainer
 
-    pre = prepare(args.workspace, dataset=args.dataset)
+    pre = prepare(args.workspace, dataset=args.dataset, source=args.configuration)
     t = _budgeted(name, args, pre, fold)
     t.run_training()
     peak = _peak_rss_mb()
@@ -256,6 +259,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
     parser.add_argument("--dataset", default="hippocampus", help="hippocampus, chaos, phantom or a converted id")
+    parser.add_argument("--configuration", default="2d", help="the planned configuration: 2d or 3d_fullres (trained as "
+                        "its CPU-sized one, 2d_cpu / 3d_fullres_cpu)")
     parser.add_argument("--folds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=20, help="epochs per model (equal iterations)")
     parser.add_argument("--iterations", type=int, default=50, help="training iterations per epoch")
@@ -269,27 +274,29 @@ def main() -> None:
     if args.train_one:
         return train_one(args.train_one, args.fold, args)
 
-    pre = prepare(args.workspace, dataset=args.dataset)
+    pre = prepare(args.workspace, dataset=args.dataset, source=args.configuration)
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
-    plans = PlansManager(str(pre / "nnUNetPlans.json")).get_configuration("2d_cpu")
+    configuration = cpu_configuration(args.configuration)
+    plans = PlansManager(str(pre / "nnUNetPlans.json")).get_configuration(configuration)
     models = {}
     for name in args.models:
         start, rows = time.perf_counter(), []
         for fold in args.folds:
             subprocess.run([sys.executable, __file__, *sys.argv[1:], "--train-one", name, "--fold", str(fold)],
                            check=True)
-            rows.append(_fold_row(bench_model(name, args.dataset) / f"fold_{fold}"))
+            rows.append(_fold_row(bench_model(name, args.dataset, configuration) / f"fold_{fold}"))
         models[name] = _mean_over_folds(rows) | {"wall_minutes": (time.perf_counter() - start) / 60}
         print(f"{name}: " + ", ".join(f"{k} {_format(models[name].get(k))}" for k in KEYS), flush=True)
     budget = {"mode": "wall_clock" if args.minutes else "iterations", "minutes": args.minutes,
               "epochs": None if args.minutes else args.epochs, "iterations_per_epoch": args.iterations,
               "folds": args.folds, "batch_size": plans.batch_size, "patch_size": plans.patch_size,
-              "configuration": "2d_cpu", "device": "cpu (2 cores)"}
+              "configuration": configuration, "device": "cpu (2 cores)"}
     if args.minutes and args.folds == [0]:  # the hippocampus record's budget, as it was written before folds
         budget = {k: v for k, v in budget.items() if k not in ("epochs", "folds")}
     key = args.dataset if args.dataset in ("hippocampus", "chaos", "phantom") else bench_dataset(args.dataset).name
-    name = f"quality_{key}" + (f"_{args.tag}" if args.tag else "")
+    name = f"quality_{key}" + ("" if args.configuration == "2d" else f"_{args.configuration}")
+    name += f"_{args.tag}" if args.tag else ""
     last = RESULTS / f"{name}.json"
     earlier = json.loads(last.read_text()) if last.is_file() else {}
     if earlier.get("budget") == budget:

@@ -3,7 +3,8 @@
 machine noise hits both alike; peak memory of each measured in its own child process. Target: SemanticTrainer at
 most 1.25x nnUNetTrainer at every patch.
 
-    python benchmarks/train_speed.py [--datasets hippocampus phantom chaos] [--iterations 20] [--batch-size 16]
+    python benchmarks/train_speed.py [--datasets hippocampus phantom chaos] [--configuration 3d_fullres]
+                                     [--iterations 20] [--batch-size 16]
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 from workspace import prepare, trainer  # noqa: E402
 
+from nnunet_semantic.plans.cpu import cpu_configuration  # noqa: E402
+
 TRAINERS = ("nnUNetTrainer", "SemanticTrainer")
 
 
@@ -39,9 +42,9 @@ def _cls(name: str):
 TARGET_RATIO = 1.25
 
 
-def ready(name: str, pre: Path, n_batches: int):
+def ready(name: str, pre: Path, n_batches: int, configuration: str = "2d_cpu"):
     os.environ["nnUNet_n_proc_DA"] = "0"  # batches made in this process: the timing is the training step alone
-    t = trainer(_cls(name), pre)
+    t = trainer(_cls(name), pre, configuration)
     t.initialize()
     t.dataloader_train, t.dataloader_val = t.get_dataloaders()
     t.network.train()
@@ -53,10 +56,10 @@ def _status_kb(field: str) -> int:
                 if line.startswith(field))
 
 
-def memory_child(name: str, workspace: str, dataset: str, iterations: int) -> None:
+def memory_child(name: str, workspace: str, dataset: str, iterations: int, source: str) -> None:
     """Peak resident memory of the training steps, over the process's resident memory between steps."""
-    pre = prepare(Path(workspace), dataset=dataset)
-    t, batches = ready(name, pre, 2)
+    pre = prepare(Path(workspace), dataset=dataset, source=source)
+    t, batches = ready(name, pre, 2, cpu_configuration(source))
     t.train_step(batches[0])  # first-step allocations (optimizer state, allocator caches)
     idle = _status_kb("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # reset the kernel's peak-RSS counter (VmHWM)
@@ -68,7 +71,7 @@ def memory_child(name: str, workspace: str, dataset: str, iterations: int) -> No
 
 def measure(dataset: str, pre: Path, args) -> list[dict]:
     """Both trainers' rows on one dataset: interleaved steps, then each one's memory in a child process."""
-    prepared = {name: ready(name, pre, 4) for name in TRAINERS}
+    prepared = {name: ready(name, pre, 4, cpu_configuration(args.configuration)) for name in TRAINERS}
     times = {name: [] for name in TRAINERS}
     for i in range(args.iterations + 2):  # two warm-up rounds
         for name, (t, batches) in prepared.items():
@@ -78,8 +81,9 @@ def measure(dataset: str, pre: Path, args) -> list[dict]:
                 times[name].append(time.perf_counter() - t0)
     memory = {}
     for name in TRAINERS:
-        out = subprocess.run([sys.executable, __file__, "--workspace", str(args.workspace), "--memory-child", name,
-                              "--datasets", dataset], capture_output=True, text=True, check=True)
+        child = [sys.executable, __file__, "--workspace", str(args.workspace), "--memory-child", name,
+                 "--datasets", dataset, "--configuration", args.configuration]
+        out = subprocess.run(child, capture_output=True, text=True, check=True)
         memory[name] = json.loads(out.stdout.strip().splitlines()[-1])
     base = statistics.median(times["nnUNetTrainer"])
     return [{"dataset": dataset, "trainer": n, "batch": prepared[n][0].batch_size,
@@ -94,22 +98,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, default=Path(tempfile.gettempdir()) / "nnunet_semantic_bench")
     parser.add_argument("--datasets", nargs="+", default=["hippocampus"], help="see benchmarks/workspace.py")
+    parser.add_argument("--configuration", default="2d", help="2d or 3d_fullres (as its CPU-sized configuration)")
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=None, help="2d_cpu batch (default: measured by plan-cpu)")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        return memory_child(args.memory_child, str(args.workspace), args.datasets[0], 5)
+        return memory_child(args.memory_child, str(args.workspace), args.datasets[0], 5, args.configuration)
 
     import torch
 
-    folders = {dataset: prepare(args.workspace, args.batch_size, dataset) for dataset in args.datasets}  # planned
+    folders = {dataset: prepare(args.workspace, args.batch_size, dataset, args.configuration)  # all planned
+               for dataset in args.datasets}
     rows = [row for dataset, pre in folders.items() for row in measure(dataset, pre, args)]  # before n_proc_DA=0
     targets = {f"{r['dataset']}_s_per_iter_ratio": {"value": r["ratio_vs_nnUNetTrainer"], "target": TARGET_RATIO,
                                                      "met": r["ratio_vs_nnUNetTrainer"] <= TARGET_RATIO}
                for r in rows if r["trainer"] == "SemanticTrainer"}
-    write_results("train_speed", {"datasets": args.datasets, "configuration": "2d_cpu", "iterations": args.iterations,
-                                  "torch_threads": torch.get_num_threads(), "targets": targets},
+    name = "train_speed" + ("" if args.configuration == "2d" else f"_{args.configuration}")
+    write_results(name, {"datasets": args.datasets, "configuration": cpu_configuration(args.configuration),
+                         "iterations": args.iterations, "torch_threads": torch.get_num_threads(), "targets": targets},
                   rows, ["dataset", "trainer", "batch", "patch", "s_per_iter_median", "ratio_vs_nnUNetTrainer",
                          "params_M", "peak_rss_mb", "step_peak_over_idle_mb"])
 

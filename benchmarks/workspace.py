@@ -1,4 +1,5 @@
-"""A benchmark workspace: real datasets converted, planned and preprocessed by nnU-Net once, with 2d_cpu.
+"""A benchmark workspace: real datasets converted, planned and preprocessed by nnU-Net once, with 2d_cpu (or
+3d_fullres_cpu).
 
 Each dataset is a folder of `$nnUNet_raw` under the workspace, made by the converter a user would run:
 the MSD hippocampus (`convert msd`), CHAOS T2 abdominal MRI (`convert nnunet`, its shipped ontology recognised by
@@ -73,8 +74,10 @@ def bench_dataset(key: str) -> BenchDataset:
         raise SystemExit(f"--dataset {key}: not one of {', '.join(DATASETS)} and not in $nnUNet_raw ({e})") from None
 
 
-def prepare(root: Path, batch_size: int | None = None, dataset: str = "hippocampus") -> Path:
-    """nnU-Net folders under `root` (reused when already prepared); returns the preprocessed dataset folder."""
+def prepare(root: Path, batch_size: int | None = None, dataset: str = "hippocampus", source: str = "2d") -> Path:
+    """nnU-Net folders under `root` (reused when already prepared), the `source` configuration preprocessed and its
+    CPU-sized one (`2d_cpu`, `3d_fullres_cpu`) in the plans; returns the preprocessed dataset folder."""
+    from nnunet_semantic.plans.cpu import add_cpu_configuration, cpu_configuration
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER
 
     apply(environment(root))
@@ -84,15 +87,17 @@ def prepare(root: Path, batch_size: int | None = None, dataset: str = "hippocamp
         bench.convert(raw.is_dir())
         if (pre / "dataset.json").is_file():  # the images are the same; the ontology nnU-Net copied is not
             shutil.copyfile(raw / "dataset.json", pre / "dataset.json")
-    if not (pre / "nnUNetPlans.json").is_file():
+    plans_file = pre / "nnUNetPlans.json"
+    if not (pre / f"nnUNetPlans_{source}").is_dir():
+        kept = json.loads(plans_file.read_text())["configurations"] if plans_file.is_file() else {}
         bin_dir = Path(sys.executable).parent
-        subprocess.run([str(bin_dir / "nnUNetv2_plan_and_preprocess"), "-d", str(bench.id), "-c", "2d",
+        subprocess.run([str(bin_dir / "nnUNetv2_plan_and_preprocess"), "-d", str(bench.id), "-c", source,
                         "-np", "2"], check=True)
-    plans = json.loads((pre / "nnUNetPlans.json").read_text())
-    if "2d_cpu" not in plans["configurations"] or batch_size is not None:
-        from nnunet_semantic.plans.cpu import add_cpu_configuration
-
-        add_cpu_configuration(pre, batch_size=batch_size)
+        plans = json.loads(plans_file.read_text())  # planning rewrote it: the CPU configurations sized before stay
+        plans["configurations"] |= {k: v for k, v in kept.items() if k.endswith("_cpu")}
+        plans_file.write_text(json.dumps(plans, indent=4))
+    if cpu_configuration(source) not in json.loads(plans_file.read_text())["configurations"] or batch_size:
+        add_cpu_configuration(pre, batch_size=batch_size, source=source)
     return pre
 
 
@@ -103,9 +108,10 @@ def trainer(cls, pre: Path, configuration: str = "2d_cpu", fold: int = 0):
     return cls(plans, configuration, fold, json.loads((pre / "dataset.json").read_text()), torch.device("cpu"))
 
 
-def bench_model(name: str, dataset: str = "hippocampus") -> Path:
+def bench_model(name: str, dataset: str = "hippocampus", configuration: str = "2d_cpu") -> Path:
     """The results folder of a model trained by quality.py."""
-    return Path(os.environ["nnUNet_results"]) / bench_dataset(dataset).name / f"{name}_bench__nnUNetPlans__2d_cpu"
+    folder = f"{name}_bench__nnUNetPlans__{configuration}"
+    return Path(os.environ["nnUNet_results"]) / bench_dataset(dataset).name / folder
 
 
 def model_arguments(description: str, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
