@@ -40,8 +40,8 @@ def specialist(dataset: str):
     cm = plans.get_configuration("2d_cpu")
     checkpoint = torch.load(folder / "fold_0" / "checkpoint_final.pth", map_location="cpu", weights_only=False)
     network = nnUNetTrainer_keepOrientation.build_network_architecture(
-        cm.network_arch_class_name, cm.network_arch_init_kwargs, cm.network_arch_init_kwargs_req_import,
-        len(dataset_json["channel_names"]), plans.get_label_manager(dataset_json).num_segmentation_heads, False)
+        plans, cm, len(dataset_json["channel_names"]), plans.get_label_manager(dataset_json).num_segmentation_heads,
+        False)
     predictor = nnUNetPredictor(use_mirroring=False, device=torch.device("cpu"), verbose=False, allow_tqdm=False)
     predictor.manual_initialization(network, plans, cm, [checkpoint["network_weights"]], dataset_json,
                                     "nnUNetTrainer_keepOrientation", None)
