@@ -126,14 +126,10 @@ def _specialist_prompts(output: Path, pre: Path, cases: list[str]) -> Path:
 
 def sibling_pairs(ontology) -> list[tuple[str, str]]:
     """Pairs of structures with no label in common whose smallest enclosing structure is the same."""
-    sets = {name: set(labels) for name, labels in ontology.label_sets().items()}
-
-    def parent(name: str) -> str | None:
-        enclosing = [p for p, labels in sets.items() if labels > sets[name]]
-        return min(enclosing, key=lambda p: len(sets[p])) if enclosing else None
-
-    return [(a, b) for a, b in combinations(sets, 2)
-            if not sets[a] & sets[b] and parent(a) is not None and parent(a) == parent(b)]
+    holder = {name: ontology.holder(s.labels) for name, s in ontology.structures.items()}
+    return [(a, b) for a, b in combinations(ontology.structures, 2)
+            if not ontology.structures[a].labels & ontology.structures[b].labels
+            and holder[a] is not None and holder[a] is holder[b]]
 
 
 def sibling_overlap(folder: Path, pre: Path, cases: list[str]) -> dict[str, float]:

@@ -18,12 +18,12 @@ def refine(f_freq: torch.Tensor, g_inc: torch.Tensor, g_exc: torch.Tensor) -> to
 
 
 class CMSGate(nn.Module):
-    def __init__(self, channels: int, text_dim: int, gates: bool = True, dims: int = 2):
+    def __init__(self, channels: int, text_dim: int, gates: bool = True, conv_op: type[nn.Module] = nn.Conv2d):
         super().__init__()
         self.gates = gates
         self.scale = channels**-0.5
         if gates:
-            self.key = (nn.Conv3d if dims == 3 else nn.Conv2d)(channels, channels, 1)
+            self.key = conv_op(channels, channels, 1)  # the planned U-Net's: Conv2d or Conv3d
             self.query_inc = nn.Linear(text_dim, channels)
             self.query_exc = nn.Linear(text_dim, channels)
         self.text = nn.Linear(text_dim, channels)

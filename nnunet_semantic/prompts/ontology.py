@@ -171,6 +171,11 @@ class Ontology:
         outer = self.structures[name].labels
         return [s for s in self.structures.values() if s.labels < outer]
 
+    def holder(self, labels: frozenset[int]) -> Structure | None:
+        """The smallest structure that holds `labels` and more (the first such in the ontology's order)."""
+        outer = [s for s in self.structures.values() if labels < s.labels]
+        return min(outer, key=lambda s: len(s.labels)) if outer else None
+
     def lookup(self, phrase: str) -> set[str]:
         """Structure names a phrase (name, synonym or description) refers to; empty when unknown."""
         return set(self._vocabulary.get(normalize(phrase), set()))

@@ -235,9 +235,8 @@ def _structures(
 
 def _parent(reading: Reading, ontology: Ontology) -> tuple[Structure, ...]:
     """The smallest structure holding a list item's structure, whose parts the list's next item may name alone."""
-    labels = frozenset().union(*(s.labels for s in reading.structures))
-    outer = [s for s in ontology.structures.values() if labels < s.labels]
-    return (min(outer, key=lambda s: len(s.labels)),) if outer else ()
+    outer = ontology.holder(frozenset().union(*(s.labels for s in reading.structures)))
+    return (outer,) if outer else ()
 
 
 def _try_structures(

@@ -25,8 +25,8 @@ class GatedFusionHead(PromptHead):
         super().__init__(config, stage_widths, unet)
         if self.gated:
             self.null_neg = nn.Parameter(torch.randn(config.text_dim) * 0.02)
-        dims = 3 if unet.encoder.conv_op is nn.Conv3d else 2
-        self.gates = nn.ModuleList(CMSGate(w, config.text_dim, gates=self.gated, dims=dims) for w in stage_widths)
+        conv_op = unet.encoder.conv_op
+        self.gates = nn.ModuleList(CMSGate(w, config.text_dim, self.gated, conv_op) for w in stage_widths)
 
     def keys(self, frequency):
         return [gate.keys(f) for gate, f in zip(self.gates[-len(frequency) :], frequency)]
