@@ -100,7 +100,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["hippocampus"], help="see benchmarks/workspace.py")
     parser.add_argument("--configuration", default="2d", help="2d or 3d_fullres (as its CPU-sized configuration)")
     parser.add_argument("--iterations", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=None, help="2d_cpu batch (default: measured by plan-cpu)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="the CPU configuration's batch (default: measured by plan-cpu)")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
