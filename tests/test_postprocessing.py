@@ -4,6 +4,8 @@ in training (a share of its smallest training volume); what the converters recor
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import torch
 
 from nnunet_semantic.inference.postprocessing import min_component_voxels, remove_small_components
 
@@ -31,3 +33,30 @@ def test_small_components_go_and_large_ones_stay_whole():
     assert np.array_equal(remove_small_components(mask, 0), mask)
     assert not remove_small_components(np.isin(mask, 5).astype(np.uint8), 19).any()
     assert remove_small_components(mask, 200).sum() == 0  # an absent structure's debris: nothing left
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 1.0, 1.0), (3.0, 0.7, 1.3)], ids=["no resampling", "resampled"])
+def test_a_prompts_export_is_nnunets_export_of_its_two_class_logits(spacing):
+    """Issue 36 (prediction cost): one channel is exported instead of nnU-Net's [0, l] pair; the mask must be
+    nnU-Net's (its resampling, argmax, un-cropping, transpose) and the probabilities its softmax."""
+    from net_helpers import plan_2d
+    from nnunetv2.inference.export_prediction import convert_predicted_logits_to_segmentation_with_correct_shape
+    from nnunetv2.utilities.label_handling.label_handling import LabelManager
+    from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
+
+    from nnunet_semantic.inference.export import BINARY_LABELS, export_binary
+
+    plans = PlansManager({"transpose_forward": [0, 2, 1], "transpose_backward": [0, 2, 1], "configurations": {}})
+    configuration = plan_2d((16, 16), (8, 16))  # a 2D plan at 1 x 1 mm: slices resampled in plane
+    preprocessed = (5, 12, 9) if spacing == (1.0, 1.0, 1.0) else (5, 8, 12)
+    properties = {"spacing": list(spacing), "shape_before_cropping": (6, 14, 11),
+                  "shape_after_cropping_and_before_resampling": (5, 12, 9), "bbox_used_for_cropping": [[1, 6], [0, 12],
+                                                                                                      [2, 11]]}
+    logit = torch.randn(preprocessed, generator=torch.Generator().manual_seed(0)).numpy() * 4
+    mask, probabilities = export_binary(logit, plans, configuration, properties, return_probabilities=True)
+    pair = torch.from_numpy(np.stack([np.zeros_like(logit), logit]))
+    nnunet = convert_predicted_logits_to_segmentation_with_correct_shape(
+        pair, plans, configuration, LabelManager(BINARY_LABELS, None), properties, return_probabilities=True)
+    assert mask.shape == (6, 11, 14) and np.array_equal(mask, nnunet[0]) and 0 < mask.mean() < 0.5
+    np.testing.assert_allclose(probabilities, nnunet[1], atol=1e-6)
+    assert np.array_equal(export_binary(logit, plans, configuration, properties), mask)

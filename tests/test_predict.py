@@ -14,6 +14,7 @@ from conftest import DATASET
 from helpers import read_nii, script, write_nii
 
 from nnunet_semantic.inference.cli import predict_entry
+from nnunet_semantic.inference.postprocessing import remove_small_components
 from nnunet_semantic.prompts.sidecar import prediction_name
 
 L1, L3 = "hippocampus", "hippocampus excluding the posterior hippocampus"
@@ -353,3 +354,44 @@ def test_a_checkpoint_in_another_datasets_model_folder_is_refused(inputs, tmp_pa
     predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False)
     with pytest.raises(SemanticError, match=f"trained on {DATASET}, but it lies in a model folder of Dataset999"):
         predictor.initialize_from_trained_model_folder(str(model), [0])
+
+
+def test_an_ensemble_averages_each_prompts_probabilities_of_its_members(inputs, tmp_path):
+    """Issue 37 (ensembles across configurations): nnUNetv2_ensemble_semantic averages the members' probabilities
+    per case and prompt (nnU-Net's argmax of the mean), keeps only what every member answered, and refuses a member
+    without probabilities, naming its file. The second member is the first with other probabilities (a 2d and a
+    3d_fullres folder differ the same way: same files, other numbers)."""
+    root, env, raw, folder, cases = inputs
+    one = tmp_path / "in"
+    one.mkdir()
+    shutil.copy(folder / f"{cases[0]}_0000.nii.gz", one)
+    a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "ensemble"
+    assert _run(env, "-i", str(one), "-o", str(a), "-P", L1, L3, "--save_probabilities").returncode == 0
+    shutil.copytree(a, b)
+    used = json.loads((b / "prompts_used.json").read_text())
+    used["cases"][cases[0]] = [e for e in used["cases"][cases[0]] if e["text"] == L1]  # b: only L1 of L3's pair
+    used["mirroring"] = "other"
+    (b / "prompts_used.json").write_text(json.dumps(used))
+    npz = {t: prediction_name(cases[0], t).replace(".nii.gz", ".npz") for t in (L1, L3)}
+    p_a = np.load(a / npz[L1])["probabilities"]
+    p_b = np.stack([p_a[0] ** 2, 1 - p_a[0] ** 2])  # less sure of the background than a
+    np.savez_compressed(b / npz[L1], probabilities=p_b)
+    result = subprocess.run([script("nnUNetv2_ensemble_semantic"), "-i", str(a), str(b), "-o", str(out), "-np", "1",
+                             "--save_npz"], capture_output=True, text=True, env={**os.environ, **env})
+    assert result.returncode == 0, result.stderr[-3000:]
+    mean = (p_a + p_b) / 2
+    mask = read_nii(out / prediction_name(cases[0], L1))
+    limit = next(e["min_component_voxels"] for e in used["cases"][cases[0]] if e["text"] == L1)
+    expected = remove_small_components((mean[1] > mean[0]).astype(np.uint8), limit)
+    assert np.array_equal(mask, expected) and mask.sum() >= read_nii(a / prediction_name(cases[0], L1)).sum()
+    assert np.allclose(np.load(out / npz[L1])["probabilities"], mean, atol=1e-6)
+    assert not (out / prediction_name(cases[0], L3)).exists()  # b did not answer it
+    record = json.loads((out / "prompts_used.json").read_text())
+    mirroring = json.loads((a / "prompts_used.json").read_text())["mirroring"]
+    assert [m["mirroring"] for m in record["ensemble_of"]] == [mirroring, "other"]
+    assert [e["text"] for e in record["cases"][cases[0]]] == [L1]
+    (b / npz[L1]).unlink()
+    result = subprocess.run([script("nnUNetv2_ensemble_semantic"), "-i", str(a), str(b), "-o", str(tmp_path / "x")],
+                            capture_output=True, text=True, env={**os.environ, **env})
+    assert result.returncode == 1 and result.stderr.strip() == (
+        f"error: {b / npz[L1]}: not found: predict with --save_probabilities to ensemble")

@@ -1,4 +1,4 @@
-"""A prompt's foreground probabilities (preprocessed space) -> its binary mask in the input's geometry, on disk."""
+"""A prompt's foreground logits (preprocessed space) -> its binary mask in the input's geometry, on disk."""
 
 from __future__ import annotations
 
@@ -13,27 +13,33 @@ BINARY_LABELS = {"background": 0, "target": 1}
 
 
 def export_binary(
-    probability: np.ndarray, plans_manager, configuration_manager, properties: dict, return_probabilities: bool = False
+    logit: np.ndarray, plans_manager, configuration_manager, properties: dict, return_probabilities: bool = False
 ):
-    """A foreground probability map in preprocessed space -> the binary mask in the input's geometry (nnU-Net's
-    own resampling and un-cropping), or (mask, probabilities [2, ...]) with `return_probabilities`."""
-    from nnunetv2.inference.export_prediction import convert_predicted_logits_to_segmentation_with_correct_shape
-    from nnunetv2.utilities.label_handling.label_handling import LabelManager
+    """A prompt's foreground logits in preprocessed space -> its binary mask in the input's geometry, or (mask,
+    probabilities [2, ...]) with `return_probabilities`: what nnU-Net's export gives for the logits [0, l] (softmax:
+    sigmoid(l)), computed on the one channel that carries information (the plan's resampling of the logits, each
+    channel on its own, then argmax: l > 0; un-cropping; the transpose back)."""
+    from acvl_utils.cropping_and_padding.bounding_boxes import insert_crop_into_image
 
-    p = np.clip(probability, 1e-6, 1 - 1e-6)
-    logits = torch.from_numpy(np.stack([np.zeros_like(p), np.log(p) - np.log1p(-p)]))  # softmax gives p back
-    return convert_predicted_logits_to_segmentation_with_correct_shape(
-        logits,
-        plans_manager,
-        configuration_manager,
-        LabelManager(BINARY_LABELS, None),
-        properties,
-        return_probabilities,
-    )
+    spacing = [properties["spacing"][i] for i in plans_manager.transpose_forward]
+    shape = properties["shape_after_cropping_and_before_resampling"]
+    planned = configuration_manager.spacing
+    current = planned if len(planned) == len(shape) else [spacing[0], *planned]
+    logit = configuration_manager.resampling_fn_probabilities(np.asarray(logit)[None], shape, current, spacing)[0]
+    bbox, full = properties["bbox_used_for_cropping"], properties["shape_before_cropping"]
+    mask = insert_crop_into_image(np.zeros(full, np.uint8), (logit > 0).astype(np.uint8), bbox)
+    mask = mask.transpose(plans_manager.transpose_backward)
+    if not return_probabilities:
+        return mask
+    probabilities = np.zeros((2, *full), np.float32)
+    probabilities[0] = 1  # outside the crop: background, as nnU-Net's revert_cropping_on_probabilities
+    foreground = torch.sigmoid(torch.from_numpy(np.asarray(logit, np.float32))).numpy()
+    insert_crop_into_image(probabilities, np.stack([1 - foreground, foreground]), bbox)
+    return mask, probabilities.transpose([0, *(i + 1 for i in plans_manager.transpose_backward)])
 
 
 def export_mask(
-    probability: np.ndarray,
+    logit: np.ndarray,
     plans_manager,
     configuration_manager,
     properties: dict,
@@ -41,14 +47,14 @@ def export_mask(
     return_probabilities: bool = False,
 ):
     """`export_binary` with the mask's components under `min_voxels` removed, as every prediction is exported."""
-    result = export_binary(probability, plans_manager, configuration_manager, properties, return_probabilities)
+    result = export_binary(logit, plans_manager, configuration_manager, properties, return_probabilities)
     if return_probabilities:
         return remove_small_components(result[0], min_voxels), result[1]
     return remove_small_components(result, min_voxels)
 
 
 def export_case(
-    probabilities: np.ndarray,
+    logits: np.ndarray,
     properties: dict,
     files: list[Path],
     min_voxels: list[int],
@@ -62,9 +68,9 @@ def export_case(
     overlaps of the label map, (earlier prompt, later prompt) -> voxels the later one painted over."""
     writer = plans_manager.image_reader_writer_class()
     label_map, overlaps = None, {}
-    for i, (p, path, smallest) in enumerate(zip(probabilities, files, min_voxels)):
+    for i, (logit, path, smallest) in enumerate(zip(logits, files, min_voxels)):
         result = export_mask(
-            p, plans_manager, configuration_manager, properties, smallest, probabilities_for is not None
+            logit, plans_manager, configuration_manager, properties, smallest, probabilities_for is not None
         )
         mask, probability = result if probabilities_for else (result, None)
         writer.write_seg(mask.astype(np.uint8), str(path), properties)

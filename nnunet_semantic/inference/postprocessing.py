@@ -35,7 +35,10 @@ def remove_small_components(mask: np.ndarray, min_voxels: int) -> np.ndarray:
 
     if min_voxels <= 1 or not mask.any():
         return mask
-    components, _ = ndimage.label(mask > 0, ndimage.generate_binary_structure(mask.ndim, mask.ndim))
+    box = ndimage.find_objects((mask > 0).astype(np.uint8))[0]  # organs are small beside the volume: label the box
+    components, _ = ndimage.label(mask[box] > 0, ndimage.generate_binary_structure(mask.ndim, mask.ndim))
     keep = np.bincount(components.ravel()) >= min_voxels
     keep[0] = False
-    return keep[components].astype(mask.dtype)
+    out = np.zeros_like(mask)
+    out[box] = keep[components]
+    return out

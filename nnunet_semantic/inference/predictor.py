@@ -147,17 +147,17 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         """A preprocessed case [C, *spatial] (array or tensor, with nnU-Net's properties) and its resolved prompts
         -> one binary mask per prompt in the input's geometry, stray components removed; (mask, probabilities
         [2, ...]) with `return_probabilities`."""
-        probabilities = self.prompt_probabilities(data, self.encode_prompts(prompts))
+        logits = self.prompt_logits(data, self.encode_prompts(prompts)).numpy()
         return [
             export_mask(
-                p,
+                logit,
                 self.plans_manager,
                 self.configuration_manager,
                 properties,
                 self.min_component_voxels(r),
                 return_probabilities,
             )
-            for p, r in zip(probabilities, prompts)
+            for logit, r in zip(logits, prompts)
         ]
 
     def predict_prompts(
@@ -172,11 +172,17 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         """image [C, *spatial] as nnU-Net's readers give it -> (one result per prompt (`predict_case`), resolved
         prompts)."""
         resolved = [self.resolve(t, strict, allow_unknown) for t in prompts]
+        data, props = self.preprocess(image, properties)
+        return self.predict_case(data, resolved, props, return_probabilities), resolved
+
+    def preprocess(self, image: np.ndarray, properties: dict) -> tuple[np.ndarray, dict]:
+        """image [C, *spatial] as nnU-Net's readers give it -> (preprocessed case, its properties) for
+        `predict_case`: done once per image when prompts come one after another (the napari plugin)."""
         preprocessor = self.configuration_manager.preprocessor_class(verbose=False)
         data, _, props = preprocessor.run_case_npy(
             image, None, properties, self.plans_manager, self.configuration_manager, self.dataset_json
         )
-        return self.predict_case(data, resolved, props, return_probabilities), resolved
+        return data, props
 
     def predict_from_files(
         self,
@@ -247,16 +253,16 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             pending = []
             for item in tqdm(cases, total=len(todo), desc="predict"):
                 case = item["ofile"]
-                probabilities = self.prompt_probabilities(
+                logits = self.prompt_logits(
                     item["data"], self.encode_prompts([by_text[t] for t in jobs.prompts[case]])
-                )
+                ).numpy()
                 pending.append(
                     (
                         case,
                         pool.apply_async(
                             export_case,
                             (
-                                probabilities,
+                                logits,
                                 item["data_properties"],
                                 [out / n for n in names[case]],
                                 [min_voxels[t] for t in jobs.prompts[case]],
@@ -373,14 +379,16 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             "encoder": {"name": self.semantic["text_encoder"], "fingerprint": self.semantic["encoder_fingerprint"]},
         }
 
-    def prompt_probabilities(self, data, texts: list[dict[str, torch.Tensor]]) -> np.ndarray:
-        """Preprocessed [C, *spatial] (array or tensor) -> foreground probabilities [K, *spatial]."""
+    def prompt_logits(self, data, texts: list[dict[str, torch.Tensor]]) -> torch.Tensor:
+        """Preprocessed [C, *spatial] (array or tensor) -> foreground logits [K, *spatial] by nnU-Net's sliding
+        window (mirroring unless `use_mirroring` is off), `prompt_chunk` prompts per pass, each distinct text input
+        once; several folds average their logits."""
         data = data if isinstance(data, torch.Tensor) else torch.from_numpy(np.asarray(data, np.float32))
-        return torch.sigmoid(self.prompt_logits(data, texts)).numpy()
-
-    def prompt_logits(self, data: torch.Tensor, texts: list[dict[str, torch.Tensor]]) -> torch.Tensor:
-        """Preprocessed [C, *spatial] -> foreground logits [K, *spatial] by nnU-Net's sliding window (mirroring
-        unless `use_mirroring` is off), `prompt_chunk` prompts per pass; several folds average their logits."""
+        keys = [tuple(t[k].detach().cpu().numpy().tobytes() for k in sorted(t)) for t in texts]
+        distinct = list(dict.fromkeys(keys))
+        if len(distinct) < len(texts):  # synonyms read as one text: answered once
+            first = [texts[keys.index(key)] for key in distinct]
+            return self.prompt_logits(data, first)[[distinct.index(key) for key in keys]]
         logits, parameters = None, self.list_of_parameters or [None]  # None: the network as it is (validation)
         for params in parameters:
             if params is not None:  # as nnU-Net loads them: a compiled network (nnUNet_compile) holds _orig_mod

@@ -24,6 +24,19 @@ class ResolvedPrompt:
             else ""
         )
 
+    def explain(self) -> list[str]:
+        """How the prompt was read, one line per part (structures, by what, confidence), then what the model was
+        given: for people (the napari plugin shows it beside the prompt's mask)."""
+        if self.parse is None:
+            return [self.free_text_line()]
+        lines = [
+            f"{r['role']} '{r['phrase']}' -> {', '.join(r['structures'])} (by {r['by']}, confidence "
+            f"{r['confidence']:.2f})"
+            for r in self.parse.get("resolution", [])
+        ]
+        encoded = f"'{self.pos_text}'" + (f" excluding '{self.neg_text}'" if self.neg_text else "")
+        return [*lines, f"model given {encoded}"]
+
     def to_dict(self) -> dict:
         free = (
             [
