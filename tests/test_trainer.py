@@ -18,7 +18,7 @@ from nnunet_semantic.networks.card import checkpoint_card
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.text.minilm import MiniLMEncoder
 from nnunet_semantic.trainers import SemanticTrainer
-from nnunet_semantic.trainers.orientation import names_a_direction
+from nnunet_semantic.trainers.orientation import body_axes_of_array, mirror_axes_keeping, names_a_direction
 from nnunet_semantic.trainers.prompt_batch import PromptTargets
 from nnunet_semantic.trainers.prompt_table import prompt_texts
 from nnunet_semantic.trainers.recipe import RECIPE
@@ -102,11 +102,16 @@ def test_directional_names_keep_orientation_so_the_front_half_is_never_shown_beh
         return bool(rows[0] < rows[1])
 
     original = front_first(seg[0])
+    # issue 37, the rule per axis: the cases' direction cosines put front-back along the slice's rows (patch axis 0)
+    # and right-left along its columns; SemanticTrainer_mirrorOtherAxes mirrors the columns only
+    mirrors = {trainers.SemanticTrainer_mirrored: (0, 1), SemanticTrainer: None,
+               trainers.nnUNetTrainer_keepOrientation: None, trainers.SemanticTrainer_mirrorOtherAxes: (1,)}
     for cls, reverses in ((trainers.SemanticTrainer_mirrored, True), (SemanticTrainer, False),
-                          (trainers.nnUNetTrainer_keepOrientation, False)):
+                          (trainers.nnUNetTrainer_keepOrientation, False),
+                          (trainers.SemanticTrainer_mirrorOtherAxes, False)):
         trainer = _trainer(cls, root)
         rotation, dummy_2d, _, mirror_axes = trainer.configure_rotation_dummyDA_mirroring_and_inital_patch_size()
-        assert (trainer.inference_allowed_mirroring_axes is not None) == reverses
+        assert mirror_axes == trainer.inference_allowed_mirroring_axes == mirrors[cls], cls.__name__
         transforms = SemanticTrainer.get_training_transforms((56, 40), rotation, None, mirror_axes, dummy_2d, [False],
                                                              foreground_labels=[1, 2])
         flipped = 0
@@ -116,6 +121,11 @@ def test_directional_names_keep_orientation_so_the_front_half_is_never_shown_beh
             flipped += front_first(out[0]) != original
         assert flipped > 5 if reverses else flipped == 0, (cls.__name__, flipped)
     assert names_a_direction(Ontology.of_dataset(root / "nnUNet_preprocessed" / DATASET))
+    # numpy axes (z, y, x) of an axial image run feet-head, front-back, right-left; of a sagittal one right-left first
+    sagittal = (0, 0, 1, 1, 0, 0, 0, 1, 0)
+    assert body_axes_of_array((-1, 0, 0, 0, -1, 0, 0, 0, 1)) == (2, 1, 0) and body_axes_of_array(sagittal) == (0, 2, 1)
+    assert mirror_axes_keeping({0}, [{"sitk_stuff": {"direction": sagittal}}], (0, 1, 2), (0, 1, 2), 3) == (1, 2)
+    assert mirror_axes_keeping({0}, [{"spacing": (1, 1)}], (0, 1), (0, 1), 2) is None  # orientation unknown
     kidney = {"kidney": {"labels": [1], "names": ["kidney"]}, "tumor": {"labels": [2], "names": ["renal tumor"]}}
     assert not names_a_direction(Ontology.from_dict({"structures": kidney}))
 

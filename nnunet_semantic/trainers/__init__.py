@@ -4,6 +4,7 @@ from nnunet_semantic.trainers.semantic_trainer import SemanticTrainer
 from nnunet_semantic.trainers.variants.ablations import (
     SemanticTrainer_mergedPrompt,
     SemanticTrainer_mirrored,
+    SemanticTrainer_mirrorOtherAxes,
     SemanticTrainer_noExclusionLoss,
     SemanticTrainer_noFrequency,
     SemanticTrainer_noLabelLoss,
@@ -39,6 +40,7 @@ __all__ = [
     "SemanticTrainer_equalSources",
     "SemanticTrainer_mergedPrompt",
     "SemanticTrainer_mirrored",
+    "SemanticTrainer_mirrorOtherAxes",
     "SemanticTrainer_noExclusionLoss",
     "SemanticTrainer_noFrequency",
     "SemanticTrainer_noLabelLoss",

@@ -37,8 +37,9 @@ class SemanticRecipe:
     # share of training texts (and exclusion parts) swapped for another training wording of the same structure:
     # its names, synonyms and descriptions, in request templates ("show the X", "X area"); held-out wordings never
     reword: float = 0.5
-    # no mirroring, rotation within +-15 degrees (orientation.py); None: when a structure is named by a direction
-    keep_orientation: bool | None = None
+    # no mirroring, rotation within +-15 degrees (orientation.py); None: when a structure is named by a direction;
+    # "named axes": only the axes along a named direction unmirrored (SemanticTrainer_mirrorOtherAxes)
+    keep_orientation: bool | str | None = None
     dhn_gamma: float | None = None  # Dynamic Hard Negative focusing; None disables the term
     dhn_weight: float = 1.0
     validation_mirroring: bool = True  # mirroring test-time augmentation in the end-of-training validation

@@ -36,7 +36,7 @@ from nnunet_semantic.text.bank import build_bank
 from nnunet_semantic.trainers.logger import SemanticLocalLogger
 from nnunet_semantic.trainers.losses import SemanticLoss
 from nnunet_semantic.trainers.optimizers import build_optimizer
-from nnunet_semantic.trainers.orientation import names_a_direction, orientation_preserving
+from nnunet_semantic.trainers.orientation import keeping_named_axes, names_a_direction, orientation_preserving
 from nnunet_semantic.trainers.prompt_batch import PromptSampler
 from nnunet_semantic.trainers.prompt_table import PromptTable, sidecar_folder
 from nnunet_semantic.trainers.recipe import SemanticRecipe, recipe_of
@@ -200,6 +200,8 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
     def configure_rotation_dummyDA_mirroring_and_inital_patch_size(self):
         configured = super().configure_rotation_dummyDA_mirroring_and_inital_patch_size()
         keep = self.keep_orientation
+        if keep == "named axes":
+            return keeping_named_axes(self, configured)
         if keep is None:
             keep = names_a_direction(self.ontology)
         return orientation_preserving(self, configured) if keep else configured

@@ -30,6 +30,13 @@ class SemanticTrainer_mirrored(SemanticTrainer):
     keep_orientation = False
 
 
+class SemanticTrainer_mirrorOtherAxes(SemanticTrainer):
+    """The orientation rule per axis: the axes along a direction the structures name stay unmirrored (left-right
+    for "left kidney"), the others are mirrored as nnU-Net mirrors them (issue 37; not the default until measured)."""
+
+    keep_orientation = "named axes"
+
+
 class SemanticTrainer_onePrompt(SemanticTrainer):
     """One prompt per sample: sibling prompts never meet on the same pixels in one step."""
 
