@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,8 @@ def test_prompts_become_labels_layers_equal_to_the_commands_files(case, make_vie
 
 
 def test_a_refused_prompt_or_a_wrong_folder_is_its_line_and_adds_no_layer(case, make_viewer, qtbot, tmp_path):
+    from qtpy.QtCore import Qt
+
     model, image, _ = case
     viewer = make_viewer()
     widget = _widget(viewer, qtbot, tmp_path, image)
@@ -144,7 +147,27 @@ def test_a_refused_prompt_or_a_wrong_folder_is_its_line_and_adds_no_layer(case, 
     assert len(viewer.layers) == 1
     readings = widget.readings.toPlainText()
     assert f"{REFUSED}: refused" in readings and "not the hippocampus: refused" in readings
-    assert "Traceback" not in readings
+    assert "the free-text box" in readings and "--allow-unknown" not in readings and "Traceback" not in readings
+    # found by a black-box probe of the widget: no prompt, a guess among several images, a prompt asked of a
+    # second image taking the first image's layer, a failed load hiding the model still in use
+    _segment(widget, qtbot, "  ", "\t")
+    assert widget.readings.toPlainText().endswith("not segmented: no prompt: type one or more, one per line")
+    viewer.add_image(np.random.default_rng(0).random((3, 20, 16), np.float32), name="other")
+    widget.layers.clearSelection()
+    _segment(widget, qtbot, PART)
+    assert widget.readings.toPlainText().endswith("several image layers: choose the one(s) to segment, one per channel")
+    case_layer = image.name[:-7]
+    for name in (case_layer, "other", case_layer):
+        widget.layers.clearSelection()
+        widget.layers.findItems(name, Qt.MatchFlag.MatchExactly)[0].setSelected(True)
+        _segment(widget, qtbot, PART, PART)
+    masks = [layer for layer in viewer.layers if layer.metadata.get("prompt_image")]
+    assert [(m.metadata["prompt_image"], m.data.shape) for m in masks] == [
+        ("other", (3, 20, 16)), (case_layer, viewer.layers[0].data.shape)]  # asked again of one image: replaced
+    widget.model.setText(str(tmp_path))
+    widget.load_model()
+    qtbot.waitUntil(lambda: widget.worker is None, timeout=300_000)
+    assert widget.structures.text().startswith(str(model)) and "posterior hippocampus" in widget.structures.text()
 
 
 def test_a_raw_case_opens_as_one_layer_per_channel_in_its_geometry(tmp_path):
@@ -170,3 +193,15 @@ def test_a_raw_case_opens_as_one_layer_per_channel_in_its_geometry(tmp_path):
         (tmp_path / "broken.nii.gz").write_bytes(b"no image")
         read_case(tmp_path / "broken.nii.gz")
     assert len(read_case(tmp_path / "case_70_0000.nii.gz")) == 1
+
+
+def test_the_widget_opens_from_naparis_plugin_menu_in_a_fresh_viewer(screen, tmp_path):
+    """As a user opens it (Plugins > Segment by prompt): napari imports the widget after its OpenGL canvas exists;
+    importing triton then (torch's CUDA wheels ship it) segfaulted, seen by a black-box probe. In a fresh process,
+    so that nothing has imported torch before the canvas."""
+    code = ("import napari; viewer = napari.Viewer(show=True); "
+            "dock, widget = viewer.window.add_plugin_dock_widget('nnunet-semantic', 'Segment by prompt'); "
+            "print(type(widget).__name__, widget.structures.text()); viewer.close()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("PromptWidget no model loaded")

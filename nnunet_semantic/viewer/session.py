@@ -53,7 +53,7 @@ class PromptSession:
     in one sliding-window pass (the image part runs once per tile for all of them)."""
 
     def __init__(self) -> None:
-        self.predictor = None
+        self.predictor, self.model_folder = None, None
         self._image_key: tuple | None = None
         self._case: tuple[np.ndarray, dict] | None = None
 
@@ -66,6 +66,10 @@ class PromptSession:
     ) -> list[str]:
         """A trained model folder (`nnUNet_results/<dataset>/<trainer>__<plans>__<configuration>`) -> the
         structures it answers, with their labels."""
+        if not str(model_folder).strip() or Path(model_folder) == Path("."):
+            raise SemanticError(
+                "give the trained model folder (nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION)"
+            )
         if device == "cuda" and not torch.cuda.is_available():
             raise SemanticError("no CUDA device here: choose cpu")
         predictor = SemanticPredictor(
@@ -77,7 +81,7 @@ class PromptSession:
             allow_tqdm=False,
         )
         predictor.initialize_from_trained_model_folder(str(model_folder), list(folds), checkpoint)
-        self.predictor, self._image_key, self._case = predictor, None, None
+        self.predictor, self.model_folder, self._image_key, self._case = predictor, Path(model_folder), None, None
         return self.structures
 
     @property
@@ -90,6 +94,19 @@ class PromptSession:
     @property
     def channels(self) -> list[str]:
         return list(self.predictor.dataset_json["channel_names"].values()) if self.predictor else []
+
+    def set_layers(self, arrays: Sequence[np.ndarray], scale: Sequence[float], properties: dict | None) -> None:
+        """Image layers, one per channel (`channels_of`), with nnU-Net's reader properties of the first (None: a
+        layer from elsewhere, its scale as spacing)."""
+        if self.predictor is None:
+            raise SemanticError("load a model first")
+        if len(arrays) > 1 and len(arrays) != len(self.channels):
+            raise SemanticError(
+                f"the model reads {len(self.channels)} channel(s) ({', '.join(self.channels)}); "
+                f"{len(arrays)} image layers chosen: choose one per channel, in this order"
+            )
+        image, spacing = channels_of(arrays, scale)
+        self.set_image(image, properties or {"spacing": spacing})
 
     def set_image(self, image: np.ndarray, properties: dict) -> None:
         """image [C, Z, Y, X] with nnU-Net's reader properties (at least `spacing`); preprocessed at the next
@@ -106,10 +123,15 @@ class PromptSession:
             self._image_key, self._image, self._properties, self._case = key, image, properties, None
 
     def segment(self, prompts: Sequence[str], allow_unknown: bool = False) -> Iterator[Progress | Answer]:
-        """Progress steps, then one Answer per prompt, in the prompts' order."""
+        """Progress steps, then one Answer per distinct prompt, in the prompts' order (checked before it starts)."""
         if self._image_key is None:
             raise SemanticError("choose an image first")
-        texts = [" ".join(t.split()) for t in prompts if t.strip()]
+        texts = list(dict.fromkeys(" ".join(t.split()) for t in prompts if t.strip()))
+        if not texts:
+            raise SemanticError("no prompt: type one or more, one per line")
+        return self._answers(texts, allow_unknown)
+
+    def _answers(self, texts: list[str], allow_unknown: bool) -> Iterator[Progress | Answer]:
         total, resolved, refused = len(texts) + 2, {}, {}
         for text in texts:
             try:

@@ -32,9 +32,10 @@ from superqt.utils import thread_worker
 
 from nnunet_semantic.errors import SemanticError
 from nnunet_semantic.viewer.files import PROPERTIES, geometry
-from nnunet_semantic.viewer.session import Answer, Progress, PromptSession, channels_of
+from nnunet_semantic.viewer.session import Answer, Progress, PromptSession
 
 READING = "prompt_reading"  # the Labels layer metadata key holding how its prompt was read
+IMAGE = "prompt_image"  # ... and the name of the image layer it was predicted on
 COLORS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45")  # one per layer
 
 
@@ -113,7 +114,9 @@ class PromptWidget(QWidget):
 
     def _loaded(self, structures: list[str]) -> None:
         channels = ", ".join(self.session.channels)
-        self.structures.setText(f"channels: {channels}\nstructures:\n" + "\n".join(structures))
+        self.structures.setText(
+            f"{self.session.model_folder}\nchannels: {channels}\nstructures:\n" + "\n".join(structures)
+        )
 
     # --- prompts ----------------------------------------------------------------------------------
     def _list_images(self, *_) -> None:
@@ -126,19 +129,22 @@ class PromptWidget(QWidget):
                 item.setSelected(layer.name in selected or not selected and self.layers.count() == 1)
 
     def image_layers(self) -> list:
-        names = [i.text() for i in self.layers.selectedItems()] or [
-            self.layers.item(i).text() for i in range(min(self.layers.count(), 1))
+        """The chosen image layers; the only one where there is one; never a guess among several."""
+        names = [i.text() for i in self.layers.selectedItems()]
+        if not names and self.layers.count() > 1:
+            raise SemanticError("several image layers: choose the one(s) to segment, one per channel")
+        return [
+            self.viewer.layers[n] for n in names or [self.layers.item(i).text() for i in range(self.layers.count())]
         ]
-        return [self.viewer.layers[n] for n in names]
 
     def segment(self) -> None:
         try:
             layers = self.image_layers()
             if not layers:
                 raise SemanticError("no image layer: open an image first")
-            image, spacing = channels_of([layer.data for layer in layers], layers[0].scale)
-            properties = layers[0].metadata.get(PROPERTIES) or {"spacing": spacing}
-            self.session.set_image(image, properties)
+            self.session.set_layers(
+                [layer.data for layer in layers], layers[0].scale, layers[0].metadata.get(PROPERTIES)
+            )
             prompts = self.prompts.toPlainText().splitlines()
             answers = self.session.segment(prompts, self.allow_unknown.isChecked())
         except SemanticError as e:
@@ -155,16 +161,18 @@ class PromptWidget(QWidget):
             self.progress.setFormat(f"%v/%m {item.what}")
             return
         if item.refused:
-            self.readings.append(f"<b>{escape(item.text)}</b>: refused: {escape(item.refused)}")
+            refused = item.refused.replace("--allow-unknown", "the free-text box")  # the command's flag, here
+            self.readings.append(f"<b>{escape(item.text)}</b>: refused: {escape(refused)}")
             return
         image = self._image
         mask = item.mask[0] if image.data.ndim == 2 else item.mask
         metadata = {READING: item.reading, PROPERTIES: geometry(image.metadata, image.scale, image.data.shape)}
-        if item.text in self.viewer.layers:
-            self.viewer.layers.remove(item.text)
+        for layer in [layer for layer in self.viewer.layers if layer.name == item.text]:
+            if layer.metadata.get(IMAGE) == image.name:  # asked again of the same image: replaced
+                self.viewer.layers.remove(layer)  # (of another image: kept, napari numbers the new name)
         used = {layer.metadata.get("prompt_color") for layer in self.viewer.layers}
         color = next((c for c in COLORS if c not in used), COLORS[0])
-        metadata["prompt_color"] = color
+        metadata["prompt_color"], metadata[IMAGE] = color, image.name
         self.viewer.add_labels(
             mask,
             name=item.text,
@@ -196,6 +204,8 @@ class PromptWidget(QWidget):
         self.readings.append(f"<b>failed</b>: {escape(line)}")
         if self.session.predictor is None:
             self.structures.setText("no model loaded")
+        else:  # the model loaded before is still the one in use
+            self._loaded(self.session.structures)
 
     def _done(self) -> None:
         self.load_button.setEnabled(True)
