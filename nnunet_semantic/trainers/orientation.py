@@ -19,21 +19,15 @@ from batchgenerators.utilities.file_and_folder_operations import load_pickle
 from nnunetv2.training.data_augmentation.compute_initial_patch_size import get_patch_size
 
 MAX_ROTATION = np.deg2rad(15)  # nnU-Net's rotation for elongated 2D patches
-DIRECTIONS = re.compile(
-    r"\b(left|right|anterior|posterior|superior|inferior|cranial|caudal|rostral|dorsal|ventral|"
-    r"upper|lower|front|rear)\b",
-    re.IGNORECASE,
-)
-
-
 # the body axis each direction word runs along, in ITK's patient frame (x: right-left, y: front-back, z: feet-head)
 BODY_AXIS = {"left": 0, "right": 0, "anterior": 1, "posterior": 1, "front": 1, "rear": 1, "ventral": 1, "dorsal": 1}
 BODY_AXIS |= dict.fromkeys(("superior", "inferior", "cranial", "caudal", "rostral", "upper", "lower"), 2)
+DIRECTIONS = re.compile(rf"\b({'|'.join(BODY_AXIS)})\b", re.IGNORECASE)
 
 
 def names_a_direction(ontology) -> bool:
     """Whether a structure of the dataset's ontology is named by a direction."""
-    return any(DIRECTIONS.search(n) for s in ontology.structures.values() for n in (s.name, *s.names))
+    return bool(named_body_axes(ontology))
 
 
 def orientation_preserving(trainer, configured: tuple) -> tuple:
@@ -87,13 +81,12 @@ def mirror_axes_keeping(
 
 def keeping_named_axes(trainer, configured: tuple) -> tuple:
     """`orientation_preserving`, with the axes that no named direction runs along mirrored as nnU-Net mirrors them."""
-    rotation, dummy_2d, initial_patch_size, mirror_axes = configured
     named = named_body_axes(trainer.ontology)
     if not named:
         return configured
     properties = [load_pickle(str(f)) for f in sorted(Path(trainer.preprocessed_dataset_folder).glob("*.pkl"))]
     dims = len(trainer.configuration_manager.patch_size)
-    axes = mirror_axes_keeping(named, properties, trainer.plans_manager.transpose_forward, mirror_axes or (), dims)
+    axes = mirror_axes_keeping(named, properties, trainer.plans_manager.transpose_forward, configured[3] or (), dims)
     rotation, dummy_2d, initial_patch_size, _ = orientation_preserving(trainer, configured)
     trainer.inference_allowed_mirroring_axes = axes or None
     trainer.print_to_log_file(f"orientation: mirroring axes {axes or 'none'} (kept: those along body axes {named})")

@@ -100,11 +100,8 @@ class PromptSession:
         layer from elsewhere, its scale as spacing)."""
         if self.predictor is None:
             raise SemanticError("load a model first")
-        if len(arrays) > 1 and len(arrays) != len(self.channels):
-            raise SemanticError(
-                f"the model reads {len(self.channels)} channel(s) ({', '.join(self.channels)}); "
-                f"{len(arrays)} image layers chosen: choose one per channel, in this order"
-            )
+        if len(arrays) > 1 and len(arrays) != len(self.channels):  # before their shapes are compared
+            raise self._wrong_channels(len(arrays))
         image, spacing = channels_of(arrays, scale)
         self.set_image(image, properties or {"spacing": spacing})
 
@@ -114,13 +111,16 @@ class PromptSession:
         if self.predictor is None:
             raise SemanticError("load a model first")
         if image.shape[0] != len(self.channels):
-            raise SemanticError(
-                f"the model reads {len(self.channels)} channel(s) ({', '.join(self.channels)}); "
-                f"{image.shape[0]} given: choose one image layer per channel, in this order"
-            )
+            raise self._wrong_channels(image.shape[0])
         key = (image.shape, str(properties.get("spacing")), hash(image.tobytes()))
         if key != self._image_key:
             self._image_key, self._image, self._properties, self._case = key, image, properties, None
+
+    def _wrong_channels(self, given: int) -> SemanticError:
+        return SemanticError(
+            f"the model reads {len(self.channels)} channel(s) ({', '.join(self.channels)}); "
+            f"{given} given: choose one image layer per channel, in this order"
+        )
 
     def segment(self, prompts: Sequence[str], allow_unknown: bool = False) -> Iterator[Progress | Answer]:
         """Progress steps, then one Answer per distinct prompt, in the prompts' order (checked before it starts)."""
