@@ -5,6 +5,7 @@ held-out wordings do, and never when it is nearer to a structure the model does 
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -13,7 +14,7 @@ from nnunet_semantic.errors import PromptError, SemanticError, UnknownPart, Unkn
 from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.ontology import Ontology
-from nnunet_semantic.prompts.parser import parse, split_exclusion
+from nnunet_semantic.prompts.parser import ParsedPrompt, parse, split_exclusion
 from nnunet_semantic.prompts.wording import heldout_wordings
 from nnunet_semantic.text import get_encoder
 
@@ -22,11 +23,14 @@ class PromptReader:
     """Mixed into SemanticPredictor: `use_card` sets what it reads by; `device` is the predictor's."""
 
     device: torch.device
+    # a wording of the ontology that the model reads as other labels than the ontology's is given as its structures'
+    # names (`_as_the_model_reads`); off: every wording as written (how the benchmarks measure the text path alone)
+    check_readings = True
 
     def use_card(self, card: dict, where: str) -> None:
         self.semantic = {k: v for k, v in card.items() if k != "config"}
         self.ontology = Ontology.from_dict(card["ontology"], where) if card.get("ontology") else None
-        self._encoder, self._vectors, self._threshold = None, {}, None
+        self._encoder, self._vectors, self._threshold, self._labels_read = None, {}, None, {}
         self.threshold_basis: dict | None = None  # set with the threshold: what it was calibrated on
 
     @property
@@ -96,11 +100,69 @@ class PromptReader:
         except PromptError as e:
             raise SemanticError(f"{e}. Known structures: {known}") from None
         if parsed.avoid and not self.semantic.get("merged_prompt"):
-            return ResolvedPrompt(text, parsed.pos_text, parsed.neg_text, parsed.to_dict())
-        if parsed.as_written:  # encoded as written (typos corrected), as training encodes it
-            return ResolvedPrompt(text, parsed.respelled or " ".join(text.split()), "", parsed.to_dict())
-        merged = f"{parsed.pos_text} excluding {parsed.neg_text}" if parsed.avoid else parsed.pos_text
-        return ResolvedPrompt(text, merged, "", parsed.to_dict())
+            pos, neg = parsed.pos_text, parsed.neg_text
+        elif parsed.as_written:  # encoded as written (typos corrected), as training encodes it
+            pos, neg = parsed.respelled or " ".join(text.split()), ""
+        else:
+            pos, neg = f"{parsed.pos_text} excluding {parsed.neg_text}" if parsed.avoid else parsed.pos_text, ""
+        return self._as_the_model_reads(ResolvedPrompt(text, pos, neg, parsed.to_dict()), parsed)
+
+    def _as_the_model_reads(self, prompt: ResolvedPrompt, parsed: ParsedPrompt) -> ResolvedPrompt:
+        """The ontology says which labels its wordings name. A wording the model never trained on may land among
+        another structure's wordings ("the entire hippocampus from head to tail", read as its tail, made "... except
+        its tail" an empty mask): a text the model reads as other labels is given as its structures' names, where
+        the model reads those right, and the parse records it (`model_reading`)."""
+        if not self.check_readings:
+            return prompt
+
+        def named(structures: tuple[str, ...]) -> str:
+            return " and ".join(structures)
+
+        target, avoid = set(parsed.target), set(parsed.avoid)
+        if prompt.neg_text:
+            parts = {
+                "pos_text": (target, named(parsed.target_structures)),
+                "neg_text": (avoid, named(parsed.avoid_structures)),
+            }
+        else:
+            parts = {
+                "pos_text": (
+                    target - avoid,
+                    named(parsed.target_structures) + (f" excluding {named(parsed.avoid_structures)}" if avoid else ""),
+                )
+            }
+        texts = {field: getattr(prompt, field) for field in parts}
+        read = self.labels_read([*texts.values(), *(names for _, names in parts.values())])
+        if read is None:
+            return prompt
+        given, notes = {}, []
+        for field, (labels, names) in parts.items():
+            written = texts[field]
+            if set(read[written]) == labels:
+                continue
+            note = {"text": written, "read_as": list(read[written]), "labels": sorted(labels)}
+            if set(read[names]) == labels:
+                given[field] = note["given"] = names
+            notes.append(note)
+        return replace(prompt, **given, parse={**prompt.parse, "model_reading": notes}) if notes else prompt
+
+    def labels_read(self, texts: list[str]) -> dict[str, tuple[int, ...]] | None:
+        """text -> the labels the model reads it as naming (the folds' mean membership above one half); None for a
+        model whose head reads no labels. Each text read once per predictor."""
+        network = getattr(self.network, "_orig_mod", self.network)
+        if getattr(network, "labels_read", None) is None:
+            return None
+        new = [t for t in dict.fromkeys(texts) if t not in self._labels_read]
+        if new:
+            self._encode(new)
+            vectors = torch.from_numpy(np.stack([self._vectors[t] for t in new]))
+            with torch.no_grad():
+                read = [network.labels_read(vectors, state) for state in self.list_of_parameters or [None]]
+            if read[0] is None:
+                return None
+            for text, row in zip(new, torch.stack(read).mean(0)):
+                self._labels_read[text] = tuple(int(i) + 1 for i in torch.nonzero(row > 0.5).flatten())
+        return {t: self._labels_read[t] for t in texts}
 
     def _exclusion_within(self, nearest: dict, neg_text: str, allow_unknown: bool, known: str) -> str:
         """A free-text target's exclusion read among the parts of the structure its text is nearest to (the part's

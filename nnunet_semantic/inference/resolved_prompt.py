@@ -34,6 +34,11 @@ class ResolvedPrompt:
             f"{r['confidence']:.2f})"
             for r in self.parse.get("resolution", [])
         ]
+        lines += [
+            f"the model reads '{m['text']}' as labels {m['read_as']}, not {m['labels']}: "
+            + (f"given '{m['given']}'" if "given" in m else "given as written (it reads the names no better)")
+            for m in self.parse.get("model_reading", [])
+        ]
         encoded = f"'{self.pos_text}'" + (f" excluding '{self.neg_text}'" if self.neg_text else "")
         return [*lines, f"model given {encoded}"]
 

@@ -132,6 +132,25 @@ class SemanticUNet(nn.Module):
             x, text = x.image, x.text()
         return self.decode(self.encode_image(x), text)
 
+    def labels_read(self, vectors: torch.Tensor, state: dict[str, torch.Tensor] | None = None) -> torch.Tensor | None:
+        """Text vectors [N, D] -> the probability [N, L] that the model reads each as naming each label, by the
+        weights in `state` (a fold's state dict; the network's own when None); None for a head that reads no labels.
+        Only the text's path runs: no image."""
+        if self.head.membership_reader is None:
+            return None
+        reader = getattr(self.head, self.head.membership_reader)
+        if state is None:
+            return torch.sigmoid(reader(self.centre(vectors.to(self.centre.mean))))
+        vectors = vectors.to(state["centre.mean"])
+
+        def of(prefix: str) -> dict[str, torch.Tensor]:
+            return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+
+        centred = torch.func.functional_call(self.centre, of("centre."), (vectors,))
+        return torch.sigmoid(
+            torch.func.functional_call(reader, of(f"head.{self.head.membership_reader}."), (centred,))
+        )
+
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):
         read_card(self, local_metadata)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)

@@ -22,6 +22,9 @@ class PromptHead(nn.Module):
     sites: tuple[str, ...] = ("decoder",)  # where it can meet the image; the first is the default
     uses_frequency = True  # reads the frequency stream's features
     reads_vocabulary = False  # answers `text["vocabulary"]` [V, D] (texts without an image) in its output
+    # the submodule that reads a (centred) text vector [..., D] as membership logits [..., L] of the dataset's labels,
+    # where the head has one: which labels a text names, to the model (`SemanticUNet.labels_read`)
+    membership_reader: str | None = None
 
     def __init__(self, config, stage_widths: Sequence[int], unet: nn.Module):
         super().__init__()

@@ -38,6 +38,7 @@ class LabelsHead(PromptHead):
     text's membership logits [..., L]."""
 
     reads_vocabulary = True
+    membership_reader = "mlp"
 
     def __init__(self, config, stage_widths, unet, hidden: int = 256):
         super().__init__(config, stage_widths, unet)
