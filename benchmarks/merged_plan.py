@@ -4,8 +4,9 @@ merge --disjoint` and planned by nnU-Net's own planner as one dataset (fingerpri
 
 Per source and configuration (2d, 3d_fullres), its own plan against the merged one: the spacing it is resampled to,
 the median case shape there, the patch, the voxels per case (what training and prediction of that source cost) and
-the share of its median case one patch covers (its context), and the normalisation of its channel. Targets: every
-source keeps its own resolution (no axis coarser than 1.1x its own spacing) at no more than 1.5x its own voxels.
+the share of its median case one patch covers (its context), and the normalisation of its channel (2d: per slice, the
+slices keep their own spacing). Targets: every source keeps its own resolution (no axis coarser than 1.1x its own
+spacing), at least 0.8 of its own context, at no more than 1.5x its own voxels.
 
     python benchmarks/merged_plan.py [--workspace DIR] [--datasets hippocampus chaos phantom] [--id 994]
 """
@@ -30,7 +31,7 @@ PLANS = "nnUNetPlans_onePlanCost"  # planned beside the workspace's own plans, n
 CONFIGURATIONS = ("2d", "3d_fullres")
 COLUMNS = ["source", "configuration", "spacing_own", "spacing_merged", "median_shape_own", "median_shape_merged",
            "patch_own", "patch_merged", "voxels_merged_vs_own", "patch_covers_own", "patch_covers_merged",
-           "normalization_own", "normalization_merged"]
+           "normalization_merged"]
 
 
 def _plan(dataset_id: int) -> dict:
@@ -80,7 +81,8 @@ def _row(source: str, configuration: str, own: tuple, merged: tuple) -> dict:
             "voxels_merged_vs_own": round(float(np.prod(sh_m) / np.prod(sh_o)), 2),
             "patch_covers_own": round(cov_o, 2), "patch_covers_merged": round(cov_m, 2),
             "normalization_own": n_o, "normalization_merged": n_m,
-            "coarsest_axis_vs_own": round(max(m / o for m, o in zip(sp_m, sp_o)), 2)}
+            "coarsest_axis_vs_own": round(max(m / o for m, o in zip(sp_m, sp_o)), 2),
+            "context_vs_own": round(cov_m / cov_o, 2)}
 
 
 def main() -> None:
@@ -108,10 +110,12 @@ def main() -> None:
         for configuration in CONFIGURATIONS:
             rows.append(_row(key, configuration, (own_plans, own_fingerprint, list(range(len(own_cases)))),
                              (plans, fingerprint, index)))
-    targets = {f"{r['source']}_{r['configuration']}_{name}": {"value": r[field], "target": bound,
-                                                              "met": r[field] <= bound}
-               for r in rows for name, field, bound in (("resolution_kept", "coarsest_axis_vs_own", 1.1),
-                                                        ("voxels_vs_own", "voxels_merged_vs_own", 1.5))}
+    # (name, field, bound, max: at most / min: at least)
+    bounds = (("resolution_kept", "coarsest_axis_vs_own", 1.1, max),
+              ("voxels_vs_own", "voxels_merged_vs_own", 1.5, max), ("context_kept", "context_vs_own", 0.8, min))
+    targets = {f"{r['source']}_{r['configuration']}_{name}": {
+        "value": r[field], "target": bound, "met": (r[field] <= bound) if kind is max else (r[field] >= bound)}
+        for r in rows for name, field, bound, kind in bounds}
     write_results("merged_plan", {"targets": targets, "merged": merged.name,
                                   "merged_plans": {c: plans["configurations"][c] for c in CONFIGURATIONS}},
                   rows, COLUMNS)
