@@ -147,9 +147,7 @@ class SemanticUNet(nn.Module):
             return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
         centred = torch.func.functional_call(self.centre, of("centre."), (vectors,))
-        return torch.sigmoid(
-            torch.func.functional_call(reader, of(f"head.{self.head.membership_reader}."), (centred,))
-        )
+        return torch.sigmoid(torch.func.functional_call(reader, of(f"head.{self.head.membership_reader}."), (centred,)))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):
         read_card(self, local_metadata)

@@ -14,6 +14,7 @@ Experiments are subclasses that change one attribute (`variants/`).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,10 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's own signature
     ):
         super().__init__(plans, configuration, fold, dataset_json, device)
+        if device.type == "cpu" and os.environ.get("OMP_NUM_THREADS", "").isdigit():
+            # nnU-Net's run_training gives the CPU one thread per core; an explicit OMP_NUM_THREADS is honoured (jobs
+            # sharing a machine: two trainings of two threads each on two cores ran 2-3x slower than of one each)
+            torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
         if self.is_cascaded:  # one line, not a traceback from nnU-Net's loader of the previous stage's maps
             raise SystemExit(
                 f"error: configuration '{configuration}' is the cascade's second stage (the previous stage's label "
