@@ -247,3 +247,21 @@ def test_describe_names_the_frequency_backbone_auto_chose_and_its_size():
     assert "TimmConvNeXtStream" in large and "chosen by 'auto' for patch [512, 512]" in large
     sizes = [float(x.split(" M")[0].split()[-1]) for x in large.split("frequency stream ")[1:]]
     assert sizes[0] > 10  # ConvNeXt-Tiny's stages, said before training starts
+
+
+@pytest.mark.parametrize("head", ["labels", "query"])
+def test_the_prediction_path_equals_the_composed_training_output(head):
+    """`foreground` (what prediction reads; the `labels` head composes it in probabilities, and unions an exclusion
+    only where a prompt has one) equals the full-resolution output of the training forward, exclusions included."""
+    cm = plan_2d(**HIPPOCAMPUS)
+    torch.manual_seed(0)
+    net = build_network(cm, 1, NetworkConfig(16, num_labels=2, head=head), deep_supervision=False).eval()
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 1, *HIPPOCAMPUS["patch"], generator=g)
+    text = {"pos": torch.randn(2, 5, 16, generator=g), "neg": torch.randn(2, 5, 16, generator=g),
+            "has_neg": torch.tensor([[True, False, True, False, False]] * 2)}
+    with torch.no_grad():
+        features = net.encode_image(x)
+        full = net.decode(features, text).logits[0].float()
+        fast = net.foreground(features, text)
+    torch.testing.assert_close(fast, (full[:, 1] - full[:, 0]).unflatten(0, (2, 5)), atol=1e-4, rtol=1e-4)

@@ -7,7 +7,7 @@ import torch
 from net_helpers import plan_2d
 
 from nnunet_semantic.inference.predictor import PromptedNetwork, SemanticPredictor
-from nnunet_semantic.networks import NetworkConfig, PromptOutput, build_network
+from nnunet_semantic.networks import NetworkConfig, build_network
 
 PATCH = (32, 32)
 
@@ -53,11 +53,9 @@ class TileMean(torch.nn.Module):
     def encode_image(self, x):
         return x
 
-    def decode(self, features, text):
+    def foreground(self, features, text):
         b, k = text["pos"].shape[:2]
-        logits = torch.zeros(b * k, 2, *features.shape[2:])
-        logits[:, 1] = features.mean(dim=(1, 2, 3)).repeat_interleave(k)[:, None, None]
-        return PromptOutput([logits])
+        return features.mean(dim=(1, 2, 3))[:, None, None, None].repeat(1, k, *features.shape[2:])
 
 
 def test_tiles_cover_a_large_image_and_blend_without_seams():

@@ -16,5 +16,4 @@ class PromptedNetwork(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.network.encode_image(x)
         text = {k: v[None].expand(len(x), *v.shape).to(x.device) for k, v in self.texts.items()}
-        logits = self.network.decode(features, text).logits[0].float().unflatten(0, (len(x), -1))  # [B, K, 2, ...]
-        return logits[:, :, 1] - logits[:, :, 0]
+        return self.network.foreground(features, text).float()

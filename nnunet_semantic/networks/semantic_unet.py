@@ -113,7 +113,7 @@ class SemanticUNet(nn.Module):
                 semantic, freq = semantic[-1:], freq[-1:]
         return ImageFeatures(semantic, freq, self.head.keys(freq))
 
-    def decode(self, features: ImageFeatures, text: dict[str, torch.Tensor]) -> PromptOutput:
+    def _centred(self, features: ImageFeatures, text: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         dtype = features.semantic[0].dtype
         vocabulary = text.get("vocabulary")
         text = {
@@ -125,7 +125,14 @@ class SemanticUNet(nn.Module):
             text = {name: t[:, None] for name, t in text.items()}
         if vocabulary is not None and self.head.reads_vocabulary:
             text["vocabulary"] = self.centre(vocabulary.to(dtype))
-        return self.head(features, text, self.unet.decoder)
+        return text
+
+    def decode(self, features: ImageFeatures, text: dict[str, torch.Tensor]) -> PromptOutput:
+        return self.head(features, self._centred(features, text), self.unet.decoder)
+
+    def foreground(self, features: ImageFeatures, text: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The composed prompts' foreground logits [B, K, *spatial] at full resolution: what prediction reads."""
+        return self.head.foreground(features, self._centred(features, text), self.unet.decoder)
 
     def forward(self, x: torch.Tensor | PromptedImages, text: dict[str, torch.Tensor] | None = None) -> PromptOutput:
         if isinstance(x, PromptedImages):

@@ -41,6 +41,12 @@ class PromptHead(nn.Module):
     def forward(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> PromptOutput:
         raise NotImplementedError
 
+    def foreground(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> torch.Tensor:
+        """[B, K, *spatial] foreground logits of the composed prompts at full resolution (prediction); a head may
+        compute them without its training outputs."""
+        logits = self(features, text, decoder).logits[0].float()  # [B * K, 2, ...]
+        return (logits[:, 1] - logits[:, 0]).unflatten(0, (len(text["pos"]), -1))
+
 
 def as_list(logits) -> list[torch.Tensor]:
     """nnU-Net's decoder gives a list with deep supervision and a tensor without."""

@@ -27,6 +27,25 @@ def label_union_logits(label_logits: torch.Tensor, membership: torch.Tensor) -> 
     return torch.log(p) - torch.log1p(-p)
 
 
+def composed_foreground(label_logits: torch.Tensor, membership: torch.Tensor, has_neg: torch.Tensor) -> torch.Tensor:
+    """label_logits [B, 1 + L, *spatial], membership logits [B, 2K, L] (targets, then exclusions), has_neg [B, K]
+    -> foreground logits [B, K, *spatial] of `p(target) * (1 - p(exclusion))` where there is an exclusion: in
+    probabilities, as `label_union_logits` then `compose_logits` give them (the same clamps) without their round
+    trips through logits, and each exclusion's union only where a prompt has one."""
+    labels = torch.softmax(label_logits.float(), 1)[:, 1:]
+    weights = torch.sigmoid(membership.float())
+    target, avoid = weights.chunk(2, 1)
+    p = torch.einsum("bl...,bkl->bk...", labels, target).clamp(1e-6, 1 - 1e-6)
+    has = has_neg.bool()
+    columns = torch.nonzero(has.any(0)).flatten()  # the prompts with an exclusion (in any image of the batch)
+    if len(columns):
+        excluded = torch.einsum("bl...,bkl->bk...", labels, avoid[:, columns]).clamp(1e-6, 1 - 1e-6)
+        composed = (p[:, columns] * (1 - excluded)).clamp(max=1 - 1e-7)
+        where = has[:, columns].view(*has[:, columns].shape, *[1] * (p.ndim - 2))
+        p[:, columns] = torch.where(where, composed, p[:, columns])
+    return torch.log(p) - torch.log1p(-p)
+
+
 def membership_reader(text_dim: int, num_labels: int, hidden: int = 256) -> nn.Module:
     """Text vector [..., D] -> membership logits [..., L] of the dataset's labels in the prompt's target."""
     return nn.Sequential(nn.Linear(text_dim, hidden), nn.GELU(), nn.Linear(hidden, num_labels))
@@ -57,3 +76,9 @@ class LabelsHead(PromptHead):
             membership=membership,
             vocabulary_membership=vocabulary,
         )
+
+    def foreground(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> torch.Tensor:
+        """Only the full-resolution stage, composed in probabilities (prediction reads nothing else)."""
+        membership = self.mlp(torch.cat([text["pos"], text["neg"]], 1))
+        pixels = features.semantic[-1] + features.frequency[-1]
+        return composed_foreground(decoder.seg_layers[-1](pixels), membership, text["has_neg"])
