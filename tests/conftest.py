@@ -5,13 +5,16 @@ import os
 import subprocess
 from pathlib import Path
 
-# each pytest-xdist worker, and the nnU-Net commands it starts, gets its share of the cores (set before torch starts
-# its threads): two workers of as many threads as cores ran a training test 2-3x slower than of one thread each
-os.environ.setdefault(
-    "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
-)
+import pytest
+import torch
 
-import pytest  # noqa: E402
+# each pytest-xdist worker, and the nnU-Net commands it starts, gets its share of the cores: two workers of as many
+# threads as cores ran a training test 2-3x slower than of one thread each (a value the user set is kept)
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    os.environ.setdefault(
+        "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    )
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 from nnunet_semantic.environment import NNUNET_FOLDERS, apply, environment
 
