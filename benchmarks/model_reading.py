@@ -31,7 +31,6 @@ def readings(predictor) -> list[dict]:
     for name, structure in predictor.ontology.structures.items():
         for kind, texts in (("trained", structure.phrases()), ("held-out", heldout_wordings(structure))):
             for text in dict.fromkeys(texts):
-                predictor.check_readings = True
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     given = predictor.resolve(text).pos_text

@@ -145,16 +145,14 @@ class SemanticUNet(nn.Module):
         Only the text's path runs: no image."""
         if self.head.membership_reader is None:
             return None
-        reader = getattr(self.head, self.head.membership_reader)
-        if state is None:
-            return torch.sigmoid(reader(self.centre(vectors.to(self.centre.mean))))
-        vectors = vectors.to(state["centre.mean"])
+        state = self.state_dict() if state is None else state
 
-        def of(prefix: str) -> dict[str, torch.Tensor]:
-            return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        def call(name: str, x: torch.Tensor) -> torch.Tensor:
+            weights = {k[len(name) + 1 :]: v for k, v in state.items() if k.startswith(f"{name}.")}
+            return torch.func.functional_call(self.get_submodule(name), weights, (x,))
 
-        centred = torch.func.functional_call(self.centre, of("centre."), (vectors,))
-        return torch.sigmoid(torch.func.functional_call(reader, of(f"head.{self.head.membership_reader}."), (centred,)))
+        centred = call("centre", vectors.to(state["centre.mean"]))
+        return torch.sigmoid(call(f"head.{self.head.membership_reader}", centred))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):
         read_card(self, local_metadata)

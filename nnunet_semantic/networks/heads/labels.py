@@ -17,14 +17,20 @@ from nnunet_semantic.networks.heads.compose import composed_output
 from nnunet_semantic.networks.types import ImageFeatures, PromptOutput
 
 
+def _union(labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """label probabilities [B, L, *spatial] (background dropped), membership probabilities [B, K, L] -> each
+    prompt's probability [B, K, *spatial], kept off 0 and 1 so that its logit is finite."""
+    return torch.einsum("bl...,bkl->bk...", labels, weights).clamp(1e-6, 1 - 1e-6)
+
+
+def _logit(p: torch.Tensor) -> torch.Tensor:
+    return torch.log(p) - torch.log1p(-p)
+
+
 def label_union_logits(label_logits: torch.Tensor, membership: torch.Tensor) -> torch.Tensor:
     """label_logits [B, 1 + L, *spatial] (background first), membership logits [B, K, L] -> logits
     [B, K, *spatial] of `sum_l sigmoid(membership_l) * softmax(label_logits)_l` (2D or 3D)."""
-    p = torch.einsum(
-        "bl...,bkl->bk...", torch.softmax(label_logits.float(), 1)[:, 1:], torch.sigmoid(membership.float())
-    )
-    p = p.clamp(1e-6, 1 - 1e-6)
-    return torch.log(p) - torch.log1p(-p)
+    return _logit(_union(torch.softmax(label_logits.float(), 1)[:, 1:], torch.sigmoid(membership.float())))
 
 
 def composed_foreground(label_logits: torch.Tensor, membership: torch.Tensor, has_neg: torch.Tensor) -> torch.Tensor:
@@ -33,17 +39,15 @@ def composed_foreground(label_logits: torch.Tensor, membership: torch.Tensor, ha
     probabilities, as `label_union_logits` then `compose_logits` give them (the same clamps) without their round
     trips through logits, and each exclusion's union only where a prompt has one."""
     labels = torch.softmax(label_logits.float(), 1)[:, 1:]
-    weights = torch.sigmoid(membership.float())
-    target, avoid = weights.chunk(2, 1)
-    p = torch.einsum("bl...,bkl->bk...", labels, target).clamp(1e-6, 1 - 1e-6)
+    target, avoid = torch.sigmoid(membership.float()).chunk(2, 1)
+    p = _union(labels, target)
     has = has_neg.bool()
     columns = torch.nonzero(has.any(0)).flatten()  # the prompts with an exclusion (in any image of the batch)
     if len(columns):
-        excluded = torch.einsum("bl...,bkl->bk...", labels, avoid[:, columns]).clamp(1e-6, 1 - 1e-6)
-        composed = (p[:, columns] * (1 - excluded)).clamp(max=1 - 1e-7)
+        composed = (p[:, columns] * (1 - _union(labels, avoid[:, columns]))).clamp(max=1 - 1e-7)
         where = has[:, columns].view(*has[:, columns].shape, *[1] * (p.ndim - 2))
         p[:, columns] = torch.where(where, composed, p[:, columns])
-    return torch.log(p) - torch.log1p(-p)
+    return _logit(p)
 
 
 def membership_reader(text_dim: int, num_labels: int, hidden: int = 256) -> nn.Module:
