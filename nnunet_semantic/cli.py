@@ -12,11 +12,20 @@ from nnunet_semantic.dataset_conversion.ontology_cli import add_parser as _ontol
 from nnunet_semantic.errors import SemanticError, report
 from nnunet_semantic.evaluation.cli import add_parser as _report_parser
 from nnunet_semantic.plans.cli import add_parser as _plan_cpu_parser
+from nnunet_semantic.plans.cli import add_sources_parser as _plan_sources_parser
 from nnunet_semantic.prompts.cli import add_parser as _prompts_parser
 from nnunet_semantic.text.cli import add_parser as _embed_parser
 
 # Each pipeline stage adds its own sub-commands.
-STAGES = [_convert_parser, _ontology_parser, _prompts_parser, _embed_parser, _plan_cpu_parser, _report_parser]
+STAGES = [
+    _convert_parser,
+    _ontology_parser,
+    _prompts_parser,
+    _embed_parser,
+    _plan_cpu_parser,
+    _plan_sources_parser,
+    _report_parser,
+]
 
 
 def _env(args) -> int:

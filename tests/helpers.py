@@ -160,12 +160,13 @@ def vsd_fixture(dest: Path, n: int = 4, modalities=("Flair", "T1c"), unlabelled:
     return dest
 
 
-def trainer_on(cls, preprocessed: Path):
-    """`cls` on fold 0 of 2d_cpu on the CPU, as nnUNetv2_train builds it (its CLI also sets `continue_training`)."""
+def trainer_on(cls, preprocessed: Path, configuration: str = "2d_cpu"):
+    """`cls` on fold 0 of `configuration` on the CPU, as nnUNetv2_train builds it (its CLI also sets
+    `continue_training`)."""
     import torch
 
     plans = json.loads((preprocessed / "nnUNetPlans.json").read_text()) | {"continue_training": False}
-    return cls(plans, "2d_cpu", 0, json.loads((preprocessed / "dataset.json").read_text()), torch.device("cpu"))
+    return cls(plans, configuration, 0, json.loads((preprocessed / "dataset.json").read_text()), torch.device("cpu"))
 
 
 def png_dataset(raw: Path, dataset_id: int, name: str, n: int = 2, rgb: bool = False) -> Path:

@@ -29,7 +29,10 @@ def _merge(args) -> int:
     from nnunet_semantic.dataset_conversion.merge import merge_datasets
 
     out = merge_datasets(args.sources, args.d, args.name, args.overwrite, args.disjoint, args.ontology)
-    print(f"wrote {out}\nnext: nnUNetv2_plan_and_preprocess -d {args.d} -c 2d --verify_dataset_integrity")
+    print(
+        f"wrote {out}\nnext: nnunet-semantic plan-sources -d {args.d} -c 2d   (each source keeps its own spacing and "
+        f"patch), or nnUNetv2_plan_and_preprocess -d {args.d} -c 2d (one plan for all)"
+    )
     return 0
 
 

@@ -28,6 +28,7 @@ def predict(
     nps: int = 3,
     prompt_chunk: int | None = None,
     min_component_fraction: float = MIN_COMPONENT_FRACTION,
+    source: str | None = None,
     save_probabilities: bool = False,
     continue_prediction: bool = False,
     strict: bool = False,
@@ -67,6 +68,7 @@ def predict(
         allow_tqdm=False,
     )
     predictor.prompt_chunk, predictor.min_component_fraction = prompt_chunk, min_component_fraction
+    predictor.source = source
     predictor.initialize_from_trained_model_folder(str(model), [f if f == "all" else int(f) for f in folds], checkpoint)
     return predictor.predict_from_files(
         jobs,

@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         "are refused (named in one warning); default: refuse the run, naming every refused prompt",
     )
     p.add_argument("--combined", action="store_true", help="also write <case>__combined with label i = prompt i")
+    p.add_argument(
+        "--source",
+        help="a model trained with a plan per source (`plan-sources`): preprocess every case with this source's "
+        "plan (default: a case named with a source's prefix gets that source's, any other the source whose "
+        "median spacing is nearest its own; recorded in prompts_used.json)",
+    )
     return p
 
 
@@ -106,6 +112,7 @@ def run(args) -> None:
         allow_unknown=args.allow_unknown,
         combined=args.combined,
         skip_refused=args.skip_refused,
+        source=args.source,
     )
 
 

@@ -37,6 +37,7 @@ from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
 from nnunet_semantic.json_files import read_json
 from nnunet_semantic.networks import NetworkConfig, build_network
 from nnunet_semantic.networks.card import checkpoint_card, load_checkpoint
+from nnunet_semantic.plans.per_source import nearest_source, source_managers
 from nnunet_semantic.prompts.sidecar import prediction_name
 
 
@@ -47,6 +48,9 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
     CHUNK_BUFFER_BYTES = 2**30
     # components under this share of the smallest training volume of a parsed prompt's set are removed (0: none)
     min_component_fraction = MIN_COMPONENT_FRACTION
+    # a model with a plan per source (`plan-sources`): the source whose plan preprocesses every case; None: a case
+    # named with a source's prefix gets that source's, any other the source of the nearest median spacing
+    source: str | None = None
 
     def __init__(self, *args, **kwargs):
         with contextlib.redirect_stdout(io.StringIO()):  # nnU-Net prints a note for every predictor off a GPU
@@ -125,8 +129,38 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             inference_allowed_mirroring_axes,
         )
         self.label_manager = LabelManager(BINARY_LABELS, None)  # the network answers target / not target
+        self.source_plans = source_managers(plans_manager, configuration_manager)
         self.use_card(getattr(network, "metadata", {}), "the network's card")
         self.model_folder = self.folds = self.checkpoint_name = self.configuration_name = None
+
+    # --- a plan per source ------------------------------------------------------------------------
+    def plan_source(self, spacing, case: str | None = None) -> str | None:
+        """The source whose plan preprocesses and predicts an image (None: the model has one plan)."""
+        if self.source_plans is None:
+            if self.source is not None:
+                raise SemanticError(f"--source {self.source!r}: this model has one plan for every case")
+            return None
+        if self.source is not None:
+            if self.source not in self.source_plans:
+                raise SemanticError(f"--source {self.source!r}: this model's sources are {list(self.source_plans)}")
+            return self.source
+        for key in self.source_plans:
+            if case is not None and case.startswith(key.replace("_", "-") + "_"):  # merge's case prefix
+                return key
+        return nearest_source(self.source_plans, spacing)
+
+    @contextlib.contextmanager
+    def _plan_of(self, source: str | None):
+        """nnU-Net's preprocessing, sliding window and export read the predictor's managers: the source's, here."""
+        if source is None:
+            yield
+            return
+        shared = self.plans_manager, self.configuration_manager
+        self.plans_manager, self.configuration_manager = self.source_plans[source]
+        try:
+            yield
+        finally:
+            self.plans_manager, self.configuration_manager = shared
 
     # --- prediction -------------------------------------------------------------------------------
     def min_component_voxels(self, prompt: ResolvedPrompt) -> int:
@@ -147,18 +181,19 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         """A preprocessed case [C, *spatial] (array or tensor, with nnU-Net's properties) and its resolved prompts
         -> one binary mask per prompt in the input's geometry, stray components removed; (mask, probabilities
         [2, ...]) with `return_probabilities`."""
-        logits = self.prompt_logits(data, self.encode_prompts(prompts)).numpy()
-        return [
-            export_mask(
-                logit,
-                self.plans_manager,
-                self.configuration_manager,
-                properties,
-                self.min_component_voxels(r),
-                return_probabilities,
-            )
-            for logit, r in zip(logits, prompts)
-        ]
+        with self._plan_of(properties.get("plan_source")):
+            logits = self.prompt_logits(data, self.encode_prompts(prompts)).numpy()
+            return [
+                export_mask(
+                    logit,
+                    self.plans_manager,
+                    self.configuration_manager,
+                    properties,
+                    self.min_component_voxels(r),
+                    return_probabilities,
+                )
+                for logit, r in zip(logits, prompts)
+            ]
 
     def predict_prompts(
         self,
@@ -178,11 +213,13 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
     def preprocess(self, image: np.ndarray, properties: dict) -> tuple[np.ndarray, dict]:
         """image [C, *spatial] as nnU-Net's readers give it -> (preprocessed case, its properties) for
         `predict_case`: done once per image when prompts come one after another (the napari plugin)."""
-        preprocessor = self.configuration_manager.preprocessor_class(verbose=False)
-        data, _, props = preprocessor.run_case_npy(
-            image, None, properties, self.plans_manager, self.configuration_manager, self.dataset_json
-        )
-        return data, props
+        source = self.plan_source(properties["spacing"])
+        with self._plan_of(source):
+            preprocessor = self.configuration_manager.preprocessor_class(verbose=False)
+            data, _, props = preprocessor.run_case_npy(
+                image, None, properties, self.plans_manager, self.configuration_manager, self.dataset_json
+            )
+        return data, props | {"plan_source": source}
 
     def predict_from_files(
         self,
@@ -218,12 +255,14 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
                 print(r.free_text_line())
         names = {case: [prediction_name(case, t, ending) for t in texts] for case, texts in jobs.prompts.items()}
         min_voxels = {t: self.min_component_voxels(r) for t, r in by_text.items()}
+        plan_of = {c: self._file_source(c, jobs.files[c][0]) for c in jobs.prompts}
         used = self._record() | {
             "cases": {
                 case: [
                     by_text[t].to_dict()
                     | {"file": n, "label_in_combined": i + 1, "min_component_voxels": min_voxels[t]}
                     | self.sources_of(by_text[t])
+                    | ({"plan_source": plan_of[case]} if plan_of[case] else {})
                     for i, (t, n) in enumerate(zip(texts, names[case]))
                 ]
                 for case, texts in jobs.prompts.items()
@@ -239,46 +278,60 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             return used
         from nnunetv2.inference.data_iterators import preprocessing_iterator_fromfiles
 
-        cases = preprocessing_iterator_fromfiles(
-            [jobs.files[c] for c in todo],
-            None,
-            todo,
-            self.plans_manager,
-            self.dataset_json,
-            self.configuration_manager,
-            num_processes_preprocessing,
-            self.device.type == "cuda",
-        )
+        progress = tqdm(total=len(todo), desc="predict")
         with multiprocessing.get_context("spawn").Pool(num_processes_segmentation_export) as pool:
             pending = []
-            for item in tqdm(cases, total=len(todo), desc="predict"):
-                case = item["ofile"]
-                logits = self.prompt_logits(
-                    item["data"], self.encode_prompts([by_text[t] for t in jobs.prompts[case]])
-                ).numpy()
-                pending.append(
-                    (
-                        case,
-                        pool.apply_async(
-                            export_case,
-                            (
-                                logits,
-                                item["data_properties"],
-                                [out / n for n in names[case]],
-                                [min_voxels[t] for t in jobs.prompts[case]],
-                                out / f"{case}__combined{ending}" if combined else None,
-                                ending if save_probabilities else None,
-                                self.plans_manager,
-                                self.configuration_manager,
-                            ),
-                        ),
+            for source in dict.fromkeys(plan_of[c] for c in todo):
+                group = [c for c in todo if plan_of[c] == source]
+                with self._plan_of(source):
+                    cases = preprocessing_iterator_fromfiles(
+                        [jobs.files[c] for c in group],
+                        None,
+                        group,
+                        self.plans_manager,
+                        self.dataset_json,
+                        self.configuration_manager,
+                        num_processes_preprocessing,
+                        self.device.type == "cuda",
                     )
-                )
-                while sum(not r.ready() for _, r in pending) > 2 * num_processes_segmentation_export:  # as nnU-Net's
-                    time.sleep(0.05)
+                    for item in cases:
+                        case = item["ofile"]
+                        logits = self.prompt_logits(
+                            item["data"], self.encode_prompts([by_text[t] for t in jobs.prompts[case]])
+                        ).numpy()
+                        pending.append(
+                            (
+                                case,
+                                pool.apply_async(
+                                    export_case,
+                                    (
+                                        logits,
+                                        item["data_properties"],
+                                        [out / n for n in names[case]],
+                                        [min_voxels[t] for t in jobs.prompts[case]],
+                                        out / f"{case}__combined{ending}" if combined else None,
+                                        ending if save_probabilities else None,
+                                        self.plans_manager,
+                                        self.configuration_manager,
+                                    ),
+                                ),
+                            )
+                        )
+                        progress.update()
+                        while sum(not r.ready() for _, r in pending) > 2 * num_processes_segmentation_export:
+                            time.sleep(0.05)  # as nnU-Net's
             painted_over = {case: result.get() for case, result in pending}
+        progress.close()
         self._warn_overlaps(painted_over, jobs.prompts)
         return used
+
+    def _file_source(self, case: str, first_image: str) -> str | None:
+        """`plan_source` of an input case, from its name and its first image's header (no voxels read)."""
+        if self.source_plans is None:
+            return None
+        from nnunet_semantic.image_files import read_header
+
+        return self.plan_source(read_header(first_image).GetSpacing()[::-1], case)
 
     @staticmethod
     def _warn_overlaps(painted_over: dict[str, dict[tuple[int, int], int]], prompts: dict[str, list[str]]) -> None:

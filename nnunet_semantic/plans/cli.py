@@ -1,4 +1,4 @@
-"""`nnunet-semantic plan-cpu`."""
+"""`nnunet-semantic plan-cpu` and `plan-sources`."""
 
 from __future__ import annotations
 
@@ -73,3 +73,32 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=at_least(1), help="use this batch size instead of measuring")
     p.add_argument("--target-seconds", type=float, default=1.0, help="seconds per iteration to aim for (default 1)")
     p.set_defaults(func=_plan_cpu)
+
+
+def _plan_sources(args) -> int:
+    from nnunet_semantic.plans.source_preprocessing import plan_sources
+
+    plans = plan_sources(args.d, args.c, args.p, args.np, args.overwrite)
+    print(
+        f"planned and preprocessed {plans['dataset_name']} '{args.c}' with a plan per source\n"
+        f"next: nnUNetv2_train {args.d} {args.c} 0 -tr SemanticTrainer"
+        + (" -p " + args.p if args.p != "nnUNetPlans" else "")
+    )
+    return 0
+
+
+def add_sources_parser(sub) -> None:
+    p = sub.add_parser(
+        "plan-sources",
+        help="plan and preprocess a merged dataset with each source's own plan",
+        description="In place of nnUNetv2_plan_and_preprocess for a dataset made by `merge`: nnU-Net plans a merge "
+        "as one dataset (one spacing and patch for all); here each source keeps its own plan (spacing, "
+        "normalisation, patch; planned by nnU-Net on its own where it has none) inside one network (the deepest "
+        "source's), and its cases are preprocessed with it. Train and predict with nnU-Net's commands as usual.",
+    )
+    p.add_argument("-d", required=True, help="the merged dataset's id or name")
+    p.add_argument("-c", default="2d", help="configuration (default 2d; 3d_fullres, or a plan-cpu one such as 2d_cpu)")
+    p.add_argument("-p", default="nnUNetPlans", help="plans identifier (default: nnUNetPlans)")
+    p.add_argument("-np", type=at_least(1), default=2, help="preprocessing processes (default 2)")
+    p.add_argument("--overwrite", action="store_true", help="replace a plan of the merge as one dataset")
+    p.set_defaults(func=_plan_sources)

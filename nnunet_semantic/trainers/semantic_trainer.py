@@ -30,6 +30,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from nnunet_semantic.evaluation.metrics import dice_from_counts
 from nnunet_semantic.networks import NetworkConfig, build_network
+from nnunet_semantic.plans.per_source import source_managers
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.wording import training_wordings
 from nnunet_semantic.text import get_encoder
@@ -41,7 +42,7 @@ from nnunet_semantic.trainers.orientation import keeping_named_axes, names_a_dir
 from nnunet_semantic.trainers.prompt_batch import PromptSampler
 from nnunet_semantic.trainers.prompt_table import PromptTable, sidecar_folder
 from nnunet_semantic.trainers.recipe import SemanticRecipe, recipe_of
-from nnunet_semantic.trainers.sources import Sources
+from nnunet_semantic.trainers.sources import SourceMixer, Sources
 
 LEVELS = (1, 2, 3)
 
@@ -80,6 +81,15 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
             dataset_json, f"{self.preprocessed_dataset_folder_base}/dataset.json"
         )
         self.sources = Sources.of(self.ontology)  # None: one dataset
+        self.source_plans = source_managers(
+            self.plans_manager, self.configuration_manager
+        )  # None: one plan for all cases
+        if self.source_plans is not None and (self.sources is None or self.is_ddp):
+            raise SystemExit(
+                f"error: configuration '{configuration}' has a plan per source (`nnunet-semantic plan-sources`), "
+                + ("but the dataset has no sources" if self.sources is None else "which trains on one device")
+            )
+        self._only_source: str | None = None
         self.prompts: PromptTable | None = None
         self.sampler: PromptSampler | None = None
         self.text_dim = self.encoder_fingerprint = None
@@ -220,9 +230,41 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
 
     def get_tr_and_val_datasets(self):
         dataset_tr, dataset_val = super().get_tr_and_val_datasets()
-        if self.sources is not None:  # nnU-Net's loader draws uniformly over these
+        if self._only_source is not None:  # one source's loader (a plan per source)
+            for d in (dataset_tr, dataset_val):
+                d.identifiers = [k for k in d.identifiers if self.sources.of_case[k] == self._only_source]
+        elif self.sources is not None:  # nnU-Net's loader draws uniformly over these
             dataset_tr.identifiers = self.sources.weighted(dataset_tr.identifiers, self.source_sampling)
         return dataset_tr, dataset_val
+
+    def get_dataloaders(self):
+        """nnU-Net's loaders; with a plan per source, one pair per source (its patch, batch and augmentation),
+        mixed per batch with the sources' sampling probabilities."""
+        if self.source_plans is None:
+            return super().get_dataloaders()
+        shared = self.plans_manager, self.configuration_manager, getattr(self, "batch_size", None)
+        loaders = {}
+        try:
+            for key, (pm, cm) in self.source_plans.items():
+                self.plans_manager, self.configuration_manager, self.batch_size = pm, cm, cm.batch_size
+                self._only_source = key
+                loaders[key] = super().get_dataloaders()
+        finally:
+            self.plans_manager, self.configuration_manager, self.batch_size = shared
+            self._only_source = None
+        tr_keys, val_keys = self.do_split()
+        share = self.sources.probabilities(tr_keys, self.source_sampling)
+        self.print_to_log_file("sources drawn per batch:", {k: round(v, 3) for k, v in share.items()})
+        return (
+            SourceMixer({k: pair[0] for k, pair in loaders.items()}, share),
+            SourceMixer({k: pair[1] for k, pair in loaders.items()}, self.sources.probabilities(val_keys, "cases")),
+        )
+
+    def on_train_end(self):
+        for loader in (self.dataloader_train, self.dataloader_val):
+            if isinstance(loader, SourceMixer):
+                loader._finish()
+        super().on_train_end()
 
     # --- steps ----------------------------------------------------------------------------------
     def train_step(self, batch: dict) -> dict:

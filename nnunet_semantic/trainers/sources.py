@@ -64,18 +64,48 @@ class Sources:
                 fold["val"] += split["val"]
         return folds
 
-    def weighted(self, keys: list[str], sampling: str = "sqrt", quantum: int = 4) -> list[str]:
-        """The training keys, each repeated so that nnU-Net's uniform draw over them picks a source with probability
-        proportional to sqrt(its cases) ("sqrt", MultiTalent's), to its cases ("cases", nnU-Net's own), or equally
-        ("sources"); repetitions are rounded to 1/`quantum` of the rarest's."""
+    def probabilities(self, keys: list[str], sampling: str = "sqrt") -> dict[str, float]:
+        """Each source's share of the draws over `keys`: proportional to sqrt(its cases) ("sqrt", MultiTalent's), to
+        its cases ("cases", nnU-Net's own), or equal ("sources")."""
         if sampling not in SAMPLINGS:
             raise ValueError(f"source_sampling must be one of {SAMPLINGS}, got {sampling!r}")
         n = Counter(self.of_case[k] for k in keys)
+        power = {"sqrt": 0.5, "cases": 1.0, "sources": 0.0}[sampling]
+        total = sum(c**power for c in n.values())
+        return {s: c**power / total for s, c in n.items()}
+
+    def weighted(self, keys: list[str], sampling: str = "sqrt", quantum: int = 4) -> list[str]:
+        """The training keys, each repeated so that nnU-Net's uniform draw over them picks each source with its
+        `probabilities`; repetitions are rounded to 1/`quantum` of the rarest's."""
+        n = Counter(self.of_case[k] for k in keys)
+        share = self.probabilities(keys, sampling)
         if sampling == "cases" or len(n) < 2:
             return list(keys)
-        power = 0.5 if sampling == "sqrt" else 0.0
-        per_case = {s: c**power / c for s, c in n.items()}  # a source's share / its cases
+        per_case = {s: share[s] / c for s, c in n.items()}
         low = min(per_case.values())
         repeats = {s: max(1, round(quantum * v / low)) for s, v in per_case.items()}
         divisor = math.gcd(*repeats.values())
         return [k for k in keys for _ in range(repeats[self.of_case[k]] // divisor)]
+
+
+class SourceMixer:
+    """One loader per source (each with its own patch, batch and augmentation): each batch is one source's, drawn
+    with that source's probability, as MultiTalent draws a dataset per batch."""
+
+    def __init__(self, loaders: dict, probabilities: dict[str, float], seed: int | None = None):
+        self.loaders = loaders
+        self.keys = list(loaders)
+        self.p = np.array([probabilities.get(k, 0.0) for k in self.keys])
+        self.p = self.p / self.p.sum()
+        self.rng = np.random.default_rng(seed)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.loaders[self.keys[self.rng.choice(len(self.keys), p=self.p)]])
+
+    def _finish(self) -> None:
+        for loader in self.loaders.values():
+            if hasattr(loader, "_finish"):
+                loader._finish()

@@ -110,6 +110,8 @@ def validate_fold(trainer) -> None:
     for i, key in enumerate(tqdm(val_keys, desc="validation", disable=not val_keys)):
         start = time.monotonic()
         data, _, _, properties = dataset.load_case(key)
+        if trainer.source_plans is not None:  # preprocessed with its source's plan: predicted and exported with it
+            properties["plan_source"] = trainer.sources.of_case[key]
         prompts = trainer.prompts.sidecars[key] + extra_prompts[key]
         # the label map's L1 prompt of a label is mostly one of the case's verified L1 prompts: predicted once
         same = {
