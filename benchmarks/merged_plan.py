@@ -8,6 +8,12 @@ the share of its median case one patch covers (its context), and the normalisati
 slices keep their own spacing). Targets: every source keeps its own resolution (no axis coarser than 1.1x its own
 spacing), at least 0.8 of its own context, at no more than 1.5x its own voxels.
 
+Each source is measured under nnU-Net's one plan ("one plan") and under `nnunet-semantic plan-sources` ("per
+source": its own spacing and normalisation, its patch grown to the shared network's strides). For 2d, what the
+network costs each source, timed side by side in this process with untrained weights (SemanticUNet as trained, one
+prompt): a training sample (forward + backward at the plan's patch, per sample of a batch of 4) and the prediction of
+its median case (one tile's forward, no gradient, times nnU-Net's tile count at step 0.5), against its own plan.
+
     python benchmarks/merged_plan.py [--workspace DIR] [--datasets hippocampus chaos phantom] [--id 994]
 """
 
@@ -27,11 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 from workspace import bench_dataset, prepare  # noqa: E402
 
+from nnunet_semantic.plans.per_source import merged_plans, source_name  # noqa: E402
+
 PLANS = "nnUNetPlans_onePlanCost"  # planned beside the workspace's own plans, never over them
 CONFIGURATIONS = ("2d", "3d_fullres")
-COLUMNS = ["source", "configuration", "spacing_own", "spacing_merged", "median_shape_own", "median_shape_merged",
-           "patch_own", "patch_merged", "voxels_merged_vs_own", "patch_covers_own", "patch_covers_merged",
-           "normalization_merged"]
+TIMED = ("2d",)  # 3d_fullres at CHAOS's patch is minutes per step on two cores
+COLUMNS = ["source", "configuration", "plan", "spacing_own", "spacing_merged", "median_shape_own",
+           "median_shape_merged", "patch_own", "patch_merged", "voxels_merged_vs_own", "patch_covers_own",
+           "patch_covers_merged", "normalization_merged", "patch_voxels_vs_own", "train_sample_vs_own",
+           "predict_case_vs_own"]
 
 
 def _plan(dataset_id: int) -> dict:
@@ -82,7 +92,52 @@ def _row(source: str, configuration: str, own: tuple, merged: tuple) -> dict:
             "patch_covers_own": round(cov_o, 2), "patch_covers_merged": round(cov_m, 2),
             "normalization_own": n_o, "normalization_merged": n_m,
             "coarsest_axis_vs_own": round(max(m / o for m, o in zip(sp_m, sp_o)), 2),
-            "context_vs_own": round(cov_m / cov_o, 2)}
+            "context_vs_own": round(cov_m / cov_o, 2),
+            "patch_voxels_vs_own": round(float(np.prod(p_m) / np.prod(p_o)), 2)}
+
+
+def _seconds(configuration: dict, slices: int, shape: list[int], repeats: int = 2) -> tuple[float, float]:
+    """(seconds per training sample, seconds of one case's prediction) of the SemanticUNet of a 2d configuration on
+    a case of `slices` slices of `shape` (in-plane, after resampling), one prompt."""
+    import time
+
+    import torch
+    from nnunetv2.inference.sliding_window_prediction import compute_steps_for_sliding_window
+    from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager
+
+    from nnunet_semantic.networks import NetworkConfig, build_network
+
+    torch.manual_seed(0)
+    cm = ConfigurationManager(configuration)
+    net = build_network(cm, 1, NetworkConfig(384))
+    patch, batch = list(cm.patch_size), 4
+
+    def text(n):
+        return {"pos": torch.randn(n, 384), "neg": torch.randn(n, 384), "has_neg": torch.zeros(n, dtype=torch.bool)}
+
+    def best(step):
+        step()
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    x = torch.randn(batch, 1, *patch)
+
+    def train():
+        net.zero_grad()
+        sum(o.mean() for o in net(x, text(batch)).logits).backward()
+
+    net.train()
+    train_s = best(train) / batch
+    net.eval()
+    with torch.no_grad():
+        tile = best(lambda: net(x[:1], text(1)))
+    in_plane = [max(s, p) for s, p in zip(shape[-2:], patch)]
+    steps = compute_steps_for_sliding_window(in_plane, patch, 0.5)
+    return train_s, tile * slices * int(np.prod([len(s) for s in steps]))
 
 
 def main() -> None:
@@ -104,18 +159,37 @@ def main() -> None:
     plans = _plan(args.id)
     of_source = {s["dataset"]: set(s["cases"])
                  for s in json.loads((merged / "dataset.json").read_text())["semantic"]["sources"].values()}
-    rows = []
+    per_source = {c: merged_plans({key: p for key, _, p, *_ in sources}, c, merged.name, PLANS)[0]
+                  for c in CONFIGURATIONS}
+    rows, timed = [], {}
     for key, bench, own_plans, own_fingerprint, own_cases in sources:
         index = [i for i, c in enumerate(cases) if c in of_source[bench.name]]
+        own = (own_plans, own_fingerprint, list(range(len(own_cases))))
         for configuration in CONFIGURATIONS:
-            rows.append(_row(key, configuration, (own_plans, own_fingerprint, list(range(len(own_cases)))),
-                             (plans, fingerprint, index)))
+            rows.append({"plan": "one plan", **_row(key, configuration, own, (plans, fingerprint, index))})
+            source_plan = {**own_plans, "configurations": {
+                configuration: per_source[configuration]["configurations"][source_name(configuration, key)]}}
+            rows.append({"plan": "per source", **_row(key, configuration, own, (source_plan, *own[1:]))})
+            if configuration in TIMED:
+                for row, chosen in ((rows[-2], plans), (rows[-1], source_plan)):
+                    mine = own_plans["configurations"][configuration]
+                    used = chosen["configurations"][configuration]
+                    slices = int(np.median(np.array(own_fingerprint["shapes_after_crop"])[:, 0]))
+                    if ("own", key) not in timed:
+                        timed["own", key] = _seconds(mine, slices, row["median_shape_own"])
+                    merged_s = _seconds(used, slices, row["median_shape_merged"])
+                    row["train_sample_vs_own"] = round(merged_s[0] / timed["own", key][0], 2)
+                    row["predict_case_vs_own"] = round(merged_s[1] / timed["own", key][1], 2)
+                    row["seconds"] = {"own": timed["own", key], "merged": merged_s}
+                    print(key, configuration, row["plan"], row["seconds"], flush=True)
     # (name, field, bound, max: at most / min: at least)
     bounds = (("resolution_kept", "coarsest_axis_vs_own", 1.1, max),
               ("voxels_vs_own", "voxels_merged_vs_own", 1.5, max), ("context_kept", "context_vs_own", 0.8, min))
-    targets = {f"{r['source']}_{r['configuration']}_{name}": {
+    bounds += (("train_sample_vs_own", "train_sample_vs_own", 1.5, max),
+               ("predict_case_vs_own", "predict_case_vs_own", 1.5, max))
+    targets = {f"{r['source']}_{r['configuration']}_{r['plan'].replace(' ', '_')}_{name}": {
         "value": r[field], "target": bound, "met": (r[field] <= bound) if kind is max else (r[field] >= bound)}
-        for r in rows for name, field, bound, kind in bounds}
+        for r in rows for name, field, bound, kind in bounds if field in r}
     write_results("merged_plan", {"targets": targets, "merged": merged.name,
                                   "merged_plans": {c: plans["configurations"][c] for c in CONFIGURATIONS}},
                   rows, COLUMNS)

@@ -1,13 +1,15 @@
 """One model for many datasets, against one model per dataset, at the same iteration budget.
 
 a) Disjoint sources: the hippocampus (MSD, nnU-Net fold 0: 160 / 40) and the phantom (40 cases, fold 0: 32 / 8),
-   merged with `nnunet-semantic merge --disjoint`. Each per-dataset SemanticTrainer and each specialist
-   (nnUNetTrainer_keepOrientation on the hippocampus, nnUNetTrainer on the phantom) trains `E x I` iterations; the
-   merged model trains the sum, `2E x I`, with sources drawn by sqrt(cases) and, beside it, equally. All at batch
-   16 on 2d_cpu, scored by the end-of-training validation on each source's own fold-0 cases (no mirroring for the
-   prompted models; the specialists' masks are each prompt's set rule on their label maps). Targets: merged
-   hippocampus L1 and L3 >= per-dataset - 0.01, phantom >= - 0.02, sibling overlap <= 0.01, cross-source false
-   positives <= 1% of (case, prompt) pairs.
+   merged with `nnunet-semantic merge --disjoint` and planned by nnU-Net as one dataset, or by `nnunet-semantic
+   plan-sources` (each source its own spacing and patch inside one network). Each per-dataset SemanticTrainer and
+   each specialist (nnUNetTrainer_keepOrientation on the hippocampus, nnUNetTrainer on the phantom) trains `E x I`
+   iterations; the merged model trains the sum, `2E x I`, with sources drawn by sqrt(cases) and, beside it, equally.
+   All at batch 16 on 2d_cpu (with a plan per source, the hippocampus' batch is scaled to its grown patch), scored
+   by the end-of-training validation on each source's own fold-0 cases (no mirroring for the prompted models; the
+   specialists' masks are each prompt's set rule on their label maps). Targets: merged hippocampus L1 and L3 >=
+   per-dataset - 0.01, phantom >= - 0.02, sibling overlap <= 0.01, cross-source false positives <= 1% of (case,
+   prompt) pairs.
 b) Partial labels: the hippocampus' 160 fold-0 training cases split at random into two sources of 80: A annotates
    only the anterior half (posterior voxels 0, labels {Anterior}), B only the posterior half. Merged with an
    ontology file declaring "hippocampus" as A's anterior plus B's posterior (no case annotates it whole), and the
@@ -39,6 +41,7 @@ from workspace import prepare, trainer  # noqa: E402
 BATCH = 16
 PHANTOM_ID, PHANTOM = 990, "Dataset990_SemanticPhantom"
 MERGED_ID, MERGED = 700, "Dataset700_HippoPhantom"
+SOURCES_ID, SOURCES = 701, "Dataset701_HippoPhantomSources"  # the same merge, planned by `plan-sources`
 # part b)'s sources: raw id, name, label name, its value in the hippocampus' labels, its structure
 HALVES = {"A": (731, "HippoAnteriorOnly", "Anterior", 1, "anterior hippocampus"),
           "B": (732, "HippoPosteriorOnly", "Posterior", 2, "posterior hippocampus")}
@@ -51,6 +54,7 @@ MODELS = {"hippocampus": (HIPPOCAMPUS, "SemanticTrainer", 1, "disjoint"),
           "phantom": (PHANTOM, "SemanticTrainer", 1, "disjoint"),
           "merged": (MERGED, "SemanticTrainer", 2, "disjoint"),
           "merged, equal sources": (MERGED, "SemanticTrainer_equalSources", 2, "disjoint"),
+          "merged, plan per source": (SOURCES, "SemanticTrainer", 2, "disjoint"),
           "hippocampus specialist": (HIPPOCAMPUS, "nnUNetTrainer_keepOrientation", 1, "disjoint"),
           "phantom specialist": (PHANTOM, "nnUNetTrainer", 1, "disjoint"),
           "partial labels": (PARTIAL, "SemanticTrainer", 1, "partial"),
@@ -118,6 +122,10 @@ def prepare_all(root: Path, parts: list[str]) -> None:
             assert cli(["merge", "-d", str(MERGED_ID), "--from", "4", str(PHANTOM_ID), "--name", "HippoPhantom",
                         "--disjoint"]) == 0
         _planned(MERGED_ID, MERGED, root)
+        if not (root / "nnUNet_raw" / SOURCES).is_dir():
+            assert cli(["merge", "-d", str(SOURCES_ID), "--from", "4", str(PHANTOM_ID), "--name",
+                        "HippoPhantomSources", "--disjoint"]) == 0
+        assert cli(["plan-sources", "-d", str(SOURCES_ID), "-c", "2d_cpu", "-np", "2"]) == 0
     if "partial" in parts:
         import numpy as np
 
@@ -188,7 +196,7 @@ def score_heldout(root: Path, key: str, dataset: str, trainer_name: str) -> dict
 
 def train_one(key: str, root: Path, epochs: int, iterations: int) -> None:
     """Child process: train MODELS[key] on fold 0 and write its scores to <workspace>/multi_dataset/<key>.json."""
-    from quality_hippocampus import _specialist_prompts, sibling_overlap
+    from quality import _specialist_prompts, sibling_overlap
 
     from nnunet_semantic.environment import apply, environment
     from nnunet_semantic.evaluation.evaluate import evaluate_folders
@@ -222,7 +230,8 @@ def train_one(key: str, root: Path, epochs: int, iterations: int) -> None:
                                                            "leakage_l3")}
         hippocampus_cases = [c for c in cases if "hippocampus" in c]
         if hippocampus_cases:
-            record["sibling_overlap"] = sibling_overlap(out / "validation_semantic", hippocampus_cases)
+            pairs = sibling_overlap(out / "validation_semantic", pre, hippocampus_cases)
+            record["sibling_overlap"] = max((v for v in pairs.values() if v is not None), default=None)
     if key in ("hippocampus", "partial labels", "naive merge"):  # part b)'s three models
         record["heldout_dice"] = score_heldout(root, key, dataset, type(t).__name__)
     path = root / "multi_dataset" / f"{_slug(key)}.json"

@@ -53,6 +53,14 @@ def test_the_deepest_network_is_shared_and_every_patch_fits_it():
     assert configurations["2d@small"]["patch_size"] == [128, 128]
     assert configurations["2d@small"]["batch_size"] == round(64 * 56 * 40 / 128**2)
     assert configurations["2d@small"]["own_patch_size"] == [56, 40]
+    # a plan-cpu configuration (inheriting from 2d) is resolved: the merge names no configuration it lacks
+    for p, batch in ((small, 8), (large, 1)):
+        p["configurations"]["2d_cpu"] = {"inherits_from": "2d", "batch_size": batch}
+    plans, _ = merged_plans({"small": small, "large": large}, "2d_cpu", "Dataset700_M", "nnUNetPlans")
+    assert set(plans["configurations"]) == {"2d_cpu", "2d_cpu@small", "2d_cpu@large"}
+    assert all("inherits_from" not in c for c in plans["configurations"].values())
+    assert plans["configurations"]["2d_cpu@large"]["batch_size"] == 1
+    assert plans["configurations"]["2d_cpu@small"]["batch_size"] == 2  # 8 scaled by 0.14, at least 2
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +72,8 @@ def per_source(tmp_path_factory):
         convert_nnunet("501", 11)
         sources = {d: snapshot(root / "nnUNet_raw" / d) for d in ("Dataset010_SemanticPhantom", "Dataset011_Glioma")}
         assert main(["merge", "-d", "700", "--from", "10", "11", "--disjoint"]) == 0
-        assert main(["plan-sources", "-d", "700", "-c", "2d", "-np", "1"]) == 0
+        for configuration in ("2d", "3d_fullres"):
+            assert main(["plan-sources", "-d", "700", "-c", configuration, "-np", "1"]) == 0
         assert {d: snapshot(root / "nnUNet_raw" / d) for d in sources} == sources  # the sources' data untouched
         yield root, env
 
@@ -103,11 +112,12 @@ def test_plan_sources_refuses_to_replace_a_plan_of_the_merge_as_one_dataset(per_
     assert "nnUNetPlans_one.json" in err and "--overwrite" in err
 
 
-def test_each_batch_is_one_source_at_its_own_patch(per_source):
+@pytest.mark.parametrize("configuration", ["2d", "3d_fullres"])
+def test_each_batch_is_one_source_at_its_own_patch(per_source, configuration):
     root, _ = per_source
     pre = root / "nnUNet_preprocessed" / "Dataset700_Merged"
     plans = json.loads((pre / "nnUNetPlans.json").read_text())
-    trainer = trainer_on(type("T", (SemanticTrainer,), {}), pre, "2d")
+    trainer = trainer_on(type("T", (SemanticTrainer,), {}), pre, configuration)
     train, val = trainer.get_dataloaders()
     assert isinstance(train, SourceMixer) and set(train.keys) == {"SemanticPhantom", "Glioma"}
     seen = set()
@@ -116,9 +126,9 @@ def test_each_batch_is_one_source_at_its_own_patch(per_source):
         source = {trainer.sources.of_case[k] for k in batch["keys"]}
         assert len(source) == 1
         (source,) = source
-        configuration = plans["configurations"][f"2d@{source}"]
-        assert list(batch["data"].shape[2:]) == configuration["patch_size"]
-        assert batch["data"].shape[0] == configuration["batch_size"]
+        planned = plans["configurations"][f"{configuration}@{source}"]
+        assert list(batch["data"].shape[2:]) == planned["patch_size"]
+        assert batch["data"].shape[0] == planned["batch_size"]
         seen.add(source)
     assert seen == {"SemanticPhantom", "Glioma"}
     train._finish()

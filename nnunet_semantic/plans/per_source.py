@@ -59,6 +59,7 @@ def merged_plans(
     """source -> its own nnU-Net plans (each holding `configuration`) -> (the merged plans, the source whose network
     is shared: the deepest, then the largest patch)."""
     own = {key: PlansManager(p).get_configuration(configuration).configuration for key, p in source_plans.items()}
+    own = {key: {k: v for k, v in c.items() if k != "inherits_from"} for key, c in own.items()}  # resolved
     shared_key = max(own, key=lambda k: (_stages(own[k]), int(np.prod(own[k]["patch_size"]))))
     shared = copy.deepcopy(own[shared_key])
     data_identifier = shared["data_identifier"]  # as the sources name it: 2d_cpu shares 2d's data

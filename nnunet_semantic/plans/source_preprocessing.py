@@ -6,9 +6,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import multiprocessing
+import os
 import shutil
+from pathlib import Path
 
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 from tqdm import tqdm
@@ -59,6 +60,24 @@ def _planner_threads():
             os.environ["nnUNet_n_proc_DA"] = value
 
 
+def _write_fingerprint(path: Path, info: dict, shared: str) -> None:
+    """nnU-Net copies the fingerprint beside each trained fold: a merge's (where nnU-Net made none) holds every
+    source's cases and, per channel, the shared network's source's intensity statistics."""
+    if path.is_file():
+        return
+    fingerprints = {}
+    for key, s in info.items():
+        own = preprocessed_dataset_folder(s["dataset"]) / "dataset_fingerprint.json"
+        if own.is_file():
+            fingerprints[key] = json.loads(own.read_text())
+    if not fingerprints:
+        return
+    merged = dict(fingerprints.get(shared, next(iter(fingerprints.values()))))
+    for field in ("spacings", "shapes_after_crop"):
+        merged[field] = [v for f in fingerprints.values() for v in f.get(field, [])]
+    path.write_text(json.dumps(merged | {"sources": list(fingerprints)}, indent=1))
+
+
 def _preprocess(job: tuple) -> None:
     out, images, label, plans_manager, configuration_manager, dataset_json = job
     configuration_manager.preprocessor_class(verbose=False).run_case_save(
@@ -107,12 +126,7 @@ def plan_sources(
         plans["configurations"] = {**existing["configurations"], **plans["configurations"]}
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(raw / "dataset.json", folder / "dataset.json")
-    fingerprints = {
-        key: json.loads(p.read_text())
-        for key, s in info.items()
-        if (p := preprocessed_dataset_folder(s["dataset"]) / "dataset_fingerprint.json").is_file()
-    }
-    (folder / "dataset_fingerprint.json").write_text(json.dumps({"sources": fingerprints}, indent=1))
+    _write_fingerprint(folder / "dataset_fingerprint.json", info, shared)
     plans_path.write_text(json.dumps(plans, indent=1))
 
     manager = PlansManager(plans)
