@@ -276,54 +276,57 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         (out / "prompts_used.json").write_text(json.dumps(used, indent=1))
         if not todo:
             return used
-        from nnunetv2.inference.data_iterators import preprocessing_iterator_fromfiles
-
-        progress = tqdm(total=len(todo), desc="predict")
+        cases = self._preprocessed(jobs, todo, plan_of, num_processes_preprocessing)
         with multiprocessing.get_context("spawn").Pool(num_processes_segmentation_export) as pool:
             pending = []
-            for source in dict.fromkeys(plan_of[c] for c in todo):
-                group = [c for c in todo if plan_of[c] == source]
-                with self._plan_of(source):
-                    cases = preprocessing_iterator_fromfiles(
-                        [jobs.files[c] for c in group],
-                        None,
-                        group,
-                        self.plans_manager,
-                        self.dataset_json,
-                        self.configuration_manager,
-                        num_processes_preprocessing,
-                        self.device.type == "cuda",
-                    )
-                    for item in cases:
-                        case = item["ofile"]
-                        logits = self.prompt_logits(
-                            item["data"], self.encode_prompts([by_text[t] for t in jobs.prompts[case]])
-                        ).numpy()
-                        pending.append(
+            for item in tqdm(cases, total=len(todo), desc="predict"):
+                case = item["ofile"]
+                logits = self.prompt_logits(
+                    item["data"], self.encode_prompts([by_text[t] for t in jobs.prompts[case]])
+                ).numpy()
+                pending.append(
+                    (
+                        case,
+                        pool.apply_async(
+                            export_case,
                             (
-                                case,
-                                pool.apply_async(
-                                    export_case,
-                                    (
-                                        logits,
-                                        item["data_properties"],
-                                        [out / n for n in names[case]],
-                                        [min_voxels[t] for t in jobs.prompts[case]],
-                                        out / f"{case}__combined{ending}" if combined else None,
-                                        ending if save_probabilities else None,
-                                        self.plans_manager,
-                                        self.configuration_manager,
-                                    ),
-                                ),
-                            )
-                        )
-                        progress.update()
-                        while sum(not r.ready() for _, r in pending) > 2 * num_processes_segmentation_export:
-                            time.sleep(0.05)  # as nnU-Net's
+                                logits,
+                                item["data_properties"],
+                                [out / n for n in names[case]],
+                                [min_voxels[t] for t in jobs.prompts[case]],
+                                out / f"{case}__combined{ending}" if combined else None,
+                                ending if save_probabilities else None,
+                                self.plans_manager,
+                                self.configuration_manager,
+                            ),
+                        ),
+                    )
+                )
+                while sum(not r.ready() for _, r in pending) > 2 * num_processes_segmentation_export:  # as nnU-Net's
+                    time.sleep(0.05)
             painted_over = {case: result.get() for case, result in pending}
-        progress.close()
         self._warn_overlaps(painted_over, jobs.prompts)
         return used
+
+    def _preprocessed(self, jobs: PredictionJobs, todo: list[str], plan_of: dict, num_processes: int):
+        """nnU-Net's preprocessing iterator over the cases, one source's cases after another: each case is yielded
+        while its source's plan is the predictor's (the generator is suspended inside `_plan_of`), so the caller's
+        sliding window and export use it too."""
+        from nnunetv2.inference.data_iterators import preprocessing_iterator_fromfiles
+
+        for source in dict.fromkeys(plan_of[c] for c in todo):
+            group = [c for c in todo if plan_of[c] == source]
+            with self._plan_of(source):
+                yield from preprocessing_iterator_fromfiles(
+                    [jobs.files[c] for c in group],
+                    None,
+                    group,
+                    self.plans_manager,
+                    self.dataset_json,
+                    self.configuration_manager,
+                    num_processes,
+                    self.device.type == "cuda",
+                )
 
     def _file_source(self, case: str, first_image: str) -> str | None:
         """`plan_source` of an input case, from its name and its first image's header (no voxels read)."""

@@ -105,6 +105,11 @@ def plan_sources(
             "field 'semantic.sources' is missing: plan-sources plans a dataset made by `nnunet-semantic merge` "
             "(a single dataset is planned by nnUNetv2_plan_and_preprocess)",
         )
+    cases = get_filenames_of_train_images_and_targets(str(raw), dataset_json)
+    of_case = Sources(dataset_json["semantic"]).of_case
+    missing = sorted(set(cases) - set(of_case))
+    if missing:
+        raise InputError(raw / "dataset.json", f"cases {missing[:3]} belong to no source in 'semantic.sources'")
     folder = preprocessed_dataset_folder(dataset)
     plans_path = folder / f"{plans_name}.json"
     existing = json.loads(plans_path.read_text()) if plans_path.is_file() else None
@@ -131,11 +136,6 @@ def plan_sources(
 
     manager = PlansManager(plans)
     managers = source_managers(manager, manager.get_configuration(configuration))
-    cases = get_filenames_of_train_images_and_targets(str(raw), dataset_json)
-    of_case = Sources(dataset_json["semantic"]).of_case
-    missing = sorted(set(cases) - set(of_case))
-    if missing:
-        raise InputError(raw / "dataset.json", f"cases {missing[:3]} belong to no source in 'semantic.sources'")
     out = folder / plans["configurations"][configuration]["data_identifier"]
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
