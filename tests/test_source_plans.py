@@ -135,6 +135,23 @@ def test_each_batch_is_one_source_at_its_own_patch(per_source, configuration):
     val._finish()
 
 
+def test_the_validation_epoch_takes_batches_of_different_sizes(per_source):
+    """Each source's batch has its own size, so one epoch's per-prompt values differ in length."""
+    root, _ = per_source
+    trainer = trainer_on(type("T", (SemanticTrainer,), {}), root / "nnUNet_preprocessed" / "Dataset700_Merged", "2d")
+
+    def output(n: int, tp: float) -> dict:
+        scalar = np.array(0.5)
+        return {"loss": scalar, "exclusion_loss": scalar, "tp_hard": np.array([tp * n]), "fp_hard": np.zeros(1),
+                "fn_hard": np.zeros(1), "tp_sample": np.full(n, tp), "fp_sample": np.zeros(n),
+                "fn_sample": np.full(n, 1.0), "level": np.ones(n)}
+
+    trainer.logger.log("train_exclusion_losses", 0.5, 0)  # as the epoch's training half leaves it
+    trainer.on_validation_epoch_end([output(12, 1.0), output(16, 3.0)])
+    expected = 2 * (12 + 48) / (2 * (12 + 48) + 28)  # Dice over all 28 L1 prompts' counts
+    assert trainer.logger.get_value("dice_L1", 0) == pytest.approx(expected)
+
+
 def test_a_new_image_is_predicted_with_the_plan_of_the_nearest_spacing(per_source):
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
