@@ -49,9 +49,10 @@ def test_the_deepest_network_is_shared_and_every_patch_fits_it():
     assert configurations["2d"]["source_configurations"] == {"small": "2d@small", "large": "2d@large"}
     assert network_strides(configurations["2d"]) == [64, 64]
     assert configurations["2d@large"]["patch_size"] == [256, 256] and configurations["2d@large"]["batch_size"] == 2
-    # the small source's patch grows to the shared strides with a bottleneck of 2 x 2; its batch keeps its compute
+    # the small source's patch grows to the shared strides with a bottleneck of 2 x 2; its batch fills what the
+    # shared plan's batch takes (2 x 256 x 224 voxels), at most its own
     assert configurations["2d@small"]["patch_size"] == [128, 128]
-    assert configurations["2d@small"]["batch_size"] == round(64 * 56 * 40 / 128**2)
+    assert configurations["2d@small"]["batch_size"] == round(2 * 256 * 224 / 128**2)
     assert configurations["2d@small"]["own_patch_size"] == [56, 40]
     # a plan-cpu configuration (inheriting from 2d) is resolved: the merge names no configuration it lacks
     for p, batch in ((small, 8), (large, 1)):
@@ -60,7 +61,7 @@ def test_the_deepest_network_is_shared_and_every_patch_fits_it():
     assert set(plans["configurations"]) == {"2d_cpu", "2d_cpu@small", "2d_cpu@large"}
     assert all("inherits_from" not in c for c in plans["configurations"].values())
     assert plans["configurations"]["2d_cpu@large"]["batch_size"] == 1
-    assert plans["configurations"]["2d_cpu@small"]["batch_size"] == 2  # 8 scaled by 0.14, at least 2
+    assert plans["configurations"]["2d_cpu@small"]["batch_size"] == round(1 * 256 * 224 / 128**2)
 
 
 @pytest.fixture(scope="module")

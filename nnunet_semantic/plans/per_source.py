@@ -6,8 +6,9 @@ hippocampus + CHAOS merge resampled CHAOS 1.25 -> 1 mm in-plane (1.56x pixels) a
 (12x voxels) and left a patch 2% of a slice (`benchmarks/merged_plan.py`). MultiTalent keeps each dataset in its own
 preprocessed folder and draws batches per dataset; here each source also keeps its own plan. A fully convolutional
 network takes any patch its strides divide, so each source's patch is its own rounded up to the shared network's
-strides (with at least MIN_BOTTLENECK voxels per pooled axis at the bottleneck), and its batch scaled by the patch's
-change in voxels (the same compute per batch). A small source's patch then grows (the hippocampus' 56 x 40 to
+strides (with at least MIN_BOTTLENECK voxels per pooled axis at the bottleneck), and its batch is as many of its
+patches as fill the shared plan's batch (nnU-Net sizes a batch by the memory the network takes at its patch), at
+most its own plan's. A small source's patch then grows (the hippocampus' 56 x 40 to
 128 x 128 under CHAOS's seven stages): padding around images smaller than it, as MultiTalent's one patch pads.
 
 In the plans: configuration `C` is the shared network's (a complete nnU-Net configuration, so nnU-Net's tools read
@@ -73,13 +74,13 @@ def merged_plans(
         patch = [
             int(max(math.ceil(p / s), MIN_BOTTLENECK if s > 1 else 1) * s) for p, s in zip(c["patch_size"], strides)
         ]
-        scale = np.prod(c["patch_size"]) / np.prod(patch)
+        fits = shared["batch_size"] * np.prod(shared["patch_size"]) / np.prod(patch)  # the shared plan's memory
         plans["configurations"][source_name(configuration, key)] = {
             **c,
             "data_identifier": data_identifier,
             "architecture": copy.deepcopy(shared["architecture"]),
             "patch_size": patch,
-            "batch_size": max(min(c["batch_size"], 2), int(round(c["batch_size"] * scale))),
+            "batch_size": max(min(c["batch_size"], 2), min(c["batch_size"], int(round(fits)))),
             "plans_overrides": {k: copy.deepcopy(source_plans[key][k]) for k in PLAN_LEVEL if k in source_plans[key]},
             "own_patch_size": list(c["patch_size"]),
         }
