@@ -17,7 +17,6 @@ from tqdm import tqdm
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.paths import dataset_name, preprocessed_dataset_folder, raw_dataset_folder
 from nnunet_semantic.plans.per_source import SOURCES_KEY, merged_plans, source_managers
-from nnunet_semantic.trainers.sources import Sources
 
 
 def _own_plans(source_dataset: str, plans_name: str, configuration: str, num_processes: int, log) -> dict:
@@ -106,7 +105,7 @@ def plan_sources(
             "(a single dataset is planned by nnUNetv2_plan_and_preprocess)",
         )
     cases = get_filenames_of_train_images_and_targets(str(raw), dataset_json)
-    of_case = Sources(dataset_json["semantic"]).of_case
+    of_case = {case: key for key, s in info.items() for case in s["cases"]}
     missing = sorted(set(cases) - set(of_case))
     if missing:
         raise InputError(raw / "dataset.json", f"cases {missing[:3]} belong to no source in 'semantic.sources'")
