@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 from workspace import bench_dataset, prepare  # noqa: E402
 
-from nnunet_semantic.plans.per_source import merged_plans, source_name  # noqa: E402
+from nnunet_semantic.source_plans import merged_plans, source_name  # noqa: E402
 
 PLANS = "nnUNetPlans_onePlanCost"  # planned beside the workspace's own plans, never over them
 CONFIGURATIONS = ("2d", "3d_fullres")

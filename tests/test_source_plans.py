@@ -15,7 +15,7 @@ from helpers import nnunet_v2_dataset, read_nii, script, snapshot, trainer_on, w
 from nnunet_semantic.cli import main
 from nnunet_semantic.dataset_conversion.nnunet import convert_nnunet
 from nnunet_semantic.dataset_conversion.phantom import convert_phantom
-from nnunet_semantic.plans.per_source import merged_plans, nearest_source, network_strides, source_managers
+from nnunet_semantic.source_plans import merged_plans, nearest_source, network_strides, source_managers
 from nnunet_semantic.trainers import SemanticTrainer
 from nnunet_semantic.trainers.sources import SourceMixer
 

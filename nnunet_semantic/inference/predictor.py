@@ -37,8 +37,8 @@ from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
 from nnunet_semantic.json_files import read_json
 from nnunet_semantic.networks import NetworkConfig, build_network
 from nnunet_semantic.networks.card import checkpoint_card, load_checkpoint
-from nnunet_semantic.plans.per_source import nearest_source, source_managers
 from nnunet_semantic.prompts.sidecar import prediction_name
+from nnunet_semantic.source_plans import nearest_source, source_managers
 
 
 class SemanticPredictor(PromptReader, nnUNetPredictor):

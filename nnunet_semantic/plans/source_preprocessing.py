@@ -1,5 +1,6 @@
 """`nnunet-semantic plan-sources`: a merged dataset planned and preprocessed with each source's own plan
-(`per_source.py`), in place of `nnUNetv2_plan_and_preprocess` for a merge; `nnUNetv2_train` then trains it as usual."""
+(`nnunet_semantic/source_plans.py`), in place of `nnUNetv2_plan_and_preprocess` for a merge; `nnUNetv2_train` then
+trains it as usual."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tqdm import tqdm
 
 from nnunet_semantic.errors import InputError, SemanticError
 from nnunet_semantic.paths import dataset_name, preprocessed_dataset_folder, raw_dataset_folder
-from nnunet_semantic.plans.per_source import SOURCES_KEY, merged_plans, source_managers
+from nnunet_semantic.source_plans import SOURCES_KEY, merged_plans, source_managers
 
 
 def _own_plans(source_dataset: str, plans_name: str, configuration: str, num_processes: int, log) -> dict:

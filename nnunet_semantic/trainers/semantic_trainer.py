@@ -30,9 +30,9 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from nnunet_semantic.evaluation.metrics import dice_from_counts
 from nnunet_semantic.networks import NetworkConfig, build_network
-from nnunet_semantic.plans.per_source import source_managers
 from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.wording import training_wordings
+from nnunet_semantic.source_plans import source_managers
 from nnunet_semantic.text import get_encoder
 from nnunet_semantic.text.bank import build_bank
 from nnunet_semantic.trainers.logger import SemanticLocalLogger
@@ -42,7 +42,7 @@ from nnunet_semantic.trainers.orientation import keeping_named_axes, names_a_dir
 from nnunet_semantic.trainers.prompt_batch import PromptSampler
 from nnunet_semantic.trainers.prompt_table import PromptTable, sidecar_folder
 from nnunet_semantic.trainers.recipe import SemanticRecipe, recipe_of
-from nnunet_semantic.trainers.sources import SourceMixer, Sources
+from nnunet_semantic.trainers.sources import SourceMixer, Sources, source_loaders
 
 LEVELS = (1, 2, 3)
 
@@ -238,27 +238,10 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         return dataset_tr, dataset_val
 
     def get_dataloaders(self):
-        """nnU-Net's loaders; with a plan per source, one pair per source (its patch, batch and augmentation),
-        mixed per batch with the sources' sampling probabilities."""
+        """nnU-Net's loaders; with a plan per source, one pair per source mixed per batch (`sources.py`)."""
         if self.source_plans is None:
             return super().get_dataloaders()
-        shared = self.plans_manager, self.configuration_manager, getattr(self, "batch_size", None)
-        loaders = {}
-        try:
-            for key, (pm, cm) in self.source_plans.items():
-                self.plans_manager, self.configuration_manager, self.batch_size = pm, cm, cm.batch_size
-                self._only_source = key
-                loaders[key] = super().get_dataloaders()
-        finally:
-            self.plans_manager, self.configuration_manager, self.batch_size = shared
-            self._only_source = None
-        tr_keys, val_keys = self.do_split()
-        share = self.sources.probabilities(tr_keys, self.source_sampling)
-        self.print_to_log_file("sources drawn per batch:", {k: round(v, 3) for k, v in share.items()})
-        return (
-            SourceMixer({k: pair[0] for k, pair in loaders.items()}, share),
-            SourceMixer({k: pair[1] for k, pair in loaders.items()}, self.sources.probabilities(val_keys, "cases")),
-        )
+        return source_loaders(self, super().get_dataloaders)
 
     def on_train_end(self):
         for loader in (self.dataloader_train, self.dataloader_val):

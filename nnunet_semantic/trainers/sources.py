@@ -1,6 +1,7 @@
 """A merged dataset's sources (`nnunet-semantic merge`) as training sees them: which source a case comes from and
 which labels that source annotates (a label it does not annotate is never taught as background on its cases), which
-structures may be asked of a case with an empty answer, folds kept per source, and how often each source is drawn."""
+structures may be asked of a case with an empty answer, folds kept per source, how often each source is drawn, and,
+with a plan per source (`plan-sources`), one loader per source."""
 
 from __future__ import annotations
 
@@ -109,3 +110,26 @@ class SourceMixer:
         for loader in self.loaders.values():
             if hasattr(loader, "_finish"):
                 loader._finish()
+
+
+def source_loaders(trainer, build) -> tuple[SourceMixer, SourceMixer]:
+    """A trainer's (training, validation) loaders with a plan per source: `build` (nnU-Net's `get_dataloaders`) run
+    once per source with the trainer's plans, configuration and batch set to the source's and its datasets cut to
+    the source's cases (`_only_source`), mixed per batch by the sources' sampling probabilities."""
+    shared = trainer.plans_manager, trainer.configuration_manager, getattr(trainer, "batch_size", None)
+    loaders = {}
+    try:
+        for key, (pm, cm) in trainer.source_plans.items():
+            trainer.plans_manager, trainer.configuration_manager, trainer.batch_size = pm, cm, cm.batch_size
+            trainer._only_source = key
+            loaders[key] = build()
+    finally:
+        trainer.plans_manager, trainer.configuration_manager, trainer.batch_size = shared
+        trainer._only_source = None
+    tr_keys, val_keys = trainer.do_split()
+    share = trainer.sources.probabilities(tr_keys, trainer.source_sampling)
+    trainer.print_to_log_file("sources drawn per batch:", {k: round(v, 3) for k, v in share.items()})
+    return (
+        SourceMixer({k: pair[0] for k, pair in loaders.items()}, share),
+        SourceMixer({k: pair[1] for k, pair in loaders.items()}, trainer.sources.probabilities(val_keys, "cases")),
+    )
