@@ -298,13 +298,13 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         # per-prompt values are as long as their batch, which differs between sources with a plan each: kept out
         # of nnU-Net's collation, which stacks every key
         per_prompt = ("tp_sample", "fp_sample", "fn_sample", "level")
-        stats = {k: self._gather(np.concatenate([o[k] for o in val_outputs])) for k in per_prompt}
         super().on_validation_epoch_end([{k: v for k, v in o.items() if k not in per_prompt} for o in val_outputs])
         self.logger.log(
             "val_exclusion_losses",
             float(np.mean(self._gather([o["exclusion_loss"] for o in val_outputs]))),
             self.current_epoch,
         )
+        stats = {k: self._gather(np.concatenate([o[k] for o in val_outputs])) for k in per_prompt}
         per_level = {}
         for level in LEVELS:
             sel = stats["level"] == level
