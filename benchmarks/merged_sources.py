@@ -71,6 +71,7 @@ def main() -> None:
     start = time.perf_counter()
     if not (out / "validation_semantic" / "summary.json").is_file():
         t.run_training()
+        t.perform_actual_validation()  # nnUNetv2_train calls it after run_training
     minutes = (time.perf_counter() - start) / 60
     summary = SemanticSummary.of(json.loads((out / "validation_semantic" / "summary.json").read_text())["semantic"])
     per_structure = summary.structure_dice("L1")
