@@ -11,7 +11,7 @@ spacing), at least 0.8 of its own context, at no more than 1.5x its own voxels.
 Each source is measured under nnU-Net's one plan ("one plan") and under `nnunet-semantic plan-sources` ("per
 source": its own spacing and normalisation, its patch grown to the shared network's strides). For 2d, what the
 network costs each source, timed side by side in this process with untrained weights (SemanticUNet as trained, one
-prompt): a training sample (forward + backward at the plan's patch, per sample of a batch of 4) and the prediction of
+prompt): a training sample (a step as `plan-cpu` times it, per sample of a batch of 4) and the prediction of
 its median case (one tile's forward, no gradient, times nnU-Net's tile count at step 0.5), against its own plan.
 
     python benchmarks/merged_plan.py [--workspace DIR] [--datasets hippocampus chaos phantom] [--id 994]
@@ -98,7 +98,8 @@ def _row(source: str, configuration: str, own: tuple, merged: tuple) -> dict:
 
 def _seconds(configuration: dict, slices: int, shape: list[int], repeats: int = 2) -> tuple[float, float]:
     """(seconds per training sample, seconds of one case's prediction) of the SemanticUNet of a 2d configuration on
-    a case of `slices` slices of `shape` (in-plane, after resampling), one prompt."""
+    a case of `slices` slices of `shape` (in-plane, after resampling), one prompt: the training step as `plan-cpu`
+    times it (batch 4), the prediction as one tile's forward times nnU-Net's tile count."""
     import time
 
     import torch
@@ -106,38 +107,23 @@ def _seconds(configuration: dict, slices: int, shape: list[int], repeats: int = 
     from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager
 
     from nnunet_semantic.networks import NetworkConfig, build_network
+    from nnunet_semantic.plans.cpu import iteration_seconds
 
+    cm, batch = ConfigurationManager(configuration), 4
+    train_s = iteration_seconds(cm, 1, batch, repeats=repeats) / batch
     torch.manual_seed(0)
-    cm = ConfigurationManager(configuration)
-    net = build_network(cm, 1, NetworkConfig(384))
-    patch, batch = list(cm.patch_size), 4
-
-    def text(n):
-        return {"pos": torch.randn(n, 384), "neg": torch.randn(n, 384), "has_neg": torch.zeros(n, dtype=torch.bool)}
-
-    def best(step):
-        step()
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - t0)
-        return min(times)
-
-    x = torch.randn(batch, 1, *patch)
-
-    def train():
-        net.zero_grad()
-        sum(o.mean() for o in net(x, text(batch)).logits).backward()
-
-    net.train()
-    train_s = best(train) / batch
-    net.eval()
+    net, patch = build_network(cm, 1, NetworkConfig(384)).eval(), list(cm.patch_size)
+    x = torch.randn(1, 1, *patch)
+    text = {"pos": torch.randn(1, 384), "neg": torch.randn(1, 384), "has_neg": torch.zeros(1, dtype=torch.bool)}
+    times = []
     with torch.no_grad():
-        tile = best(lambda: net(x[:1], text(1)))
+        for _ in range(5 * repeats + 1):  # the first is a warm-up; a small tile takes milliseconds: more of them
+            t0 = time.perf_counter()
+            net(x, text)
+            times.append(time.perf_counter() - t0)
     in_plane = [max(s, p) for s, p in zip(shape[-2:], patch)]
     steps = compute_steps_for_sliding_window(in_plane, patch, 0.5)
-    return train_s, tile * slices * int(np.prod([len(s) for s in steps]))
+    return train_s, min(times[1:]) * slices * int(np.prod([len(s) for s in steps]))
 
 
 def main() -> None:

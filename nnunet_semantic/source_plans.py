@@ -37,6 +37,13 @@ PLAN_LEVEL = (
 )
 
 
+def case_prefix(source: str) -> str:
+    """The prefix `merge` gives a source's cases, `<prefix>_<case>`: the key without underscores, so that the first
+    underscore of a merged case name ends the prefix and two sources' case names never meet ("A" + "B_000" /
+    "A_B" + "000")."""
+    return source.replace("_", "-")
+
+
 def source_name(configuration: str, source: str) -> str:
     return f"{configuration}@{source}"
 

@@ -39,6 +39,7 @@ from nnunet_semantic.prompts.sidecar import (
     read_sidecar_folder,
     write_sidecar,
 )
+from nnunet_semantic.source_plans import case_prefix
 
 
 @dataclass
@@ -51,9 +52,7 @@ class Source:
 
     @property
     def prefix(self) -> str:
-        """Its cases' prefix, `<prefix>_<case>`: the key without underscores, so that the first underscore of a
-        merged case name ends the prefix and two sources' case names never meet ("A" + "B_000" / "A_B" + "000")."""
-        return self.key.replace("_", "-")
+        return case_prefix(self.key)
 
 
 def _load(dataset: str, offset: int) -> Source:

@@ -38,7 +38,7 @@ from nnunet_semantic.json_files import read_json
 from nnunet_semantic.networks import NetworkConfig, build_network
 from nnunet_semantic.networks.card import checkpoint_card, load_checkpoint
 from nnunet_semantic.prompts.sidecar import prediction_name
-from nnunet_semantic.source_plans import nearest_source, source_managers
+from nnunet_semantic.source_plans import case_prefix, nearest_source, source_managers
 
 
 class SemanticPredictor(PromptReader, nnUNetPredictor):
@@ -145,7 +145,7 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
                 raise SemanticError(f"--source {self.source!r}: this model's sources are {list(self.source_plans)}")
             return self.source
         for key in self.source_plans:
-            if case is not None and case.startswith(key.replace("_", "-") + "_"):  # merge's case prefix
+            if case is not None and case.startswith(f"{case_prefix(key)}_"):
                 return key
         return nearest_source(self.source_plans, spacing)
 

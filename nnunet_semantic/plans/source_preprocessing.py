@@ -29,10 +29,11 @@ def _own_plans(source_dataset: str, plans_name: str, configuration: str, num_pro
         if plans_name != "nnUNetPlans":
             raise SemanticError(f"{path} not found: plan the source {source_dataset} with {plans_name} first")
         from nnunetv2.experiment_planning.plan_and_preprocess_api import extract_fingerprints, plan_experiments
+        from nnunetv2.utilities.dataset_name_id_conversion import convert_dataset_name_to_id
 
         raw_dataset_folder(source_dataset)  # our error where the source's raw folder is gone
         log(f"planning the source {source_dataset} on its own (nnU-Net's fingerprint and planner)")
-        dataset_id = int(dataset_name(source_dataset)[7:10])
+        dataset_id = convert_dataset_name_to_id(dataset_name(source_dataset))
         with _planner_threads(), contextlib.redirect_stdout(io.StringIO()):  # its configurations are printed below
             extract_fingerprints([dataset_id], num_processes=num_processes, clean=False, verbose=False)
             plan_experiments([dataset_id])

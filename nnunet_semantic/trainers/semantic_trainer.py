@@ -81,9 +81,8 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
             dataset_json, f"{self.preprocessed_dataset_folder_base}/dataset.json"
         )
         self.sources = Sources.of(self.ontology)  # None: one dataset
-        self.source_plans = source_managers(
-            self.plans_manager, self.configuration_manager
-        )  # None: one plan for all cases
+        # None: one plan for all cases
+        self.source_plans = source_managers(self.plans_manager, self.configuration_manager)
         if self.source_plans is not None and (self.sources is None or self.is_ddp):
             raise SystemExit(
                 f"error: configuration '{configuration}' has a plan per source (`nnunet-semantic plan-sources`), "

@@ -93,12 +93,12 @@ class SourceMixer:
     """One loader per source (each with its own patch, batch and augmentation): each batch is one source's, drawn
     with that source's probability, as MultiTalent draws a dataset per batch."""
 
-    def __init__(self, loaders: dict, probabilities: dict[str, float], seed: int | None = None):
+    def __init__(self, loaders: dict, probabilities: dict[str, float]):
         self.loaders = loaders
         self.keys = list(loaders)
         self.p = np.array([probabilities.get(k, 0.0) for k in self.keys])
         self.p = self.p / self.p.sum()
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng()
 
     def __iter__(self):
         return self
