@@ -3,7 +3,9 @@ verified prompts: names, synonyms, descriptions, exclusions) with SemanticPredic
 nnUNetPredictor predicting one label map with the specialist trained beside it by `quality.py` (same plan, same
 sliding window: step 0.5, Gaussian weighting, no mirroring since both keep orientation), interleaved on the same
 raw images of fold 0's held-out cases so noise hits both alike. Target: all of a case's prompts at most 1.5x the
-label map.
+label map. Beside it, the same prompts answered per tile (each tile's prompts composed and blended by the sliding
+window, as before label composition, and as heads other than `labels` answer): its time, and the Dice of its masks
+against the label-composed ones (how much blending label logits instead of prompt logits changes).
 
     python benchmarks/predict_cost.py --dataset chaos [--repeats 2]
 """
@@ -17,12 +19,21 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 from quality import SPECIALIST  # noqa: E402
 from workspace import bench_dataset, bench_model, prepare  # noqa: E402
 
 TARGET_RATIO = 1.5
+PER_TILE = "every prompt, per tile"
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    """Two masks' Dice, 1 where both are empty."""
+    both = int(a.astype(bool).sum() + b.astype(bool).sum())
+    return 1.0 if both == 0 else 2 * int(np.logical_and(a, b).sum()) / both
 
 
 def specialist(dataset: str):
@@ -72,26 +83,38 @@ def main() -> None:
     prompt_sets = {"every prompt": {c: list(dict.fromkeys(p.text for p in sidecars[c])) for c in cases},
                    "L1 names": {c: [p.text for p in sidecars[c] if p.level == 1] for c in cases}}
     semantic.encode_prompts([semantic.resolve(t) for ts in prompt_sets["every prompt"].values() for t in ts])
-    times: dict[str, list[float]] = {"label map (nnUNetPredictor)": [], **{k: [] for k in prompt_sets}}
+    times: dict[str, list[float]] = {"label map (nnUNetPredictor)": [], **{k: [] for k in prompt_sets},
+                                      PER_TILE: []}
+    agreement: list[float] = []
     for _ in range(args.repeats):
         for case, (image, properties) in images.items():
             t0 = time.perf_counter()
             plain.predict_single_npy_array(image, properties)
             times["label map (nnUNetPredictor)"].append(time.perf_counter() - t0)
+            masks = {}
             for name, texts in prompt_sets.items():
                 t0 = time.perf_counter()
-                masks, _ = semantic.predict_prompts(image, properties, texts[case])
+                masks[name], _ = semantic.predict_prompts(image, properties, texts[case])
                 times[name].append(time.perf_counter() - t0)
-                assert len(masks) == len(texts[case])
+                assert len(masks[name]) == len(texts[case])
+            semantic.network.head.composes_labels = False
+            t0 = time.perf_counter()
+            per_tile, _ = semantic.predict_prompts(image, properties, prompt_sets["every prompt"][case])
+            times[PER_TILE].append(time.perf_counter() - t0)
+            semantic.network.head.composes_labels = type(semantic.network.head).composes_labels
+            agreement += [dice(a, b) for a, b in zip(masks["every prompt"], per_tile)]
     base = statistics.median(times["label map (nnUNetPredictor)"])
     rows = [{"prediction": name, "prompts_per_case": round(statistics.mean(len(prompt_sets[name][c]) for c in cases), 1)
              if name in prompt_sets else "-", "seconds_per_case": round(statistics.median(v), 3),
              "ratio_vs_label_map": round(statistics.median(v) / base, 3)} for name, v in times.items()]
+    rows[-1]["prompts_per_case"] = rows[1]["prompts_per_case"]
     ratio = rows[1]["ratio_vs_label_map"]
     write_results(f"predict_cost_{args.dataset}", {
         "dataset": bench_dataset(args.dataset).name, "cases": cases, "repeats": args.repeats,
         "image_shape": list(next(iter(images.values()))[0].shape[1:]),
         "patch": list(semantic.configuration_manager.patch_size), "torch_threads": torch.get_num_threads(),
+        "masks_dice_composed_vs_per_tile": {"mean": round(statistics.mean(agreement), 4),
+                                            "min": round(min(agreement), 4), "masks": len(agreement)},
         "targets": {"every_prompt_over_label_map": {"value": ratio, "target": TARGET_RATIO,
                                                     "met": ratio <= TARGET_RATIO}}},
         rows, ["prediction", "prompts_per_case", "seconds_per_case", "ratio_vs_label_map"])

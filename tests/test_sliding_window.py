@@ -90,3 +90,28 @@ def test_prompt_chunks_do_not_change_the_answer(chunk):
     reference = predictor.prompt_logits(image, texts)
     predictor.prompt_chunk = chunk
     torch.testing.assert_close(predictor.prompt_logits(image, texts), reference)
+
+
+def _per_tile(predictor: SemanticPredictor) -> SemanticPredictor:
+    """The same network answering each prompt per tile (as a head that cannot compose from labels does)."""
+    predictor.network.head.composes_labels = False
+    return predictor
+
+
+def test_the_labels_head_runs_the_network_once_per_tile_for_any_number_of_prompts():
+    """Prompts are composed from one sliding window over the label logits: 40 prompts cost the tiles of one, and
+    every prompt's answer is the per-tile path's up to how overlapping tiles are blended."""
+    image, calls = _image(1, 1, 80, 72), []
+    for k in (1, 40):
+        predictor = _predictor()
+        predictor.prompt_chunk = None
+        encode = predictor.network.encode_image
+        predictor.network.encode_image = lambda x, encode=encode, k=k: calls.append(k) or encode(x)
+        logits = predictor.prompt_logits(image, _texts(k))
+        assert logits.shape == (k, 1, 80, 72)
+    assert calls.count(1) == calls.count(40) == 16  # 4 x 4 tiles of 32 at step 0.5
+    per_tile = _per_tile(_predictor()).prompt_logits(image, _texts())
+    composed = _predictor().prompt_logits(image, _texts())
+    agree = ((per_tile > 0) == (composed > 0)).float().mean()
+    gap = (torch.sigmoid(per_tile) - torch.sigmoid(composed)).abs().mean()
+    assert agree > 0.99 and gap < 0.01, (agree, gap)

@@ -2,8 +2,9 @@
 
 nnU-Net's preprocessing, its sliding window (tiles of the planned patch size, Gaussian importance weighting,
 `tile_step_size`), its mirroring test-time augmentation and its export back to the input geometry are reused as
-they are: for the tile loop the network is wrapped so that one call answers every prompt of a chunk (the image
-part runs once per tile and mirror, each prompt is one output channel of foreground logits). The network is the
+they are: for the tile loop the network is wrapped so that it gives the label logits every prompt is then composed
+from (the `labels` head), or so that one call answers every prompt of a chunk (the image part runs once per tile
+and mirror, each prompt is one output channel of foreground logits). The network is the
 SemanticUNet described by the checkpoint's card (`networks/card.py`); prompt texts are encoded once per run.
 """
 
@@ -32,7 +33,7 @@ from nnunet_semantic.inference.export import BINARY_LABELS, export_case, export_
 from nnunet_semantic.inference.jobs import PredictionJobs, complete, prediction_jobs
 from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION, min_component_voxels
 from nnunet_semantic.inference.prompt_reader import PromptReader
-from nnunet_semantic.inference.prompted_network import PromptedNetwork
+from nnunet_semantic.inference.prompted_network import LabelNetwork, PromptedNetwork, composed_prompts
 from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
 from nnunet_semantic.json_files import read_json
 from nnunet_semantic.networks import NetworkConfig, build_network
@@ -43,7 +44,8 @@ from nnunet_semantic.source_plans import case_prefix, nearest_source, source_man
 
 class SemanticPredictor(PromptReader, nnUNetPredictor):
     # prompts per sliding-window pass (the image is encoded once per pass; the output buffer holds this many channels
-    # per voxel); None: as many as fit CHUNK_BUFFER_BYTES of nnU-Net's half-precision buffer, at least 16
+    # per voxel), or composed at once from the label logits (the `labels` head: one pass for all); None: as many as
+    # fit CHUNK_BUFFER_BYTES (of nnU-Net's half-precision buffer, at least 16; of the composition's intermediates)
     prompt_chunk: int | None = None
     CHUNK_BUFFER_BYTES = 2**30
     # components under this share of the smallest training volume of a parsed prompt's set are removed (0: none)
@@ -437,8 +439,9 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
 
     def prompt_logits(self, data, texts: list[dict[str, torch.Tensor]]) -> torch.Tensor:
         """Preprocessed [C, *spatial] (array or tensor) -> foreground logits [K, *spatial] by nnU-Net's sliding
-        window (mirroring unless `use_mirroring` is off), `prompt_chunk` prompts per pass, each distinct text input
-        once; several folds average their logits."""
+        window (mirroring unless `use_mirroring` is off): over the label logits, every prompt composed from them,
+        where the head composes labels, else `prompt_chunk` prompts per pass; each distinct text input once;
+        several folds average their logits."""
         data = data if isinstance(data, torch.Tensor) else torch.from_numpy(np.asarray(data, np.float32))
         keys = [tuple(t[k].detach().cpu().numpy().tobytes() for k in sorted(t)) for t in texts]
         distinct = list(dict.fromkeys(keys))
@@ -449,22 +452,31 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         for params in parameters:
             if params is not None:  # as nnU-Net loads them: a compiled network (nnUNet_compile) holds _orig_mod
                 getattr(self.network, "_orig_mod", self.network).load_state_dict(params)
-            chunk = self.prompt_chunk or max(16, self.CHUNK_BUFFER_BYTES // (2 * data[0].numel()))
-            fold = torch.cat([self._sliding_window(data, texts[i : i + chunk]) for i in range(0, len(texts), chunk)])
+            if getattr(self.network, "composes_labels", False):  # the `labels` head: one sliding window for all
+                labels = self._sliding_window(data, None)
+                fold = composed_prompts(
+                    self.network, labels, texts, self.device, self.prompt_chunk, self.CHUNK_BUFFER_BYTES
+                )
+            else:
+                chunk = self.prompt_chunk or max(16, self.CHUNK_BUFFER_BYTES // (2 * data[0].numel()))
+                fold = torch.cat(
+                    [self._sliding_window(data, texts[i : i + chunk]) for i in range(0, len(texts), chunk)]
+                )
             logits = fold if logits is None else logits + fold
         return logits / len(parameters)
 
-    def _sliding_window(self, data: torch.Tensor, texts: list[dict[str, torch.Tensor]]) -> torch.Tensor:
+    def _sliding_window(self, data: torch.Tensor, texts: list[dict[str, torch.Tensor]] | None) -> torch.Tensor:
+        """nnU-Net's sliding window over the prompts' logits, or over the label logits (`texts` None)."""
         with self._answering(texts):
             return self.predict_sliding_window_return_logits(data).float().cpu()
 
     @contextlib.contextmanager
-    def _answering(self, texts: list[dict[str, torch.Tensor]]):
+    def _answering(self, texts: list[dict[str, torch.Tensor]] | None):
         """nnU-Net's tile loop calls self.network(x) and sizes its buffer by the label manager's head count:
-        for the loop, the network answers the prompts and there is one head per prompt."""
+        for the loop, the network answers the prompts (one head each) or gives the label logits."""
         network, labels = self.network, self.label_manager
-        self.network = PromptedNetwork(network, texts)
-        self.label_manager = SimpleNamespace(num_segmentation_heads=len(texts))
+        self.network = LabelNetwork(network) if texts is None else PromptedNetwork(network, texts)
+        self.label_manager = SimpleNamespace(num_segmentation_heads=len(texts or range(network.config.num_labels + 1)))
         try:
             yield
         finally:

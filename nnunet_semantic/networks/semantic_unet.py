@@ -113,8 +113,7 @@ class SemanticUNet(nn.Module):
                 semantic, freq = semantic[-1:], freq[-1:]
         return ImageFeatures(semantic, freq, self.head.keys(freq))
 
-    def _centred(self, features: ImageFeatures, text: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        dtype = features.semantic[0].dtype
+    def _centred(self, dtype: torch.dtype, text: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         vocabulary = text.get("vocabulary")
         text = {
             "pos": self.centre(text["pos"].to(dtype)),
@@ -128,11 +127,23 @@ class SemanticUNet(nn.Module):
         return text
 
     def decode(self, features: ImageFeatures, text: dict[str, torch.Tensor]) -> PromptOutput:
-        return self.head(features, self._centred(features, text), self.unet.decoder)
+        return self.head(features, self._centred(features.semantic[0].dtype, text), self.unet.decoder)
 
     def foreground(self, features: ImageFeatures, text: dict[str, torch.Tensor]) -> torch.Tensor:
         """The composed prompts' foreground logits [B, K, *spatial] at full resolution: what prediction reads."""
-        return self.head.foreground(features, self._centred(features, text), self.unet.decoder)
+        return self.head.foreground(features, self._centred(features.semantic[0].dtype, text), self.unet.decoder)
+
+    @property
+    def composes_labels(self) -> bool:
+        return self.head.composes_labels
+
+    def label_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Images -> the [B, 1 + L, *spatial] label logits every prompt is composed from (`composes_labels`)."""
+        return self.head.label_logits(self.encode_image(x), self.unet.decoder)
+
+    def compose(self, label_logits: torch.Tensor, text: dict[str, torch.Tensor]) -> torch.Tensor:
+        """`label_logits` and texts -> the prompts' [B, K, *spatial] foreground logits, as `foreground` gives them."""
+        return self.head.compose(label_logits, self._centred(label_logits.dtype, text))
 
     def forward(self, x: torch.Tensor | PromptedImages, text: dict[str, torch.Tensor] | None = None) -> PromptOutput:
         if isinstance(x, PromptedImages):

@@ -25,6 +25,9 @@ class PromptHead(nn.Module):
     # the submodule that reads a (centred) text vector [..., D] as membership logits [..., L] of the dataset's labels,
     # where the head has one: which labels a text names, to the model (`SemanticUNet.labels_read`)
     membership_reader: str | None = None
+    # its full-resolution output depends on the image only through `label_logits` (prompt-independent): prediction
+    # then runs the sliding window once for them and `compose`s every prompt over the whole case
+    composes_labels = False
 
     def __init__(self, config, stage_widths: Sequence[int], unet: nn.Module):
         super().__init__()
@@ -46,6 +49,14 @@ class PromptHead(nn.Module):
         compute them without its training outputs."""
         logits = self(features, text, decoder).logits[0].float()  # [B * K, 2, ...]
         return (logits[:, 1] - logits[:, 0]).unflatten(0, (len(text["pos"]), -1))
+
+    def label_logits(self, features: ImageFeatures, decoder: nn.Module) -> torch.Tensor:
+        """[B, 1 + L, *spatial] label logits at full resolution (a head that `composes_labels`)."""
+        raise NotImplementedError
+
+    def compose(self, label_logits: torch.Tensor, text: dict[str, torch.Tensor]) -> torch.Tensor:
+        """`label_logits` -> [B, K, *spatial] foreground logits of the prompts (a head that `composes_labels`)."""
+        raise NotImplementedError
 
 
 def as_list(logits) -> list[torch.Tensor]:

@@ -81,8 +81,15 @@ class LabelsHead(PromptHead):
             vocabulary_membership=vocabulary,
         )
 
-    def foreground(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> torch.Tensor:
-        """Only the full-resolution stage, composed in probabilities (prediction reads nothing else)."""
+    composes_labels = True
+
+    def label_logits(self, features: ImageFeatures, decoder: nn.Module) -> torch.Tensor:
+        return decoder.seg_layers[-1](features.semantic[-1] + features.frequency[-1])
+
+    def compose(self, label_logits: torch.Tensor, text: dict[str, torch.Tensor]) -> torch.Tensor:
+        """In probabilities (`composed_foreground`): prediction reads only the full-resolution stage."""
         membership = self.mlp(torch.cat([text["pos"], text["neg"]], 1))
-        pixels = features.semantic[-1] + features.frequency[-1]
-        return composed_foreground(decoder.seg_layers[-1](pixels), membership, text["has_neg"])
+        return composed_foreground(label_logits, membership, text["has_neg"])
+
+    def foreground(self, features: ImageFeatures, text: dict[str, torch.Tensor], decoder: nn.Module) -> torch.Tensor:
+        return self.compose(self.label_logits(features, decoder), text)
