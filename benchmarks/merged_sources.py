@@ -10,7 +10,10 @@ multi_dataset_disjoint.json`: the hippocampus alone, 375 iterations of batch 16)
 sibling overlap (worst pair), and the cross-source false positives. Targets (issue 36): each structure within 0.01
 of its own model, sibling overlap <= 0.01, cross-source false positives <= 1%.
 
-    python benchmarks/merged_sources.py [--epochs 32] [--iterations 25] [--tag TAG]
+With `--control`, the hippocampus alone (its own plan and batch) is also trained on the crops the merge drew of it
+(half the merged iterations at the merged batch): whether a gap to its record is the merge's or the budget's.
+
+    python benchmarks/merged_sources.py [--epochs 32] [--iterations 25] [--tag TAG] [--control]
 """
 
 from __future__ import annotations
@@ -45,12 +48,34 @@ def _own_records() -> dict[str, dict]:
     return records
 
 
+def _hippocampus_at_merged_samples(workspace: Path, samples: int, iterations: int) -> dict:
+    """SemanticTrainer on the hippocampus alone for `samples` crops at its own plan's batch: L1, L3, per structure."""
+    from nnunet_semantic.evaluation.summary import SemanticSummary
+    from nnunet_semantic.trainers import SemanticTrainer
+
+    pre = prepare(workspace, dataset="hippocampus")
+    batch = json.loads((pre / "nnUNetPlans.json").read_text())["configurations"]["2d_cpu"]["batch_size"]
+    epochs = max(1, round(samples / (batch * iterations)))
+    cls = type(f"SemanticTrainer_{epochs}x{iterations}", (SemanticTrainer,),
+               {"validation_mirroring": False, "validation_heldout": False})
+    t = trainer(cls, pre)
+    t.num_epochs, t.num_iterations_per_epoch, t.num_val_iterations_per_epoch = epochs, iterations, 5
+    summary_file = Path(t.output_folder) / "validation_semantic" / "summary.json"
+    if not summary_file.is_file():
+        t.run_training()
+        t.perform_actual_validation()
+    summary = SemanticSummary.of(json.loads(summary_file.read_text())["semantic"])
+    return {**summary.structure_dice("L1"), "L1": summary.per_level["L1"]["dice"],
+            "L3": summary.per_level["L3"]["dice"], "iterations": epochs * iterations, "batch": batch}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
     parser.add_argument("--epochs", type=int, default=32)
     parser.add_argument("--iterations", type=int, default=25)
     parser.add_argument("--tag", help="write results/merged_sources_TAG.* (a trial) instead of the record")
+    parser.add_argument("--control", action="store_true", help="also the hippocampus alone at the merge's samples")
     args = parser.parse_args()
     from nnunet_semantic.cli import main as cli
     from nnunet_semantic.evaluation.summary import SemanticSummary
@@ -77,6 +102,12 @@ def main() -> None:
     per_structure = summary.structure_dice("L1")
     cases = t.do_split()[1]
     own, rows, targets = _own_records(), [], {}
+    configurations = json.loads((pre / "nnUNetPlans.json").read_text())["configurations"]
+    control = {}
+    if args.control:  # the crops the equal draw gave the hippocampus: half the iterations at its merged batch
+        merged_batch = configurations[configurations["2d_cpu"]["source_configurations"]["Hippocampus"]]["batch_size"]
+        samples = args.epochs * args.iterations * merged_batch // len(SOURCES)
+        control = _hippocampus_at_merged_samples(args.workspace, samples, args.iterations)
     structures = {key: s["structures"] for key, s in json.loads((pre / "dataset.json").read_text())["semantic"]
                   ["sources"].items()}
     for source in SOURCES:
@@ -85,8 +116,10 @@ def main() -> None:
                   "L1": levels["L1"]["dice"], "L3": levels["L3"]["dice"]}
         for key, value in merged.items():
             reference = own[source].get(key)
+            at_samples = control.get(key) if source == "Hippocampus" else None
             rows.append({"source": source, "structure / level": key, "merged": round(value, 3),
                          "own": None if reference is None else round(reference, 3),
+                         "own, merge's samples": None if at_samples is None else round(at_samples, 3),
                          "difference": None if reference is None else round(value - reference, 3)})
             if reference is not None:
                 targets[f"{source}_{key}_below_own"] = {"value": round(reference - value, 4), "target": 0.01,
@@ -99,12 +132,13 @@ def main() -> None:
     if cross:
         targets["cross_source_false_positive_rate"] = {"value": cross["false_positive_rate"], "target": 0.01,
                                                        "met": cross["false_positive_rate"] <= 0.01}
-    plans = json.loads((pre / "nnUNetPlans.json").read_text())["configurations"]["2d_cpu"]
     payload = {"targets": targets, "own_records": own, "merged": MERGED, "trainer": name,
                "iterations": args.epochs * args.iterations, "minutes": round(minutes, 1),
-               "plans": plans["source_configurations"]}
+               "plans": configurations["2d_cpu"]["source_configurations"],
+               **({"hippocampus_alone_at_merged_samples": control} if control else {})}
     write_results("merged_sources" + (f"_{args.tag}" if args.tag else ""), payload,
-                  rows, ["source", "structure / level", "merged", "own", "difference"])
+                  rows, ["source", "structure / level", "merged", "own", "difference"]
+                  + (["own, merge's samples"] if control else []))
     for target, entry in targets.items():
         print(f"{target}: {entry['value']} (target {entry['target']}): {'met' if entry['met'] else 'MISSED'}")
 

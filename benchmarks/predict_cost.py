@@ -7,7 +7,7 @@ label map. Beside it, the same prompts answered per tile (each tile's prompts co
 window, as before label composition, and as heads other than `labels` answer): its time, and the Dice of its masks
 against the label-composed ones (how much blending label logits instead of prompt logits changes).
 
-    python benchmarks/predict_cost.py --dataset chaos [--repeats 2]
+    python benchmarks/predict_cost.py --dataset chaos [--repeats 2] [--configuration 3d_fullres]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if both == 0 else 2 * int(np.logical_and(a, b).sum()) / both
 
 
-def specialist(dataset: str):
+def specialist(dataset: str, configuration: str):
     """nnUNetPredictor with the quality benchmark's specialist (its `_bench` class is not importable by name, so
     the network is built by the class it derives from and given to `manual_initialization`)."""
     import torch
@@ -46,9 +46,9 @@ def specialist(dataset: str):
 
     from nnunet_semantic.trainers import nnUNetTrainer_keepOrientation
 
-    folder = bench_model(SPECIALIST, dataset)
+    folder = bench_model(SPECIALIST, dataset, configuration)
     plans, dataset_json = PlansManager(load_json(str(folder / "plans.json"))), load_json(str(folder / "dataset.json"))
-    cm = plans.get_configuration("2d_cpu")
+    cm = plans.get_configuration(configuration)
     checkpoint = torch.load(folder / "fold_0" / "checkpoint_final.pth", map_location="cpu", weights_only=False)
     network = nnUNetTrainer_keepOrientation.build_network_architecture(
         plans, cm, len(dataset_json["channel_names"]), plans.get_label_manager(dataset_json).num_segmentation_heads,
@@ -64,20 +64,24 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/nnunet_semantic_bench"))
     parser.add_argument("--dataset", default="chaos")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--configuration", default="2d", help="2d or 3d_fullres: the quality benchmark's models of it")
     args = parser.parse_args()
     import torch
     from nnunetv2.imageio.simpleitk_reader_writer import SimpleITKIO
+    from nnunetv2.utilities.utils import get_filenames_of_train_images_and_targets
 
     from nnunet_semantic.inference.predictor import SemanticPredictor
+    from nnunet_semantic.plans.cpu import cpu_configuration
     from nnunet_semantic.prompts.sidecar import read_sidecar_folder
 
-    pre = prepare(args.workspace, dataset=args.dataset)
+    pre = prepare(args.workspace, dataset=args.dataset, source=args.configuration)
+    configuration = cpu_configuration(args.configuration)
     semantic = SemanticPredictor(use_mirroring=False, device=torch.device("cpu"), verbose=False, allow_tqdm=False)
-    semantic.initialize_from_trained_model_folder(str(bench_model("SemanticTrainer", args.dataset)), [0])
-    plain = specialist(args.dataset)
+    semantic.initialize_from_trained_model_folder(str(bench_model("SemanticTrainer", args.dataset, configuration)), [0])
+    plain = specialist(args.dataset, configuration)
     cases = json.loads((pre / "splits_final.json").read_text())[0]["val"]
-    files = json.loads((args.workspace / "nnUNet_raw" / bench_dataset(args.dataset).name / "dataset.json")
-                       .read_text())["dataset"]
+    raw = args.workspace / "nnUNet_raw" / bench_dataset(args.dataset).name
+    files = get_filenames_of_train_images_and_targets(str(raw), json.loads((raw / "dataset.json").read_text()))
     images = {case: SimpleITKIO().read_images(files[case]["images"]) for case in cases}
     sidecars = read_sidecar_folder(pre / "prompts")
     prompt_sets = {"every prompt": {c: list(dict.fromkeys(p.text for p in sidecars[c])) for c in cases},
@@ -109,8 +113,10 @@ def main() -> None:
              "ratio_vs_label_map": round(statistics.median(v) / base, 3)} for name, v in times.items()]
     rows[-1]["prompts_per_case"] = rows[1]["prompts_per_case"]
     ratio = rows[1]["ratio_vs_label_map"]
-    write_results(f"predict_cost_{args.dataset}", {
-        "dataset": bench_dataset(args.dataset).name, "cases": cases, "repeats": args.repeats,
+    suffix = "" if args.configuration == "2d" else f"_{args.configuration}"
+    write_results(f"predict_cost_{args.dataset}{suffix}", {
+        "dataset": bench_dataset(args.dataset).name, "configuration": configuration, "cases": cases,
+        "repeats": args.repeats,
         "image_shape": list(next(iter(images.values()))[0].shape[1:]),
         "patch": list(semantic.configuration_manager.patch_size), "torch_threads": torch.get_num_threads(),
         "masks_dice_composed_vs_per_tile": {"mean": round(statistics.mean(agreement), 4),

@@ -8,7 +8,9 @@ of it (weights do not change the arithmetic, so not the speed). `peak_rss_mb` is
                                          [--large-slices]
 
 `--large-slices` times phantom volumes whose slices are 2.5x the patch in each axis instead (the phantom's images
-upsampled in-plane), where nnU-Net's sliding window needs many tiles per slice.
+upsampled in-plane), where nnU-Net's sliding window needs many tiles per slice. `--per-tile` also times a `labels`
+head's prompts composed per tile (the path of the other heads) beside its default, one sliding window over the
+label logits with each prompt composed once per case.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trainers", nargs="+", default=list(TRAINERS))
     parser.add_argument("--large-slices", action="store_true", help="phantom slices 2.5x the patch per axis")
+    parser.add_argument("--per-tile", action="store_true", help="also the labels head's prompts composed per tile")
     args = parser.parse_args()
     import numpy as np
     import torch
@@ -96,21 +99,30 @@ def main() -> None:
     sets = {n: prompts(n, first.ontology) for n in PROMPT_COUNTS}
     for predictor in predictors.values():
         predictor.encode_prompts([predictor.resolve(t) for t in sets[16]])  # texts encoded once, as in a real run
-    times = {(name, tta, n): [] for name in predictors for tta in (True, False) for n in sets}
+    paths = {name: ["composed" if p.network.composes_labels else "per tile"] for name, p in predictors.items()}
+    for name, predictor in predictors.items():
+        if args.per_tile and predictor.network.composes_labels:
+            paths[name].append("per tile")
+    times = {(name, path, tta, n): [] for name in predictors for path in paths[name] for tta in (True, False)
+             for n in sets}
     for _ in range(args.repeats):
-        for name, tta, n in times:  # interleaved: noise hits every trainer, mode and prompt count alike
+        for name, path, tta, n in times:  # interleaved: noise hits every trainer, mode and prompt count alike
+            head = predictors[name].network.head
+            head.composes_labels = path == "composed"
             predictors[name].use_mirroring = tta
             t0 = time.perf_counter()
             for image, props in images:
                 masks, _ = predictors[name].predict_prompts(image, props, sets[n])
                 assert len(masks) == n and all(np.asarray(m).shape == image.shape[1:] for m in masks)
-            times[name, tta, n].append(time.perf_counter() - t0)
+            times[name, path, tta, n].append(time.perf_counter() - t0)
+            head.composes_labels = type(head).composes_labels
     median = {k: statistics.median(v) for k, v in times.items()}
-    rows = [{"trainer": name, "fusion_site": predictors[name].network.config.site, "tta": tta, "prompts": n,
-             "cases": len(images), "seconds": round(median[name, tta, n], 3),
-             "seconds_per_case": round(median[name, tta, n] / len(images), 4),
-             "ratio_vs_1_prompt": round(median[name, tta, n] / median[name, tta, 1], 3),
-             "tta_cost": round(median[name, tta, n] / median[name, False, n], 3)} for name, tta, n in times]
+    rows = [{"trainer": name, "fusion_site": predictors[name].network.config.site, "path": path, "tta": tta,
+             "prompts": n, "cases": len(images), "seconds": round(median[name, path, tta, n], 3),
+             "seconds_per_case": round(median[name, path, tta, n] / len(images), 4),
+             "ratio_vs_1_prompt": round(median[name, path, tta, n] / median[name, path, tta, 1], 3),
+             "tta_cost": round(median[name, path, tta, n] / median[name, path, False, n], 3)}
+            for name, path, tta, n in times]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     shape = list(images[0][0].shape[1:])
     write_results("predict_prompts" + ("_large_slices" if args.large_slices else ""), {
@@ -118,7 +130,7 @@ def main() -> None:
         "model": "hippocampus 2d_cpu (patch " + "x".join(map(str, first.configuration_manager.patch_size)) + ")",
         "repeats": args.repeats,
         "torch_threads": torch.get_num_threads(), "target_ratio_16": 1.5, "peak_rss_mb": round(peak_mb)},
-                  rows, ["trainer", "fusion_site", "tta", "prompts", "cases", "seconds", "seconds_per_case",
+                  rows, ["trainer", "fusion_site", "path", "tta", "prompts", "cases", "seconds", "seconds_per_case",
                          "ratio_vs_1_prompt", "tta_cost"])
 
 

@@ -1,7 +1,8 @@
 """The end-of-training validation's cost on large slices (issue: a BraTS-like dataset, 240x240 slices, patch 256x256,
 77 prompts per case, had not validated 2 cases after 6 minutes on the CPU): seconds of the sliding window for one
-case's prompts with 16 prompts per pass (the old fixed chunk) against the automatic chunk (as many as fit 1 GiB),
-with and without mirroring, side by side in one run. The network is SemanticTrainer's at that patch, randomly
+case's prompts answered per tile with 16 prompts per pass (the old fixed chunk) and with the automatic chunk (as
+many as fit 1 GiB), and composed from one pass over the label logits (the `labels` head's default), with and
+without mirroring, side by side in one run. The network is SemanticTrainer's at that patch, randomly
 initialised (weights do not change the arithmetic); the volume has `--slices` slices (the cost is linear in them:
 `s_per_155_slices` extrapolates to a BraTS volume).
 
@@ -46,7 +47,8 @@ def main() -> None:
     image = torch.randn(2, args.slices, 240, 240, generator=g)
     rows = []
     for mirroring in (False, True):
-        for chunk in (16, None):
+        for path, chunk in (("per tile", 16), ("per tile", None), ("composed", None)):
+            network.head.composes_labels = path == "composed"
             predictor = SemanticPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=mirroring,
                                           device=torch.device("cpu"), verbose=False, allow_tqdm=False)
             predictor.network, predictor.configuration_manager = network, configuration
@@ -57,17 +59,18 @@ def main() -> None:
                 start = time.perf_counter()
                 predictor.prompt_logits(image, texts)
                 seconds.append(time.perf_counter() - start)
-            passes = -(-args.prompts // (chunk or max(16, predictor.CHUNK_BUFFER_BYTES // (2 * image[0].numel()))))
+            passes = 1 if path == "composed" else -(-args.prompts // (
+                chunk or max(16, predictor.CHUNK_BUFFER_BYTES // (2 * image[0].numel()))))
             s = min(seconds)
-            rows.append({"mirroring": mirroring, "prompt_chunk": chunk or "auto", "passes": passes,
+            rows.append({"mirroring": mirroring, "path": path, "prompt_chunk": chunk or "auto", "passes": passes,
                          "prompts": args.prompts, "slices": args.slices, "seconds": round(s, 2),
                          "s_per_155_slices": round(s * 155 / args.slices, 1)})
             print(rows[-1], flush=True)
     for row in rows:
-        base = next(r for r in rows if r["mirroring"] == row["mirroring"] and r["prompt_chunk"] == 16)
+        base = next(r for r in rows if r["mirroring"] == row["mirroring"] and r["prompt_chunk"] == 16)  # per tile
         row["speedup_vs_chunk_16"] = round(base["seconds"] / row["seconds"], 2)
     write_results("validation_large_slices", {"network": network.describe()}, rows,
-                  ["mirroring", "prompt_chunk", "passes", "prompts", "slices", "seconds", "s_per_155_slices",
+                  ["mirroring", "path", "prompt_chunk", "passes", "prompts", "slices", "seconds", "s_per_155_slices",
                    "speedup_vs_chunk_16"])
 
 

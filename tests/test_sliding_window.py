@@ -99,17 +99,19 @@ def _per_tile(predictor: SemanticPredictor) -> SemanticPredictor:
 
 
 def test_the_labels_head_runs_the_network_once_per_tile_for_any_number_of_prompts():
-    """Prompts are composed from one sliding window over the label logits: 40 prompts cost the tiles of one, and
-    every prompt's answer is the per-tile path's up to how overlapping tiles are blended."""
+    """Prompts are composed from one sliding window over the label logits: 40 prompts cost the tiles of one, where
+    answering them per tile re-runs the image part for every chunk that fits the buffer (a large volume's case),
+    and every prompt's answer is the per-tile path's up to how overlapping tiles are blended."""
     image, calls = _image(1, 1, 80, 72), []
-    for k in (1, 40):
-        predictor = _predictor()
-        predictor.prompt_chunk = None
+    for k, path in ((1, "composed"), (40, "composed"), (40, "per tile")):
+        predictor = _predictor() if path == "composed" else _per_tile(_predictor())
+        predictor.prompt_chunk, predictor.CHUNK_BUFFER_BYTES = None, 16 * 2 * 80 * 72  # the buffer: 16 prompts
         encode = predictor.network.encode_image
-        predictor.network.encode_image = lambda x, encode=encode, k=k: calls.append(k) or encode(x)
-        logits = predictor.prompt_logits(image, _texts(k))
-        assert logits.shape == (k, 1, 80, 72)
-    assert calls.count(1) == calls.count(40) == 16  # 4 x 4 tiles of 32 at step 0.5
+        predictor.network.encode_image = lambda x, encode=encode, key=(k, path): calls.append(key) or encode(x)
+        assert predictor.prompt_logits(image, _texts(k)).shape == (k, 1, 80, 72)
+    tiles = 16  # 4 x 4 tiles of 32 at step 0.5
+    assert calls.count((1, "composed")) == calls.count((40, "composed")) == tiles
+    assert calls.count((40, "per tile")) == 3 * tiles  # chunks of 16, 16 and 8 prompts
     per_tile = _per_tile(_predictor()).prompt_logits(image, _texts())
     composed = _predictor().prompt_logits(image, _texts())
     agree = ((per_tile > 0) == (composed > 0)).float().mean()

@@ -462,8 +462,8 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
                 fold = torch.cat(
                     [self._sliding_window(data, texts[i : i + chunk]) for i in range(0, len(texts), chunk)]
                 )
-            logits = fold if logits is None else logits + fold
-        return logits / len(parameters)
+            logits = fold if logits is None else logits.add_(fold)
+        return logits.div_(len(parameters)) if len(parameters) > 1 else logits  # [K, *spatial]: no copy
 
     def _sliding_window(self, data: torch.Tensor, texts: list[dict[str, torch.Tensor]] | None) -> torch.Tensor:
         """nnU-Net's sliding window over the prompts' logits, or over the label logits (`texts` None)."""
