@@ -117,3 +117,16 @@ def test_the_labels_head_runs_the_network_once_per_tile_for_any_number_of_prompt
     agree = ((per_tile > 0) == (composed > 0)).float().mean()
     gap = (torch.sigmoid(per_tile) - torch.sigmoid(composed)).abs().mean()
     assert agree > 0.99 and gap < 0.01, (agree, gap)
+
+
+def test_label_logits_kept_answer_later_prompts_without_the_network():
+    """What the napari plugin does: the image's label logits kept, a later prompt composed from them equals the
+    full prediction, and the network does not run; a head that does not compose labels has none to keep."""
+    predictor, image, calls = _predictor(), _image(1, 1, 40, 36), []
+    labels = predictor.label_logits(image, {})
+    encode = predictor.network.encode_image
+    predictor.network.encode_image = lambda x: calls.append(1) or encode(x)
+    kept = predictor.prompt_logits(image, _texts(), labels)
+    assert calls == []
+    torch.testing.assert_close(kept, predictor.prompt_logits(image, _texts()))
+    assert len(calls) > 0 and _per_tile(_predictor()).label_logits(image, {}) is None

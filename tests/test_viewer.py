@@ -118,10 +118,16 @@ def test_prompts_become_labels_layers_equal_to_the_commands_files(case, make_vie
     assert np.array_equal(sitk.GetArrayFromImage(ours), sitk.GetArrayFromImage(theirs))
     assert (ours.GetSpacing(), ours.GetOrigin(), ours.GetDirection()) == (
         theirs.GetSpacing(), theirs.GetOrigin(), theirs.GetDirection())
-    # the image is preprocessed once: a second run on it reuses the case, and a prompt asked again replaces its layer
-    held = widget.session._case
+    # the image is preprocessed and read by the network once: a second run on it reuses the case and its label
+    # logits (no network call), gives the command's voxels again, and a prompt asked again replaces its layer
+    held, network, calls = widget.session._case, widget.session.predictor.network, []
+    encode = network.encode_image
+    network.encode_image = lambda x: calls.append(x.shape) or encode(x)
     _segment(widget, qtbot, PART)
     assert widget.session._case is held and [layer.name for layer in viewer.layers].count(PART) == 1
+    assert calls == [] and held[2] is not None
+    assert np.array_equal(viewer.layers[PART].data, sitk.GetArrayFromImage(sitk.ReadImage(str(predicted[PART]))))
+    del network.encode_image
     # the README's screenshot: the image, two prompt layers, the readings (of a longer-trained hippocampus model of
     # yours where NNUNET_SEMANTIC_SCREENSHOT_MODEL names its folder: the smoke model paints next to nothing)
     if os.environ.get("NNUNET_SEMANTIC_SCREENSHOT_MODEL"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,20 @@ def export_case(
     if label_map is not None:
         writer.write_seg(label_map, str(combined), properties)
     return overlaps
+
+
+def warn_overlaps(painted_over: dict[str, dict[tuple[int, int], int]], prompts: dict[str, list[str]]) -> None:
+    """--combined holds one label per voxel: where two prompts' masks meet, the later prompt's label is kept."""
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for case, overlaps in painted_over.items():
+        for (earlier, later), voxels in overlaps.items():
+            pairs.setdefault((prompts[case][earlier], prompts[case][later]), []).append(voxels)
+    if pairs:
+        lines = "\n".join(
+            f"  '{b}' painted over '{a}': {sum(v)} voxels in {len(v)} case(s)" for (a, b), v in pairs.items()
+        )
+        warnings.warn(
+            "--combined: prompts' masks overlap, and a label map holds one label per voxel (the later "
+            f"prompt's; each prompt's own file is whole):\n{lines}",
+            stacklevel=3,
+        )

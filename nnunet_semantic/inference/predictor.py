@@ -29,7 +29,7 @@ from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 from tqdm import tqdm
 
 from nnunet_semantic.errors import SemanticError
-from nnunet_semantic.inference.export import BINARY_LABELS, export_case, export_mask
+from nnunet_semantic.inference.export import BINARY_LABELS, export_case, export_mask, warn_overlaps
 from nnunet_semantic.inference.jobs import PredictionJobs, complete, prediction_jobs
 from nnunet_semantic.inference.postprocessing import MIN_COMPONENT_FRACTION, min_component_voxels
 from nnunet_semantic.inference.prompt_reader import PromptReader
@@ -178,13 +178,13 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         )
 
     def predict_case(
-        self, data, prompts: list[ResolvedPrompt], properties: dict, return_probabilities: bool = False
+        self, data, prompts: list[ResolvedPrompt], properties: dict, return_probabilities: bool = False, labels=None
     ) -> list:
         """A preprocessed case [C, *spatial] (array or tensor, with nnU-Net's properties) and its resolved prompts
         -> one binary mask per prompt in the input's geometry, stray components removed; (mask, probabilities
-        [2, ...]) with `return_probabilities`."""
+        [2, ...]) with `return_probabilities`. `labels`: the case's `label_logits`, if kept from an earlier call."""
         with self._plan_of(properties.get("plan_source")):
-            logits = self.prompt_logits(data, self.encode_prompts(prompts)).numpy()
+            logits = self.prompt_logits(data, self.encode_prompts(prompts), labels).numpy()
             return [
                 export_mask(
                     logit,
@@ -307,7 +307,7 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
                 while sum(not r.ready() for _, r in pending) > 2 * num_processes_segmentation_export:  # as nnU-Net's
                     time.sleep(0.05)
             painted_over = {case: result.get() for case, result in pending}
-        self._warn_overlaps(painted_over, jobs.prompts)
+        warn_overlaps(painted_over, jobs.prompts)
         return used
 
     def _preprocessed(self, jobs: PredictionJobs, todo: list[str], plan_of: dict, num_processes: int):
@@ -337,23 +337,6 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         from nnunet_semantic.image_files import read_header
 
         return self.plan_source(read_header(first_image).GetSpacing()[::-1], case)
-
-    @staticmethod
-    def _warn_overlaps(painted_over: dict[str, dict[tuple[int, int], int]], prompts: dict[str, list[str]]) -> None:
-        """--combined holds one label per voxel: where two prompts' masks meet, the later prompt's label is kept."""
-        pairs: dict[tuple[str, str], list[int]] = {}
-        for case, overlaps in painted_over.items():
-            for (earlier, later), voxels in overlaps.items():
-                pairs.setdefault((prompts[case][earlier], prompts[case][later]), []).append(voxels)
-        if pairs:
-            lines = "\n".join(
-                f"  '{b}' painted over '{a}': {sum(v)} voxels in {len(v)} case(s)" for (a, b), v in pairs.items()
-            )
-            warnings.warn(
-                "--combined: prompts' masks overlap, and a label map holds one label per voxel (the later "
-                f"prompt's; each prompt's own file is whole):\n{lines}",
-                stacklevel=3,
-            )
 
     def _resolve_jobs(
         self, jobs: PredictionJobs, strict: bool, allow_unknown: bool, skip_refused: bool
@@ -437,25 +420,39 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             "encoder": {"name": self.semantic["text_encoder"], "fingerprint": self.semantic["encoder_fingerprint"]},
         }
 
-    def prompt_logits(self, data, texts: list[dict[str, torch.Tensor]]) -> torch.Tensor:
+    def label_logits(self, data, properties: dict) -> list[torch.Tensor] | None:
+        """A preprocessed case's label logits, one per fold, for a head that composes its prompts from them (else
+        None): the napari plugin keeps them, so each later prompt on the image skips the network (`predict_case`)."""
+        data = data if isinstance(data, torch.Tensor) else torch.from_numpy(np.asarray(data, np.float32))
+        with self._plan_of(properties.get("plan_source")):
+            composes = getattr(self.network, "composes_labels", False)
+            return [self._sliding_window(data, None) for _ in self._folds()] if composes else None
+
+    def _folds(self):
+        # each fold's weights loaded in turn, as nnU-Net loads them (a compiled network holds _orig_mod); one round
+        # with the network as it is where there are none (validation)
+        for params in self.list_of_parameters or [None]:
+            if params is not None:
+                getattr(self.network, "_orig_mod", self.network).load_state_dict(params)
+            yield params
+
+    def prompt_logits(self, data, texts: list[dict[str, torch.Tensor]], labels=None) -> torch.Tensor:
         """Preprocessed [C, *spatial] (array or tensor) -> foreground logits [K, *spatial] by nnU-Net's sliding
-        window (mirroring unless `use_mirroring` is off): over the label logits, every prompt composed from them,
-        where the head composes labels, else `prompt_chunk` prompts per pass; each distinct text input once;
-        several folds average their logits."""
+        window (mirroring unless `use_mirroring` is off): over the label logits (or from `labels`, `label_logits`'
+        answer), every prompt composed from them, where the head composes labels, else `prompt_chunk` prompts per
+        pass; each distinct text input once; several folds average their logits."""
         data = data if isinstance(data, torch.Tensor) else torch.from_numpy(np.asarray(data, np.float32))
         keys = [tuple(t[k].detach().cpu().numpy().tobytes() for k in sorted(t)) for t in texts]
         distinct = list(dict.fromkeys(keys))
         if len(distinct) < len(texts):  # synonyms read as one text: answered once
             first = [texts[keys.index(key)] for key in distinct]
-            return self.prompt_logits(data, first)[[distinct.index(key) for key in keys]]
-        logits, parameters = None, self.list_of_parameters or [None]  # None: the network as it is (validation)
-        for params in parameters:
-            if params is not None:  # as nnU-Net loads them: a compiled network (nnUNet_compile) holds _orig_mod
-                getattr(self.network, "_orig_mod", self.network).load_state_dict(params)
+            return self.prompt_logits(data, first, labels)[[distinct.index(key) for key in keys]]
+        logits, folds = None, 0
+        for folds, _ in enumerate(self._folds(), 1):
             if getattr(self.network, "composes_labels", False):  # the `labels` head: one sliding window for all
-                labels = self._sliding_window(data, None)
+                fold_labels = self._sliding_window(data, None) if labels is None else labels[folds - 1]
                 fold = composed_prompts(
-                    self.network, labels, texts, self.device, self.prompt_chunk, self.CHUNK_BUFFER_BYTES
+                    self.network, fold_labels, texts, self.device, self.prompt_chunk, self.CHUNK_BUFFER_BYTES
                 )
             else:
                 chunk = self.prompt_chunk or max(16, self.CHUNK_BUFFER_BYTES // (2 * data[0].numel()))
@@ -463,7 +460,7 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
                     [self._sliding_window(data, texts[i : i + chunk]) for i in range(0, len(texts), chunk)]
                 )
             logits = fold if logits is None else logits.add_(fold)
-        return logits.div_(len(parameters)) if len(parameters) > 1 else logits  # [K, *spatial]: no copy
+        return logits.div_(folds) if folds > 1 else logits  # [K, *spatial]: no copy
 
     def _sliding_window(self, data: torch.Tensor, texts: list[dict[str, torch.Tensor]] | None) -> torch.Tensor:
         """nnU-Net's sliding window over the prompts' logits, or over the label logits (`texts` None)."""

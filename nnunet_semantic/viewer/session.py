@@ -50,12 +50,13 @@ def channels_of(arrays: Sequence[np.ndarray], scale: Sequence[float]) -> tuple[n
 class PromptSession:
     """The model (`load`), then the image (`set_image`: preprocessed once however many prompts follow), then
     `segment(prompts)`: each prompt resolved on its own (a refused one does not stop the others), the rest answered
-    in one sliding-window pass (the image part runs once per tile for all of them)."""
+    in one sliding-window pass (the image part runs once per tile for all of them). With the `labels` head the
+    image's label logits are kept too: a later prompt on the same image is composed from them without the network."""
 
     def __init__(self) -> None:
         self.predictor, self.model_folder = None, None
         self._image_key: tuple | None = None
-        self._case: tuple[np.ndarray, dict] | None = None
+        self._case: tuple[np.ndarray, dict, list | None] | None = None  # preprocessed image, properties, labels
 
     def load(
         self,
@@ -139,13 +140,14 @@ class PromptSession:
             except SemanticError as e:
                 refused[text] = str(e)
         if resolved and self._case is None:
-            yield Progress(0, total, "preprocessing the image")
-            self._case = self.predictor.preprocess(self._image, self._properties)
+            yield Progress(0, total, "preprocessing the image and running the network (once per image)")
+            data, props = self.predictor.preprocess(self._image, self._properties)
+            self._case = data, props, self.predictor.label_logits(data, props)
         answers = {t: Answer(t, [], refused=why) for t, why in refused.items()}
         if resolved:
             yield Progress(1, total, f"segmenting {len(resolved)} prompt(s)")
-            data, props = self._case
-            masks = self.predictor.predict_case(data, list(resolved.values()), props)
+            data, props, labels = self._case
+            masks = self.predictor.predict_case(data, list(resolved.values()), props, labels=labels)
             for t, r, mask in zip(resolved, resolved.values(), masks):
                 answers[t] = Answer(t, r.explain(), mask=np.asarray(mask, np.uint8))
         for i, text in enumerate(texts):
