@@ -28,9 +28,10 @@ class PromptedNetwork(torch.nn.Module):
 
 
 class LabelNetwork(torch.nn.Module):
-    """network(x) for nnU-Net's tile loop: [B, 1 + L, ...] label logits, as nnU-Net's own network gives them.
-    Tiles overlap (about 4 per voxel in 2D at nnU-Net's step): composing the prompts once per case instead of once
-    per tile, and accumulating 1 + L channels instead of K, is what makes many prompts cheap."""
+    """network(x) for nnU-Net's tile loop: [B, 1 + L, ...] label logits, as nnU-Net's own network gives them. The
+    buffer holds 1 + L channels whatever the number of prompts, so the image part runs once per tile for all of
+    them (answered per tile, a case whose K channels overflow the buffer takes a pass per chunk), and each prompt is
+    composed once per case, not once per overlapping tile."""
 
     def __init__(self, network: torch.nn.Module):
         super().__init__()

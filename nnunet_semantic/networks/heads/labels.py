@@ -46,9 +46,8 @@ def composed_foreground(label_logits: torch.Tensor, membership: torch.Tensor, ha
     if len(columns):
         kept = 1 - _union(labels, avoid[:, columns])  # what the exclusion leaves: 1 where an image's prompt has none
         where = has[:, columns].view(*has[:, columns].shape, *[1] * (p.ndim - 2))
-        p[:, columns] = (p[:, columns] * (kept if bool(where.all()) else torch.where(where, kept, 1.0))).clamp(
-            max=1 - 1e-7
-        )
+        kept = kept if bool(where.all()) else torch.where(where, kept, 1.0)  # prediction: one image, all have one
+        p[:, columns] = (p[:, columns] * kept).clamp(max=1 - 1e-7)
     return _logit(p)
 
 
@@ -64,6 +63,7 @@ class LabelsHead(PromptHead):
 
     reads_vocabulary = True
     membership_reader = "mlp"
+    composes_labels = True
 
     def __init__(self, config, stage_widths, unet, hidden: int = 256):
         super().__init__(config, stage_widths, unet)
@@ -82,8 +82,6 @@ class LabelsHead(PromptHead):
             membership=membership,
             vocabulary_membership=vocabulary,
         )
-
-    composes_labels = True
 
     def label_logits(self, features: ImageFeatures, decoder: nn.Module) -> torch.Tensor:
         return decoder.seg_layers[-1](features.semantic[-1] + features.frequency[-1])
