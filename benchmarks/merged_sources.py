@@ -93,11 +93,11 @@ def main() -> None:
     t = trainer(cls, pre)
     t.num_epochs, t.num_iterations_per_epoch, t.num_val_iterations_per_epoch = args.epochs, args.iterations, 5
     out = Path(t.output_folder)
-    start = time.perf_counter()
+    start, minutes = time.perf_counter(), None  # None: trained by an earlier run
     if not (out / "validation_semantic" / "summary.json").is_file():
         t.run_training()
         t.perform_actual_validation()  # nnUNetv2_train calls it after run_training
-    minutes = (time.perf_counter() - start) / 60
+        minutes = round((time.perf_counter() - start) / 60, 1)
     summary = SemanticSummary.of(json.loads((out / "validation_semantic" / "summary.json").read_text())["semantic"])
     per_structure = summary.structure_dice("L1")
     cases = t.do_split()[1]
@@ -133,7 +133,7 @@ def main() -> None:
         targets["cross_source_false_positive_rate"] = {"value": cross["false_positive_rate"], "target": 0.01,
                                                        "met": cross["false_positive_rate"] <= 0.01}
     payload = {"targets": targets, "own_records": own, "merged": MERGED, "trainer": name,
-               "iterations": args.epochs * args.iterations, "minutes": round(minutes, 1),
+               "iterations": args.epochs * args.iterations, "minutes": minutes,
                "plans": configurations["2d_cpu"]["source_configurations"],
                **({"hippocampus_alone_at_merged_samples": control} if control else {})}
     write_results("merged_sources" + (f"_{args.tag}" if args.tag else ""), payload,
