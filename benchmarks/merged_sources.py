@@ -10,10 +10,11 @@ multi_dataset_disjoint.json`: the hippocampus alone, 375 iterations of batch 16)
 sibling overlap (worst pair), and the cross-source false positives. Targets (issue 36): each structure within 0.01
 of its own model, sibling overlap <= 0.01, cross-source false positives <= 1%.
 
-With `--control`, the hippocampus alone (its own plan and batch) is also trained on the crops the merge drew of it
-(half the merged iterations at the merged batch): whether a gap to its record is the merge's or the budget's.
+With `--control N`, the hippocampus alone (its own plan and batch) is also trained N times on the crops the merge
+drew of it (half the merged iterations at the merged batch): whether a gap to its record is the merge's or the
+budget's, and how far runs of the same budget differ (nnU-Net does not seed its training).
 
-    python benchmarks/merged_sources.py [--epochs 32] [--iterations 25] [--tag TAG] [--control]
+    python benchmarks/merged_sources.py [--epochs 32] [--iterations 25] [--tag TAG] [--control N]
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _own_records() -> dict[str, dict]:
     return records
 
 
-def _hippocampus_at_merged_samples(workspace: Path, samples: int, iterations: int) -> dict:
+def _hippocampus_at_merged_samples(workspace: Path, samples: int, iterations: int, run: int) -> dict:
     """SemanticTrainer on the hippocampus alone for `samples` crops at its own plan's batch: L1, L3, per structure."""
     from nnunet_semantic.evaluation.summary import SemanticSummary
     from nnunet_semantic.trainers import SemanticTrainer
@@ -56,7 +57,7 @@ def _hippocampus_at_merged_samples(workspace: Path, samples: int, iterations: in
     pre = prepare(workspace, dataset="hippocampus")
     batch = json.loads((pre / "nnUNetPlans.json").read_text())["configurations"]["2d_cpu"]["batch_size"]
     epochs = max(1, round(samples / (batch * iterations)))
-    cls = type(f"SemanticTrainer_{epochs}x{iterations}", (SemanticTrainer,),
+    cls = type(f"SemanticTrainer_{epochs}x{iterations}" + (f"_run{run}" if run else ""), (SemanticTrainer,),
                {"validation_mirroring": False, "validation_heldout": False})
     t = trainer(cls, pre)
     t.num_epochs, t.num_iterations_per_epoch, t.num_val_iterations_per_epoch = epochs, iterations, 5
@@ -75,7 +76,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=32)
     parser.add_argument("--iterations", type=int, default=25)
     parser.add_argument("--tag", help="write results/merged_sources_TAG.* (a trial) instead of the record")
-    parser.add_argument("--control", action="store_true", help="also the hippocampus alone at the merge's samples")
+    parser.add_argument("--control", type=int, default=0, help="runs of the hippocampus alone at the merge's samples")
     args = parser.parse_args()
     from nnunet_semantic.cli import main as cli
     from nnunet_semantic.evaluation.summary import SemanticSummary
@@ -107,7 +108,9 @@ def main() -> None:
     if args.control:  # the crops the equal draw gave the hippocampus: half the iterations at its merged batch
         merged_batch = configurations[configurations["2d_cpu"]["source_configurations"]["Hippocampus"]]["batch_size"]
         samples = args.epochs * args.iterations * merged_batch // len(SOURCES)
-        control = _hippocampus_at_merged_samples(args.workspace, samples, args.iterations)
+        runs = [_hippocampus_at_merged_samples(args.workspace, samples, args.iterations, run)
+                for run in range(args.control)]
+        control = {key: sum(r[key] for r in runs) / len(runs) for key in runs[0]} | {"runs": runs}
     structures = {key: s["structures"] for key, s in json.loads((pre / "dataset.json").read_text())["semantic"]
                   ["sources"].items()}
     for source in SOURCES:
