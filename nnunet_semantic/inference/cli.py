@@ -43,8 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=at_least(1),
         default=None,
         help="prompts per sliding-window pass (the "
-        "image is encoded once per pass; the output buffer holds this many channels per voxel), or, for the "
-        "default 'labels' head (one pass for every prompt), composed at once; default: as many as fit 1 GiB",
+        "image is encoded once per pass; the output buffer holds this many channels per voxel) for heads that "
+        "answer prompts per tile (the default 'labels' head takes one pass for all); default: as many as fit 1 GiB",
     )
     p.add_argument(
         "--min-component-fraction",

@@ -44,8 +44,8 @@ from nnunet_semantic.source_plans import case_prefix, nearest_source, source_man
 
 class SemanticPredictor(PromptReader, nnUNetPredictor):
     # prompts per sliding-window pass (the image is encoded once per pass; the output buffer holds this many channels
-    # per voxel), or composed at once from the label logits (the `labels` head: one pass for all); None: as many as
-    # fit CHUNK_BUFFER_BYTES (of nnU-Net's half-precision buffer, at least 16; of the composition's intermediates)
+    # per voxel) for a head that answers prompts per tile (the `labels` head: one pass for all); None: as many as fit
+    # CHUNK_BUFFER_BYTES of nnU-Net's half-precision buffer, at least 16
     prompt_chunk: int | None = None
     CHUNK_BUFFER_BYTES = 2**30
     # components under this share of the smallest training volume of a parsed prompt's set are removed (0: none)
@@ -451,9 +451,7 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         for folds, _ in enumerate(self._folds(), 1):
             if getattr(self.network, "composes_labels", False):  # the `labels` head: one sliding window for all
                 fold_labels = self._sliding_window(data, None) if labels is None else labels[folds - 1]
-                fold = composed_prompts(
-                    self.network, fold_labels, texts, self.device, self.prompt_chunk, self.CHUNK_BUFFER_BYTES
-                )
+                fold = composed_prompts(self.network, fold_labels, texts, self.device)
             else:
                 chunk = self.prompt_chunk or max(16, self.CHUNK_BUFFER_BYTES // (2 * data[0].numel()))
                 fold = torch.cat(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import torch
 
-COMPOSE_BYTES_PER_VOXEL = 24  # a prompt's composition over a case: its float32 intermediates
+COMPOSE_BYTES_PER_VOXEL = 24  # a prompt's composition: its float32 intermediates per voxel
+# the composition runs a block of slices at a time, every prompt at once: blocks this small stay in the CPU's cache
+# (a CHAOS case, 62 prompts: 0.8 s by single slices against 1.9 s in chunks of 18 prompts over the whole case)
+COMPOSE_BLOCK_BYTES = 2**25
 
 
 def stacked(texts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -43,19 +46,13 @@ class LabelNetwork(torch.nn.Module):
 
 @torch.inference_mode()
 def composed_prompts(
-    network,
-    label_logits: torch.Tensor,
-    texts: list[dict[str, torch.Tensor]],
-    device: torch.device,
-    chunk: int | None,
-    budget_bytes: int,
+    network, label_logits: torch.Tensor, texts: list[dict[str, torch.Tensor]], device: torch.device
 ) -> torch.Tensor:
-    """A case's label logits [1 + L, *spatial] -> its prompts' foreground logits [K, *spatial], `chunk` prompts at a
-    time (None: as many as fit `budget_bytes`, each holding float32 intermediates the size of the case)."""
-    labels = label_logits.to(device)[None]
-    chunk = chunk or max(1, budget_bytes // (COMPOSE_BYTES_PER_VOXEL * label_logits[0].numel()))
-    out = []
-    for i in range(0, len(texts), chunk):
-        text = {k: v[None].to(device) for k, v in stacked(texts[i : i + chunk]).items()}
-        out.append(network.compose(labels, text)[0].cpu())
-    return torch.cat(out)
+    """A case's label logits [1 + L, Z, ...] -> its prompts' foreground logits [K, Z, ...], every prompt composed at
+    once over a block of slices at a time."""
+    text = {k: v[None].to(device) for k, v in stacked(texts).items()}
+    block = max(1, COMPOSE_BLOCK_BYTES // (COMPOSE_BYTES_PER_VOXEL * len(texts) * label_logits[0, 0].numel()))
+    out = torch.empty(len(texts), *label_logits.shape[1:])
+    for z in range(0, label_logits.shape[1], block):
+        out[:, z : z + block] = network.compose(label_logits[None, :, z : z + block].to(device), text)[0].cpu()
+    return out
