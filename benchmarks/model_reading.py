@@ -2,7 +2,7 @@
 the wordings it trained on and the held-out ones, as written and as the predictor gives them (`check_readings`: a
 wording read as other labels than the ontology's is given as its structures' names). A wording read as other labels
 is answered as that other structure (the hippocampus' "the entire hippocampus from head to tail", read as its tail,
-made "... except its tail" empty); `wording_hippocampus.py` measures what it costs in Dice.
+made "... except its tail" empty); `wording.py` measures what it costs in Dice.
 
     python benchmarks/model_reading.py --dataset hippocampus chaos [--model SemanticTrainer] [--configuration 2d_cpu]
 """

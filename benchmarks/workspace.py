@@ -124,16 +124,16 @@ def model_arguments(description: str, parser: argparse.ArgumentParser | None = N
     return parser.parse_args()
 
 
-def validation_predictor(pre: Path, name: str, **predictor_args):
+def validation_predictor(pre: Path, name: str, dataset: str = "hippocampus", **predictor_args):
     """(SemanticPredictor of the model's fold 0 on the CPU, fold 0's validation case ids, their preprocessed
-    dataset): the 40 held-out cases the quality benchmark scores."""
+    dataset): the held-out cases the quality benchmark scores (40 of the hippocampus)."""
     import torch
     from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
 
     from nnunet_semantic.inference.predictor import SemanticPredictor
 
     predictor = SemanticPredictor(device=torch.device("cpu"), verbose=False, allow_tqdm=False, **predictor_args)
-    predictor.initialize_from_trained_model_folder(str(bench_model(name)), [0])
+    predictor.initialize_from_trained_model_folder(str(bench_model(name, dataset)), [0])
     cases = json.loads((pre / "splits_final.json").read_text())[0]["val"]
     folder = pre / predictor.configuration_manager.data_identifier
     return predictor, cases, infer_dataset_class(str(folder))(str(folder), cases)

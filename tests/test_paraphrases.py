@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from nnunet_semantic.errors import PromptError, UnknownStructure
+from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import DIRECTIONS, OPPOSITE
 from nnunet_semantic.prompts.generator import case_rng, heldout_candidates
 from nnunet_semantic.prompts.ontologies import ONTOLOGIES, get_ontology
@@ -110,3 +111,76 @@ def test_the_readme_documents_every_direction_word():
 def test_misspelt_words_are_read_as_the_word_they_are_closest_to(text, target, avoid):
     p = parse(text, HIPPO)
     assert (p.target, p.avoid) == (target, avoid) and p.respelled and p.to_dict()["respelled"] == p.respelled
+
+
+def _body() -> Ontology:
+    """Organs in two groups that do not nest, a root over all of them, and an ontology word that looks like
+    shorthand ("post": a structure's own word is never expanded)."""
+    return Ontology.from_dict({"structures": {
+        "body organs": {"labels": [1, 2, 3, 4, 5], "names": ["body organs"]},
+        "abdominal organs": {"labels": [1, 2, 3], "names": ["abdominal organs"]},
+        "liver": {"labels": [1], "names": ["liver"], "synonyms": ["hepatic parenchyma"]},
+        "left kidney": {"labels": [2], "names": ["left kidney"]},
+        "right kidney": {"labels": [3], "names": ["right kidney"]},
+        "pelvic organs": {"labels": [4, 5], "names": ["pelvic organs"]},
+        "bladder": {"labels": [4], "names": ["bladder"], "synonyms": ["post void bladder"]},
+        "prostate": {"labels": [5], "names": ["prostate"]},
+    }})
+
+
+@pytest.mark.parametrize("text,target,avoid", [  # every word of these is read by a general rule, none by a wording
+    ("lt kidney", (2,), ()),  # shorthand
+    ("R kidney", (3,), ()),
+    ("abd organs w/o liver", (1, 2, 3), (1,)),
+    ("abdominal organs excl. the hepatic one", (1, 2, 3), (1,)),
+    ("rigth kidney", (3,), ()),  # one slip from a word of the vocabulary
+    ("segment the livr", (1,), ()),
+    ("abdominal orgnas exept the liver", (1, 2, 3), (1,)),
+    ("all the abdominal organs but not the left kidney", (1, 2, 3), (2,)),  # a collective: the structure it names
+    ("the labelled organs of the abdomen minus the liver", (1, 2, 3), (1,)),
+    ("can you outline the patient's liver", (1,), ()),  # a request and a possessive around a name
+    ("I need a mask of the abdominal organs, right kidney dropped", (1, 2, 3), (3,)),
+    ("everything labelled except the pelvic organs", (1, 2, 3, 4, 5), (4, 5)),  # the structure of every label
+])
+def test_shorthand_slips_collectives_and_requests_are_read_by_general_rules(text, target, avoid):
+    p = parse(text, _body())
+    assert (p.target, p.avoid) == (target, avoid), p.to_dict()
+
+
+def test_a_collective_is_the_largest_of_the_groups_it_names_and_refused_where_they_do_not_nest():
+    body = _body()
+    assert parse("the organs except the liver", body).target == (1, 2, 3, 4, 5)  # both groups nest in "body organs"
+    rootless = Ontology.from_dict({"structures": {
+        k: v for k, v in body.to_dict()["structures"].items() if k != "body organs"}})
+    for text in ("the organs except the liver", "everything labelled except the liver"):
+        with pytest.raises(PromptError):  # abdominal or pelvic organs; no structure holds every label
+            parse(text, rootless)
+
+
+@pytest.mark.parametrize("text", [
+    "the third organ",  # an ordinal: a part the labels do not hold
+    "the left one",  # directions alone name nothing by themselves
+    "the enlarged organ",  # a word no wording holds
+    "r kidney",  # "R" is shorthand in capitals only
+])
+def test_what_no_general_rule_reads_is_refused_never_guessed(text):
+    with pytest.raises(PromptError):
+        parse(text, _body())
+
+
+def test_an_ontology_word_is_never_read_as_shorthand():
+    assert parse("post void bladder", _body()).target == (4,)
+    assert parse("the post void bladder", _body()).target == (4,)
+
+
+@pytest.mark.parametrize("key", sorted(ONTOLOGIES))
+def test_a_word_that_only_modifies_a_wording_is_never_read_as_its_structure(key):
+    """"brain" of "brain tumour", "liver" of "annotated liver structures": a collective must hold a wording's head
+    noun, so no name of another structure of the body is read by its words."""
+    ontology = get_ontology(key)
+    for name in ANATOMY:
+        try:
+            p = parse(name, ontology)
+        except PromptError:
+            continue
+        assert all(r.by != "structure words" for r in p.readings), (name, p.to_dict())

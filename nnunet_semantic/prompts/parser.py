@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import exclusion
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
-from nnunet_semantic.prompts.parts import PartReading, read_part, strip_possessive
-from nnunet_semantic.prompts.spelling import respell
+from nnunet_semantic.prompts.parts import PartReading, read_collective, read_part, strip_possessive
+from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
     EXCLUSION_CONNECTIVES,
     REQUEST_VERBS,
@@ -167,6 +167,8 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
                 role, _clean(phrase), (ontology.structures[names.pop()],), "ontology", 1.0, _clean(candidate)
             )
     part = read_part(bare, ontology, list(within) or None)
+    if part is None and role == "target" and not within:
+        part = read_collective(strip_possessive(bare), ontology)
     if isinstance(part, PartReading):
         return Reading(role, _clean(phrase), (part.structure,), part.by, part.confidence, part.structure.name)
     return part
@@ -293,8 +295,10 @@ def split_exclusion(text: str) -> tuple[str, str]:
     hippocampus but not its rear part") still composes two encoded parts: split at the connectives, else read by
     its exclusion cues (`exclusion.py`: "the kidney with its cyst cut away"). Several exclusions are joined with
     "and"; an exclusion that names nothing, or a cue whose scope cannot be told, is an error: a prompt with an
-    exclusion cue is never one target text."""
-    prompt = _plain(text)
+    exclusion cue is never one target text. Shorthand and misspelt connectives are read as written out ("w/o",
+    "exept")."""
+    plain = unabbreviate(_plain(text), None)
+    prompt = respell(plain, None) or plain
     pos, neg = _split_connectives(prompt)
     if neg or not (cue := exclusion.cue(prompt)):
         return pos, neg
@@ -318,10 +322,15 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     "without" is read whole. A prompt the connectives do not read is read again by its exclusion cues in any wording
     (`exclusion.py`: "the liver, tumour aside"), each candidate as "target excluding ...": a prompt with a cue is
     read with its exclusion or refused, never read as its target alone."""
-    prompt, written = _plain(text), " ".join(str(text).split())
+    plain, written = _plain(text), " ".join(str(text).split())
+    prompt = unabbreviate(plain, ontology)  # "lt kidney w/o ..." read as written out (recorded as respelled)
+
+    def as_read(parsed: ParsedPrompt) -> ParsedPrompt:
+        return replace(parsed, text=written, respelled=parsed.respelled or (prompt if prompt != plain else ""))
+
     names = [p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)]
     try:
-        parsed = replace(_respelled(prompt, ontology), text=written)
+        parsed = as_read(_respelled(prompt, ontology))
     except PromptError as e:
         parsed, error = None, e
     said = exclusion.cue(prompt, names)
@@ -337,7 +346,7 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     for i, (target, excluded) in enumerate(exclusion.readings(prompt, names)):
         read = " excluding ".join((target, *excluded))
         try:
-            return replace(_respelled(read, ontology), text=written)
+            return as_read(_respelled(read, ontology))
         except PromptError as e:  # a division whose words name nothing: the next may; any other refusal stands
             if i == 0 or not isinstance(e, UnknownStructure):
                 error = type(e)(

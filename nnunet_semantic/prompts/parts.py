@@ -46,15 +46,57 @@ STOP_WORDS = frozenset(
         "which",
         "one",
         "s",
+        # how a region is shown, never which one: "the organ mask", "the labelled organs on this scan"
+        "mask",
+        "segmentation",
+        "label",
+        "labelled",
+        "labeled",
+        "annotated",
+        "segmented",
+        "visible",
+        "scan",
+        "image",
     }
 ) | {normalize(w) for w in GRADING_WORDS}
+# what a collective is made of, never which structure: "every hippocampal voxel", "all labelled structures"
+MATERIAL = frozenset({"tissue", "parenchyma"})  # what an organ is made of: "renal tissue" names the kidney
+GENERIC_NOUNS = MATERIAL | {"structure", "voxel", "pixel", "everything", "thing", "anything"}
+LABELLED = frozenset({"labelled", "labeled", "annotated", "segmented", "label"})
+# how many of a collective: "all four organs", "every organ", "the full organ set"
+QUANTIFIERS = frozenset(
+    {
+        "all",
+        "every",
+        "each",
+        "entire",
+        "whole",
+        "full",
+        "complete",
+        "total",
+        "both",
+        "any",
+        "set",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+    }
+)
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 _LANDMARK = re.compile(
     r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|"
     r"in front of|close to)\b.*$",
     re.IGNORECASE,
 )
-_POSSESSIVE = re.compile(r"^(?:(?:the|a|an|its|their|his|her|this|that)\s+)+", re.IGNORECASE)
+_POSSESSIVE = re.compile(
+    r"^(?:(?:the|a|an|its|their|his|her|this|that|(?:patient|subject|participant|volunteer|person|case|individual|"
+    r"child|man|woman)(?:'s|s'|'))\s+)+",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -139,6 +181,46 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
     # refused with the structure's parts; other words ("the enlarged kidney") are left to the nearest-text reading
     names_part = any(w in PART_NOUNS or w in ORDINALS or direction(w) for w in normalize(phrase).split())
     return why[0] if why and not readings and names_part else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """A structure's short wordings with their head nouns (the last word before any "of", a material skipped:
+    "renal" of "renal parenchyma"): what a collective must name ("organs" of "abdominal organs"; "brain" only
+    modifies "brain tumour")."""
+    out = []
+    for p in (*s.phrases(), *s.heldout):
+        words = content_words(_LANDMARK.sub("", p))
+        head = [w for w in content_words(re.split(r"\bof\b", p)[0]) if w not in MATERIAL]
+        if 0 < len(words) <= MAX_WORDS and head:
+            out.append((words, head[-1]))
+    return tuple(out)
+
+
+def read_collective(phrase: str, ontology: Ontology) -> PartReading | None:
+    """A target no wording names, read by its words ("all the organs", "the labelled organs of the upper abdomen"):
+    the structures one of whose short wordings holds every word; where they nest, the largest, since a collective
+    names the whole ("the organs" are all of them, not one kidney). None when none holds them, when they do not nest,
+    or when the words are directions alone ("the left one") or name a part ("the third kidney"); "everything
+    labelled" is the structure of every label, where the ontology has one."""
+    said = normalize(phrase).split()
+    words = tuple(w for w in content_words(phrase) if w not in QUANTIFIERS and w not in GENERIC_NOUNS)
+    if not words and LABELLED.intersection(said):
+        root = next((s for s in ontology.structures.values() if s.labels == ontology.label_ids), None)
+        return PartReading(root, ("labelled",), 1.0, "structure words") if root else None
+    if not words or all(map(direction, words)) or any(w in PART_NOUNS or w in ORDINALS for w in said):
+        return None
+    covered = {}
+    for s in ontology.structures.values():
+        shares = [len(words) / len(w) for w, head in _headed(s) if _covers(words, w) and _covers((head,), words)]
+        if shares:
+            covered[s] = max(shares)
+    if not covered:
+        return None
+    largest = max(covered, key=lambda s: len(s.labels))
+    if not all(s.labels <= largest.labels for s in covered):
+        return None
+    return PartReading(largest, words, round(covered[largest], 3), "structure words")
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure]) -> PartReading | str | None:

@@ -1,8 +1,10 @@
 """Misspelt words ("hipocampus", "posterir") corrected to the one word of the prompt vocabulary they are closest
-to, so that a typo is read as what it names instead of being refused or sent to the text encoder alone.
+to, so that a typo is read as what it names instead of being refused or sent to the text encoder alone; clinical
+shorthand ("lt kidney", "w/o") read as the words it stands for.
 
-Only words of at least MIN_LENGTH letters that the vocabulary lacks are corrected, and only to a single clearly
-closest word (difflib ratio at least CUTOFF): short words and near-ties stay as written.
+Only words that the vocabulary lacks are corrected: of at least MIN_LENGTH letters to a single clearly closest word
+(difflib ratio at least CUTOFF), or of one letter fewer to the one word of at least MIN_LENGTH letters a single
+slip away (a letter dropped, added, changed, or two swapped: "livr", "rigth"); near-ties stay as written.
 """
 
 from __future__ import annotations
@@ -12,37 +14,72 @@ import re
 
 from nnunet_semantic.prompts.directions import DIRECTIONS, PART_NOUNS
 from nnunet_semantic.prompts.ontology import Ontology
-from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, HELDOUT_TEMPLATES, TRAINING_TEMPLATES
+from nnunet_semantic.prompts.wording import (
+    EXCLUSION_CONNECTIVES,
+    HELDOUT_TEMPLATES,
+    REQUEST_VERBS,
+    SHORTHAND,
+    TRAINING_TEMPLATES,
+    alternatives,
+)
 
 MIN_LENGTH, CUTOFF = 5, 0.85
 _WORD = re.compile(r"[A-Za-z]+")
+_SHORTHAND = re.compile(rf"(?<![\w/-])(?:{alternatives(SHORTHAND)})(?:\.|(?![\w/-]))", re.IGNORECASE)
 
 
-def vocabulary(ontology: Ontology) -> set[str]:
-    """Every word a prompt for this ontology may use: its wordings, directions, part nouns, connectives, requests."""
-    texts = [
-        *(p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)),
-        *EXCLUSION_CONNECTIVES,
-        *TRAINING_TEMPLATES,
-        *HELDOUT_TEMPLATES,
-        *PART_NOUNS,
-        *(w for ws in DIRECTIONS.values() for w in ws),
-    ]
+def vocabulary(ontology: Ontology | None) -> set[str]:
+    """Every word a prompt for this ontology may use: its wordings, directions, part nouns, connectives, requests;
+    with None, the connectives' and requests' words alone (what splits a prompt, with no structure words to
+    correct towards)."""
+    texts = [*EXCLUSION_CONNECTIVES, *REQUEST_VERBS, *TRAINING_TEMPLATES, *HELDOUT_TEMPLATES]
+    if ontology is not None:
+        texts += [
+            *(p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)),
+            *PART_NOUNS,
+            *(w for ws in DIRECTIONS.values() for w in ws),
+        ]
     return {w.lower() for t in texts for w in _WORD.findall(t)}
 
 
-def respell(text: str, ontology: Ontology) -> str | None:
+def _slips(word: str) -> set[str]:
+    """Every word one slip from `word`: a letter dropped, added, changed, or two neighbours swapped."""
+    letters, splits = "abcdefghijklmnopqrstuvwxyz", [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return {
+        *(a + b[1:] for a, b in splits if b),
+        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *(a + c + b[1:] for a, b in splits if b for c in letters),
+        *(a + c + b for a, b in splits for c in letters),
+    }
+
+
+def unabbreviate(text: str, ontology: Ontology | None) -> str:
+    """`text` with the clinical shorthand the ontology's words lack written out ("lt kidney" -> "left kidney")."""
+    words = vocabulary(ontology)
+
+    def full(match: re.Match) -> str:
+        token = match.group(0).rstrip(".")
+        key = token if token in ("R", "L") else token.lower()
+        return SHORTHAND[key] if key in SHORTHAND and token.lower() not in words else match.group(0)
+
+    return _SHORTHAND.sub(full, text)
+
+
+def respell(text: str, ontology: Ontology | None) -> str | None:
     """`text` with its misspelt words corrected; None when nothing was corrected."""
     words = vocabulary(ontology)
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
         low = word.lower()
-        if len(low) < MIN_LENGTH or low in words or low.rstrip("s") in words:
+        if len(low) < MIN_LENGTH - 1 or low in words or low.rstrip("s") in words:
             return word
-        close = difflib.get_close_matches(low, words, n=2, cutoff=CUTOFF)
+        close = difflib.get_close_matches(low, words, n=2, cutoff=CUTOFF) if len(low) >= MIN_LENGTH else []
         ratios = [difflib.SequenceMatcher(None, low, c).ratio() for c in close]
-        return close[0] if close and (len(close) == 1 or ratios[0] - ratios[1] > 0.05) else word
+        if close and (len(close) == 1 or ratios[0] - ratios[1] > 0.05):
+            return close[0]
+        slipped = [w for w in _slips(low) & words if len(w) >= MIN_LENGTH]
+        return slipped[0] if len(slipped) == 1 else word
 
     fixed = _WORD.sub(fix, text)
     return fixed if fixed != text else None

@@ -24,6 +24,28 @@ TYPOGRAPHIC = str.maketrans(
         "\u00a0": " ",
     }
 )
+# clinical shorthand as the words it stands for (read only where the ontology's vocabulary lacks the token);
+# "R" / "L" only in capitals ("R kidney"), as report headings write them
+SHORTHAND = {
+    "lt": "left",
+    "rt": "right",
+    "R": "right",
+    "L": "left",
+    "bilat": "bilateral",
+    "b/l": "bilateral",
+    "abd": "abdominal",
+    "abdo": "abdominal",
+    "pls": "please",
+    "plz": "please",
+    "excl": "excluding",
+    "incl": "including",
+    "w/o": "without",
+    "w/": "with",
+    "ant": "anterior",
+    "post": "posterior",
+    "sup": "superior",
+    "inf": "inferior",
+}
 _NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
 
 
@@ -198,9 +220,11 @@ def alternatives(words) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(set(words), key=len, reverse=True))
 
 
-_VERB_HEAD = (
-    rf"^(?:(?:please|kindly)\s+)?(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
-    r"(?:mask|segmentation|outline)\s+of\s+)?"
+_VERB_HEAD = (  # "please segment", "can you outline", "I need a mask of", "give me the outline of"
+    r"^(?:(?:please|kindly|pls|plz)\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
+    r"(?:i\s+(?:need|want|would\s+like|'d\s+like)\s+|(?:give|show|get|send)\s+me\s+)?"
+    rf"(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
+    r"(?:(?:a|an|the)\s+)?(?:mask|segmentation|outline|contour|delineation)\s+of\s+)?"
 )
 _REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)
 _REQUEST_TAIL = re.compile(r"(?:\s+(?:regions?|areas?|please))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)

@@ -1,15 +1,15 @@
-"""Wordings a model never trained on: a model trained by `quality.py` predicts the same 40 held-out
-hippocampus cases (fold 0's validation) for every seen prompt, every held-out wording (`prompts_heldout/`) and
-every hand-written paraphrase of a part or an exclusion that the parser reads (`tests/data/paraphrases.json` and
-`tests/data/exclusion_wordings.json`: levels L2_paraphrase, L3_paraphrase; target: L3_paraphrase within 0.03 Dice
-and 0.01 leakage of the named L3 prompts),
+"""Wordings a model never trained on: a model trained by `quality.py` predicts its dataset's held-out cases
+(fold 0's validation: 40 of the hippocampus, 3 of CHAOS) for every seen prompt, every held-out wording
+(`prompts_heldout/`) and every hand-written paraphrase of a part or an exclusion that the parser reads
+(`tests/data/paraphrases.json` and `tests/data/exclusion_wordings.json`, the dataset's ontology's entries: levels
+L2_paraphrase, L3_paraphrase; target: L3_paraphrase within 0.03 Dice and 0.01 leakage of the named L3 prompts),
 through the path users get (`SemanticPredictor`, each prompt parsed from its text), scored by SemantiBench; and
 Dice per held-out wording. Three readings of the same weights: "checked" (what users get: a wording of the ontology
 the model reads as other labels is given as its structures' names), "as written" (every wording as written: the
 text path alone) and "no projection" (as written, the training vocabulary projection switched off).
 No mirroring (its effect is `tta_hippocampus.py`'s), so the numbers sit a little below the quality benchmark's.
 
-    python benchmarks/wording_hippocampus.py [--workspace DIR] [--model SemanticTrainer] [--modes checked ...]
+    python benchmarks/wording.py [--dataset hippocampus|chaos] [--workspace DIR] [--model SemanticTrainer] [--modes ...]
 """
 
 from __future__ import annotations
@@ -31,15 +31,16 @@ KEYS = ("L1_dice", "L2_dice", "L3_dice", "L1_heldout_dice", "L3_heldout_dice", "
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 # hand-written held-out wordings: parts and exclusions (issue 26), exclusions and parts in any wording (issue 39)
 SETS = (DATA / "paraphrases.json", DATA / "exclusion_wordings.json")
+ONTOLOGY = {"hippocampus": "msd_hippocampus", "chaos": "chaos_t2"}  # the hand-written sets' key per dataset
 MODES = {"checked": (True, True), "as written": (True, False), "no projection": (False, False)}  # projection, check
 
 
-def _set(part: str) -> list:
-    return [e for path in SETS for e in json.loads(path.read_text())["msd_hippocampus"][part]]
+def _set(key: str, part: str) -> list:
+    return [e for path in SETS for e in json.loads(path.read_text()).get(key, {}).get(part, [])]
 
 
-def paraphrases(ontology, counts: dict[int, int]) -> list:
-    """The hand-written paraphrases of the hippocampus with their true sets that the parser reads (what it refuses
+def paraphrases(ontology, key: str, counts: dict[int, int]) -> list:
+    """The hand-written paraphrases of ontology `key` with their true sets that the parser reads (what it refuses
     is counted apart), verified on a case's label counts as the dataset's own prompts are (an exclusion must remove
     something, a target must be present)."""
 
@@ -57,7 +58,7 @@ def paraphrases(ontology, counts: dict[int, int]) -> list:
         except PromptError:
             return None
 
-    entries = [e for e in _set("resolved") if read(e["text"])]
+    entries = [e for e in _set(key, "resolved") if read(e["text"])]
     candidates = [(Prompt(f"P-{i}", 3 if e["avoid"] else 2, e["text"], labels(e["target"]), labels(e["avoid"]),
                           structure=e["target"][0], extra={"paraphrase": True, "excluded": e["avoid"]}),
                    tuple(ontology.structures[n] for n in e["avoid"])) for i, e in enumerate(entries)]
@@ -81,9 +82,10 @@ def main() -> None:
     from nnunet_semantic.errors import SemanticError
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", choices=tuple(ONTOLOGY), default="hippocampus")
     parser.add_argument("--modes", nargs="+", choices=tuple(MODES), default=list(MODES),
                         help="the readings to measure (default: all three; the first gives the targets)")
-    parser.add_argument("--cases", type=int, help="score only the first N of the 40 held-out cases (a quick look)")
+    parser.add_argument("--cases", type=int, help="score only the first N held-out cases (a quick look)")
     parser.add_argument("--paraphrases-only", action="store_true", help="the paraphrases beside the seen L1 and L3 "
                         "prompts only (no L2, no held-out wordings): the L3_paraphrase comparison in half the time")
     args = model_arguments(__doc__, parser)
@@ -97,15 +99,15 @@ def main() -> None:
     from nnunet_semantic.prompts.generator import label_counts
     from nnunet_semantic.prompts.sidecar import HELDOUT_FOLDER, prediction_name, read_sidecar_folder, write_sidecar
 
-    pre = prepare(args.workspace)
-    predictor, cases, dataset = validation_predictor(pre, args.model, use_mirroring=False)
+    pre, key = prepare(args.workspace, dataset=args.dataset), ONTOLOGY[args.dataset]
+    predictor, cases, dataset = validation_predictor(pre, args.model, args.dataset, use_mirroring=False)
     predictor.min_component_fraction = 0  # masks as the network gives them (components_hippocampus.py: the removal)
     cases = cases[: args.cases]
     folders = [pre / "prompts", pre / HELDOUT_FOLDER]
     sidecars = [read_sidecar_folder(f) for f in folders]
-    refusals = [e["text"] if isinstance(e, dict) else e for e in _set("refused")]
+    refusals = [e["text"] if isinstance(e, dict) else e for e in _set(key, "refused")]
     answered = []
-    for text in refusals:  # the prompts a hippocampus model cannot answer, through the predictor users get
+    for text in refusals:  # the prompts the model cannot answer, through the predictor users get
         try:
             predictor.resolve(text)
             answered.append(text)
@@ -126,7 +128,7 @@ def main() -> None:
         paraphrase_folder.mkdir(exist_ok=True)
         for case in tqdm(cases, desc=mode):
             data, seg, _, properties = dataset.load_case(case)
-            para = paraphrases(predictor.ontology, label_counts(seg))
+            para = paraphrases(predictor.ontology, key, label_counts(seg))
             write_sidecar(paraphrase_folder / f"{case}.json", case, para)
             prompts = [p for s in sidecars for p in s[case]
                        if not args.paraphrases_only or (p.level in (1, 3) and not p.wording)] + para
@@ -154,7 +156,7 @@ def main() -> None:
     for w in wordings:
         dice = " ".join(f"{v:.3f}" for k, v in w.items() if k.startswith("dice_"))
         print(f"{w['level']:<13} {w['structure']:<22} {dice}  {w['text']}")
-    name = f"wording_hippocampus_{args.model}" + ("_paraphrases" if args.paraphrases_only else "")
+    name = f"wording_{args.dataset}_{args.model}" + ("_paraphrases" if args.paraphrases_only else "")
     first = rows[0]
     dice_gap = round(first["L3_dice"] - first["L3_paraphrase_dice"], 4)
     leak_gap = round(first["leakage_l3_paraphrase"] - first["leakage_l3"], 4)
@@ -165,8 +167,8 @@ def main() -> None:
                **({} if heldout_gap is None else {"L3_heldout_dice_below_L3": {
                    "value": heldout_gap, "target": 0.03, "met": heldout_gap <= 0.03}}),
                "unanswerable_answered": {"value": len(answered), "target": 0, "met": not answered}}
-    write_results(name, {"targets": targets, "cases": len(cases), "model": str(bench_model(args.model)),
-                         "mirroring": False,
+    write_results(name, {"targets": targets, "dataset": args.dataset, "cases": len(cases),
+                         "model": str(bench_model(args.model, args.dataset)), "mirroring": False,
                          "per_wording": wordings, "unknown_threshold": round(predictor.unknown_threshold, 4),
                          "refused": {"n": len(refusals) - len(answered), "of": len(refusals), "answered": answered}},
                   rows, ["model", "reading", "projection", *KEYS])
