@@ -184,3 +184,12 @@ def test_a_word_that_only_modifies_a_wording_is_never_read_as_its_structure(key)
         except PromptError:
             continue
         assert all(r.by != "structure words" for r in p.readings), (name, p.to_dict())
+
+
+@pytest.mark.parametrize("text,target,avoid", [
+    ("non-anterior hippocampus", (1, 2), (1,)),  # "non-" before a name of two words negates its modifier
+    ("the non-posterior hippocampus", (1, 2), (2,)),
+])
+def test_non_before_a_name_negates_its_modifier(text, target, avoid):
+    p = parse(text, HIPPO)
+    assert (p.target, p.avoid) == (target, avoid)

@@ -420,12 +420,14 @@ def _forward(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]
 
 
 def _prefixed(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
-    """ "the non-tumour part of the kidney", "the tumour-free liver"."""
+    """ "the non-tumour part of the kidney", "the tumour-free liver"; "non-" before a name of several words negates
+    its modifier: "the non-anterior hippocampus" is the hippocampus excluding the anterior hippocampus."""
     found = _PREFIXED.search(masked)
     if not found:
         return []
     word = text[slice(*found.span("a" if found.group("a") else "b"))]
-    return [(_target(" ".join((text[: found.start()] + text[found.end() :]).split())), (word,))]
+    kept = word.split()[-1] if found.group("a") and len(word.split()) > 1 else ""
+    return [(_target(" ".join((text[: found.start()] + kept + text[found.end() :]).split())), (word,))]
 
 
 def readings(prompt: str, names: Iterable[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
