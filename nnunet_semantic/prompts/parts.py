@@ -61,7 +61,7 @@ STOP_WORDS = frozenset(
 ) | {normalize(w) for w in GRADING_WORDS}
 # what a collective is made of, never which structure: "every hippocampal voxel", "all labelled structures"
 MATERIAL = frozenset({"tissue", "parenchyma"})  # what an organ is made of: "renal tissue" names the kidney
-GENERIC_NOUNS = MATERIAL | {"structure", "voxel", "pixel", "everything", "thing", "anything"}
+GENERIC_NOUNS = MATERIAL | {"structure", "voxel", "pixel", "set", "everything", "thing", "anything"}
 LABELLED = frozenset({"labelled", "labeled", "annotated", "segmented", "label"})
 # how many of a collective: "all four organs", "every organ", "the full organ set"
 QUANTIFIERS = frozenset(
@@ -76,7 +76,6 @@ QUANTIFIERS = frozenset(
         "total",
         "both",
         "any",
-        "set",
         "two",
         "three",
         "four",
