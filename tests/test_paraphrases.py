@@ -141,6 +141,12 @@ def _body() -> Ontology:
     ("can you outline the patient's liver", (1,), ()),  # a request and a possessive around a name
     ("I need a mask of the abdominal organs, right kidney dropped", (1, 2, 3), (3,)),
     ("everything labelled except the pelvic organs", (1, 2, 3, 4, 5), (4, 5)),  # the structure of every label
+    ("all foreground except the pelvic organs", (1, 2, 3, 4, 5), (4, 5)),
+    ("hepatic tissue", (1,), ()),  # a modifier before a class noun names its structure
+    ("I'd like the liver including the left kidney", (1, 2), ()),  # "including": a union
+    ("the abdominal organs besides the liver", (1, 2, 3), (1,)),  # cues: "besides", "outside the", a spaced minus
+    ("the body organs outside the pelvic organs", (1, 2, 3, 4, 5), (4, 5)),
+    ("abdominal organs - liver", (1, 2, 3), (1,)),
 ])
 def test_shorthand_slips_collectives_and_requests_are_read_by_general_rules(text, target, avoid):
     p = parse(text, _body())
@@ -162,6 +168,7 @@ def test_a_collective_is_the_largest_of_the_groups_it_names_and_refused_where_th
     "the left one",  # directions alone name nothing by themselves
     "the enlarged organ",  # a word no wording holds
     "r kidney",  # "R" is shorthand in capitals only
+    "the healthy liver",  # the liver less what is diseased: which part, the labels cannot tell
 ])
 def test_what_no_general_rule_reads_is_refused_never_guessed(text):
     with pytest.raises(PromptError):

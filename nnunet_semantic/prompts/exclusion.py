@@ -56,6 +56,9 @@ FORWARD_CUES = (
     "dropping",
     "rather than",
     "instead of",
+    "outside of",
+    "outside the",  # not "outside" alone: a direction ("the outside part")
+    "besides",
     "w/o",
     "excl",
     "exclusive of",
@@ -138,6 +141,10 @@ REMOVAL_WORDS = (
     "sans",
     "w/o",
     "excl",
+    # an organ "healthy" or "normal-appearing" is the organ less what is diseased: which part cannot be told
+    "healthy",
+    r"normal(?:-appearing)?",
+    "uninvolved",
 )
 NEGATIONS = ("not", "no", "never", "none", "nothing", "neither", "nor", "without")
 RELATIVES = ("where", "wherever", "that", "which", "whose", "who", "when")

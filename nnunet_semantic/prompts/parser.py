@@ -26,17 +26,17 @@ from nnunet_semantic.prompts.wording import (
     strip_request,
 )
 
-# longest first: "but not including" before "but not"
+# longest first: "but not including" before "but not"; a spaced minus between names is one too ("WT - ED")
 _CONNECTIVE = re.compile(
     r"(\s*[,;:\u2013\u2014-]?\s*\b(?:"
     + alternatives(EXCLUSION_CONNECTIVES)
-    + r")\b\s*|\s*[,;:\u2013\u2014-]\s*not\b\s*)",
+    + r")\b\s*|\s*[,;:\u2013\u2014-]\s*not\b\s*|\s+-\s+)",
     re.IGNORECASE,
 )
 # list separators and the words of a union ("X along with Y", "X as well as Y")
 _SEPARATOR = re.compile(
     r"(\s*(?:,|;|&|\+|\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"
-    r"in\s+addition\s+to|combined\s+with|alongside|with)\b)\s*)",
+    r"in\s+addition\s+to|combined\s+with|alongside|including|inclusive\s+of|with)\b)\s*)",
     re.IGNORECASE,
 )
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
@@ -394,8 +394,9 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
         raise _only_exclusion(prompt, pieces[1] if len(pieces) > 1 else "", ontology)
     for end in range(len(pieces), 0, -1):  # the target: the longest run of pieces from the start
         phrase = "".join(p + c for p, c in zip(pieces[: end - 1], joiners)) + pieces[end - 1]
-        if (target := _try_structures(phrase, ontology, prompt)) is not None:
-            break
+        target = _try_structures(phrase, ontology, prompt)
+        if target is not None and (end == 1 or all(r.by == "ontology" for r in target)):
+            break  # across a connective only a wording of the ontology ("... without ...") is read whole
     else:
         _structures(pieces[0], ontology, prompt)  # raises the specific error
     readings, pos_text = list(target), _union(target, ontology) or _encoded(phrase, target)

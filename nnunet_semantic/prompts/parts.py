@@ -60,9 +60,30 @@ STOP_WORDS = frozenset(
     }
 ) | {normalize(w) for w in GRADING_WORDS}
 # what a collective is made of, never which structure: "every hippocampal voxel", "all labelled structures"
-MATERIAL = frozenset({"tissue", "parenchyma"})  # what an organ is made of: "renal tissue" names the kidney
-GENERIC_NOUNS = MATERIAL | {"structure", "voxel", "pixel", "set", "everything", "thing", "anything"}
-LABELLED = frozenset({"labelled", "labeled", "annotated", "segmented", "label"})
+# nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
+CLASS_NOUNS = frozenset({"tissue", "parenchyma", "organ", "gland"})
+GENERIC_NOUNS = frozenset(
+    {
+        "tissue",
+        "parenchyma",
+        "structure",
+        "voxel",
+        "pixel",
+        "set",
+        "everything",
+        "thing",
+        "anything",
+        "volume",
+        "burden",
+        "region",
+        "subregion",
+        "component",
+        "compartment",
+        "outline",
+        "contour",
+    }
+)
+LABELLED = frozenset({"labelled", "labeled", "annotated", "segmented", "label", "foreground"})
 # how many of a collective: "all four organs", "every organ", "the full organ set"
 QUANTIFIERS = frozenset(
     {
@@ -91,6 +112,7 @@ _LANDMARK = re.compile(
     r"in front of|close to)\b.*$",
     re.IGNORECASE,
 )
+_PREPOSITION = re.compile(r"\b(?:of|in|within|inside|on|at|from|with|without|by|for|to|under|over)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(
     r"^(?:(?:the|a|an|its|their|his|her|this|that|(?:patient|subject|participant|volunteer|person|case|individual|"
     r"child|man|woman)(?:'s|s'|'))\s+)+",
@@ -183,16 +205,16 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
 
 
 @functools.lru_cache(maxsize=4096)
-def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], str], ...]:
-    """A structure's short wordings with their head nouns (the last word before any "of", a material skipped:
-    "renal" of "renal parenchyma"): what a collective must name ("organs" of "abdominal organs"; "brain" only
-    modifies "brain tumour")."""
+def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """A structure's short wordings with the words a collective must name: the head noun (the last word before a
+    preposition: "organs" of "abdominal organs"; "brain" only modifies "brain tumour") and, after a class noun, the
+    word before it ("renal" of "renal organ")."""
     out = []
     for p in (*s.phrases(), *s.heldout):
         words = content_words(_LANDMARK.sub("", p))
-        head = [w for w in content_words(re.split(r"\bof\b", p)[0]) if w not in MATERIAL]
+        head = content_words(_PREPOSITION.split(p)[0])
         if 0 < len(words) <= MAX_WORDS and head:
-            out.append((words, head[-1]))
+            out.append((words, head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]))
     return tuple(out)
 
 
@@ -203,7 +225,7 @@ def read_collective(phrase: str, ontology: Ontology) -> PartReading | None:
     or when the words are directions alone ("the left one") or name a part ("the third kidney"); "everything
     labelled" is the structure of every label, where the ontology has one."""
     said = normalize(phrase).split()
-    words = tuple(w for w in content_words(phrase) if w not in QUANTIFIERS and w not in GENERIC_NOUNS)
+    words = tuple(w for w in content_words(phrase) if w not in QUANTIFIERS | GENERIC_NOUNS | LABELLED)
     if not words and LABELLED.intersection(said):
         root = next((s for s in ontology.structures.values() if s.labels == ontology.label_ids), None)
         return PartReading(root, ("labelled",), 1.0, "structure words") if root else None
@@ -211,7 +233,11 @@ def read_collective(phrase: str, ontology: Ontology) -> PartReading | None:
         return None
     covered = {}
     for s in ontology.structures.values():
-        shares = [len(words) / len(w) for w, head in _headed(s) if _covers(words, w) and _covers((head,), words)]
+        shares = [
+            len(words) / len(w)
+            for w, heads in _headed(s)
+            if _covers(words, w) and any(_covers((h,), words) for h in heads)
+        ]
         if shares:
             covered[s] = max(shares)
     if not covered:

@@ -30,15 +30,17 @@ _SHORTHAND = re.compile(rf"(?<![\w/-])(?:{alternatives(SHORTHAND)})(?:\.|(?![\w/
 
 def vocabulary(ontology: Ontology | None) -> set[str]:
     """Every word a prompt for this ontology may use: its wordings, directions, part nouns, connectives, requests;
-    with None, the connectives' and requests' words alone (what splits a prompt, with no structure words to
-    correct towards)."""
-    texts = [*EXCLUSION_CONNECTIVES, *REQUEST_VERBS, *TRAINING_TEMPLATES, *HELDOUT_TEMPLATES]
+    with None, all but wordings (what splits a prompt, with no structure words to correct towards)."""
+    texts = [
+        *EXCLUSION_CONNECTIVES,
+        *REQUEST_VERBS,
+        *TRAINING_TEMPLATES,
+        *HELDOUT_TEMPLATES,
+        *PART_NOUNS,
+        *(w for ws in DIRECTIONS.values() for w in ws),
+    ]
     if ontology is not None:
-        texts += [
-            *(p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)),
-            *PART_NOUNS,
-            *(w for ws in DIRECTIONS.values() for w in ws),
-        ]
+        texts += [p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)]
     return {w.lower() for t in texts for w in _WORD.findall(t)}
 
 

@@ -212,6 +212,8 @@ EMPHATIC_TAIL = (
     "as one mask",
     "as a single mask",
     "combined",
+    "bilaterally",
+    "on both sides",
 )
 
 
@@ -222,7 +224,7 @@ def alternatives(words) -> str:
 
 _VERB_HEAD = (  # "please segment", "can you outline", "I need a mask of", "give me the outline of"
     r"^(?:(?:please|kindly)\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
-    r"(?:i\s+(?:need|want|would\s+like|'d\s+like)\s+|(?:give|show|get|send)\s+me\s+)?"
+    r"(?:i(?:\s+need|\s+want|\s+would\s+like|\s*'d\s+like)\s+|(?:give|show|get|send)\s+me\s+)?"
     rf"(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
     r"(?:(?:a|an|the)\s+)?(?:mask|segmentation|outline|contour|delineation)\s+of\s+)?"
 )
