@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nnunet_semantic.errors import PromptError, UnknownStructure
+from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import DIRECTIONS, OPPOSITE
 from nnunet_semantic.prompts.generator import case_rng, heldout_candidates
@@ -200,3 +200,15 @@ def test_a_word_that_only_modifies_a_wording_is_never_read_as_its_structure(key)
 def test_non_before_a_name_negates_its_modifier(text, target, avoid):
     p = parse(text, HIPPO)
     assert (p.target, p.avoid) == (target, avoid)
+
+
+@pytest.mark.parametrize("text", [
+    "the third abdominal organ",  # by order
+    "the bigger of the pelvic organs",  # by size
+    "the cortex of the abdominal organs",  # a part the structure does not have
+])
+def test_a_known_structure_with_a_qualifier_the_labels_cannot_answer_is_a_part_error(text):
+    """An UnknownPart is refused by the predictor; a plain unknown structure may be answered from its free text,
+    which would drop the qualifier and segment the whole structure (what text-prompted models do)."""
+    with pytest.raises(UnknownPart):
+        parse(text, _body())

@@ -19,6 +19,25 @@ from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 
 MAX_WORDS = 3
 ORDINALS = frozenset({"first", "second", "third", "fourth", "last", "latter", "former", "final", "initial"})
+# words that pick one of a structure's instances by order or size, which labels do not record: "the bigger kidney"
+SELECTORS = ORDINALS | {
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "bigger",
+    "biggest",
+    "larger",
+    "largest",
+    "smaller",
+    "smallest",
+    "greater",
+    "greatest",
+    "lesser",
+    "other",
+}
 STOP_WORDS = frozenset(
     {
         "its",
@@ -198,9 +217,11 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
                     why.append(found)
     if len(readings) == 1:
         return next(iter(readings.values()))
-    # a phrase that names a part ("the left half of the kidney", "the second third") its structure lacks is
-    # refused with the structure's parts; other words ("the enlarged kidney") are left to the nearest-text reading
-    names_part = any(w in PART_NOUNS or w in ORDINALS or direction(w) for w in normalize(phrase).split())
+    # a phrase that names a part ("the left half of the kidney", "the second third", "the cortex of the kidney") its
+    # structure lacks is refused with the structure's parts; other words ("the enlarged kidney") are left to the
+    # nearest-text reading
+    said = normalize(phrase).split()
+    names_part = "of" in said or any(w in PART_NOUNS or w in SELECTORS or direction(w) for w in said)
     return why[0] if why and not readings and names_part else None
 
 
@@ -218,18 +239,21 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     return tuple(out)
 
 
-def read_collective(phrase: str, ontology: Ontology) -> PartReading | None:
+def read_collective(phrase: str, ontology: Ontology) -> PartReading | str | None:
     """A target no wording names, read by its words ("all the organs", "the labelled organs of the upper abdomen"):
     the structures one of whose short wordings holds every word; where they nest, the largest, since a collective
     names the whole ("the organs" are all of them, not one kidney). None when none holds them, when they do not nest,
-    or when the words are directions alone ("the left one") or name a part ("the third kidney"); "everything
-    labelled" is the structure of every label, where the ontology has one."""
+    or when the words are directions alone ("the left one") or name a part ("the upper pole"); an explanation (str)
+    when they pick by order or size ("the third kidney", "the bigger kidney"). "everything labelled" is the structure
+    of every label, where the ontology has one."""
     said = normalize(phrase).split()
     words = tuple(w for w in content_words(phrase) if w not in QUANTIFIERS | GENERIC_NOUNS | LABELLED)
     if not words and LABELLED.intersection(said):
         root = next((s for s in ontology.structures.values() if s.labels == ontology.label_ids), None)
         return PartReading(root, ("labelled",), 1.0, "structure words") if root else None
-    if not words or all(map(direction, words)) or any(w in PART_NOUNS or w in ORDINALS for w in said):
+    if any(w in SELECTORS for w in said):
+        return f"'{strip_possessive(phrase)}' picks by order or size, which the labels do not record"
+    if not words or all(map(direction, words)) or any(w in PART_NOUNS and w not in GENERIC_NOUNS for w in said):
         return None
     covered = {}
     for s in ontology.structures.values():
