@@ -83,8 +83,9 @@ _STOP = {
 @dataclass(frozen=True)
 class Reading:
     """How one part of a prompt was read: the structures, by what ("ontology": a wording of the ontology;
-    "part words" / "direction lexicon": a part named relative to its structure), with what confidence, and the
-    text the model is given for it (the wording as written, or the structure's name for a relative part)."""
+    "part words" / "direction lexicon": a part named relative to its structure; "structure words": a collective
+    read by its words), with what confidence, and the text the model is given for it (the wording as written, or
+    the structure's name otherwise)."""
 
     role: str  # "target", "exclusion" or "kept" (what "everything except" keeps)
     phrase: str
