@@ -351,7 +351,7 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
                 refused[text] = str(e)
         if not refused:
             return jobs, by_text
-        listing = "\n".join(f"  {t!r}: {why}" for t, why in refused.items())
+        reasons = [f"{t!r}: {why}" for t, why in refused.items()]
         if not skip_refused or not by_text:
             if len(refused) == 1:
                 raise SemanticError(
@@ -360,9 +360,10 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             raise SemanticError(
                 f"{len(refused)} of {len(refused) + len(by_text)} prompts refused, nothing predicted"
                 + (" (--skip-refused predicts the others)" if by_text else "")
-                + f":\n{listing}"
+                + ": "
+                + "; ".join(reasons)  # one line: the CLI escapes line breaks
             )
-        warnings.warn(f"{len(refused)} prompt(s) refused and not predicted:\n{listing}", stacklevel=3)
+        warnings.warn(f"{len(refused)} prompt(s) refused and not predicted:\n  " + "\n  ".join(reasons), stacklevel=3)
         kept = {case: [t for t in texts if t in by_text] for case, texts in jobs.prompts.items()}
         kept = {case: texts for case, texts in kept.items() if texts}
         return replace(jobs, prompts=kept, files={c: jobs.files[c] for c in kept}), by_text
