@@ -78,9 +78,9 @@ STOP_WORDS = frozenset(
         "image",
     }
 ) | {normalize(w) for w in GRADING_WORDS}
-# what a collective is made of, never which structure: "every hippocampal voxel", "all labelled structures"
 # nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
 CLASS_NOUNS = frozenset({"tissue", "parenchyma", "organ", "gland"})
+# what a collective is made of, never which structure: "every hippocampal voxel", "all labelled structures"
 GENERIC_NOUNS = frozenset(
     {
         "tissue",
