@@ -125,6 +125,7 @@ QUANTIFIERS = frozenset(
         "eight",
     }
 )
+_UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 _LANDMARK = re.compile(
     r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|"
@@ -247,7 +248,7 @@ def read_collective(phrase: str, ontology: Ontology) -> PartReading | str | None
     when they pick by order or size ("the third kidney", "the bigger kidney"). "everything labelled" is the structure
     of every label, where the ontology has one."""
     said = normalize(phrase).split()
-    words = tuple(w for w in content_words(phrase) if w not in QUANTIFIERS | GENERIC_NOUNS | LABELLED)
+    words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
     if not words and LABELLED.intersection(said):
         root = next((s for s in ontology.structures.values() if s.labels == ontology.label_ids), None)
         return PartReading(root, ("labelled",), 1.0, "structure words") if root else None

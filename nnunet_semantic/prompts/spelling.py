@@ -57,6 +57,8 @@ def _slips(word: str) -> set[str]:
 
 def unabbreviate(text: str, ontology: Ontology | None) -> str:
     """`text` with the clinical shorthand the ontology's words lack written out ("lt kidney" -> "left kidney")."""
+    if not _SHORTHAND.search(text):  # every prompt passes here: the vocabulary only where there is shorthand
+        return text
     words = vocabulary(ontology)
 
     def full(match: re.Match) -> str:
