@@ -212,3 +212,41 @@ def test_a_known_structure_with_a_qualifier_the_labels_cannot_answer_is_a_part_e
     which would drop the qualifier and segment the whole structure (what text-prompted models do)."""
     with pytest.raises(UnknownPart):
         parse(text, _body())
+
+
+def _lesions() -> Ontology:
+    """A lesion with parts named by a "non-" modifier, vessels and a mass named by relational adjectives; "lesion"
+    alone is no name of the whole."""
+    return Ontology.from_dict({"structures": {
+        "whole lesion": {"labels": [1, 2, 3], "names": ["whole lesion"], "synonyms": ["glioma"]},
+        "enhancing lesion": {"labels": [3], "names": ["enhancing lesion"], "synonyms": ["contrast-enhancing lesion"]},
+        "non-enhancing lesion": {"labels": [2], "names": ["non-enhancing lesion"]},
+        "swelling": {"labels": [1], "names": ["swelling"]},
+        "hepatic vessel": {"labels": [4], "names": ["hepatic vessel"]},
+        "renal mass": {"labels": [5], "names": ["renal mass"]},
+    }})
+
+
+@pytest.mark.parametrize("text,target,avoid", [  # each read by a general rule; the parser of c37b447 refused or
+    ("the non-enhancing part of the lesion", (2,), ()),  # misread them (the first as lesion minus enhancing)
+    ("show me the glioma's non-enhancing portion", (2,), ()),  # a part of the structure before "'s"
+    ("the non-enhancing parts of the glioma", (1, 2, 3), (3,)),  # plural: every part that is not enhancing
+    ("only the contrast-enhancing part", (3,), ()),  # a part of nothing named: of the whole image
+    ("the vessels inside the liver", (4,), ()),  # "inside the" says where; "liver" is what "hepatic" names
+    ("the intrahepatic vascular tree", (4,), ()),
+    ("the mass in the kidney", (5,), ()),
+    ("ren. mass", (5,), ()),  # a word cut short
+    ("the hep. vess", (4,), ()),
+    ("the hepatic vessel but not the mass", (4,), (5,)),  # an exclusion read by its words outside the target
+    ("the pateint's renal mass", (5,), ()),  # a slip in a possessive
+    ("remove the swelling and show me the rest of the glioma", (1, 2, 3), (1,)),  # "and" before a request
+])
+def test_parts_of_a_named_owner_relational_adjectives_and_cut_words_are_read(text, target, avoid):
+    p = parse(text, _lesions())
+    assert (p.target, p.avoid) == (target, avoid)
+
+
+@pytest.mark.parametrize("text", ["the left part", "the upper part of the image", "the third part"])
+def test_a_part_of_the_image_named_by_direction_or_order_alone_is_refused(text):
+    with pytest.raises(PromptError):
+        parse(text, _lesions())

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 
 from nnunet_semantic.prompts.ontology import normalize
-from nnunet_semantic.prompts.wording import EMPHATIC_TAIL, EXCLUSION_CONNECTIVES, alternatives
+from nnunet_semantic.prompts.wording import EMPHATIC_TAIL, EXCLUSION_CONNECTIVES, REQUEST_VERBS, alternatives
 
 FORWARD_CUES = (
     *EXCLUSION_CONNECTIVES,
@@ -165,7 +165,10 @@ OPENERS = (
     "keeping",
 )
 _END = r"(?=\s*(?:$|[,;:.!?)\]]|\s[-\u2013\u2014]))"  # the end of a clause
-_CLAUSE = re.compile(r"\s*(?:[,;:.!?()\[\]]|\s[-\u2013\u2014]+\s)\s*")
+# a clause ends at punctuation, a spaced dash, or "and" before a request ("remove Y and show the rest of X")
+_CLAUSE = re.compile(
+    rf"\s*(?:[,;:.!?()\[\]]|\s[-\u2013\u2014]+\s)\s*|\s+and\s+(?:then\s+)?(?=(?:{alternatives(REQUEST_VERBS)})\s)"
+)
 # what people say of the target beside the structure: "the rest of X", "X and show what remains"
 _REST = re.compile(
     r"\b(?:(?:the\s+)?(?:rest|remainder)\s+of|what(?:ever)?\s+(?:remains|is\s+left)\s+of)\s+|"
@@ -206,6 +209,7 @@ TARGET_TAIL = (
     "please",
 )
 EXCLUSION_HEAD = (
+    *PARTICLES,  # "but strip out the swelling": the verb read as the cue's, its particle left
     "it",
     "they",
     "there",
@@ -321,6 +325,7 @@ _BACKWARD = re.compile(
 _RELATIVE = re.compile(rf"\s*,?\s*\b(?:{alternatives(RELATIVES)})\b(?P<clause>.*)$")
 _NEGATED = re.compile(rf"\b(?:{alternatives(NEGATIONS)})\b|n't\b")
 _PREFIXED = re.compile(r"\bnon[-\s]?(?P<a>[a-z_]+)\b|\b(?P<b>[a-z_]+)-free\b")
+_PLURAL_PART = re.compile(r"\s+(?:parts|portions|regions|components|areas|compartments)\b")
 _ANY = re.compile(rf"n't\b|\b(?:{alternatives(NEGATIONS)})\b|(?<![\w'-])(?:{'|'.join(REMOVAL_WORDS)})(?![\w'-])")
 
 
@@ -363,10 +368,16 @@ def _name_words(name: str) -> tuple[tuple[str, bool], ...]:
 
 def _masked(text: str, names: Iterable[str]) -> str:
     """`text` with the ontology's own wordings and the emphatic words blanked, so a cue inside a name
-    ("non-enhancing tumour") or an emphasis ("X, nothing else") is no cue."""
+    ("non-enhancing tumour") or an emphasis ("X, nothing else") is no cue; nor is a "non-" word the wordings use
+    apart from their name ("the non-enhancing part of the tumour")."""
     tokens, words = _words(text)
     out = list(text)
     emphatic = [e for e in EMPHATIC_TAIL if _ANY.search(e)]  # "nothing else"
+    names = set(names)
+    own = {normalize(m.group("a")) for n in names for m in _PREFIXED.finditer(n.lower()) if m.group("a")}
+    for m in _PREFIXED.finditer(text):  # "the non-enhancing parts" (plural) are every part that is not enhancing
+        if m.group("a") and normalize(m.group("a")) in own and not _PLURAL_PART.match(text, m.end()):
+            out[m.start() : m.end()] = "_" * (m.end() - m.start())
     for name in {*names, *emphatic}:
         seq = _name_words(name)
         for i in range(len(words) - len(seq) + 1):

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
-_SPELLING = {"tumour": "tumor", "tumours": "tumors", "oedema": "edema", "haemorrhage": "hemorrhage"}
+_SPELLING = {
+    "tumour": "tumor",
+    "tumours": "tumors",
+    "oedema": "edema",
+    "haemorrhage": "hemorrhage",
+    "centre": "center",
+    "centres": "centers",
+}
 _ARTICLES = {"the", "a", "an"}
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canonical, direction
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
+from nnunet_semantic.prompts.wording import PERSONS, RELATIONAL
 
 MAX_WORDS = 3
 ORDINALS = frozenset({"first", "second", "third", "fourth", "last", "latter", "former", "final", "initial"})
@@ -100,6 +101,9 @@ GENERIC_NOUNS = frozenset(
         "compartment",
         "outline",
         "contour",
+        "tree",
+        "network",
+        "system",
     }
 )
 LABELLED = frozenset({"labelled", "labeled", "annotated", "segmented", "label", "foreground"})
@@ -128,16 +132,17 @@ QUANTIFIERS = frozenset(
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 _LANDMARK = re.compile(
-    r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|"
-    r"in front of|close to)\b.*$",
+    r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|in front of|"
+    r"close to|(?:surrounded|enclosed|bordered) by)\b.*$",
     re.IGNORECASE,
 )
 _PREPOSITION = re.compile(r"\b(?:of|in|within|inside|on|at|from|with|without|by|for|to|under|over)\b", re.IGNORECASE)
+_OWNER = re.compile(r"\bof\s+(?P<of>.+)$|^(?P<s>.+?)(?:'s|s')\s", re.IGNORECASE)  # "X of Y", "Y's X"
 _POSSESSIVE = re.compile(
-    r"^(?:(?:the|a|an|its|their|his|her|this|that|(?:patient|subject|participant|volunteer|person|case|individual|"
-    r"child|man|woman)(?:'s|s'|'))\s+)+",
-    re.IGNORECASE,
+    rf"^(?:(?:the|a|an|its|their|his|her|this|that|(?:{'|'.join(PERSONS)})(?:'s|s'|'))\s+)+", re.IGNORECASE
 )
+# "inside the liver" says where, not which part ("the inside of the kidney" is its inner part)
+_INSIDE = re.compile(r"\b(?:inside|within)\s+(?=(?:the|its|their|this|that|a|an)\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,7 @@ def strip_possessive(phrase: str) -> str:
 def _words(text: str) -> list[str]:
     """Normalised words with "non"/"not" fused to the word they negate ("non-enhancing" is not "enhancing")."""
     out: list[str] = []
-    for w in normalize(text).split():
+    for w in normalize(_INSIDE.sub("in ", text)).split():
         if out and out[-1] in ("non", "not"):
             out[-1] = "non" + w
         else:
@@ -164,15 +169,23 @@ def _words(text: str) -> list[str]:
     return out
 
 
+def _base(word: str) -> str:
+    """The noun a relational adjective stands for ("hepatic" -> "liver"; "intrahepatic" -> "liver")."""
+    if word.startswith("intra") and len(word) > 9:
+        word = word[5:]
+    return RELATIONAL.get(word, word)
+
+
 def same_word(a: str, b: str) -> bool:
-    """Equal, or one word in two forms ("hippocampal" / "hippocampus", "necrotic" / "necrosis"); directions only
-    as themselves."""
+    """Equal, or one word in two forms ("hippocampal" / "hippocampus", "necrotic" / "necrosis", "renal" /
+    "kidney"); directions only as themselves."""
     if a == b:
         return True
     if direction(a) or direction(b):
         return False
+    a, b = _base(a), _base(b)
     common = len(next((a[:i] for i in range(min(len(a), len(b)), 0, -1) if a[:i] == b[:i]), ""))
-    return common >= 5 and common >= 0.6 * min(len(a), len(b))
+    return a == b or common >= 5 and common >= 0.6 * min(len(a), len(b))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -197,6 +210,20 @@ def _covers(words: tuple[str, ...], wording: tuple[str, ...]) -> bool:
     return all(any(same_word(w, x) for x in wording) for w in words)
 
 
+def _owner(phrase: str, ontology: Ontology) -> Structure | None:
+    """The structure a part is said to be of by any of its wordings or by its words: "the necrotic part of the
+    tumour", "the tumour's necrotic portion"."""
+    found = _OWNER.search(phrase)
+    if not found:
+        return None
+    said = found.group("of") or found.group("s")
+    names = ontology.lookup(said) or ontology.lookup(strip_possessive(said))
+    if len(names) == 1:
+        return ontology.structures[names.pop()]
+    whole = read_collective(strip_possessive(said), ontology)
+    return whole.structure if isinstance(whole, PartReading) else None
+
+
 def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) -> PartReading | None | str:
     """The structure `phrase` names by its words: a part of `parents` (an exclusion), or of any structure whose
     name the phrase holds (a target). None when the phrase has no words to read; an explanation (str) when it has
@@ -205,13 +232,14 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
         return _within(phrase, ontology, parents)
     readings, why = {}, []
     words = content_words(phrase)
+    owner = _owner(phrase, ontology)
     for parent in ontology.structures.values():
         if not ontology.contained_in(parent.name):
             continue
         for name in {parent.name, *parent.names}:
             own = content_words(name)
-            if own and _covers(own, words) and content_words(phrase, name_words(parent)):
-                found = _within(phrase, ontology, [parent])
+            if (parent is owner or own and _covers(own, words)) and content_words(phrase, name_words(parent)):
+                found = _within(_OWNER.sub(" ", phrase) if parent is owner else phrase, ontology, [parent])
                 if isinstance(found, PartReading):
                     readings[found.structure.name] = found
                 elif found:
@@ -223,6 +251,13 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
     # nearest-text reading
     said = normalize(phrase).split()
     names_part = "of" in said or any(w in PART_NOUNS or w in SELECTORS or direction(w) for w in said)
+    if not (readings or why or owner or SELECTORS.intersection(said)) and PART_NOUNS.intersection(said):
+        # a part of nothing named ("the contrast-enhancing part") is a part of the whole labelled image, where words
+        # other than directions and the image's own names say which
+        tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
+        if not all(map(direction, content_words(phrase, frozenset().union(*map(name_words, tops))))):
+            found = _within(phrase, ontology, tops)
+            return found if isinstance(found, PartReading) else None
     return why[0] if why and not readings and names_part else None
 
 

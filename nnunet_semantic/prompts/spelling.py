@@ -10,6 +10,7 @@ slip away (a letter dropped, added, changed, or two swapped: "livr", "rigth"); n
 from __future__ import annotations
 
 import difflib
+import os
 import re
 
 from nnunet_semantic.prompts.directions import DIRECTIONS, PART_NOUNS
@@ -17,6 +18,7 @@ from nnunet_semantic.prompts.ontology import Ontology
 from nnunet_semantic.prompts.wording import (
     EXCLUSION_CONNECTIVES,
     HELDOUT_TEMPLATES,
+    PERSONS,
     REQUEST_VERBS,
     SHORTHAND,
     TRAINING_TEMPLATES,
@@ -25,6 +27,7 @@ from nnunet_semantic.prompts.wording import (
 
 MIN_LENGTH, CUTOFF = 5, 0.85
 _WORD = re.compile(r"[A-Za-z]+")
+_STOPPED = re.compile(r"\b([A-Za-z]{3,})\.(?=\s)")  # an abbreviation's stop
 _SHORTHAND = re.compile(rf"(?<![\w/-])(?:{alternatives(SHORTHAND)})(?:\.|(?![\w/-]))", re.IGNORECASE)
 
 
@@ -37,6 +40,7 @@ def vocabulary(ontology: Ontology | None) -> set[str]:
         *TRAINING_TEMPLATES,
         *HELDOUT_TEMPLATES,
         *PART_NOUNS,
+        *PERSONS,
         *(w for ws in DIRECTIONS.values() for w in ws),
     ]
     if ontology is not None:
@@ -69,6 +73,15 @@ def unabbreviate(text: str, ontology: Ontology | None) -> str:
     return _SHORTHAND.sub(full, text)
 
 
+def _untruncated(low: str, words: set[str]) -> str | None:
+    """A word cut short ("panc", "vasc", "ren.") as the shortest vocabulary word it begins, where every such word is
+    one word in several forms ("pancreas", "pancreatic")."""
+    longer = sorted((w for w in words if w.startswith(low) and len(w) > len(low)), key=len)
+    if longer and len(os.path.commonprefix(longer)) >= max(MIN_LENGTH, 0.6 * len(longer[0])):
+        return longer[0]
+    return None
+
+
 def respell(text: str, ontology: Ontology | None) -> str | None:
     """`text` with its misspelt words corrected; None when nothing was corrected."""
     words = vocabulary(ontology)
@@ -83,7 +96,11 @@ def respell(text: str, ontology: Ontology | None) -> str | None:
         if close and (len(close) == 1 or ratios[0] - ratios[1] > 0.05):
             return close[0]
         slipped = [w for w in _slips(low) & words if len(w) >= MIN_LENGTH]
-        return slipped[0] if len(slipped) == 1 else word
+        return slipped[0] if len(slipped) == 1 else _untruncated(low, words) or word
 
-    fixed = _WORD.sub(fix, text)
+    def stopped(match: re.Match) -> str:  # "ren. tumour"
+        low = match.group(1).lower()
+        return match.group(0) if low in words else _untruncated(low, words) or match.group(0)
+
+    fixed = _WORD.sub(fix, _STOPPED.sub(stopped, text))
     return fixed if fixed != text else None

@@ -46,6 +46,33 @@ SHORTHAND = {
     "sup": "superior",
     "inf": "inferior",
 }
+# who a possessive names before a structure: "the patient's kidneys"
+PERSONS = ("patient", "subject", "participant", "volunteer", "person", "case", "individual", "child", "man", "woman")
+# relational adjectives and the noun each stands for: "the mass in the liver" is the "hepatic mass"
+RELATIONAL = {
+    "hepatic": "liver",
+    "renal": "kidney",
+    "nephric": "kidney",
+    "splenic": "spleen",
+    "pancreatic": "pancreas",
+    "pulmonary": "lung",
+    "cardiac": "heart",
+    "cerebral": "brain",
+    "gastric": "stomach",
+    "vesical": "bladder",
+    "prostatic": "prostate",
+    "vascular": "vessel",
+    "vasculature": "vessel",
+    "osseous": "bone",
+    "tumoral": "tumor",
+    "tumorous": "tumor",
+    "tumoural": "tumor",
+    "neoplastic": "neoplasm",
+    "cystic": "cyst",
+    "edematous": "edema",
+    "viscera": "organ",
+    "visceral": "organ",
+}
 _NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
 
 
