@@ -374,9 +374,10 @@ def _masked(text: str, names: Iterable[str]) -> str:
     out = list(text)
     emphatic = [e for e in EMPHATIC_TAIL if _ANY.search(e)]  # "nothing else"
     names = set(names)
-    own = {normalize(m.group("a")) for n in names for m in _PREFIXED.finditer(n.lower()) if m.group("a")}
-    for m in _PREFIXED.finditer(text):  # "the non-enhancing parts" (plural) are every part that is not enhancing
-        if m.group("a") and normalize(m.group("a")) in own and not _PLURAL_PART.match(text, m.end()):
+    negated = [m for m in _PREFIXED.finditer(text) if m.group("a")]
+    own = {normalize(m.group("a")) for n in names if negated for m in _PREFIXED.finditer(n.lower()) if m.group("a")}
+    for m in negated:  # "the non-enhancing parts" (plural) are every part that is not enhancing
+        if normalize(m.group("a")) in own and not _PLURAL_PART.match(text, m.end()):
             out[m.start() : m.end()] = "_" * (m.end() - m.start())
     for name in {*names, *emphatic}:
         seq = _name_words(name)

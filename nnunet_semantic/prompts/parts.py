@@ -176,6 +176,7 @@ def _base(word: str) -> str:
     return RELATIONAL.get(word, word)
 
 
+@functools.lru_cache(maxsize=65536)
 def same_word(a: str, b: str) -> bool:
     """Equal, or one word in two forms ("hippocampal" / "hippocampus", "necrotic" / "necrosis", "renal" /
     "kidney"); directions only as themselves."""
