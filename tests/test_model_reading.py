@@ -102,14 +102,15 @@ def test_names_misread_too_or_a_head_without_a_reading_leave_the_wording_as_writ
 def test_a_structure_picked_by_order_or_size_is_refused_though_its_text_is_near_the_structure():
     """Answered from its free text, "the bigger kidney" is the kidney: the qualifier dropped, what text-prompted models
     do with modifiers. Its text here is as near the kidney's wordings as can be, yet it is refused; a word the
-    ontology does not know ("enlarged") still goes to the free-text reading."""
+    ontology does not know ("enlarged") still goes to the free-text reading. A side of the image its labels do not
+    divide ("the left side" of a kidney split into cortex and medulla) is refused too."""
     import pytest
 
     from nnunet_semantic.errors import SemanticError
 
     predictor = _predictor()
     predictor._threshold = 0.5  # every text of this stand-in encoder lies within the free-text threshold
-    for text in ("the bigger kidney", "the third kidney", "the other kidney"):
+    for text in ("the bigger kidney", "the third kidney", "the other kidney", "the left side", "the right part"):
         with pytest.raises(SemanticError, match=f"unknown structure '{text[4:]}'"):
             predictor.resolve(text)
     with pytest.warns(UserWarning, match="segmenting from the free text"):

@@ -253,12 +253,15 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
     said = normalize(phrase).split()
     names_part = "of" in said or any(w in PART_NOUNS or w in SELECTORS or direction(w) for w in said)
     if not (readings or why or owner or SELECTORS.intersection(said)) and PART_NOUNS.intersection(said):
-        # a part of nothing named ("the contrast-enhancing part") is a part of the whole labelled image, where words
-        # other than directions and the image's own names say which
+        # a part of nothing named ("the contrast-enhancing part") is a part of the whole labelled image; by a
+        # direction alone ("the front part"), only a part the whole itself is divided into by it
         tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
-        if not all(map(direction, content_words(phrase, frozenset().union(*map(name_words, tops))))):
-            found = _within(phrase, ontology, tops)
-            return found if isinstance(found, PartReading) else None
+        found = _within(phrase, ontology, tops)
+        by_side = all(map(direction, content_words(phrase, frozenset().union(*map(name_words, tops)))))
+        if isinstance(found, PartReading) and (not by_side or ontology.holder(found.structure.labels) in tops):
+            return found
+        if by_side:
+            return f"'{strip_possessive(phrase)}' names a side of the image, which its labels do not divide that way"
     return why[0] if why and not readings and names_part else None
 
 
