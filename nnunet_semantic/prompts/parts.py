@@ -257,7 +257,8 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
         # direction alone ("the front part"), only a part the whole itself is divided into by it
         tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
         found = _within(phrase, ontology, tops)
-        by_side = all(map(direction, content_words(phrase, frozenset().union(*map(name_words, tops)))))
+        rest = content_words(phrase, frozenset().union(*map(name_words, tops)))
+        by_side = bool(rest) and all(map(direction, rest))
         if isinstance(found, PartReading) and (not by_side or ontology.holder(found.structure.labels) in tops):
             return found
         if by_side:
