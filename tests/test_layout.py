@@ -146,6 +146,11 @@ UPSTREAM = {
     # compute_metrics_on_folder into validation/summary.json)
     "nnunetv2.training.nnUNetTrainer.nnUNetTrainer:nnUNetTrainer.perform_actual_validation":
         ("2.8.1", "2007207542fa8f86"),
+    # trainers/losses.py:TwoClassDiceCE is this Dice+CE (its CE, its memory-efficient Dice) in closed form for two
+    # classes
+    "nnunetv2.training.loss.compound_losses:DC_and_CE_loss.forward": ("2.8.1", "86b238488b5ae478"),
+    "nnunetv2.training.loss.dice:MemoryEfficientSoftDiceLoss.forward": ("2.8.1", "69a63e8c9d723105"),
+    "nnunetv2.training.loss.robust_ce_loss:RobustCrossEntropyLoss.forward": ("2.8.1", "3783b25cbcb3f6a0"),
 }
 
 

@@ -83,6 +83,38 @@ def test_prompt_masks_follow_the_set_rule_on_real_slices(hippocampus):
     assert torch.equal(l3[2], posterior[0]) and not whole[2].any()
 
 
+@pytest.mark.parametrize("batch_dice", [False, True])
+def test_the_prompt_maps_loss_is_nnunets_dice_ce_in_closed_form(batch_dice):
+    """The two-class maps' loss in closed form: nnU-Net's own Dice+CE, value and gradients, at every deep-supervision
+    scale; a configuration it does not cover (an ignore label) runs nnU-Net's loss itself."""
+    from nnunetv2.training.loss.compound_losses import DC_and_CE_loss
+    from nnunetv2.training.loss.deep_supervision import DeepSupervisionWrapper
+    from nnunetv2.training.loss.dice import MemoryEfficientSoftDiceLoss
+
+    from nnunet_semantic.networks.heads.compose import two_class
+    from nnunet_semantic.trainers.losses import TwoClassDiceCE, two_class_loss
+
+    def nnunet(ignore_label=None):
+        return DeepSupervisionWrapper(DC_and_CE_loss({"batch_dice": batch_dice, "smooth": 1e-5, "do_bg": False,
+                                                      "ddp": False}, {}, ignore_label=ignore_label,
+                                                     dice_class=MemoryEfficientSoftDiceLoss), [0.8, 0.2, 0.0])
+
+    _seeded(0)
+    shapes = [(12, 14, 10), (12, 7, 5), (12, 4, 3)]
+    z = [torch.randn(s, requires_grad=True) for s in shapes]
+    masks = [(torch.rand(s) > 0.6).to(torch.int16)[:, None] for s in shapes]
+    masks[0][3] = 0  # a prompt with an empty target
+    grads = []
+    for loss in (nnunet(), two_class_loss(nnunet())):
+        value = loss([two_class(x) for x in z], masks)
+        grads.append((value, *torch.autograd.grad(value, z[:2])))
+    assert isinstance(two_class_loss(nnunet()).loss, TwoClassDiceCE)
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
+    ignoring = TwoClassDiceCE(nnunet(ignore_label=2).loss)
+    assert torch.equal(ignoring(two_class(z[0]), masks[0]), nnunet(ignore_label=2).loss(two_class(z[0]), masks[0]))
+
+
 def _trainer(cls, root: Path):
     return trainer_on(cls, root / "nnUNet_preprocessed" / DATASET)
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from nnunetv2.training.loss.compound_losses import DC_and_CE_loss
+from nnunetv2.training.loss.dice import MemoryEfficientSoftDiceLoss
+from nnunetv2.training.loss.robust_ce_loss import RobustCrossEntropyLoss
+from nnunetv2.utilities.helpers import softmax_helper_dim1
 from torch import nn
 
 from nnunet_semantic.networks.types import PromptOutput
@@ -68,6 +72,54 @@ def membership_loss(
     weight = torch.cat([torch.ones_like(has_neg), has_neg], 1).float()[..., None].expand_as(labels)
     loss = F.binary_cross_entropy_with_logits(membership.float(), labels, weight, reduction="sum")
     return loss / weight.sum().clamp_min(1)
+
+
+class TwoClassDiceCE(nn.Module):
+    """nnU-Net's Dice+CE (`loss`, a `DC_and_CE_loss`) on two-class logits [N, 2, ...], in closed form: the softmax of
+    (l0, l1) is sigmoid(z), z = l1 - l0, so its CE is the BCE of z and its foreground Dice (nnU-Net leaves the
+    background out) that of sigmoid(z). The same value and gradients (to float rounding) without the background
+    channel's softmax, log-softmax and one-hot target: a quarter of the CPU time of nnU-Net's loss on the B * K prompt
+    maps. Any other configuration of `loss` (an ignore label, class weights, the background's Dice, a batch Dice
+    gathered over DDP workers), read at every call, runs `loss` itself."""
+
+    def __init__(self, loss: nn.Module):
+        super().__init__()
+        self.loss = loss
+
+    def _dice(self) -> nn.Module | None:
+        """nnU-Net's Dice module where the closed form is its loss; None otherwise."""
+        loss = self.loss
+        if type(loss) is not DC_and_CE_loss or loss.ignore_label is not None:
+            return None
+        ce, dice = loss.ce, getattr(loss.dc, "_orig_mod", loss.dc)  # torch.compile's wrapper
+        plain_ce = type(ce) is RobustCrossEntropyLoss and ce.weight is None and ce.label_smoothing == 0
+        plain_dice = type(dice) is MemoryEfficientSoftDiceLoss and dice.apply_nonlin is softmax_helper_dim1
+        if not (plain_ce and ce.reduction == "mean" and plain_dice) or dice.do_bg or (dice.batch_dice and dice.ddp):
+            return None
+        return dice
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        dice = self._dice() if logits.shape[1] == 2 else None
+        if dice is None:
+            return self.loss(logits, target)
+        dtype = torch.promote_types(logits.dtype, torch.float32)  # half precision: as nnU-Net's softmax under autocast
+        z, y = logits[:, 1].to(dtype) - logits[:, 0].to(dtype), target[:, 0].to(dtype)
+        ce = F.binary_cross_entropy_with_logits(z, y) if self.loss.weight_ce != 0 else 0
+        dc = 0
+        if self.loss.weight_dice != 0:
+            p, axes = torch.sigmoid(z), tuple(range(0 if dice.batch_dice else 1, z.ndim))
+            intersect, sum_pred, sum_gt = (p * y).sum(axes), p.sum(axes), y.sum(axes)
+            dc = -((2 * intersect + dice.smooth) / (sum_gt + sum_pred + float(dice.smooth)).clamp_min(1e-8)).mean()
+        return self.loss.weight_ce * ce + self.loss.weight_dice * dc
+
+
+def two_class_loss(seg_loss: nn.Module) -> nn.Module:
+    """nnU-Net's loss for the prompts' two-class maps (wrapped for deep supervision or not) with `TwoClassDiceCE`
+    inside its deep-supervision wrapper."""
+    if hasattr(seg_loss, "weight_factors"):  # nnU-Net's DeepSupervisionWrapper
+        seg_loss.loss = TwoClassDiceCE(seg_loss.loss)
+        return seg_loss
+    return TwoClassDiceCE(seg_loss)
 
 
 class SemanticLoss(nn.Module):

@@ -7,7 +7,8 @@ import os
 import shutil
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -82,15 +83,34 @@ class CasePrompts:
     avoids: list[tuple[int, ...]]
     pos: np.ndarray
     neg: np.ndarray  # -1: no exclusion
+    # num_labels -> the prompts' [P, L] target and avoided-label indicators, built at the first batch (a lookup after)
+    _label_matrices: dict[int, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @cached_property
+    def probabilities(self) -> np.ndarray:
+        """Each prompt's probability of being drawn first: uniform over the levels the case has, then over that
+        level's prompts, so L3 is not drowned by L2 (computed once: `sample` runs for every sample of a batch)."""
+        levels, counts = np.unique(self.levels, return_inverse=True, return_counts=True)[1:]
+        return 1.0 / (len(counts) * counts[levels])
 
     def sample(self, k: int = 1, rng=np.random) -> np.ndarray:
-        """k prompt indices, distinct while the case has enough: uniform over the levels the case has, then over
-        that level's prompts, so L3 is not drowned by L2. Sibling prompts drawn together get contradictory
-        targets on the same pixels, which is what teaches the model to read the prompt."""
-        levels, counts = np.unique(self.levels, return_inverse=True, return_counts=True)[1:]
-        p = 1.0 / (len(counts) * counts[levels])
+        """k prompt indices, distinct while the case has enough, drawn with `probabilities`. Sibling prompts drawn
+        together get contradictory targets on the same pixels, which is what teaches the model to read the prompt."""
+        p = self.probabilities
         first = rng.choice(len(p), min(k, len(p)), replace=False, p=p)
         return np.concatenate([first, rng.choice(len(p), k - len(first), p=p)]) if len(first) < k else first
+
+    def label_matrices(self, num_labels: int) -> tuple[np.ndarray, np.ndarray]:
+        """[P, L] 0/1 indicators of each prompt's target and avoided labels among 1..num_labels."""
+        if num_labels not in self._label_matrices:
+            target, avoid = np.zeros((2, len(self.targets), num_labels), np.float32)
+            for row, (t, a) in enumerate(zip(self.targets, self.avoids)):
+                target[row, [label - 1 for label in t]] = 1
+                avoid[row, [label - 1 for label in a]] = 1
+            self._label_matrices[num_labels] = target, avoid
+        return self._label_matrices[num_labels]
 
 
 class PromptTable:
@@ -185,12 +205,8 @@ class PromptTable:
 
     def label_sets(self, case: str, index: np.ndarray, num_labels: int) -> tuple[np.ndarray, np.ndarray]:
         """Each prompt's target and avoided labels among 1..num_labels ([K, L] each, 0/1): its masks' sets."""
-        c = self.cases[case]
-        target, avoid = np.zeros((2, len(index), num_labels), np.float32)
-        for row, i in enumerate(index):
-            target[row, [label - 1 for label in c.targets[i]]] = 1
-            avoid[row, [label - 1 for label in c.avoids[i]]] = 1
-        return target, avoid
+        target, avoid = self.cases[case].label_matrices(num_labels)
+        return target[index], avoid[index]
 
     def memberships(self, case: str, index: np.ndarray, num_labels: int) -> tuple[np.ndarray, np.ndarray]:
         """Which of labels 1..num_labels each prompt's parts name ([K, L] each, 0/1): the target part names the

@@ -36,7 +36,7 @@ from nnunet_semantic.source_plans import source_managers
 from nnunet_semantic.text import get_encoder
 from nnunet_semantic.text.bank import build_bank
 from nnunet_semantic.trainers.logger import SemanticLocalLogger
-from nnunet_semantic.trainers.losses import SemanticLoss
+from nnunet_semantic.trainers.losses import SemanticLoss, two_class_loss
 from nnunet_semantic.trainers.optimizers import build_optimizer
 from nnunet_semantic.trainers.orientation import keeping_named_axes, names_a_direction, orientation_preserving
 from nnunet_semantic.trainers.prompt_batch import PromptSampler
@@ -201,7 +201,7 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
             inner = getattr(seg_loss, "loss", seg_loss)  # inside nnU-Net's deep-supervision wrapper
             getattr(inner.dc, "_orig_mod", inner.dc).batch_dice = False
         return SemanticLoss(
-            seg_loss,
+            two_class_loss(seg_loss),  # the prompts' maps have two classes: nnU-Net's loss in closed form
             super()._build_loss() if self.label_supervision else None,
             self.enable_deep_supervision,
             self.exclusion_weight,
