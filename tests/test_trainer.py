@@ -115,6 +115,21 @@ def test_the_prompt_maps_loss_is_nnunets_dice_ce_in_closed_form(batch_dice):
     assert torch.equal(ignoring(two_class(z[0]), masks[0]), nnunet(ignore_label=2).loss(two_class(z[0]), masks[0]))
 
 
+def test_a_cpu_training_keeps_freed_memory_unless_the_user_tuned_the_allocator(monkeypatch):
+    """glibc's malloc told to keep what a step frees (each step's tensors page-faulted afresh without it); left alone
+    where the user set its MALLOC_* variables, and off glibc."""
+    import platform
+
+    from nnunet_semantic.trainers.cpu_process import ALLOCATOR_VARIABLES, keep_freed_memory
+
+    for name in ALLOCATOR_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    assert not keep_freed_memory()
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    assert keep_freed_memory() == (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+
+
 def _trainer(cls, root: Path):
     return trainer_on(cls, root / "nnUNet_preprocessed" / DATASET)
 

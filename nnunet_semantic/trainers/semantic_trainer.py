@@ -14,7 +14,6 @@ Experiments are subclasses that change one attribute (`variants/`).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ from nnunet_semantic.prompts.wording import training_wordings
 from nnunet_semantic.source_plans import source_managers
 from nnunet_semantic.text import get_encoder
 from nnunet_semantic.text.bank import build_bank
+from nnunet_semantic.trainers.cpu_process import configure_cpu_process
 from nnunet_semantic.trainers.logger import SemanticLocalLogger
 from nnunet_semantic.trainers.losses import SemanticLoss, two_class_loss
 from nnunet_semantic.trainers.optimizers import build_optimizer
@@ -57,10 +57,8 @@ class SemanticTrainer(SemanticRecipe, nnUNetTrainer):
         device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's own signature
     ):
         super().__init__(plans, configuration, fold, dataset_json, device)
-        if device.type == "cpu" and os.environ.get("OMP_NUM_THREADS", "").isdigit():
-            # nnU-Net's run_training gives the CPU one thread per core; an explicit OMP_NUM_THREADS is honoured (jobs
-            # sharing a machine: two trainings of two threads each on two cores ran 2-3x slower than of one each)
-            torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
+        if device.type == "cpu":  # its threads (an explicit OMP_NUM_THREADS) and its allocator (`cpu_process.py`)
+            configure_cpu_process()
         if self.is_cascaded:  # one line, not a traceback from nnU-Net's loader of the previous stage's maps
             raise SystemExit(
                 f"error: configuration '{configuration}' is the cascade's second stage (the previous stage's label "
