@@ -168,7 +168,9 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
                 role, _clean(phrase), (ontology.structures[names.pop()],), "ontology", 1.0, _clean(candidate)
             )
     part = read_part(bare, ontology, list(within) or None)
-    if part is None and role == "target" and not within or role == "exclusion" and not isinstance(part, PartReading):
+    if (part is None and role == "target" and not within) or (
+        role == "exclusion" and not isinstance(part, PartReading)
+    ):
         part = read_collective(strip_possessive(bare), ontology) or part  # "X but not the lesion": any lesion
     if isinstance(part, PartReading):
         return Reading(role, _clean(phrase), (part.structure,), part.by, part.confidence, part.structure.name)

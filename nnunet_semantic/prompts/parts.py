@@ -137,7 +137,7 @@ _LANDMARK = re.compile(
     re.IGNORECASE,
 )
 _PREPOSITION = re.compile(r"\b(?:of|in|within|inside|on|at|from|with|without|by|for|to|under|over)\b", re.IGNORECASE)
-_OWNER = re.compile(r"\bof\s+(?P<of>.+)$|^(?P<s>.+?)(?:'s|s')\s", re.IGNORECASE)  # "X of Y", "Y's X"
+_OWNER = re.compile(r"\bof\s+(?P<of>.+)$|^(?P<s>.+?)(?:'s|(?<=s)')\s", re.IGNORECASE)  # "X of Y", "Y's X"
 _POSSESSIVE = re.compile(
     rf"^(?:(?:the|a|an|its|their|his|her|this|that|(?:{'|'.join(PERSONS)})(?:'s|s'|'))\s+)+", re.IGNORECASE
 )
