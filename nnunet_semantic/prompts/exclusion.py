@@ -366,6 +366,12 @@ def _name_words(name: str) -> tuple[tuple[str, bool], ...]:
     return tuple(_words(name)[1])
 
 
+@functools.lru_cache(maxsize=65536)
+def _negated_words(name: str) -> frozenset[str]:
+    """The words a wording negates with "non-" ("non-enhancing tumour": "enhancing")."""
+    return frozenset(normalize(m.group("a")) for m in _PREFIXED.finditer(name.lower()) if m.group("a"))
+
+
 def _masked(text: str, names: Iterable[str]) -> str:
     """`text` with the ontology's own wordings and the emphatic words blanked, so a cue inside a name
     ("non-enhancing tumour") or an emphasis ("X, nothing else") is no cue; nor is a "non-" word the wordings use
@@ -375,7 +381,7 @@ def _masked(text: str, names: Iterable[str]) -> str:
     emphatic = [e for e in EMPHATIC_TAIL if _ANY.search(e)]  # "nothing else"
     names = set(names)
     negated = [m for m in _PREFIXED.finditer(text) if m.group("a")]
-    own = {normalize(m.group("a")) for n in names if negated for m in _PREFIXED.finditer(n.lower()) if m.group("a")}
+    own = set().union(*map(_negated_words, names)) if negated else set()
     for m in negated:  # "the non-enhancing parts" (plural) are every part that is not enhancing
         if normalize(m.group("a")) in own and not _PLURAL_PART.match(text, m.end()):
             out[m.start() : m.end()] = "_" * (m.end() - m.start())
