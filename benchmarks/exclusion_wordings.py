@@ -24,13 +24,16 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 SETS = [DATA / "exclusion_wordings.json", DATA / "paraphrases.json"]
 
 
-def read(entry: dict, ontology) -> str:
-    """'exact', 'refused', 'wrong' or 'dropped' for one resolved entry of a set."""
+def read(entry: dict, ontology, structures: dict[str, list[int]] | None = None) -> str:
+    """'exact', 'refused', 'wrong' or 'dropped' for one resolved entry of a set; `structures`: the labels of each
+    name the entry uses, where the set lists them (a user's dataset, named as its labels were read when it was
+    written)."""
     from nnunet_semantic.errors import PromptError
     from nnunet_semantic.prompts.parser import parse
 
     def labels(names):
-        return set().union(*(ontology.structures[n].labels for n in names)) if names else set()
+        ids = structures or {n: s.labels for n, s in ontology.structures.items()}
+        return set().union(*(ids[n] for n in names)) if names else set()
 
     true, avoid = labels(entry["target"]) - labels(entry["avoid"]), labels(entry["avoid"])
     try:
@@ -54,7 +57,8 @@ def one_text(entry: dict) -> bool:
 
 def measure(path: Path) -> tuple[list[dict], list[dict]]:
     from nnunet_semantic.errors import PromptError
-    from nnunet_semantic.prompts.ontologies import get_ontology
+    from nnunet_semantic.prompts.ontologies import generic_ontology, get_ontology
+    from nnunet_semantic.prompts.ontology_file import DatasetLabels
     from nnunet_semantic.prompts.parser import parse
 
     rows, misses = [], []
@@ -62,9 +66,10 @@ def measure(path: Path) -> tuple[list[dict], list[dict]]:
     for key, entries in data.items():
         if key == "about":
             continue
-        ontology = get_ontology(key)
+        # a user's own dataset: the ontology `convert nnunet` builds from its labels (one structure per label)
+        ontology = generic_ontology(DatasetLabels.of(entries["labels"])) if "labels" in entries else get_ontology(key)
         for e in entries["resolved"]:
-            outcome = read(e, ontology)
+            outcome = read(e, ontology, entries.get("structures"))
             cls = e.get("class", "exclusion" if e["avoid"] else "part")
             rows.append({"set": path.stem, "ontology": key, "class": cls, "excludes": bool(e["avoid"]),
                          "outcome": outcome, "one_text": bool(e["avoid"]) and one_text(e)})

@@ -153,13 +153,16 @@ def test_shorthand_slips_collectives_and_requests_are_read_by_general_rules(text
     assert (p.target, p.avoid) == (target, avoid), p.to_dict()
 
 
-def test_a_collective_is_the_largest_of_the_groups_it_names_and_refused_where_they_do_not_nest():
+def test_a_collective_is_the_largest_of_the_groups_it_names_or_all_of_them_where_they_are_disjoint():
     body = _body()
     assert parse("the organs except the liver", body).target == (1, 2, 3, 4, 5)  # both groups nest in "body organs"
     rootless = Ontology.from_dict({"structures": {
         k: v for k, v in body.to_dict()["structures"].items() if k != "body organs"}})
-    for text in ("the organs except the liver", "everything labelled except the liver"):
-        with pytest.raises(PromptError):  # abdominal or pelvic organs; no structure holds every label
+    parsed = parse("the organs except the liver", rootless)  # abdominal and pelvic organs: the plural names both
+    assert (parsed.target, parsed.avoid, parsed.target_structures) == (
+        (1, 2, 3, 4, 5), (1,), ("abdominal organs", "pelvic organs"))
+    for text in ("the organ except the liver", "everything labelled except the liver"):
+        with pytest.raises(PromptError):  # one of two groups; no structure holds every label
             parse(text, rootless)
 
 

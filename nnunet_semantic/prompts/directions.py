@@ -51,6 +51,7 @@ PART_NOUNS = frozenset(
         "region",
         "territory",
         "zone",
+        "lobe",
         "division",
         "rim",
         "tissue",

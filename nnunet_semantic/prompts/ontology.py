@@ -25,7 +25,7 @@ _ARTICLES = {"the", "a", "an"}
 _LATIN_PLURALS = (("ices", "ex"), ("ae", "a"), ("i", "us"))  # cortices, vertebrae, hippocampi / nuclei
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     if len(word) > 4:
         for plural, singular in _LATIN_PLURALS:
             if word.endswith(plural):
@@ -40,9 +40,10 @@ def _singular(word: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Canonical form for matching: case, punctuation, hyphens, British spelling, articles, plurals."""
-    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
-    return " ".join(_singular(_SPELLING.get(w, w)) for w in words if w not in _ARTICLES)
+    """Canonical form for matching: case, punctuation, hyphens, British spelling, articles, plurals, ordinals as
+    their numbers ("12th" -> "12")."""
+    words = re.sub(r"[^a-z0-9]+", " ", re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"\1", text.lower())).split()
+    return " ".join(singular(_SPELLING.get(w, w)) for w in words if w not in _ARTICLES)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import exclusion
+from nnunet_semantic.prompts.directions import canonical, direction
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import PartReading, read_collective, read_part, strip_possessive
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
@@ -172,6 +173,10 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
         role == "exclusion" and not isinstance(part, PartReading)
     ):
         part = read_collective(strip_possessive(bare), ontology) or part  # "X but not the lesion": any lesion
+    if isinstance(part, tuple):  # "the kidneys" where only each kidney is labelled
+        names = tuple(p.structure for p in part)
+        encoded = " and ".join(s.name for s in names)
+        return Reading(role, _clean(phrase), names, "structure words", min(p.confidence for p in part), encoded)
     if isinstance(part, PartReading):
         return Reading(role, _clean(phrase), (part.structure,), part.by, part.confidence, part.structure.name)
     return part
@@ -206,8 +211,14 @@ def _structures(
     previous: list[Reading] = []
     noun = items[-1].split()
 
+    side = [w for w in _clean(items[0]).split()[:1] if canonical(w) in ("left", "right")]
+
     def read(p):
-        found = _structure(p, ontology, prompt, within, role)
+        found = None
+        if side and p is not items[0] and not any(map(direction, normalize(p).split())):
+            found = _structure(f"{side[0]} {_clean(p)}", ontology, prompt, within, role)  # "left X and Y": left Y
+        if not isinstance(found, Reading):
+            found = _structure(p, ontology, prompt, within, role)
         if not isinstance(found, Reading) and previous and not within:  # "the hippocampus' body and tail"
             found = _structure(p, ontology, prompt, _parent(previous[-1], ontology), role)
         if (

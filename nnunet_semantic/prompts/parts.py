@@ -11,11 +11,12 @@ whose wording they cover most; a tie or no part at all is an error, never the ne
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 
 from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canonical, direction
-from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
+from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS, RELATIONAL
 
 MAX_WORDS = 3
@@ -127,6 +128,7 @@ QUANTIFIERS = frozenset(
         "six",
         "seven",
         "eight",
+        "bilateral",
     }
 )
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
@@ -273,20 +275,29 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     word before it ("renal" of "renal organ")."""
     out = []
     for p in (*s.phrases(), *s.heldout):
+        if "and" in normalize(p).split():  # "portal vein and splenic vein": no collective names one of them
+            continue
         words = content_words(_LANDMARK.sub("", p))
-        head = content_words(_PREPOSITION.split(p)[0])
+        head = list(content_words(_PREPOSITION.split(p)[0]))
+        while len(head) > 1 and (direction(head[-1]) or any(c.isdigit() for c in head[-1])):
+            head.pop()  # a label name's trailing side or number: "kidney left", "rib left 7", "vertebrae L2"
+        of = [w for w in head if not direction(w) and w not in _UNNAMING]
+        if of and PART_NOUNS.intersection(normalize(_PREPOSITION.split(p)[0]).split()):
+            head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
         if 0 < len(words) <= MAX_WORDS and head:
             out.append((words, head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]))
     return tuple(out)
 
 
-def read_collective(phrase: str, ontology: Ontology) -> PartReading | str | None:
+def read_collective(phrase: str, ontology: Ontology) -> PartReading | tuple[PartReading, ...] | str | None:
     """A target no wording names, read by its words ("all the organs", "the labelled organs of the upper abdomen"):
     the structures one of whose short wordings holds every word; where they nest, the largest, since a collective
-    names the whole ("the organs" are all of them, not one kidney). None when none holds them, when they do not nest,
-    or when the words are directions alone ("the left one") or name a part ("the upper pole"); an explanation (str)
-    when they pick by order or size ("the third kidney", "the bigger kidney"). "everything labelled" is the structure
-    of every label, where the ontology has one."""
+    names the whole ("the organs" are all of them, not one kidney); where the largest are disjoint, each of them
+    (a tuple), since a dataset labelled one structure per label names no whole ("the kidneys" of "kidney_left" and
+    "kidney_right"; "the left lung" of its lobes). None when none holds them, when they overlap, or when the words
+    are directions alone ("the left one") or name a part ("the upper pole"); an explanation (str) when they pick by
+    order or size ("the third kidney", "the bigger kidney"). "everything labelled" is the structure of every label,
+    where the ontology has one."""
     said = normalize(phrase).split()
     words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
     if not words and LABELLED.intersection(said):
@@ -305,17 +316,28 @@ def read_collective(phrase: str, ontology: Ontology) -> PartReading | str | None
         ]
         if shares:
             covered[s] = max(shares)
-    if not covered:
+    tops = {s.labels: s for s in covered if not any(s.labels < t.labels for t in covered)}
+    if not tops or any(a & b for a, b in itertools.combinations(tops, 2)):
         return None
-    largest = max(covered, key=lambda s: len(s.labels))
-    if not all(s.labels <= largest.labels for s in covered):
-        return None
-    return PartReading(largest, words, round(covered[largest], 3), "structure words")
+    found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
+    if len(found) == 1:
+        return found[0]
+    # one of several ("the adrenal", "the rib") is no collective, unless they are the parts it is made of ("the
+    # left lung" of its lobes); several ("the adrenals", "both ribs", "all vertebrae") are
+    plural = QUANTIFIERS.intersection(said) or any(singular(w) != w for w in re.findall(r"[a-z]+", phrase.lower()))
+    if not plural and not all(
+        any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases()) for s in tops.values()
+    ):
+        names = ", ".join(f"'{s.name}'" for s in tops.values())
+        return f"'{strip_possessive(phrase)}' could be any of {names}: name one, or all of them ('both', 'all')"
+    return tuple(sorted(found, key=lambda r: min(r.structure.labels)))
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure]) -> PartReading | str | None:
     labels = frozenset().union(*(p.labels for p in parents))
-    drop = frozenset().union(*(name_words(p) for p in parents))
+    named = [name_words(p) for p in parents]
+    # a side that tells the parents apart names one of them ("the kidneys except the left one")
+    drop = frozenset(w for w in frozenset().union(*named) if not direction(w) or all(w in n for n in named))
     words = content_words(phrase, drop)
     if not words:
         return None

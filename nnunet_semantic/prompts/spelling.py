@@ -14,7 +14,7 @@ import os
 import re
 
 from nnunet_semantic.prompts.directions import DIRECTIONS, PART_NOUNS
-from nnunet_semantic.prompts.ontology import Ontology
+from nnunet_semantic.prompts.ontology import Ontology, singular
 from nnunet_semantic.prompts.wording import (
     EXCLUSION_CONNECTIVES,
     HELDOUT_TEMPLATES,
@@ -85,11 +85,12 @@ def _untruncated(low: str, words: set[str]) -> str | None:
 def respell(text: str, ontology: Ontology | None) -> str | None:
     """`text` with its misspelt words corrected; None when nothing was corrected."""
     words = vocabulary(ontology)
+    forms = {singular(w) for w in words}  # "organ" where the vocabulary says "organs" is no slip
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
         low = word.lower()
-        if len(low) < MIN_LENGTH - 1 or low in words or low.rstrip("s") in words:
+        if len(low) < MIN_LENGTH - 1 or low in words or singular(low) in forms:
             return word
         close = difflib.get_close_matches(low, words, n=2, cutoff=CUTOFF) if len(low) >= MIN_LENGTH else []
         ratios = [difflib.SequenceMatcher(None, low, c).ratio() for c in close]

@@ -9,11 +9,12 @@ L2_heldout / L3_heldout) to measure invariance to wording a model has not seen.
 from __future__ import annotations
 
 import json
-import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from nnunet_semantic.image_files import NATURAL_IMAGE_ENDINGS
+from nnunet_semantic.prompts.ontologies.label_names import readable, synonyms
 from nnunet_semantic.prompts.ontology import Ontology, normalize
 from nnunet_semantic.prompts.ontology_file import DatasetLabels, resolve
 
@@ -45,18 +46,10 @@ def recognise(labels: DatasetLabels, channels: list[str], file_ending: str = ".n
     return None
 
 
-def readable(label_name: str) -> str:
-    """A structure name from a label name: `NonEnhancingTumor`, `non_enhancing_tumor` -> "non enhancing tumor";
-    acronyms (`PZ`) stay as they are."""
-    if label_name.isupper():
-        return label_name
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\s]+", " ", label_name)
-    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in spaced.split())
-
-
 def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
     """One structure per named label and one per region label (nnU-Net's regions are structures already), named
-    readably, the label's own name kept as a name; a label set named twice becomes one structure with both names."""
+    readably, the label's own name kept as a name; a label set named twice becomes one structure with both names.
+    Its synonyms (`label_names.py`) are kept where they name no other structure."""
     by_set: dict[tuple[int, ...], dict[str, Any]] = {}
     for name in labels.order:
         ids = tuple(sorted(set(labels.regions[name]))) if name in labels.regions else (labels.names[name],)
@@ -68,7 +61,13 @@ def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
             by_set[ids]["names"] += [w for w in words if w not in by_set[ids]["names"]]
         else:
             by_set[ids] = {"labels": list(ids), "names": words}
-    return {s["names"][0]: s for s in by_set.values()}
+        by_set[ids].setdefault("synonyms", []).extend(synonyms(name))
+    said = Counter(normalize(w) for s in by_set.values() for w in {*s["names"], *s["synonyms"]})
+    for s in by_set.values():
+        names = {normalize(n) for n in s["names"]}
+        kept = (w for w in dict.fromkeys(s["synonyms"]) if said[normalize(w)] == 1)
+        s["synonyms"] = [w for w in kept if normalize(w) not in names]
+    return {s["names"][0]: {k: v for k, v in s.items() if v} for s in by_set.values()}
 
 
 def generic_ontology(labels: DatasetLabels) -> Ontology:

@@ -1,0 +1,85 @@
+"""A dataset's label names as the words people prompt with: `kidney_left` is "kidney left", `Femoral_Head_L`
+"femoral head left"; `prostate/uterus` is either organ, `Prostate_PZ` also "peripheral zone", `postcava` also
+"inferior vena cava" and "IVC". A user's own dataset has no ontology (one structure per label): these are its only
+wordings besides the names."""
+
+from __future__ import annotations
+
+import re
+
+from nnunet_semantic.prompts.ontology import normalize
+
+# words one structure goes by across datasets and clinics: each group is one structure, abbreviations included
+SYNONYMS = (
+    ("inferior vena cava", "IVC", "postcava"),
+    ("superior vena cava", "SVC"),
+    ("gallbladder", "gall bladder", "GB"),
+    ("urinary bladder", "bladder"),
+    ("esophagus", "oesophagus"),
+    ("adrenal gland", "adrenal", "suprarenal gland"),
+    ("colon", "large bowel", "large intestine"),
+    ("brainstem", "brain stem"),
+    ("intervertebral disc", "IV disc", "IVD"),
+    ("autochthon", "autochthonous back muscle", "erector spinae", "paraspinal muscle"),
+    ("iliopsoas", "iliopsoas muscle"),
+    ("right ventricle", "RV"),
+    ("left ventricle", "LV"),
+    ("right atrium", "RA"),
+    ("left atrium", "LA"),
+    ("left ventricular cavity", "LV cavity", "LVC", "left ventricular blood pool", "LV blood pool"),
+    ("left ventricular myocardium", "LV myocardium", "myocardium", "MYO", "MLV"),
+    ("peripheral zone", "PZ"),
+    ("transition zone", "TZ"),
+    ("central zone", "CZ"),
+    ("seminal vesicle", "SV"),
+    ("whole tumor", "WT"),
+    ("tumor core", "TC"),
+    ("enhancing tumor", "ET"),
+    ("non enhancing tumor", "NET"),
+    ("edema", "peritumoral edema", "ED"),
+    ("right upper lung lobe", "right upper lobe", "RUL"),
+    ("right middle lung lobe", "right middle lobe", "RML"),
+    ("right lower lung lobe", "right lower lobe", "RLL"),
+    ("left upper lung lobe", "left upper lobe", "LUL"),
+    ("left lower lung lobe", "left lower lobe", "LLL"),
+    ("optic chiasm", "chiasm"),
+    ("parotid gland", "parotid"),
+    ("submandibular gland", "submandibular"),
+)
+_SIDES = {"l": "left", "lt": "left", "r": "right", "rt": "right"}  # a side as a label name's own word
+_SIDE_WORDS = {"left", "right"}
+
+
+def readable(label_name: str) -> str:
+    """A structure name from a label name: `NonEnhancingTumor`, `non_enhancing_tumor` -> "non enhancing tumor";
+    acronyms (`PZ`) stay as they are; a side as one letter is spelled out (`Parotid_L` -> "parotid left")."""
+    if label_name.isupper():
+        return label_name
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\s]+", " ", label_name).split()
+    return " ".join(
+        _SIDES[w.lower()] if w.lower() in _SIDES and len(spaced) > 1 else w if w.isupper() and len(w) > 1 else w.lower()
+        for w in spaced
+    )
+
+
+def _bag(text: str) -> tuple[str, ...]:
+    return tuple(sorted(normalize(text).split()))
+
+
+_GROUP_OF = {_bag(w): group for group in SYNONYMS for w in group}
+
+
+def synonyms(name: str) -> list[str]:
+    """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), and its synonym group's
+    words, matched in any word order and with its side kept ("adrenal gland right" -> "right suprarenal gland")."""
+    out = [readable(part) for part in name.split("/")] if "/" in name else []
+    bag = _bag(readable(name))
+    sides = [w for w in bag if w in _SIDE_WORDS]
+    group, before = _GROUP_OF.get(bag), [""]
+    if group is None and len(sides) == 1:
+        group, before = _GROUP_OF.get(tuple(w for w in bag if w not in _SIDE_WORDS)), [f"{sides[0]} "]
+    first, *rest = readable(name).split()
+    if group is None and rest:  # the organ a part is of: "prostate PZ" -> "peripheral zone", "prostate peripheral zone"
+        group, before = _GROUP_OF.get(_bag(" ".join(rest))), ["", f"{first} "]
+    out += [f"{b}{w}" for w in group or () for b in before]
+    return [w for w in dict.fromkeys(out) if normalize(w) != normalize(readable(name))]
