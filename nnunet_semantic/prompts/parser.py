@@ -16,7 +16,7 @@ from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import exclusion
 from nnunet_semantic.prompts.directions import canonical, direction
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
-from nnunet_semantic.prompts.parts import PartReading, read_collective, read_part, strip_possessive
+from nnunet_semantic.prompts.parts import QUANTIFIERS, PartReading, read_collective, read_part, strip_possessive
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
     EXCLUSION_CONNECTIVES,
@@ -40,6 +40,9 @@ _SEPARATOR = re.compile(
     r"in\s+addition\s+to|combined\s+with|alongside|including|inclusive\s+of|with)\b)\s*)",
     re.IGNORECASE,
 )
+# a side said after the name, or as "-sided": "the parotid on the left side", "the right-sided kidney"
+_SIDE_AFTER = re.compile(r"^(?P<x>.+?),?\s+on\s+the\s+(?P<side>left|right)(?:\s+side)?$", re.IGNORECASE)
+_SIDED = re.compile(r"\b(left|right)[-\s]sided\b", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 # "everything" as what an exclusion removes: "X excluding everything except Y" keeps Y within X
 _EVERYTHING = {
@@ -155,7 +158,8 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     target). A Reading; an explanation (str) when its words name no single part; None when unknown."""
     labels = frozenset().union(*(s.labels for s in within))
     plain, bare = strip_request(phrase), strip_request(phrase, emphatic=True)
-    for candidate in dict.fromkeys((phrase, plain, strip_possessive(plain), bare, strip_possessive(bare))):
+    sided = _SIDE_AFTER.sub(r"\g<side> \g<x>", _SIDED.sub(r"\1", bare))  # "X on the left side": "left X"
+    for candidate in dict.fromkeys((phrase, plain, strip_possessive(plain), bare, strip_possessive(bare), sided)):
         names = ontology.lookup(candidate)
         if within and len(names) > 1:
             names = {n for n in names if ontology.structures[n].labels < labels} or names
@@ -169,10 +173,9 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
                 role, _clean(phrase), (ontology.structures[names.pop()],), "ontology", 1.0, _clean(candidate)
             )
     part = read_part(bare, ontology, list(within) or None)
-    if (part is None and role == "target" and not within) or (
-        role == "exclusion" and not isinstance(part, PartReading)
-    ):
-        part = read_collective(strip_possessive(bare), ontology) or part  # "X but not the lesion": any lesion
+    if not isinstance(part, PartReading) and (role == "exclusion" or role == "target" and not within):
+        several = bool(QUANTIFIERS.intersection(normalize(phrase).split()))  # "all" is gone from `bare`
+        part = read_collective(strip_possessive(bare), ontology, several) or part  # "X but not the lesion": any
     if isinstance(part, tuple):  # "the kidneys" where only each kidney is labelled
         names = tuple(p.structure for p in part)
         encoded = " and ".join(s.name for s in names)

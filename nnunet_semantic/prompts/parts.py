@@ -129,6 +129,7 @@ QUANTIFIERS = frozenset(
         "seven",
         "eight",
         "bilateral",
+        "bilaterally",
     }
 )
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
@@ -188,7 +189,8 @@ def same_word(a: str, b: str) -> bool:
         return False
     a, b = _base(a), _base(b)
     common = len(next((a[:i] for i in range(min(len(a), len(b)), 0, -1) if a[:i] == b[:i]), ""))
-    return a == b or common >= 5 and common >= 0.6 * min(len(a), len(b))
+    # a form's ending is short: "patella" is no form of a glued label name "patellarcartilage"
+    return a == b or common >= 5 and common >= 0.6 * min(len(a), len(b)) and max(len(a), len(b)) - common <= 6
 
 
 @functools.lru_cache(maxsize=65536)
@@ -269,13 +271,14 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
 
 
 @functools.lru_cache(maxsize=4096)
-def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[str]], ...]:
     """A structure's short wordings with the words a collective must name: the head noun (the last word before a
     preposition: "organs" of "abdominal organs"; "brain" only modifies "brain tumour") and, after a class noun, the
-    word before it ("renal" of "renal organ")."""
+    word before it ("renal" of "renal organ"); and the part nouns it is named with ("left lower lobe")."""
     out = []
     for p in (*s.phrases(), *s.heldout):
-        if "and" in normalize(p).split():  # "portal vein and splenic vein": no collective names one of them
+        said = normalize(p).split()
+        if "and" in said:  # "portal vein and splenic vein": no collective names one of them
             continue
         words = content_words(_LANDMARK.sub("", p))
         head = list(content_words(_PREPOSITION.split(p)[0]))
@@ -285,11 +288,14 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
         if of and PART_NOUNS.intersection(normalize(_PREPOSITION.split(p)[0]).split()):
             head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
         if 0 < len(words) <= MAX_WORDS and head:
-            out.append((words, head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]))
+            heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
+            out.append((words, heads, PART_NOUNS.intersection(said)))
     return tuple(out)
 
 
-def read_collective(phrase: str, ontology: Ontology) -> PartReading | tuple[PartReading, ...] | str | None:
+def read_collective(
+    phrase: str, ontology: Ontology, several: bool = False
+) -> PartReading | tuple[PartReading, ...] | str | None:
     """A target no wording names, read by its words ("all the organs", "the labelled organs of the upper abdomen"):
     the structures one of whose short wordings holds every word; where they nest, the largest, since a collective
     names the whole ("the organs" are all of them, not one kidney); where the largest are disjoint, each of them
@@ -297,7 +303,8 @@ def read_collective(phrase: str, ontology: Ontology) -> PartReading | tuple[Part
     "kidney_right"; "the left lung" of its lobes). None when none holds them, when they overlap, or when the words
     are directions alone ("the left one") or name a part ("the upper pole"); an explanation (str) when they pick by
     order or size ("the third kidney", "the bigger kidney"). "everything labelled" is the structure of every label,
-    where the ontology has one."""
+    where the ontology has one. A part noun the ontology names structures with is a structure's word ("the lower
+    lobes" of "left lower lobe" and "right lower lobe"). `several`: the prompt said how many ("all", "both")."""
     said = normalize(phrase).split()
     words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
     if not words and LABELLED.intersection(said):
@@ -305,14 +312,17 @@ def read_collective(phrase: str, ontology: Ontology) -> PartReading | tuple[Part
         return PartReading(root, ("labelled",), 1.0, "structure words") if root else None
     if any(w in SELECTORS for w in said):
         return f"'{strip_possessive(phrase)}' picks by order or size, which the labels do not record"
-    if not words or all(map(direction, words)) or any(w in PART_NOUNS and w not in GENERIC_NOUNS for w in said):
+    nouns = frozenset(w for w in said if w in PART_NOUNS and w not in GENERIC_NOUNS)
+    named = frozenset().union(*(p for s in ontology.structures.values() for *_, p in _headed(s))) if nouns else nouns
+    own = nouns & named
+    if not words or all(map(direction, words)) and not own or nouns - own:
         return None
     covered = {}
     for s in ontology.structures.values():
         shares = [
             len(words) / len(w)
-            for w, heads in _headed(s)
-            if _covers(words, w) and any(_covers((h,), words) for h in heads)
+            for w, heads, parts in _headed(s)
+            if _covers(words, w) and (own <= parts if own else any(_covers((h,), words) for h in heads))
         ]
         if shares:
             covered[s] = max(shares)
@@ -324,7 +334,8 @@ def read_collective(phrase: str, ontology: Ontology) -> PartReading | tuple[Part
         return found[0]
     # one of several ("the adrenal", "the rib") is no collective, unless they are the parts it is made of ("the
     # left lung" of its lobes); several ("the adrenals", "both ribs", "all vertebrae") are
-    plural = QUANTIFIERS.intersection(said) or any(singular(w) != w for w in re.findall(r"[a-z]+", phrase.lower()))
+    written = re.findall(r"[a-z]+", phrase.lower())
+    plural = several or QUANTIFIERS.intersection(said) or any(singular(w) != w for w in written)
     if not plural and not all(
         any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases()) for s in tops.values()
     ):

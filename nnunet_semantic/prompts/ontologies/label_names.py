@@ -13,9 +13,11 @@ from nnunet_semantic.prompts.ontology import normalize
 SYNONYMS = (
     ("inferior vena cava", "IVC", "postcava"),
     ("superior vena cava", "SVC"),
-    ("gallbladder", "gall bladder", "GB"),
+    ("gallbladder", "gall bladder", "GB", "gall"),
     ("urinary bladder", "bladder"),
-    ("esophagus", "oesophagus"),
+    ("esophagus", "oesophagus", "eso"),
+    ("stomach", "sto"),
+    ("kidney", "kid"),
     ("adrenal gland", "adrenal", "suprarenal gland"),
     ("colon", "large bowel", "large intestine"),
     ("brainstem", "brain stem"),
@@ -27,6 +29,7 @@ SYNONYMS = (
     ("right atrium", "RA"),
     ("left atrium", "LA"),
     ("left ventricular cavity", "LV cavity", "LVC", "left ventricular blood pool", "LV blood pool"),
+    ("right ventricular cavity", "RV cavity", "RVC", "right ventricular blood pool", "RV blood pool"),
     ("left ventricular myocardium", "LV myocardium", "myocardium", "MYO", "MLV"),
     ("peripheral zone", "PZ"),
     ("transition zone", "TZ"),
@@ -44,8 +47,16 @@ SYNONYMS = (
     ("left lower lung lobe", "left lower lobe", "LLL"),
     ("optic chiasm", "chiasm"),
     ("parotid gland", "parotid"),
-    ("submandibular gland", "submandibular"),
+    ("submandibular gland", "submandibular", "SMG"),
+    ("mandible", "lower jaw"),
+    ("trachea", "windpipe"),
+    ("femur", "thigh bone"),
+    ("tibia", "shin bone"),
+    ("sacrum", "sacral bone"),
+    ("spinal canal", "vertebral canal"),
 )
+_REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
+_LEVEL = re.compile(r"^([ctls])(\d{1,2})$")  # a vertebra's level: "vertebrae_L2" is "L2", "lumbar vertebra 2"
 _SIDES = {"l": "left", "lt": "left", "r": "right", "rt": "right"}  # a side as a label name's own word
 _SIDE_WORDS = {"left", "right"}
 
@@ -81,5 +92,11 @@ def synonyms(name: str) -> list[str]:
     first, *rest = readable(name).split()
     if group is None and rest:  # the organ a part is of: "prostate PZ" -> "peripheral zone", "prostate peripheral zone"
         group, before = _GROUP_OF.get(_bag(" ".join(rest))), ["", f"{first} "]
+    if group is None and len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:  # "rkid", "lkid"
+        group, before = _GROUP_OF.get((bag[0][1:],)), [f"{_SIDES[bag[0][0]]} "]
     out += [f"{b}{w}" for w in group or () for b in before]
+    levels = [m.groups() for w in bag if (m := _LEVEL.match(w))]
+    if len(levels) == 1 and any(w.startswith("vertebra") for w in bag):
+        (region, n), *_ = levels
+        out += [f"{region.upper()}{n}", f"{_REGIONS[region]} vertebra {n}", *([f"Th{n}"] if region == "t" else [])]
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(readable(name))]
