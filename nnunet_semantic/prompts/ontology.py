@@ -25,7 +25,12 @@ _ARTICLES = {"the", "a", "an"}
 _LATIN_PLURALS = (("ices", "ex"), ("ae", "a"), ("i", "us"))  # cortices, vertebrae, hippocampi / nuclei
 
 
+_IRREGULAR = {"atria": "atrium", "septa": "septum", "ostia": "ostium", "foramina": "foramen", "corpora": "corpus"}
+
+
 def singular(word: str) -> str:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if len(word) > 4:
         for plural, singular in _LATIN_PLURALS:
             if word.endswith(plural):
@@ -79,9 +84,11 @@ class Ontology:
     disjoint_sources: bool = False
 
     def __post_init__(self) -> None:
+        self._compounds: dict[str, set[str]] = {}  # "gall bladder" and "gallbladder" are one word
         for s in self.structures.values():
             for phrase in (*s.phrases(), *s.heldout):
                 self._vocabulary.setdefault(normalize(phrase), set()).add(s.name)
+                self._compounds.setdefault(normalize(phrase).replace(" ", ""), set()).add(s.name)
 
     # --- serialisation -------------------------------------------------------------------------
     @classmethod
@@ -185,8 +192,10 @@ class Ontology:
         return min(outer, key=lambda s: len(s.labels)) if outer else None
 
     def lookup(self, phrase: str) -> set[str]:
-        """Structure names a phrase (name, synonym or description) refers to; empty when unknown."""
-        return set(self._vocabulary.get(normalize(phrase), set()))
+        """Structure names a phrase (name, synonym or description) refers to, a compound written apart or together
+        as either ("thigh bone" / "thighbone"); empty when unknown."""
+        key = normalize(phrase)
+        return set(self._vocabulary.get(key) or self._compounds.get(key.replace(" ", ""), set()))
 
     def vocabulary(self) -> list[str]:
         return sorted(self._vocabulary)

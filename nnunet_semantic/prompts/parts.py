@@ -307,9 +307,12 @@ def read_collective(
     lobes" of "left lower lobe" and "right lower lobe"). `several`: the prompt said how many ("all", "both")."""
     said = normalize(phrase).split()
     words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
-    if not words and LABELLED.intersection(said):
+    if not words and LABELLED.intersection(said):  # every label: the structure of all, else all that hold none
         root = next((s for s in ontology.structures.values() if s.labels == ontology.label_ids), None)
-        return PartReading(root, ("labelled",), 1.0, "structure words") if root else None
+        tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
+        if root or len(tops) < 2 or any(a.labels & b.labels for a, b in itertools.combinations(tops, 2)):
+            return PartReading(root, ("labelled",), 1.0, "structure words") if root else None
+        return tuple(PartReading(s, ("labelled",), 1.0, "structure words") for s in tops)
     if any(w in SELECTORS for w in said):
         return f"'{strip_possessive(phrase)}' picks by order or size, which the labels do not record"
     nouns = frozenset(w for w in said if w in PART_NOUNS and w not in GENERIC_NOUNS)

@@ -45,6 +45,7 @@ SHORTHAND = {
     "post": "posterior",
     "sup": "superior",
     "inf": "inferior",
+    "seg": "segment",
 }
 # who a possessive names before a structure: "the patient's kidneys"
 PERSONS = ("patient", "subject", "participant", "volunteer", "person", "case", "individual", "child", "man", "woman")

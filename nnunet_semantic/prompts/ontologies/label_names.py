@@ -9,7 +9,8 @@ import re
 
 from nnunet_semantic.prompts.ontology import normalize
 
-# words one structure goes by across datasets and clinics: each group is one structure, abbreviations included
+# words one structure goes by across datasets and clinics: each group is one structure, abbreviations included; no
+# lay term headed by a class noun ("thigh bone"): "all bones" would read as the few structures that have one
 SYNONYMS = (
     ("inferior vena cava", "IVC", "postcava"),
     ("superior vena cava", "SVC"),
@@ -30,7 +31,7 @@ SYNONYMS = (
     ("left atrium", "LA"),
     ("left ventricular cavity", "LV cavity", "LVC", "left ventricular blood pool", "LV blood pool"),
     ("right ventricular cavity", "RV cavity", "RVC", "right ventricular blood pool", "RV blood pool"),
-    ("left ventricular myocardium", "LV myocardium", "myocardium", "MYO", "MLV"),
+    ("left ventricular myocardium", "LV myocardium", "myocardium", "MYO", "MLV", "heart muscle"),
     ("peripheral zone", "PZ"),
     ("transition zone", "TZ"),
     ("central zone", "CZ"),
@@ -50,10 +51,18 @@ SYNONYMS = (
     ("submandibular gland", "submandibular", "SMG"),
     ("mandible", "lower jaw"),
     ("trachea", "windpipe"),
-    ("femur", "thigh bone"),
-    ("tibia", "shin bone"),
-    ("sacrum", "sacral bone"),
+    ("femur", "thighbone"),
+    ("tibia", "shinbone"),
     ("spinal canal", "vertebral canal"),
+    ("uterus", "womb"),
+    ("clavicle", "collarbone"),
+    ("scapula", "shoulder blade"),
+    ("patella", "kneecap"),
+    ("sigmoid colon", "sigmoid"),
+    ("pulmonary artery", "PA", "pulmonary trunk", "main pulmonary artery"),
+    ("cerebrospinal fluid", "CSF"),
+    ("GTVp", "primary tumor", "primary gross tumor volume", "primary GTV"),
+    ("GTVn", "nodal gross tumor volume", "nodal GTV", "involved lymph nodes", "metastatic lymph nodes"),
 )
 _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
 _LEVEL = re.compile(r"^([ctls])(\d{1,2})$")  # a vertebra's level: "vertebrae_L2" is "L2", "lumbar vertebra 2"
@@ -78,6 +87,22 @@ def _bag(text: str) -> tuple[str, ...]:
 
 
 _GROUP_OF = {_bag(w): group for group in SYNONYMS for w in group}
+_ROMAN = dict(zip(range(1, 13), "I II III IV V VI VII VIII IX X XI XII".split()))
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in normalize(name).split()).upper()
+
+
+def _acronym(label_name: str) -> str | None:
+    """The one structure of general anatomy, with its side, whose initials an acronym label is: `RK` "right
+    kidney", `RAG` "right adrenal gland"; None when none or several are."""
+    if not (label_name.isalpha() and label_name.isupper() and 2 <= len(label_name) <= 4):
+        return None
+    names = {group[0] for group in SYNONYMS}  # not all anatomy: `RCA` is no "right carotid artery"
+    found = {n for n in names if len(n.split()) > 1 and _initials(n) == label_name}
+    found |= {f"{side} {n}" for n in names for side in ("left", "right") if _initials(f"{side} {n}") == label_name}
+    return found.pop() if len(found) == 1 else None
 
 
 def synonyms(name: str) -> list[str]:
@@ -86,7 +111,9 @@ def synonyms(name: str) -> list[str]:
     out = [readable(part) for part in name.split("/")] if "/" in name else []
     bag = _bag(readable(name))
     sides = [w for w in bag if w in _SIDE_WORDS]
-    group, before = _GROUP_OF.get(bag), [""]
+    group, before = _GROUP_OF.get(bag) or _GROUP_OF.get(_bag(_acronym(name) or "")), [""]
+    if group is None and _acronym(name):
+        group = (_acronym(name),)
     if group is None and len(sides) == 1:
         group, before = _GROUP_OF.get(tuple(w for w in bag if w not in _SIDE_WORDS)), [f"{sides[0]} "]
     first, *rest = readable(name).split()
@@ -95,6 +122,9 @@ def synonyms(name: str) -> list[str]:
     if group is None and len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:  # "rkid", "lkid"
         group, before = _GROUP_OF.get((bag[0][1:],)), [f"{_SIDES[bag[0][0]]} "]
     out += [f"{b}{w}" for w in group or () for b in before]
+    *noun, number = readable(name).split() or [""]
+    if noun and number.isdigit() and int(number) in _ROMAN:  # "segment 4": "segment IV"
+        out.append(" ".join([*noun, _ROMAN[int(number)]]))
     levels = [m.groups() for w in bag if (m := _LEVEL.match(w))]
     if len(levels) == 1 and any(w.startswith("vertebra") for w in bag):
         (region, n), *_ = levels
