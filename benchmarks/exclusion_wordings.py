@@ -2,7 +2,9 @@
 (`tests/data/exclusion_wordings.json`, `tests/data/paraphrases.json`, or a file of the same schema written by
 someone who never read the parser) parsed with its ontology, against its true set. A reading is `exact` (its mask
 `target - avoid` is the true one), `refused` (one line saying why) or `wrong`; a wrong reading of an exclusion is
-`dropped` when its mask holds the part the prompt excludes. Free text: `split_exclusion`, what the predictor
+`dropped` when its mask holds the part the prompt excludes. A set's entry with `labels` is a user's own dataset
+(`tests/data/user_dataset_wordings.json`), read with the ontology `convert nnunet` builds from its labels (one
+structure per label); each set's share is a target of its own. Free text: `split_exclusion`, what the predictor
 encodes when the ontology cannot read a prompt, must split every prompt that excludes (`one_text`: it did not).
 No model and no data: seconds.
 
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
-SETS = [DATA / "exclusion_wordings.json", DATA / "paraphrases.json"]
+SETS = [DATA / "exclusion_wordings.json", DATA / "paraphrases.json", DATA / "user_dataset_wordings.json"]
 
 
 def read(entry: dict, ontology, structures: dict[str, list[int]] | None = None) -> str:
@@ -113,9 +115,13 @@ def main() -> None:
     resolved = [r for r in rows if r["class"] != "refusal"]
     excluding = [r for r in resolved if r["excludes"]]
     refusals = [r for r in rows if r["class"] == "refusal"]
-    share = sum(r["outcome"] == "exact" for r in resolved) / max(len(resolved), 1)
+    shares = {
+        name: sum(r["outcome"] == "exact" for r in rs) / len(rs)
+        for name in dict.fromkeys(r["set"] for r in resolved)
+        if (rs := [r for r in resolved if r["set"] == name])
+    }
     targets = {
-        "resolved_share": {"value": round(share, 4), "target": 0.9, "met": share >= 0.9},
+        **{f"resolved_share_{n}": {"value": round(v, 4), "target": 0.9, "met": v >= 0.9} for n, v in shares.items()},
         "exclusions_dropped": {"value": sum(r["outcome"] == "dropped" for r in excluding), "target": 0,
                                "met": not any(r["outcome"] == "dropped" for r in excluding)},
         "exclusions_wrong_or_dropped": {"value": sum(r["outcome"] in ("wrong", "dropped") for r in excluding),

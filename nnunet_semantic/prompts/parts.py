@@ -234,7 +234,7 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
     name the phrase holds (a target). None when the phrase has no words to read; an explanation (str) when it has
     words but no single part they name."""
     if parents:
-        return _within(phrase, ontology, parents)
+        return _within(phrase, ontology, parents, apart=True)
     readings, why = {}, []
     words = content_words(phrase)
     owner = _owner(phrase, ontology)
@@ -347,11 +347,11 @@ def read_collective(
     return tuple(sorted(found, key=lambda r: min(r.structure.labels)))
 
 
-def _within(phrase: str, ontology: Ontology, parents: list[Structure]) -> PartReading | str | None:
+def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bool = False) -> PartReading | str | None:
     labels = frozenset().union(*(p.labels for p in parents))
     named = [name_words(p) for p in parents]
-    # a side that tells the parents apart names one of them ("the kidneys except the left one")
-    drop = frozenset(w for w in frozenset().union(*named) if not direction(w) or all(w in n for n in named))
+    # `apart`: a direction that tells the parents apart names one of them ("the kidneys except the left one")
+    drop = frozenset(w for w in frozenset().union(*named) if not (apart and direction(w)) or all(w in n for n in named))
     words = content_words(phrase, drop)
     if not words:
         return None
