@@ -184,7 +184,7 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
         -> one binary mask per prompt in the input's geometry, stray components removed; (mask, probabilities
         [2, ...]) with `return_probabilities`. `labels`: the case's `label_logits`, if kept from an earlier call."""
         with self._plan_of(properties.get("plan_source")):
-            logits = self.prompt_logits(data, self.encode_prompts(prompts), labels).numpy()
+            logits = self.answer_logits(data, prompts, labels).numpy()
             return [
                 export_mask(
                     logit,
@@ -283,9 +283,7 @@ class SemanticPredictor(PromptReader, nnUNetPredictor):
             pending = []
             for item in tqdm(cases, total=len(todo), desc="predict"):
                 case = item["ofile"]
-                logits = self.prompt_logits(
-                    item["data"], self.encode_prompts([by_text[t] for t in jobs.prompts[case]])
-                ).numpy()
+                logits = self.answer_logits(item["data"], [by_text[t] for t in jobs.prompts[case]]).numpy()
                 pending.append(
                     (
                         case,

@@ -105,14 +105,37 @@ class PromptReader:
             pos, neg = parsed.respelled or " ".join(text.split()), ""
         else:
             pos, neg = f"{parsed.pos_text} excluding {parsed.neg_text}" if parsed.avoid else parsed.pos_text, ""
-        return self._as_the_model_reads(ResolvedPrompt(text, pos, neg, parsed.to_dict()), parsed)
+        return self._as_the_model_reads(self._as_a_union(ResolvedPrompt(text, pos, neg, parsed.to_dict())), parsed)
+
+    def _as_a_union(self, prompt: ResolvedPrompt) -> ResolvedPrompt:
+        """A target of several structures no one structure is ("the kidneys" of `kidney_left` / `kidney_right`,
+        "the liver and the spleen") is answered as the union of each structure's answer: a model trains on each
+        structure's name, never on a list of them as its target, and reads "X and Y" as X."""
+        structures = [self.ontology.structures[n] for n in prompt.parse["target_structures"]]
+        union = frozenset().union(*(s.labels for s in structures))
+        if (
+            len(structures) < 2
+            or self.semantic.get("merged_prompt")
+            or union in {s.labels for s in self.ontology.structures.values()}
+        ):
+            return prompt
+        return replace(prompt, parts=tuple(dict.fromkeys(s.name for s in structures)))
+
+    def answer_logits(self, data, prompts: list[ResolvedPrompt], labels=None) -> torch.Tensor:
+        """`prompt_logits` of resolved prompts [K, *spatial]; a union's logit is the largest of its parts'."""
+        each = [replace(p, pos_text=t, parts=()) for p in prompts for t in p.parts or [p.pos_text]]
+        logits = self.prompt_logits(data, self.encode_prompts(each), labels)
+        bounds = np.cumsum([0, *(len(p.parts) or 1 for p in prompts)])
+        if bounds[-1] == len(prompts):
+            return logits
+        return torch.stack([logits[a:b].amax(0) for a, b in zip(bounds[:-1], bounds[1:])])
 
     def _as_the_model_reads(self, prompt: ResolvedPrompt, parsed: ParsedPrompt) -> ResolvedPrompt:
         """The ontology says which labels its wordings name. A wording the model never trained on may land among
         another structure's wordings ("the entire hippocampus from head to tail", read as its tail, made "... except
         its tail" an empty mask): a text the model reads as other labels is given as its structures' names, where
         the model reads those right, and the parse records it (`model_reading`)."""
-        if not self.check_readings:
+        if not self.check_readings or prompt.parts:  # a union's parts are its structures' names
             return prompt
 
         def named(structures: tuple[str, ...]) -> str:

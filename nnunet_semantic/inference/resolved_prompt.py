@@ -12,6 +12,7 @@ class ResolvedPrompt:
     neg_text: str  # what E_neg encodes ("" = no exclusion)
     parse: dict | None  # the ontology's reading (target/avoid/pos/neg), None when it could not parse
     nearest: dict | None = None  # free text only: the closest known structure by text embedding
+    parts: tuple[str, ...] = ()  # a target of several structures: E_pos reads each, the masks' union is the answer
 
     def free_text_line(self) -> str:
         """One line naming a prompt answered from its free text: what was encoded, and the structure it is nearest."""
@@ -39,8 +40,9 @@ class ResolvedPrompt:
             + (f"given '{m['given']}'" if "given" in m else "given as written (it reads the names no better)")
             for m in self.parse.get("model_reading", [])
         ]
-        encoded = f"'{self.pos_text}'" + (f" excluding '{self.neg_text}'" if self.neg_text else "")
-        return [*lines, f"model given {encoded}"]
+        pos = " or ".join(f"'{p}'" for p in self.parts) if self.parts else f"'{self.pos_text}'"
+        encoded = pos + (f" excluding '{self.neg_text}'" if self.neg_text else "")
+        return [*lines, f"model given {encoded}" + (" (each answered, the masks' union kept)" if self.parts else "")]
 
     def to_dict(self) -> dict:
         free = (
@@ -61,6 +63,7 @@ class ResolvedPrompt:
             "text": self.text,
             "parsed": self.parse is not None,
             **(self.parse or {"resolution": free}),
-            "encoded": {"target": self.pos_text, "exclusion": self.neg_text},
+            "encoded": {"target": self.pos_text, "exclusion": self.neg_text}
+            | ({"union_of": list(self.parts)} if self.parts else {}),
             **({"nearest": self.nearest} if self.nearest else {}),
         }
