@@ -25,7 +25,19 @@ _ARTICLES = {"the", "a", "an"}
 _LATIN_PLURALS = (("ices", "ex"), ("ae", "a"), ("i", "us"))  # cortices, vertebrae, hippocampi / nuclei
 
 
-_IRREGULAR = {"atria": "atrium", "septa": "septum", "ostia": "ostium", "foramina": "foramen", "corpora": "corpus"}
+_IRREGULAR = {
+    "atria": "atrium",
+    "septa": "septum",
+    "ostia": "ostium",
+    "foramina": "foramen",
+    "corpora": "corpus",
+    "femora": "femur",
+    "lenses": "lens",
+    "lens": "lens",
+    "pelves": "pelvis",
+    "hemipelves": "hemipelvis",
+    "testes": "testis",
+}
 
 
 def singular(word: str) -> str:

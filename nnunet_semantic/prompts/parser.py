@@ -152,10 +152,11 @@ def _closest(phrase: str, ontology: Ontology) -> list[str]:
     return [originals[c] for c in close] or list(ontology.structures)
 
 
-def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...], role: str):
+def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...], role: str, near=()):
     """How a phrase is read: a wording of the ontology (as written, inside a request, after a possessive: "its
     tumor"), else a part named by its words within `within` (an exclusion) or within the structure it names (a
-    target). A Reading; an explanation (str) when its words name no single part; None when unknown."""
+    target), else a collective (`near`: the structures named before it in a list). A Reading; an explanation
+    (str) when its words name no single part; None when unknown."""
     labels = frozenset().union(*(s.labels for s in within))
     plain, bare = strip_request(phrase), strip_request(phrase, emphatic=True)
     sided = _SIDE_AFTER.sub(r"\g<side> \g<x>", _SIDED.sub(r"\1", bare))  # "X on the left side": "left X"
@@ -175,7 +176,7 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     part = read_part(bare, ontology, list(within) or None)
     if not isinstance(part, PartReading) and (role == "exclusion" or role == "target" and not within):
         several = bool(QUANTIFIERS.intersection(normalize(phrase).split()))  # "all" is gone from `bare`
-        part = read_collective(strip_possessive(bare), ontology, several) or part  # "X but not the lesion": any
+        part = read_collective(strip_possessive(bare), ontology, several, within or near) or part  # "lesion": any
     if isinstance(part, tuple):  # "the kidneys" where only each kidney is labelled
         names = tuple(p.structure for p in part)
         encoded = " and ".join(s.name for s in names)
@@ -221,7 +222,7 @@ def _structures(
         if side and p is not items[0] and not any(map(direction, normalize(p).split())):
             found = _structure(f"{side[0]} {_clean(p)}", ontology, prompt, within, role)  # "left X and Y": left Y
         if not isinstance(found, Reading):
-            found = _structure(p, ontology, prompt, within, role)
+            found = _structure(p, ontology, prompt, within, role, tuple(s for r in previous for s in r.structures))
         if not isinstance(found, Reading) and previous and not within:  # "the hippocampus' body and tail"
             found = _structure(p, ontology, prompt, _parent(previous[-1], ontology), role)
         if (

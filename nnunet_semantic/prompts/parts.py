@@ -133,6 +133,7 @@ QUANTIFIERS = frozenset(
     }
 )
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
+_KINDS = CLASS_NOUNS | {"bone", "muscle", "vessel", "artery", "vein", "cartilage", "nerve"}  # what a structure is
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 _LANDMARK = re.compile(
     r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|in front of|"
@@ -271,10 +272,11 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
 
 
 @functools.lru_cache(maxsize=4096)
-def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[str]], ...]:
+def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[str], bool], ...]:
     """A structure's short wordings with the words a collective must name: the head noun (the last word before a
     preposition: "organs" of "abdominal organs"; "brain" only modifies "brain tumour") and, after a class noun, the
-    word before it ("renal" of "renal organ"); and the part nouns it is named with ("left lower lobe")."""
+    word before it ("renal" of "renal organ"); the part nouns it is named with ("left lower lobe"); whether it is
+    one of the structure's names."""
     out = []
     for p in (*s.phrases(), *s.heldout):
         said = normalize(p).split()
@@ -287,14 +289,14 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[s
         of = [w for w in head if not direction(w) and w not in _UNNAMING]
         if of and PART_NOUNS.intersection(normalize(_PREPOSITION.split(p)[0]).split()):
             head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
-        if 0 < len(words) <= MAX_WORDS and head:
+        if 0 < len(words) <= MAX_WORDS and head and not direction(head[-1]):  # "left head of femur": no noun
             heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
-            out.append((words, heads, PART_NOUNS.intersection(said)))
+            out.append((words, heads, PART_NOUNS.intersection(said), p in (s.name, *s.names)))
     return tuple(out)
 
 
 def read_collective(
-    phrase: str, ontology: Ontology, several: bool = False
+    phrase: str, ontology: Ontology, several: bool = False, near: tuple[Structure, ...] = ()
 ) -> PartReading | tuple[PartReading, ...] | str | None:
     """A target no wording names, read by its words ("all the organs", "the labelled organs of the upper abdomen"):
     the structures one of whose short wordings holds every word; where they nest, the largest, since a collective
@@ -304,10 +306,16 @@ def read_collective(
     are directions alone ("the left one") or name a part ("the upper pole"); an explanation (str) when they pick by
     order or size ("the third kidney", "the bigger kidney"). "everything labelled" is the structure of every label,
     where the ontology has one. A part noun the ontology names structures with is a structure's word ("the lower
-    lobes" of "left lower lobe" and "right lower lobe"). `several`: the prompt said how many ("all", "both")."""
+    lobes" of "left lower lobe" and "right lower lobe"). `several`: the prompt said how many ("all", "both");
+    `near`: the structures the prompt names beside it, whose words pick one of several ("the liver without the
+    tumour" of "liver tumor" and "kidney tumor")."""
     said = normalize(phrase).split()
     words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
-    if not words and LABELLED.intersection(said):  # every label: the structure of all, else all that hold none
+    counted = several or bool(QUANTIFIERS.intersection(said))
+    if LABELLED.intersection(said) and set(words) <= _KINDS:
+        words = ()  # "all labelled organs", "every labelled bone": the labels are what the user means
+    # every label ("all structures apart from the great vessels"): the structure of all, else all that hold none
+    if not words and (LABELLED.intersection(said) or counted and "structure" in said):
         root = next((s for s in ontology.structures.values() if s.labels == ontology.label_ids), None)
         tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
         if root or len(tops) < 2 or any(a.labels & b.labels for a, b in itertools.combinations(tops, 2)):
@@ -316,16 +324,20 @@ def read_collective(
     if any(w in SELECTORS for w in said):
         return f"'{strip_possessive(phrase)}' picks by order or size, which the labels do not record"
     nouns = frozenset(w for w in said if w in PART_NOUNS and w not in GENERIC_NOUNS)
-    named = frozenset().union(*(p for s in ontology.structures.values() for *_, p in _headed(s))) if nouns else nouns
+    named = frozenset().union(*(p for s in ontology.structures.values() for *_, p, _ in _headed(s))) if nouns else nouns
     own = nouns & named
     if not words or all(map(direction, words)) and not own or nouns - own:
         return None
+    # a kind alone ("all bones") by the structures' names only: a synonym ("hip bone") is no census of the bones
+    kind = set(words) <= _KINDS
     covered = {}
     for s in ontology.structures.values():
         shares = [
             len(words) / len(w)
-            for w, heads, parts in _headed(s)
-            if _covers(words, w) and (own <= parts if own else any(_covers((h,), words) for h in heads))
+            for w, heads, parts, is_name in _headed(s)
+            if (is_name or not kind)
+            and _covers(words, w)
+            and (own <= parts if own else any(_covers((h,), words) for h in heads))
         ]
         if shares:
             covered[s] = max(shares)
@@ -338,10 +350,14 @@ def read_collective(
     # one of several ("the adrenal", "the rib") is no collective, unless they are the parts it is made of ("the
     # left lung" of its lobes); several ("the adrenals", "both ribs", "all vertebrae") are
     written = re.findall(r"[a-z]+", phrase.lower())
-    plural = several or QUANTIFIERS.intersection(said) or any(singular(w) != w for w in written)
+    plural = counted or any(singular(w) != w for w in written)
     if not plural and not all(
         any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases()) for s in tops.values()
     ):
+        beside = frozenset().union(*map(name_words, near))
+        close = [r for r in found if beside & name_words(r.structure)]
+        if len(close) == 1:
+            return close[0]
         names = ", ".join(f"'{s.name}'" for s in tops.values())
         return f"'{strip_possessive(phrase)}' could be any of {names}: name one, or all of them ('both', 'all')"
     return tuple(sorted(found, key=lambda r: min(r.structure.labels)))

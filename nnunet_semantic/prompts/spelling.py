@@ -67,8 +67,8 @@ def unabbreviate(text: str, ontology: Ontology | None) -> str:
 
     def full(match: re.Match) -> str:
         token = match.group(0).rstrip(".")
-        key = token if token in ("R", "L") else token.lower()
-        return SHORTHAND[key] if key in SHORTHAND and token.lower() not in words else match.group(0)
+        key = token if token in ("R", "L") else token.lower()  # a capital side, though a label says "Parotid_L"
+        return SHORTHAND[key] if key in SHORTHAND and (len(key) == 1 or key not in words) else match.group(0)
 
     return _SHORTHAND.sub(full, text)
 

@@ -56,7 +56,8 @@ def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
         if name in ("background", "ignore") or ids == (0,):
             continue
         # the label's own name is kept where it reads otherwise ("NonEnhancingTumor"), not as a copy in other case
-        words = [readable(name), *([name] if normalize(name) != normalize(readable(name)) else [])]
+        # nor for a side spelled out ("Parotid_L": its "L" would keep shorthand "L" from reading as "left")
+        words = [readable(name), *([name] if normalize(name) != normalize(readable(name, sides=False)) else [])]
         if ids in by_set:
             by_set[ids]["names"] += [w for w in words if w not in by_set[ids]["names"]]
         else:

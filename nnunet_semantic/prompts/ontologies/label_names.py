@@ -10,7 +10,8 @@ import re
 from nnunet_semantic.prompts.ontology import normalize
 
 # words one structure goes by across datasets and clinics: each group is one structure, abbreviations included; no
-# lay term headed by a class noun ("thigh bone"): "all bones" would read as the few structures that have one
+# lay term headed by a class noun ("thigh bone"): "all bones" would read as the few structures that have one; a
+# kind's word in a wording of at most three words ("LAD coronary artery"), or "the coronary arteries" misses it
 SYNONYMS = (
     ("inferior vena cava", "IVC", "postcava"),
     ("superior vena cava", "SVC"),
@@ -38,7 +39,7 @@ SYNONYMS = (
     ("seminal vesicle", "SV"),
     ("whole tumor", "WT"),
     ("tumor core", "TC"),
-    ("enhancing tumor", "ET"),
+    ("enhancing tumor", "ET", "contrast enhancing tumor"),
     ("non enhancing tumor", "NET"),
     ("edema", "peritumoral edema", "ED"),
     ("right upper lung lobe", "right upper lobe", "RUL"),
@@ -61,6 +62,20 @@ SYNONYMS = (
     ("sigmoid colon", "sigmoid"),
     ("pulmonary artery", "PA", "pulmonary trunk", "main pulmonary artery"),
     ("cerebrospinal fluid", "CSF"),
+    ("tumor", "lesion", "mass", "neoplasm"),
+    ("main pancreatic duct", "main duct", "pancreatic duct", "MPD", "duct of Wirsung", "Wirsung duct"),
+    ("pallidum", "globus pallidus", "GP"),
+    ("caudate", "caudate nucleus"),
+    ("accumbens area", "nucleus accumbens", "accumbens"),
+    ("eyeball", "globe", "eye"),
+    ("hip bone", "hip", "innominate bone", "hemipelvis", "os coxae"),
+    ("femoral head", "head of femur"),
+    ("necrosis", "necrotic core", "NCR"),
+    ("left main coronary artery", "LM coronary artery", "left main", "LM", "LMCA"),
+    ("left anterior descending artery", "LAD coronary artery", "LAD"),
+    ("left circumflex artery", "LCX coronary artery", "circumflex", "LCX"),
+    ("right coronary artery", "RCA"),
+    ("internal auditory canal", "IAC", "internal acoustic meatus", "IAM"),
     ("GTVp", "primary tumor", "primary gross tumor volume", "primary GTV"),
     ("GTVn", "nodal gross tumor volume", "nodal GTV", "involved lymph nodes", "metastatic lymph nodes"),
 )
@@ -70,14 +85,19 @@ _SIDES = {"l": "left", "lt": "left", "r": "right", "rt": "right"}  # a side as a
 _SIDE_WORDS = {"left", "right"}
 
 
-def readable(label_name: str) -> str:
+def readable(label_name: str, sides: bool = True) -> str:
     """A structure name from a label name: `NonEnhancingTumor`, `non_enhancing_tumor` -> "non enhancing tumor";
-    acronyms (`PZ`) stay as they are; a side as one letter is spelled out (`Parotid_L` -> "parotid left")."""
-    if label_name.isupper():
+    acronyms (`PZ`) stay as they are; a side as one letter is spelled out (`Parotid_L`, `IAC_R` -> "parotid left",
+    "IAC right"), unless `sides` is off."""
+    if label_name.isupper() and not re.search(r"[_\s]", label_name):
         return label_name
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\s]+", " ", label_name).split()
     return " ".join(
-        _SIDES[w.lower()] if w.lower() in _SIDES and len(spaced) > 1 else w if w.isupper() and len(w) > 1 else w.lower()
+        _SIDES[w.lower()]
+        if sides and w.lower() in _SIDES and len(spaced) > 1
+        else w
+        if w.isupper() and len(w) > 1
+        else w.lower()
         for w in spaced
     )
 
