@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nnunet_semantic.errors import PromptError
@@ -127,3 +128,57 @@ def test_a_synonym_two_labels_share_is_dropped_and_every_wording_names_one_struc
         for phrase in s.phrases():
             assert ontology.lookup(phrase) == {s.name}, phrase
     assert "synonyms" not in generic_structures(labels)["IVC"]  # "inferior vena cava" would name both
+
+
+def test_totalsegmentator_ct_as_a_users_dataset_is_prompted_by_its_groups(nnunet_env, capsys):
+    """The real TotalSegmentator CT example (41 labels present, 13 of the task's absent; model-made labels, for the
+    pipeline only) as a user's nnU-Net dataset, ids made consecutive as nnU-Net needs: converted without an
+    ontology, its prompts are read by the groups its label names form, and an absent label's prompts are empty."""
+    import SimpleITK as sitk
+    from conftest import DATA
+    from helpers import snapshot
+
+    from nnunet_semantic.cli import main
+    from nnunet_semantic.prompts.ontology import Ontology
+    from nnunet_semantic.prompts.sidecar import ABSENT, read_sidecar_folder
+
+    source = DATA / "totalsegmentator_examples"
+    if not source.is_dir():
+        pytest.skip(f"{source} is not here")
+    entry = json.loads((source / "labels.json").read_text())["example_seg.nii.gz"]
+    names = {int(i): n for i, n in (entry["label_names"] | entry["absent_examples"]).items()}
+    ids = {old: new for new, old in enumerate(sorted(names), 1)}
+    folder = nnunet_env / "user" / "Dataset500_TotalCT"
+    (folder / "imagesTr").mkdir(parents=True), (folder / "labelsTr").mkdir()
+    sitk.WriteImage(sitk.ReadImage(str(source / "example_ct_sm.nii.gz")), str(folder / "imagesTr" / "ct_0000.nii.gz"))
+    seg = sitk.ReadImage(str(source / "example_seg.nii.gz"))
+    table = np.zeros(max(names) + 1, np.uint8)
+    table[list(ids)] = list(ids.values())
+    remapped = sitk.GetImageFromArray(table[sitk.GetArrayFromImage(seg)])
+    remapped.CopyInformation(seg)
+    sitk.WriteImage(remapped, str(folder / "labelsTr" / "ct.nii.gz"))
+    (folder / "dataset.json").write_text(json.dumps({
+        "channel_names": {"0": "CT"}, "labels": {"background": 0, **{names[o]: n for o, n in ids.items()}},
+        "numTraining": 1, "file_ending": ".nii.gz"}))
+    before = snapshot(folder)
+    assert main(["convert", "nnunet", "-i", str(folder), "-d", "612", "-np", "1"]) == 0
+    assert snapshot(folder) == before
+    out = nnunet_env / "nnUNet_raw" / "Dataset612_TotalCT"
+    ontology = Ontology.of_dataset(out)
+
+    def read(text):
+        p = parse(text, ontology)
+        return {names[o] for o, n in ids.items() if n in set(p.target) - set(p.avoid)}
+
+    assert read("the kidneys") == {"kidney_left", "kidney_right"}
+    assert read("left lung without the lower lobe") == {"lung_upper_lobe_left"}
+    assert read("the lower lobes") == {"lung_lower_lobe_left", "lung_lower_lobe_right"}
+    assert read("both 12th ribs") == {"rib_left_12", "rib_right_12"}
+    assert read("IVC") == {"inferior_vena_cava"} and read("L1") == {"vertebrae_L1"}
+    for text in ("the kidney", "the splenic vein", "all bones"):
+        with pytest.raises(PromptError):
+            parse(text, ontology)
+    prompts = read_sidecar_folder(out / "prompts")["ct"]
+    cyst = ids[next(o for o, n in names.items() if n == "kidney_cyst_left")]
+    assert any(p.target == (cyst,) and p.level == ABSENT for p in prompts)  # an absent label: an empty mask
+    assert {p.level for p in prompts} >= {1, 2}  # L2 from the synonyms of general anatomy ("IVC", "LUL")
