@@ -125,26 +125,34 @@ def _acronym(label_name: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def synonyms(name: str) -> list[str]:
-    """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), and its synonym group's
-    words, matched in any word order and with its side kept ("adrenal gland right" -> "right suprarenal gland")."""
-    out = [readable(part) for part in name.split("/")] if "/" in name else []
-    bag = _bag(readable(name))
+def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
+    """The synonym group of a label name and what its words are said after, found as the name is (in any word
+    order), as its acronym (`RK`), without its one side (kept before each word: "adrenal gland right"), without the
+    organ it starts with ("prostate PZ": "peripheral zone", "prostate peripheral zone"), or without a glued side
+    ("rkid")."""
+    bag, words, acronym = _bag(readable(name)), readable(name).split(), _acronym(name)
     sides = [w for w in bag if w in _SIDE_WORDS]
-    group, before = _GROUP_OF.get(bag) or _GROUP_OF.get(_bag(_acronym(name) or "")), [""]
-    if group is None and _acronym(name):
-        group = (_acronym(name),)
-    if group is None and len(sides) == 1:
-        group, before = _GROUP_OF.get(tuple(w for w in bag if w not in _SIDE_WORDS)), [f"{sides[0]} "]
-    first, *rest = readable(name).split()
-    if group is None and rest:  # the organ a part is of: "prostate PZ" -> "peripheral zone", "prostate peripheral zone"
-        group, before = _GROUP_OF.get(_bag(" ".join(rest))), ["", f"{first} "]
-    if group is None and len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:  # "rkid", "lkid"
-        group, before = _GROUP_OF.get((bag[0][1:],)), [f"{_SIDES[bag[0][0]]} "]
-    out += [f"{b}{w}" for w in group or () for b in before]
+    tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
+    if len(sides) == 1:
+        tries.append((tuple(w for w in bag if w not in _SIDE_WORDS), [f"{sides[0]} "]))
+    if len(words) > 1:
+        tries.append((_bag(" ".join(words[1:])), ["", f"{words[0]} "]))
+    if len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:
+        tries.append(((bag[0][1:],), [f"{_SIDES[bag[0][0]]} "]))
+    found = next(((_GROUP_OF[key], before) for key, before in tries if key in _GROUP_OF), None)
+    return found or ((acronym,) if acronym else (), [""])
+
+
+def synonyms(name: str) -> list[str]:
+    """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), its synonym group's
+    words (`_group`), a number also in Roman numerals ("segment IV"), a vertebra by its level ("L2")."""
+    group, before = _group(name)
+    out = [readable(part) for part in name.split("/")] if "/" in name else []
+    out += [f"{b}{w}" for w in group for b in before]
     *noun, number = readable(name).split() or [""]
     if noun and number.isdigit() and int(number) in _ROMAN:  # "segment 4": "segment IV"
         out.append(" ".join([*noun, _ROMAN[int(number)]]))
+    bag = _bag(readable(name))
     levels = [m.groups() for w in bag if (m := _LEVEL.match(w))]
     if len(levels) == 1 and any(w.startswith("vertebra") for w in bag):
         (region, n), *_ = levels
