@@ -6,6 +6,7 @@ and results folders, so a trained model carries its vocabulary. Containment is d
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,11 +57,20 @@ def singular(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """Canonical form for matching: case, punctuation, hyphens, British spelling, articles, plurals, ordinals as
     their numbers ("12th" -> "12")."""
-    words = re.sub(r"[^a-z0-9]+", " ", re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"\1", text.lower())).split()
-    return " ".join(singular(_SPELLING.get(w, w)) for w in words if w not in _ARTICLES)
+    words = _NOT_WORD.sub(" ", text.lower()).split()
+    return " ".join(singular(_SPELLING.get(w, w)) for w in map(_number, words) if w not in _ARTICLES)
+
+
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
+
+
+def _number(word: str) -> str:
+    return _ORDINAL.fullmatch(word).group(1) if word[:1].isdigit() and _ORDINAL.fullmatch(word) else word
 
 
 @dataclass(frozen=True)
