@@ -47,10 +47,10 @@ def test_every_wording_is_read_exactly_or_refused_and_nothing_unanswerable_is_an
 
 
 def test_most_wordings_of_users_datasets_are_read():
-    """0.21-0.43 of each set before collectives over disjoint labels and label-name synonyms; 0.71 with them."""
+    """0.21-0.43 of each set before collectives over disjoint labels and label-name synonyms; 0.72 with them."""
     read = [_read(e["text"], generic_ontology(DatasetLabels.of(SET[k]["labels"]))) for k in KEYS
             for e in SET[k]["resolved"]]
-    assert sum(r is not None for r in read) / len(read) >= 0.68
+    assert sum(r is not None for r in read) / len(read) >= 0.69
 
 
 TOTAL = {"kidney_left": 1, "kidney_right": 2, "lung_upper_lobe_left": 3, "lung_lower_lobe_left": 4,
@@ -84,6 +84,7 @@ def test_a_users_labels_are_read_as_people_name_them(text, target, avoid):
 
 @pytest.mark.parametrize("text", [
     "the kidney",  # one of two: which?
+    "the whole kidney",  # "whole" is all of one, not both
     "the adrenal gland",
     "the splenic vein",  # shares its label with the portal vein
     "patella",  # not the glued label name "PatellarCartilage"
@@ -95,7 +96,7 @@ def test_one_of_several_or_a_part_of_a_label_is_refused(text):
 
 
 LESIONS = {"liver": 1, "liver_tumor": 2, "kidney_left": 3, "kidney_right": 4, "kidney_tumor": 5, "femur_left": 6,
-           "femur_right": 7, "hip_left": 8, "hip_right": 9, "Lens_L": 10, "Lens_R": 11}
+           "femur_right": 7, "hip_left": 8, "hip_right": 9, "Lens_L": 10, "Lens_R": 11, "hepatic_artery": 12}
 
 
 @pytest.mark.parametrize("text,target,avoid", [
@@ -106,6 +107,7 @@ LESIONS = {"liver": 1, "liver_tumor": 2, "kidney_left": 3, "kidney_right": 4, "k
     ("R lens", {11}, set()),  # a capital side, though the label's own name says "Lens_R"
     ("all labelled bones except the femurs", set(LESIONS.values()), {6, 7}),  # "labelled": the labels themselves
     ("all bones", None, None),  # which labels are bones: only "hip bone", a synonym, says so
+    ("the arteries", None, None),  # one label is named an artery ("hepatic_artery"): the others may be too
     ("the tumor", None, None),  # one of two
 ])
 def test_a_collective_is_read_with_what_the_prompt_names_beside_it_and_never_from_a_partial_census(

@@ -16,7 +16,7 @@ from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import exclusion
 from nnunet_semantic.prompts.directions import canonical, direction
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
-from nnunet_semantic.prompts.parts import QUANTIFIERS, PartReading, read_collective, read_part, strip_possessive
+from nnunet_semantic.prompts.parts import SEVERAL, PartReading, read_collective, read_part, strip_possessive
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
     EXCLUSION_CONNECTIVES,
@@ -175,7 +175,7 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
             )
     part = read_part(bare, ontology, list(within) or None)
     if not isinstance(part, PartReading) and (role == "exclusion" or role == "target" and not within):
-        several = bool(QUANTIFIERS.intersection(normalize(phrase).split()))  # "all" is gone from `bare`
+        several = bool(SEVERAL.intersection(normalize(phrase).split()))  # "all" is gone from `bare`
         part = read_collective(strip_possessive(bare), ontology, several, within or near) or part  # "lesion": any
     if isinstance(part, tuple):  # "the kidneys" where only each kidney is labelled
         names = tuple(p.structure for p in part)

@@ -133,6 +133,7 @@ QUANTIFIERS = frozenset(
     }
 )
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
+SEVERAL = QUANTIFIERS - {"entire", "whole", "full", "complete", "total"}  # of several, not of one whole
 _KINDS = CLASS_NOUNS | {"bone", "muscle", "vessel", "artery", "vein", "cartilage", "nerve"}  # what a structure is
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 _LANDMARK = re.compile(
@@ -311,7 +312,7 @@ def read_collective(
     tumour" of "liver tumor" and "kidney tumor")."""
     said = normalize(phrase).split()
     words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
-    counted = several or bool(QUANTIFIERS.intersection(said))
+    counted = several or bool(QUANTIFIERS.intersection(said))  # "all labelled", "the entire labelled set"
     if LABELLED.intersection(said) and set(words) <= _KINDS:
         words = ()  # "all labelled organs", "every labelled bone": the labels are what the user means
     # every label ("all structures apart from the great vessels"): the structure of all, else all that hold none
@@ -345,12 +346,15 @@ def read_collective(
     if not tops or any(a & b for a, b in itertools.combinations(tops, 2)):
         return None
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
+    written = re.findall(r"[a-z]+", phrase.lower())
+    plural = several or bool(SEVERAL.intersection(said)) or any(singular(w) != w for w in written)
     if len(found) == 1:
+        one = found[0].structure.name.lower().split()
+        if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not
+            return f"'{strip_possessive(phrase)}' names a kind that only '{found[0].structure.name}' is named as"
         return found[0]
     # one of several ("the adrenal", "the rib") is no collective, unless they are the parts it is made of ("the
     # left lung" of its lobes); several ("the adrenals", "both ribs", "all vertebrae") are
-    written = re.findall(r"[a-z]+", phrase.lower())
-    plural = counted or any(singular(w) != w for w in written)
     if not plural and not all(
         any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases()) for s in tops.values()
     ):
