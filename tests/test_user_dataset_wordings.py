@@ -56,7 +56,8 @@ def test_most_wordings_of_users_datasets_are_read():
 TOTAL = {"kidney_left": 1, "kidney_right": 2, "lung_upper_lobe_left": 3, "lung_lower_lobe_left": 4,
          "lung_lower_lobe_right": 5, "adrenal_gland_left": 6, "adrenal_gland_right": 7, "rib_left_12": 8,
          "rib_right_12": 9, "vertebrae_L1": 10, "vertebrae_L2": 11, "Parotid_L": 12, "Parotid_R": 13,
-         "portal_vein_and_splenic_vein": 14, "PatellarCartilage": 15, "inferior_vena_cava": 16}
+         "portal_vein_and_splenic_vein": 14, "PatellarCartilage": 15, "inferior_vena_cava": 16, "Brainstem": 17,
+         "autochthon_left": 18}
 
 
 @pytest.mark.parametrize("text,target,avoid", [
@@ -88,6 +89,8 @@ def test_a_users_labels_are_read_as_people_name_them(text, target, avoid):
     "the adrenal gland",
     "the splenic vein",  # shares its label with the portal vein
     "patella",  # not the glued label name "PatellarCartilage"
+    "brain",  # not a form of the compound "brainstem"
+    "the spine",  # a word of general anatomy is no slip of "spinae" ("left erector spinae")
     "the largest rib",
 ])
 def test_one_of_several_or_a_part_of_a_label_is_refused(text):

@@ -190,6 +190,9 @@ def same_word(a: str, b: str) -> bool:
     if direction(a) or direction(b):
         return False
     a, b = _base(a), _base(b)
+    short, long = sorted((a, b), key=len)
+    if long.startswith(short) and len(long) - len(short) >= 4:  # a compound: "brain" is no form of "brainstem"
+        return False
     common = len(next((a[:i] for i in range(min(len(a), len(b)), 0, -1) if a[:i] == b[:i]), ""))
     # a form's ending is short: "patella" is no form of a glued label name "patellarcartilage"
     return a == b or common >= 5 and common >= 0.6 * min(len(a), len(b)) and max(len(a), len(b)) - common <= 6

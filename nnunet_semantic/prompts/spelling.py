@@ -13,6 +13,7 @@ import difflib
 import os
 import re
 
+from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import DIRECTIONS, PART_NOUNS
 from nnunet_semantic.prompts.ontology import Ontology, singular
 from nnunet_semantic.prompts.wording import (
@@ -29,6 +30,9 @@ MIN_LENGTH, CUTOFF = 5, 0.85
 _WORD = re.compile(r"[A-Za-z]+")
 _STOPPED = re.compile(r"\b([A-Za-z]{3,})\.(?=\s)")  # an abbreviation's stop
 _SHORTHAND = re.compile(rf"(?<![\w/-])(?:{alternatives(SHORTHAND)})(?:\.|(?![\w/-]))", re.IGNORECASE)
+
+
+_ANATOMY = {singular(w) for name in ANATOMY for w in name.split()}
 
 
 def vocabulary(ontology: Ontology | None) -> set[str]:
@@ -85,7 +89,7 @@ def _untruncated(low: str, words: set[str]) -> str | None:
 def respell(text: str, ontology: Ontology | None) -> str | None:
     """`text` with its misspelt words corrected; None when nothing was corrected."""
     words = vocabulary(ontology)
-    forms = {singular(w) for w in words}  # "organ" where the vocabulary says "organs" is no slip
+    forms = {singular(w) for w in words} | _ANATOMY  # "organs" for "organ", "spine" (not the ontology's) no slips
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
