@@ -113,11 +113,7 @@ class PromptReader:
         structure's name, never on a list of them as its target, and reads "X and Y" as X."""
         structures = [self.ontology.structures[n] for n in prompt.parse["target_structures"]]
         union = frozenset().union(*(s.labels for s in structures))
-        if (
-            len(structures) < 2
-            or self.semantic.get("merged_prompt")
-            or union in {s.labels for s in self.ontology.structures.values()}
-        ):
+        if len(structures) < 2 or self.semantic.get("merged_prompt") or self.ontology.exactly(union):
             return prompt
         return replace(prompt, parts=tuple(dict.fromkeys(s.name for s in structures)))
 

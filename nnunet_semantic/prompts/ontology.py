@@ -70,7 +70,8 @@ _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 
 
 def _number(word: str) -> str:
-    return _ORDINAL.fullmatch(word).group(1) if word[:1].isdigit() and _ORDINAL.fullmatch(word) else word
+    ordinal = _ORDINAL.fullmatch(word) if word[:1].isdigit() else None
+    return ordinal.group(1) if ordinal else word
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,10 @@ class Ontology:
         """Structures that are proper subsets of `name`: what an L3 prompt can exclude from it."""
         outer = self.structures[name].labels
         return [s for s in self.structures.values() if s.labels < outer]
+
+    def exactly(self, labels: set[int] | frozenset[int]) -> Structure | None:
+        """The structure of exactly `labels` (the first such in the ontology's order), or None."""
+        return next((s for s in self.structures.values() if s.labels == labels), None)
 
     def holder(self, labels: frozenset[int]) -> Structure | None:
         """The smallest structure that holds `labels` and more (the first such in the ontology's order)."""

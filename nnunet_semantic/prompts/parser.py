@@ -278,10 +278,8 @@ def _encoded(phrase: str, readings: list[Reading]) -> str:
 def _union(readings: list[Reading], ontology: Ontology) -> str | None:
     """The structure a target of several structures is exactly ("the tumour plus the cyst": "kidney masses"): the
     name the model is given for it, where the words as written read as mostly one of them."""
-    labels = frozenset().union(*(s.labels for r in readings for s in r.structures))
-    return (
-        next((s.name for s in ontology.structures.values() if s.labels == labels), None) if len(readings) > 1 else None
-    )
+    whole = ontology.exactly(frozenset().union(*(s.labels for r in readings for s in r.structures)))
+    return whole.name if whole and len(readings) > 1 else None
 
 
 def _only_exclusion(prompt: str, rest: str, ontology: Ontology) -> PromptError:

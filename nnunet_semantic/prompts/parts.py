@@ -286,12 +286,12 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[s
         said = normalize(p).split()
         if "and" in said:  # "portal vein and splenic vein": no collective names one of them
             continue
-        words = content_words(_LANDMARK.sub("", p))
-        head = list(content_words(_PREPOSITION.split(p)[0]))
+        words, before = content_words(_LANDMARK.sub("", p)), _PREPOSITION.split(p)[0]
+        head = list(content_words(before))
         while len(head) > 1 and (direction(head[-1]) or any(c.isdigit() for c in head[-1])):
             head.pop()  # a label name's trailing side or number: "kidney left", "rib left 7", "vertebrae L2"
         of = [w for w in head if not direction(w) and w not in _UNNAMING]
-        if of and PART_NOUNS.intersection(normalize(_PREPOSITION.split(p)[0]).split()):
+        if of and PART_NOUNS.intersection(normalize(before).split()):
             head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
         if 0 < len(words) <= MAX_WORDS and head and not direction(head[-1]):  # "left head of femur": no noun
             heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
@@ -320,7 +320,7 @@ def read_collective(
         words = ()  # "all labelled organs", "every labelled bone": the labels are what the user means
     # every label ("all structures apart from the great vessels"): the structure of all, else all that hold none
     if not words and (LABELLED.intersection(said) or counted and "structure" in said):
-        root = next((s for s in ontology.structures.values() if s.labels == ontology.label_ids), None)
+        root = ontology.exactly(ontology.label_ids)
         tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
         if root or len(tops) < 2 or any(a.labels & b.labels for a, b in itertools.combinations(tops, 2)):
             return PartReading(root, ("labelled",), 1.0, "structure words") if root else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from nnunet_semantic.prompts.ontology import normalize
+from nnunet_semantic.prompts.wording import SHORTHAND
 
 # words one structure goes by across datasets and clinics: each group is one structure, abbreviations included; no
 # lay term headed by a class noun ("thigh bone"): "all bones" would read as the few structures that have one; a
@@ -81,8 +82,8 @@ SYNONYMS = (
 )
 _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
 _LEVEL = re.compile(r"^([ctls])(\d{1,2})$")  # a vertebra's level: "vertebrae_L2" is "L2", "lumbar vertebra 2"
-_SIDES = {"l": "left", "lt": "left", "r": "right", "rt": "right"}  # a side as a label name's own word
 _SIDE_WORDS = {"left", "right"}
+_SIDES = {k.lower(): v for k, v in SHORTHAND.items() if v in _SIDE_WORDS}  # a side as a label name's word: "Kidney_L"
 
 
 def readable(label_name: str, sides: bool = True) -> str:
@@ -130,7 +131,8 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     order), as its acronym (`RK`), without its one side (kept before each word: "adrenal gland right"), without the
     organ it starts with ("prostate PZ": "peripheral zone", "prostate peripheral zone"), or without a glued side
     ("rkid")."""
-    bag, words, acronym = _bag(readable(name)), readable(name).split(), _acronym(name)
+    said, acronym = readable(name), _acronym(name)
+    bag, words = _bag(said), said.split()
     sides = [w for w in bag if w in _SIDE_WORDS]
     tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
     if len(sides) == 1:
@@ -147,14 +149,15 @@ def synonyms(name: str) -> list[str]:
     """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), its synonym group's
     words (`_group`), a number also in Roman numerals ("segment IV"), a vertebra by its level ("L2")."""
     group, before = _group(name)
+    said = readable(name)
     out = [readable(part) for part in name.split("/")] if "/" in name else []
     out += [f"{b}{w}" for w in group for b in before]
-    *noun, number = readable(name).split() or [""]
+    *noun, number = said.split() or [""]
     if noun and number.isdigit() and int(number) in _ROMAN:  # "segment 4": "segment IV"
         out.append(" ".join([*noun, _ROMAN[int(number)]]))
-    bag = _bag(readable(name))
+    bag = _bag(said)
     levels = [m.groups() for w in bag if (m := _LEVEL.match(w))]
     if len(levels) == 1 and any(w.startswith("vertebra") for w in bag):
         (region, n), *_ = levels
         out += [f"{region.upper()}{n}", f"{_REGIONS[region]} vertebra {n}", *([f"Th{n}"] if region == "t" else [])]
-    return [w for w in dict.fromkeys(out) if normalize(w) != normalize(readable(name))]
+    return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
