@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
-from nnunet_semantic.prompts import exclusion
+from nnunet_semantic.prompts import exclusion, ranges
 from nnunet_semantic.prompts.directions import canonical, direction
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import SEVERAL, PartReading, read_collective, read_part, strip_possessive
@@ -313,7 +313,7 @@ def split_exclusion(text: str) -> tuple[str, str]:
     "and"; an exclusion that names nothing, or a cue whose scope cannot be told, is an error: a prompt with an
     exclusion cue is never one target text. Shorthand and misspelt connectives are read as written out ("w/o",
     "exept")."""
-    plain = unabbreviate(_plain(text), None)
+    plain = ranges.expand(unabbreviate(_plain(text), None))
     prompt = respell(plain, None) or plain
     pos, neg = _split_connectives(prompt)
     if neg or not (cue := exclusion.cue(prompt)):
@@ -339,7 +339,7 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     (`exclusion.py`: "the liver, tumour aside"), each candidate as "target excluding ...": a prompt with a cue is
     read with its exclusion or refused, never read as its target alone."""
     plain, written = _plain(text), " ".join(str(text).split())
-    prompt = unabbreviate(plain, ontology)  # "lt kidney w/o ..." read as written out (recorded as respelled)
+    prompt = ranges.expand(unabbreviate(plain, ontology))  # "lt kidney w/o ...", "L1-L3": read written out
 
     def as_read(parsed: ParsedPrompt) -> ParsedPrompt:
         return replace(parsed, text=written, respelled=parsed.respelled or (prompt if prompt != plain else ""))

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canonical, direction
+from nnunet_semantic.prompts.groups import read_group
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS, RELATIONAL
 
@@ -293,7 +294,8 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[s
         of = [w for w in head if not direction(w) and w not in _UNNAMING]
         if of and PART_NOUNS.intersection(normalize(before).split()):
             head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
-        if 0 < len(words) <= MAX_WORDS and head and not direction(head[-1]):  # "left head of femur": no noun
+        short = 0 < sum(not direction(w) for w in words) <= MAX_WORDS  # sides aside: "carotid artery left"
+        if short and head and not direction(head[-1]):  # "left head of femur": no noun
             heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
             out.append((words, heads, PART_NOUNS.intersection(said), p in (s.name, *s.names)))
     return tuple(out)
@@ -314,6 +316,12 @@ def read_collective(
     `near`: the structures the prompt names beside it, whose words pick one of several ("the liver without the
     tumour" of "liver tumor" and "kidney tumor")."""
     said = normalize(phrase).split()
+    written = re.findall(r"[a-z]+", phrase.lower())
+    plural = several or bool(SEVERAL.intersection(said)) or any(singular(w) != w for w in written)
+    group = read_group([w for w in said if w not in QUANTIFIERS | LABELLED], ontology, plural)
+    if group:
+        found = tuple(PartReading(s, tuple(said), 1.0, "structure words") for s in group)
+        return found if len(found) > 1 else found[0]
     words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
     counted = several or bool(QUANTIFIERS.intersection(said))  # "all labelled", "the entire labelled set"
     if LABELLED.intersection(said) and set(words) <= _KINDS:
@@ -349,8 +357,6 @@ def read_collective(
     if not tops or any(a & b for a, b in itertools.combinations(tops, 2)):
         return None
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
-    written = re.findall(r"[a-z]+", phrase.lower())
-    plural = several or bool(SEVERAL.intersection(said)) or any(singular(w) != w for w in written)
     if len(found) == 1:
         one = found[0].structure.name.lower().split()
         if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from nnunet_semantic.prompts.ontology import normalize
-from nnunet_semantic.prompts.wording import SHORTHAND
+from nnunet_semantic.prompts.wording import RELATIONAL, SHORTHAND
 
 # words one structure goes by across datasets and clinics: each group is one structure, abbreviations included; no
 # lay term headed by a class noun ("thigh bone"): "all bones" would read as the few structures that have one; a
@@ -77,12 +77,42 @@ SYNONYMS = (
     ("left circumflex artery", "LCX coronary artery", "circumflex", "LCX"),
     ("right coronary artery", "RCA"),
     ("internal auditory canal", "IAC", "internal acoustic meatus", "IAM"),
+    ("internal carotid artery", "ICA", "internal carotid"),
+    ("common carotid artery", "CCA", "common carotid"),
+    ("external carotid artery", "ECA", "external carotid"),
+    ("middle cerebral artery", "MCA"),
+    ("anterior cerebral artery", "ACA"),
+    ("posterior cerebral artery", "PCA"),
+    ("anterior communicating artery", "AComm", "ACoA", "Acom"),
+    ("posterior communicating artery", "PComm", "PCoA", "Pcom"),
+    ("basilar artery", "BA", "basilar"),
+    ("vertebral artery", "VA"),
+    ("internal jugular vein", "IJV", "internal jugular"),
+    ("superior mesenteric artery", "SMA"),
+    ("superior mesenteric vein", "SMV"),
+    ("inferior mesenteric artery", "IMA"),
+    ("inferior mesenteric vein", "IMV"),
+    ("celiac trunk", "coeliac trunk", "celiac artery", "coeliac artery", "celiac axis"),
+    ("portal vein", "PV", "main portal vein"),
+    ("common iliac artery", "CIA"),
+    ("external iliac artery", "EIA"),
+    ("internal iliac artery", "IIA"),
+    ("brachiocephalic trunk", "innominate artery"),
+    ("optic nerve", "CN II", "cranial nerve II"),
+    ("spinal cord", "cord"),
+    ("sacrum", "sacral bone", "os sacrum"),
+    ("fibroglandular tissue", "FGT", "glandular tissue"),
+    ("lung", "lung field"),
     ("GTVp", "primary tumor", "primary gross tumor volume", "primary GTV"),
     ("GTVn", "nodal gross tumor volume", "nodal GTV", "involved lymph nodes", "metastatic lymph nodes"),
 )
 _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
 _LEVEL = re.compile(r"^([ctls])(\d{1,2})$")  # a vertebra's level: "vertebrae_L2" is "L2", "lumbar vertebra 2"
 _SIDE_WORDS = {"left", "right"}
+_VESSELS = {"artery", "vein"}
+_UNSAID = {"of", "the", "and"}
+# words a prompt is made of, which no initials may stand for
+_PROMPT_WORDS = set("a all an and any as at be but by in is it me no not of on or the to up with".split())
 _SIDES = {k.lower(): v for k, v in SHORTHAND.items() if v in _SIDE_WORDS}  # a side as a label name's word: "Kidney_L"
 
 
@@ -145,13 +175,34 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     return found or ((acronym,) if acronym else (), [""])
 
 
+def _spoken(said: str) -> list[str]:
+    """A name as it is said: its side first ("common carotid artery left": "left common carotid artery"), a
+    vessel without its class noun ("basilar", "right coronary"), and a name of several words by its initials
+    ("left CCA", "CCA left"; none that is a word prompts are made of: "optic nerve" is no "on")."""
+    words = said.split()
+    side = [w for w in words if w in _SIDE_WORDS]
+    rest = [w for w in words if w not in _SIDE_WORDS]
+    if len(side) > 1 or not rest or "and" in rest:  # "portal vein and splenic vein" is said as it is
+        return []
+    out = [" ".join([*side, *rest])] if side and words[0] != side[0] else []
+    if any(w.isupper() or any(c.isdigit() for c in w) for w in rest):  # "ICA left", "rib left 7": said
+        return out
+    if len(rest) > 1 and rest[-1] in _VESSELS and not set(rest[:-1]) <= set(RELATIONAL):  # not "renal"
+        out.append(" ".join([*side, *rest[:-1]]))
+    content = [w for w in rest if w not in _UNSAID]
+    initials = "".join(w[0] for w in content).upper()
+    if len(content) > 1 and initials.lower() not in _PROMPT_WORDS:
+        out += [" ".join([*side, initials]), *([f"{initials} {side[0]}"] if side else [])]
+    return out
+
+
 def synonyms(name: str) -> list[str]:
     """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), its synonym group's
     words (`_group`), a number also in Roman numerals ("segment IV"), a vertebra by its level ("L2")."""
     group, before = _group(name)
     said = readable(name)
     out = [readable(part) for part in name.split("/")] if "/" in name else []
-    out += [f"{b}{w}" for w in group for b in before]
+    out += [f"{b}{w}" for w in group for b in before] + _spoken(said)
     *noun, number = said.split() or [""]
     if noun and number.isdigit() and int(number) in _ROMAN:  # "segment 4": "segment IV"
         out.append(" ".join([*noun, _ROMAN[int(number)]]))

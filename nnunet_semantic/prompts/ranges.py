@@ -1,0 +1,65 @@
+"""Ranges and numbered lists as the lists they stand for, so that each item is read as a structure:
+"L1 through L3" is "L1, L2 and L3", "T11-L2" crosses a region of the spine, "ribs 7 to 9" is "rib 7, rib 8
+and rib 9", "ribs 11 and 12" is "rib 11 and rib 12". Two adjacent levels beside a disc word name the disc
+between them ("the L4-L5 disc"), and stay as written."""
+
+from __future__ import annotations
+
+import re
+
+_COUNTS = {"C": 7, "T": 12, "L": 5, "S": 5}
+_ORDER = [f"{region}{n}" for region, count in _COUNTS.items() for n in range(1, count + 1)]
+_ROMAN = "I II III IV V VI VII VIII IX X XI XII".split()
+_TO = r"\s*(?:-|\u2013|\bto\b|\bthrough\b|\bthru\b|\buntil\b)\s*"
+_LEVELS = re.compile(rf"\b(C|Th|T|L|S)(\d{{1,2}}){_TO}(C|Th|T|L|S)?(\d{{1,2}})\b", re.IGNORECASE)
+_NUMBER = r"(?:\d{1,2}|[IVX]{1,4})"
+_SPAN = re.compile(rf"\b([a-z]{{3,}}?)s?\s+({_NUMBER}){_TO}({_NUMBER})\b", re.IGNORECASE)
+_LIST = re.compile(rf"\b([a-z]{{3,}}?)s\s+({_NUMBER}(?:\s*(?:,|\band\b|&)\s*{_NUMBER})+)\b", re.IGNORECASE)
+_DISC_WORD = r"(?:discs?|disks?|ivds?|intervertebral|space|junction)"
+_DISC = re.compile(rf"^\W*{_DISC_WORD}\b|\b{_DISC_WORD}\W*$", re.IGNORECASE)  # "disc L4-L5", "L4-L5 disc"
+_MAX = 30
+
+
+def _said(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + f" and {items[-1]}"
+
+
+def _levels(m: re.Match) -> str:
+    first = m.group(1).upper()[0] + m.group(2)
+    last = (m.group(3) or m.group(1)).upper()[0] + m.group(4)
+    if first not in _ORDER or last not in _ORDER:
+        return m.group(0)
+    i, j = _ORDER.index(first), _ORDER.index(last)
+    before, after = m.string[: m.start()], m.string[m.end() :]
+    if not 0 < j - i <= _MAX or j - i == 1 and (_DISC.search(before) or _DISC.search(after)):
+        return m.group(0)  # no range, or the disc between two levels
+    return _said(_ORDER[i : j + 1])
+
+
+def _number(said: str) -> tuple[int, bool] | None:
+    """A number written in digits or Roman numerals, and whether in Roman numerals."""
+    if said.isdigit():
+        return int(said), False
+    return (_ROMAN.index(said.upper()) + 1, True) if said.upper() in _ROMAN else None
+
+
+def _written(n: int, roman: bool) -> str:
+    return _ROMAN[n - 1] if roman else str(n)
+
+
+def _span(m: re.Match) -> str:
+    noun, first, last = m.group(1), _number(m.group(2)), _number(m.group(3))
+    if not first or not last or first[1] != last[1] or not 0 < last[0] - first[0] <= _MAX:
+        return m.group(0)
+    return _said([f"{noun} {_written(n, first[1])}" for n in range(first[0], last[0] + 1)])
+
+
+def _list(m: re.Match) -> str:
+    noun = m.group(1)
+    return _said([f"{noun} {n}" for n in re.findall(_NUMBER, m.group(2), re.IGNORECASE) if _number(n)])
+
+
+def expand(text: str) -> str:
+    """The prompt with its ranges and numbered lists written out (unchanged where it has none)."""
+    text = _LEVELS.sub(_levels, text)
+    return _LIST.sub(_list, _SPAN.sub(_span, text))
