@@ -373,7 +373,7 @@ def test_a_name_in_another_case_is_no_l2_prompt():
 
     labels = ontology_file.DatasetLabels.of({"background": 0, "Left-Hippocampus": 1, "NonEnhancingTumor": 2})
     structures = generic_structures(labels)
-    assert structures["left-hippocampus"]["names"] == ["left-hippocampus"]
+    assert structures["left hippocampus"]["names"] == ["left hippocampus"]  # hyphens read as spaces
     assert structures["non enhancing tumor"]["names"] == ["non enhancing tumor", "NonEnhancingTumor"]
     ontology = Ontology.from_dict({"structures": {"left hippocampus": {
         "labels": [1], "names": ["left hippocampus", "Left-Hippocampus", "left hippocampi"],

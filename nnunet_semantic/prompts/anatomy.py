@@ -1,8 +1,11 @@
-"""Names of structures across the body, none of them any one model's: what a model must refuse when it does not know
-them. The predictor calibrates its free-text threshold against those its ontology cannot read (`unknown_threshold`):
-one unusual held-out wording of a user's ontology must not open the door to "liver" on a heart model."""
+"""General anatomy, none of it any one model's. `ANATOMY`: names of structures across the body, what a model must
+refuse when it does not know them. The predictor calibrates its free-text threshold against those its ontology
+cannot read (`unknown_threshold`): one unusual held-out wording of a user's ontology must not open the door to
+"liver" on a heart model. `GROUPS` and `KINDS`: what groups and kinds of structures are made of (`groups.py`)."""
 
 from __future__ import annotations
+
+import re
 
 ANATOMY = (
     # head and neck
@@ -85,3 +88,80 @@ ANATOMY = (
     "subcutaneous fat",
     "lymph node",
 )
+
+
+def _table(text: str) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """`names: members` per line, each a comma-separated list."""
+    rows = (line.split(":") for line in re.sub(r"\n\s+", " ", text.strip()).splitlines())
+    return {
+        tuple(n.strip() for n in names.split(",")): tuple(m.strip() for m in members.split(","))
+        for names, members in rows
+    }
+
+
+# a group's names: its members, each a structure of general anatomy without its side
+GROUPS = _table("""
+basal ganglia, basal nuclei: caudate, putamen, pallidum
+striatum: caudate, putamen
+lentiform nucleus, lenticular nucleus: putamen, pallidum
+great arteries: aorta, pulmonary artery
+great vessels: aorta, pulmonary artery, superior vena cava, inferior vena cava, pulmonary vein
+cardiac chambers, heart chambers, chambers of the heart, chambers: atrium, ventricle, ventricular
+    cavity, ventricular blood pool
+coronary arteries, coronary tree, coronary artery tree, coronaries: left main coronary artery, left
+    anterior descending artery, left circumflex artery, right coronary artery
+solid organs, solid abdominal organs: liver, spleen, pancreas, kidney
+bowel, intestines, gut: small bowel, small intestine, duodenum, colon, sigmoid colon, rectum
+bony pelvis, pelvic bones, pelvic girdle, pelvis: hip bone, sacrum, coccyx
+shoulder girdle, pectoral girdle: scapula, clavicle
+lower leg bones, leg bones, bones of the lower leg, crural bones: tibia, fibula
+forearm bones, bones of the forearm: radius, ulna
+optic apparatus, optic pathway, visual pathway: optic nerve, optic chiasm, optic tract
+anterior circulation: internal carotid artery, middle cerebral artery, anterior cerebral artery,
+    anterior communicating artery
+gonads: ovary, testis
+salivary glands, major salivary glands: parotid gland, submandibular gland, sublingual gland
+inner ear, labyrinth, bony labyrinth: cochlea, vestibule, semicircular canal
+rotator cuff, rotator cuff muscles: supraspinatus, infraspinatus, teres minor, subscapularis
+hamstrings, hamstring muscles: biceps femoris, semitendinosus, semimembranosus
+quadriceps, quadriceps femoris, quadriceps muscles, quads: rectus femoris, vastus lateralis, vastus
+    medialis, vastus intermedius
+gluteal muscles, glutei, glutes: gluteus maximus, gluteus medius, gluteus minimus
+biliary system, biliary tree: gallbladder, common bile duct, bile duct, hepatic duct, cystic duct
+urinary tract: kidney, ureter, urinary bladder, urethra
+cervical spine, c spine: cervical vertebra
+thoracic spine, t spine, dorsal spine: thoracic vertebra
+lumbar spine, l spine: lumbar vertebra
+lumbosacral spine: lumbar vertebra, sacrum
+ventricular system, ventricles of the brain, brain ventricles, cerebral ventricles: lateral ventricle,
+    third ventricle, fourth ventricle, inferior lateral ventricle
+carpal bones, carpals, carpus: scaphoid, lunate, triquetrum, pisiform, trapezium, trapezoid, capitate, hamate
+proximal carpal row: scaphoid, lunate, triquetrum, pisiform
+distal carpal row: trapezium, trapezoid, capitate, hamate
+thoracic aorta: ascending aorta, aortic arch, descending aorta
+anorectum: rectum, anal canal
+""")
+# a kind: its members besides the structures whose name ends in the kind's word ("common carotid artery")
+KINDS = {
+    k[0]: v
+    for k, v in _table("""
+bone: femur, tibia, fibula, patella, humerus, radius, ulna, scapula, clavicle, clavicula, rib,
+    vertebra, sacrum, coccyx, hip, ilium, ischium, pubis, skull, mandible, maxilla, sternum,
+    calcaneus, talus, femoral head, hyoid, humeral head
+artery: aorta, celiac trunk, brachiocephalic trunk, pulmonary trunk
+vein: inferior vena cava, superior vena cava, vena cava
+muscle: iliopsoas, psoas, autochthon, gluteus maximus, gluteus medius, gluteus minimus, sartorius,
+    gracilis, adductor longus, adductor brevis, adductor magnus, rectus femoris, vastus lateralis,
+    vastus medialis, vastus intermedius, biceps femoris, semitendinosus, semimembranosus,
+    supraspinatus, infraspinatus, teres minor, subscapularis, rectus abdominis, deltoid
+organ: liver, spleen, pancreas, kidney, stomach, gallbladder, adrenal gland, urinary bladder,
+    uterus, ovary, prostate, testis, rectum, colon, sigmoid colon, small bowel, duodenum, small
+    intestine, esophagus, heart, lung, brain, thyroid gland
+""").items()
+}
+# structures of no kind above, known not to be one: findings and parts that are not organs or bones
+FINDINGS = (
+    "tumor, lesion, mass, cyst, edema, necrosis, metastasis, aneurysm, nodule, hemorrhage, whole tumor, "
+    "tumor core, enhancing tumor, non enhancing tumor, trachea, spinal cord, spinal canal, "
+    "intervertebral disc, myocardium, cartilage, meniscus, lymph node"
+).split(", ")

@@ -31,6 +31,7 @@ _IRREGULAR = {
     "septa": "septum",
     "ostia": "ostium",
     "foramina": "foramen",
+    "putamina": "putamen",
     "corpora": "corpus",
     "femora": "femur",
     "lenses": "lens",

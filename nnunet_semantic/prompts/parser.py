@@ -40,8 +40,8 @@ _SEPARATOR = re.compile(
     r"in\s+addition\s+to|combined\s+with|alongside|including|inclusive\s+of|with)\b)\s*)",
     re.IGNORECASE,
 )
-# a side said after the name, or as "-sided": "the parotid on the left side", "the right-sided kidney"
-_SIDE_AFTER = re.compile(r"^(?P<x>.+?),?\s+on\s+the\s+(?P<side>left|right)(?:\s+side)?$", re.IGNORECASE)
+# a side said after the name, or as "-sided": "the parotid on the left side", "GP right", "the right-sided kidney"
+_SIDE_AFTER = re.compile(r"^(?P<x>.+?)(?:,?\s+on\s+the|,)?\s+(?P<side>left|right)(?:\s+side)?$", re.IGNORECASE)
 _SIDED = re.compile(r"\b(left|right)[-\s]sided\b", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 # "everything" as what an exclusion removes: "X excluding everything except Y" keeps Y within X

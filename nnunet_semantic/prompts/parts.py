@@ -13,10 +13,12 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canonical, direction
-from nnunet_semantic.prompts.groups import read_group
+from nnunet_semantic.prompts.groups import UNPAIRED, read_group
+from nnunet_semantic.prompts.ontologies.label_names import WORDS
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS, RELATIONAL
 
@@ -262,7 +264,8 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
     # nearest-text reading
     said = normalize(phrase).split()
     names_part = "of" in said or any(w in PART_NOUNS or w in SELECTORS or direction(w) for w in said)
-    if not (readings or why or owner or SELECTORS.intersection(said)) and PART_NOUNS.intersection(said):
+    several = QUANTIFIERS.intersection(said) or any(singular(w) != w for w in re.findall(r"[a-z]+", phrase.lower()))
+    if not (readings or why or owner or SELECTORS.intersection(said) or several) and PART_NOUNS.intersection(said):
         # a part of nothing named ("the contrast-enhancing part") is a part of the whole labelled image; by a
         # direction alone ("the front part"), only a part the whole itself is divided into by it
         tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
@@ -292,12 +295,16 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[s
         while len(head) > 1 and (direction(head[-1]) or any(c.isdigit() for c in head[-1])):
             head.pop()  # a label name's trailing side or number: "kidney left", "rib left 7", "vertebrae L2"
         of = [w for w in head if not direction(w) and w not in _UNNAMING]
-        if of and PART_NOUNS.intersection(normalize(before).split()):
+        parts = PART_NOUNS.intersection(normalize(before).split())
+        if of and parts:
             head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
-        short = 0 < sum(not direction(w) for w in words) <= MAX_WORDS  # sides aside: "carotid artery left"
-        if short and head and not direction(head[-1]):  # "left head of femur": no noun
+        short = 0 < sum(not direction(w) and w.isalpha() for w in words) <= MAX_WORDS  # "disc L4 L5 left"
+        if short and head and (parts or not direction(head[-1])):  # "frontal lobe left": a lobe, by its part noun
             heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
-            out.append((words, heads, PART_NOUNS.intersection(said), p in (s.name, *s.names)))
+            is_name = p in (s.name, *s.names)
+            if is_name and len(of) > 1 and not WORDS.intersection(of[1:]):  # a label's noun first: "nodule solid"
+                heads = [*heads, of[0]]
+            out.append((words, heads, PART_NOUNS.intersection(said), is_name))
     return tuple(out)
 
 
@@ -353,20 +360,29 @@ def read_collective(
         ]
         if shares:
             covered[s] = max(shares)
+    named = {s for s in covered if set(words) == set(normalize(s.name).split()) - {"left", "right"}}
+    if named and len(covered) > 1:  # "solid nodules": the one named so, not "nodule part solid"
+        covered = {s: v for s, v in covered.items() if s in named}
     tops = {s.labels: s for s in covered if not any(s.labels < t.labels for t in covered)}
     if not tops or any(a & b for a, b in itertools.combinations(tops, 2)):
         return None
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
+    sides = Counter(frozenset(normalize(s.name).split()) & {"left", "right"} for s in tops.values())
+    alone = [
+        s.name
+        for s in tops.values()
+        if _after_noun(s, words) and sides[frozenset(normalize(s.name).split()) & {"left", "right"}] < 2
+    ]
+    if alone:  # a whole is the parts it is made of ("the left lung" of its lobes), never one part of it
+        return f"'{strip_possessive(phrase)}' names a whole of which only its part '{alone[0]}' is labelled"
     if len(found) == 1:
         one = found[0].structure.name.lower().split()
         if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not
             return f"'{strip_possessive(phrase)}' names a kind that only '{found[0].structure.name}' is named as"
         return found[0]
-    # one of several ("the adrenal", "the rib") is no collective, unless they are the parts it is made of ("the
-    # left lung" of its lobes); several ("the adrenals", "both ribs", "all vertebrae") are
-    if not plural and not all(
-        any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases()) for s in tops.values()
-    ):
+    # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
+    # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
+    if not plural and (own or not all(map(_made_of, tops.values())) and not _halves(tops.values())):
         beside = frozenset().union(*map(name_words, near))
         close = [r for r in found if beside & name_words(r.structure)]
         if len(close) == 1:
@@ -374,6 +390,24 @@ def read_collective(
         names = ", ".join(f"'{s.name}'" for s in tops.values())
         return f"'{strip_possessive(phrase)}' could be any of {names}: name one, or all of them ('both', 'all')"
     return tuple(sorted(found, key=lambda r: min(r.structure.labels)))
+
+
+def _after_noun(s: Structure, words: tuple[str, ...]) -> bool:
+    """A direction named after the noun a collective says ("femur head left" of "the left femur"): a part of it."""
+    name = normalize(s.name).split()
+    noun = next((i for i, w in enumerate(name) if not direction(w) and any(same_word(w, x) for x in words)), None)
+    after = [canonical(w) for w in name[noun + 1 :] if w not in ("left", "right")] if noun is not None else []
+    return any(direction(w) and w not in words for w in after)
+
+
+def _made_of(s: Structure) -> bool:
+    return any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases())
+
+
+def _halves(structures) -> bool:
+    """The left and right halves of one unpaired structure ("cerebellum left" / "cerebellum right")."""
+    named = {" ".join(w for w in normalize(s.name).split() if w not in ("left", "right")) for s in structures}
+    return len(named) == 1 and named <= UNPAIRED
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bool = False) -> PartReading | str | None:

@@ -1,11 +1,14 @@
-"""Ranges and numbered lists as the lists they stand for, so that each item is read as a structure:
-"L1 through L3" is "L1, L2 and L3", "T11-L2" crosses a region of the spine, "ribs 7 to 9" is "rib 7, rib 8
-and rib 9", "ribs 11 and 12" is "rib 11 and rib 12". Two adjacent levels beside a disc word name the disc
-between them ("the L4-L5 disc"), and stay as written."""
+"""Ranges, numbered lists and lists said of both sides as the lists they stand for, so that each item is read
+as a structure: "L1 through L3" is "L1, L2 and L3", "T11-L2" crosses a region of the spine, "ribs 7 to 9" is
+"rib 7, rib 8 and rib 9", "ribs 11 and 12" is "rib 11 and rib 12", "optic nerves and lenses, bilateral" is
+"both optic nerves and both lenses". Two adjacent levels beside a disc word name the disc between them ("the
+L4-L5 disc"), and stay as written."""
 
 from __future__ import annotations
 
 import re
+
+from nnunet_semantic.prompts.wording import strip_request
 
 _COUNTS = {"C": 7, "T": 12, "L": 5, "S": 5}
 _ORDER = [f"{region}{n}" for region, count in _COUNTS.items() for n in range(1, count + 1)]
@@ -18,6 +21,10 @@ _LIST = re.compile(rf"\b([a-z]{{3,}}?)s\s+({_NUMBER}(?:\s*(?:,|\band\b|&)\s*{_NU
 _DISC_WORD = r"(?:discs?|disks?|ivds?|intervertebral|space|junction)"
 _DISC = re.compile(rf"^\W*{_DISC_WORD}\b|\b{_DISC_WORD}\W*$", re.IGNORECASE)  # "disc L4-L5", "L4-L5 disc"
 _MAX = 30
+_BOTH = re.compile(
+    r"^(?P<x>.+?),?\s+(?:on\s+both\s+sides|both\s+sides|bilateral(?:ly)?|in\s+both\s+hemispheres)\W*$", re.I
+)
+_ITEMS = re.compile(r"(\s*(?:,|&|\+|\band\b)\s*)", re.IGNORECASE)
 
 
 def _said(items: list[str]) -> str:
@@ -59,7 +66,17 @@ def _list(m: re.Match) -> str:
     return _said([f"{noun} {n}" for n in re.findall(_NUMBER, m.group(2), re.IGNORECASE) if _number(n)])
 
 
+def _both(item: str) -> str:
+    """ "both" before an item's structure words, after any request ("segment both breasts")."""
+    start = max(item.lower().rfind(strip_request(item).lower()), 0)
+    return f"{item[:start]}both {item[start:]}"
+
+
 def expand(text: str) -> str:
-    """The prompt with its ranges and numbered lists written out (unchanged where it has none)."""
-    text = _LEVELS.sub(_levels, text)
-    return _LIST.sub(_list, _SPAN.sub(_span, text))
+    """The prompt with its ranges, numbered lists and lists of both sides written out (unchanged where it has
+    none)."""
+    text = _LIST.sub(_list, _SPAN.sub(_span, _LEVELS.sub(_levels, text)))
+    if both := _BOTH.match(text):
+        items = _ITEMS.split(both.group("x"))
+        text = "".join(_both(p) if i % 2 == 0 and p.strip() else p for i, p in enumerate(items))
+    return text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, KINDS
 from nnunet_semantic.prompts.ontology import normalize
 from nnunet_semantic.prompts.wording import RELATIONAL, SHORTHAND
 
@@ -18,7 +19,11 @@ SYNONYMS = (
     ("superior vena cava", "SVC"),
     ("gallbladder", "gall bladder", "GB", "gall"),
     ("urinary bladder", "bladder"),
-    ("esophagus", "oesophagus", "eso"),
+    ("esophagus", "oesophagus", "eso", "gullet"),
+    ("ascending aorta", "aorta ascending"),
+    ("aortic arch", "arch of the aorta", "aorta arch"),
+    ("descending aorta", "aorta descending", "descending thoracic aorta"),
+    ("prostate", "prostate gland"),
     ("stomach", "sto"),
     ("kidney", "kid"),
     ("adrenal gland", "adrenal", "suprarenal gland"),
@@ -29,8 +34,8 @@ SYNONYMS = (
     ("iliopsoas", "iliopsoas muscle"),
     ("right ventricle", "RV"),
     ("left ventricle", "LV"),
-    ("right atrium", "RA"),
-    ("left atrium", "LA"),
+    ("right atrium", "RA", "right atrial cavity", "RA cavity", "RA blood pool"),
+    ("left atrium", "LA", "left atrial cavity", "LA cavity", "LA blood pool"),
     ("left ventricular cavity", "LV cavity", "LVC", "left ventricular blood pool", "LV blood pool"),
     ("right ventricular cavity", "RV cavity", "RVC", "right ventricular blood pool", "RV blood pool"),
     ("left ventricular myocardium", "LV myocardium", "myocardium", "MYO", "MLV", "heart muscle"),
@@ -53,6 +58,8 @@ SYNONYMS = (
     ("submandibular gland", "submandibular", "SMG"),
     ("mandible", "lower jaw"),
     ("trachea", "windpipe"),
+    ("thyroid gland", "thyroid"),
+    ("larynx", "voice box"),
     ("femur", "thighbone"),
     ("tibia", "shinbone"),
     ("spinal canal", "vertebral canal"),
@@ -106,6 +113,13 @@ SYNONYMS = (
     ("GTVp", "primary tumor", "primary gross tumor volume", "primary GTV"),
     ("GTVn", "nodal gross tumor volume", "nodal GTV", "involved lymph nodes", "metastatic lymph nodes"),
 )
+# general anatomy's words, which a label's abbreviations are written out to ("thal": "thalamus")
+_NAMED = (*ANATOMY, *FINDINGS, *KINDS, *"vessel hippocampus cerebellum vermis ascending descending".split())
+_NAMED += (*(w for g in SYNONYMS for w in g), *(m for t in (GROUPS, KINDS) for ms in t.values() for m in ms))
+WORDS = frozenset(w for n in _NAMED for w in n.lower().split())
+_ALONE = frozenset(n.lower() for n in _NAMED)  # words that are a structure's name by themselves
+_DISCS = ("disc", "intervertebral disc", "IVD")
+_ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
 _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
 _LEVEL = re.compile(r"^([ctls])(\d{1,2})$")  # a vertebra's level: "vertebrae_L2" is "L2", "lumbar vertebra 2"
 _SIDE_WORDS = {"left", "right"}
@@ -120,9 +134,9 @@ def readable(label_name: str, sides: bool = True) -> str:
     """A structure name from a label name: `NonEnhancingTumor`, `non_enhancing_tumor` -> "non enhancing tumor";
     acronyms (`PZ`) stay as they are; a side as one letter is spelled out (`Parotid_L`, `IAC_R` -> "parotid left",
     "IAC right"), unless `sides` is off."""
-    if label_name.isupper() and not re.search(r"[_\s]", label_name):
+    if label_name.isupper() and not re.search(r"[-_\s]", label_name):
         return label_name
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\s]+", " ", label_name).split()
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[-_\s]+", " ", label_name).split()
     return " ".join(
         _SIDES[w.lower()]
         if sides and w.lower() in _SIDES and len(spaced) > 1
@@ -191,24 +205,59 @@ def _spoken(said: str) -> list[str]:
         out.append(" ".join([*side, *rest[:-1]]))
     content = [w for w in rest if w not in _UNSAID]
     initials = "".join(w[0] for w in content).upper()
-    if len(content) > 1 and initials.lower() not in _PROMPT_WORDS:
+    if len(content) > 2 and initials.lower() not in _PROMPT_WORDS:
         out += [" ".join([*side, initials]), *([f"{initials} {side[0]}"] if side else [])]
     return out
 
 
+def _written_out(said: str) -> str | None:
+    """A name whose words abbreviate general anatomy's ("left thal", `R_Caud`, `L_Puta`) written out, each such
+    word (three letters or more) the start of exactly one word of `WORDS`; None when none is."""
+    words = [_full(w) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS else w for w in said.split()]
+    return " ".join(words) if words != said.split() else None
+
+
+def _full(start: str) -> str:
+    """The one word of `WORDS` a word starts, a structure's name by itself first ("pall": "pallidum", not
+    "pallidus" of "globus pallidus"); the word itself when none or several are."""
+    found = [w for w in WORDS if w.startswith(start)]
+    alone = [w for w in found if w in _ALONE]
+    return found[0] if len(found) == 1 else alone[0] if len(alone) == 1 else start
+
+
+def _levels(said: str) -> list[str]:
+    """A vertebra by its level (`vertebrae_L2`, or a label named `L2` alone): "L2", "L2 vertebra", "lumbar
+    vertebra 2", "second lumbar vertebra"; a disc by the levels it lies between (`disc_L4_L5`): "L4-L5 disc",
+    "L4/5 disc", "the intervertebral disc between L4 and L5"."""
+    words = normalize(said).split()
+    levels = [m.groups() for w in words if (m := _LEVEL.match(w))]
+    rest = {w for w in words if not _LEVEL.match(w)}
+    if len(levels) == 1 and (not rest or any(w.startswith("vertebra") for w in rest)):
+        ((region, n),) = levels
+        level, kind = f"{region.upper()}{n}", f"{_REGIONS[region]} vertebra"
+        out = [level, f"{level} vertebra", f"vertebra {level}", f"{kind} {n}", *([f"Th{n}"] if region == "t" else [])]
+        return out + ([f"{_ORDINAL_WORDS[int(n) - 1]} {kind}"] if int(n) <= len(_ORDINAL_WORDS) else [])
+    if len(levels) != 2 or not rest & {"disc", "ivd", "intervertebral"}:
+        return []
+    (a, an), (b, bn) = levels
+    upper, lower = f"{a.upper()}{an}", f"{b.upper()}{bn}"
+    out = [f"{x} {d}" for x in {f"{upper}-{lower}", f"{upper}/{bn if a == b else lower}"} for d in _DISCS]
+    out += [f"intervertebral disc {upper}-{lower}", *(f"{d} between {upper} and {lower}" for d in _DISCS[:2])]
+    return out + (["lumbosacral disc"] if (upper, lower) == ("L5", "S1") else [])
+
+
 def synonyms(name: str) -> list[str]:
     """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), its synonym group's
-    words (`_group`), a number also in Roman numerals ("segment IV"), a vertebra by its level ("L2")."""
+    words (`_group`), as it is said (`_spoken`), its abbreviations written out (`_written_out`), a number also in
+    Roman numerals ("segment IV"), a vertebra or a disc by its levels (`_levels`)."""
     group, before = _group(name)
     said = readable(name)
     out = [readable(part) for part in name.split("/")] if "/" in name else []
     out += [f"{b}{w}" for w in group for b in before] + _spoken(said)
+    if full := _written_out(said):
+        out += [full, *synonyms(full)]
     *noun, number = said.split() or [""]
     if noun and number.isdigit() and int(number) in _ROMAN:  # "segment 4": "segment IV"
         out.append(" ".join([*noun, _ROMAN[int(number)]]))
-    bag = _bag(said)
-    levels = [m.groups() for w in bag if (m := _LEVEL.match(w))]
-    if len(levels) == 1 and any(w.startswith("vertebra") for w in bag):
-        (region, n), *_ = levels
-        out += [f"{region.upper()}{n}", f"{_REGIONS[region]} vertebra {n}", *([f"Th{n}"] if region == "t" else [])]
+    out += _levels(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
