@@ -47,10 +47,12 @@ def test_every_wording_is_read_exactly_or_refused_and_nothing_unanswerable_is_an
 
 
 def test_most_wordings_of_users_datasets_are_read():
-    """0.21-0.43 of each set before collectives over disjoint labels and label-name synonyms; 0.72 with them."""
+    """0.21-0.46 of each set before collectives over disjoint labels and label-name synonyms (sets 11 and 12 on
+    d116029: 0.29 and 0.46); 0.72 of the first six with them; 0.785 of all eight with general anatomy's groups,
+    kinds, ranges and abbreviated label names."""
     read = [_read(e["text"], generic_ontology(DatasetLabels.of(SET[k]["labels"]))) for k in KEYS
             for e in SET[k]["resolved"]]
-    assert sum(r is not None for r in read) / len(read) >= 0.69
+    assert sum(r is not None for r in read) / len(read) >= 0.77
 
 
 TOTAL = {"kidney_left": 1, "kidney_right": 2, "lung_upper_lobe_left": 3, "lung_lower_lobe_left": 4,
@@ -117,6 +119,56 @@ def test_a_collective_is_read_with_what_the_prompt_names_beside_it_and_never_fro
     text, target, avoid
 ):
     assert _read(text, _ontology(LESIONS)) == (None if target is None else (target, avoid)), text
+
+
+BRAIN = {"Left-Caudate": 1, "Right-Caudate": 2, "L_Puta": 3, "R_Puta": 4, "L_Pall": 5, "R_Pall": 6, "L_Thal": 7,
+         "R_Thal": 8, "Cerebellum_L": 9, "Cerebellum_R": 10}
+KNEE = {"femur": 1, "tibia": 2, "fibula": 3, "patella": 4}
+NECK = {"common_carotid_artery_left": 1, "common_carotid_artery_right": 2, "internal_jugular_vein_left": 3,
+        "internal_jugular_vein_right": 4, "thyroid_gland": 5, "renal_artery_left": 6, "renal_vein_left": 7}
+SPINE = {"T11": 1, "T12": 2, "L1": 3, "L2": 4, "L3": 5, "disc_T12_L1": 6, "disc_L1_L2": 7, "sacrum": 8}
+PELVIS = {"FemurHead_L": 1, "FemurHead_R": 2, "Bladder": 3, "nodule_solid": 4, "nodule_part_solid": 5, "spleen": 6,
+          "kidney_left": 7, "vastus_intermedius": 8, "rectus_femoris": 9}
+
+
+@pytest.mark.parametrize("labels,text,target,avoid", [
+    (BRAIN, "the basal ganglia", {1, 2, 3, 4, 5, 6}, set()),  # a group of general anatomy: its labelled members
+    (BRAIN, "right-sided basal ganglia except the caudate", {2, 4, 6}, {2}),
+    (BRAIN, "left lentiform nucleus", {3, 5}, set()),
+    (BRAIN, "left thalamus", {7}, set()),  # `L_Thal`: a label's abbreviation written out
+    (BRAIN, "GP right", {6}, set()),  # a synonym of the written-out name, its side said after it
+    (BRAIN, "the cerebellum", {9, 10}, set()),  # the halves of an unpaired structure
+    (BRAIN, "all left-sided structures", {1, 3, 5, 7, 9}, set()),
+    (KNEE, "all bones except the patella", {1, 2, 3, 4}, {4}),  # a kind, where every label's kind is known
+    (KNEE, "lower leg bones", {2, 3}, set()),
+    (NECK, "right common carotid artery", {2}, set()),  # `common_carotid_artery_right` said side first
+    (NECK, "left CCA", {1}, set()),  # by its initials
+    (NECK, "both internal jugular veins", {3, 4}, set()),
+    (NECK, "left-sided vessels", {1, 3, 6, 7}, set()),
+    (NECK, "the renal vessels", {6, 7}, set()),  # a kind of some words
+    (SPINE, "T11 through L2", {1, 2, 3, 4}, set()),  # a range across regions of the spine
+    (SPINE, "the first lumbar vertebra", {3}, set()),  # a label named by its level alone
+    (SPINE, "the T12-L1 disc", {6}, set()),  # two adjacent levels beside "disc": the disc between them
+    (SPINE, "lumbar spine without L3", {3, 4, 5}, {5}),
+    (PELVIS, "both femoral heads", {1, 2}, set()),
+    (PELVIS, "solid nodules", {4}, set()),  # the label named so, not the one that holds more
+    (PELVIS, "vastus intermedius muscle", {8}, set()),  # a structure said with its kind
+    (BRAIN, "thalamus and putamen, bilateral", {3, 4, 7, 8}, set()),  # a list said of both sides
+])
+def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
+    assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
+
+
+@pytest.mark.parametrize("labels,text", [
+    (KNEE | {"osteophyte": 5}, "all bones"),  # a label of unknown kind: no census of the bones
+    (PELVIS, "left-sided organs"),  # the spleen is on the left, though its name does not say so
+    (PELVIS, "the left femur"),  # only its head is labelled
+    (PELVIS, "the organ"),  # one of a kind
+    (SPINE, "the lumbar vertebra"),  # one of several
+    ({"caudate": 1, "thalamus": 2}, "the basal ganglia"),  # one member is not the group
+])
+def test_a_group_kind_or_whole_the_labels_do_not_hold_is_refused(labels, text):
+    assert _read(text, _ontology(labels)) is None, text
 
 
 def test_acronym_labels_are_read_by_the_structure_and_side_they_abbreviate():

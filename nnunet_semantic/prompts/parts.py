@@ -383,6 +383,9 @@ def read_collective(
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
     if not plural and (own or not all(map(_made_of, tops.values())) and not _halves(tops.values())):
+        inside = [r for r in found if near and r.structure.labels <= frozenset().union(*(n.labels for n in near))]
+        if len(inside) == 1:  # "the right basal ganglia except the caudate": the one within
+            return inside[0]
         beside = frozenset().union(*map(name_words, near))
         close = [r for r in found if beside & name_words(r.structure)]
         if len(close) == 1:
@@ -393,11 +396,16 @@ def read_collective(
 
 
 def _after_noun(s: Structure, words: tuple[str, ...]) -> bool:
-    """A direction named after the noun a collective says ("femur head left" of "the left femur"): a part of it."""
+    """A direction named after the noun a collective says, or before "of" it ("femur head left", "head of femur
+    left" of "the left femur"): a part of it."""
     name = normalize(s.name).split()
     noun = next((i for i, w in enumerate(name) if not direction(w) and any(same_word(w, x) for x in words)), None)
-    after = [canonical(w) for w in name[noun + 1 :] if w not in ("left", "right")] if noun is not None else []
-    return any(direction(w) and w not in words for w in after)
+    if noun is None:
+        return False
+    of = name[: noun - 1] if noun > 1 and name[noun - 1] == "of" else []  # "head of femur left"
+    return any(
+        direction(w) and canonical(w) not in words for w in [*of, *name[noun + 1 :]] if w not in ("left", "right")
+    )
 
 
 def _made_of(s: Structure) -> bool:
