@@ -47,12 +47,12 @@ def test_every_wording_is_read_exactly_or_refused_and_nothing_unanswerable_is_an
 
 
 def test_most_wordings_of_users_datasets_are_read():
-    """0.21-0.46 of each set before collectives over disjoint labels and label-name synonyms (sets 11 and 12 on
-    d116029: 0.29 and 0.46); 0.72 of the first six with them; 0.785 of all eight with general anatomy's groups,
-    kinds, ranges and abbreviated label names."""
+    """0.21-0.46 of each set before collectives over disjoint labels and label-name synonyms (sets 11, 12 and 13 on
+    d116029: 0.29, 0.46 and 0.26); 0.72 of the first six with them; 0.757 of all nine with general anatomy's
+    groups, kinds, ranges and abbreviated label names."""
     read = [_read(e["text"], generic_ontology(DatasetLabels.of(SET[k]["labels"]))) for k in KEYS
             for e in SET[k]["resolved"]]
-    assert sum(r is not None for r in read) / len(read) >= 0.77
+    assert sum(r is not None for r in read) / len(read) >= 0.745
 
 
 TOTAL = {"kidney_left": 1, "kidney_right": 2, "lung_upper_lobe_left": 3, "lung_lower_lobe_left": 4,
@@ -130,6 +130,10 @@ SPINE = {"T11": 1, "T12": 2, "L1": 3, "L2": 4, "L3": 5, "disc_T12_L1": 6, "disc_
 PELVIS = {"FemurHead_L": 1, "FemurHead_R": 2, "Bladder": 3, "nodule_solid": 4, "nodule_part_solid": 5, "spleen": 6,
           "kidney_left": 7, "vastus_intermedius": 8, "rectus_femoris": 9}
 
+OARS = {"Glnd_Submand_L": 1, "Glnd_Submand_R": 2, "A_Carotid_L": 3, "A_Carotid_R": 4, "Cavity_Oral": 5, "LHV": 6,
+        "MHV": 7, "RHV": 8, "Tibia_L": 9, "Fibula_L": 10, "Gastroc_Med_L": 11, "Gastroc_Lat_L": 12, "eCSF": 13,
+        "LPV": 14}
+
 
 @pytest.mark.parametrize("labels,text,target,avoid", [
     (BRAIN, "the basal ganglia", {1, 2, 3, 4, 5, 6}, set()),  # a group of general anatomy: its labelled members
@@ -153,6 +157,14 @@ PELVIS = {"FemurHead_L": 1, "FemurHead_R": 2, "Bladder": 3, "nodule_solid": 4, "
     (PELVIS, "both femoral heads", {1, 2}, set()),
     (PELVIS, "solid nodules", {4}, set()),  # the label named so, not the one that holds more
     (PELVIS, "vastus intermedius muscle", {8}, set()),  # a structure said with its kind
+    (OARS, "left submandibular gland", {1}, set()),  # TG-263's `Glnd_Submand_L`: its class last, written out
+    (OARS, "right carotid artery", {4}, set()),  # `A_Carotid_R`
+    (OARS, "oral cavity", {5}, set()),
+    (OARS, "left and middle hepatic veins", {6, 7}, set()),  # the last item's two words carried, not "left veins"
+    (OARS, "the hepatic veins", {6, 7, 8}, set()),
+    (OARS, "tibia and fibula, lt", {9, 10}, set()),  # a side said after a list, of each item
+    (OARS, "left gastrocnemius", {11, 12}, set()),  # the heads it is made of (`Gastroc_Med_L`, `Gastroc_Lat_L`)
+    (OARS, "eCSF", {13}, set()),
     (BRAIN, "thalamus and putamen, bilateral", {3, 4, 7, 8}, set()),  # a list said of both sides
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
@@ -165,6 +177,8 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     (PELVIS, "the left femur"),  # only its head is labelled
     (PELVIS, "the organ"),  # one of a kind
     (SPINE, "the lumbar vertebra"),  # one of several
+    (OARS, "the hepatic vein"),  # one of the three a group in the plural names
+    ({"Cerebellum_L": 1, "Cerebellum_R": 2}, "the cerebrum"),  # no form of "cerebellum"
     ({"caudate": 1, "thalamus": 2}, "the basal ganglia"),  # one member is not the group
 ])
 def test_a_group_kind_or_whole_the_labels_do_not_hold_is_refused(labels, text):

@@ -140,6 +140,12 @@ proximal carpal row: scaphoid, lunate, triquetrum, pisiform
 distal carpal row: trapezium, trapezoid, capitate, hamate
 thoracic aorta: ascending aorta, aortic arch, descending aorta
 anorectum: rectum, anal canal
+triceps surae, calf muscles: gastrocnemius, gastrocnemius medial, gastrocnemius lateral, soleus
+csf spaces, csf compartments, cerebrospinal fluid spaces: cerebrospinal fluid, external cerebrospinal fluid,
+    lateral ventricle, third ventricle, fourth ventricle, ventricle
+hepatic veins: hepatic vein, right hepatic vein, middle hepatic vein, left hepatic vein
+pharyngeal constrictors, pharyngeal constrictor muscles, constrictors, constrictor muscles: constrictor,
+    pharyngeal constrictor
 """)
 # a kind: its members besides the structures whose name ends in the kind's word ("common carotid artery")
 KINDS = {
@@ -153,7 +159,10 @@ vein: inferior vena cava, superior vena cava, vena cava
 muscle: iliopsoas, psoas, autochthon, gluteus maximus, gluteus medius, gluteus minimus, sartorius,
     gracilis, adductor longus, adductor brevis, adductor magnus, rectus femoris, vastus lateralis,
     vastus medialis, vastus intermedius, biceps femoris, semitendinosus, semimembranosus,
-    supraspinatus, infraspinatus, teres minor, subscapularis, rectus abdominis, deltoid
+    supraspinatus, infraspinatus, teres minor, subscapularis, rectus abdominis, deltoid, gastrocnemius,
+    gastrocnemius medial, gastrocnemius lateral, soleus, tibialis anterior, tibialis posterior, peroneus longus,
+    extensor digitorum longus, pharyngeal constrictor, constrictor, masseter, temporalis, pectoralis major,
+    trapezius, latissimus dorsi, erector spinae, multifidus, quadratus lumborum, diaphragm
 organ: liver, spleen, pancreas, kidney, stomach, gallbladder, adrenal gland, urinary bladder,
     uterus, ovary, prostate, testis, rectum, colon, sigmoid colon, small bowel, duodenum, small
     intestine, esophagus, heart, lung, brain, thyroid gland

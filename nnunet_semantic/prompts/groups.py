@@ -14,7 +14,7 @@ import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, KINDS
 from nnunet_semantic.prompts.ontologies.label_names import SYNONYMS
-from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
+from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
 
 _SUBKINDS = {"vessel": ("artery", "vein", "vessel")}
 # unpaired structures on one side of the body, which their names do not say
@@ -52,6 +52,8 @@ _KNOWN = frozenset(map(_key, _SAID)).union(*_MEMBERS.values())  # structures who
 
 
 _NAMES = {normalize(n): frozenset(map(_key, m)) for names, m in GROUPS.items() for n in names}
+_SAID_AS = [(normalize(n), n.split()[-1]) for names in GROUPS for n in names]
+_PLURAL = {n for n, last in _SAID_AS if singular(last) != last} - {n for n, last in _SAID_AS if singular(last) == last}
 
 
 def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Structure, ...] | None:
@@ -66,7 +68,7 @@ def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Stru
     if len(sides) > 1 or not said and not sides:
         return None
     structures = list(ontology.structures.values())
-    if said in _NAMES:
+    if said in _NAMES and (plural or said not in _PLURAL):  # "the hepatic vein" is one of them
         members = _NAMES[said]
         found = [s for s in structures if _keys(s) & members]
         if len({k for s in found for k in _keys(s) & members}) < min(2, len(members)):

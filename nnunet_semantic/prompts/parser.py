@@ -231,7 +231,7 @@ def _structures(
             and len(strip_request(p, emphatic=True).split()) <= 2
             and not exclusion.cue(p)
         ):  # "the anterior and the posterior hippocampus": the last item's noun
-            for n in (1, 2)[: len(noun) - 1]:
+            for n in (2, 1)[-(len(noun) - 1) :] if len(noun) > 1 else ():  # "left and middle hepatic veins"
                 if not isinstance(found, Reading):
                     found = _structure(f"{p} {' '.join(noun[-n:])}", ontology, prompt, within, role)
         several = len(_SEPARATOR.split(p)) > 1  # a run of items is one structure only by a name that holds "and"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canonical, direction
 from nnunet_semantic.prompts.groups import UNPAIRED, read_group
-from nnunet_semantic.prompts.ontologies.label_names import WORDS
+from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS, RELATIONAL
 
@@ -302,7 +302,7 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[s
         if short and head and (parts or not direction(head[-1])):  # "frontal lobe left": a lobe, by its part noun
             heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
             is_name = p in (s.name, *s.names)
-            if is_name and len(of) > 1 and not WORDS.intersection(of[1:]):  # a label's noun first: "nodule solid"
+            if is_name and len(of) > 1 and _noun_first(of):  # a label's noun first: "nodule solid", "aorta arch"
                 heads = [*heads, of[0]]
             out.append((words, heads, PART_NOUNS.intersection(said), is_name))
     return tuple(out)
@@ -382,7 +382,8 @@ def read_collective(
         return found[0]
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
-    if not plural and (own or not all(map(_made_of, tops.values())) and not _halves(tops.values())):
+    made_of = all(_made_of(s) or _after_noun(s, words) for s in tops.values())  # lobes; medial and lateral heads
+    if not plural and (own or not made_of and not _halves(tops.values(), said)):
         inside = [r for r in found if near and r.structure.labels <= frozenset().union(*(n.labels for n in near))]
         if len(inside) == 1:  # "the right basal ganglia except the caudate": the one within
             return inside[0]
@@ -395,27 +396,35 @@ def read_collective(
     return tuple(sorted(found, key=lambda r: min(r.structure.labels)))
 
 
+def _noun_first(words: list[str]) -> bool:
+    """A name whose first word is its noun: the words after it are no nouns of general anatomy ("nodule solid"),
+    or it is a structure by itself and they are not ("aorta arch"); never a compound written apart ("brain stem")."""
+    rest = set(words[1:])
+    return "".join(words) not in WORDS and (not WORDS & rest or words[0] in ALONE and not ALONE & rest)
+
+
 def _after_noun(s: Structure, words: tuple[str, ...]) -> bool:
     """A direction named after the noun a collective says, or before "of" it ("femur head left", "head of femur
-    left" of "the left femur"): a part of it."""
-    name = normalize(s.name).split()
-    noun = next((i for i, w in enumerate(name) if not direction(w) and any(same_word(w, x) for x in words)), None)
-    if noun is None:
-        return False
-    of = name[: noun - 1] if noun > 1 and name[noun - 1] == "of" else []  # "head of femur left"
-    return any(
-        direction(w) and canonical(w) not in words for w in [*of, *name[noun + 1 :]] if w not in ("left", "right")
-    )
+    left" of "the left femur"; `Gastroc_Med_L` "gastrocnemius medial left"): a part of it."""
+    for phrase in (s.name, *s.names, *s.synonyms):
+        name = normalize(phrase).split()
+        noun = next((i for i, w in enumerate(name) if not direction(w) and any(same_word(w, x) for x in words)), None)
+        if noun is not None:
+            of = name[: noun - 1] if noun > 1 and name[noun - 1] == "of" else []  # "head of femur left"
+            after = [w for w in [*of, *name[noun + 1 :]] if w not in ("left", "right")]
+            return any(direction(w) and canonical(w) not in words for w in after)
+    return False
 
 
 def _made_of(s: Structure) -> bool:
     return any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases())
 
 
-def _halves(structures) -> bool:
-    """The left and right halves of one unpaired structure ("cerebellum left" / "cerebellum right")."""
+def _halves(structures, said: list[str]) -> bool:
+    """The left and right halves of one unpaired structure the prompt names ("cerebellum left" / "cerebellum
+    right" of "the cerebellum"; not of "the cerebrum")."""
     named = {" ".join(w for w in normalize(s.name).split() if w not in ("left", "right")) for s in structures}
-    return len(named) == 1 and named <= UNPAIRED
+    return len(named) == 1 and named <= UNPAIRED and set(next(iter(named)).split()) <= set(said)
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bool = False) -> PartReading | str | None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from nnunet_semantic.prompts.wording import strip_request
+from nnunet_semantic.prompts import exclusion
+from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, alternatives, strip_request
 
 _COUNTS = {"C": 7, "T": 12, "L": 5, "S": 5}
 _ORDER = [f"{region}{n}" for region, count in _COUNTS.items() for n in range(1, count + 1)]
@@ -21,9 +22,13 @@ _LIST = re.compile(rf"\b([a-z]{{3,}}?)s\s+({_NUMBER}(?:\s*(?:,|\band\b|&)\s*{_NU
 _DISC_WORD = r"(?:discs?|disks?|ivds?|intervertebral|space|junction)"
 _DISC = re.compile(rf"^\W*{_DISC_WORD}\b|\b{_DISC_WORD}\W*$", re.IGNORECASE)  # "disc L4-L5", "L4-L5 disc"
 _MAX = 30
-_BOTH = re.compile(
-    r"^(?P<x>.+?),?\s+(?:on\s+both\s+sides|both\s+sides|bilateral(?:ly)?|in\s+both\s+hemispheres)\W*$", re.I
+# a side said after a list, of each item: "the optic nerves and lenses, bilateral", "soleus and TA on the left"
+_SIDE_AFTER = re.compile(
+    r"^(?P<x>.+?)(?:(?:,\s*|\s+on\s+(?:the\s+)?)(?P<side>left|right)(?:\s+side)?|"
+    r",?\s+(?:on\s+)?(?P<both>both\s+sides|bilateral(?:ly)?|in\s+both\s+hemispheres))\W*$",
+    re.IGNORECASE,
 )
+_CONNECTIVE = re.compile(rf"\b(?:{alternatives(EXCLUSION_CONNECTIVES)})\b", re.IGNORECASE)
 _ITEMS = re.compile(r"(\s*(?:,|&|\+|\band\b)\s*)", re.IGNORECASE)
 
 
@@ -66,17 +71,21 @@ def _list(m: re.Match) -> str:
     return _said([f"{noun} {n}" for n in re.findall(_NUMBER, m.group(2), re.IGNORECASE) if _number(n)])
 
 
-def _both(item: str) -> str:
-    """ "both" before an item's structure words, after any request ("segment both breasts")."""
+def _sided(item: str, side: str) -> str:
+    """The side before an item's structure words, after any request ("segment both breasts")."""
     start = max(item.lower().rfind(strip_request(item).lower()), 0)
-    return f"{item[:start]}both {item[start:]}"
+    return f"{item[:start]}{side} {item[start:]}"
 
 
 def expand(text: str) -> str:
-    """The prompt with its ranges, numbered lists and lists of both sides written out (unchanged where it has
+    """The prompt with its ranges, numbered lists and lists said of a side written out (unchanged where it has
     none)."""
     text = _LIST.sub(_list, _SPAN.sub(_span, _LEVELS.sub(_levels, text)))
-    if both := _BOTH.match(text):
-        items = _ITEMS.split(both.group("x"))
-        text = "".join(_both(p) if i % 2 == 0 and p.strip() else p for i, p in enumerate(items))
-    return text
+    after = _SIDE_AFTER.match(text)
+    if not after or exclusion.cue(after.group("x")) or _CONNECTIVE.search(after.group("x")):
+        return text
+    items = _ITEMS.split(after.group("x"))
+    if after.group("side") and len(items) == 1:  # one name and its side: the parser reads it as written
+        return text
+    side = (after.group("side") or "both").lower()
+    return "".join(_sided(p, side) if i % 2 == 0 and p.strip() else p for i, p in enumerate(items))

@@ -70,6 +70,16 @@ SYNONYMS = (
     ("sigmoid colon", "sigmoid"),
     ("pulmonary artery", "PA", "pulmonary trunk", "main pulmonary artery"),
     ("cerebrospinal fluid", "CSF"),
+    ("external cerebrospinal fluid", "eCSF", "external CSF", "extra-axial CSF", "extra-axial cerebrospinal fluid"),
+    ("white matter", "WM"),
+    ("gray matter", "grey matter", "GM", "cortical gray matter", "cortical grey matter", "cortical GM"),
+    ("deep gray matter", "deep grey matter", "dGM", "deep GM"),
+    ("hepatic vein", "HV"),
+    ("middle hepatic vein", "MHV"),
+    ("common bile duct", "CBD"),
+    ("lymph node metastasis", "nodal metastasis", "LN metastasis", "node metastasis"),
+    ("distant metastasis", "distant metastases"),
+    ("tibialis anterior", "TA", "anterior tibialis"),
     ("tumor", "lesion", "mass", "neoplasm"),
     ("main pancreatic duct", "main duct", "pancreatic duct", "MPD", "duct of Wirsung", "Wirsung duct"),
     ("pallidum", "globus pallidus", "GP"),
@@ -100,7 +110,8 @@ SYNONYMS = (
     ("inferior mesenteric artery", "IMA"),
     ("inferior mesenteric vein", "IMV"),
     ("celiac trunk", "coeliac trunk", "celiac artery", "coeliac artery", "celiac axis"),
-    ("portal vein", "PV", "main portal vein"),
+    ("portal vein", "PV"),
+    ("main portal vein", "MPV"),
     ("common iliac artery", "CIA"),
     ("external iliac artery", "EIA"),
     ("internal iliac artery", "IIA"),
@@ -117,7 +128,13 @@ SYNONYMS = (
 _NAMED = (*ANATOMY, *FINDINGS, *KINDS, *"vessel hippocampus cerebellum vermis ascending descending".split())
 _NAMED += (*(w for g in SYNONYMS for w in g), *(m for t in (GROUPS, KINDS) for ms in t.values() for m in ms))
 WORDS = frozenset(w for n in _NAMED for w in n.lower().split())
-_ALONE = frozenset(n.lower() for n in _NAMED)  # words that are a structure's name by themselves
+ALONE = frozenset(n.lower() for n in _NAMED)  # words that are a structure's name by themselves
+# AAPM TG-263's abbreviations of structure names' words; its names put the class first ("Glnd_Submand_L")
+_TG263 = {"glnd": "gland", "musc": "muscle", "lig": "ligament", "ln": "lymph node"}
+_TG263_FIRST = {"a": "artery", "v": "vein"}
+_TG263 |= {"med": "medial", "lat": "lateral", "ant": "anterior", "post": "posterior", "sup": "superior"}
+_TG263 |= {"inf": "inferior", "constrict": "constrictor", "bone": "bone", "cavity": "cavity", "plex": "plexus"}
+_CLASSES = {"gland", "muscle", "artery", "vein", "ligament", "bone", "cavity", "lymph node", "nerve"}
 _DISCS = ("disc", "intervertebral disc", "IVD")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
 _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
@@ -136,7 +153,7 @@ def readable(label_name: str, sides: bool = True) -> str:
     "IAC right"), unless `sides` is off."""
     if label_name.isupper() and not re.search(r"[-_\s]", label_name):
         return label_name
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[-_\s]+", " ", label_name).split()
+    spaced = re.sub(r"(?<=[A-Za-z][a-z0-9])(?=[A-Z])|[-_\s]+", " ", label_name).split()  # "eCSF" stays one
     return " ".join(
         _SIDES[w.lower()]
         if sides and w.lower() in _SIDES and len(spaced) > 1
@@ -181,7 +198,7 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
     if len(sides) == 1:
         tries.append((tuple(w for w in bag if w not in _SIDE_WORDS), [f"{sides[0]} "]))
-    if len(words) > 1:
+    if len(words) > 1 and len(words[0]) > 2:  # an organ, not a letter ("d GM" is no "GM")
         tries.append((_bag(" ".join(words[1:])), ["", f"{words[0]} "]))
     if len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:
         tries.append(((bag[0][1:],), [f"{_SIDES[bag[0][0]]} "]))
@@ -189,7 +206,7 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     return found or ((acronym,) if acronym else (), [""])
 
 
-def _spoken(said: str) -> list[str]:
+def _spoken(said: str, initials: bool = True) -> list[str]:
     """A name as it is said: its side first ("common carotid artery left": "left common carotid artery"), a
     vessel without its class noun ("basilar", "right coronary"), and a name of several words by its initials
     ("left CCA", "CCA left"; none that is a word prompts are made of: "optic nerve" is no "on")."""
@@ -201,27 +218,35 @@ def _spoken(said: str) -> list[str]:
     out = [" ".join([*side, *rest])] if side and words[0] != side[0] else []
     if any(w.isupper() or any(c.isdigit() for c in w) for w in rest):  # "ICA left", "rib left 7": said
         return out
-    if len(rest) > 1 and rest[-1] in _VESSELS and not set(rest[:-1]) <= set(RELATIONAL):  # not "renal"
+    if len(rest) > 1 and rest[-1] in _VESSELS and not set(rest[:-1]) & set(RELATIONAL):  # not "renal", "pulmonary"
         out.append(" ".join([*side, *rest[:-1]]))
-    content = [w for w in rest if w not in _UNSAID]
-    initials = "".join(w[0] for w in content).upper()
-    if len(content) > 2 and initials.lower() not in _PROMPT_WORDS:
-        out += [" ".join([*side, initials]), *([f"{initials} {side[0]}"] if side else [])]
+    content = [w for w in rest if w not in _UNSAID and len(w) > 1] if initials else []
+    letters = "".join(w[0] for w in content).upper()
+    if len(content) > 2 and letters.lower() not in _PROMPT_WORDS:
+        out += [" ".join([*side, letters]), *([f"{letters} {side[0]}"] if side else [])]
     return out
 
 
 def _written_out(said: str) -> str | None:
-    """A name whose words abbreviate general anatomy's ("left thal", `R_Caud`, `L_Puta`) written out, each such
-    word (three letters or more) the start of exactly one word of `WORDS`; None when none is."""
-    words = [_full(w) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS else w for w in said.split()]
-    return " ".join(words) if words != said.split() else None
+    """A name whose words abbreviate general anatomy's written out ("left thal", `R_Caud`: each such word of three
+    letters or more the start of exactly one word of `WORDS`; TG-263's `Glnd_Submand_L`, `A_Carotid_R` by its
+    table), its class noun last as it is said ("left submandibular gland"); None when none is."""
+    words = said.split()
+    out = [
+        _TG263.get(w, _full(w) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS else w) for w in words
+    ]
+    out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`; "LN v left" is level V, no vein
+    if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES:  # TG-263 names its class first
+        sides = [w for w in out if w in _SIDE_WORDS]
+        out = [*sides, *(w for w in out[1:] if w not in _SIDE_WORDS), out[0]]
+    return " ".join(out) if out != words else None
 
 
 def _full(start: str) -> str:
     """The one word of `WORDS` a word starts, a structure's name by itself first ("pall": "pallidum", not
     "pallidus" of "globus pallidus"); the word itself when none or several are."""
     found = [w for w in WORDS if w.startswith(start)]
-    alone = [w for w in found if w in _ALONE]
+    alone = [w for w in found if w in ALONE]
     return found[0] if len(found) == 1 else alone[0] if len(alone) == 1 else start
 
 
@@ -254,6 +279,7 @@ def synonyms(name: str) -> list[str]:
     said = readable(name)
     out = [readable(part) for part in name.split("/")] if "/" in name else []
     out += [f"{b}{w}" for w in group for b in before] + _spoken(said)
+    out += [x for w in group for b in before for x in _spoken(f"{b}{w}", initials=False)]  # "right coronary"
     if full := _written_out(said):
         out += [full, *synonyms(full)]
     *noun, number = said.split() or [""]
