@@ -45,15 +45,12 @@ def _is(s: Structure, members: frozenset[str], kinds: tuple[str, ...] = ()) -> b
 
 
 _MEMBERS = {kind: frozenset(map(_key, m)) for kind, m in KINDS.items()}
-
-
-_SAID = (*ANATOMY, *FINDINGS, *(w for g in SYNONYMS for w in g))
-_KNOWN = frozenset(map(_key, _SAID)).union(*_MEMBERS.values())  # structures whose kind is known
-
-
+_KIND_WORDS = (*KINDS, *_SUBKINDS)
+# structures whose kind is known: general anatomy's names, findings and synonyms
+_KNOWN = frozenset(map(_key, (*ANATOMY, *FINDINGS, *(w for g in SYNONYMS for w in g)))).union(*_MEMBERS.values())
 _NAMES = {normalize(n): frozenset(map(_key, m)) for names, m in GROUPS.items() for n in names}
-_SAID_AS = [(normalize(n), n.split()[-1]) for names in GROUPS for n in names]
-_PLURAL = {n for n, last in _SAID_AS if singular(last) != last} - {n for n, last in _SAID_AS if singular(last) == last}
+_LAST = [(normalize(n), n.split()[-1]) for names in GROUPS for n in names]
+_PLURAL = {n for n, w in _LAST if singular(w) != w} - {n for n, w in _LAST if singular(w) == w}  # "hepatic veins"
 
 
 def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Structure, ...] | None:
@@ -82,12 +79,13 @@ def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Stru
 
 
 def _of_kind(words: list[str], ontology: Ontology, plural: bool, sides: set[str]) -> list[Structure] | None:
+    """The structures of a kind (`read_group`), or of every kind where the words name none but a side."""
     structures = list(ontology.structures.values())
     words = [_ADJECTIVES.get(w, w) for w in words if w not in _EVERY]
     if not words:  # "all left-sided structures", "every right hemisphere label"
         return structures if sides and plural else None
     *of, kind = words
-    if kind not in (*KINDS, *_SUBKINDS):
+    if kind not in _KIND_WORDS:
         return None
     kinds = _SUBKINDS.get(kind, (kind,))
     members = frozenset().union(*(_MEMBERS.get(k, frozenset()) for k in kinds))
@@ -99,7 +97,7 @@ def _of_kind(words: list[str], ontology: Ontology, plural: bool, sides: set[str]
         ]
         one = [ontology.structures[n] for n in ontology.lookup(" ".join(of))]
         return one if len(one) == 1 and one[0] in found else found if plural else None
-    if not plural or not all(_is(s, _KNOWN, (*KINDS, "vessel")) for s in structures):
+    if not plural or not all(_is(s, _KNOWN, _KIND_WORDS) for s in structures):
         return None  # one of a kind, or a structure of unknown kind: no census of the kind
     return [s for s in structures if _is(s, members, kinds)]
 

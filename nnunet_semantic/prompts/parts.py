@@ -135,6 +135,7 @@ QUANTIFIERS = frozenset(
         "bilaterally",
     }
 )
+_LR = frozenset({"left", "right"})
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
 SEVERAL = QUANTIFIERS - {"entire", "whole", "full", "complete", "total"}  # of several, not of one whole
 _KINDS = CLASS_NOUNS | {"bone", "muscle", "vessel", "artery", "vein", "cartilage", "nerve"}  # what a structure is
@@ -360,19 +361,15 @@ def read_collective(
         ]
         if shares:
             covered[s] = max(shares)
-    named = {s for s in covered if set(words) == set(normalize(s.name).split()) - {"left", "right"}}
+    named = {s for s in covered if set(words) == set(normalize(s.name).split()) - _LR}
     if named and len(covered) > 1:  # "solid nodules": the one named so, not "nodule part solid"
         covered = {s: v for s, v in covered.items() if s in named}
     tops = {s.labels: s for s in covered if not any(s.labels < t.labels for t in covered)}
     if not tops or any(a & b for a, b in itertools.combinations(tops, 2)):
         return None
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
-    sides = Counter(frozenset(normalize(s.name).split()) & {"left", "right"} for s in tops.values())
-    alone = [
-        s.name
-        for s in tops.values()
-        if _after_noun(s, words) and sides[frozenset(normalize(s.name).split()) & {"left", "right"}] < 2
-    ]
+    sides = Counter(map(_side_of, tops.values()))
+    alone = [s.name for s in tops.values() if _after_noun(s, words) and sides[_side_of(s)] < 2]
     if alone:  # a whole is the parts it is made of ("the left lung" of its lobes), never one part of it
         return f"'{strip_possessive(phrase)}' names a whole of which only its part '{alone[0]}' is labelled"
     if len(found) == 1:
@@ -411,9 +408,13 @@ def _after_noun(s: Structure, words: tuple[str, ...]) -> bool:
         noun = next((i for i, w in enumerate(name) if not direction(w) and any(same_word(w, x) for x in words)), None)
         if noun is not None:
             of = name[: noun - 1] if noun > 1 and name[noun - 1] == "of" else []  # "head of femur left"
-            after = [w for w in [*of, *name[noun + 1 :]] if w not in ("left", "right")]
+            after = [w for w in [*of, *name[noun + 1 :]] if w not in _LR]
             return any(direction(w) and canonical(w) not in words for w in after)
     return False
+
+
+def _side_of(s: Structure) -> frozenset[str]:
+    return frozenset(normalize(s.name).split()) & _LR
 
 
 def _made_of(s: Structure) -> bool:
@@ -423,7 +424,7 @@ def _made_of(s: Structure) -> bool:
 def _halves(structures, said: list[str]) -> bool:
     """The left and right halves of one unpaired structure the prompt names ("cerebellum left" / "cerebellum
     right" of "the cerebellum"; not of "the cerebrum")."""
-    named = {" ".join(w for w in normalize(s.name).split() if w not in ("left", "right")) for s in structures}
+    named = {" ".join(w for w in normalize(s.name).split() if w not in _LR) for s in structures}
     return len(named) == 1 and named <= UNPAIRED and set(next(iter(named)).split()) <= set(said)
 
 

@@ -1,8 +1,8 @@
-"""Ranges, numbered lists and lists said of both sides as the lists they stand for, so that each item is read
-as a structure: "L1 through L3" is "L1, L2 and L3", "T11-L2" crosses a region of the spine, "ribs 7 to 9" is
-"rib 7, rib 8 and rib 9", "ribs 11 and 12" is "rib 11 and rib 12", "optic nerves and lenses, bilateral" is
-"both optic nerves and both lenses". Two adjacent levels beside a disc word name the disc between them ("the
-L4-L5 disc"), and stay as written."""
+"""Ranges, numbered lists and lists said of a side as the lists they stand for, so that each item is read as a
+structure: "L1 through L3" is "L1, L2 and L3", "T11-L2" crosses a region of the spine, "ribs 7 to 9" is "rib 7,
+rib 8 and rib 9", "ribs 11 and 12" is "rib 11 and rib 12", "optic nerves and lenses, bilateral" is "both optic
+nerves and both lenses", "tibia and fibula, left" is "left tibia and left fibula". Two adjacent levels beside a
+disc word name the disc between them ("the L4-L5 disc"), and stay as written."""
 
 from __future__ import annotations
 

@@ -130,10 +130,12 @@ _NAMED += (*(w for g in SYNONYMS for w in g), *(m for t in (GROUPS, KINDS) for m
 WORDS = frozenset(w for n in _NAMED for w in n.lower().split())
 ALONE = frozenset(n.lower() for n in _NAMED)  # words that are a structure's name by themselves
 # AAPM TG-263's abbreviations of structure names' words; its names put the class first ("Glnd_Submand_L")
-_TG263 = {"glnd": "gland", "musc": "muscle", "lig": "ligament", "ln": "lymph node"}
-_TG263_FIRST = {"a": "artery", "v": "vein"}
-_TG263 |= {"med": "medial", "lat": "lateral", "ant": "anterior", "post": "posterior", "sup": "superior"}
-_TG263 |= {"inf": "inferior", "constrict": "constrictor", "bone": "bone", "cavity": "cavity", "plex": "plexus"}
+_TG263 = {
+    **{"glnd": "gland", "musc": "muscle", "lig": "ligament", "ln": "lymph node", "plex": "plexus"},
+    **{"med": "medial", "lat": "lateral", "ant": "anterior", "post": "posterior", "sup": "superior"},
+    **{"inf": "inferior", "constrict": "constrictor"},
+}
+_TG263_FIRST = {"a": "artery", "v": "vein"}  # only as a name's first word: `LN_V_L` is level V
 _CLASSES = {"gland", "muscle", "artery", "vein", "ligament", "bone", "cavity", "lymph node", "nerve"}
 _DISCS = ("disc", "intervertebral disc", "IVD")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
@@ -235,7 +237,7 @@ def _written_out(said: str) -> str | None:
     out = [
         _TG263.get(w, _full(w) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS else w) for w in words
     ]
-    out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`; "LN v left" is level V, no vein
+    out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`
     if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES:  # TG-263 names its class first
         sides = [w for w in out if w in _SIDE_WORDS]
         out = [*sides, *(w for w in out[1:] if w not in _SIDE_WORDS), out[0]]
