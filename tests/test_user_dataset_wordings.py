@@ -47,12 +47,12 @@ def test_every_wording_is_read_exactly_or_refused_and_nothing_unanswerable_is_an
 
 
 def test_most_wordings_of_users_datasets_are_read():
-    """0.21-0.46 of each set before collectives over disjoint labels and label-name synonyms (sets 11, 12 and 13 on
-    d116029: 0.29, 0.46 and 0.26); 0.72 of the first six with them; 0.757 of all nine with general anatomy's
+    """0.21-0.46 of each set before collectives over disjoint labels and label-name synonyms (sets 11-14 on
+    d116029: 0.29, 0.46, 0.26 and 0.48); 0.72 of the first six with them; 0.761 of all ten with general anatomy's
     groups, kinds, ranges and abbreviated label names."""
     read = [_read(e["text"], generic_ontology(DatasetLabels.of(SET[k]["labels"]))) for k in KEYS
             for e in SET[k]["resolved"]]
-    assert sum(r is not None for r in read) / len(read) >= 0.745
+    assert sum(r is not None for r in read) / len(read) >= 0.75
 
 
 TOTAL = {"kidney_left": 1, "kidney_right": 2, "lung_upper_lobe_left": 3, "lung_lower_lobe_left": 4,
@@ -134,6 +134,9 @@ OARS = {"Glnd_Submand_L": 1, "Glnd_Submand_R": 2, "A_Carotid_L": 3, "A_Carotid_R
         "MHV": 7, "RHV": 8, "Tibia_L": 9, "Fibula_L": 10, "Gastroc_Med_L": 11, "Gastroc_Lat_L": 12, "eCSF": 13,
         "LPV": 14}
 
+HEART = {"LA": 1, "LAA": 2, "LSPV": 3, "LIPV": 4, "RSPV": 5, "RIPV": 6, "SeminalVesicle_L": 7, "SeminalVesicle_R": 8,
+         "GreatVes": 9}
+
 
 @pytest.mark.parametrize("labels,text,target,avoid", [
     (BRAIN, "the basal ganglia", {1, 2, 3, 4, 5, 6}, set()),  # a group of general anatomy: its labelled members
@@ -165,6 +168,11 @@ OARS = {"Glnd_Submand_L": 1, "Glnd_Submand_R": 2, "A_Carotid_L": 3, "A_Carotid_R
     (OARS, "tibia and fibula, lt", {9, 10}, set()),  # a side said after a list, of each item
     (OARS, "left gastrocnemius", {11, 12}, set()),  # the heads it is made of (`Gastroc_Med_L`, `Gastroc_Lat_L`)
     (OARS, "eCSF", {13}, set()),
+    (HEART, "left superior pulmonary vein", {3}, set()),  # `LSPV`: by side and where
+    (HEART, "the pulmonary veins except the right ones", {3, 4, 5, 6}, {5, 6}),
+    (HEART, "left atrium with its appendage and all pulmonary veins", {1, 2, 3, 4, 5, 6}, set()),  # "all": no side
+    (HEART, "the SVs", {7, 8}, set()),  # an acronym's plural
+    (HEART, "great vessels", {9}, set()),  # `GreatVes`: an abbreviation written out to the name it makes
     (BRAIN, "thalamus and putamen, bilateral", {3, 4, 7, 8}, set()),  # a list said of both sides
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
@@ -178,6 +186,7 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     (PELVIS, "the organ"),  # one of a kind
     (SPINE, "the lumbar vertebra"),  # one of several
     (OARS, "the hepatic vein"),  # one of the three a group in the plural names
+    ({"teres_minor": 1, "teres_zz": 2}, "teres muscles"),  # a "teres" of unknown kind: no census of them
     ({"Cerebellum_L": 1, "Cerebellum_R": 2}, "the cerebrum"),  # no form of "cerebellum"
     ({"caudate": 1, "thalamus": 2}, "the basal ganglia"),  # one member is not the group
 ])

@@ -122,7 +122,7 @@ anterior circulation: internal carotid artery, middle cerebral artery, anterior 
 gonads: ovary, testis
 salivary glands, major salivary glands: parotid gland, submandibular gland, sublingual gland
 inner ear, labyrinth, bony labyrinth: cochlea, vestibule, semicircular canal
-rotator cuff, rotator cuff muscles: supraspinatus, infraspinatus, teres minor, subscapularis
+rotator cuff, rotator cuff muscles, sits muscles: supraspinatus, infraspinatus, teres minor, subscapularis
 hamstrings, hamstring muscles: biceps femoris, semitendinosus, semimembranosus
 quadriceps, quadriceps femoris, quadriceps muscles, quads: rectus femoris, vastus lateralis, vastus
     medialis, vastus intermedius
@@ -153,16 +153,19 @@ KINDS = {
     for k, v in _table("""
 bone: femur, tibia, fibula, patella, humerus, radius, ulna, scapula, clavicle, clavicula, rib,
     vertebra, sacrum, coccyx, hip, ilium, ischium, pubis, skull, mandible, maxilla, sternum,
-    calcaneus, talus, femoral head, hyoid, humeral head
+    calcaneus, talus, femoral head, hyoid, humeral head, scaphoid, lunate, triquetrum, pisiform, trapezium,
+    trapezoid, capitate, hamate, metacarpal, phalanx, navicular, cuboid, cuneiform, metatarsal, carpal bone,
+    tarsal bone
 artery: aorta, celiac trunk, brachiocephalic trunk, pulmonary trunk
-vein: inferior vena cava, superior vena cava, vena cava
+vein: inferior vena cava, superior vena cava, vena cava, pulmonary vein
 muscle: iliopsoas, psoas, autochthon, gluteus maximus, gluteus medius, gluteus minimus, sartorius,
     gracilis, adductor longus, adductor brevis, adductor magnus, rectus femoris, vastus lateralis,
     vastus medialis, vastus intermedius, biceps femoris, semitendinosus, semimembranosus,
     supraspinatus, infraspinatus, teres minor, subscapularis, rectus abdominis, deltoid, gastrocnemius,
     gastrocnemius medial, gastrocnemius lateral, soleus, tibialis anterior, tibialis posterior, peroneus longus,
     extensor digitorum longus, pharyngeal constrictor, constrictor, masseter, temporalis, pectoralis major,
-    trapezius, latissimus dorsi, erector spinae, multifidus, quadratus lumborum, diaphragm
+    trapezius, latissimus dorsi, erector spinae, multifidus, quadratus lumborum, diaphragm, teres major,
+    biceps brachii, triceps brachii, brachialis, coracobrachialis, pectoralis minor, serratus anterior
 organ: liver, spleen, pancreas, kidney, stomach, gallbladder, adrenal gland, urinary bladder,
     uterus, ovary, prostate, testis, rectum, colon, sigmoid colon, small bowel, duodenum, small
     intestine, esophagus, heart, lung, brain, thyroid gland

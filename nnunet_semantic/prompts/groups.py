@@ -22,7 +22,7 @@ _ONE_SIDED = frozenset(
     map(normalize, "spleen, liver, stomach, gallbladder, heart, sigmoid colon, appendix, cecum".split(", "))
 )
 # unpaired structures that labels may split into left and right halves: "the cerebellum" is both
-UNPAIRED = frozenset("cerebellum, cerebrum, brain, liver, thyroid, thyroid gland, prostate, heart, tongue".split(", "))
+_UNPAIRED = frozenset("cerebellum, cerebrum, brain, liver, thyroid, thyroid gland, prostate, heart, tongue".split(", "))
 # words of every structure ("all left-sided structures", "all right-sided OARs") and adjectives of a kind
 _EVERY = frozenset({"structure", "label", "hemisphere", "oar"})
 _ADJECTIVES = {"bony": "bone", "osseous": "bone", "vascular": "vessel", "arterial": "artery", "venous": "vein"}
@@ -74,7 +74,7 @@ def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Stru
         found = _of_kind(said.replace("organ at risk", "oar").split(), ontology, plural, sides)
     if found is None or sides and any(_keys(s) & _ONE_SIDED for s in found):
         return None  # "left-sided organs" with the spleen labelled: its name does not say its side
-    found = [s for s in found if sides <= _sides(s) and ontology.holder(s.labels) not in found]
+    found = [s for s in found if sides <= sides_of(s) and ontology.holder(s.labels) not in found]
     return tuple(found) if found else None
 
 
@@ -90,11 +90,10 @@ def _of_kind(words: list[str], ontology: Ontology, plural: bool, sides: set[str]
     kinds = _SUBKINDS.get(kind, (kind,))
     members = frozenset().union(*(_MEMBERS.get(k, frozenset()) for k in kinds))
     if of:  # "renal vessels": the kind's structures named with those words; "vastus intermedius muscle": one
-        found = [
-            s
-            for s in structures
-            if _is(s, members, kinds) and any(set(of) <= set(k.split()) and "and" not in k.split() for k in _keys(s))
-        ]
+        named = [s for s in structures if any(set(of) <= set(k.split()) and "and" not in k.split() for k in _keys(s))]
+        if not all(_is(s, _KNOWN, _KIND_WORDS) for s in named):
+            return None  # "teres muscles" with a "teres" of unknown kind: no census of them
+        found = [s for s in named if _is(s, members, kinds)]
         one = [ontology.structures[n] for n in ontology.lookup(" ".join(of))]
         return one if len(one) == 1 and one[0] in found else found if plural else None
     if not plural or not all(_is(s, _KNOWN, _KIND_WORDS) for s in structures):
@@ -103,7 +102,14 @@ def _of_kind(words: list[str], ontology: Ontology, plural: bool, sides: set[str]
 
 
 @functools.lru_cache(maxsize=4096)
-def _sides(s: Structure) -> frozenset[str]:
+def sides_of(s: Structure) -> frozenset[str]:
     """The sides a structure is named with (by any wording: `LM` is the "left main coronary artery")."""
     words = (w for p in (s.name, *s.names, *s.synonyms) for w in normalize(p).split())
     return frozenset(w for w in words if w in _SIDE_WORDS)
+
+
+def halves(structures, said: list[str]) -> bool:
+    """The left and right halves of one unpaired structure the prompt names ("cerebellum left" / "cerebellum
+    right" of "the cerebellum"; not of "the cerebrum")."""
+    named = {" ".join(w for w in normalize(s.name).split() if w not in {"left", "right"}) for s in structures}
+    return len(named) == 1 and named <= _UNPAIRED and set(next(iter(named)).split()) <= set(said)

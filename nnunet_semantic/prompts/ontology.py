@@ -62,11 +62,13 @@ def singular(word: str) -> str:
 def normalize(text: str) -> str:
     """Canonical form for matching: case, punctuation, hyphens, British spelling, articles, plurals, ordinals as
     their numbers ("12th" -> "12")."""
-    words = _NOT_WORD.sub(" ", text.lower()).split()
+    words = _NOT_WORD.sub(" ", _ACRONYMS.sub(r"\1", text).lower()).split()  # "SVs": "sv"
     return " ".join(singular(_SPELLING.get(w, w)) for w in map(_number, words) if w not in _ARTICLES)
 
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+ACRONYM_PLURAL = r"\b([A-Z]{2,})s\b"  # an acronym's plural: "PVs", "SVs", "ICAs"
+_ACRONYMS = re.compile(ACRONYM_PLURAL)
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 
 

@@ -219,7 +219,8 @@ def _structures(
 
     def read(p):
         found = None
-        if side and p is not items[0] and not any(map(direction, normalize(p).split())):
+        said = normalize(p).split()
+        if side and p is not items[0] and not any(map(direction, said)) and not SEVERAL.intersection(said):
             found = _structure(f"{side[0]} {_clean(p)}", ontology, prompt, within, role)  # "left X and Y": left Y
         if not isinstance(found, Reading):
             found = _structure(p, ontology, prompt, within, role, tuple(s for r in previous for s in r.structures))

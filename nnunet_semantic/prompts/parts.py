@@ -17,9 +17,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canonical, direction
-from nnunet_semantic.prompts.groups import UNPAIRED, read_group
+from nnunet_semantic.prompts.groups import halves, read_group, sides_of
 from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
-from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
+from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS, RELATIONAL
 
 MAX_WORDS = 3
@@ -326,11 +326,15 @@ def read_collective(
     said = normalize(phrase).split()
     written = re.findall(r"[a-z]+", phrase.lower())
     plural = several or bool(SEVERAL.intersection(said)) or any(singular(w) != w for w in written)
+    plural = plural or bool(re.search(ACRONYM_PLURAL, phrase))  # "the SVs"
     group = read_group([w for w in said if w not in QUANTIFIERS | LABELLED], ontology, plural)
     if group:
         found = tuple(PartReading(s, tuple(said), 1.0, "structure words") for s in group)
         return found if len(found) > 1 else found[0]
     words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
+    if near and plural and words and set(words) <= _LR:  # "the pulmonary veins except the right ones"
+        found = tuple(PartReading(s, words, 1.0, "direction lexicon") for s in near if set(words) <= sides_of(s))
+        return found if len(found) > 1 else None
     counted = several or bool(QUANTIFIERS.intersection(said))  # "all labelled", "the entire labelled set"
     if LABELLED.intersection(said) and set(words) <= _KINDS:
         words = ()  # "all labelled organs", "every labelled bone": the labels are what the user means
@@ -368,8 +372,8 @@ def read_collective(
     if not tops or any(a & b for a, b in itertools.combinations(tops, 2)):
         return None
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
-    sides = Counter(map(_side_of, tops.values()))
-    alone = [s.name for s in tops.values() if _after_noun(s, words) and sides[_side_of(s)] < 2]
+    sides = Counter(map(sides_of, tops.values()))
+    alone = [s.name for s in tops.values() if _after_noun(s, words) and sides[sides_of(s)] < 2]
     if alone:  # a whole is the parts it is made of ("the left lung" of its lobes), never one part of it
         return f"'{strip_possessive(phrase)}' names a whole of which only its part '{alone[0]}' is labelled"
     if len(found) == 1:
@@ -380,7 +384,7 @@ def read_collective(
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
     made_of = all(_made_of(s) or _after_noun(s, words) for s in tops.values())  # lobes; medial and lateral heads
-    if not plural and (own or not made_of and not _halves(tops.values(), said)):
+    if not plural and (own or not made_of and not halves(tops.values(), said)):
         inside = [r for r in found if near and r.structure.labels <= frozenset().union(*(n.labels for n in near))]
         if len(inside) == 1:  # "the right basal ganglia except the caudate": the one within
             return inside[0]
@@ -413,19 +417,8 @@ def _after_noun(s: Structure, words: tuple[str, ...]) -> bool:
     return False
 
 
-def _side_of(s: Structure) -> frozenset[str]:
-    return frozenset(normalize(s.name).split()) & _LR
-
-
 def _made_of(s: Structure) -> bool:
     return any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases())
-
-
-def _halves(structures, said: list[str]) -> bool:
-    """The left and right halves of one unpaired structure the prompt names ("cerebellum left" / "cerebellum
-    right" of "the cerebellum"; not of "the cerebrum")."""
-    named = {" ".join(w for w in normalize(s.name).split() if w not in _LR) for s in structures}
-    return len(named) == 1 and named <= UNPAIRED and set(next(iter(named)).split()) <= set(said)
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bool = False) -> PartReading | str | None:

@@ -72,10 +72,24 @@ SYNONYMS = (
     ("cerebrospinal fluid", "CSF"),
     ("external cerebrospinal fluid", "eCSF", "external CSF", "extra-axial CSF", "extra-axial cerebrospinal fluid"),
     ("white matter", "WM"),
-    ("gray matter", "grey matter", "GM", "cortical gray matter", "cortical grey matter", "cortical GM"),
+    (
+        "gray matter",
+        "grey matter",
+        "GM",
+        "cortical gray matter",
+        "cortical grey matter",
+        "cortical GM",
+        "cerebral cortex",
+    ),
     ("deep gray matter", "deep grey matter", "dGM", "deep GM"),
     ("hepatic vein", "HV"),
     ("middle hepatic vein", "MHV"),
+    ("pulmonary vein",),
+    ("left atrial appendage", "LAA", "left auricular appendage"),
+    ("anterior fibromuscular stroma", "AFS", "fibromuscular stroma"),
+    ("white matter hyperintensity", "WMH", "leukoaraiosis"),
+    ("chest wall", "thoracic wall"),
+    ("proximal bronchial tree", "proximal bronchus", "PBT"),
     ("common bile duct", "CBD"),
     ("lymph node metastasis", "nodal metastasis", "LN metastasis", "node metastasis"),
     ("distant metastasis", "distant metastases"),
@@ -127,13 +141,15 @@ SYNONYMS = (
 # general anatomy's words, which a label's abbreviations are written out to ("thal": "thalamus")
 _NAMED = (*ANATOMY, *FINDINGS, *KINDS, *"vessel hippocampus cerebellum vermis ascending descending".split())
 _NAMED += (*(w for g in SYNONYMS for w in g), *(m for t in (GROUPS, KINDS) for ms in t.values() for m in ms))
+_NAMED += tuple(n for names in GROUPS for n in names)
 WORDS = frozenset(w for n in _NAMED for w in n.lower().split())
 ALONE = frozenset(n.lower() for n in _NAMED)  # words that are a structure's name by themselves
+_SAID_ALONE = frozenset(map(normalize, ALONE))
 # AAPM TG-263's abbreviations of structure names' words; its names put the class first ("Glnd_Submand_L")
 _TG263 = {
     **{"glnd": "gland", "musc": "muscle", "lig": "ligament", "ln": "lymph node", "plex": "plexus"},
     **{"med": "medial", "lat": "lateral", "ant": "anterior", "post": "posterior", "sup": "superior"},
-    **{"inf": "inferior", "constrict": "constrictor"},
+    **{"inf": "inferior", "constrict": "constrictor", "prox": "proximal", "dist": "distal"},
 }
 _TG263_FIRST = {"a": "artery", "v": "vein"}  # only as a name's first word: `LN_V_L` is level V
 _CLASSES = {"gland", "muscle", "artery", "vein", "ligament", "bone", "cavity", "lymph node", "nerve"}
@@ -143,6 +159,8 @@ _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
 _LEVEL = re.compile(r"^([ctls])(\d{1,2})$")  # a vertebra's level: "vertebrae_L2" is "L2", "lumbar vertebra 2"
 _SIDE_WORDS = {"left", "right"}
 _VESSELS = {"artery", "vein"}
+_SAID_SIDES = ("", "left", "right")
+_AT = {"pulmonary vein": ("superior", "middle", "inferior")}  # named by where as well as side: `LSPV`
 _UNSAID = {"of", "the", "and"}
 # words a prompt is made of, which no initials may stand for
 _PROMPT_WORDS = set("a all an and any as at be but by in is it me no not of on or the to up with".split())
@@ -184,8 +202,8 @@ def _acronym(label_name: str) -> str | None:
     if not (label_name.isalpha() and label_name.isupper() and 2 <= len(label_name) <= 4):
         return None
     names = {group[0] for group in SYNONYMS}  # not all anatomy: `RCA` is no "right carotid artery"
-    found = {n for n in names if len(n.split()) > 1 and _initials(n) == label_name}
-    found |= {f"{side} {n}" for n in names for side in ("left", "right") if _initials(f"{side} {n}") == label_name}
+    said = [" ".join(w for w in (side, at, n) if w) for n in names for side in _SAID_SIDES for at in _AT.get(n, ("",))]
+    found = {n for n in said if len(n.split()) > 1 and _initials(n) == label_name}
     return found.pop() if len(found) == 1 else None
 
 
@@ -235,7 +253,8 @@ def _written_out(said: str) -> str | None:
     table), its class noun last as it is said ("left submandibular gland"); None when none is."""
     words = said.split()
     out = [
-        _TG263.get(w, _full(w) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS else w) for w in words
+        _TG263.get(w, _full(words, i) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS else w)
+        for i, w in enumerate(words)
     ]
     out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`
     if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES:  # TG-263 names its class first
@@ -244,12 +263,18 @@ def _written_out(said: str) -> str | None:
     return " ".join(out) if out != words else None
 
 
-def _full(start: str) -> str:
-    """The one word of `WORDS` a word starts, a structure's name by itself first ("pall": "pallidum", not
-    "pallidus" of "globus pallidus"); the word itself when none or several are."""
-    found = [w for w in WORDS if w.startswith(start)]
+def _full(words: list[str], i: int) -> str:
+    """The one word of `WORDS` the `i`th word starts, a structure's name by itself first ("pall": "pallidum", not
+    "pallidus" of "globus pallidus"), else the one that makes the name one ("great ves": "great vessels"); the word
+    itself when none or several are."""
+    found = [w for w in WORDS if w.startswith(words[i])]
     alone = [w for w in found if w in ALONE]
-    return found[0] if len(found) == 1 else alone[0] if len(alone) == 1 else start
+    named = list(
+        {
+            normalize(w): w for w in found if normalize(" ".join([*words[:i], w, *words[i + 1 :]])) in _SAID_ALONE
+        }.values()
+    )
+    return next((ws[0] for ws in (found, alone, named) if len(ws) == 1), words[i])
 
 
 def _levels(said: str) -> list[str]:
