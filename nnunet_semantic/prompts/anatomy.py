@@ -140,6 +140,9 @@ proximal carpal row: scaphoid, lunate, triquetrum, pisiform
 distal carpal row: trapezium, trapezoid, capitate, hamate
 thoracic aorta: ascending aorta, aortic arch, descending aorta
 anorectum: rectum, anal canal
+thyroid, thyroid gland, whole thyroid: thyroid lobe, isthmus, thyroid isthmus
+extra-axial hemorrhages, extra-axial haemorrhages, extra-axial bleeds: subarachnoid hemorrhage, subdural hematoma,
+    epidural hematoma
 triceps surae, calf muscles: gastrocnemius, gastrocnemius medial, gastrocnemius lateral, soleus
 csf spaces, csf compartments, cerebrospinal fluid spaces: cerebrospinal fluid, external cerebrospinal fluid,
     lateral ventricle, third ventricle, fourth ventricle, ventricle
@@ -168,7 +171,8 @@ muscle: iliopsoas, psoas, autochthon, gluteus maximus, gluteus medius, gluteus m
     biceps brachii, triceps brachii, brachialis, coracobrachialis, pectoralis minor, serratus anterior
 organ: liver, spleen, pancreas, kidney, stomach, gallbladder, adrenal gland, urinary bladder,
     uterus, ovary, prostate, testis, rectum, colon, sigmoid colon, small bowel, duodenum, small
-    intestine, esophagus, heart, lung, brain, thyroid gland
+    intestine, esophagus, heart, lung, brain, thyroid gland, thyroid, ureter, urethra, bladder, larynx, pharynx,
+    appendix, cecum, jejunum, ileum
 """).items()
 }
 # structures of no kind above, known not to be one: findings and parts that are not organs or bones

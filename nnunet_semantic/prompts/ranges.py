@@ -20,7 +20,7 @@ _NUMBER = r"(?:\d{1,2}|[IVX]{1,4})"
 _SPAN = re.compile(rf"\b([a-z]{{3,}}?)s?\s+({_NUMBER}){_TO}({_NUMBER})\b", re.IGNORECASE)
 _LIST = re.compile(rf"\b([a-z]{{3,}}?)s\s+({_NUMBER}(?:\s*(?:,|\band\b|&)\s*{_NUMBER})+)\b", re.IGNORECASE)
 _DISC_WORD = r"(?:discs?|disks?|ivds?|intervertebral|space|junction)"
-_DISC = re.compile(rf"^\W*{_DISC_WORD}\b|\b{_DISC_WORD}\W*$", re.IGNORECASE)  # "disc L4-L5", "L4-L5 disc"
+_DISC = re.compile(rf"\b{_DISC_WORD}\b", re.IGNORECASE)
 _MAX = 30
 # a side said after a list, of each item: "the optic nerves and lenses, bilateral", "soleus and TA on the left"
 _SIDE_AFTER = re.compile(
@@ -29,6 +29,12 @@ _SIDE_AFTER = re.compile(
     re.IGNORECASE,
 )
 _CONNECTIVE = re.compile(rf"\b(?:{alternatives(EXCLUSION_CONNECTIVES)})\b", re.IGNORECASE)
+# "the mesorectal ones" after an exclusion: the target's noun ("lymph nodes except the mesorectal ones")
+_ONES = re.compile(
+    rf"^(?P<x>.*?(?P<noun>[a-z]+))(?P<but>\s+(?:{alternatives(EXCLUSION_CONNECTIVES)})\s+(?:the\s+)?"
+    r"(?!(?:left|right)\b)[a-z-]+\s+)ones?\b",
+    re.IGNORECASE,
+)
 _ITEMS = re.compile(r"(\s*(?:,|&|\+|\band\b)\s*)", re.IGNORECASE)
 
 
@@ -42,9 +48,10 @@ def _levels(m: re.Match) -> str:
     if first not in _ORDER or last not in _ORDER:
         return m.group(0)
     i, j = _ORDER.index(first), _ORDER.index(last)
-    before, after = m.string[: m.start()], m.string[m.end() :]
-    if not 0 < j - i <= _MAX or j - i == 1 and (_DISC.search(before) or _DISC.search(after)):
-        return m.group(0)  # no range, or the disc between two levels
+    if not 0 < j - i <= _MAX:
+        return m.group(0)
+    if j - i == 1 and _DISC.search(m.string):  # the disc between two levels ("the L4-L5 disc", "discs but C5-C6")
+        return f"{first}-{last}"  # not "C5 - C6", a spaced minus
     return _said(_ORDER[i : j + 1])
 
 
@@ -81,6 +88,7 @@ def expand(text: str) -> str:
     """The prompt with its ranges, numbered lists and lists said of a side written out (unchanged where it has
     none)."""
     text = _LIST.sub(_list, _SPAN.sub(_span, _LEVELS.sub(_levels, text)))
+    text = _ONES.sub(r"\g<x>\g<but>\g<noun>", text)
     after = _SIDE_AFTER.match(text)
     if not after or exclusion.cue(after.group("x")) or _CONNECTIVE.search(after.group("x")):
         return text

@@ -84,6 +84,14 @@ SYNONYMS = (
     ("deep gray matter", "deep grey matter", "dGM", "deep GM"),
     ("hepatic vein", "HV"),
     ("middle hepatic vein", "MHV"),
+    ("intraparenchymal hemorrhage", "IPH", "intracerebral hemorrhage", "intraparenchymal hematoma"),
+    ("intraventricular hemorrhage", "IVH"),
+    ("subarachnoid hemorrhage", "SAH", "subarachnoid bleed"),
+    ("subdural hematoma", "SDH", "subdural hemorrhage"),
+    ("epidural hematoma", "EDH", "extradural hematoma", "epidural hemorrhage"),
+    ("perihematomal edema", "PHE", "perihematomal oedema"),
+    ("ground glass opacity", "GGO", "ground-glass opacity", "ground glass"),
+    ("pleural effusion", "pleural fluid"),
     ("pulmonary vein",),
     ("left atrial appendage", "LAA", "left auricular appendage"),
     ("anterior fibromuscular stroma", "AFS", "fibromuscular stroma"),
@@ -94,7 +102,7 @@ SYNONYMS = (
     ("lymph node metastasis", "nodal metastasis", "LN metastasis", "node metastasis"),
     ("distant metastasis", "distant metastases"),
     ("tibialis anterior", "TA", "anterior tibialis"),
-    ("tumor", "lesion", "mass", "neoplasm"),
+    ("tumor", "lesion", "mass", "neoplasm", "cancer", "carcinoma"),
     ("main pancreatic duct", "main duct", "pancreatic duct", "MPD", "duct of Wirsung", "Wirsung duct"),
     ("pallidum", "globus pallidus", "GP"),
     ("caudate", "caudate nucleus"),
@@ -253,7 +261,7 @@ def _written_out(said: str) -> str | None:
     table), its class noun last as it is said ("left submandibular gland"); None when none is."""
     words = said.split()
     out = [
-        _TG263.get(w, _full(words, i) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS else w)
+        _TG263.get(w.lower(), _full(words, i) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS else w)
         for i, w in enumerate(words)
     ]
     out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`
