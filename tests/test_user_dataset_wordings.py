@@ -134,6 +134,7 @@ OARS = {"Glnd_Submand_L": 1, "Glnd_Submand_R": 2, "A_Carotid_L": 3, "A_Carotid_R
         "MHV": 7, "RHV": 8, "Tibia_L": 9, "Fibula_L": 10, "Gastroc_Med_L": 11, "Gastroc_Lat_L": 12, "eCSF": 13,
         "LPV": 14}
 
+DUCTS = {"Pancreas": 1, "Pancreatic_Duct": 2, "CBD": 3, "TibCart": 4, "FemCart": 5, "Femur": 6, "Tibia": 7}
 RECTUM = {"mesorectal_LN": 1, "lateral_LN_left": 2, "lateral_LN_right": 3, "thyroid_lobe_left": 4,
           "thyroid_lobe_right": 5, "isthmus": 6, "Kidney_L": 7, "Kidney_R": 8, "Ureter_L": 9, "mesorectum": 10}
 HEART = {"LA": 1, "LAA": 2, "LSPV": 3, "LIPV": 4, "RSPV": 5, "RIPV": 6, "SeminalVesicle_L": 7, "SeminalVesicle_R": 8,
@@ -180,6 +181,8 @@ HEART = {"LA": 1, "LAA": 2, "LSPV": 3, "LIPV": 4, "RSPV": 5, "RIPV": 6, "Seminal
     (RECTUM, "whole thyroid", {4, 5, 6}, set()),  # its lobes and the isthmus
     ({"Kidney_L": 1, "Kidney_R": 2, "Ureter_L": 3, "Adrenal_L": 4}, "all left-sided organs", {1, 3, 4}, set()),
     ({"IPH": 1, "SDH": 2, "EDH": 3}, "extra-axial hemorrhages", {2, 3}, set()),
+    (DUCTS, "pancreatic and bile ducts", {2, 3}, set()),  # a noun said once for two items
+    (DUCTS, "please segment the cartilage of the tibia and femur", {4, 5}, set()),  # not the femur itself
     (BRAIN, "thalamus and putamen, bilateral", {3, 4, 7, 8}, set()),  # a list said of both sides
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):

@@ -1,15 +1,16 @@
 """Ranges, numbered lists and lists said of a side as the lists they stand for, so that each item is read as a
 structure: "L1 through L3" is "L1, L2 and L3", "T11-L2" crosses a region of the spine, "ribs 7 to 9" is "rib 7,
 rib 8 and rib 9", "ribs 11 and 12" is "rib 11 and rib 12", "optic nerves and lenses, bilateral" is "both optic
-nerves and both lenses", "tibia and fibula, left" is "left tibia and left fibula". Two adjacent levels beside a
-disc word name the disc between them ("the L4-L5 disc"), and stay as written."""
+nerves and both lenses", "tibia and fibula, left" is "left tibia and left fibula", "pancreatic and bile ducts" is
+"pancreatic ducts and bile ducts", "the mesorectal ones" after an exclusion the target's noun. Two adjacent levels
+beside a disc word name the disc between them ("the L4-L5 disc"), and stay as written."""
 
 from __future__ import annotations
 
 import re
 
 from nnunet_semantic.prompts import exclusion
-from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, alternatives, strip_request
+from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, RELATIONAL, alternatives, strip_request
 
 _COUNTS = {"C": 7, "T": 12, "L": 5, "S": 5}
 _ORDER = [f"{region}{n}" for region, count in _COUNTS.items() for n in range(1, count + 1)]
@@ -35,6 +36,11 @@ _ONES = re.compile(
     r"(?!(?:left|right)\b)[a-z-]+\s+)ones?\b",
     re.IGNORECASE,
 )
+# a noun said once for two items: "pancreatic and bile ducts", "the cartilage of the tibia and femur"
+_ADJECTIVES = re.compile(
+    rf"^(?P<a>{alternatives(tuple(RELATIONAL))})\s+and\s+(?P<b>(?:[a-z-]+\s+)?(?P<n>[a-z]+))$", re.I
+)
+_OF = re.compile(r"^(?P<x>(?:(?!\band\b).)+?\bof\s+(?:the\s+)?)(?P<a>[a-z-]+)\s+and\s+(?:the\s+)?(?P<b>[a-z-]+)$", re.I)
 _ITEMS = re.compile(r"(\s*(?:,|&|\+|\band\b)\s*)", re.IGNORECASE)
 
 
@@ -84,11 +90,21 @@ def _sided(item: str, side: str) -> str:
     return f"{item[:start]}{side} {item[start:]}"
 
 
+def _of(m: re.Match) -> str:
+    """ "the cartilage of the tibia and femur": "the cartilage of the tibia and cartilage of the femur"."""
+    x = m.group("x")
+    if exclusion.cue(x) or _CONNECTIVE.search(x):  # "organs exclusive of liver and lien": an exclusion's list
+        return m.group(0)
+    start = max(x.lower().rfind(strip_request(x).lower()), 0)
+    return f"{x}{m.group('a')} and {x[start:]}{m.group('b')}"
+
+
 def expand(text: str) -> str:
     """The prompt with its ranges, numbered lists and lists said of a side written out (unchanged where it has
     none)."""
     text = _LIST.sub(_list, _SPAN.sub(_span, _LEVELS.sub(_levels, text)))
     text = _ONES.sub(r"\g<x>\g<but>\g<noun>", text)
+    text = _OF.sub(_of, _ADJECTIVES.sub(r"\g<a> \g<n> and \g<b>", text))
     after = _SIDE_AFTER.match(text)
     if not after or exclusion.cue(after.group("x")) or _CONNECTIVE.search(after.group("x")):
         return text
