@@ -27,6 +27,7 @@ OPPOSITE = {"anterior": "posterior", "superior": "inferior", "left": "right", "m
 OPPOSITE |= {b: a for a, b in OPPOSITE.items()}
 
 # words that say "a piece of" without saying which: dropped before a part is looked up
+SIDES = frozenset({"left", "right"})  # the two sides a label or a prompt names a paired structure by
 PART_NOUNS = frozenset(
     {
         "part",

@@ -13,6 +13,7 @@ import functools
 import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, KINDS
+from nnunet_semantic.prompts.directions import SIDES
 from nnunet_semantic.prompts.ontologies.label_names import SYNONYMS
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
 
@@ -26,7 +27,7 @@ _UNPAIRED = frozenset("cerebellum, cerebrum, brain, liver, thyroid, thyroid glan
 # words of every structure ("all left-sided structures", "all right-sided OARs") and adjectives of a kind
 _EVERY = frozenset({"structure", "label", "hemisphere", "oar"})
 _ADJECTIVES = {"bony": "bone", "osseous": "bone", "vascular": "vessel", "arterial": "artery", "venous": "vein"}
-_SIDE_WORDS = frozenset({"left", "right", "side", "sided"})
+_SIDE_WORDS = SIDES | {"side", "sided"}
 _LEVEL = re.compile(r"^(?:[ctls]\d{1,2}|\d+|[ivx]+)$")  # "vertebrae L2", "rib 7", "segment IV"
 
 
@@ -60,7 +61,7 @@ def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Stru
     said with its kind ("vastus intermedius muscle"), or every structure of a side ("all left-sided structures");
     those of its side where it says one. None when the words name none of these, or when the members are not
     labelled as they must be."""
-    sides = {w for w in words if w in ("left", "right")}
+    sides = SIDES.intersection(words)
     said = " ".join(w for w in words if w not in _SIDE_WORDS and w != "on")  # "all bones on the right side"
     if len(sides) > 1 or not said and not sides:
         return None
@@ -105,11 +106,11 @@ def _of_kind(words: list[str], ontology: Ontology, plural: bool, sides: set[str]
 def sides_of(s: Structure) -> frozenset[str]:
     """The sides a structure is named with (by any wording: `LM` is the "left main coronary artery")."""
     words = (w for p in (s.name, *s.names, *s.synonyms) for w in normalize(p).split())
-    return frozenset(w for w in words if w in _SIDE_WORDS)
+    return SIDES.intersection(words)
 
 
 def halves(structures, said: list[str]) -> bool:
     """The left and right halves of one unpaired structure the prompt names ("cerebellum left" / "cerebellum
     right" of "the cerebellum"; not of "the cerebrum")."""
-    named = {" ".join(w for w in normalize(s.name).split() if w not in {"left", "right"}) for s in structures}
+    named = {" ".join(w for w in normalize(s.name).split() if w not in SIDES) for s in structures}
     return len(named) == 1 and named <= _UNPAIRED and set(next(iter(named)).split()) <= set(said)

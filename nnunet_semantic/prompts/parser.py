@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import exclusion, ranges
-from nnunet_semantic.prompts.directions import canonical, direction
+from nnunet_semantic.prompts.directions import SIDES, canonical, direction
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import SEVERAL, PartReading, read_collective, read_part, strip_possessive
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
@@ -215,7 +215,7 @@ def _structures(
     previous: list[Reading] = []
     noun = items[-1].split()
 
-    side = [w for w in _clean(items[0]).split()[:1] if canonical(w) in ("left", "right")]
+    side = [w for w in _clean(items[0]).split()[:1] if canonical(w) in SIDES]
 
     def read(p):
         found = None

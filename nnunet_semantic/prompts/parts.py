@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canonical, direction
+from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, SIDES, canonical, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
 from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
 from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
@@ -135,7 +135,6 @@ QUANTIFIERS = frozenset(
         "bilaterally",
     }
 )
-_LR = frozenset({"left", "right"})
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
 SEVERAL = QUANTIFIERS - {"entire", "whole", "full", "complete", "total"}  # of several, not of one whole
 _KINDS = CLASS_NOUNS | {"bone", "muscle", "vessel", "artery", "vein", "cartilage", "nerve"}  # what a structure is
@@ -332,7 +331,7 @@ def read_collective(
         found = tuple(PartReading(s, tuple(said), 1.0, "structure words") for s in group)
         return found if len(found) > 1 else found[0]
     words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
-    if near and plural and words and set(words) <= _LR:  # "the pulmonary veins except the right ones"
+    if near and plural and words and set(words) <= SIDES:  # "the pulmonary veins except the right ones"
         found = tuple(PartReading(s, words, 1.0, "direction lexicon") for s in near if set(words) <= sides_of(s))
         return found if len(found) > 1 else None
     counted = several or bool(QUANTIFIERS.intersection(said))  # "all labelled", "the entire labelled set"
@@ -365,7 +364,7 @@ def read_collective(
         ]
         if shares:
             covered[s] = max(shares)
-    named = {s for s in covered if set(words) == set(normalize(s.name).split()) - _LR}
+    named = {s for s in covered if set(words) == set(normalize(s.name).split()) - SIDES}
     if named and len(covered) > 1:  # "solid nodules": the one named so, not "nodule part solid"
         covered = {s: v for s, v in covered.items() if s in named}
     tops = {s.labels: s for s in covered if not any(s.labels < t.labels for t in covered)}
@@ -412,7 +411,7 @@ def _after_noun(s: Structure, words: tuple[str, ...]) -> bool:
         noun = next((i for i, w in enumerate(name) if not direction(w) and any(same_word(w, x) for x in words)), None)
         if noun is not None:
             of = name[: noun - 1] if noun > 1 and name[noun - 1] == "of" else []  # "head of femur left"
-            after = [w for w in [*of, *name[noun + 1 :]] if w not in _LR]
+            after = [w for w in [*of, *name[noun + 1 :]] if w not in SIDES]
             return any(direction(w) and canonical(w) not in words for w in after)
     return False
 

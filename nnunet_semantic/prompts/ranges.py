@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 
 from nnunet_semantic.prompts import exclusion
+from nnunet_semantic.prompts.ontologies.label_names import ROMAN
 from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, RELATIONAL, alternatives, strip_request
 
 _COUNTS = {"C": 7, "T": 12, "L": 5, "S": 5}
 _ORDER = [f"{region}{n}" for region, count in _COUNTS.items() for n in range(1, count + 1)]
-_ROMAN = "I II III IV V VI VII VIII IX X XI XII".split()
 _TO = r"\s*(?:-|\u2013|\bto\b|\bthrough\b|\bthru\b|\buntil\b)\s*"
 _LEVELS = re.compile(rf"\b(C|Th|T|L|S)(\d{{1,2}}){_TO}(C|Th|T|L|S)?(\d{{1,2}})\b", re.IGNORECASE)
 _NUMBER = r"(?:\d{1,2}|[IVX]{1,4})"
@@ -65,11 +65,11 @@ def _number(said: str) -> tuple[int, bool] | None:
     """A number written in digits or Roman numerals, and whether in Roman numerals."""
     if said.isdigit():
         return int(said), False
-    return (_ROMAN.index(said.upper()) + 1, True) if said.upper() in _ROMAN else None
+    return (ROMAN.index(said.upper()) + 1, True) if said.upper() in ROMAN else None
 
 
 def _written(n: int, roman: bool) -> str:
-    return _ROMAN[n - 1] if roman else str(n)
+    return ROMAN[n - 1] if roman else str(n)
 
 
 def _span(m: re.Match) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, KINDS
+from nnunet_semantic.prompts.directions import SIDES
 from nnunet_semantic.prompts.ontology import normalize
 from nnunet_semantic.prompts.wording import RELATIONAL, SHORTHAND
 
@@ -165,14 +166,13 @@ _DISCS = ("disc", "intervertebral disc", "IVD")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
 _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
 _LEVEL = re.compile(r"^([ctls])(\d{1,2})$")  # a vertebra's level: "vertebrae_L2" is "L2", "lumbar vertebra 2"
-_SIDE_WORDS = {"left", "right"}
 _VESSELS = {"artery", "vein"}
 _SAID_SIDES = ("", "left", "right")
 _AT = {"pulmonary vein": ("superior", "middle", "inferior")}  # named by where as well as side: `LSPV`
 _UNSAID = {"of", "the", "and"}
 # words a prompt is made of, which no initials may stand for
 _PROMPT_WORDS = set("a all an and any as at be but by in is it me no not of on or the to up with".split())
-_SIDES = {k.lower(): v for k, v in SHORTHAND.items() if v in _SIDE_WORDS}  # a side as a label name's word: "Kidney_L"
+_SIDES = {k.lower(): v for k, v in SHORTHAND.items() if v in SIDES}  # a side as a label name's word: "Kidney_L"
 
 
 def readable(label_name: str, sides: bool = True) -> str:
@@ -197,7 +197,8 @@ def _bag(text: str) -> tuple[str, ...]:
 
 
 _GROUP_OF = {_bag(w): group for group in SYNONYMS for w in group}
-_ROMAN = dict(zip(range(1, 13), "I II III IV V VI VII VIII IX X XI XII".split()))
+ROMAN = "I II III IV V VI VII VIII IX X XI XII".split()  # numbers as label names and prompts write them
+_ROMAN = dict(zip(range(1, 13), ROMAN))
 
 
 def _initials(name: str) -> str:
@@ -222,10 +223,10 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     ("rkid")."""
     said, acronym = readable(name), _acronym(name)
     bag, words = _bag(said), said.split()
-    sides = [w for w in bag if w in _SIDE_WORDS]
+    sides = [w for w in bag if w in SIDES]
     tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
     if len(sides) == 1:
-        tries.append((tuple(w for w in bag if w not in _SIDE_WORDS), [f"{sides[0]} "]))
+        tries.append((tuple(w for w in bag if w not in SIDES), [f"{sides[0]} "]))
     if len(words) > 1 and len(words[0]) > 2:  # an organ, not a letter ("d GM" is no "GM")
         tries.append((_bag(" ".join(words[1:])), ["", f"{words[0]} "]))
     if len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:
@@ -239,8 +240,8 @@ def _spoken(said: str, initials: bool = True) -> list[str]:
     vessel without its class noun ("basilar", "right coronary"), and a name of several words by its initials
     ("left CCA", "CCA left"; none that is a word prompts are made of: "optic nerve" is no "on")."""
     words = said.split()
-    side = [w for w in words if w in _SIDE_WORDS]
-    rest = [w for w in words if w not in _SIDE_WORDS]
+    side = [w for w in words if w in SIDES]
+    rest = [w for w in words if w not in SIDES]
     if len(side) > 1 or not rest or "and" in rest:  # "portal vein and splenic vein" is said as it is
         return []
     out = [" ".join([*side, *rest])] if side and words[0] != side[0] else []
@@ -266,8 +267,8 @@ def _written_out(said: str) -> str | None:
     ]
     out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`
     if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES:  # TG-263 names its class first
-        sides = [w for w in out if w in _SIDE_WORDS]
-        out = [*sides, *(w for w in out[1:] if w not in _SIDE_WORDS), out[0]]
+        sides = [w for w in out if w in SIDES]
+        out = [*sides, *(w for w in out[1:] if w not in SIDES), out[0]]
     return " ".join(out) if out != words else None
 
 
