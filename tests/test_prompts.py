@@ -283,10 +283,23 @@ def test_heldout_prompts_parse_back_to_their_sets_and_are_marked(key):
     ("please delineate the hippocampal tail", (2,), ()),
     ("highlight the hippocampus apart from the front part of the hippocampus", (1, 2), (1,)),
     ("segment the hippocampus, not including the rear part of the hippocampus", (1, 2), (2,)),
+    # blind free-text probes the parser had read as every label or left to the nearest text (a part)
+    ("anterior portion of the hippocampus, labelled please", (1,), ()),
+    ("the body and tail of the hippocampus, labelled please", (2,), ()),
+    ("the complete hippocampus including head, body and tail", (1, 2), ()),
+    ("outline both the head and the tail of the hippocampus as one structure", (1, 2), ()),
+    ("the hippocampus excluding its head, outlined", (1, 2), (1,)),
 ])
 def test_requests_around_structure_names_parse(text, target, avoid):
     p = parse(text, HIPPO)
     assert (p.target, p.avoid) == (target, avoid)
+
+
+@pytest.mark.parametrize("text", ["labelled", "the hippocampus and labelled", "annotated please"])
+def test_labelled_without_a_noun_or_a_count_is_no_census_of_the_labels(text):
+    with pytest.raises(PromptError, match="unknown structure"):
+        parse(text, HIPPO)
+    assert parse("all labelled", HIPPO).target == parse("the labelled structures", HIPPO).target == (1, 2)
 
 
 def test_a_name_ending_in_region_is_read_whole_and_unknown_requests_stay_errors():

@@ -19,6 +19,7 @@ from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import SEVERAL, PartReading, read_collective, read_part, strip_possessive
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
+    ASKED_AFTER,
     EXCLUSION_CONNECTIVES,
     REQUEST_VERBS,
     TYPOGRAPHIC,
@@ -213,7 +214,7 @@ def _structures(
     items = parts[0::2]
 
     previous: list[Reading] = []
-    noun = items[-1].split()
+    noun = strip_request(items[-1], emphatic=True).split()  # "A and the B of X as one structure": X
 
     side = [w for w in _clean(items[0]).split()[:1] if canonical(w) in SIDES]
 
@@ -224,8 +225,9 @@ def _structures(
             found = _structure(f"{side[0]} {_clean(p)}", ontology, prompt, within, role)  # "left X and Y": left Y
         if not isinstance(found, Reading):
             found = _structure(p, ontology, prompt, within, role, tuple(s for r in previous for s in r.structures))
-        if not isinstance(found, Reading) and previous and not within:  # "the hippocampus' body and tail"
-            found = _structure(p, ontology, prompt, _parent(previous[-1], ontology), role)
+        for holder in (previous[-1].structures, _parent(previous[-1], ontology)) if previous and not within else ():
+            if not isinstance(found, Reading):  # "the hippocampus including its head", "the hippocampus' tail"
+                found = _structure(p, ontology, prompt, holder, role)
         if (
             not isinstance(found, Reading)
             and p is not items[-1]
@@ -329,8 +331,8 @@ def split_exclusion(text: str) -> tuple[str, str]:
 
 
 def _plain(text: str) -> str:
-    """One line of the prompt, typographic dashes and quotes as their ASCII forms."""
-    return " ".join(str(text).translate(TYPOGRAPHIC).split())
+    """One line of the prompt, typographic dashes and quotes as their ASCII forms, without a request said after it."""
+    return ASKED_AFTER.sub("", " ".join(str(text).translate(TYPOGRAPHIC).split()))
 
 
 def parse(text: str, ontology: Ontology) -> ParsedPrompt:

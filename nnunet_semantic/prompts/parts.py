@@ -338,7 +338,9 @@ def read_collective(
     if LABELLED.intersection(said) and set(words) <= _KINDS:
         words = ()  # "all labelled organs", "every labelled bone": the labels are what the user means
     # every label ("all structures apart from the great vessels"): the structure of all, else all that hold none
-    if not words and (LABELLED.intersection(said) or counted and "structure" in said):
+    # "labelled" names every label only with a noun or a count: "X, labelled please" asks for X's label
+    named = counted or bool({"foreground", "everything"}.intersection(said) or set(said) & (GENERIC_NOUNS | _KINDS))
+    if not words and named and (LABELLED.intersection(said) or counted and "structure" in said):
         root = ontology.exactly(ontology.label_ids)
         tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
         if root or len(tops) < 2 or any(a.labels & b.labels for a, b in itertools.combinations(tops, 2)):
