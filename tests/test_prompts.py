@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnunet_semantic.errors import InputError, PromptError
+from nnunet_semantic.errors import InputError, PromptError, UnknownPart
 from nnunet_semantic.prompts.generator import (
     GenerationSettings,
     candidates,
@@ -300,6 +300,15 @@ def test_labelled_without_a_noun_or_a_count_is_no_census_of_the_labels(text):
     with pytest.raises(PromptError, match="unknown structure"):
         parse(text, HIPPO)
     assert parse("all labelled", HIPPO).target == parse("the labelled structures", HIPPO).target == (1, 2)
+
+
+@pytest.mark.parametrize("text", ["the left organ", "the organ on the right", "the organ on the left side"])
+def test_a_kind_by_its_side_is_no_synonym_of_one_structure(text):
+    """CHAOS: the spleen lies left and the liver right, though only the kidneys' names say a side; "left renal
+    organ" (the left kidney's synonym) holds the words but is not what was asked. Refused, never free text."""
+    with pytest.raises(UnknownPart, match="kind by its side"):
+        parse(text, get_ontology("chaos_t2"))
+    assert parse("the right renal organ", get_ontology("chaos_t2")).target_structures == ("right kidney",)
 
 
 def test_a_name_ending_in_region_is_read_whole_and_unknown_requests_stay_errors():

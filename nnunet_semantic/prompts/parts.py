@@ -354,7 +354,7 @@ def read_collective(
     if not words or all(map(direction, words)) and not own or nouns - own:
         return None
     # a kind alone ("all bones") by the structures' names only: a synonym ("hip bone") is no census of the bones
-    kind = set(words) <= _KINDS
+    kind = set(words) - SIDES <= _KINDS  # "the left organ": a census, never the one synonym "left renal organ"
     covered = {}
     for s in ontology.structures.values():
         shares = [
@@ -366,6 +366,8 @@ def read_collective(
         ]
         if shares:
             covered[s] = max(shares)
+    if kind and not covered and SIDES.intersection(words):
+        return f"'{strip_possessive(phrase)}' names a kind by its side, which not every label's name records"
     named = {s for s in covered if set(words) == set(normalize(s.name).split()) - SIDES}
     if named and len(covered) > 1:  # "solid nodules": the one named so, not "nodule part solid"
         covered = {s: v for s, v in covered.items() if s in named}
