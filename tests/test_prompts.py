@@ -311,6 +311,39 @@ def test_a_kind_by_its_side_is_no_synonym_of_one_structure(text):
     assert parse("the right renal organ", get_ontology("chaos_t2")).target_structures == ("right kidney",)
 
 
+@pytest.mark.parametrize("key,text,target,avoid", [
+    # a structure said again beside itself: read by its first words where the restatement agrees or is one unknown
+    ("msd_prostate", "the prostate, i.e. PZ and TZ together", (1, 2), ()),
+    ("kits23", "kidney lesions (tumour + cyst)", (2, 3), ()),
+    ("msd_prostate", "peripheral zone (PZ)", (1,), ()),
+    ("msd_hippocampus", "hippocampal body & tail, i.e. everything behind the head", (2,), ()),
+    ("kits23", "kidney (excluding the tumour)", (1, 2, 3), (2,)),
+    # what is left of a structure without its disease
+    ("kits23", "healthy kidney tissue only", (1, 2, 3), (2, 3)),
+    ("msd_liver", "uninvolved liver", (1, 2), (2,)),
+    # a request or a count said after the structure; a word spelt as it sounds
+    ("msd_hippocampus", "HIPPOCAMPUS \u2014 all of it", (1, 2), ()),
+    ("msd_hippocampus", "the entire hippocampus, both segments", (1, 2), ()),
+    ("msd_hippocampus", "the hippocampus's back part, nothing else", (2,), ()),
+    ("msd_prostate", "periferal zone", (1,), ()),
+    ("brats2024", "oedma only, nothing else", (2,), ()),
+])
+def test_restatements_health_and_what_is_said_after_a_structure(key, text, target, avoid):
+    p = parse(text, get_ontology(key))
+    assert (p.target, p.avoid) == (target, avoid)
+
+
+@pytest.mark.parametrize("key,text", [
+    ("chaos_t2", "just one of the kidneys"),  # which one, the prompt does not say
+    ("chaos_t2", "either of the kidneys"),
+    ("msd_prostate", "the prostate, i.e. the peripheral zone"),  # restated as another region
+    ("msd_prostate", "the normal prostate"),  # no lesion labelled inside it
+])
+def test_one_of_several_and_a_restatement_that_differs_are_refused(key, text):
+    with pytest.raises(PromptError):
+        parse(text, get_ontology(key))
+
+
 def test_a_name_ending_in_region_is_read_whole_and_unknown_requests_stay_errors():
     phantom = get_ontology("phantom")
     assert parse("striped region", phantom).target == (3,)

@@ -14,7 +14,8 @@ from nnunet_semantic.errors import PromptError, SemanticError, UnknownPart, Unkn
 from nnunet_semantic.inference.resolved_prompt import ResolvedPrompt
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.ontology import Ontology
-from nnunet_semantic.prompts.parser import ParsedPrompt, parse, split_exclusion
+from nnunet_semantic.prompts.parser import parse, split_exclusion
+from nnunet_semantic.prompts.reading import ParsedPrompt
 from nnunet_semantic.prompts.wording import heldout_wordings
 from nnunet_semantic.text import get_encoder
 

@@ -325,6 +325,8 @@ _BACKWARD = re.compile(
 _RELATIVE = re.compile(rf"\s*,?\s*\b(?:{alternatives(RELATIVES)})\b(?P<clause>.*)$")
 _NEGATED = re.compile(rf"\b(?:{alternatives(NEGATIONS)})\b|n't\b")
 _PREFIXED = re.compile(r"\bnon[-\s]?(?P<a>[a-z_]+)\b|\b(?P<b>[a-z_]+)-free\b")
+# what is left of a structure without its disease: "healthy kidney tissue" is the kidney without its lesions
+_HEALTHY = re.compile(r"\b(?:healthy|normal|uninvolved|unaffected|non[-\s]?diseased|disease[-\s]free)\b")
 _PLURAL_PART = re.compile(r"\s+(?:parts|portions|regions|components|areas|compartments)\b")
 _ANY = re.compile(rf"n't\b|\b(?:{alternatives(NEGATIONS)})\b|(?<![\w'-])(?:{'|'.join(REMOVAL_WORDS)})(?![\w'-])")
 
@@ -455,12 +457,19 @@ def _prefixed(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]
     return [(_target(" ".join((text[: found.start()] + kept + text[found.end() :]).split())), (word,))]
 
 
+def _healthy(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
+    found = _HEALTHY.search(masked)
+    if not found:
+        return []
+    return [(_target(" ".join((text[: found.start()] + text[found.end() :]).split())), ("lesions",))]
+
+
 def readings(prompt: str, names: Iterable[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
     """Candidate (target text, exclusion texts) readings of the exclusion cues of `prompt`, the likeliest first;
     [] when none places its exclusion. `names`: the ontology's wordings, whose words are never cues."""
     text = " ".join(prompt.lower().split())
     masked = _masked(text, names)
-    for reader in (_relative, _backward, _forward, _prefixed):
+    for reader in (_relative, _backward, _forward, _prefixed, _healthy):
         found = [(t, e) for t, e in reader(text, masked, names) if normalize(t) and e and all(map(normalize, e))]
         if found:
             return list(dict.fromkeys(found))
@@ -472,7 +481,13 @@ def cue(prompt: str, names: Iterable[str] = ()) -> str | None:
     masked = _masked(" ".join(prompt.lower().split()), names)
     found = [
         m
-        for m in (_ANY.search(masked), _BACKWARD.search(masked), _FORWARD.search(masked), _PREFIXED.search(masked))
+        for m in (
+            _ANY.search(masked),
+            _BACKWARD.search(masked),
+            _FORWARD.search(masked),
+            _PREFIXED.search(masked),
+            _HEALTHY.search(masked),
+        )
         if m
     ]
     return min(found, key=lambda m: m.start()).group(0).strip(" .") if found else None

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
-from nnunet_semantic.prompts import exclusion, ranges
+from nnunet_semantic.prompts import apposition, exclusion, ranges
 from nnunet_semantic.prompts.directions import SIDES, canonical, direction
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import SEVERAL, PartReading, read_collective, read_part, strip_possessive
+from nnunet_semantic.prompts.reading import ParsedPrompt, Reading
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
     ASKED_AFTER,
@@ -43,6 +44,8 @@ _SEPARATOR = re.compile(
 )
 # a side said after the name, or as "-sided": "the parotid on the left side", "GP right", "the right-sided kidney"
 _SIDE_AFTER = re.compile(r"^(?P<x>.+?)(?:,?\s+on\s+the|,)?\s+(?P<side>left|right)(?:\s+side)?$", re.IGNORECASE)
+# "one of the kidneys", "either of the atria": which one, the prompt does not say
+_ONE_OF = re.compile(r"(?<!each\s)(?<!every\s)\b(?:one|either|any)\s+of\b", re.IGNORECASE)
 _SIDED = re.compile(r"\b(left|right)[-\s]sided\b", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 # "everything" as what an exclusion removes: "X excluding everything except Y" keeps Y within X
@@ -85,64 +88,6 @@ _STOP = {
 }
 
 
-@dataclass(frozen=True)
-class Reading:
-    """How one part of a prompt was read: the structures, by what ("ontology": a wording of the ontology;
-    "part words" / "direction lexicon": a part named relative to its structure; "structure words": a collective
-    read by its words), with what confidence, and the text the model is given for it (the wording as written, or
-    the structure's name otherwise)."""
-
-    role: str  # "target", "exclusion" or "kept" (what "everything except" keeps)
-    phrase: str
-    structures: tuple[Structure, ...]
-    by: str
-    confidence: float
-    encoded: str
-
-    def to_dict(self) -> dict:
-        return {
-            "role": self.role,
-            "phrase": self.phrase,
-            "structures": [s.name for s in self.structures],
-            "by": self.by,
-            "confidence": self.confidence,
-            "encoded": self.encoded,
-        }
-
-
-@dataclass(frozen=True)
-class ParsedPrompt:
-    text: str
-    target: tuple[int, ...]
-    avoid: tuple[int, ...]
-    pos_text: str
-    neg_text: str
-    target_structures: tuple[str, ...]
-    avoid_structures: tuple[str, ...]
-    readings: tuple[Reading, ...] = ()
-    respelled: str = ""  # the prompt as read, where misspelt words were corrected
-
-    @property
-    def as_written(self) -> bool:
-        """One target, every part a wording of the ontology: the model may read the prompt's own words."""
-        return (
-            all(r.by == "ontology" and r.role != "kept" for r in self.readings)
-            and sum(r.role == "target" for r in self.readings) == 1
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "text": self.text,
-            "target": list(self.target),
-            "avoid": list(self.avoid),
-            "pos_text": self.pos_text,
-            "neg_text": self.neg_text,
-            "target_structures": list(self.target_structures),
-            "avoid_structures": list(self.avoid_structures),
-            "resolution": [r.to_dict() for r in self.readings],
-        } | ({"respelled": self.respelled} if self.respelled else {})
-
-
 def _clean(phrase: str) -> str:
     return _LEADING_ARTICLE.sub("", phrase.strip(" \t,.;:!?\"'()-\u2013\u2014").lower())
 
@@ -158,6 +103,8 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     tumor"), else a part named by its words within `within` (an exclusion) or within the structure it names (a
     target), else a collective (`near`: the structures named before it in a list). A Reading; an explanation
     (str) when its words name no single part; None when unknown."""
+    if _ONE_OF.search(phrase):
+        return f"'{_clean(phrase)}' picks one of several without saying which"
     labels = frozenset().union(*(s.labels for s in within))
     plain, bare = strip_request(phrase), strip_request(phrase, emphatic=True)
     sided = _SIDE_AFTER.sub(r"\g<side> \g<x>", _SIDED.sub(r"\1", bare))  # "X on the left side": "left X"
@@ -347,6 +294,8 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     def as_read(parsed: ParsedPrompt) -> ParsedPrompt:
         return replace(parsed, text=written, respelled=parsed.respelled or (prompt if prompt != plain else ""))
 
+    if said_again := apposition.restated(prompt, lambda words: parse(words, ontology)):
+        return replace(said_again, text=written)
     names = [p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)]
     try:
         parsed = as_read(_respelled(prompt, ontology))

@@ -86,6 +86,13 @@ def _untruncated(low: str, words: set[str]) -> str | None:
     return None
 
 
+def _sound(word: str) -> str:
+    """A word as it sounds, spellings aside: "periferal" and "peripheral", "oesophagus" and "esofagus"."""
+    for written, said in (("ph", "f"), ("ae", "e"), ("oe", "e"), ("y", "i"), ("ck", "k")):
+        word = word.replace(written, said)
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
 def respell(text: str, ontology: Ontology | None) -> str | None:
     """`text` with its misspelt words corrected; None when nothing was corrected."""
     words = vocabulary(ontology)
@@ -101,7 +108,11 @@ def respell(text: str, ontology: Ontology | None) -> str | None:
         if close and (len(close) == 1 or ratios[0] - ratios[1] > 0.05):
             return close[0]
         slipped = [w for w in _slips(low) & words if len(w) >= MIN_LENGTH]
-        return slipped[0] if len(slipped) == 1 else _untruncated(low, words) or word
+        if len(slipped) == 1:
+            return slipped[0]
+        near = {_sound(low), *_slips(_sound(low))} if len(low) >= MIN_LENGTH and not slipped else set()
+        sounds = [w for w in words if near and _sound(w) in near]  # "oedma": as "edema" sounds, a letter out
+        return sounds[0] if len(sounds) == 1 else _untruncated(low, words) or word
 
     def stopped(match: re.Match) -> str:  # "ren. tumour"
         low = match.group(1).lower()

@@ -260,9 +260,11 @@ _VERB_HEAD = (  # "please segment", "can you outline", "I need a mask of", "give
     rf"(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
     r"(?:(?:a|an|the)\s+)?(?:mask|segmentation|outline|contour|delineation)\s+of\s+)?"
 )
-# "X, labelled please": the request said after its structure, whatever the structure's words
+# "X, labelled please", "X, nothing else": a request said after its structure, whatever the structure's words
 ASKED_AFTER = re.compile(
-    r",\s*(?:labell?ed|segmented|annotated|outlined|delineated|contoured|masked)(?:,?\s+please)?[\s?.!]*$",
+    r"\s*[,:-]\s*(?:(?:labell?ed|segmented|annotated|outlined|delineated|contoured|masked)(?:,?\s+please)?|"
+    r"(?:and\s+)?nothing\s+else|only|alone|please|(?:both|all)(?:\s+of\s+(?:it|them)|\s+segments|\s+parts)?"
+    r"(?:,?\s+please)?)[\s?.!]*$",
     re.IGNORECASE,
 )
 _REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)

@@ -1,0 +1,47 @@
+"""A structure said again beside itself: "the prostate, i.e. PZ and TZ together", "main pancreatic duct (MPD)".
+The prompt is read by its first words where the restatement reads as the same region, or names one thing the
+ontology has no words for and excludes nothing; otherwise it is read whole, as before ("all bowel structures
+(small bowel, sigmoid, rectum)": a list of what the words name)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
+from nnunet_semantic.prompts import exclusion
+from nnunet_semantic.prompts.reading import ParsedPrompt
+
+_SAID_AGAIN = re.compile(
+    r"^(?P<x>[^()]+?)\s*(?:\((?P<inside>[^()]+)\)[\s.]*|"
+    r"(?:,?\s*\b(?:i\.?\s?e|namely|in\s+other\s+words)\b\.?|,\s*that\s+is\b),?:?\s+(?P<again>.+))$",
+    re.IGNORECASE,
+)
+_SEVERAL = re.compile(r"[,;+&/]|\b(?:and|or|plus)\b", re.IGNORECASE)
+
+
+def _mask(parsed: ParsedPrompt) -> frozenset[int]:
+    return frozenset(parsed.target) - frozenset(parsed.avoid)
+
+
+def restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt | None:
+    """The reading of a prompt by the words before its restatement; None when it restates nothing, or the
+    two readings do not agree (the prompt is then read whole)."""
+    said = _SAID_AGAIN.match(prompt)
+    if not said:
+        return None
+    first, again = said["x"].strip(" ,"), said["inside"] or said["again"]
+    try:
+        read = parse(first)
+    except PromptError:
+        return None
+    try:
+        same = _mask(parse(again)) == _mask(read)
+    except UnknownPart:
+        same = False
+    except UnknownStructure:  # words the ontology lacks: "(MPD)", "i.e. everything behind the head"
+        same = not exclusion.cue(again) and not _SEVERAL.search(again)  # not a list: "(primary + all mets)"
+    except PromptError:  # "i.e. no tumour": what to leave out, said again or not
+        return None
+    return replace(read, respelled=read.respelled or first) if same else None
