@@ -168,7 +168,8 @@ def _structures(
     def read(p):
         found = None
         said = normalize(p).split()
-        if side and p is not items[0] and not any(map(direction, said)) and not SEVERAL.intersection(said):
+        sided = side and p is not items[0] and not any(map(direction, said)) and not SEVERAL.intersection(said)
+        if sided:
             found = _structure(f"{side[0]} {_clean(p)}", ontology, prompt, within, role)  # "left X and Y": left Y
         if not isinstance(found, Reading):
             found = _structure(p, ontology, prompt, within, role, tuple(s for r in previous for s in r.structures))
@@ -182,8 +183,9 @@ def _structures(
             and not exclusion.cue(p)
         ):  # "the anterior and the posterior hippocampus": the last item's noun
             for n in (2, 1)[-(len(noun) - 1) :] if len(noun) > 1 else ():  # "left and middle hepatic veins"
-                if not isinstance(found, Reading):
-                    found = _structure(f"{p} {' '.join(noun[-n:])}", ontology, prompt, within, role)
+                for head in (f"{side[0]} {_clean(p)}", p) if sided else (p,):  # "right common, superficial ..."
+                    if not isinstance(found, Reading):
+                        found = _structure(f"{head} {' '.join(noun[-n:])}", ontology, prompt, within, role)
         several = len(_SEPARATOR.split(p)) > 1  # a run of items is one structure only by a name that holds "and"
         if isinstance(found, Reading) and (found.by == "ontology" or not several):
             previous.append(found)
