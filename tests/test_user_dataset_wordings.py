@@ -141,6 +141,11 @@ HEART = {"LA": 1, "LAA": 2, "LSPV": 3, "LIPV": 4, "RSPV": 5, "RIPV": 6, "Seminal
          "GreatVes": 9}
 
 
+TEETH = {"tooth_31": 1, "tooth_36": 2, "tooth_37": 3, "tooth_46": 4, "tooth_47": 5}
+NAMED_TEETH = {"Upper Right Central Incisor": 1, "Upper Left Central Incisor": 2, "Lower Left Central Incisor": 3}
+LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 5}
+
+
 @pytest.mark.parametrize("labels,text,target,avoid", [
     (BRAIN, "the basal ganglia", {1, 2, 3, 4, 5, 6}, set()),  # a group of general anatomy: its labelled members
     (BRAIN, "right-sided basal ganglia except the caudate", {2, 4, 6}, {2}),
@@ -184,6 +189,14 @@ HEART = {"LA": 1, "LAA": 2, "LSPV": 3, "LIPV": 4, "RSPV": 5, "RIPV": 6, "Seminal
     (DUCTS, "pancreatic and bile ducts", {2, 3}, set()),  # a noun said once for two items
     (DUCTS, "please segment the cartilage of the tibia and femur", {4, 5}, set()),  # not the femur itself
     (BRAIN, "thalamus and putamen, bilateral", {3, 4, 7, 8}, set()),  # a list said of both sides
+    (TEETH, "lower left first molar", {2}, set()),  # `tooth_36` by its name
+    (TEETH, "LR6", {4}, set()),  # by Palmer's quadrant letters
+    (TEETH, "the first molars", {2, 4}, set()),  # an ordinal a wording says is no selector
+    (TEETH, "lower teeth except the molars", {1, 2, 3, 4, 5}, {2, 3, 4, 5}),
+    (NAMED_TEETH, "teeth 11 and 21", {1, 2}, set()),  # names by FDI number
+    (NAMED_TEETH, "tooth 31 (FDI)", {3}, set()),  # a numbering said beside the number
+    (LEGS, "right common, superficial and deep femoral arteries", {1, 2, 3}, set()),  # the side of each item
+    (LEGS, "the left SFA", {4}, set()),
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -201,6 +214,10 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     ({"teres_minor": 1, "teres_zz": 2}, "teres muscles"),  # a "teres" of unknown kind: no census of them
     ({"Cerebellum_L": 1, "Cerebellum_R": 2}, "the cerebrum"),  # no form of "cerebellum"
     ({"caudate": 1, "thalamus": 2}, "the basal ganglia"),  # one member is not the group
+    (NAMED_TEETH | {"Implant": 4}, "all the teeth"),  # an implant of unknown kind: no census of the teeth
+    (LEGS, "the SFA"),  # one of two
+    (TEETH, "the bigger molar"),
+    ({"psoas_left": 1, "psoas_right": 2}, "the psoas muscle"),  # one muscle, not a plural
 ])
 def test_a_group_kind_or_whole_the_labels_do_not_hold_is_refused(labels, text):
     assert _read(text, _ontology(labels)) is None, text

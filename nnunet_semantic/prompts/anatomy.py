@@ -169,6 +169,7 @@ muscle: iliopsoas, psoas, autochthon, gluteus maximus, gluteus medius, gluteus m
     extensor digitorum longus, pharyngeal constrictor, constrictor, masseter, temporalis, pectoralis major,
     trapezius, latissimus dorsi, erector spinae, multifidus, quadratus lumborum, diaphragm, teres major,
     biceps brachii, triceps brachii, brachialis, coracobrachialis, pectoralis minor, serratus anterior
+tooth: incisor, central incisor, lateral incisor, canine, cuspid, premolar, bicuspid, molar, wisdom tooth
 organ: liver, spleen, pancreas, kidney, stomach, gallbladder, adrenal gland, urinary bladder,
     uterus, ovary, prostate, testis, rectum, colon, sigmoid colon, small bowel, duodenum, small
     intestine, esophagus, heart, lung, brain, thyroid gland, thyroid, ureter, urethra, bladder, larynx, pharynx,

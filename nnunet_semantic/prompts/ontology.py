@@ -39,6 +39,7 @@ _IRREGULAR = {
     "pelves": "pelvis",
     "hemipelves": "hemipelvis",
     "testes": "testis",
+    "teeth": "tooth",
     # singular nouns that end as plurals do: "the psoas" is one muscle, "the biceps" one
     **{w: w for w in ("psoas", "iliopsoas", "pancreas", "atlas", "biceps", "triceps", "quadriceps")},
 }

@@ -81,6 +81,7 @@ STOP_WORDS = frozenset(
         "visible",
         "scan",
         "image",
+        "fdi",  # a numbering of teeth: "tooth 31 (FDI)"
     }
 ) | {normalize(w) for w in GRADING_WORDS}
 # nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
@@ -137,7 +138,16 @@ QUANTIFIERS = frozenset(
 )
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
 SEVERAL = QUANTIFIERS - {"entire", "whole", "full", "complete", "total"}  # of several, not of one whole
-_KINDS = CLASS_NOUNS | {"bone", "muscle", "vessel", "artery", "vein", "cartilage", "nerve"}  # what a structure is
+_KINDS = CLASS_NOUNS | {
+    "bone",
+    "muscle",
+    "vessel",
+    "artery",
+    "vein",
+    "cartilage",
+    "nerve",
+    "tooth",
+}  # what a structure is
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 _LANDMARK = re.compile(
     r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|in front of|"
@@ -346,7 +356,8 @@ def read_collective(
         if root or len(tops) < 2 or any(a.labels & b.labels for a, b in itertools.combinations(tops, 2)):
             return PartReading(root, ("labelled",), 1.0, "structure words") if root else None
         return tuple(PartReading(s, ("labelled",), 1.0, "structure words") for s in tops)
-    if any(w in SELECTORS for w in said):
+    picked = SELECTORS.intersection(said)  # unless a wording says it: "first molar", "third ventricle"
+    if picked and picked - {w for s in ontology.structures.values() for p in s.phrases() for w in normalize(p).split()}:
         return f"'{strip_possessive(phrase)}' picks by order or size, which the labels do not record"
     nouns = frozenset(w for w in said if w in PART_NOUNS and w not in GENERIC_NOUNS)
     named = frozenset().union(*(p for s in ontology.structures.values() for *_, p, _ in _headed(s))) if nouns else nouns
