@@ -143,6 +143,8 @@ HEART = {"LA": 1, "LAA": 2, "LSPV": 3, "LIPV": 4, "RSPV": 5, "RIPV": 6, "Seminal
 
 TEETH = {"tooth_31": 1, "tooth_36": 2, "tooth_37": 3, "tooth_46": 4, "tooth_47": 5}
 NAMED_TEETH = {"Upper Right Central Incisor": 1, "Upper Left Central Incisor": 2, "Lower Left Central Incisor": 3}
+NODES = {"LN_IB_L": 1, "LN_II_R": 2, "LN_VI": 3}
+STATIONS = {"Station4R": 1, "Station4L": 2, "Station7": 3}
 LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 5}
 
 
@@ -197,6 +199,14 @@ LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 
     (NAMED_TEETH, "tooth 31 (FDI)", {3}, set()),  # a numbering said beside the number
     (LEGS, "right common, superficial and deep femoral arteries", {1, 2, 3}, set()),  # the side of each item
     (LEGS, "the left SFA", {4}, set()),
+    (NODES, "left level IB", {1}, set()),  # `LN_IB_L` by code, with the level's number as written or in Arabic
+    (NODES, "level 2 right", {2}, set()),
+    (NODES, "upper jugular nodes on the right", {2}, set()),  # by the consensus level's name
+    (NODES, "all nodal levels except VI", {1, 2, 3}, {3}),
+    (STATIONS, "4R", {1}, set()),  # `Station4R` by code and by IASLC name
+    (STATIONS, "left lower paratracheal station", {2}, set()),
+    (STATIONS, "subcarinal nodes", {3}, set()),
+    (STATIONS, "the lower paratracheal stations", {1, 2}, set()),
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -216,6 +226,8 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     ({"caudate": 1, "thalamus": 2}, "the basal ganglia"),  # one member is not the group
     (NAMED_TEETH | {"Implant": 4}, "all the teeth"),  # an implant of unknown kind: no census of the teeth
     (LEGS, "the SFA"),  # one of two
+    (STATIONS, "lower paratracheal station"),  # one of two
+    (NODES, "level III"),  # not labelled
     (TEETH, "the bigger molar"),
     ({"psoas_left": 1, "psoas_right": 2}, "the psoas muscle"),  # one muscle, not a plural
 ])

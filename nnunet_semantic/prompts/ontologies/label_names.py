@@ -9,7 +9,7 @@ import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, KINDS
 from nnunet_semantic.prompts.directions import SIDES
-from nnunet_semantic.prompts.ontologies import teeth
+from nnunet_semantic.prompts.ontologies import nodes, teeth
 from nnunet_semantic.prompts.ontology import normalize
 from nnunet_semantic.prompts.wording import RELATIONAL, SHORTHAND
 
@@ -329,7 +329,8 @@ def _levels(said: str) -> list[str]:
 def synonyms(name: str) -> list[str]:
     """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), its synonym group's
     words (`_group`), as it is said (`_spoken`), its abbreviations written out (`_written_out`), a number also in
-    Roman numerals ("segment IV"), a vertebra or a disc by its levels (`_levels`), a tooth by number and name."""
+    Roman numerals ("segment IV"), a vertebra or a disc by its levels (`_levels`),
+    a tooth by number and name (`teeth.py`), a lymph-node level or station by code and name (`nodes.py`)."""
     group, before = _group(name)
     said = readable(name)
     out = [readable(part) for part in name.split("/")] if "/" in name else []
@@ -340,5 +341,5 @@ def synonyms(name: str) -> list[str]:
     *noun, number = said.split() or [""]
     if noun and number.isdigit() and int(number) in _ROMAN:  # "segment 4": "segment IV"
         out.append(" ".join([*noun, _ROMAN[int(number)]]))
-    out += _levels(said) + teeth.wordings(said)
+    out += _levels(said) + teeth.wordings(said) + nodes.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
