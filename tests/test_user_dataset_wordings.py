@@ -207,6 +207,8 @@ LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 
     (STATIONS, "left lower paratracheal station", {2}, set()),
     (STATIONS, "subcarinal nodes", {3}, set()),
     (STATIONS, "the lower paratracheal stations", {1, 2}, set()),
+    (LEGS, "all arteries except the left SFA", {1, 2, 3, 4}, {4}),  # a stent is known to be no artery
+    ({"FetalBrain": 1, "FetalHeart": 2, "Placenta": 3, "MaternalBladder": 4}, "all fetal organs", {1, 2}, set()),
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text

@@ -176,9 +176,11 @@ organ: liver, spleen, pancreas, kidney, stomach, gallbladder, adrenal gland, uri
     appendix, cecum, jejunum, ileum
 """).items()
 }
-# structures of no kind above, known not to be one: findings and parts that are not organs or bones
+# structures of no kind above, known not to be one: findings and parts that are not organs or bones (not a dental
+# crown, bridge or implant: whether "all the teeth" holds them, the prompt does not say)
 FINDINGS = (
     "tumor, lesion, mass, cyst, edema, necrosis, metastasis, aneurysm, nodule, hemorrhage, whole tumor, "
     "tumor core, enhancing tumor, non enhancing tumor, trachea, spinal cord, spinal canal, "
-    "intervertebral disc, myocardium, cartilage, meniscus, lymph node"
+    "intervertebral disc, myocardium, cartilage, meniscus, lymph node, lymph node station, station, canal, "
+    "plaque, calcification, stent, placenta, umbilical cord, amniotic fluid"
 ).split(", ")

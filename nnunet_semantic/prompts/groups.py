@@ -42,7 +42,11 @@ def _keys(s: Structure) -> frozenset[str]:
 
 
 def _is(s: Structure, members: frozenset[str], kinds: tuple[str, ...] = ()) -> bool:
-    return any(k in members or k.split()[-1] in kinds for k in _keys(s))
+    """Whether a wording of `s` is one of `members`, or ends in one ("fetal brain", "hilar lymph node") or in a
+    kind's word ("common carotid artery")."""
+    return any(" ".join(k.split()[-n:]) in members for k in _keys(s) for n in (1, 2)) or any(
+        k.split()[-1] in kinds for k in _keys(s)
+    )
 
 
 _MEMBERS = {kind: frozenset(map(_key, m)) for kind, m in KINDS.items()}
