@@ -36,9 +36,9 @@ _CONNECTIVE = re.compile(
     + r")\b\s*|\s*[,;:\u2013\u2014-]\s*not\b\s*|\s+-\s+)",
     re.IGNORECASE,
 )
-# list separators and the words of a union ("X along with Y", "X as well as Y")
+# list separators and the words of a union ("X along with Y", "X as well as Y", "SMA/SMV"; not "L5/S1")
 _SEPARATOR = re.compile(
-    r"(\s*(?:,|;|&|\+|\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"
+    r"(\s*(?:,|;|&|\+|(?<![CTLSctls]\d)(?<![CTLSctls]\d\d)/|\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"
     r"in\s+addition\s+to|combined\s+with|alongside|including|inclusive\s+of|with)\b)\s*)",
     re.IGNORECASE,
 )
