@@ -135,6 +135,15 @@ lumbar spine, l spine: lumbar vertebra
 lumbosacral spine: lumbar vertebra, sacrum
 ventricular system, ventricles of the brain, brain ventricles, cerebral ventricles: lateral ventricle,
     third ventricle, fourth ventricle, inferior lateral ventricle
+tarsal bones, tarsals, tarsus: talus, calcaneus, navicular, cuboid, cuneiform, medial cuneiform, intermediate
+    cuneiform, lateral cuneiform
+hindfoot, hindfoot bones, rearfoot: talus, calcaneus
+midfoot, midfoot bones: navicular, cuboid, cuneiform, medial cuneiform, intermediate cuneiform, lateral cuneiform
+dural venous sinuses, dural sinuses, venous sinuses, cerebral venous sinuses: superior sagittal sinus, inferior
+    sagittal sinus, straight sinus, confluence of sinuses, transverse sinus, sigmoid sinus, occipital sinus
+muscles of mastication, masticatory muscles, chewing muscles: masseter, temporalis, medial pterygoid, lateral
+    pterygoid
+pterygoid muscles, pterygoids: medial pterygoid, lateral pterygoid
 carpal bones, carpals, carpus: scaphoid, lunate, triquetrum, pisiform, trapezium, trapezoid, capitate, hamate
 proximal carpal row: scaphoid, lunate, triquetrum, pisiform
 distal carpal row: trapezium, trapezoid, capitate, hamate

@@ -58,7 +58,12 @@ SYNONYMS = (
     ("optic chiasm", "chiasm"),
     ("parotid gland", "parotid"),
     ("submandibular gland", "submandibular", "SMG"),
-    ("mandible", "lower jaw", "lower jawbone", "lower jaw bone"),
+    ("mandible", "lower jaw", "lower jawbone", "lower jaw bone", "mandibula"),
+    ("masseter", "masseter muscle", "musculus masseter"),
+    ("temporalis", "temporalis muscle", "temporal muscle", "musculus temporalis"),
+    ("medial pterygoid", "medial pterygoid muscle", "pterygoideus medialis", "MPM"),
+    ("lateral pterygoid", "lateral pterygoid muscle", "pterygoideus lateralis", "LPM"),
+    ("articular disc", "discus articularis", "TMJ disc", "temporomandibular joint disc", "TMJ articular disc"),
     ("maxilla", "upper jaw", "upper jawbone", "upper jaw bone"),
     ("maxillary sinus", "maxillary antrum", "antrum of Highmore"),
     ("inferior alveolar canal", "mandibular canal", "inferior alveolar nerve canal", "IAN canal"),
@@ -157,6 +162,28 @@ SYNONYMS = (
     ("amniotic fluid", "liquor amnii", "amniotic cavity"),
     ("myometrium", "uterine wall"),
     ("cervix", "uterine cervix", "cervix uteri"),
+    ("calcaneus", "heel bone", "os calcis", "calcaneum"),
+    ("talus", "astragalus", "ankle bone"),
+    ("medial cuneiform", "cuneiform medial", "first cuneiform"),
+    ("intermediate cuneiform", "cuneiform intermediate", "middle cuneiform", "second cuneiform"),
+    ("lateral cuneiform", "cuneiform lateral", "third cuneiform"),
+    ("confluence of sinuses", "sinus confluence", "torcular herophili", "torcula", "torcular"),
+    ("vein of Galen", "great cerebral vein", "great vein of Galen"),
+    ("thrombus", "clot", "blood clot", "thrombosis"),
+    ("cecum", "caecum"),
+    ("appendix", "vermiform appendix"),
+    ("terminal ileum", "TI"),
+    ("hepatic flexure", "right colic flexure"),
+    ("splenic flexure", "left colic flexure"),
+    ("endotracheal tube", "ETT", "ET tube", "endotracheal"),
+    ("nasogastric tube", "NGT", "NG tube", "nasogastric"),
+    ("central venous catheter", "CVC"),
+    ("peripherally inserted central catheter", "PICC", "PICC line"),
+    ("pulmonary artery catheter", "Swan Ganz", "Swan-Ganz catheter", "Swan Ganz catheter", "PAC"),
+    ("chest tube", "chest drain", "intercostal drain", "thoracostomy tube"),
+    ("pneumothorax", "PTX"),
+    ("pacemaker", "PPM", "permanent pacemaker"),
+    ("ECG leads", "ECG electrodes", "ECG lead", "ECG electrode"),
     ("brachiocephalic trunk", "innominate artery"),
     ("optic nerve", "CN II", "cranial nerve II"),
     ("spinal cord", "cord"),
@@ -192,6 +219,15 @@ _UNSAID = {"of", "the", "and"}
 # words a prompt is made of, which no initials may stand for
 _PROMPT_WORDS = set("a all an and any as at be but by in is it me no not of on or the to up with".split())
 _SIDES = {k.lower(): v for k, v in SHORTHAND.items() if v in SIDES}  # a side as a label name's word: "Kidney_L"
+_LATIN_SIDES = {
+    "dx": "right",
+    "dexter": "right",
+    "dextra": "right",
+    "sin": "left",
+    "sinister": "left",
+    "sinistra": "left",
+}
+_MUSCLE = {"m", "mm", "musculus", "musculi"}  # `M_masseter`: the Latin "musculus" before a muscle's name
 
 
 def readable(label_name: str, sides: bool = True) -> str:
@@ -201,6 +237,8 @@ def readable(label_name: str, sides: bool = True) -> str:
     if label_name.isupper() and not re.search(r"[-_\s]", label_name):
         return label_name
     spaced = re.sub(r"(?<=[A-Za-z][a-z0-9])(?=[A-Z])|[-_\s]+", " ", label_name).split()  # "eCSF" stays one
+    if sides and len(spaced) > 1 and spaced[-1].lower() in _LATIN_SIDES:  # `M_masseter_dx`
+        spaced[-1] = _LATIN_SIDES[spaced[-1].lower()]
     return " ".join(
         _SIDES[w.lower()]
         if sides and w.lower() in _SIDES and len(spaced) > 1
@@ -338,6 +376,8 @@ def synonyms(name: str) -> list[str]:
     out += [x for w in group for b in before for x in _spoken(f"{b}{w}", initials=False)]  # "right coronary"
     if full := _written_out(said):
         out += [full, *synonyms(full)]
+    if said.split()[0] in _MUSCLE and len(said.split()) > 1:  # "m masseter right": "masseter right"
+        out += [named := " ".join(said.split()[1:]), *synonyms(named)]
     *noun, number = said.split() or [""]
     if noun and number.isdigit() and int(number) in _ROMAN:  # "segment 4": "segment IV"
         out.append(" ".join([*noun, _ROMAN[int(number)]]))
