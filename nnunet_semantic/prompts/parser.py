@@ -154,9 +154,15 @@ def _runs(pieces: list[str], joiners: list[str], resolve) -> tuple[list[tuple[st
 
 
 def _structures(
-    phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...] = (), role: str = "target"
+    phrase: str,
+    ontology: Ontology,
+    prompt: str,
+    within: tuple[Structure, ...] = (),
+    role: str = "target",
+    explain: bool = True,
 ) -> list[Reading]:
-    """The readings of a list ("Y, Z and W"); a name that itself holds "and" is matched whole."""
+    """The readings of a list ("Y, Z and W"); a name that itself holds "and" is matched whole. `explain`: an
+    unknown item's error names the closest known wordings (difflib: the parser's costliest step)."""
     parts = _SEPARATOR.split(phrase)
     items = parts[0::2]
 
@@ -199,7 +205,7 @@ def _structures(
             raise UnknownPart(f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}': {why}", role)
         raise UnknownStructure(
             f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}'; closest known: "
-            + ", ".join(f"'{c}'" for c in _closest(items[bad], ontology)),
+            + (", ".join(f"'{c}'" for c in _closest(items[bad], ontology)) if explain else "-"),
             role,
         )
     return [r for _, r in runs]
@@ -215,7 +221,7 @@ def _try_structures(
     phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...] = (), role: str = "target"
 ) -> list[Reading] | None:
     try:
-        return _structures(phrase, ontology, prompt, within, role)
+        return _structures(phrase, ontology, prompt, within, role, explain=False)
     except PromptError:
         return None
 
