@@ -38,7 +38,8 @@ _CONNECTIVE = re.compile(
 )
 # list separators and the words of a union ("X along with Y", "X as well as Y", "SMA/SMV"; not "L5/S1")
 _SEPARATOR = re.compile(
-    r"(\s*(?:,|;|&|\+|(?<![CTLSctls]\d)(?<![CTLSctls]\d\d)/|\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"
+    r"(\s*(?:,|;|&|\+|(?<![CTLSctls]\d)(?<![CTLSctls]\d\d)/|"
+    r"\b(?:and(?:\s+also)?|or|nor|plus|along\s+with|together\s+with|as\s+well\s+as|"
     r"in\s+addition\s+to|combined\s+with|alongside|including|inclusive\s+of|with)\b)\s*)",
     re.IGNORECASE,
 )
@@ -286,7 +287,7 @@ def split_exclusion(text: str) -> tuple[str, str]:
 
 
 def _plain(text: str) -> str:
-    """One line of the prompt, typographic dashes and quotes as their ASCII forms, without a request said after it."""
+    """One line of the prompt, typographic dashes and quotes as their ASCII forms, no request said after it."""
     return ASKED_AFTER.sub("", " ".join(str(text).translate(TYPOGRAPHIC).split()))
 
 

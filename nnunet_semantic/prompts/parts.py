@@ -138,16 +138,8 @@ QUANTIFIERS = frozenset(
 )
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
 SEVERAL = QUANTIFIERS - {"entire", "whole", "full", "complete", "total"}  # of several, not of one whole
-_KINDS = CLASS_NOUNS | {
-    "bone",
-    "muscle",
-    "vessel",
-    "artery",
-    "vein",
-    "cartilage",
-    "nerve",
-    "tooth",
-}  # what a structure is
+# what a structure is
+_KINDS = CLASS_NOUNS | {"bone", "muscle", "vessel", "artery", "vein", "cartilage", "nerve", "tooth"}
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 _LANDMARK = re.compile(
     r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|in front of|"
