@@ -66,5 +66,5 @@ def wordings(said: str) -> list[str]:
     arabic = f"{_NUMERALS.index(number) + 1}{sub}"
     out = _named(code, side, "level", _LEVELS.get(code.lower(), ()), False)
     return out + [
-        " ".join(f"{side} {w} {c}".split()) for w in ("level", "neck level", "nodal level") for c in {arabic, code}
+        " ".join(f"{side} {w} {c}".split()) for w in ("level", "neck level", "nodal level") for c in (arabic, code)
     ]
