@@ -127,7 +127,10 @@ hamstrings, hamstring muscles: biceps femoris, semitendinosus, semimembranosus
 quadriceps, quadriceps femoris, quadriceps muscles, quads: rectus femoris, vastus lateralis, vastus
     medialis, vastus intermedius
 gluteal muscles, glutei, glutes: gluteus maximus, gluteus medius, gluteus minimus
-biliary system, biliary tree: gallbladder, common bile duct, bile duct, hepatic duct, cystic duct
+biliary system, biliary tree: gallbladder, common bile duct, bile duct, hepatic duct, cystic duct, common hepatic
+    duct, right hepatic duct, left hepatic duct
+bile ducts, biliary ducts: common bile duct, bile duct, hepatic duct, cystic duct, common hepatic duct, right hepatic
+    duct, left hepatic duct
 urinary tract: kidney, ureter, urinary bladder, urethra
 cervical spine, c spine: cervical vertebra
 thoracic spine, t spine, dorsal spine: thoracic vertebra

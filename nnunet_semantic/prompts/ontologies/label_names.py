@@ -108,7 +108,10 @@ SYNONYMS = (
     ("white matter hyperintensity", "WMH", "leukoaraiosis"),
     ("chest wall", "thoracic wall"),
     ("proximal bronchial tree", "proximal bronchus", "PBT"),
-    ("common bile duct", "CBD"),
+    ("common bile duct", "CBD", "choledochus"),
+    ("common hepatic duct", "CHD"),
+    ("right hepatic duct", "RHD"),
+    ("left hepatic duct", "LHD"),
     ("lymph node metastasis", "nodal metastasis", "LN metastasis", "node metastasis"),
     ("distant metastasis", "distant metastases"),
     ("tibialis anterior", "TA", "anterior tibialis"),
@@ -205,7 +208,9 @@ _TG263 = {
     **{"glnd": "gland", "musc": "muscle", "lig": "ligament", "ln": "lymph node", "plex": "plexus"},
     **{"med": "medial", "lat": "lateral", "ant": "anterior", "post": "posterior", "sup": "superior"},
     **{"inf": "inferior", "constrict": "constrictor", "prox": "proximal", "dist": "distal"},
+    **{"met": "metastasis", "mets": "metastases"},
 }
+_LESIONS = {"metastasis", "metastases", "tumor", "lesion", "fracture", "cyst", "nodule"}  # `BoneMet`: no class first
 _TG263_FIRST = {"a": "artery", "v": "vein"}  # only as a name's first word: `LN_V_L` is level V
 _CLASSES = {"gland", "muscle", "artery", "vein", "ligament", "bone", "cavity", "lymph node", "nerve"}
 _DISCS = ("disc", "intervertebral disc", "IVD")
@@ -323,7 +328,7 @@ def _written_out(said: str) -> str | None:
         for i, w in enumerate(words)
     ]
     out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`
-    if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES:  # TG-263 names its class first
+    if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES | _LESIONS:  # TG-263 names its class first
         sides = [w for w in out if w in SIDES]
         out = [*sides, *(w for w in out[1:] if w not in SIDES), out[0]]
     return " ".join(out) if out != words else None
