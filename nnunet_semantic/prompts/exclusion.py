@@ -461,7 +461,8 @@ def _healthy(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]
     found = _HEALTHY.search(masked)
     if not found:
         return []
-    return [(_target(" ".join((text[: found.start()] + text[found.end() :]).split())), ("lesions",))]
+    target = _target(" ".join((text[: found.start()] + text[found.end() :]).split()))
+    return [(target, ("lesions", "cysts")), (target, ("lesions",))]  # every lesion the ontology has words for
 
 
 def readings(prompt: str, names: Iterable[str] = ()) -> list[tuple[str, tuple[str, ...]]]:

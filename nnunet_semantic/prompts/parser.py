@@ -47,6 +47,9 @@ _SEPARATOR = re.compile(
 _SIDE_AFTER = re.compile(r"^(?P<x>.+?)(?:,?\s+on\s+the|,)?\s+(?P<side>left|right)(?:\s+side)?$", re.IGNORECASE)
 # "one of the kidneys", "either of the atria": which one, the prompt does not say
 _ONE_OF = re.compile(r"(?<!each\s)(?<!every\s)\b(?:one|either|any)\s+of\b", re.IGNORECASE)
+# a union said after an exclusion ("X without Y, plus Z"), and "not only" that adds ("X and not only Y")
+_ADDED = re.compile(r"\b(?:plus|as\s+well\s+as|along\s+with|together\s+with|in\s+addition\s+to|included|including)\b")
+_NOT_ONLY = re.compile(r"(?:\s*,\s*|\s+)(?:and|but)\s+not\s+(?:only|just|merely|simply)\b", re.IGNORECASE)
 _SIDED = re.compile(r"\b(left|right)[-\s]sided\b", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 # "everything" as what an exclusion removes: "X excluding everything except Y" keeps Y within X
@@ -288,7 +291,7 @@ def split_exclusion(text: str) -> tuple[str, str]:
 
 def _plain(text: str) -> str:
     """One line of the prompt, typographic dashes and quotes as their ASCII forms, no request said after it."""
-    return ASKED_AFTER.sub("", " ".join(str(text).translate(TYPOGRAPHIC).split()))
+    return _NOT_ONLY.sub(" and", ASKED_AFTER.sub("", " ".join(str(text).translate(TYPOGRAPHIC).split())))
 
 
 def parse(text: str, ontology: Ontology) -> ParsedPrompt:
@@ -379,6 +382,11 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
     readings, pos_text = list(target), _union(target, ontology) or _encoded(phrase, target)
     within = tuple(s for r in target for s in r.structures)
     rest, joiners = pieces[end:], joiners[end:]
+    if any(map(_ADDED.search, rest)):  # "the tumour without the oedema, plus the cavity": not an exclusion
+        raise PromptError(
+            f"prompt '{prompt}' adds a structure after what it excludes: name them first, e.g. "
+            "'<structure> and <structure> excluding <part>'"
+        )
     if rest and normalize(rest[0]) in _EVERYTHING:  # "X excluding everything except Y": Y within X
         if len(rest) < 2:
             raise PromptError(f"prompt '{prompt}' excludes everything it targets")
