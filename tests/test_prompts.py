@@ -327,6 +327,15 @@ def test_a_kind_by_its_side_is_no_synonym_of_one_structure(text):
     ("msd_hippocampus", "the hippocampus's back part, nothing else", (2,), ()),
     ("msd_prostate", "periferal zone", (1,), ()),
     ("brats2024", "oedma only, nothing else", (2,), ()),
+    # a whole said in contrast is no exclusion; "the rest of" beside what is named; "not only" adds
+    ("msd_prostate", "the PZ, not the whole prostate", (1,), ()),
+    ("brats2024", "the tumour core rather than the whole tumour", (1, 3), ()),
+    ("kits23", "the tumour, not the cyst and not the rest of the kidney", (2,), (3,)),
+    ("brats2013", "the enhancing tumor and the necrosis but not the rest of the core", (1, 4), ()),
+    ("msd_pancreas", "pancreatic cancer + rest of the pancreas", (1, 2), ()),
+    ("msd_prostate", "the whole prostate and not only the PZ", (1, 2), ()),
+    ("msd_hippocampus", "I want the full hippocampus for volumetry", (1, 2), ()),
+    ("msd_pancreas", "I need the pancreatic lesion outlined for volumetry", (2,), ()),
 ])
 def test_restatements_health_and_what_is_said_after_a_structure(key, text, target, avoid):
     p = parse(text, get_ontology(key))
@@ -338,6 +347,8 @@ def test_restatements_health_and_what_is_said_after_a_structure(key, text, targe
     ("chaos_t2", "either of the kidneys"),
     ("msd_prostate", "the prostate, i.e. the peripheral zone"),  # restated as another region
     ("msd_prostate", "the normal prostate"),  # no lesion labelled inside it
+    ("brats2024", "tumor without the edema, plus the resection cavity"),  # a union after an exclusion: not one more
+    ("phantom", "the organ, lesion excluded, cyst excluded, nodule included"),
 ])
 def test_one_of_several_and_a_restatement_that_differs_are_refused(key, text):
     with pytest.raises(PromptError):

@@ -50,6 +50,7 @@ _ONE_OF = re.compile(r"(?<!each\s)(?<!every\s)\b(?:one|either|any)\s+of\b", re.I
 # a union said after an exclusion ("X without Y, plus Z"), and "not only" that adds ("X and not only Y")
 _ADDED = re.compile(r"\b(?:plus|as\s+well\s+as|along\s+with|together\s+with|in\s+addition\s+to|included|including)\b")
 _NOT_ONLY = re.compile(r"(?:\s*,\s*|\s+)(?:and|but)\s+not\s+(?:only|just|merely|simply)\b", re.IGNORECASE)
+_REST_OF = re.compile(r"^(?:rest|remainder)\s+of\s+", re.IGNORECASE)
 _SIDED = re.compile(r"\b(left|right)[-\s]sided\b", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 # "everything" as what an exclusion removes: "X excluding everything except Y" keeps Y within X
@@ -401,11 +402,19 @@ def _parse(text: str, ontology: Ontology) -> ParsedPrompt:
             )
         readings, pos_text = kept, " and ".join(r.structures[0].name for r in kept)
         within, rest, joiners = tuple(s for r in kept for s in r.structures), rest[2:], joiners[2:]
-    runs, bad = _runs(rest, joiners, lambda p: _try_structures(p, ontology, prompt, within, "exclusion"))
+
+    def excluded(p: str) -> list[Reading] | None:
+        if _REST_OF.match(_clean(p)):  # "A and B but not the rest of the core": nothing of A and B
+            return [] if _try_structures(_REST_OF.sub("", _clean(p)), ontology, prompt) else None
+        return _try_structures(p, ontology, prompt, within, "exclusion")
+
+    runs, bad = _runs(rest, joiners, excluded)
     if bad is not None:
         _structures(rest[bad], ontology, prompt, within, "exclusion")  # raises the specific error for that piece
-    avoided = [r for _, found in runs for r in found]
     target = set().union(*(s.labels for s in within))
+    # "the PZ, not the whole prostate", "the core rather than the whole tumour": a whole said in contrast, kept
+    runs = [(p, found) for p, found in runs if not all(target < s.labels for r in found for s in r.structures)]
+    avoided = [r for _, found in runs for r in found]
     avoid = set().union(*(s.labels for r in avoided for s in r.structures))
     if not target - avoid:
         raise PromptError(

@@ -213,6 +213,8 @@ EMPHATIC_HEAD = (
     "two",
     "the two",
     "both of the",
+    "rest of",  # "the tumour + rest of the pancreas": beside what is named, the rest is the whole
+    "remainder of",
 )
 EMPHATIC_TAIL = (
     "itself",
@@ -255,16 +257,20 @@ def alternatives(words) -> str:
 
 
 _VERB_HEAD = (  # "please segment", "can you outline", "I need a mask of", "give me the outline of"
-    r"^(?:(?:please|kindly)\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
-    r"(?:i(?:\s+need|\s+want|\s+would\s+like|\s*'d\s+like)\s+|(?:give|show|get|send)\s+me\s+)?"
+    r"^(?:(?:please|kindly)\s+)?(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?)?"
+    r"(?:i(?:\s+only|\s+just)?(?:\s+need|\s+want|\s+would\s+like|\s*'d\s+like)\s+|(?:give|show|get|send)\s+me\s+)?"
     rf"(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
     r"(?:(?:a|an|the)\s+)?(?:mask|segmentation|outline|contour|delineation)\s+of\s+)?"
 )
 # "X, labelled please", "X, nothing else": a request said after its structure, whatever the structure's words
 ASKED_AFTER = re.compile(
     r"\s*[,:-]\s*(?:(?:labell?ed|segmented|annotated|outlined|delineated|contoured|masked)(?:,?\s+please)?|"
-    r"(?:and\s+)?nothing\s+else|only|alone|please|(?:both|all)(?:\s+of\s+(?:it|them)|\s+segments|\s+parts)?"
-    r"(?:,?\s+please)?)[\s?.!]*$",
+    r"(?:and\s+)?nothing\s+else|only|alone|please|that'?s\s+(?:it|all)|thanks?|thank\s+you|"
+    r"(?:both|all)(?:\s+of\s+(?:it|them)|\s+segments|\s+parts)?"
+    r"(?:,?\s+please)?)[\s?.!]*$|"
+    # "... outlined for volumetry", "... for me?": said after it without a comma
+    r"(?:\s+(?:labell?ed|segmented|outlined|delineated|contoured|masked))?"
+    r"\s+for\s+(?:me|us|volumetry|planning|measurement|follow[-\s]?up|review)[\s?.!]*$",
     re.IGNORECASE,
 )
 _REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)
