@@ -40,6 +40,7 @@ _IRREGULAR = {
     "hemipelves": "hemipelvis",
     "testes": "testis",
     "teeth": "tooth",
+    "metastases": "metastasis",
     # singular nouns that end as plurals do: "the psoas" is one muscle, "the biceps" one
     **{w: w for w in ("psoas", "iliopsoas", "pancreas", "atlas", "biceps", "triceps", "quadriceps")},
 }

@@ -51,6 +51,7 @@ _ONE_OF = re.compile(r"(?<!each\s)(?<!every\s)\b(?:one|either|any)\s+of\b", re.I
 _ADDED = re.compile(r"\b(?:plus|as\s+well\s+as|along\s+with|together\s+with|in\s+addition\s+to|included|including)\b")
 _NOT_ONLY = re.compile(r"(?:\s*,\s*|\s+)(?:and|but)\s+not\s+(?:only|just|merely|simply)\b", re.IGNORECASE)
 _REST_OF = re.compile(r"^(?:rest|remainder)\s+of\s+", re.IGNORECASE)
+_CLASS_NOUN = re.compile(r"\s+(?:nucleus|gland)$", re.IGNORECASE)  # nouns that tell no label from another
 _SIDED = re.compile(r"\b(left|right)[-\s]sided\b", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)(?:\s+|$)", re.IGNORECASE)
 # "everything" as what an exclusion removes: "X excluding everything except Y" keeps Y within X
@@ -113,7 +114,10 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     labels = frozenset().union(*(s.labels for s in within))
     plain, bare = strip_request(phrase), strip_request(phrase, emphatic=True)
     sided = _SIDE_AFTER.sub(r"\g<side> \g<x>", _SIDED.sub(r"\1", bare))  # "X on the left side": "left X"
-    for candidate in dict.fromkeys((phrase, plain, strip_possessive(plain), bare, strip_possessive(bare), sided)):
+    classless = _CLASS_NOUN.sub("", sided)  # "right lentiform nucleus" of `rt_lentiform`
+    for candidate in dict.fromkeys(
+        (phrase, plain, strip_possessive(plain), bare, strip_possessive(bare), sided, classless)
+    ):
         names = ontology.lookup(candidate)
         if within and len(names) > 1:
             names = {n for n in names if ontology.structures[n].labels < labels} or names

@@ -17,6 +17,8 @@ _COUNTS = {"C": 7, "T": 12, "L": 5, "S": 5}
 _ORDER = [f"{region}{n}" for region, count in _COUNTS.items() for n in range(1, count + 1)]
 _TO = r"\s*(?:-|\u2013|\bto\b|\bthrough\b|\bthru\b|\buntil\b)\s*"
 _LEVELS = re.compile(rf"\b(C|Th|T|L|S)(\d{{1,2}}){_TO}(C|Th|T|L|S)?(\d{{1,2}})\b", re.IGNORECASE)
+# a range of other one-letter codes ("left M1-M3", "M4 through M6"): the vertebrae's letters are levels above
+_CODES = re.compile(rf"\b([ABD-KMNPQRU-Z])(\d{{1,2}}){_TO}\1?(\d{{1,2}})\b")
 _NUMBER = r"(?:\d{1,2}|[IVX]{1,4})"
 _SPAN = re.compile(rf"\b([a-z]{{3,}}?)s?\s+({_NUMBER}){_TO}({_NUMBER})\b", re.IGNORECASE)
 _LIST = re.compile(rf"\b([a-z]{{3,}}?)s\s+({_NUMBER}(?:\s*(?:,|\band\b|&)\s*{_NUMBER})+)\b", re.IGNORECASE)
@@ -72,6 +74,11 @@ def _written(n: int, roman: bool) -> str:
     return ROMAN[n - 1] if roman else str(n)
 
 
+def _codes(m: re.Match) -> str:
+    first, last = int(m.group(2)), int(m.group(3))
+    return _said([f"{m.group(1)}{n}" for n in range(first, last + 1)]) if 0 < last - first <= _MAX else m.group(0)
+
+
 def _span(m: re.Match) -> str:
     noun, first, last = m.group(1), _number(m.group(2)), _number(m.group(3))
     if not first or not last or first[1] != last[1] or not 0 < last[0] - first[0] <= _MAX:
@@ -102,7 +109,7 @@ def _of(m: re.Match) -> str:
 def expand(text: str) -> str:
     """The prompt with its ranges, numbered lists and lists said of a side written out (unchanged where it has
     none)."""
-    text = _LIST.sub(_list, _SPAN.sub(_span, _LEVELS.sub(_levels, text)))
+    text = _LIST.sub(_list, _SPAN.sub(_span, _CODES.sub(_codes, _LEVELS.sub(_levels, text))))
     text = _ONES.sub(r"\g<x>\g<but>\g<noun>", text)
     text = _OF.sub(_of, _ADJECTIVES.sub(r"\g<a> \g<n> and \g<b>", text))
     after = _SIDE_AFTER.match(text)

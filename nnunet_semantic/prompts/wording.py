@@ -40,6 +40,8 @@ SHORTHAND = {
     "excl": "excluding",
     "incl": "including",
     "w/o": "without",
+    "mets": "metastases",
+    "met": "metastasis",
     "w/": "with",
     "ant": "anterior",
     "post": "posterior",
