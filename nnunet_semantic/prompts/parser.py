@@ -22,6 +22,7 @@ from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
     ASKED_AFTER,
     EXCLUSION_CONNECTIVES,
+    PURPOSE,
     REQUEST_VERBS,
     TYPOGRAPHIC,
     alternatives,
@@ -295,8 +296,10 @@ def split_exclusion(text: str) -> tuple[str, str]:
 
 
 def _plain(text: str) -> str:
-    """One line of the prompt, typographic dashes and quotes as their ASCII forms, no request said after it."""
-    return _NOT_ONLY.sub(" and", ASKED_AFTER.sub("", " ".join(str(text).translate(TYPOGRAPHIC).split())))
+    """One line of the prompt, typographic dashes and quotes as their ASCII forms, no request or purpose said after
+    its structures."""
+    plain = ASKED_AFTER.sub("", PURPOSE.sub("", " ".join(str(text).translate(TYPOGRAPHIC).split())))
+    return _NOT_ONLY.sub(" and", plain)
 
 
 def parse(text: str, ontology: Ontology) -> ParsedPrompt:

@@ -337,8 +337,15 @@ def read_collective(
         found = tuple(PartReading(s, words, 1.0, "direction lexicon") for s in near if set(words) <= sides_of(s))
         return found if len(found) > 1 else None
     counted = several or bool(QUANTIFIERS.intersection(said))  # "all labelled", "the entire labelled set"
-    if LABELLED.intersection(said) and set(words) <= _KINDS:
-        words = ()  # "all labelled organs", "every labelled bone": the labels are what the user means
+    if (
+        LABELLED.intersection(said)
+        and set(words) <= _KINDS
+        and all(
+            set(words) & set(normalize(s.name).split()) or set(words) <= CLASS_NOUNS
+            for s in ontology.structures.values()
+        )
+    ):
+        words = ()  # "all labelled organs": the labels, where each is of that kind or the kind is a loose word
     # every label ("all structures apart from the great vessels"): the structure of all, else all that hold none
     # "labelled" names every label only with a noun or a count: "X, labelled please" asks for X's label
     named = counted or bool({"foreground", "everything"}.intersection(said) or set(said) & (GENERIC_NOUNS | _KINDS))

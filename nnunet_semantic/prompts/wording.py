@@ -275,6 +275,12 @@ ASKED_AFTER = re.compile(
     r"\s+for\s+(?:me|us|volumetry|planning|measurement|follow[-\s]?up|review)[\s?.!]*$",
     re.IGNORECASE,
 )
+# what a structure is wanted for, said after it: "tumour for partial nephrectomy planning", "... for a memory study"
+PURPOSE = re.compile(
+    r"\s+for\s+[^,;]*?\b(?:planning|study|boost|biopsy|volumetry|assessment|measurements?|follow[-\s]?up|review|"
+    r"research|analysis|score|surgery|radiotherapy|nephrometry)\b[^,;]*?(?=\s*[,;]|$)",
+    re.IGNORECASE,
+)
 _REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)
 _REQUEST_TAIL = re.compile(r"(?:\s+(?:regions?|areas?|please))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
 _EMPHATIC_HEAD = re.compile(_VERB_HEAD + rf"(?:(?:the|a|an|{alternatives(EMPHATIC_HEAD)})\s+)*", re.IGNORECASE)

@@ -292,6 +292,13 @@ def _acronym(label_name: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _clipped(said: str) -> bool:
+    """Whether `said` is a longer name of its synonym group cut short ("cord" of "spinal cord"), which another
+    first word ("umbilical cord") makes another structure."""
+    key = normalize(said)
+    return any(normalize(w).endswith(f" {key}") for w in _GROUP_OF.get(_bag(said), ()))
+
+
 def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     """The synonym group of a label name and what its words are said after, found as the name is (in any word
     order), as its acronym (`RK`), without its one side (kept before each word: "adrenal gland right"), without the
@@ -303,7 +310,7 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
     if len(sides) == 1:
         tries.append((tuple(w for w in bag if w not in SIDES), [f"{sides[0]} "]))
-    if len(words) > 1 and len(words[0]) > 2:  # an organ, not a letter ("d GM" is no "GM")
+    if len(words) > 1 and len(words[0]) > 2 and (words[0].lower() in ALONE or not _clipped(" ".join(words[1:]))):
         tries.append((_bag(" ".join(words[1:])), ["", f"{words[0]} "]))
     if len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:
         tries.append(((bag[0][1:],), [f"{_SIDES[bag[0][0]]} "]))

@@ -41,11 +41,12 @@ _STATION = re.compile(rf"^(?:(?:ln|lymph node|node)\s*)?(?:station|stn)\s*(?P<n>
 _NUMERALS = "i ii iii iv v vi vii viii".split()  # the neck's levels
 
 
-def _named(code: str, side: str, kind: str, names: tuple[str, ...], bare: bool) -> list[str]:
+def _named(code: str, side: str, kind: str, names: tuple[str, ...]) -> list[str]:
     """A node group's wordings: its code with its kind and side ("left level II", "station 4R", "4R"), and its
-    names as nodes of that kind ("right lower paratracheal station"); `bare`: also a name alone."""
+    names as nodes of that kind ("right lower paratracheal station"; never the adjective alone: "para-aortic" is
+    no aorta)."""
     codes = [f"{side} {kind} {code}", f"{kind} {code} {side}"] if side else [f"{kind} {code}", code]
-    ends = (kind, "nodes", "lymph nodes", *([""] if bare else []))
+    ends = (kind, "nodes", "lymph nodes")
     return [*codes, *(" ".join(f"{side} {n} {end}".split()) for n in names for end in ends)]
 
 
@@ -60,11 +61,11 @@ def wordings(said: str) -> list[str]:
     if found.re is _STATION:
         code = found["n"] + (found["sub"] or "")
         lettered = f"{code}{side[:1]}".upper()  # "4R"
-        return [*_named(code.upper(), side, "station", _STATIONS.get(code, ()), True), lettered, f"station {lettered}"]
+        return [*_named(code.upper(), side, "station", _STATIONS.get(code, ())), lettered, f"station {lettered}"]
     number = found["n"] if found["n"] in _NUMERALS else _NUMERALS[int(found["n"]) - 1]
     code, sub = (number + (found["sub"] or "")).upper(), found["sub"] or ""
     arabic = f"{_NUMERALS.index(number) + 1}{sub}"
-    out = _named(code, side, "level", _LEVELS.get(code.lower(), ()), False)
+    out = _named(code, side, "level", _LEVELS.get(code.lower(), ()))
     return out + [
         " ".join(f"{side} {w} {c}".split()) for w in ("level", "neck level", "nodal level") for c in (arabic, code)
     ]
