@@ -127,10 +127,10 @@ hamstrings, hamstring muscles: biceps femoris, semitendinosus, semimembranosus
 quadriceps, quadriceps femoris, quadriceps muscles, quads: rectus femoris, vastus lateralis, vastus
     medialis, vastus intermedius
 gluteal muscles, glutei, glutes: gluteus maximus, gluteus medius, gluteus minimus
-biliary system, biliary tree: gallbladder, common bile duct, bile duct, hepatic duct, cystic duct, common hepatic
-    duct, right hepatic duct, left hepatic duct
-bile ducts, biliary ducts: common bile duct, bile duct, hepatic duct, cystic duct, common hepatic duct, right hepatic
-    duct, left hepatic duct
+biliary system, biliary tree: gallbladder, common bile duct, bile duct, hepatic duct, cystic duct,
+    common hepatic duct, right hepatic duct, left hepatic duct
+bile ducts, biliary ducts: common bile duct, bile duct, hepatic duct, cystic duct, common hepatic duct,
+    right hepatic duct, left hepatic duct
 urinary tract: kidney, ureter, urinary bladder, urethra
 cervical spine, c spine: cervical vertebra
 thoracic spine, t spine, dorsal spine: thoracic vertebra
@@ -141,12 +141,17 @@ ventricular system, ventricles of the brain, brain ventricles, cerebral ventricl
 tarsal bones, tarsals, tarsus: talus, calcaneus, navicular, cuboid, cuneiform, medial cuneiform, intermediate
     cuneiform, lateral cuneiform
 hindfoot, hindfoot bones, rearfoot: talus, calcaneus
-midfoot, midfoot bones: navicular, cuboid, cuneiform, medial cuneiform, intermediate cuneiform, lateral cuneiform
-dural venous sinuses, dural sinuses, venous sinuses, cerebral venous sinuses: superior sagittal sinus, inferior
-    sagittal sinus, straight sinus, confluence of sinuses, transverse sinus, sigmoid sinus, occipital sinus
+midfoot, midfoot bones: navicular, cuboid, cuneiform, medial cuneiform, intermediate cuneiform,
+    lateral cuneiform
+dural venous sinuses, dural sinuses, venous sinuses, cerebral venous sinuses: superior sagittal sinus,
+    inferior sagittal sinus, straight sinus, confluence of sinuses, transverse sinus, sigmoid sinus, occipital sinus
 muscles of mastication, masticatory muscles, chewing muscles: masseter, temporalis, medial pterygoid, lateral
     pterygoid
 pterygoid muscles, pterygoids: medial pterygoid, lateral pterygoid
+levator ani, levator ani muscle, levator ani muscles: puborectalis, pubococcygeus, iliococcygeus
+paranasal sinuses, sinuses: frontal sinus, maxillary sinus, ethmoid sinus, anterior ethmoid,
+    posterior ethmoid, sphenoid sinus
+ethmoid sinuses, ethmoid air cells, ethmoids: ethmoid sinus, anterior ethmoid, posterior ethmoid
 carpal bones, carpals, carpus: scaphoid, lunate, triquetrum, pisiform, trapezium, trapezoid, capitate, hamate
 proximal carpal row: scaphoid, lunate, triquetrum, pisiform
 distal carpal row: trapezium, trapezoid, capitate, hamate
@@ -188,8 +193,8 @@ organ: liver, spleen, pancreas, kidney, stomach, gallbladder, adrenal gland, uri
     appendix, cecum, jejunum, ileum
 """).items()
 }
-# structures of no kind above, known not to be one: findings and parts that are not organs or bones (not a dental
-# crown, bridge or implant: whether "all the teeth" holds them, the prompt does not say)
+# structures of no kind above, known not to be one: findings and parts that are not organs or bones
+# (not a dental crown, bridge or implant: whether "all the teeth" holds them, the prompt does not say)
 FINDINGS = (
     "tumor, lesion, mass, cyst, edema, necrosis, metastasis, aneurysm, nodule, hemorrhage, whole tumor, "
     "tumor core, enhancing tumor, non enhancing tumor, trachea, spinal cord, spinal canal, "

@@ -1,4 +1,4 @@
-"""A structure said again beside itself: "the prostate, i.e. PZ and TZ together", "main pancreatic duct (MPD)".
+"""A structure said again beside itself: "the prostate, i.e. PZ and TZ together", "main duct (MPD)".
 The prompt is read by its first words where the restatement reads as the same region, or names one thing the
 ontology has no words for and excludes nothing; otherwise it is read whole, as before ("all bowel structures
 (small bowel, sigmoid, rectum)": a list of what the words name)."""

@@ -459,7 +459,8 @@ def _prefixed(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]
 
 def _healthy(text: str, masked: str, names) -> list[tuple[str, tuple[str, ...]]]:
     found = _HEALTHY.search(masked)
-    if not found or re.search(r",|\+|&|\b(?:and|or|plus)\b", text[: found.start()]):  # one of a list: no reading
+    listed = found and re.search(r",|\+|&|\b(?:and|or|plus)\b", text[: found.start()])  # one item of a list
+    if not found or listed:
         return []
     target = _target(" ".join((text[: found.start()] + text[found.end() :]).split()))
     return [(target, ("lesions", "cysts")), (target, ("lesions",))]  # every lesion the ontology has words for

@@ -1,5 +1,5 @@
-"""What a prompt was read as: each phrase's structures and how they were found (`Reading`), and the whole prompt's
-label sets, the texts the model is given and the readings (`ParsedPrompt`)."""
+"""What a prompt was read as: each phrase's structures and how they were found (`Reading`), and the whole
+prompt's label sets, the texts the model is given and the readings (`ParsedPrompt`)."""
 
 from __future__ import annotations
 

@@ -275,7 +275,7 @@ ASKED_AFTER = re.compile(
     r"\s+for\s+(?:me|us|volumetry|planning|measurement|follow[-\s]?up|review)[\s?.!]*$",
     re.IGNORECASE,
 )
-# what a structure is wanted for, said after it: "tumour for partial nephrectomy planning", "... for a memory study"
+# what a structure is wanted for, said after it: "tumour for nephrectomy planning", "... for a memory study"
 PURPOSE = re.compile(
     r"\s+for\s+[^,;]*?\b(?:planning|study|boost|biopsy|volumetry|assessment|measurements?|follow[-\s]?up|review|"
     r"research|analysis|score|surgery|radiotherapy|nephrometry)\b[^,;]*?(?=\s*[,;]|$)",

@@ -63,7 +63,7 @@ SYNONYMS = (
     ("temporalis", "temporalis muscle", "temporal muscle", "musculus temporalis"),
     ("medial pterygoid", "medial pterygoid muscle", "pterygoideus medialis", "MPM"),
     ("lateral pterygoid", "lateral pterygoid muscle", "pterygoideus lateralis", "LPM"),
-    ("articular disc", "discus articularis", "TMJ disc", "temporomandibular joint disc", "TMJ articular disc"),
+    ("articular disc", "discus articularis", "TMJ disc", "TMJ articular disc", "temporomandibular joint disc"),
     ("maxilla", "upper jaw", "upper jawbone", "upper jaw bone"),
     ("maxillary sinus", "maxillary antrum", "antrum of Highmore"),
     ("inferior alveolar canal", "mandibular canal", "inferior alveolar nerve canal", "IAN canal"),
@@ -188,6 +188,26 @@ SYNONYMS = (
     ("intraductal papillary mucinous neoplasm", "IPMN"),
     ("internal capsule", "IC"),
     ("insula", "insular cortex", "insular ribbon"),
+    ("arcuate fasciculus", "arcuate"),
+    ("corticospinal tract", "CST", "pyramidal tract"),
+    ("inferior fronto-occipital fasciculus", "inferior fronto occipital fasciculus", "IFOF", "IFO"),
+    ("inferior longitudinal fasciculus", "ILF"),
+    ("uncinate fasciculus", "uncinate", "UF"),
+    ("optic radiation", "geniculocalcarine tract"),
+    ("cingulum", "cingulum bundle"),
+    ("retinal nerve fiber layer", "retinal nerve fibre layer", "RNFL", "nerve fiber layer"),
+    ("inner nuclear layer", "INL"),
+    ("outer plexiform layer", "OPL"),
+    ("outer nuclear layer", "ONL"),
+    ("retinal pigment epithelium", "RPE"),
+    ("intraretinal fluid", "IRF", "intra-retinal fluid"),
+    ("subretinal fluid", "SRF"),
+    ("pigment epithelial detachment", "PED"),
+    ("photoreceptors", "photoreceptor layer"),
+    ("puborectalis", "puborectal sling", "puborectalis muscle"),
+    ("external anal sphincter", "EAS", "external sphincter of the anus"),
+    ("middle turbinate", "middle concha", "middle nasal concha"),
+    ("inferior turbinate", "inferior concha", "inferior nasal concha"),
     ("appendix", "vermiform appendix"),
     ("terminal ileum", "TI"),
     ("hepatic flexure", "right colic flexure"),
@@ -224,7 +244,8 @@ _TG263 = {
     **{"inf": "inferior", "constrict": "constrictor", "prox": "proximal", "dist": "distal"},
     **{"met": "metastasis", "mets": "metastases"},
 }
-_LESIONS = {"metastasis", "metastases", "tumor", "lesion", "fracture", "cyst", "nodule"}  # `BoneMet`: no class first
+# findings a class word names the site of: `BoneMet` is no TG-263 class-first name
+_LESIONS = {"metastasis", "metastases", "tumor", "lesion", "fracture", "cyst", "nodule"}
 _TG263_FIRST = {"a": "artery", "v": "vein"}  # only as a name's first word: `LN_V_L` is level V
 _CLASSES = {"gland", "muscle", "artery", "vein", "ligament", "bone", "cavity", "lymph node", "nerve"}
 _DISCS = ("disc", "intervertebral disc", "IVD")
@@ -310,7 +331,8 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
     if len(sides) == 1:
         tries.append((tuple(w for w in bag if w not in SIDES), [f"{sides[0]} "]))
-    if len(words) > 1 and len(words[0]) > 2 and (words[0].lower() in ALONE or not _clipped(" ".join(words[1:]))):
+    organ_first = words[0].lower() in ALONE or not _clipped(" ".join(words[1:]))  # not "umbilical cord"
+    if len(words) > 1 and len(words[0]) > 2 and organ_first:
         tries.append((_bag(" ".join(words[1:])), ["", f"{words[0]} "]))
     if len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:
         tries.append(((bag[0][1:],), [f"{_SIDES[bag[0][0]]} "]))
@@ -349,7 +371,7 @@ def _written_out(said: str) -> str | None:
         for i, w in enumerate(words)
     ]
     out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`
-    if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES | _LESIONS:  # TG-263 names its class first
+    if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES | _LESIONS:  # TG-263: its class first
         sides = [w for w in out if w in SIDES]
         out = [*sides, *(w for w in out[1:] if w not in SIDES), out[0]]
     return " ".join(out) if out != words else None

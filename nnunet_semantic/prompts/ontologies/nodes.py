@@ -1,6 +1,7 @@
-"""Lymph-node levels of the neck and stations of the chest, by code and by name, whichever a label uses: `LN_II_L`
-is also "left level II", "level 2 left" and "left upper jugular nodes"; `Station4R` is also "station 4R", "4R" and
-"right lower paratracheal station". Names: the consensus neck levels (Gregoire 2014) and the IASLC map (2009)."""
+"""Lymph-node levels of the neck and stations of the chest, by code and by name, whichever a label uses:
+`LN_II_L` is also "left level II", "level 2 left" and "left upper jugular nodes"; `Station4R` is also
+"station 4R", "4R" and "right lower paratracheal station". Names: the consensus neck levels (Gregoire 2014) and
+the IASLC map (2009)."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ _NUMERALS = "i ii iii iv v vi vii viii".split()  # the neck's levels
 
 def _named(code: str, side: str, kind: str, names: tuple[str, ...]) -> list[str]:
     """A node group's wordings: its code with its kind and side ("left level II", "station 4R", "4R"), and its
-    names as nodes of that kind ("right lower paratracheal station"; never the adjective alone: "para-aortic" is
-    no aorta)."""
+    names as nodes of that kind ("right lower paratracheal station"; never the adjective alone:
+    "para-aortic" is no aorta)."""
     codes = [f"{side} {kind} {code}", f"{kind} {code} {side}"] if side else [f"{kind} {code}", code]
     ends = (kind, "nodes", "lymph nodes")
     return [*codes, *(" ".join(f"{side} {n} {end}".split()) for n in names for end in ends)]
@@ -61,7 +62,8 @@ def wordings(said: str) -> list[str]:
     if found.re is _STATION:
         code = found["n"] + (found["sub"] or "")
         lettered = f"{code}{side[:1]}".upper()  # "4R"
-        return [*_named(code.upper(), side, "station", _STATIONS.get(code, ())), lettered, f"station {lettered}"]
+        named = _named(code.upper(), side, "station", _STATIONS.get(code, ()))
+        return [*named, lettered, f"station {lettered}"]
     number = found["n"] if found["n"] in _NUMERALS else _NUMERALS[int(found["n"]) - 1]
     code, sub = (number + (found["sub"] or "")).upper(), found["sub"] or ""
     arabic = f"{_NUMERALS.index(number) + 1}{sub}"

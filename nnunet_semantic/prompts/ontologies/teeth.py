@@ -1,6 +1,7 @@
-"""Teeth by number and by name, whichever a dataset's labels use: FDI two-digit numbers (quadrant 1-4 from the
-patient's upper right, clockwise; tooth 1-8 from the midline: `tooth_36`), Palmer's quadrant letters ("LR6") and
-names ("lower left canine", "mandibular left cuspid"). A label named either way gets the other ways as wordings."""
+"""Teeth by number and by name, whichever a dataset's labels use: FDI two-digit numbers (quadrant 1-4 from
+the patient's upper right, clockwise; tooth 1-8 from the midline: `tooth_36`), Palmer's quadrant letters
+("LR6") and names ("lower left canine", "mandibular left cuspid"). A label named either way gets the other ways
+as wordings."""
 
 from __future__ import annotations
 
