@@ -336,6 +336,8 @@ def test_a_kind_by_its_side_is_no_synonym_of_one_structure(text):
     ("msd_prostate", "the whole prostate and not only the PZ", (1, 2), ()),
     ("msd_hippocampus", "I want the full hippocampus for volumetry", (1, 2), ()),
     ("msd_pancreas", "I need the pancreatic lesion outlined for volumetry", (2,), ()),
+    ("kits23", "tumour for partial nephrectomy planning", (2,), ()),  # what it is wanted for, said after it
+    ("brats", "Tumour core for the radiotherapy boost, edema excluded", (1, 3), (2,)),
 ])
 def test_restatements_health_and_what_is_said_after_a_structure(key, text, target, avoid):
     p = parse(text, get_ontology(key))
@@ -349,6 +351,7 @@ def test_restatements_health_and_what_is_said_after_a_structure(key, text, targe
     ("msd_prostate", "the normal prostate"),  # no lesion labelled inside it
     ("brats2024", "tumor without the edema, plus the resection cavity"),  # a union after an exclusion: not one more
     ("phantom", "the organ, lesion excluded, cyst excluded, nodule included"),
+    ("kits23", "renal tumour AND renal cyst AND normal kidney"),  # "healthy" only of a prompt's own target
 ])
 def test_one_of_several_and_a_restatement_that_differs_are_refused(key, text):
     with pytest.raises(PromptError):

@@ -237,6 +237,9 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     (LEGS, "the SFA"),  # one of two
     (STATIONS, "lower paratracheal station"),  # one of two
     (NODES, "level III"),  # not labelled
+    (STATIONS | {"Station6": 4}, "aorta"),  # the para-aortic station is no aorta
+    ({"UmbilicalCord": 1, "Placenta": 2}, "spinal cord"),  # "cord" of the umbilical cord is no spinal cord
+    ({"Bladder": 1, "Puborectalis": 2, "PubicSymphysis": 3}, "every muscle label"),  # a kind, not every label
     (TEETH, "the bigger molar"),
     ({"psoas_left": 1, "psoas_right": 2}, "the psoas muscle"),  # one muscle, not a plural
 ])
