@@ -270,9 +270,8 @@ ASKED_AFTER = re.compile(
     r"(?:and\s+)?nothing\s+else|only|alone|please|that'?s\s+(?:it|all)|thanks?|thank\s+you|"
     r"(?:both|all)(?:\s+of\s+(?:it|them)|\s+segments|\s+parts)?"
     r"(?:,?\s+please)?)[\s?.!]*$|"
-    # "... outlined for volumetry", "... for me?": said after it without a comma
-    r"(?:\s+(?:labell?ed|segmented|outlined|delineated|contoured|masked))?"
-    r"\s+for\s+(?:me|us|volumetry|planning|measurement|follow[-\s]?up|review)[\s?.!]*$",
+    # "... outlined for me?": said after it without a comma (what it is for: `PURPOSE`, taken out first)
+    r"(?:\s+(?:labell?ed|segmented|outlined|delineated|contoured|masked))?\s+for\s+(?:me|us)[\s?.!]*$",
     re.IGNORECASE,
 )
 # what a structure is wanted for, said after it: "tumour for nephrectomy planning", "... for a memory study"
