@@ -10,6 +10,7 @@ slip away (a letter dropped, added, changed, or two swapped: "livr", "rigth"); n
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 
@@ -80,12 +81,13 @@ def unabbreviate(text: str, ontology: Ontology | None) -> str:
 def _untruncated(low: str, words: set[str]) -> str | None:
     """A word cut short ("panc", "vasc", "ren.") as the shortest vocabulary word it begins, where every such word is
     one word in several forms ("pancreas", "pancreatic")."""
-    longer = sorted((w for w in words if w.startswith(low) and len(w) > len(low)), key=len)
+    longer = sorted((w for w in words if w.startswith(low) and len(w) > len(low)), key=lambda w: (len(w), w))
     if longer and len(os.path.commonprefix(longer)) >= max(MIN_LENGTH, 0.6 * len(longer[0])):
         return longer[0]
     return None
 
 
+@functools.cache
 def _sound(word: str) -> str:
     """A word as it sounds, spellings aside: "periferal" and "peripheral", "oesophagus" and "esofagus"."""
     for written, said in (("ph", "f"), ("ae", "e"), ("oe", "e"), ("y", "i"), ("ck", "k")):
