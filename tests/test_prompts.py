@@ -350,6 +350,7 @@ def test_restatements_health_and_what_is_said_after_a_structure(key, text, targe
     ("msd_prostate", "the prostate, i.e. the peripheral zone"),  # restated as another region
     ("msd_prostate", "the normal prostate"),  # no lesion labelled inside it
     ("brats2024", "tumor without the edema, plus the resection cavity"),  # a union after an exclusion: not one more
+    ("brats2024", "tumor without the edema PLUS the resection cavity"),
     ("phantom", "the organ, lesion excluded, cyst excluded, nodule included"),
     ("kits23", "renal tumour AND renal cyst AND normal kidney"),  # "healthy" only of a prompt's own target
 ])

@@ -49,7 +49,9 @@ _SIDE_AFTER = re.compile(r"^(?P<x>.+?)(?:,?\s+on\s+the|,)?\s+(?P<side>left|right
 # "one of the kidneys", "either of the atria": which one, the prompt does not say
 _ONE_OF = re.compile(r"(?<!each\s)(?<!every\s)\b(?:one|either|any)\s+of\b", re.IGNORECASE)
 # a union said after an exclusion ("X without Y, plus Z"), and "not only" that adds ("X and not only Y")
-_ADDED = re.compile(r"\b(?:plus|as\s+well\s+as|along\s+with|together\s+with|in\s+addition\s+to|included|including)\b")
+_ADDED = re.compile(
+    r"\b(?:plus|as\s+well\s+as|along\s+with|together\s+with|in\s+addition\s+to|included|including)\b", re.IGNORECASE
+)
 _NOT_ONLY = re.compile(r"(?:\s*,\s*|\s+)(?:and|but)\s+not\s+(?:only|just|merely|simply)\b", re.IGNORECASE)
 _REST_OF = re.compile(r"^(?:rest|remainder)\s+of\s+", re.IGNORECASE)
 _CLASS_NOUN = re.compile(r"\s+(?:nucleus|gland)$", re.IGNORECASE)  # nouns that tell no label from another
