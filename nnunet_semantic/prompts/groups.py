@@ -44,9 +44,8 @@ def _keys(s: Structure) -> frozenset[str]:
 def _is(s: Structure, members: frozenset[str], kinds: tuple[str, ...] = ()) -> bool:
     """Whether a wording of `s` is one of `members`, or ends in one ("fetal brain", "hilar lymph node") or in a
     kind's word ("common carotid artery")."""
-    return any(" ".join(k.split()[-n:]) in members for k in _keys(s) for n in (1, 2)) or any(
-        k.split()[-1] in kinds for k in _keys(s)
-    )
+    ends = ((w[-1], " ".join(w[-2:])) for w in map(str.split, _keys(s)))
+    return any(last in kinds or last in members or two in members for last, two in ends)
 
 
 _MEMBERS = {kind: frozenset(map(_key, m)) for kind, m in KINDS.items()}
