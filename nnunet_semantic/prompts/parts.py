@@ -16,11 +16,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, SIDES, canonical, direction
+from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
 from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
 from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
-from nnunet_semantic.prompts.wording import PERSONS, RELATIONAL
+from nnunet_semantic.prompts.wording import PERSONS
+from nnunet_semantic.prompts.words import content_words, negates, same_word
 
 MAX_WORDS = 3
 ORDINALS = frozenset({"first", "second", "third", "fourth", "last", "latter", "former", "final", "initial"})
@@ -43,47 +44,6 @@ SELECTORS = ORDINALS | {
     "lesser",
     "other",
 }
-STOP_WORDS = frozenset(
-    {
-        "its",
-        "it",
-        "their",
-        "his",
-        "her",
-        "this",
-        "that",
-        "these",
-        "those",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "with",
-        "within",
-        "from",
-        "by",
-        "and",
-        "or",
-        "is",
-        "are",
-        "which",
-        "one",
-        "s",
-        # how a region is shown, never which one: "the organ mask", "the labelled organs on this scan"
-        "mask",
-        "segmentation",
-        "label",
-        "labelled",
-        "labeled",
-        "annotated",
-        "segmented",
-        "visible",
-        "scan",
-        "image",
-        "fdi",  # a numbering of teeth: "tooth 31 (FDI)"
-    }
-) | {normalize(w) for w in GRADING_WORDS}
 # nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
 CLASS_NOUNS = frozenset({"tissue", "parenchyma", "organ", "gland"})
 # what a collective is made of, never which structure: "every hippocampal voxel", "all labelled structures"
@@ -151,8 +111,6 @@ _OWNER = re.compile(r"\bof\s+(?P<of>.+)$|^(?P<s>.+?)(?:'s|(?<=s)')\s", re.IGNORE
 _POSSESSIVE = re.compile(
     rf"^(?:(?:the|a|an|its|their|his|her|this|that|(?:{'|'.join(PERSONS)})(?:'s|s'|'))\s+)+", re.IGNORECASE
 )
-# "inside the liver" says where, not which part ("the inside of the kidney" is its inner part)
-_INSIDE = re.compile(r"\b(?:inside|within)\s+(?=(?:the|its|their|this|that|a|an)\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -166,48 +124,6 @@ class PartReading:
 def strip_possessive(phrase: str) -> str:
     """ "its tumor", "the tumor", "their cysts" -> the words after the determiner."""
     return _POSSESSIVE.sub("", phrase.strip())
-
-
-def _words(text: str) -> list[str]:
-    """Normalised words with "non"/"not" fused to the word they negate ("non-enhancing" is not "enhancing")."""
-    out: list[str] = []
-    for w in normalize(_INSIDE.sub("in ", text)).split():
-        if out and out[-1] in ("non", "not"):
-            out[-1] = "non" + w
-        else:
-            out.append(w)
-    return out
-
-
-def _base(word: str) -> str:
-    """The noun a relational adjective stands for ("hepatic" -> "liver"; "intrahepatic" -> "liver")."""
-    if word.startswith("intra") and len(word) > 9:
-        word = word[5:]
-    return RELATIONAL.get(word, word)
-
-
-@functools.lru_cache(maxsize=65536)
-def same_word(a: str, b: str) -> bool:
-    """Equal, or one word in two forms ("hippocampal" / "hippocampus", "necrotic" / "necrosis", "renal" /
-    "kidney"); directions only as themselves."""
-    if a == b:
-        return True
-    if direction(a) or direction(b):
-        return False
-    a, b = _base(a), _base(b)
-    short, long = sorted((a, b), key=len)
-    if long.startswith(short) and len(long) - len(short) >= 4:  # a compound: "brain" is no form of "brainstem"
-        return False
-    common = len(next((a[:i] for i in range(min(len(a), len(b)), 0, -1) if a[:i] == b[:i]), ""))
-    # a form's ending is short: "patella" is no form of a glued label name "patellarcartilage"
-    return a == b or common >= 5 and common >= 0.6 * min(len(a), len(b)) and max(len(a), len(b)) - common <= 6
-
-
-@functools.lru_cache(maxsize=65536)
-def content_words(text: str, drop: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    """The words that can tell parts apart: directions canonical, stop words, part nouns and `drop` removed."""
-    words = [canonical(w) for w in _words(text) if w not in STOP_WORDS and w not in PART_NOUNS]
-    return tuple(dict.fromkeys(w for w in words if not any(same_word(w, d) for d in drop)))
 
 
 def name_words(s: Structure) -> frozenset[str]:
@@ -365,13 +281,15 @@ def read_collective(
         return None
     # a kind alone ("all bones") by the structures' names only: a synonym ("hip bone") is no census of the bones
     kind = set(words) - SIDES <= _KINDS  # "the left organ": a census, never the one synonym "left renal organ"
-    covered = {}
+    covered, negated = {}, False  # "tumor core" of `non enhancing tumor core` alone: neither it nor another
     for s in ontology.structures.values():
+        negated |= any(_covers(words, w) and negates(w, words) for w, *_ in _headed(s))
         shares = [
             len(words) / len(w)
             for w, heads, parts, is_name in _headed(s)
             if (is_name or not kind)
             and _covers(words, w)
+            and not negates(w, words)
             and (own <= parts if own else any(_covers((h,), words) for h in heads))
         ]
         if shares:
@@ -382,7 +300,7 @@ def read_collective(
     if named and len(covered) > 1:  # "solid nodules": the one named so, not "nodule part solid"
         covered = {s: v for s, v in covered.items() if s in named}
     tops = {s.labels: s for s in covered if not any(s.labels < t.labels for t in covered)}
-    if not tops or any(a & b for a, b in itertools.combinations(tops, 2)):
+    if negated or not tops or any(a & b for a, b in itertools.combinations(tops, 2)):
         return None
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
     sides = Counter(map(sides_of, tops.values()))

@@ -3,14 +3,16 @@ to, so that a typo is read as what it names instead of being refused or sent to 
 shorthand ("lt kidney", "w/o") read as the words it stands for.
 
 Only words that the vocabulary lacks are corrected: of at least MIN_LENGTH letters to a single clearly closest word
-(difflib ratio at least CUTOFF), or of one letter fewer to the one word of at least MIN_LENGTH letters a single
-slip away (a letter dropped, added, changed, or two swapped: "livr", "rigth"); near-ties stay as written.
+(difflib ratio at least CUTOFF), or of one letter fewer to the one word of at least MIN_LENGTH letters (or its plural) a
+single slip away (a letter dropped, added, changed, or two swapped: "livr", "rigth", "lugns"), or as short to the
+one word of its letters with two swapped ("vien"); near-ties stay as written.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import os
 import re
 
@@ -53,12 +55,16 @@ def vocabulary(ontology: Ontology | None) -> set[str]:
     return {w.lower() for t in texts for w in _WORD.findall(t)}
 
 
+def _swaps(word: str) -> set[str]:
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)} - {word}
+
+
 def _slips(word: str) -> set[str]:
     """Every word one slip from `word`: a letter dropped, added, changed, or two neighbours swapped."""
     letters, splits = "abcdefghijklmnopqrstuvwxyz", [(word[:i], word[i:]) for i in range(len(word) + 1)]
     return {
         *(a + b[1:] for a, b in splits if b),
-        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *_swaps(word),
         *(a + c + b[1:] for a, b in splits if b for c in letters),
         *(a + c + b for a, b in splits for c in letters),
     }
@@ -109,7 +115,11 @@ def respell(text: str, ontology: Ontology | None) -> str | None:
         ratios = [difflib.SequenceMatcher(None, low, c).ratio() for c in close]
         if close and (len(close) == 1 or ratios[0] - ratios[1] > 0.05):
             return close[0]
-        slipped = [w for w in _slips(low) & words if len(w) >= MIN_LENGTH]
+        plural = {w for w in _slips(low) if low.endswith("s") and singular(w) in words}  # "lugns": "lung" said
+        slipped = sorted({w for w in _slips(low) & words | plural if len(w) >= MIN_LENGTH}, key=singular)
+        slipped = [min(ws, key=len) for _, ws in itertools.groupby(slipped, key=singular)]  # "pubic(s)": one
+        if len(low) == MIN_LENGTH - 1 and not slipped:  # "vien": two letters swapped, in a word as short
+            slipped = [w for w in _swaps(low) if w in words]
         if len(slipped) == 1:
             return slipped[0]
         near = {_sound(low), *_slips(_sound(low))} if len(low) >= MIN_LENGTH and not slipped else set()

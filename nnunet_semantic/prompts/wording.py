@@ -29,6 +29,8 @@ TYPOGRAPHIC = str.maketrans(
 SHORTHAND = {
     "lt": "left",
     "rt": "right",
+    "lft": "left",
+    "rgt": "right",
     "R": "right",
     "L": "left",
     "bilat": "bilateral",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_semantic.image_files import NATURAL_IMAGE_ENDINGS
+from nnunet_semantic.prompts.ontologies.context import organ_wordings
 from nnunet_semantic.prompts.ontologies.label_names import readable, synonyms
 from nnunet_semantic.prompts.ontology import Ontology, normalize
 from nnunet_semantic.prompts.ontology_file import DatasetLabels, resolve
@@ -49,7 +50,8 @@ def recognise(labels: DatasetLabels, channels: list[str], file_ending: str = ".n
 def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
     """One structure per named label and one per region label (nnU-Net's regions are structures already), named
     readably, the label's own name kept as a name; a label set named twice becomes one structure with both names.
-    Its synonyms (`label_names.py`) are kept where they name no other structure."""
+    Its synonyms (`label_names.py`) are kept where they name no other structure; a one-organ dataset's findings
+    are said with the organ too (`context.py`)."""
     by_set: dict[tuple[int, ...], dict[str, Any]] = {}
     for name in labels.order:
         ids = tuple(sorted(set(labels.regions[name]))) if name in labels.regions else (labels.names[name],)
@@ -68,7 +70,9 @@ def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
         names = {normalize(n) for n in s["names"]}
         kept = (w for w in dict.fromkeys(s["synonyms"]) if said[normalize(w)] == 1)
         s["synonyms"] = [w for w in kept if normalize(w) not in names]
-    return {s["names"][0]: {k: v for k, v in s.items() if v} for s in by_set.values()}
+    structures = {s["names"][0]: {k: v for k, v in s.items() if v} for s in by_set.values()}
+    organ_wordings(structures)
+    return structures
 
 
 def generic_ontology(labels: DatasetLabels) -> Ontology:

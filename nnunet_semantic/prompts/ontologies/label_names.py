@@ -50,6 +50,11 @@ SYNONYMS = (
     ("enhancing tumor", "ET", "contrast enhancing tumor"),
     ("non enhancing tumor", "NET"),
     ("edema", "peritumoral edema", "ED"),
+    ("non enhancing tumor core", "NETC", "non enhancing core"),  # BraTS 2023's names
+    ("surrounding non enhancing FLAIR hyperintensity", "SNFH", "FLAIR hyperintensity"),
+    ("resection cavity", "RC", "surgical cavity", "postoperative cavity"),
+    ("vocal cord", "vocal fold", "true vocal cord", "true vocal fold", "true cord"),
+    ("piriform sinus", "pyriform sinus", "piriform fossa", "pyriform fossa", "piriform recess", "pyriform recess"),
     ("right upper lung lobe", "right upper lobe", "RUL"),
     ("right middle lung lobe", "right middle lobe", "RML"),
     ("right lower lung lobe", "right lower lobe", "RLL"),
@@ -92,6 +97,7 @@ SYNONYMS = (
         "cerebral cortex",
     ),
     ("deep gray matter", "deep grey matter", "dGM", "deep GM"),
+    ("cortical gray matter", "cortical grey matter", "cGM", "cortical GM", "cerebral cortex", "cortex"),
     ("hepatic vein", "HV"),
     ("middle hepatic vein", "MHV"),
     ("intraparenchymal hemorrhage", "IPH", "intracerebral hemorrhage", "intraparenchymal hematoma"),
@@ -343,7 +349,8 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
 def _spoken(said: str, initials: bool = True) -> list[str]:
     """A name as it is said: its side first ("common carotid artery left": "left common carotid artery"), a
     vessel without its class noun ("basilar", "right coronary"), and a name of several words by its initials
-    ("left CCA", "CCA left"; none that is a word prompts are made of: "optic nerve" is no "on")."""
+    ("left CCA", "CCA left", "JZ"; none that is a word prompts are made of or shorthand: "optic nerve" is no
+    "on", "renal tumour" no "rt")."""
     words = said.split()
     side = [w for w in words if w in SIDES]
     rest = [w for w in words if w not in SIDES]
@@ -356,7 +363,7 @@ def _spoken(said: str, initials: bool = True) -> list[str]:
         out.append(" ".join([*side, *rest[:-1]]))
     content = [w for w in rest if w not in _UNSAID and len(w) > 1] if initials else []
     letters = "".join(w[0] for w in content).upper()
-    if len(content) > 2 and letters.lower() not in _PROMPT_WORDS:
+    if len(content) > 1 and letters.lower() not in _PROMPT_WORDS | set(SHORTHAND):  # "JZ", not "RT": right
         out += [" ".join([*side, letters]), *([f"{letters} {side[0]}"] if side else [])]
     return out
 

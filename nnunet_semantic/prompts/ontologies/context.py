@@ -1,0 +1,53 @@
+"""A dataset about one organ names its findings without it (`kidney`, `tumor`); its users say the organ ("kidney
+tumour", "the renal mass", "lesion of the liver"). Such wordings are the finding's only where every other structure
+of the dataset is that organ or named as in it, so that the organ cannot mean a finding elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nnunet_semantic.prompts.anatomy import ANATOMY
+from nnunet_semantic.prompts.directions import SIDES
+from nnunet_semantic.prompts.ontology import normalize, singular
+from nnunet_semantic.prompts.wording import RELATIONAL
+
+FINDING_NOUNS = frozenset(
+    "tumor tumour lesion mass cyst metastasis nodule hemorrhage calcification stone cancer carcinoma".split()
+)
+_ORGANS = frozenset(map(normalize, ANATOMY))
+_ADJECTIVE = {noun: adjective for adjective, noun in reversed(RELATIONAL.items())}  # the first one listed
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in normalize(name).split() if w not in SIDES]
+
+
+def _finding(name: str) -> bool:
+    words = _words(name)
+    return bool(words) and singular(words[-1]) in FINDING_NOUNS
+
+
+def _in(organ: str, names: list[str]) -> bool:
+    """Whether a name says the organ, by its noun or an adjective of it ("hepatic vessels" of the liver)."""
+    said = {organ, *(adjective for adjective, noun in RELATIONAL.items() if noun == organ)}
+    return any(said & {singular(w) for w in _words(n)} for n in names)
+
+
+def dataset_organ(structures: dict[str, dict[str, Any]]) -> str | None:
+    """The one organ a dataset is about: one structure is it, every structure but the findings is named as in it."""
+    rest = [[n, *s.get("names", []), *s.get("synonyms", [])] for n, s in structures.items() if not _finding(n)]
+    organs = {" ".join(_words(names[0])) for names in rest} & _ORGANS
+    if len(organs) != 1 or any(" " in o for o in organs):
+        return None
+    organ = organs.pop()
+    return organ if all(_in(organ, names) for names in rest) else None
+
+
+def organ_wordings(structures: dict[str, dict[str, Any]]) -> None:
+    """Adds "<organ's adjective> <finding>" ("renal tumor") to each finding of a one-organ dataset whose names do
+    not say the organ; "kidney tumor" reads it as "renal" reads "kidney", and "kidney + tumor" stays a list (as
+    it would not against a wording "kidney tumor")."""
+    organ = dataset_organ(structures)
+    for name, s in structures.items():
+        if organ in _ADJECTIVE and _finding(name) and not _in(organ, [name, *s.get("names", [])]):
+            s.setdefault("synonyms", []).append(f"{_ADJECTIVE[organ]} {name}")
