@@ -148,6 +148,9 @@ NAMED_TEETH = {"Upper Right Central Incisor": 1, "Upper Left Central Incisor": 2
 ASPECTS = {"lt_M1": 1, "lt_M2": 2, "lt_M3": 3, "lt_M4": 4, "rt_lentiform": 5, "lt_lentiform": 6}
 NODES = {"LN_IB_L": 1, "LN_II_R": 2, "LN_VI": 3}
 STATIONS = {"Station4R": 1, "Station4L": 2, "Station7": 3}
+KITS = {"kidney": 1, "tumor": 2}
+UTERUS = {"endometrium": 1, "junctional_zone": 2, "outer_myometrium": 3, "tumor": 4, "ovary_left": 5}
+GLIOMA = {"ET": 1, "NETC": 2, "SNFH": 3, "RC": 4}
 LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 5}
 
 
@@ -216,6 +219,21 @@ LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 
     ({"NodalMet": 1, "BoneMet": 2, "VisceralMet": 3}, "all metastases", {1, 2, 3}, set()),  # `Met` written out
     ({"NodalMet": 1, "BoneMet": 2}, "LN mets", {1}, set()),
     ({"FetalBrain": 1, "FetalHeart": 2, "Placenta": 3, "MaternalBladder": 4}, "all fetal organs", {1, 2}, set()),
+    (KITS, "renal tumour", {2}, set()),  # a one-organ dataset's finding said with its organ
+    (KITS, "please segment the kidney tumor", {2}, set()),
+    (KITS, "the tumour in the kidney", {2}, set()),
+    (KITS, "kidney + tumor", {1, 2}, set()),  # still a list, not "kidney tumor"
+    (KITS, "kidney, tumor", {1, 2}, set()),
+    ({"liver": 1, "lesion": 2, "hepatic_vessels": 3}, "lesions of the liver", {2}, set()),  # its vessels in it
+    ({"pancreas": 1, "cyst": 2, "main_duct": 3}, "pancreatic cyst", {2}, set()),  # its duct, by its synonym
+    (UTERUS, "JZ", {2}, set()),  # a name of two words by its initials
+    (UTERUS, "endometrium and JZ without the tumour", {1, 2}, {4}),
+    ({"Lung_L": 1, "Lung_R": 2, "Trachea": 3}, "lugns and tracha", {1, 2, 3}, set()),  # a plural's slip
+    ({"axillary_vein": 1, "basilic_vein": 2}, "axilary vien", {1}, set()),  # two letters swapped in a short word
+    ({"left_lung": 1, "right_lung": 2}, "lft lung", {1}, set()),
+    ({"cGM": 1, "dGM": 2, "WM": 3}, "grey matter", {1, 2}, set()),  # cortical and deep: both
+    ({"cGM": 1, "dGM": 2, "WM": 3}, "the cortex", {1}, set()),
+    ({"VocalCordLeft": 1, "VocalCordRight": 2}, "both vocal folds", {1, 2}, set()),
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -242,6 +260,13 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     ({"Bladder": 1, "Puborectalis": 2, "PubicSymphysis": 3}, "every muscle label"),  # a kind, not every label
     (TEETH, "the bigger molar"),
     ({"psoas_left": 1, "psoas_right": 2}, "the psoas muscle"),  # one muscle, not a plural
+    (KITS | {"liver": 3}, "renal tumour"),  # two organs: which one the tumour is in, the labels do not say
+    (KITS, "liver tumour"),  # an organ the dataset is not about
+    ({"kidney_left": 1, "ureter_left": 2, "Tumor": 3}, "renal tumour"),
+    (GLIOMA, "tumor core"),  # the non-enhancing core is no tumour core, nor the enhancing tumour alone
+    (GLIOMA, "the tumour"),
+    (GLIOMA, "whole tumour"),
+    ({"Tumor": 1, "Kidney": 2, "Liver": 3}, "the largest organ"),  # no slip to "larges"
 ])
 def test_a_group_kind_or_whole_the_labels_do_not_hold_is_refused(labels, text):
     assert _read(text, _ontology(labels)) is None, text

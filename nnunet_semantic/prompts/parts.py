@@ -44,6 +44,8 @@ SELECTORS = ORDINALS | {
     "lesser",
     "other",
 }
+# nouns of what is not counted: "grey matter" of `cGM` and `dGM` is both, as "the adrenal" is not
+MASS_NOUNS = frozenset({"matter", "fat", "fluid", "csf", "cartilage", "blood", "air"})
 # nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
 CLASS_NOUNS = frozenset({"tissue", "parenchyma", "organ", "gland"})
 # what a collective is made of, never which structure: "every hippocampal voxel", "all labelled structures"
@@ -240,10 +242,17 @@ def read_collective(
     lobes" of "left lower lobe" and "right lower lobe"). `several`: the prompt said how many ("all", "both");
     `near`: the structures the prompt names beside it, whose words pick one of several ("the liver without the
     tumour" of "liver tumor" and "kidney tumor")."""
+    written = re.findall(r"[a-z]+", phrase.lower())  # "its cartilage": one structure's, no mass of all
+    phrase = strip_possessive(phrase)
     said = normalize(phrase).split()
-    written = re.findall(r"[a-z]+", phrase.lower())
     plural = several or bool(SEVERAL.intersection(said)) or any(singular(w) != w for w in written)
-    plural = plural or bool(re.search(ACRONYM_PLURAL, phrase))  # "the SVs"
+    plural = (
+        plural
+        or bool(re.search(ACRONYM_PLURAL, phrase))
+        or not near
+        and said[-1:] in [[n] for n in MASS_NOUNS]
+        and "its" not in written
+    )  # "the SVs"
     group = read_group([w for w in said if w not in QUANTIFIERS | LABELLED], ontology, plural)
     if group:
         found = tuple(PartReading(s, tuple(said), 1.0, "structure words") for s in group)
@@ -281,9 +290,9 @@ def read_collective(
         return None
     # a kind alone ("all bones") by the structures' names only: a synonym ("hip bone") is no census of the bones
     kind = set(words) - SIDES <= _KINDS  # "the left organ": a census, never the one synonym "left renal organ"
-    covered, negated = {}, False  # "tumor core" of `non enhancing tumor core` alone: neither it nor another
+    covered, negated = {}, set()  # "tumor core" of `non enhancing tumor core` alone: neither it nor another
     for s in ontology.structures.values():
-        negated |= any(_covers(words, w) and negates(w, words) for w, *_ in _headed(s))
+        negated |= {s.labels} if any(_covers(words, w) and negates(w, words) for w, *_ in _headed(s)) else set()
         shares = [
             len(words) / len(w)
             for w, heads, parts, is_name in _headed(s)
@@ -300,7 +309,11 @@ def read_collective(
     if named and len(covered) > 1:  # "solid nodules": the one named so, not "nodule part solid"
         covered = {s: v for s, v in covered.items() if s in named}
     tops = {s.labels: s for s in covered if not any(s.labels < t.labels for t in covered)}
-    if negated or not tops or any(a & b for a, b in itertools.combinations(tops, 2)):
+    if (
+        not tops
+        or any(a & b for a, b in itertools.combinations(tops, 2))
+        or any(not any(n <= t for t in tops) for n in negated)
+    ):
         return None
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
     sides = Counter(map(sides_of, tops.values()))

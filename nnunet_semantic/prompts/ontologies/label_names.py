@@ -363,7 +363,8 @@ def _spoken(said: str, initials: bool = True) -> list[str]:
         out.append(" ".join([*side, *rest[:-1]]))
     content = [w for w in rest if w not in _UNSAID and len(w) > 1] if initials else []
     letters = "".join(w[0] for w in content).upper()
-    if len(content) > 1 and letters.lower() not in _PROMPT_WORDS | set(SHORTHAND):  # "JZ", not "RT": right
+    known = letters.lower() in _PROMPT_WORDS | set(SHORTHAND) or len(letters) == 2 and _bag(letters) in _GROUP_OF
+    if len(content) > 1 and not known:  # "JZ" of "junctional zone"; not "RT" (right) nor "TZ" of "teres zz"
         out += [" ".join([*side, letters]), *([f"{letters} {side[0]}"] if side else [])]
     return out
 
