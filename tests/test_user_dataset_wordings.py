@@ -151,6 +151,8 @@ STATIONS = {"Station4R": 1, "Station4L": 2, "Station7": 3}
 KITS = {"kidney": 1, "tumor": 2}
 UTERUS = {"endometrium": 1, "junctional_zone": 2, "outer_myometrium": 3, "tumor": 4, "ovary_left": 5}
 GLIOMA = {"ET": 1, "NETC": 2, "SNFH": 3, "RC": 4}
+RT_OARS = {"Brainstem": 1, "SpinalCord": 2, "Mandible": 3}
+MS = {"WM": 1, "lesion_periventricular": 2, "lesion_juxtacortical": 3, "cord_lesion": 4, "spinal_cord": 5}
 LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 5}
 
 
@@ -234,6 +236,11 @@ LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 
     ({"cGM": 1, "dGM": 2, "WM": 3}, "grey matter", {1, 2}, set()),  # cortical and deep: both
     ({"cGM": 1, "dGM": 2, "WM": 3}, "the cortex", {1}, set()),
     ({"VocalCordLeft": 1, "VocalCordRight": 2}, "both vocal folds", {1, 2}, set()),
+    (RT_OARS, "all OARs except the mandible", {1, 2, 3}, {3}),  # each label of an OAR set is one
+    (RT_OARS, "all organs at risk", {1, 2, 3}, set()),
+    (MS, "normal-appearing white matter", {1}, {2, 3, 4}),  # white matter without its lesions
+    (MS, "lesions", {2, 3, 4}, set()),  # each lesion, not the cord's alone by a bare synonym
+    (MS, "the spinal cord with its lesions", {4, 5}, set()),  # the cord's own
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -263,6 +270,9 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     (KITS | {"liver": 3}, "renal tumour"),  # two organs: which one the tumour is in, the labels do not say
     (KITS, "liver tumour"),  # an organ the dataset is not about
     ({"kidney_left": 1, "ureter_left": 2, "Tumor": 3}, "renal tumour"),
+    (RT_OARS | {"GTVp": 4}, "all OARs"),  # a target volume is no organ at risk
+    (GLIOMA | {"Brainstem": 5}, "all OARs"),  # nor the enhancing tumour or the resection cavity
+    (MS, "the lesion"),  # one of several
     (GLIOMA, "tumor core"),  # the non-enhancing core is no tumour core, nor the enhancing tumour alone
     (GLIOMA, "the tumour"),
     (GLIOMA, "whole tumour"),

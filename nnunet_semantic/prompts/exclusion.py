@@ -326,7 +326,9 @@ _RELATIVE = re.compile(rf"\s*,?\s*\b(?:{alternatives(RELATIVES)})\b(?P<clause>.*
 _NEGATED = re.compile(rf"\b(?:{alternatives(NEGATIONS)})\b|n't\b")
 _PREFIXED = re.compile(r"\bnon[-\s]?(?P<a>[a-z_]+)\b|\b(?P<b>[a-z_]+)-free\b")
 # what is left of a structure without its disease: "healthy kidney tissue" is the kidney without its lesions
-_HEALTHY = re.compile(r"\b(?:healthy|normal|uninvolved|unaffected|non[-\s]?diseased|disease[-\s]free)\b")
+_HEALTHY = re.compile(
+    r"\b(?:healthy|normal(?:[-\s]appearing)?|uninvolved|unaffected|non[-\s]?diseased|disease[-\s]free)\b"
+)
 _PLURAL_PART = re.compile(r"\s+(?:parts|portions|regions|components|areas|compartments)\b")
 _ANY = re.compile(rf"n't\b|\b(?:{alternatives(NEGATIONS)})\b|(?<![\w'-])(?:{'|'.join(REMOVAL_WORDS)})(?![\w'-])")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
+from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS
 from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
 from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS
@@ -44,6 +45,15 @@ SELECTORS = ORDINALS | {
     "lesser",
     "other",
 }
+_AT_RISK = re.compile(r"\borgans?\s+at\s+risk\b", re.IGNORECASE)  # in radiotherapy, each label it contours
+_TARGET = re.compile(r"^(?:[gcpi]tv\w*|target|boost|resection|enhancing|hyperintensity|edema|necrosis)$")
+
+
+def _target(s: Structure) -> bool:
+    """A radiotherapy target volume or a finding: no organ at risk."""
+    return any(_TARGET.match(w) or singular(w) in FINDING_NOUNS for p in s.phrases() for w in normalize(p).split())
+
+
 # nouns of what is not counted: "grey matter" of `cGM` and `dGM` is both, as "the adrenal" is not
 MASS_NOUNS = frozenset({"matter", "fat", "fluid", "csf", "cartilage", "blood", "air"})
 # nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
@@ -54,6 +64,7 @@ GENERIC_NOUNS = frozenset(
         "tissue",
         "parenchyma",
         "structure",
+        "oar",
         "voxel",
         "pixel",
         "set",
@@ -243,7 +254,7 @@ def read_collective(
     `near`: the structures the prompt names beside it, whose words pick one of several ("the liver without the
     tumour" of "liver tumor" and "kidney tumor")."""
     written = re.findall(r"[a-z]+", phrase.lower())  # "its cartilage": one structure's, no mass of all
-    phrase = strip_possessive(phrase)
+    phrase = _AT_RISK.sub("OARs", strip_possessive(phrase))
     said = normalize(phrase).split()
     plural = several or bool(SEVERAL.intersection(said)) or any(singular(w) != w for w in written)
     plural = (
@@ -274,7 +285,9 @@ def read_collective(
     # every label ("all structures apart from the great vessels"): the structure of all, else all that hold none
     # "labelled" names every label only with a noun or a count: "X, labelled please" asks for X's label
     named = counted or bool({"foreground", "everything"}.intersection(said) or set(said) & (GENERIC_NOUNS | _KINDS))
-    if not words and named and (LABELLED.intersection(said) or counted and "structure" in said):
+    if not words and named and (LABELLED.intersection(said) or counted and {"structure", "oar"} & set(said)):
+        if "oar" in said and any(map(_target, ontology.structures.values())):
+            return None  # "all OARs" beside a GTV or a tumour: not every label is one
         root = ontology.exactly(ontology.label_ids)
         tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
         if root or len(tops) < 2 or any(a.labels & b.labels for a, b in itertools.combinations(tops, 2)):
@@ -328,7 +341,8 @@ def read_collective(
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
     made_of = all(_made_of(s) or _after_noun(s, words) for s in tops.values())  # lobes; medial and lateral heads
-    if not plural and (own or not made_of and not halves(tops.values(), said)):
+    owned = bool(near) and "its" in written  # "the spinal cord with its lesions": the one the cord's words name
+    if (not plural or owned) and (own or not made_of and not halves(tops.values(), said)):
         inside = [r for r in found if near and r.structure.labels <= frozenset().union(*(n.labels for n in near))]
         if len(inside) == 1:  # "the right basal ganglia except the caudate": the one within
             return inside[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_semantic.image_files import NATURAL_IMAGE_ENDINGS
-from nnunet_semantic.prompts.ontologies.context import organ_wordings
+from nnunet_semantic.prompts.ontologies.context import finding_wordings
 from nnunet_semantic.prompts.ontologies.label_names import readable, synonyms
 from nnunet_semantic.prompts.ontology import Ontology, normalize
 from nnunet_semantic.prompts.ontology_file import DatasetLabels, resolve
@@ -71,7 +71,7 @@ def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
         kept = (w for w in dict.fromkeys(s["synonyms"]) if said[normalize(w)] == 1)
         s["synonyms"] = [w for w in kept if normalize(w) not in names]
     structures = {s["names"][0]: {k: v for k, v in s.items() if v} for s in by_set.values()}
-    organ_wordings(structures)
+    finding_wordings(structures)
     return structures
 
 

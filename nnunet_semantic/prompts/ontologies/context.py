@@ -23,8 +23,8 @@ def _words(name: str) -> list[str]:
 
 
 def _finding(name: str) -> bool:
-    words = _words(name)
-    return bool(words) and singular(words[-1]) in FINDING_NOUNS
+    words = _words(name)  # "cord lesion", `lesion_periventricular`
+    return bool(words) and bool({singular(words[0]), singular(words[-1])} & FINDING_NOUNS)
 
 
 def _in(organ: str, names: list[str]) -> bool:
@@ -41,6 +41,15 @@ def dataset_organ(structures: dict[str, dict[str, Any]]) -> str | None:
         return None
     organ = organs.pop()
     return organ if all(_in(organ, names) for names in rest) else None
+
+
+def finding_wordings(structures: dict[str, dict[str, Any]]) -> None:
+    """A finding's bare synonyms ("lesion", "tumor" of `cord_lesion`) dropped where several findings are labelled
+    (`lesion_periventricular` is a lesion too), and the organ said (`organ_wordings`)."""
+    if sum(map(_finding, structures)) > 1:
+        for s in structures.values():
+            s["synonyms"] = [w for w in s.get("synonyms", []) if not _finding(w) or len(_words(w)) > 1]
+    organ_wordings(structures)
 
 
 def organ_wordings(structures: dict[str, dict[str, Any]]) -> None:
