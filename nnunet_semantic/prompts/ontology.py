@@ -41,6 +41,8 @@ _IRREGULAR = {
     "testes": "testis",
     "teeth": "tooth",
     "metastases": "metastasis",
+    **{w: "phalanx" for w in ("phalanges", "phalanxes", "phalange")},
+    "lumina": "lumen",
     # singular nouns that end as plurals do: "the psoas" is one muscle, "the biceps" one
     **{w: w for w in ("psoas", "iliopsoas", "pancreas", "atlas", "biceps", "triceps", "quadriceps")},
 }

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 from nnunet_semantic.prompts import exclusion
+from nnunet_semantic.prompts.directions import SIDES, direction
+from nnunet_semantic.prompts.ontologies import digits
 from nnunet_semantic.prompts.ontologies.label_names import ROMAN
 from nnunet_semantic.prompts.wording import EXCLUSION_CONNECTIVES, RELATIONAL, alternatives, strip_request
 
@@ -20,8 +22,9 @@ _LEVELS = re.compile(rf"\b(C|Th|T|L|S)(\d{{1,2}}){_TO}(C|Th|T|L|S)?(\d{{1,2}})\b
 # a range of other one-letter codes ("left M1-M3", "M4 through M6"): the vertebrae's letters are levels above
 _CODES = re.compile(rf"\b([ABD-KMNPQRU-Z])(\d{{1,2}}){_TO}\1?(\d{{1,2}})\b")
 _NUMBER = r"(?:\d{1,2}|[IVX]{1,4})"
-_SPAN = re.compile(rf"\b([a-z]{{3,}}?)s?\s+({_NUMBER}){_TO}({_NUMBER})\b", re.IGNORECASE)
-_LIST = re.compile(rf"\b([a-z]{{3,}}?)s\s+({_NUMBER}(?:\s*(?:,|\band\b|&)\s*{_NUMBER})+)\b", re.IGNORECASE)
+_KIND = r"(?:(?P<kind>[a-z]+)\s+)?"  # a direction before the noun is said of each: "distal phalanges 1-3"
+_SPAN = re.compile(rf"\b{_KIND}([a-z]{{3,}}?)s?\s+({_NUMBER}){_TO}({_NUMBER})\b", re.IGNORECASE)
+_LIST = re.compile(rf"\b{_KIND}([a-z]{{3,}}?)s\s+({_NUMBER}(?:\s*(?:,|\band\b|&)\s*{_NUMBER})+)\b", re.I)
 _DISC_WORD = r"(?:discs?|disks?|ivds?|intervertebral|space|junction)"
 _DISC = re.compile(rf"\b{_DISC_WORD}\b", re.IGNORECASE)
 _MAX = 30
@@ -79,16 +82,23 @@ def _codes(m: re.Match) -> str:
     return _said([f"{m.group(1)}{n}" for n in range(first, last + 1)]) if 0 < last - first <= _MAX else m.group(0)
 
 
+def _kind(m: re.Match) -> tuple[str, str]:
+    """What comes before the first item, and the words each item is said with."""
+    kind = m.group("kind") or ""
+    each = kind if direction(kind.lower()) and kind.lower() not in SIDES else ""
+    return (f"{kind} " if kind and not each else ""), f"{each} {m.group(2)}".strip()
+
+
 def _span(m: re.Match) -> str:
-    noun, first, last = m.group(1), _number(m.group(2)), _number(m.group(3))
+    (before, noun), first, last = _kind(m), _number(m.group(3)), _number(m.group(4))
     if not first or not last or first[1] != last[1] or not 0 < last[0] - first[0] <= _MAX:
         return m.group(0)
-    return _said([f"{noun} {_written(n, first[1])}" for n in range(first[0], last[0] + 1)])
+    return before + _said([f"{noun} {_written(n, first[1])}" for n in range(first[0], last[0] + 1)])
 
 
 def _list(m: re.Match) -> str:
-    noun = m.group(1)
-    return _said([f"{noun} {n}" for n in re.findall(_NUMBER, m.group(2), re.IGNORECASE) if _number(n)])
+    before, noun = _kind(m)
+    return before + _said([f"{noun} {n}" for n in re.findall(_NUMBER, m.group(3), re.IGNORECASE) if _number(n)])
 
 
 def _sided(item: str, side: str) -> str:
@@ -109,7 +119,7 @@ def _of(m: re.Match) -> str:
 def expand(text: str) -> str:
     """The prompt with its ranges, numbered lists and lists said of a side written out (unchanged where it has
     none)."""
-    text = _LIST.sub(_list, _SPAN.sub(_span, _CODES.sub(_codes, _LEVELS.sub(_levels, text))))
+    text = _LIST.sub(_list, _SPAN.sub(_span, _CODES.sub(_codes, _LEVELS.sub(_levels, digits.spoken(text)))))
     text = _ONES.sub(r"\g<x>\g<but>\g<noun>", text)
     text = _OF.sub(_of, _ADJECTIVES.sub(r"\g<a> \g<n> and \g<b>", text))
     after = _SIDE_AFTER.match(text)

@@ -9,7 +9,7 @@ import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, KINDS
 from nnunet_semantic.prompts.directions import SIDES
-from nnunet_semantic.prompts.ontologies import nodes, teeth
+from nnunet_semantic.prompts.ontologies import digits, nodes, teeth
 from nnunet_semantic.prompts.ontology import normalize
 from nnunet_semantic.prompts.wording import RELATIONAL, SHORTHAND
 
@@ -114,6 +114,9 @@ SYNONYMS = (
     ("white matter hyperintensity", "WMH", "leukoaraiosis"),
     ("carpal bones", "carpals", "carpus", "wrist bones"),
     ("hyoid bone", "hyoid", "os hyoideum"),
+    ("cricoid cartilage", "cricoid"),
+    ("arytenoid cartilage", "arytenoid"),
+    ("epiglottis", "epiglottic cartilage"),
     ("junctional zone", "JZ", "inner myometrium"),
     ("endometrium", "endometrial lining", "endometrial stripe"),
     ("outer myometrium", "outer myometrial layer"),
@@ -429,7 +432,8 @@ def synonyms(name: str) -> list[str]:
     """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), its synonym group's
     words (`_group`), as it is said (`_spoken`), its abbreviations written out (`_written_out`), a number also in
     Roman numerals ("segment IV"), a vertebra or a disc by its levels (`_levels`),
-    a tooth by number and name (`teeth.py`), a lymph-node level or station by code and name (`nodes.py`)."""
+    a tooth by number and name (`teeth.py`), a lymph-node level or station by code and name (`nodes.py`), a bone
+    of the hand or foot by digit (`digits.py`)."""
     group, before = _group(name)
     said = readable(name)
     out = [readable(part) for part in name.split("/")] if "/" in name else []
@@ -442,5 +446,5 @@ def synonyms(name: str) -> list[str]:
     *noun, number = said.split() or [""]
     if noun and number.isdigit() and int(number) in _ROMAN:  # "segment 4": "segment IV"
         out.append(" ".join([*noun, _ROMAN[int(number)]]))
-    out += _levels(said) + teeth.wordings(said) + nodes.wordings(said)
+    out += _levels(said) + teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
