@@ -151,6 +151,11 @@ STATIONS = {"Station4R": 1, "Station4L": 2, "Station7": 3}
 KITS = {"kidney": 1, "tumor": 2}
 UTERUS = {"endometrium": 1, "junctional_zone": 2, "outer_myometrium": 3, "tumor": 4, "ovary_left": 5}
 GLIOMA = {"ET": 1, "NETC": 2, "SNFH": 3, "RC": 4}
+LOBES = {"RUL": 1, "RML": 2, "RLL": 3, "LUL": 4, "LLL": 5}
+BRAIN_LOBES = {"frontal_lobe_left": 1, "frontal_lobe_right": 2, "parietal_lobe_left": 3}
+EYES = {"MR_L": 1, "MR_R": 2, "LR_L": 3, "LR_R": 4, "OpticNerve_L": 5}
+TRAUMA = {"liver": 1, "liver_laceration": 2, "spleen": 3, "splenic_laceration": 4}
+HAND = {"MC1": 1, "MC2": 2, "MC3": 3, "PP1": 6, "PP3": 7, "MP3": 8, "DP1": 9, "DP3": 10}
 RT_OARS = {"Brainstem": 1, "SpinalCord": 2, "Mandible": 3}
 MS = {"WM": 1, "lesion_periventricular": 2, "lesion_juxtacortical": 3, "cord_lesion": 4, "spinal_cord": 5}
 LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 5}
@@ -241,6 +246,20 @@ LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 
     (MS, "normal-appearing white matter", {1}, {2, 3, 4}),  # white matter without its lesions
     (MS, "lesions", {2, 3, 4}, set()),  # each lesion, not the cord's alone by a bare synonym
     (MS, "the spinal cord with its lesions", {4, 5}, set()),  # the cord's own
+    (LOBES, "right middle and lower lobes", {2, 3}, set()),  # the side said first, of each item
+    (LOBES, "Could you please outline the patient's right middle and lower lobes?", {2, 3}, set()),
+    (BRAIN_LOBES, "all four lobes of the left hemisphere", {1, 3}, set()),  # "frontal": a direction, and a lobe
+    (EYES, "all extraocular muscles of the right eye", {2, 4}, set()),  # a side said of what holds them
+    (EYES, "both medial recti", {1, 2}, set()),
+    (EYES, "optic nerve of the left eye", {5}, set()),
+    ({"femur_left": 1, "femur_right": 2}, "femur of right side please", {2}, set()),
+    (TRAUMA, "spleen together with its laceration", {3, 4}, set()),  # "splenic" is the spleen's
+    (TRAUMA, "liver lac", {2}, set()),
+    (HAND, "thumb phalanges", {6, 9}, set()),  # by digit (`digits.py`)
+    (HAND, "middle finger bones", {3, 7, 8, 10}, set()),  # the long finger's, not the middle phalanges
+    (HAND, "middle phalanges", {8}, set()),
+    (HAND, "distal phalanges 1 and 3", {9, 10}, set()),  # "distal" said of each number, not "phalanx 3"
+    (HAND, "all metacarpals except the first", {1, 2, 3}, {1}),
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -273,6 +292,9 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     (RT_OARS | {"GTVp": 4}, "all OARs"),  # a target volume is no organ at risk
     (GLIOMA | {"Brainstem": 5}, "all OARs"),  # nor the enhancing tumour or the resection cavity
     (MS, "the lesion"),  # one of several
+    (TRAUMA, "both lacerations (liver and spleen)"),  # the brackets name other labels than the words before them
+    ({"frontal_lobe_left": 1, "frontal_lobe_right": 2, "temporal_lobe_left": 3}, "all lobes"),  # not the right's
+    (HAND, "third metacarpal"),  # "third" names a part ("the upper third"): refused, never a guess
     (GLIOMA, "tumor core"),  # the non-enhancing core is no tumour core, nor the enhancing tumour alone
     (GLIOMA, "the tumour"),
     (GLIOMA, "whole tumour"),

@@ -105,6 +105,12 @@ basal ganglia, basal nuclei: caudate, putamen, pallidum
 striatum: caudate, putamen
 lentiform nucleus, lenticular nucleus: putamen, pallidum
 great arteries: aorta, pulmonary artery
+extraocular muscles, eye muscles, EOMs, EOM: medial rectus, lateral rectus, superior rectus, inferior rectus,
+    superior oblique, inferior oblique
+recti: medial rectus, lateral rectus, superior rectus, inferior rectus
+horizontal recti: medial rectus, lateral rectus
+vertical recti: superior rectus, inferior rectus
+atrioventricular valves, AV valves: mitral valve, tricuspid valve
 great vessels: aorta, pulmonary artery, superior vena cava, inferior vena cava, pulmonary vein
 cardiac chambers, heart chambers, chambers of the heart, chambers: atrium, ventricle, ventricular
     cavity, ventricular blood pool

@@ -1,7 +1,8 @@
 """A structure said again beside itself: "the prostate, i.e. PZ and TZ together", "main duct (MPD)".
 The prompt is read by its first words where the restatement reads as the same region, or names one thing the
 ontology has no words for and excludes nothing; otherwise it is read whole, as before ("all bowel structures
-(small bowel, sigmoid, rectum)": a list of what the words name)."""
+(small bowel, sigmoid, rectum)": a list of what the words name), unless the brackets name none of the labels the
+words before them do ("both lacerations (liver and spleen)": refused, not read as a liver laceration and a spleen)."""
 
 from __future__ import annotations
 
@@ -37,11 +38,17 @@ def restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt 
     except PromptError:
         return None
     try:
-        same = _mask(parse(again)) == _mask(read)
+        again_read = parse(again)
+        same = _mask(again_read) == _mask(read)
     except UnknownPart:
         same = False
     except UnknownStructure:  # words the ontology lacks: "(MPD)", "i.e. everything behind the head"
         same = not exclusion.cue(again) and not _SEVERAL.search(again)  # not a list: "(primary + all mets)"
     except PromptError:  # "i.e. no tumour": what to leave out, said again or not
         return None
+    if said["inside"] and not read.avoid and "again_read" in locals() and not _mask(again_read) & _mask(read):
+        raise PromptError(
+            f"prompt '{prompt}' names {', '.join(read.target_structures)} and, in brackets, "
+            f"{', '.join(again_read.target_structures)}: name the structures once"
+        )
     return replace(read, respelled=read.respelled or first) if same else None

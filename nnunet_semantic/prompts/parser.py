@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import apposition, exclusion, ranges
-from nnunet_semantic.prompts.directions import SIDES, canonical, direction
+from nnunet_semantic.prompts.directions import SIDES, canonical
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import SEVERAL, PartReading, read_collective, read_part, strip_possessive
 from nnunet_semantic.prompts.reading import ParsedPrompt, Reading
@@ -45,7 +45,10 @@ _SEPARATOR = re.compile(
     re.IGNORECASE,
 )
 # a side said after the name, or as "-sided": "the parotid on the left side", "GP right", "the right-sided kidney"
-_SIDE_AFTER = re.compile(r"^(?P<x>.+?)(?:,?\s+on\s+the|,)?\s+(?P<side>left|right)(?:\s+side)?$", re.IGNORECASE)
+_SIDE_AFTER = re.compile(
+    r"^(?P<x>.+?)(?:,?\s+(?:on|of|in)(?:\s+the)?|,)?\s+(?P<side>left|right)(?:\s+(?:side|eye|orbit|hemisphere))?$",
+    re.IGNORECASE,
+)  # "X on the left side", "femur of right side", "the recti of the left eye"
 # "one of the kidneys", "either of the atria": which one, the prompt does not say
 _ONE_OF = re.compile(r"(?<!each\s)(?<!every\s)\b(?:one|either|any)\s+of\b", re.IGNORECASE)
 # a union said after an exclusion ("X without Y, plus Z"), and "not only" that adds ("X and not only Y")
@@ -181,12 +184,13 @@ def _structures(
     previous: list[Reading] = []
     noun = strip_request(items[-1], emphatic=True).split()  # "A and the B of X as one structure": X
 
-    side = [w for w in _clean(items[0]).split()[:1] if canonical(w) in SIDES]
+    first = strip_possessive(strip_request(_clean(items[0]), emphatic=True))  # "please outline the patient's left"
+    side = [w for w in first.split()[:1] if canonical(w) in SIDES]
 
     def read(p):
         found = None
         said = normalize(p).split()
-        sided = side and p is not items[0] and not any(map(direction, said)) and not SEVERAL.intersection(said)
+        sided = side and p is not items[0] and not SIDES & set(map(canonical, said)) and not SEVERAL.intersection(said)
         if sided:
             found = _structure(f"{side[0]} {_clean(p)}", ontology, prompt, within, role)  # "left X and Y": left Y
         if not isinstance(found, Reading):
@@ -197,7 +201,7 @@ def _structures(
         if (
             not isinstance(found, Reading)
             and p is not items[-1]
-            and len(strip_request(p, emphatic=True).split()) <= 2
+            and len(strip_possessive(strip_request(p, emphatic=True)).split()) <= 2
             and not exclusion.cue(p)
         ):  # "the anterior and the posterior hippocampus": the last item's noun
             for n in (2, 1)[-(len(noun) - 1) :] if len(noun) > 1 else ():  # "left and middle hepatic veins"

@@ -229,7 +229,7 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[s
         parts = PART_NOUNS.intersection(normalize(before).split())
         if of and parts:
             head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
-        short = 0 < sum(not direction(w) and w.isalpha() for w in words) <= MAX_WORDS  # "disc L4 L5 left"
+        short = 0 < (sum(not direction(w) and w.isalpha() for w in words) or len(parts)) <= MAX_WORDS  # "disc L4 L5"
         if short and head and (parts or not direction(head[-1])):  # "frontal lobe left": a lobe, by its part noun
             heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
             is_name = p in (s.name, *s.names)
@@ -347,7 +347,7 @@ def read_collective(
         if len(inside) == 1:  # "the right basal ganglia except the caudate": the one within
             return inside[0]
         beside = frozenset().union(*map(name_words, near))
-        close = [r for r in found if beside & name_words(r.structure)]
+        close = [r for r in found if any(same_word(a, b) for a in beside for b in name_words(r.structure))]
         if len(close) == 1:
             return close[0]
         names = ", ".join(f"'{s.name}'" for s in tops.values())

@@ -41,6 +41,12 @@ _ONES = re.compile(
     r"(?!(?:left|right)\b)[a-z-]+\s+)ones?\b",
     re.IGNORECASE,
 )
+# a side said of what holds the structures: "the recti of the left eye", "tracts in the right hemisphere"
+_OF_SIDE = re.compile(
+    r"\s+(?:of|in|on)\s+(?:the\s+)?(?P<side>left|right)(?:\s+(?:side|eye|orbit|hemisphere|half))?"
+    rf"(?=\W*$|\s*[,;]|\s+(?:{alternatives(EXCLUSION_CONNECTIVES)})\b)",
+    re.I,
+)
 # a noun said once for two items: "pancreatic and bile ducts", "the cartilage of the tibia and femur"
 _ADJECTIVES = re.compile(
     rf"^(?P<a>{alternatives(tuple(RELATIONAL))})\s+and\s+(?P<b>(?:[a-z-]+\s+)?(?P<n>[a-z]+))$", re.I
@@ -120,6 +126,7 @@ def expand(text: str) -> str:
     """The prompt with its ranges, numbered lists and lists said of a side written out (unchanged where it has
     none)."""
     text = _LIST.sub(_list, _SPAN.sub(_span, _CODES.sub(_codes, _LEVELS.sub(_levels, digits.spoken(text)))))
+    text = _OF_SIDE.sub(r" on the \g<side>", text)
     text = _ONES.sub(r"\g<x>\g<but>\g<noun>", text)
     text = _OF.sub(_of, _ADJECTIVES.sub(r"\g<a> \g<n> and \g<b>", text))
     after = _SIDE_AFTER.match(text)

@@ -50,6 +50,8 @@ SHORTHAND = {
     "sup": "superior",
     "inf": "inferior",
     "seg": "segment",
+    "lac": "laceration",
+    "fx": "fracture",
 }
 # who a possessive names before a structure: "the patient's kidneys"
 PERSONS = ("patient", "subject", "participant", "volunteer", "person", "case", "individual", "child", "man", "woman")
