@@ -33,7 +33,7 @@ def _in(organ: str, names: list[str]) -> bool:
     return any(said & {singular(w) for w in _words(n)} for n in names)
 
 
-def dataset_organ(structures: dict[str, dict[str, Any]]) -> str | None:
+def _dataset_organ(structures: dict[str, dict[str, Any]]) -> str | None:
     """The one organ a dataset is about: one structure is it, every structure but the findings is named as in it."""
     rest = [[n, *s.get("names", []), *s.get("synonyms", [])] for n, s in structures.items() if not _finding(n)]
     organs = {" ".join(_words(names[0])) for names in rest} & _ORGANS
@@ -45,18 +45,18 @@ def dataset_organ(structures: dict[str, dict[str, Any]]) -> str | None:
 
 def finding_wordings(structures: dict[str, dict[str, Any]]) -> None:
     """A finding's bare synonyms ("lesion", "tumor" of `cord_lesion`) dropped where several findings are labelled
-    (`lesion_periventricular` is a lesion too), and the organ said (`organ_wordings`)."""
+    (`lesion_periventricular` is a lesion too), and the organ said (`_organ_wordings`)."""
     if sum(map(_finding, structures)) > 1:
         for s in structures.values():
             s["synonyms"] = [w for w in s.get("synonyms", []) if not _finding(w) or len(_words(w)) > 1]
-    organ_wordings(structures)
+    _organ_wordings(structures)
 
 
-def organ_wordings(structures: dict[str, dict[str, Any]]) -> None:
+def _organ_wordings(structures: dict[str, dict[str, Any]]) -> None:
     """Adds "<organ's adjective> <finding>" ("renal tumor") to each finding of a one-organ dataset whose names do
-    not say the organ; "kidney tumor" reads it as "renal" reads "kidney", and "kidney + tumor" stays a list (as
-    it would not against a wording "kidney tumor")."""
-    organ = dataset_organ(structures)
+    not say the organ. "kidney tumor" reads it, as "renal" reads "kidney"; a wording "kidney tumor" would also read
+    "kidney + tumor" (punctuation aside, the same words) as the tumour alone."""
+    organ = _dataset_organ(structures)
     for name, s in structures.items():
         if organ in _ADJECTIVE and _finding(name) and not _in(organ, [name, *s.get("names", [])]):
             s.setdefault("synonyms", []).append(f"{_ADJECTIVE[organ]} {name}")

@@ -1,16 +1,21 @@
 """Bones of the hand and the foot by digit, as a dataset's labels number them: metacarpals and metatarsals from the
 thumb or the great toe (`MC1`, `metatarsal_2`: "first metacarpal", "metacarpal II", "thumb metacarpal", "great toe
-metatarsal"), phalanges by kind and digit (`PP2`, `DP5`: "proximal phalanx 2", "distal phalanx of digit 5").
-Each is also named by its finger or toe ("thumb distal phalanx", "ring finger phalanges"); the middle finger as the
-long finger (`spoken`), since "middle" names a phalanx too and words alone cannot tell "the middle finger's
+metatarsal"), phalanges by kind and digit (`PP2`, `DP5`, a hand's: "proximal phalanx 2", "distal phalanx of digit
+5"). Each is also named by its finger or toe ("thumb distal phalanx", "ring finger phalanges"); the middle finger as
+the long finger (`spoken`), since "middle" names a phalanx too and words alone cannot tell "the middle finger's
 phalanges" from the middle phalanges; never "third", which names a part ("the upper third")."""
 
 from __future__ import annotations
 
 import re
 
-_BONES = {"mc": "metacarpal", "mt": "metatarsal", "pp": "proximal phalanx", "mp": "middle phalanx"}
-_BONES |= {"dp": "distal phalanx", "ip": "middle phalanx"}
+_BONES = {
+    "mc": "metacarpal",
+    "mt": "metatarsal",
+    "pp": "proximal phalanx",
+    "mp": "middle phalanx",
+    "dp": "distal phalanx",
+}
 _ALSO = {
     "proximal phalanx": "basal phalanx",
     "middle phalanx": "intermediate phalanx",
@@ -31,7 +36,7 @@ def wordings(said: str) -> list[str]:
     if not found:
         return []
     bone, n = _BONES.get(found[1], found[1]), int(found[2])
-    code = next(c for c, b in _BONES.items() if b == bone).upper()
+    code = next(c for c, b in _BONES.items() if b == bone).upper()  # `MC1` of `metacarpal_1`
     out = []
     for b in (bone, *([_ALSO[bone]] if bone in _ALSO else [])):
         out += [f"{b} {n}", f"{b} {_ROMAN[n - 1]}", f"{_ORDINALS[n - 1]} {b}", f"{b} of digit {n}", f"{b} digit {n}"]
