@@ -158,6 +158,8 @@ BRAIN_LOBES = {"frontal_lobe_left": 1, "frontal_lobe_right": 2, "parietal_lobe_l
 EYES = {"MR_L": 1, "MR_R": 2, "LR_L": 3, "LR_R": 4, "OpticNerve_L": 5}
 TRAUMA = {"liver": 1, "liver_laceration": 2, "spleen": 3, "splenic_laceration": 4}
 HAND = {"MC1": 1, "MC2": 2, "MC3": 3, "PP1": 6, "PP3": 7, "MP3": 8, "DP1": 9, "DP3": 10}
+SKULL = {"FrontalBone": 1, "ParietalBone_L": 2, "OccipitalBone": 3, "NasalBones": 4}
+NEONATE = {"WM": 1, "ventricles": 2, "extracerebral_CSF": 3, "hippocampus_amygdala_R": 4}
 RT_OARS = {"Brainstem": 1, "SpinalCord": 2, "Mandible": 3}
 MS = {"WM": 1, "lesion_periventricular": 2, "lesion_juxtacortical": 3, "cord_lesion": 4, "spinal_cord": 5}
 LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 5}
@@ -262,6 +264,12 @@ LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 
     (HAND, "middle phalanges", {8}, set()),
     (HAND, "distal phalanges 1 and 3", {9, 10}, set()),  # "distal" said of each number, not "phalanx 3"
     (HAND, "all metacarpals except the first", {1, 2, 3}, {1}),
+    (SKULL, "os frontale", {1}, set()),  # Latin names in the labels' words
+    (SKULL, "ossa nasalia", {4}, set()),
+    (SKULL, "calvarium", {1, 2, 3}, set()),
+    ({"rectus_abdominis_left": 1, "rectus_abdominis_right": 2}, "Musculus rectus abdominis sinister", {1}, set()),
+    (NEONATE, "CSF spaces", {2, 3}, set()),
+    ({"pancreas": 1, "PDAC": 2, "SMV": 3}, "pancreas without the tumour", {1}, {2}),
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -294,6 +302,8 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     (RT_OARS | {"GTVp": 4}, "all OARs"),  # a target volume is no organ at risk
     (GLIOMA | {"Brainstem": 5}, "all OARs"),  # nor the enhancing tumour or the resection cavity
     (MS, "the lesion"),  # one of several
+    (NEONATE, "CSF"),  # more than the extracerebral CSF: the ventricles hold CSF too
+    (NEONATE, "amygdala on the right"),  # a label named by two structures holds more than one of them
     (TRAUMA, "both lacerations (liver and spleen)"),  # the brackets name other labels than the words before them
     ({"frontal_lobe_left": 1, "frontal_lobe_right": 2, "temporal_lobe_left": 3}, "all lobes"),  # not the right's
     (HAND, "third metacarpal"),  # "third" names a part ("the upper third"): refused, never a guess

@@ -105,6 +105,10 @@ basal ganglia, basal nuclei: caudate, putamen, pallidum
 striatum: caudate, putamen
 lentiform nucleus, lenticular nucleus: putamen, pallidum
 great arteries: aorta, pulmonary artery
+calvarium, calvaria, skull vault, skull cap: frontal bone, parietal bone, occipital bone
+lateral abdominal wall muscles, flat abdominal muscles, flank muscles: external oblique, internal oblique,
+    transversus abdominis
+oblique muscles, obliques, abdominal obliques: external oblique, internal oblique
 extraocular muscles, eye muscles, EOMs, EOM: medial rectus, lateral rectus, superior rectus, inferior rectus,
     superior oblique, inferior oblique
 recti: medial rectus, lateral rectus, superior rectus, inferior rectus
@@ -168,7 +172,7 @@ extra-axial hemorrhages, extra-axial haemorrhages, extra-axial bleeds: subarachn
     epidural hematoma
 triceps surae, calf muscles: gastrocnemius, gastrocnemius medial, gastrocnemius lateral, soleus
 csf spaces, csf compartments, cerebrospinal fluid spaces: cerebrospinal fluid, external cerebrospinal fluid,
-    lateral ventricle, third ventricle, fourth ventricle, ventricle
+    extracerebral cerebrospinal fluid, lateral ventricle, third ventricle, fourth ventricle, ventricle
 hepatic veins: hepatic vein, right hepatic vein, middle hepatic vein, left hepatic vein
 pharyngeal constrictors, pharyngeal constrictor muscles, constrictors, constrictor muscles: constrictor,
     pharyngeal constrictor

@@ -1,8 +1,9 @@
-"""A structure said again beside itself: "the prostate, i.e. PZ and TZ together", "main duct (MPD)".
-The prompt is read by its first words where the restatement reads as the same region, or names one thing the
+"""A structure said again beside itself: "the prostate, i.e. PZ and TZ together", "main duct (MPD)". The
+prompt is read by its first words where the restatement reads as the same region, or names one thing the
 ontology has no words for and excludes nothing; otherwise it is read whole, as before ("all bowel structures
-(small bowel, sigmoid, rectum)": a list of what the words name), unless the brackets name none of the labels the
-words before them do ("both lacerations (liver and spleen)": refused, not read as a liver laceration and a spleen)."""
+(small bowel, sigmoid, rectum)": a list of what the words name), unless the brackets name none of the labels
+the words before them do ("both lacerations (liver and spleen)": refused, not read as a liver laceration and a
+spleen)."""
 
 from __future__ import annotations
 

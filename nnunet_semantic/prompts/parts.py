@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
 from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS
@@ -54,6 +55,7 @@ def _target(s: Structure) -> bool:
     return any(_TARGET.match(w) or singular(w) in FINDING_NOUNS for p in s.phrases() for w in normalize(p).split())
 
 
+_ORGANS = frozenset(a for a in (*ANATOMY, "hippocampus") if " " not in a)  # a label named by two holds both
 # nouns of what is not counted: "grey matter" of `cGM` and `dGM` is both, as "the adrenal" is not
 MASS_NOUNS = frozenset({"matter", "fat", "fluid", "csf", "cartilage", "blood", "air"})
 # nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
@@ -257,13 +259,8 @@ def read_collective(
     phrase = _AT_RISK.sub("OARs", strip_possessive(phrase))
     said = normalize(phrase).split()
     plural = several or bool(SEVERAL.intersection(said)) or any(singular(w) != w for w in written)
-    plural = (
-        plural
-        or bool(re.search(ACRONYM_PLURAL, phrase))
-        or not near
-        and said[-1:] in [[n] for n in MASS_NOUNS]
-        and "its" not in written
-    )  # "the SVs"
+    mass = not near and said[-1:] in [[n] for n in MASS_NOUNS] and "its" not in written
+    plural = plural or bool(re.search(ACRONYM_PLURAL, phrase)) or mass  # "the SVs"
     group = read_group([w for w in said if w not in QUANTIFIERS | LABELLED], ontology, plural)
     if group:
         found = tuple(PartReading(s, tuple(said), 1.0, "structure words") for s in group)
@@ -312,6 +309,7 @@ def read_collective(
             if (is_name or not kind)
             and _covers(words, w)
             and not negates(w, words)
+            and not (set(words) & _ORGANS and set(w) - set(words) & _ORGANS)  # "amygdala" of `hippocampus_amygdala`
             and (own <= parts if own else any(_covers((h,), words) for h in heads))
         ]
         if shares:
@@ -334,6 +332,8 @@ def read_collective(
     if alone:  # a whole is the parts it is made of ("the left lung" of its lobes), never one part of it
         return f"'{strip_possessive(phrase)}' names a whole of which only its part '{alone[0]}' is labelled"
     if len(found) == 1:
+        if mass and found[0].confidence < 1:  # "CSF" of `extracerebral_CSF` alone: the ventricles hold CSF too
+            return f"'{strip_possessive(phrase)}' names more than '{found[0].structure.name}', the one so labelled"
         one = found[0].structure.name.lower().split()
         if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not
             return f"'{strip_possessive(phrase)}' names a kind that only '{found[0].structure.name}' is named as"

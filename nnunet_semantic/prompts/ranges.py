@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from nnunet_semantic.prompts import exclusion
+from nnunet_semantic.prompts import exclusion, latin
 from nnunet_semantic.prompts.directions import SIDES, direction
 from nnunet_semantic.prompts.ontologies import digits
 from nnunet_semantic.prompts.ontologies.label_names import ROMAN
@@ -125,7 +125,9 @@ def _of(m: re.Match) -> str:
 def expand(text: str) -> str:
     """The prompt with its ranges, numbered lists and lists said of a side written out (unchanged where it has
     none)."""
-    text = _LIST.sub(_list, _SPAN.sub(_span, _CODES.sub(_codes, _LEVELS.sub(_levels, digits.spoken(text)))))
+    text = _LIST.sub(
+        _list, _SPAN.sub(_span, _CODES.sub(_codes, _LEVELS.sub(_levels, digits.spoken(latin.english(text)))))
+    )
     text = _OF_SIDE.sub(r" on the \g<side>", text)
     text = _ONES.sub(r"\g<x>\g<but>\g<noun>", text)
     text = _OF.sub(_of, _ADJECTIVES.sub(r"\g<a> \g<n> and \g<b>", text))

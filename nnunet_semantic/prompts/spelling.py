@@ -1,11 +1,11 @@
-"""Misspelt words ("hipocampus", "posterir") corrected to the one word of the prompt vocabulary they are closest
-to, so that a typo is read as what it names instead of being refused or sent to the text encoder alone; clinical
-shorthand ("lt kidney", "w/o") read as the words it stands for.
+"""Misspelt words ("hipocampus", "posterir") corrected to the one word of the prompt vocabulary they are
+closest to, so that a typo is read as what it names instead of being refused or sent to the text encoder alone;
+clinical shorthand ("lt kidney", "w/o") read as the words it stands for.
 
-Only words that the vocabulary lacks are corrected: of at least MIN_LENGTH letters to a single clearly closest word
-(difflib ratio at least CUTOFF), or of one letter fewer to the one word of at least MIN_LENGTH letters (or its plural) a
-single slip away (a letter dropped, added, changed, or two swapped: "livr", "rigth", "lugns"), or as short to the
-one word of its letters with two swapped ("vien"); near-ties stay as written.
+Only words that the vocabulary lacks are corrected: of at least MIN_LENGTH letters to a single clearly closest
+word (difflib ratio at least CUTOFF), or of one letter fewer to the one word of at least MIN_LENGTH letters (or
+its plural) a single slip away (a letter dropped, added, changed, or two swapped: "livr", "rigth", "lugns"), or
+as short to the one word of its letters with two swapped ("vien"); near-ties stay as written.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """How the parser compares words: a negation fused to its word, a relational adjective as its noun ("renal" as
-"kidney"), one word in two forms ("necrotic" / "necrosis"), and the content words that tell structures apart."""
+"kidney"), one word in two forms ("necrotic" / "necrosis"), and the content words that tell structures
+apart."""
 
 from __future__ import annotations
 

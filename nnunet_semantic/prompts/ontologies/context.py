@@ -1,6 +1,7 @@
-"""A dataset about one organ names its findings without it (`kidney`, `tumor`); its users say the organ ("kidney
-tumour", "the renal mass", "lesion of the liver"). Such wordings are the finding's only where every other structure
-of the dataset is that organ or named as in it, so that the organ cannot mean a finding elsewhere."""
+"""A dataset about one organ names its findings without it (`kidney`, `tumor`); its users say the organ
+("kidney tumour", "the renal mass", "lesion of the liver"). Such wordings are the finding's only where every
+other structure of the dataset is that organ or named as in it, so that the organ cannot mean a finding
+elsewhere."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def finding_wordings(structures: dict[str, dict[str, Any]]) -> None:
 
 def _organ_wordings(structures: dict[str, dict[str, Any]]) -> None:
     """Adds "<organ's adjective> <finding>" ("renal tumor") to each finding of a one-organ dataset whose names do
-    not say the organ. "kidney tumor" reads it, as "renal" reads "kidney"; a wording "kidney tumor" would also read
-    "kidney + tumor" (punctuation aside, the same words) as the tumour alone."""
+    not say the organ. "kidney tumor" reads it, as "renal" reads "kidney"; a wording "kidney tumor" would also
+    read "kidney + tumor" (punctuation aside, the same words) as the tumour alone."""
     organ = _dataset_organ(structures)
     for name, s in structures.items():
         if organ in _ADJECTIVE and _finding(name) and not _in(organ, [name, *s.get("names", [])]):

@@ -1,9 +1,10 @@
-"""Bones of the hand and the foot by digit, as a dataset's labels number them: metacarpals and metatarsals from the
-thumb or the great toe (`MC1`, `metatarsal_2`: "first metacarpal", "metacarpal II", "thumb metacarpal", "great toe
-metatarsal"), phalanges by kind and digit (`PP2`, `DP5`, a hand's: "proximal phalanx 2", "distal phalanx of digit
-5"). Each is also named by its finger or toe ("thumb distal phalanx", "ring finger phalanges"); the middle finger as
-the long finger (`spoken`), since "middle" names a phalanx too and words alone cannot tell "the middle finger's
-phalanges" from the middle phalanges; never "third", which names a part ("the upper third")."""
+"""Bones of the hand and the foot by digit, as a dataset's labels number them: metacarpals and metatarsals
+from the thumb or the great toe (`MC1`, `metatarsal_2`: "first metacarpal", "metacarpal II", "thumb
+metacarpal", "great toe metatarsal"), phalanges by kind and digit (`PP2`, `DP5`, a hand's: "proximal phalanx
+2", "distal phalanx of digit 5"). Each is also named by its finger or toe ("thumb distal phalanx", "ring
+finger phalanges"); the middle finger as the long finger (`spoken`), since "middle" names a phalanx too and
+words alone cannot tell "the middle finger's phalanges" from the middle phalanges; never "third", which names
+a part ("the upper third")."""
 
 from __future__ import annotations
 

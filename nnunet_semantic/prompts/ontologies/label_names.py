@@ -87,6 +87,11 @@ SYNONYMS = (
     ("sigmoid colon", "sigmoid"),
     ("pulmonary artery", "PA", "pulmonary trunk", "main pulmonary artery"),
     ("cerebrospinal fluid", "CSF"),
+    ("extracerebral cerebrospinal fluid", "extracerebral CSF", "extra-axial CSF", "external CSF", "eCSF"),
+    ("pancreatic ductal adenocarcinoma", "PDAC", "pancreatic cancer", "pancreatic adenocarcinoma", "pancreatic tumor"),
+    ("zygoma", "zygomatic bone", "malar bone", "cheekbone"),
+    ("external oblique", "EO", "external oblique muscle", "obliquus externus abdominis"),
+    ("transversus abdominis", "TrA", "transverse abdominal muscle", "transversus"),
     ("external cerebrospinal fluid", "eCSF", "external CSF", "extra-axial CSF", "extra-axial cerebrospinal fluid"),
     ("white matter", "WM"),
     (
@@ -98,8 +103,16 @@ SYNONYMS = (
         "cortical GM",
         "cerebral cortex",
     ),
-    ("deep gray matter", "deep grey matter", "dGM", "deep GM"),
-    ("cortical gray matter", "cortical grey matter", "cGM", "cortical GM", "cerebral cortex", "cortex"),
+    ("deep gray matter", "deep grey matter", "dGM", "deep GM", "deep grey nuclei", "BGT"),
+    (
+        "cortical gray matter",
+        "cortical grey matter",
+        "cGM",
+        "cortical GM",
+        "cerebral cortex",
+        "cortex",
+        "cortical ribbon",
+    ),
     ("hepatic vein", "HV"),
     ("middle hepatic vein", "MHV"),
     ("intraparenchymal hemorrhage", "IPH", "intracerebral hemorrhage", "intraparenchymal hematoma"),
@@ -138,7 +151,7 @@ SYNONYMS = (
     ("outer myometrium", "outer myometrial layer"),
     ("chest wall", "thoracic wall"),
     ("proximal bronchial tree", "proximal bronchus", "PBT"),
-    ("common bile duct", "CBD", "choledochus"),
+    ("common bile duct", "CBD", "choledochus", "ductus choledochus"),
     ("common hepatic duct", "CHD"),
     ("right hepatic duct", "RHD"),
     ("left hepatic duct", "LHD"),
@@ -174,8 +187,8 @@ SYNONYMS = (
     ("superior mesenteric vein", "SMV"),
     ("inferior mesenteric artery", "IMA"),
     ("inferior mesenteric vein", "IMV"),
-    ("celiac trunk", "coeliac trunk", "celiac artery", "coeliac artery", "celiac axis"),
-    ("portal vein", "PV"),
+    ("celiac trunk", "coeliac trunk", "celiac artery", "coeliac artery", "celiac axis", "coeliac axis"),
+    ("portal vein", "PV", "vena portae"),
     ("main portal vein", "MPV"),
     ("common iliac artery", "CIA"),
     ("external iliac artery", "EIA"),
@@ -361,9 +374,11 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
     if len(sides) == 1:
         tries.append((tuple(w for w in bag if w not in SIDES), [f"{sides[0]} "]))
-    organ_first = words[0].lower() in ALONE or not _clipped(" ".join(words[1:]))  # not "umbilical cord"
-    if len(words) > 1 and len(words[0]) > 2 and organ_first:
-        tries.append((_bag(" ".join(words[1:])), ["", f"{words[0]} "]))
+    organ_first = (
+        words[0].lower() in ALONE
+    )  # "prostate PZ": "peripheral zone"; never a bare "CSF" of "extracerebral CSF"
+    if len(words) > 1 and len(words[0]) > 2 and (organ_first or not _clipped(" ".join(words[1:]))):  # "umbilical cord"
+        tries.append((_bag(" ".join(words[1:])), ["", f"{words[0]} "] if organ_first else [f"{words[0]} "]))
     if len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:
         tries.append(((bag[0][1:],), [f"{_SIDES[bag[0][0]]} "]))
     found = next(((_GROUP_OF[key], before) for key, before in tries if key in _GROUP_OF), None)
