@@ -56,6 +56,7 @@ def _target(s: Structure) -> bool:
 
 
 _ORGANS = frozenset(a for a in (*ANATOMY, "hippocampus") if " " not in a)  # a label named by two holds both
+_LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # nouns of what is not counted: "grey matter" of `cGM` and `dGM` is both, as "the adrenal" is not
 MASS_NOUNS = frozenset({"matter", "fat", "fluid", "csf", "cartilage", "blood", "air"})
 # nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
@@ -234,6 +235,7 @@ def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[s
         short = 0 < (sum(not direction(w) and w.isalpha() for w in words) or len(parts)) <= MAX_WORDS  # "disc L4 L5"
         if short and head and (parts or not direction(head[-1])):  # "frontal lobe left": a lobe, by its part noun
             heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
+            heads = head[:1] if _LATIN_GENITIVE.match(p) else heads  # "falx cerebri" is a falx
             is_name = p in (s.name, *s.names)
             if is_name and len(of) > 1 and _noun_first(of):  # a label's noun first: "nodule solid", "aorta arch"
                 heads = [*heads, of[0]]
@@ -302,7 +304,7 @@ def read_collective(
     kind = set(words) - SIDES <= _KINDS  # "the left organ": a census, never the one synonym "left renal organ"
     covered, negated = {}, set()  # "tumor core" of `non enhancing tumor core` alone: neither it nor another
     for s in ontology.structures.values():
-        negated |= {s.labels} if any(_covers(words, w) and negates(w, words) for w, *_ in _headed(s)) else set()
+        negated |= {s.labels} if any(negates(w, words) and _covers(words, w) for w, *_ in _headed(s)) else set()
         shares = [
             len(words) / len(w)
             for w, heads, parts, is_name in _headed(s)
