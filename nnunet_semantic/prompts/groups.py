@@ -14,6 +14,7 @@ import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, KINDS
 from nnunet_semantic.prompts.directions import SIDES
+from nnunet_semantic.prompts.ontologies.context import is_target
 from nnunet_semantic.prompts.ontologies.label_names import SYNONYMS
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
 
@@ -84,9 +85,9 @@ def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Stru
 
 def _of_kind(words: list[str], ontology: Ontology, plural: bool, sides: set[str]) -> list[Structure] | None:
     """The structures of a kind (`read_group`), or of every kind where the words name none but a side."""
-    structures = list(ontology.structures.values())
+    structures = [s for s in ontology.structures.values() if "oar" not in words or not is_target(s)]  # no GTV
     words = [_ADJECTIVES.get(w, w) for w in words if w not in _EVERY]
-    if not words:  # "all left-sided structures", "every right hemisphere label"
+    if not words:  # "all left-sided structures", "every right hemisphere label", "left-sided OARs"
         return structures if sides and plural else None
     *of, kind = words
     if kind not in _KIND_WORDS:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
-from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS
+from nnunet_semantic.prompts.ontologies.context import is_target
 from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
 from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS
@@ -47,14 +47,6 @@ SELECTORS = ORDINALS | {
     "other",
 }
 _AT_RISK = re.compile(r"\borgans?\s+at\s+risk\b", re.IGNORECASE)  # in radiotherapy, each label it contours
-_TARGET = re.compile(r"^(?:[gcpi]tv\w*|target|boost|resection|enhancing|hyperintensity|edema|necrosis)$")
-
-
-def _target(s: Structure) -> bool:
-    """A radiotherapy target volume or a finding: no organ at risk."""
-    return any(_TARGET.match(w) or singular(w) in FINDING_NOUNS for p in s.phrases() for w in normalize(p).split())
-
-
 _ORGANS = frozenset(a for a in (*ANATOMY, "hippocampus") if " " not in a)  # a label named by two holds both
 _LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # nouns of what is not counted: "grey matter" of `cGM` and `dGM` is both, as "the adrenal" is not
@@ -206,6 +198,12 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
         found = _within(phrase, ontology, tops)
         rest = content_words(phrase, frozenset().union(*map(name_words, tops)))
         by_side = bool(rest) and all(map(direction, rest))
+        said_words = set(content_words(phrase))
+        if isinstance(found, PartReading) and any(  # "the HCC in segment 8": a structure named beside, kept apart
+            not s.labels & found.structure.labels and any(w and set(w) <= said_words for w, *_ in _headed(s))
+            for s in ontology.structures.values()
+        ):
+            return f"'{strip_possessive(phrase)}' names a structure within another that no label holds"
         if isinstance(found, PartReading) and (not by_side or ontology.holder(found.structure.labels) in tops):
             return found
         if by_side:
@@ -260,7 +258,8 @@ def read_collective(
     written = re.findall(r"[a-z]+", phrase.lower())  # "its cartilage": one structure's, no mass of all
     phrase = _AT_RISK.sub("OARs", strip_possessive(phrase))
     said = normalize(phrase).split()
-    plural = several or bool(SEVERAL.intersection(said)) or any(singular(w) != w for w in written)
+    several = several or bool(SEVERAL.intersection(said))
+    plural = several or any(singular(w) != w for w in written)
     mass = not near and said[-1:] in [[n] for n in MASS_NOUNS] and "its" not in written
     plural = plural or bool(re.search(ACRONYM_PLURAL, phrase)) or mass  # "the SVs"
     group = read_group([w for w in said if w not in QUANTIFIERS | LABELLED], ontology, plural)
@@ -285,8 +284,11 @@ def read_collective(
     # "labelled" names every label only with a noun or a count: "X, labelled please" asks for X's label
     named = counted or bool({"foreground", "everything"}.intersection(said) or set(said) & (GENERIC_NOUNS | _KINDS))
     if not words and named and (LABELLED.intersection(said) or counted and {"structure", "oar"} & set(said)):
-        if "oar" in said and any(map(_target, ontology.structures.values())):
-            return None  # "all OARs" beside a GTV or a tumour: not every label is one
+        keep = [s for s in ontology.structures.values() if not ("oar" in said and is_target(s))]
+        if len(keep) < len(ontology.structures):  # "all OARs" beside a GTV or a tumour: the labels that are neither
+            return tuple(
+                PartReading(s, ("labelled",), 1.0, "structure words") for s in keep if not ontology.holder(s.labels)
+            )
         root = ontology.exactly(ontology.label_ids)
         tops = [s for s in ontology.structures.values() if ontology.holder(s.labels) is None]
         if root or len(tops) < 2 or any(a.labels & b.labels for a, b in itertools.combinations(tops, 2)):
@@ -343,7 +345,7 @@ def read_collective(
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
     made_of = all(_made_of(s) or _after_noun(s, words) for s in tops.values())  # lobes; medial and lateral heads
-    owned = bool(near) and "its" in written  # "the spinal cord with its lesions": the one the cord's words name
+    owned = bool(near) and "its" in written and not several  # "the spinal cord with its lesions": the cord's own
     if (not plural or owned) and (own or not made_of and not halves(tops.values(), said)):
         inside = [r for r in found if near and r.structure.labels <= frozenset().union(*(n.labels for n in near))]
         if len(inside) == 1:  # "the right basal ganglia except the caudate": the one within

@@ -5,7 +5,8 @@ elsewhere."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Protocol
 
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import SIDES
@@ -16,7 +17,17 @@ FINDING_NOUNS = frozenset(
     "tumor tumour lesion mass cyst metastasis nodule hemorrhage calcification stone cancer carcinoma".split()
 )
 _ORGANS = frozenset(map(normalize, ANATOMY))
+_TARGET = re.compile(r"^(?:[gcpi]tv\w*|target|boost|resection|enhancing|hyperintensity|edema|necrosis)$")
 _ADJECTIVE = {noun: adjective for adjective, noun in reversed(RELATIONAL.items())}  # the first one listed
+
+
+class _Named(Protocol):
+    def phrases(self) -> tuple[str, ...]: ...
+
+
+def is_target(s: _Named) -> bool:
+    """A radiotherapy target volume or a finding: no organ at risk ("all OARs" leaves it out)."""
+    return any(_TARGET.match(w) or singular(w) in FINDING_NOUNS for p in s.phrases() for w in normalize(p).split())
 
 
 def _words(name: str) -> list[str]:

@@ -299,6 +299,7 @@ _VESSELS = {"artery", "vein"}
 _SAID_SIDES = ("", "left", "right")
 _AT = {"pulmonary vein": ("superior", "middle", "inferior")}  # named by where as well as side: `LSPV`
 _UNSAID = {"of", "the", "and"}
+_GLUED = re.compile(r"^([a-z]{3,})(\d{1,2}[a-z]?)$")  # a name and its number written together
 # words a prompt is made of, which no initials may stand for
 _PROMPT_WORDS = set("a all an and any as at be but by in is it me no not of on or the to up with".split())
 _SIDES = {k.lower(): v for k, v in SHORTHAND.items() if v in SIDES}  # a side as a label name's word: "Kidney_L"
@@ -475,7 +476,10 @@ def synonyms(name: str) -> list[str]:
     if said.split()[0] in _MUSCLE and len(said.split()) > 1:  # "m masseter right": "masseter right"
         out += [named := " ".join(said.split()[1:]), *synonyms(named)]
     *noun, number = said.split() or [""]
-    if noun and number.isdigit() and int(number) in _ROMAN:  # "segment 4": "segment IV"
-        out.append(" ".join([*noun, _ROMAN[int(number)]]))
+    numbered = re.fullmatch(r"(\d{1,2})([a-z]?)", number)
+    if noun and numbered and int(numbered[1]) in _ROMAN:  # "segment 4": "segment IV"; "segment 4a": "segment IVa"
+        out.append(" ".join([*noun, _ROMAN[int(numbered[1])] + numbered[2]]))
+    if glued := _GLUED.match(said):  # `Seg4a`, `Rib12`: "segment 4a", "rib 12"
+        out += [apart := f"{SHORTHAND.get(glued[1], glued[1])} {glued[2]}", *synonyms(apart)]
     out += _levels(said) + teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
