@@ -38,6 +38,7 @@ def restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt 
         read = parse(first)
     except PromptError:
         return None
+    again_read = None
     try:
         again_read = parse(again)
         same = _mask(again_read) == _mask(read)
@@ -47,7 +48,7 @@ def restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt 
         same = not exclusion.cue(again) and not _SEVERAL.search(again)  # not a list: "(primary + all mets)"
     except PromptError:  # "i.e. no tumour": what to leave out, said again or not
         return None
-    if said["inside"] and not read.avoid and "again_read" in locals() and not _mask(again_read) & _mask(read):
+    if said["inside"] and not read.avoid and again_read and not _mask(again_read) & _mask(read):
         raise PromptError(
             f"prompt '{prompt}' names {', '.join(read.target_structures)} and, in brackets, "
             f"{', '.join(again_read.target_structures)}: name the structures once"

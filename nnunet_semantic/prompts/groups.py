@@ -76,7 +76,7 @@ def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Stru
         if len({k for s in found for k in _keys(s) & members}) < min(2, len(members)):
             return None
     else:
-        found = _of_kind(said.replace("organ at risk", "oar").split(), ontology, plural, sides)
+        found = _of_kind(said.split(), ontology, plural, sides)  # "organs at risk": "OARs" already (`parts`)
     if found is None or sides and any(_keys(s) & _ONE_SIDED for s in found):
         return None  # "left-sided organs" with the spleen labelled: its name does not say its side
     found = [s for s in found if sides <= sides_of(s) and ontology.holder(s.labels) not in found]

@@ -260,7 +260,7 @@ def read_collective(
     said = normalize(phrase).split()
     several = several or bool(SEVERAL.intersection(said))
     plural = several or any(singular(w) != w for w in written)
-    mass = not near and said[-1:] in [[n] for n in MASS_NOUNS] and "its" not in written
+    mass = not near and bool(said) and said[-1] in MASS_NOUNS and "its" not in written
     plural = plural or bool(re.search(ACRONYM_PLURAL, phrase)) or mass  # "the SVs"
     group = read_group([w for w in said if w not in QUANTIFIERS | LABELLED], ontology, plural)
     if group:
@@ -306,16 +306,17 @@ def read_collective(
     kind = set(words) - SIDES <= _KINDS  # "the left organ": a census, never the one synonym "left renal organ"
     covered, negated = {}, set()  # "tumor core" of `non enhancing tumor core` alone: neither it nor another
     for s in ontology.structures.values():
-        negated |= {s.labels} if any(negates(w, words) and _covers(words, w) for w, *_ in _headed(s)) else set()
-        shares = [
-            len(words) / len(w)
-            for w, heads, parts, is_name in _headed(s)
-            if (is_name or not kind)
-            and _covers(words, w)
-            and not negates(w, words)
-            and not (set(words) & _ORGANS and set(w) - set(words) & _ORGANS)  # "amygdala" of `hippocampus_amygdala`
-            and (own <= parts if own else any(_covers((h,), words) for h in heads))
-        ]
+        shares = []
+        for w, heads, parts, is_name in _headed(s):
+            if negates(w, words):
+                negated |= {s.labels} if _covers(words, w) else set()
+            elif (
+                (is_name or not kind)
+                and _covers(words, w)
+                and not (set(words) & _ORGANS and set(w) - set(words) & _ORGANS)  # "amygdala" of a two-organ label
+                and (own <= parts if own else any(_covers((h,), words) for h in heads))
+            ):
+                shares.append(len(words) / len(w))
         if shares:
             covered[s] = max(shares)
     if kind and not covered and SIDES.intersection(words):

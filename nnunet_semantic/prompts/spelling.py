@@ -115,8 +115,9 @@ def respell(text: str, ontology: Ontology | None) -> str | None:
         ratios = [difflib.SequenceMatcher(None, low, c).ratio() for c in close]
         if close and (len(close) == 1 or ratios[0] - ratios[1] > 0.05):
             return close[0]
-        plural = {w for w in _slips(low) if low.endswith("s") and singular(w) in words}  # "lugns": "lung" said
-        slipped = sorted({w for w in _slips(low) & words | plural if len(w) >= MIN_LENGTH}, key=singular)
+        slips = _slips(low)
+        plural = {w for w in slips if singular(w) in words} if low.endswith("s") else set()  # "lugns": "lung"
+        slipped = sorted({w for w in slips & words | plural if len(w) >= MIN_LENGTH}, key=singular)
         slipped = [min(ws, key=len) for _, ws in itertools.groupby(slipped, key=singular)]  # "pubic(s)": one
         if len(low) == MIN_LENGTH - 1 and not slipped:  # "vien": two letters swapped, in a word as short
             slipped = [w for w in _swaps(low) if w in words]

@@ -6,11 +6,11 @@ elsewhere."""
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Any
 
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import SIDES
-from nnunet_semantic.prompts.ontology import normalize, singular
+from nnunet_semantic.prompts.ontology import Structure, normalize, singular
 from nnunet_semantic.prompts.wording import RELATIONAL
 
 FINDING_NOUNS = frozenset(
@@ -21,11 +21,7 @@ _TARGET = re.compile(r"^(?:[gcpi]tv\w*|target|boost|resection|enhancing|hyperint
 _ADJECTIVE = {noun: adjective for adjective, noun in reversed(RELATIONAL.items())}  # the first one listed
 
 
-class _Named(Protocol):
-    def phrases(self) -> tuple[str, ...]: ...
-
-
-def is_target(s: _Named) -> bool:
+def is_target(s: Structure) -> bool:
     """A radiotherapy target volume or a finding: no organ at risk ("all OARs" leaves it out)."""
     return any(_TARGET.match(w) or singular(w) in FINDING_NOUNS for p in s.phrases() for w in normalize(p).split())
 

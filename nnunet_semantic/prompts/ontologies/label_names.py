@@ -375,9 +375,8 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
     if len(sides) == 1:
         tries.append((tuple(w for w in bag if w not in SIDES), [f"{sides[0]} "]))
-    organ_first = (
-        words[0].lower() in ALONE
-    )  # "prostate PZ": "peripheral zone"; never a bare "CSF" of "extracerebral CSF"
+    # "prostate PZ": also "peripheral zone"; never a bare "CSF" of "extracerebral CSF"
+    organ_first = words[0].lower() in ALONE
     if len(words) > 1 and len(words[0]) > 2 and (organ_first or not _clipped(" ".join(words[1:]))):  # "umbilical cord"
         tries.append((_bag(" ".join(words[1:])), ["", f"{words[0]} "] if organ_first else [f"{words[0]} "]))
     if len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:
