@@ -168,6 +168,7 @@ distal carpal row: trapezium, trapezoid, capitate, hamate
 thoracic aorta: ascending aorta, aortic arch, descending aorta
 anorectum: rectum, anal canal
 thyroid, thyroid gland, whole thyroid: thyroid lobe, isthmus, thyroid isthmus
+cerebellum, whole cerebellum: cerebellar hemisphere, vermis
 extra-axial hemorrhages, extra-axial haemorrhages, extra-axial bleeds: subarachnoid hemorrhage, subdural hematoma,
     epidural hematoma
 triceps surae, calf muscles: gastrocnemius, gastrocnemius medial, gastrocnemius lateral, soleus
@@ -177,6 +178,22 @@ hepatic veins: hepatic vein, right hepatic vein, middle hepatic vein, left hepat
 pharyngeal constrictors, pharyngeal constrictor muscles, constrictors, constrictor muscles: constrictor,
     pharyngeal constrictor
 """)
+# structures that follow one another along a tube, each as it is said: "cecum through descending colon", "the colon
+# from the transverse to the rectum"; the first word of each row names the whole, the others its members in order
+SERIES = {
+    "colon": ("cecum", "ascending colon", "transverse colon", "descending colon", "sigmoid colon", "rectum"),
+    "small bowel": ("duodenum", "jejunum", "ileum"),
+    "aorta": ("ascending aorta", "aortic arch", "descending aorta", "abdominal aorta"),
+}
+# an unpaired organ's halves by side, as its labels may split it: `thyroid_R` is "the right thyroid lobe"
+HALVES = {
+    "thyroid": "thyroid lobe",
+    "thyroid gland": "thyroid lobe",
+    "liver": "hepatic lobe",
+    "cerebellum": "cerebellar hemisphere",
+    "brain": "cerebral hemisphere",
+    "cerebrum": "cerebral hemisphere",
+}
 # a kind: its members besides the structures whose name ends in the kind's word ("common carotid artery")
 KINDS = {
     k[0]: v
@@ -185,7 +202,9 @@ bone: femur, tibia, fibula, patella, humerus, radius, ulna, scapula, clavicle, c
     vertebra, sacrum, coccyx, hip, ilium, ischium, pubis, skull, mandible, maxilla, sternum,
     calcaneus, talus, femoral head, hyoid, humeral head, scaphoid, lunate, triquetrum, pisiform, trapezium,
     trapezoid, capitate, hamate, metacarpal, phalanx, navicular, cuboid, cuneiform, metatarsal, carpal bone,
-    tarsal bone
+    tarsal bone, glenoid, acromion, coracoid, olecranon, malleolus, condyle, trochanter, epicondyle
+tendon: achilles tendon, patellar tendon, quadriceps tendon
+ligament: cruciate ligament, collateral ligament
 artery: aorta, celiac trunk, brachiocephalic trunk, pulmonary trunk
 vein: inferior vena cava, superior vena cava, vena cava, pulmonary vein
 muscle: iliopsoas, psoas, autochthon, gluteus maximus, gluteus medius, gluteus minimus, sartorius,
@@ -209,5 +228,6 @@ FINDINGS = (
     "tumor, lesion, mass, cyst, edema, necrosis, metastasis, aneurysm, nodule, hemorrhage, whole tumor, "
     "tumor core, enhancing tumor, non enhancing tumor, trachea, spinal cord, spinal canal, "
     "intervertebral disc, myocardium, cartilage, meniscus, lymph node, lymph node station, station, canal, "
-    "plaque, calcification, stent, placenta, umbilical cord, amniotic fluid"
+    "plaque, calcification, stent, placenta, umbilical cord, amniotic fluid, tear, effusion, thrombus, herniation, "
+    "fracture, labrum, bruise, contusion, collection, hematoma, endoleak, stent graft, stentgraft, fluid"
 ).split(", ")

@@ -13,7 +13,7 @@ import functools
 import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, KINDS
-from nnunet_semantic.prompts.directions import SIDES
+from nnunet_semantic.prompts.directions import SIDES, direction
 from nnunet_semantic.prompts.ontologies.context import is_target
 from nnunet_semantic.prompts.ontologies.label_names import SYNONYMS
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
@@ -45,7 +45,8 @@ def _keys(s: Structure) -> frozenset[str]:
 def _is(s: Structure, members: frozenset[str], kinds: tuple[str, ...] = ()) -> bool:
     """Whether a wording of `s` is one of `members`, or ends in one ("fetal brain", "hilar lymph node") or in a
     kind's word ("common carotid artery")."""
-    ends = ((w[-1], " ".join(w[-2:])) for w in map(str.split, _keys(s)))
+    said = [w for k in _keys(s) for w in (k.split(), [x for x in k.split() if not direction(x)]) if w]  # "tibia distal"
+    ends = ((w[-1], " ".join(w[-2:])) for w in said)
     return any(last in kinds or last in members or two in members for last, two in ends)
 
 
@@ -56,6 +57,20 @@ _KNOWN = frozenset(map(_key, (*ANATOMY, *FINDINGS, *(w for g in SYNONYMS for w i
 _NAMES = {normalize(n): frozenset(map(_key, m)) for names, m in GROUPS.items() for n in names}
 _LAST = [(normalize(n), n.split()[-1]) for names in GROUPS for n in names]
 _PLURAL = {n for n, w in _LAST if singular(w) != w} - {n for n, w in _LAST if singular(w) == w}  # "hepatic veins"
+
+
+def member_said(phrase: str) -> str | None:
+    """A group's member said with its group ("the thyroid's isthmus", "isthmus of the thyroid", "thyroid
+    isthmus"): the member alone; None when the phrase says no such pair."""
+    words = normalize(phrase).split()
+    for i in range(1, len(words)):
+        whole, part = " ".join(words[:i]), words[i + (words[i] == "s") :]  # "thyroid s isthmus"
+        if words[i] == "of":
+            whole, part = " ".join(words[i + 1 :]), words[:i]
+        member = " ".join(part)
+        if whole in _NAMES and member and _key(member) in _NAMES[whole]:
+            return member
+    return None
 
 
 def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Structure, ...] | None:

@@ -1,6 +1,9 @@
 """Latin names said in English words: "os frontale" is the frontal bone, "ossa nasalia" the nasal bones,
-"musculus rectus abdominis" the rectus abdominis (its sides, `dexter` / `sinister`, are read as sides
-already)."""
+"musculus rectus abdominis" the rectus abdominis, "arteria carotis communis sinistra" the left common carotid
+artery, "caput humeri" the head of the humerus, "auricula atrii sinistri" the auricle of the left atrium.
+
+A Latin name is its noun, then what qualifies it, then its side; English says them the other way round, and a
+genitive ("of the humerus") after the noun. Only a run of words all of which the tables below know is read."""
 
 from __future__ import annotations
 
@@ -11,7 +14,59 @@ _BONES = re.compile(r"\bossa\s+([a-z]+?)(al|ar)ia\b", re.IGNORECASE)  # "ossa na
 _MUSCLE = re.compile(r"\b(?:musculus|musculi|mm?\.)\s+", re.IGNORECASE)
 
 
+def _table(text: str) -> dict[str, str]:
+    return {latin: english for row in text.split(",") for *forms, english in [row.split()] for latin in forms}
+
+
+_NOUNS = _table(
+    """arteria artery, arteriae arteries, vena vein, venae veins, nervus nerve, nervi nerves, truncus trunk,
+    glandula gland, ligamentum ligament, lobus lobe, pulmo lung, ren kidney, mamma breast, caput head, collum neck,
+    corpus body, cauda tail, cavitas cavity, tendo tendon, aqueductus aqueduct, auricula auricle, ventriculus
+    ventricle, atrium atrium, medulla medulla, cortex cortex, plexus plexus, ductus duct, vesica bladder"""
+)
+_ADJECTIVES = _table(
+    """communis common, interna internus internum internal, externa externus externum external, superior superior,
+    inferior inferior, anterior anterior, posterior posterior, media medius middle, major major, minor minor,
+    profunda profundus deep, superficialis superficial, iliaca iliacus iliac, carotis carotid, coeliacus celiacus
+    coeliaca celiac, renalis renal, mesenterica mesenteric, subclavia subclavian, vertebralis vertebral, basilaris
+    basilar, femoralis femoral, poplitea popliteal, pulmonalis pulmonary, hepatica hepatic, portae portal,
+    lienalis splenica splenic, jugularis jugular, parotidea parotid, submandibularis submandibular, thyroidea
+    thyroid, glenoidalis glenoid, coronaria coronary, brachiocephalicus brachiocephalic, spinalis spinal, lumbalis
+    lumbar, thoracica thoracic, abdominalis abdominal, ascendens ascending, descendens descending, transversum
+    transversus transverse, sigmoideum sigmoid, opticus optic, facialis facial, calcaneus calcaneal, urinaria
+    urinary, cava cava, lateralis lateral, medialis medial"""
+)
+_GENITIVES = _table(
+    """humeri humerus, femoris femur, fibulae fibula, tibiae tibia, patellae patella, radii radius, ulnae ulna,
+    costae rib, pancreatis pancreas, hepatis liver, cordis heart, atrii atrium, ventriculi ventricle, mesencephali
+    midbrain, encephali brain, cerebri brain, cerebelli cerebellum, vertebrae vertebra, mandibulae mandible,
+    scapulae scapula, calcanei calcaneus, pulmonis lung, renis kidney, vesicae bladder"""
+)
+_SIDES = _table("sinister sinistra sinistrum sinistri left, dexter dextra dextrum dextri right")
+_WORDS = {**_ADJECTIVES, **_GENITIVES, **_SIDES}
+_NAME = re.compile(rf"\b({'|'.join(_NOUNS)})((?:\s+(?:{'|'.join(_WORDS)}))+)\b", re.IGNORECASE)
+
+
+# names not said word for word
+_IDIOMS = {"medulla spinalis": "spinal cord", "truncus encephali": "brainstem", "tendo calcaneus": "achilles tendon"}
+
+
+def _name(m: re.Match) -> str:
+    if (said := " ".join(m[0].lower().split())) in _IDIOMS:
+        return _IDIOMS[said]
+    words = m[2].lower().split()
+    side = [_SIDES[w] for w in words if w in _SIDES]
+    qualifiers = [_ADJECTIVES[w] for w in reversed(words) if w in _ADJECTIVES]
+    if "cava" in qualifiers:  # "vena cava superior": the vena cava is one noun
+        return " ".join([*side, *(q for q in qualifiers if q != "cava"), "vena cava"])
+    noun = " ".join([*qualifiers, _NOUNS[m[1].lower()]])
+    owners = [_GENITIVES[w] for w in words if w in _GENITIVES]
+    if owners:  # "caput humeri": the head of the humerus; "auricula atrii sinistri": of the left atrium
+        return f"{noun} of the {' '.join([*side, *owners])}"
+    return " ".join([*side, noun])
+
+
 def english(text: str) -> str:
-    """`text` with its Latin bone and muscle names in the words the labels' names use."""
+    """`text` with its Latin names in the words the labels' names use."""
     text = _BONES.sub(lambda m: f"{m[1]}{m[2]} bones", _BONE.sub(lambda m: f"{m[1]}{m[2]} bone", text))
-    return _MUSCLE.sub("", text)
+    return _NAME.sub(_name, _MUSCLE.sub("", text))

@@ -15,6 +15,7 @@ from dataclasses import replace
 from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import apposition, exclusion, ranges
 from nnunet_semantic.prompts.directions import SIDES, canonical
+from nnunet_semantic.prompts.groups import member_said
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import SEVERAL, PartReading, read_collective, read_part, strip_possessive
 from nnunet_semantic.prompts.reading import ParsedPrompt, Reading
@@ -121,8 +122,9 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     plain, bare = strip_request(phrase), strip_request(phrase, emphatic=True)
     sided = _SIDE_AFTER.sub(r"\g<side> \g<x>", _SIDED.sub(r"\1", bare))  # "X on the left side": "left X"
     classless = _CLASS_NOUN.sub("", sided)  # "right lentiform nucleus" of `rt_lentiform`
+    member = member_said(bare) or bare  # "the thyroid's isthmus"
     for candidate in dict.fromkeys(
-        (phrase, plain, strip_possessive(plain), bare, strip_possessive(bare), sided, classless)
+        (phrase, plain, strip_possessive(plain), bare, strip_possessive(bare), sided, classless, member)
     ):
         names = ontology.lookup(candidate)
         if within and len(names) > 1:

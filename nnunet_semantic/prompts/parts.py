@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
-from nnunet_semantic.prompts.ontologies.context import is_target
+from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, is_target
 from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
 from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS
@@ -48,6 +48,7 @@ SELECTORS = ORDINALS | {
 }
 _AT_RISK = re.compile(r"\borgans?\s+at\s+risk\b", re.IGNORECASE)  # in radiotherapy, each label it contours
 _ORGANS = frozenset(a for a in (*ANATOMY, "hippocampus") if " " not in a)  # a label named by two holds both
+_TRUNK = "main"  # the trunk of a tree named after it: "left coronary artery" is more than the left main
 _LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # nouns of what is not counted: "grey matter" of `cGM` and `dGM` is both, as "the adrenal" is not
 MASS_NOUNS = frozenset({"matter", "fat", "fluid", "csf", "cartilage", "blood", "air"})
@@ -107,7 +108,18 @@ QUANTIFIERS = frozenset(
 _UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
 SEVERAL = QUANTIFIERS - {"entire", "whole", "full", "complete", "total"}  # of several, not of one whole
 # what a structure is
-_KINDS = CLASS_NOUNS | {"bone", "muscle", "vessel", "artery", "vein", "cartilage", "nerve", "tooth"}
+_KINDS = CLASS_NOUNS | {
+    "bone",
+    "muscle",
+    "vessel",
+    "artery",
+    "vein",
+    "cartilage",
+    "nerve",
+    "tooth",
+    "ligament",
+    "tendon",
+}
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 _LANDMARK = re.compile(
     r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|in front of|"
@@ -314,6 +326,7 @@ def read_collective(
                 (is_name or not kind)
                 and _covers(words, w)
                 and not (set(words) & _ORGANS and set(w) - set(words) & _ORGANS)  # "amygdala" of a two-organ label
+                and (_TRUNK in words or _TRUNK not in w)
                 and (own <= parts if own else any(_covers((h,), words) for h in heads))
             ):
                 shares.append(len(words) / len(w))
@@ -345,7 +358,7 @@ def read_collective(
         return found[0]
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
-    made_of = all(_made_of(s) or _after_noun(s, words) for s in tops.values())  # lobes; medial and lateral heads
+    made_of = all(_made_of(s) or _after_noun(s, words) or _component(s, words) for s in tops.values())  # lobes
     owned = bool(near) and "its" in written and not several  # "the spinal cord with its lesions": the cord's own
     if (not plural or owned) and (own or not made_of and not halves(tops.values(), said)):
         inside = [r for r in found if near and r.structure.labels <= frozenset().union(*(n.labels for n in near))]
@@ -360,10 +373,18 @@ def read_collective(
     return tuple(sorted(found, key=lambda r: min(r.structure.labels)))
 
 
+def _component(s: Structure, words: tuple[str, ...]) -> bool:
+    """A finding's component named after it (`tumor_cyst` of "the tumour"): the finding is made of them."""
+    name = normalize(s.name).split()
+    return len(name) == 2 and name[0] in FINDING_NOUNS and name[0] in words
+
+
 def _noun_first(words: list[str]) -> bool:
     """A name whose first word is its noun: the words after it are no nouns of general anatomy ("nodule solid"),
     or it is a structure by itself and they are not ("aorta arch"); never a compound written apart ("brain stem")."""
     rest = set(words[1:])
+    if words[0] in FINDING_NOUNS and len(words) == 2:  # a finding's component: `tumor_cyst` is of the tumour
+        return True
     return "".join(words) not in WORDS and (not WORDS & rest or words[0] in ALONE and not ALONE & rest)
 
 

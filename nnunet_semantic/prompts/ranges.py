@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from nnunet_semantic.prompts import exclusion, latin
+from nnunet_semantic.prompts.anatomy import SERIES
 from nnunet_semantic.prompts.directions import SIDES, direction
 from nnunet_semantic.prompts.ontologies import digits
 from nnunet_semantic.prompts.ontologies.label_names import ROMAN
@@ -52,6 +53,16 @@ _ADJECTIVES = re.compile(
     rf"^(?P<a>{alternatives(tuple(RELATIONAL))})\s+and\s+(?P<b>(?:[a-z-]+\s+)?(?P<n>[a-z]+))$", re.I
 )
 _OF = re.compile(r"^(?P<x>(?:(?!\band\b).)+?\bof\s+(?:the\s+)?)(?P<a>[a-z-]+)\s+and\s+(?:the\s+)?(?P<b>[a-z-]+)$", re.I)
+# a span of a series ("from the cecum to the sigmoid", "cecum through descending colon", "colon from cecum to
+# sigmoid"): each member, said whole or by its first word ("transverse", "sigmoid")
+_MEMBER = [*(m for series in SERIES.values() for m in series), "caecum"]
+_MEMBER += sorted({m.split()[0] for m in _MEMBER} - set(_MEMBER))
+_WHOLE = alternatives(tuple(SERIES))
+_SERIES_SPAN = re.compile(
+    rf"\b(?:(?:the\s+)?(?P<whole>{_WHOLE})\s+)?(?:from\s+)?(?:the\s+)?(?P<a>{alternatives(tuple(_MEMBER))})"
+    rf"(?:\s+(?:{_WHOLE}))?{_TO}(?:down\s+to\s+)?(?:the\s+)?(?P<b>{alternatives(tuple(_MEMBER))})(?:\s+(?P<of>{_WHOLE}))?\b",
+    re.I,
+)
 _ITEMS = re.compile(r"(\s*(?:,|&|\+|\band\b)\s*)", re.IGNORECASE)
 
 
@@ -122,13 +133,26 @@ def _of(m: re.Match) -> str:
     return f"{x}{m.group('a')} and {x[start:]}{m.group('b')}"
 
 
+def _series(m: re.Match) -> str:
+    """The members from one end to the other, in either order, of the series named or else the first that holds
+    both; unchanged where none does."""
+    named = (m.group("whole") or m.group("of") or "").lower()
+    ends = [re.sub("^caecum$", "cecum", m.group(g).lower()) for g in "ab"]
+    for members in sorted(SERIES.values(), key=lambda ms: SERIES.get(named) != ms):
+        said = [w.split()[0] for w in members]
+        at = [members.index(e) if e in members else said.index(e) if e in said else None for e in ends]
+        if None not in at and at[0] != at[1]:
+            return _said(list(members[min(at) : max(at) + 1]))
+    return m.group(0)
+
+
 def expand(text: str) -> str:
     """The prompt with its ranges, numbered lists and lists said of a side written out (unchanged where it has
     none)."""
     text = _LIST.sub(
         _list, _SPAN.sub(_span, _CODES.sub(_codes, _LEVELS.sub(_levels, digits.spoken(latin.english(text)))))
     )
-    text = _OF_SIDE.sub(r" on the \g<side>", text)
+    text = _OF_SIDE.sub(r" on the \g<side>", _SERIES_SPAN.sub(_series, text))
     text = _ONES.sub(r"\g<x>\g<but>\g<noun>", text)
     text = _OF.sub(_of, _ADJECTIVES.sub(r"\g<a> \g<n> and \g<b>", text))
     after = _SIDE_AFTER.match(text)

@@ -52,6 +52,12 @@ SHORTHAND = {
     "seg": "segment",
     "lac": "laceration",
     "fx": "fracture",
+    "ln": "lymph node",
+    "lig": "ligament",
+    "asc": "ascending",
+    "desc": "descending",
+    "eff": "effusion",
+    "lns": "lymph nodes",
 }
 # who a possessive names before a structure: "the patient's kidneys"
 PERSONS = ("patient", "subject", "participant", "volunteer", "person", "case", "individual", "child", "man", "woman")

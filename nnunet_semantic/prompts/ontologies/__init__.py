@@ -65,10 +65,23 @@ def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
         else:
             by_set[ids] = {"labels": list(ids), "names": words}
         by_set[ids].setdefault("synonyms", []).extend(synonyms(name))
-    said = Counter(normalize(w) for s in by_set.values() for w in {*s["names"], *s["synonyms"]})
+    said = Counter(k for s in by_set.values() for k in {normalize(w) for w in (*s["names"], *s["synonyms"])})
+    # a one-word synonym another label's name starts a word of ("myocardium" of `LV_myo` beside `RV_myo`) names both
+    stems = Counter(
+        w for s in by_set.values() for w in {w for n in s["names"] for w in normalize(n).split() if len(w) > 2}
+    )
     for s in by_set.values():
         names = {normalize(n) for n in s["names"]}
-        kept = (w for w in dict.fromkeys(s["synonyms"]) if said[normalize(w)] == 1)
+        own = {w for n in s["names"] for w in normalize(n).split()}
+        kept = (
+            w
+            for w in dict.fromkeys(s["synonyms"])
+            if said[normalize(w)] == 1
+            and not (
+                " " not in normalize(w)
+                and any(normalize(w).startswith(x) and normalize(w) != x and n > (x in own) for x, n in stems.items())
+            )
+        )
         s["synonyms"] = [w for w in kept if normalize(w) not in names]
     structures = {s["names"][0]: {k: v for k, v in s.items() if v} for s in by_set.values()}
     finding_wordings(structures)

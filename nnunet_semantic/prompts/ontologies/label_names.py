@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, KINDS
+from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, HALVES, KINDS
 from nnunet_semantic.prompts.directions import SIDES
 from nnunet_semantic.prompts.ontologies import digits, nodes, teeth
 from nnunet_semantic.prompts.ontology import normalize
@@ -43,6 +43,7 @@ SYNONYMS = (
     ("left ventricular cavity", "LV cavity", "LVC", "left ventricular blood pool", "LV blood pool"),
     ("right ventricular cavity", "RV cavity", "RVC", "right ventricular blood pool", "RV blood pool"),
     ("left ventricular myocardium", "LV myocardium", "myocardium", "MYO", "MLV", "heart muscle"),
+    ("right ventricular myocardium", "RV myocardium", "RV wall", "right ventricular wall"),
     ("peripheral zone", "PZ"),
     ("transition zone", "TZ"),
     ("central zone", "CZ"),
@@ -51,7 +52,7 @@ SYNONYMS = (
     ("tumor core", "TC"),
     ("enhancing tumor", "ET", "contrast enhancing tumor"),
     ("non enhancing tumor", "NET"),
-    ("edema", "peritumoral edema", "ED"),
+    ("edema", "peritumoral edema", "ED", "surrounding edema", "perilesional edema", "vasogenic edema"),
     ("non enhancing tumor core", "NETC", "non enhancing core"),  # BraTS 2023's names
     ("surrounding non enhancing FLAIR hyperintensity", "SNFH", "FLAIR hyperintensity"),
     ("resection cavity", "RC", "surgical cavity", "postoperative cavity"),
@@ -147,7 +148,7 @@ SYNONYMS = (
     ("arytenoid cartilage", "arytenoid"),
     ("epiglottis", "epiglottic cartilage"),
     ("junctional zone", "JZ", "inner myometrium"),
-    ("endometrium", "endometrial lining", "endometrial stripe"),
+    ("endometrium", "endometrial lining", "endometrial stripe", "uterine lining"),
     ("outer myometrium", "outer myometrial layer"),
     ("chest wall", "thoracic wall"),
     ("proximal bronchial tree", "proximal bronchus", "PBT"),
@@ -272,6 +273,38 @@ SYNONYMS = (
     ("lung", "lung field"),
     ("GTVp", "primary tumor", "primary gross tumor volume", "primary GTV"),
     ("GTVn", "nodal gross tumor volume", "nodal GTV", "involved lymph nodes", "metastatic lymph nodes"),
+    ("fourth ventricle", "4th ventricle", "V4"),
+    ("third ventricle", "3rd ventricle", "V3"),
+    ("cerebral aqueduct", "aqueduct", "aqueduct of Sylvius", "sylvian aqueduct", "aqueduct of the midbrain"),
+    ("vermis", "cerebellar vermis"),
+    ("anterior talofibular ligament", "ATFL"),
+    ("posterior talofibular ligament", "PTFL"),
+    ("calcaneofibular ligament", "CFL"),
+    ("anterior cruciate ligament", "ACL"),
+    ("posterior cruciate ligament", "PCL"),
+    ("achilles tendon", "achilles", "calcaneal tendon", "heel cord"),
+    ("joint effusion", "joint fluid"),
+    ("bone bruise", "bone contusion", "bone marrow edema"),
+    ("peroneal tendons", "fibularis tendons", "peroneus tendons"),
+    ("patellar tendon", "patellar ligament", "ligament of the patella"),
+    ("fibroid", "leiomyoma", "myoma", "uterine fibroid"),
+    ("endometrioma", "chocolate cyst", "ovarian endometrioma"),
+    ("crazy paving", "crazy paving pattern"),
+    ("consolidation", "airspace consolidation"),
+    ("intraluminal thrombus", "ILT", "mural thrombus"),
+    ("stent graft", "stentgraft", "endograft", "stent-graft", "endovascular graft"),
+    ("supraspinatus", "SSP", "supraspinatus muscle"),
+    ("infraspinatus", "ISP", "infraspinatus muscle"),
+    ("long head of the biceps tendon", "long head of biceps tendon", "LHBT", "biceps LH tendon", "biceps long head"),
+    ("rotator cuff tear", "cuff tear"),
+    ("labrum", "glenoid labrum"),
+    ("glenoid", "glenoid cavity", "glenoid fossa"),
+    ("thecal sac", "dural sac"),
+    ("herniation", "disc herniation", "herniated disc", "HNP", "herniated nucleus pulposus"),
+    ("facet joint", "zygapophyseal joint", "zygapophysial joint", "facet"),
+    ("aortic root", "aortic bulb"),
+    ("calcified plaque", "plaque calc", "calc plaque"),
+    ("noncalcified plaque", "plaque noncalc", "non calcified plaque", "soft plaque"),
 )
 # general anatomy's words, which a label's abbreviations are written out to ("thal": "thalamus")
 _NAMED = (*ANATOMY, *FINDINGS, *KINDS, *"vessel hippocampus cerebellum vermis ascending descending".split())
@@ -285,10 +318,11 @@ _TG263 = {
     **{"glnd": "gland", "musc": "muscle", "lig": "ligament", "ln": "lymph node", "plex": "plexus"},
     **{"med": "medial", "lat": "lateral", "ant": "anterior", "post": "posterior", "sup": "superior"},
     **{"inf": "inferior", "constrict": "constrictor", "prox": "proximal", "dist": "distal"},
-    **{"met": "metastasis", "mets": "metastases"},
+    **{"met": "metastasis", "mets": "metastases", "myo": "myocardium"},
 }
 # findings a class word names the site of: `BoneMet` is no TG-263 class-first name
 _LESIONS = {"metastasis", "metastases", "tumor", "lesion", "fracture", "cyst", "nodule"}
+_FOUND = frozenset(w for f in FINDINGS for w in f.split())  # `BoneBruise` is a bruise: no "bruise bone"
 _TG263_FIRST = {"a": "artery", "v": "vein"}  # only as a name's first word: `LN_V_L` is level V
 _CLASSES = {"gland", "muscle", "artery", "vein", "ligament", "bone", "cavity", "lymph node", "nerve"}
 _DISCS = ("disc", "intervertebral disc", "IVD")
@@ -299,6 +333,10 @@ _VESSELS = {"artery", "vein"}
 _SAID_SIDES = ("", "left", "right")
 _AT = {"pulmonary vein": ("superior", "middle", "inferior")}  # named by where as well as side: `LSPV`
 _UNSAID = {"of", "the", "and"}
+# a head noun said without the class it is of: `root_L5_left` is a "nerve root", `axillary_node_left` a "lymph node"
+_CLASS_OF = {"root": "nerve", "node": "lymph"}
+# words of their own that start a longer word of `WORDS`, never its abbreviation: `thecal_sac` is no "thecal sacrum"
+_WHOLE = frozenset("sac bulb brachial tail pit cusp gas strip".split())
 _GLUED = re.compile(r"^([a-z]{3,})(\d{1,2}[a-z]?)$")  # a name and its number written together
 # words a prompt is made of, which no initials may stand for
 _PROMPT_WORDS = set("a all an and any as at be but by in is it me no not of on or the to up with".split())
@@ -414,11 +452,13 @@ def _written_out(said: str) -> str | None:
     table), its class noun last as it is said ("left submandibular gland"); None when none is."""
     words = said.split()
     out = [
-        _TG263.get(w.lower(), _full(words, i) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS else w)
+        _TG263.get(
+            w.lower(), _full(words, i) if len(w) >= 3 and w.isalpha() and w.islower() and w not in WORDS | _WHOLE else w
+        )
         for i, w in enumerate(words)
     ]
     out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`
-    if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES | _LESIONS:  # TG-263: its class first
+    if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES | _LESIONS | _FOUND:  # TG-263: class first
         sides = [w for w in out if w in SIDES]
         out = [*sides, *(w for w in out[1:] if w not in SIDES), out[0]]
     return " ".join(out) if out != words else None
@@ -459,6 +499,17 @@ def _levels(said: str) -> list[str]:
     return out + (["lumbosacral disc"] if (upper, lower) == ("L5", "S1") else [])
 
 
+def _halves(said: str) -> list[str]:
+    """An unpaired organ's half by its side (`HALVES`): "thyroid right" is "the right thyroid lobe", "the right
+    lobe of the thyroid", "the right lobe"."""
+    side = [w for w in said.split() if w in SIDES]
+    organ = " ".join(w for w in said.split() if w not in SIDES)
+    if len(side) != 1 or organ not in HALVES:
+        return []
+    half, noun = HALVES[organ], HALVES[organ].split()[-1]
+    return [f"{side[0]} {half}", f"{side[0]} {noun} of the {organ}", f"{side[0]} {organ} {noun}", f"{side[0]} {noun}"]
+
+
 def synonyms(name: str) -> list[str]:
     """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), its synonym group's
     words (`_group`), as it is said (`_spoken`), its abbreviations written out (`_written_out`), a number also in
@@ -478,7 +529,15 @@ def synonyms(name: str) -> list[str]:
     numbered = re.fullmatch(r"(\d{1,2})([a-z]?)", number)
     if noun and numbered and int(numbered[1]) in _ROMAN:  # "segment 4": "segment IV"; "segment 4a": "segment IVa"
         out.append(" ".join([*noun, _ROMAN[int(numbered[1])] + numbered[2]]))
+        out += [] if numbered[2] else [" ".join([_ORDINAL_WORDS[int(numbered[1]) - 1], *noun])]  # "first nodule"
+        out += [f"{w} {number}" for w in _group(" ".join(noun))[0] if " ".join(noun) != w]  # "leiomyoma 1"
     if glued := _GLUED.match(said):  # `Seg4a`, `Rib12`: "segment 4a", "rib 12"
         out += [apart := f"{SHORTHAND.get(glued[1], glued[1])} {glued[2]}", *synonyms(apart)]
-    out += _levels(said) + teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
+    words = said.split()
+    out += (
+        [" ".join(f"{_CLASS_OF[w]} {w}" if w in _CLASS_OF else w for w in words)]
+        if _CLASS_OF.keys() & set(words)
+        else []
+    )
+    out += _levels(said) + _halves(said) + teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
