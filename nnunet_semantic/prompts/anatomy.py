@@ -229,5 +229,5 @@ FINDINGS = (
     "tumor core, enhancing tumor, non enhancing tumor, trachea, spinal cord, spinal canal, "
     "intervertebral disc, myocardium, cartilage, meniscus, lymph node, lymph node station, station, canal, "
     "plaque, calcification, stent, placenta, umbilical cord, amniotic fluid, tear, effusion, thrombus, herniation, "
-    "fracture, labrum, bruise, contusion, collection, hematoma, endoleak, stent graft, stentgraft, fluid"
+    "fracture, labrum, bruise, contusion, collection, hematoma, endoleak, stent graft, stentgraft, fluid, isthmus"
 ).split(", ")

@@ -45,7 +45,8 @@ def _keys(s: Structure) -> frozenset[str]:
 def _is(s: Structure, members: frozenset[str], kinds: tuple[str, ...] = ()) -> bool:
     """Whether a wording of `s` is one of `members`, or ends in one ("fetal brain", "hilar lymph node") or in a
     kind's word ("common carotid artery")."""
-    said = [w for k in _keys(s) for w in (k.split(), [x for x in k.split() if not direction(x)]) if w]  # "tibia distal"
+    heads = (k.split(" of ")[0].split() for k in _keys(s))  # "ligament of the patella" is no patella
+    said = [w for k in heads for w in (k, [x for x in k if not direction(x)]) if w]  # "tibia distal"
     ends = ((w[-1], " ".join(w[-2:])) for w in said)
     return any(last in kinds or last in members or two in members for last, two in ends)
 

@@ -17,7 +17,7 @@ from nnunet_semantic.prompts import apposition, exclusion, ranges
 from nnunet_semantic.prompts.directions import SIDES, canonical
 from nnunet_semantic.prompts.groups import member_said
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
-from nnunet_semantic.prompts.parts import SEVERAL, PartReading, read_collective, read_part, strip_possessive
+from nnunet_semantic.prompts.parts import PartReading, read_collective, read_part, strip_possessive
 from nnunet_semantic.prompts.reading import ParsedPrompt, Reading
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
@@ -30,6 +30,7 @@ from nnunet_semantic.prompts.wording import (
     non_latin_words,
     strip_request,
 )
+from nnunet_semantic.prompts.words import SEVERAL
 
 # longest first: "but not including" before "but not"; a spaced minus between names is one too ("WT - ED")
 _CONNECTIVE = re.compile(
@@ -141,7 +142,7 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     part = read_part(bare, ontology, list(within) or None)
     if not isinstance(part, PartReading) and (role == "exclusion" or role == "target" and not within):
         several = bool(SEVERAL.intersection(normalize(phrase).split()))  # "all" is gone from `bare`
-        part = read_collective(bare, ontology, several, within or near) or part  # "lesion": any
+        part = read_collective(bare, ontology, several, within or near, role == "exclusion") or part  # "lesion"
     if isinstance(part, tuple):  # "the kidneys" where only each kidney is labelled
         names = tuple(p.structure for p in part)
         encoded = " and ".join(s.name for s in names)

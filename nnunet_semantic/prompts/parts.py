@@ -17,15 +17,25 @@ from collections import Counter
 from dataclasses import dataclass
 
 from nnunet_semantic.prompts.anatomy import ANATOMY
-from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, direction
+from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
-from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, is_target
-from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
+from nnunet_semantic.prompts.heads import LANDMARK, after_noun, component, headed, made_of
+from nnunet_semantic.prompts.ontologies.context import is_target
 from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS
-from nnunet_semantic.prompts.words import content_words, negates, same_word
+from nnunet_semantic.prompts.words import (
+    CLASS_NOUNS,
+    GENERIC_NOUNS,
+    LABELLED,
+    MAX_WORDS,
+    QUANTIFIERS,
+    SEVERAL,
+    UNNAMING,
+    content_words,
+    negates,
+    same_word,
+)
 
-MAX_WORDS = 3
 ORDINALS = frozenset({"first", "second", "third", "fourth", "last", "latter", "former", "final", "initial"})
 # words that pick one of a structure's instances by order or size, which labels do not record: "the bigger kidney"
 SELECTORS = ORDINALS | {
@@ -49,64 +59,8 @@ SELECTORS = ORDINALS | {
 _AT_RISK = re.compile(r"\borgans?\s+at\s+risk\b", re.IGNORECASE)  # in radiotherapy, each label it contours
 _ORGANS = frozenset(a for a in (*ANATOMY, "hippocampus") if " " not in a)  # a label named by two holds both
 _TRUNK = "main"  # the trunk of a tree named after it: "left coronary artery" is more than the left main
-_LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # nouns of what is not counted: "grey matter" of `cGM` and `dGM` is both, as "the adrenal" is not
 MASS_NOUNS = frozenset({"matter", "fat", "fluid", "csf", "cartilage", "blood", "air"})
-# nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
-CLASS_NOUNS = frozenset({"tissue", "parenchyma", "organ", "gland"})
-# what a collective is made of, never which structure: "every hippocampal voxel", "all labelled structures"
-GENERIC_NOUNS = frozenset(
-    {
-        "tissue",
-        "parenchyma",
-        "structure",
-        "oar",
-        "voxel",
-        "pixel",
-        "set",
-        "everything",
-        "thing",
-        "anything",
-        "volume",
-        "burden",
-        "region",
-        "subregion",
-        "component",
-        "compartment",
-        "outline",
-        "contour",
-        "tree",
-        "network",
-        "system",
-    }
-)
-LABELLED = frozenset({"labelled", "labeled", "annotated", "segmented", "label", "foreground"})
-# how many of a collective: "all four organs", "every organ", "the full organ set"
-QUANTIFIERS = frozenset(
-    {
-        "all",
-        "every",
-        "each",
-        "entire",
-        "whole",
-        "full",
-        "complete",
-        "total",
-        "both",
-        "any",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "bilateral",
-        "bilaterally",
-    }
-)
-_UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
-SEVERAL = QUANTIFIERS - {"entire", "whole", "full", "complete", "total"}  # of several, not of one whole
 # what a structure is
 _KINDS = CLASS_NOUNS | {
     "bone",
@@ -120,13 +74,6 @@ _KINDS = CLASS_NOUNS | {
     "ligament",
     "tendon",
 }
-# a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
-_LANDMARK = re.compile(
-    r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|in front of|"
-    r"close to|(?:surrounded|enclosed|bordered) by)\b.*$",
-    re.IGNORECASE,
-)
-_PREPOSITION = re.compile(r"\b(?:of|in|within|inside|on|at|from|with|without|by|for|to|under|over)\b", re.IGNORECASE)
 _OWNER = re.compile(r"\bof\s+(?P<of>.+)$|^(?P<s>.+?)(?:'s|(?<=s)')\s", re.IGNORECASE)  # "X of Y", "Y's X"
 _POSSESSIVE = re.compile(
     rf"^(?:(?:the|a|an|its|their|his|her|this|that|(?:{'|'.join(PERSONS)})(?:'s|s'|'))\s+)+", re.IGNORECASE
@@ -153,7 +100,7 @@ def name_words(s: Structure) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=4096)
 def _wordings(s: Structure, drop: frozenset[str]) -> tuple[tuple[str, ...], ...]:
-    out = [content_words(_LANDMARK.sub("", p), drop) for p in (*s.phrases(), *s.heldout)]
+    out = [content_words(LANDMARK.sub("", p), drop) for p in (*s.phrases(), *s.heldout)]
     return tuple(w for w in out if 0 < len(w) <= MAX_WORDS)
 
 
@@ -212,7 +159,7 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
         by_side = bool(rest) and all(map(direction, rest))
         said_words = set(content_words(phrase))
         if isinstance(found, PartReading) and any(  # "the HCC in segment 8": a structure named beside, kept apart
-            not s.labels & found.structure.labels and any(w and set(w) <= said_words for w, *_ in _headed(s))
+            not s.labels & found.structure.labels and any(w and set(w) <= said_words for w, *_ in headed(s))
             for s in ontology.structures.values()
         ):
             return f"'{strip_possessive(phrase)}' names a structure within another that no label holds"
@@ -223,38 +170,8 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
     return why[0] if why and not readings and names_part else None
 
 
-@functools.lru_cache(maxsize=4096)
-def _headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[str], bool], ...]:
-    """A structure's short wordings with the words a collective must name: the head noun (the last word before a
-    preposition: "organs" of "abdominal organs"; "brain" only modifies "brain tumour") and, after a class noun, the
-    word before it ("renal" of "renal organ"); the part nouns it is named with ("left lower lobe"); whether it is
-    one of the structure's names."""
-    out = []
-    for p in (*s.phrases(), *s.heldout):
-        said = normalize(p).split()
-        if "and" in said:  # "portal vein and splenic vein": no collective names one of them
-            continue
-        words, before = content_words(_LANDMARK.sub("", p)), _PREPOSITION.split(p)[0]
-        head = list(content_words(before))
-        while len(head) > 1 and (direction(head[-1]) or any(c.isdigit() for c in head[-1])):
-            head.pop()  # a label name's trailing side or number: "kidney left", "rib left 7", "vertebrae L2"
-        of = [w for w in head if not direction(w) and w not in _UNNAMING]
-        parts = PART_NOUNS.intersection(normalize(before).split())
-        if of and parts:
-            head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
-        short = 0 < (sum(not direction(w) and w.isalpha() for w in words) or len(parts)) <= MAX_WORDS  # "disc L4 L5"
-        if short and head and (parts or not direction(head[-1])):  # "frontal lobe left": a lobe, by its part noun
-            heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
-            heads = head[:1] if _LATIN_GENITIVE.match(p) else heads  # "falx cerebri" is a falx
-            is_name = p in (s.name, *s.names)
-            if is_name and len(of) > 1 and _noun_first(of):  # a label's noun first: "nodule solid", "aorta arch"
-                heads = [*heads, of[0]]
-            out.append((words, heads, PART_NOUNS.intersection(said), is_name))
-    return tuple(out)
-
-
 def read_collective(
-    phrase: str, ontology: Ontology, several: bool = False, near: tuple[Structure, ...] = ()
+    phrase: str, ontology: Ontology, several: bool = False, near: tuple[Structure, ...] = (), apart: bool = False
 ) -> PartReading | tuple[PartReading, ...] | str | None:
     """A target no wording names, read by its words ("all the organs", "the labelled organs of the upper abdomen"):
     the structures one of whose short wordings holds every word; where they nest, the largest, since a collective
@@ -278,7 +195,7 @@ def read_collective(
     if group:
         found = tuple(PartReading(s, tuple(said), 1.0, "structure words") for s in group)
         return found if len(found) > 1 else found[0]
-    words = tuple(w for w in content_words(phrase) if w not in _UNNAMING)
+    words = tuple(w for w in content_words(phrase) if w not in UNNAMING)
     if near and plural and words and set(words) <= SIDES:  # "the pulmonary veins except the right ones"
         found = tuple(PartReading(s, words, 1.0, "direction lexicon") for s in near if set(words) <= sides_of(s))
         return found if len(found) > 1 else None
@@ -310,7 +227,7 @@ def read_collective(
     if picked and picked - {w for s in ontology.structures.values() for p in s.phrases() for w in normalize(p).split()}:
         return f"'{strip_possessive(phrase)}' picks by order or size, which the labels do not record"
     nouns = frozenset(w for w in said if w in PART_NOUNS and w not in GENERIC_NOUNS)
-    named = frozenset().union(*(p for s in ontology.structures.values() for *_, p, _ in _headed(s))) if nouns else nouns
+    named = frozenset().union(*(p for s in ontology.structures.values() for *_, p, _ in headed(s))) if nouns else nouns
     own = nouns & named
     if not words or all(map(direction, words)) and not own or nouns - own:
         return None
@@ -319,7 +236,7 @@ def read_collective(
     covered, negated = {}, set()  # "tumor core" of `non enhancing tumor core` alone: neither it nor another
     for s in ontology.structures.values():
         shares = []
-        for w, heads, parts, is_name in _headed(s):
+        for w, heads, parts, is_name in headed(s):
             if negates(w, words):
                 negated |= {s.labels} if _covers(words, w) else set()
             elif (
@@ -346,8 +263,9 @@ def read_collective(
         return None
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
     sides = Counter(map(sides_of, tops.values()))
-    alone = [s.name for s in tops.values() if _after_noun(s, words) and sides[sides_of(s)] < 2]
-    if alone:  # a whole is the parts it is made of ("the left lung" of its lobes), never one part of it
+    alone = [s.name for s in tops.values() if after_noun(s, words) and sides[sides_of(s)] < 2 and not apart]
+    if alone:  # a whole is the parts it is made of ("the left lung" of its lobes), never one part of it; left out
+        # of a target ("the bones but not the clavicle"), what of it is labelled is all there is to leave out
         return f"'{strip_possessive(phrase)}' names a whole of which only its part '{alone[0]}' is labelled"
     if len(found) == 1:
         if mass and found[0].confidence < 1:  # "CSF" of `extracerebral_CSF` alone: the ventricles hold CSF too
@@ -358,9 +276,9 @@ def read_collective(
         return found[0]
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
-    made_of = all(_made_of(s) or _after_noun(s, words) or _component(s, words) for s in tops.values())  # lobes
+    whole = all(made_of(s) or after_noun(s, words) or component(s, words) for s in tops.values())  # lobes
     owned = bool(near) and "its" in written and not several  # "the spinal cord with its lesions": the cord's own
-    if (not plural or owned) and (own or not made_of and not halves(tops.values(), said)):
+    if (not plural or owned) and (own or not whole and not halves(tops.values(), said)):
         inside = [r for r in found if near and r.structure.labels <= frozenset().union(*(n.labels for n in near))]
         if len(inside) == 1:  # "the right basal ganglia except the caudate": the one within
             return inside[0]
@@ -371,38 +289,6 @@ def read_collective(
         names = ", ".join(f"'{s.name}'" for s in tops.values())
         return f"'{strip_possessive(phrase)}' could be any of {names}: name one, or all of them ('both', 'all')"
     return tuple(sorted(found, key=lambda r: min(r.structure.labels)))
-
-
-def _component(s: Structure, words: tuple[str, ...]) -> bool:
-    """A finding's component named after it (`tumor_cyst` of "the tumour"): the finding is made of them."""
-    name = normalize(s.name).split()
-    return len(name) == 2 and name[0] in FINDING_NOUNS and name[0] in words
-
-
-def _noun_first(words: list[str]) -> bool:
-    """A name whose first word is its noun: the words after it are no nouns of general anatomy ("nodule solid"),
-    or it is a structure by itself and they are not ("aorta arch"); never a compound written apart ("brain stem")."""
-    rest = set(words[1:])
-    if words[0] in FINDING_NOUNS and len(words) == 2:  # a finding's component: `tumor_cyst` is of the tumour
-        return True
-    return "".join(words) not in WORDS and (not WORDS & rest or words[0] in ALONE and not ALONE & rest)
-
-
-def _after_noun(s: Structure, words: tuple[str, ...]) -> bool:
-    """A direction named after the noun a collective says, or before "of" it ("femur head left", "head of femur
-    left" of "the left femur"; `Gastroc_Med_L` "gastrocnemius medial left"): a part of it."""
-    for phrase in (s.name, *s.names, *s.synonyms):
-        name = normalize(phrase).split()
-        noun = next((i for i, w in enumerate(name) if not direction(w) and any(same_word(w, x) for x in words)), None)
-        if noun is not None:
-            of = name[: noun - 1] if noun > 1 and name[noun - 1] == "of" else []  # "head of femur left"
-            after = [w for w in [*of, *name[noun + 1 :]] if w not in SIDES]
-            return any(direction(w) and canonical(w) not in words for w in after)
-    return False
-
-
-def _made_of(s: Structure) -> bool:
-    return any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases())
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bool = False) -> PartReading | str | None:

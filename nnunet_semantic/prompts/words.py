@@ -11,6 +11,62 @@ from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canoni
 from nnunet_semantic.prompts.ontology import normalize
 from nnunet_semantic.prompts.wording import RELATIONAL
 
+MAX_WORDS = 3  # a wording a part or collective is read by is short: long descriptions lend stray words
+# nouns a modifier names its structure with: "renal tissue", "renal parenchyma" and "renal organ" are the kidney
+CLASS_NOUNS = frozenset({"tissue", "parenchyma", "organ", "gland"})
+# what a collective is made of, never which structure: "every hippocampal voxel", "all labelled structures"
+GENERIC_NOUNS = frozenset(
+    {
+        "tissue",
+        "parenchyma",
+        "structure",
+        "oar",
+        "voxel",
+        "pixel",
+        "set",
+        "everything",
+        "thing",
+        "anything",
+        "volume",
+        "burden",
+        "region",
+        "subregion",
+        "component",
+        "compartment",
+        "outline",
+        "contour",
+        "tree",
+        "network",
+        "system",
+    }
+)
+LABELLED = frozenset({"labelled", "labeled", "annotated", "segmented", "label", "foreground"})
+# how many of a collective: "all four organs", "every organ", "the full organ set"
+QUANTIFIERS = frozenset(
+    {
+        "all",
+        "every",
+        "each",
+        "entire",
+        "whole",
+        "full",
+        "complete",
+        "total",
+        "both",
+        "any",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "bilateral",
+        "bilaterally",
+    }
+)
+UNNAMING = QUANTIFIERS | GENERIC_NOUNS | LABELLED  # a collective's words that name no structure
+SEVERAL = QUANTIFIERS - {"entire", "whole", "full", "complete", "total"}  # of several, not of one whole
 STOP_WORDS = frozenset(
     {
         "its",

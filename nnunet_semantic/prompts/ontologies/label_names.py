@@ -183,7 +183,7 @@ SYNONYMS = (
     ("posterior communicating artery", "PComm", "PCoA", "Pcom"),
     ("basilar artery", "BA", "basilar"),
     ("vertebral artery", "VA"),
-    ("internal jugular vein", "IJV", "internal jugular"),
+    ("internal jugular vein", "IJV", "internal jugular", "IJ"),
     ("superior mesenteric artery", "SMA"),
     ("superior mesenteric vein", "SMV"),
     ("inferior mesenteric artery", "IMA"),
@@ -300,7 +300,7 @@ SYNONYMS = (
     ("labrum", "glenoid labrum"),
     ("glenoid", "glenoid cavity", "glenoid fossa"),
     ("thecal sac", "dural sac"),
-    ("herniation", "disc herniation", "herniated disc", "HNP", "herniated nucleus pulposus"),
+    ("herniation", "disc herniation", "herniated disc", "HNP", "herniated nucleus pulposus", "slipped disc"),
     ("facet joint", "zygapophyseal joint", "zygapophysial joint", "facet"),
     ("aortic root", "aortic bulb"),
     ("calcified plaque", "plaque calc", "calc plaque"),
@@ -318,7 +318,7 @@ _TG263 = {
     **{"glnd": "gland", "musc": "muscle", "lig": "ligament", "ln": "lymph node", "plex": "plexus"},
     **{"med": "medial", "lat": "lateral", "ant": "anterior", "post": "posterior", "sup": "superior"},
     **{"inf": "inferior", "constrict": "constrictor", "prox": "proximal", "dist": "distal"},
-    **{"met": "metastasis", "mets": "metastases", "myo": "myocardium"},
+    **{"met": "metastasis", "mets": "metastases", "myo": "myocardium", "calc": "calcification"},
 }
 # findings a class word names the site of: `BoneMet` is no TG-263 class-first name
 _LESIONS = {"metastasis", "metastases", "tumor", "lesion", "fracture", "cyst", "nodule"}

@@ -1,0 +1,85 @@
+"""How a structure's wordings are headed: the noun a collective must say to name it ("organs" of "abdominal
+organs"; "brain" only modifies "brain tumour"), a label's noun said first (`nodule_solid`, `tumor_cyst`), a direction
+after the noun (a part: "femur head left"), and what a structure is made of."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, direction
+from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS
+from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
+from nnunet_semantic.prompts.ontology import Structure, normalize
+from nnunet_semantic.prompts.words import CLASS_NOUNS, MAX_WORDS, UNNAMING, content_words, same_word
+
+_LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
+# a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
+LANDMARK = re.compile(
+    r"\b(?:around|near|facing|between|behind|beside|adjacent|next to|surrounding|along|towards?|in front of|"
+    r"close to|(?:surrounded|enclosed|bordered) by)\b.*$",
+    re.IGNORECASE,
+)
+_PREPOSITION = re.compile(r"\b(?:of|in|within|inside|on|at|from|with|without|by|for|to|under|over)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[str], bool], ...]:
+    """A structure's short wordings with the words a collective must name: the head noun (the last word before a
+    preposition: "organs" of "abdominal organs"; "brain" only modifies "brain tumour") and, after a class noun, the
+    word before it ("renal" of "renal organ"); the part nouns it is named with ("left lower lobe"); whether it is
+    one of the structure's names."""
+    out = []
+    for p in (*s.phrases(), *s.heldout):
+        said = normalize(p).split()
+        if "and" in said:  # "portal vein and splenic vein": no collective names one of them
+            continue
+        words, before = content_words(LANDMARK.sub("", p)), _PREPOSITION.split(p)[0]
+        head = list(content_words(before))
+        while len(head) > 1 and (direction(head[-1]) or any(c.isdigit() for c in head[-1])):
+            head.pop()  # a label name's trailing side or number: "kidney left", "rib left 7", "vertebrae L2"
+        of = [w for w in head if not direction(w) and w not in UNNAMING]
+        parts = PART_NOUNS.intersection(normalize(before).split())
+        if of and parts:
+            head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
+        short = 0 < (sum(not direction(w) and w.isalpha() for w in words) or len(parts)) <= MAX_WORDS  # "disc L4 L5"
+        if short and head and (parts or not direction(head[-1])):  # "frontal lobe left": a lobe, by its part noun
+            heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
+            heads = head[:1] if _LATIN_GENITIVE.match(p) else heads  # "falx cerebri" is a falx
+            is_name = p in (s.name, *s.names)
+            if is_name and len(of) > 1 and noun_first(of):  # a label's noun first: "nodule solid", "aorta arch"
+                heads = [*heads, of[0]]
+            out.append((words, heads, PART_NOUNS.intersection(said), is_name))
+    return tuple(out)
+
+
+def component(s: Structure, words: tuple[str, ...]) -> bool:
+    """A finding's component named after it (`tumor_cyst` of "the tumour"): the finding is made of them."""
+    name = normalize(s.name).split()
+    return len(name) == 2 and name[0] in FINDING_NOUNS and name[0] in words
+
+
+def noun_first(words: list[str]) -> bool:
+    """A name whose first word is its noun: the words after it are no nouns of general anatomy ("nodule solid"),
+    or it is a structure by itself and they are not ("aorta arch"); never a compound written apart ("brain stem")."""
+    rest = set(words[1:])
+    if words[0] in FINDING_NOUNS and len(words) == 2:  # a finding's component: `tumor_cyst` is of the tumour
+        return True
+    return "".join(words) not in WORDS and (not WORDS & rest or words[0] in ALONE and not ALONE & rest)
+
+
+def after_noun(s: Structure, words: tuple[str, ...]) -> bool:
+    """A direction named after the noun a collective says, or before "of" it ("femur head left", "head of femur
+    left" of "the left femur"; `Gastroc_Med_L` "gastrocnemius medial left"): a part of it."""
+    for phrase in (s.name, *s.names, *s.synonyms):
+        name = normalize(phrase).split()
+        noun = next((i for i, w in enumerate(name) if not direction(w) and any(same_word(w, x) for x in words)), None)
+        if noun is not None:
+            of = name[: noun - 1] if noun > 1 and name[noun - 1] == "of" else []  # "head of femur left"
+            after = [w for w in [*of, *name[noun + 1 :]] if w not in SIDES]
+            return any(direction(w) and canonical(w) not in words for w in after)
+    return False
+
+
+def made_of(s: Structure) -> bool:
+    return any(PART_NOUNS.intersection(normalize(p).split()) for p in s.phrases())
