@@ -169,6 +169,10 @@ thoracic aorta: ascending aorta, aortic arch, descending aorta
 anorectum: rectum, anal canal
 thyroid, thyroid gland, whole thyroid: thyroid lobe, isthmus, thyroid isthmus
 cerebellum, whole cerebellum: cerebellar hemisphere, vermis
+upper urinary tract, upper urinary tracts: kidney, ureter
+KUB, kidneys ureters and bladder: kidney, ureter, urinary bladder
+intracranial hemorrhage, intracranial haemorrhage, intracranial hemorrhages, intracranial bleeding: epidural hematoma,
+    subdural hematoma, subarachnoid hemorrhage, intraventricular hemorrhage, intraparenchymal hemorrhage
 extra-axial hemorrhages, extra-axial haemorrhages, extra-axial bleeds: subarachnoid hemorrhage, subdural hematoma,
     epidural hematoma
 triceps surae, calf muscles: gastrocnemius, gastrocnemius medial, gastrocnemius lateral, soleus
@@ -202,9 +206,10 @@ bone: femur, tibia, fibula, patella, humerus, radius, ulna, scapula, clavicle, c
     vertebra, sacrum, coccyx, hip, ilium, ischium, pubis, skull, mandible, maxilla, sternum,
     calcaneus, talus, femoral head, hyoid, humeral head, scaphoid, lunate, triquetrum, pisiform, trapezium,
     trapezoid, capitate, hamate, metacarpal, phalanx, navicular, cuboid, cuneiform, metatarsal, carpal bone,
-    tarsal bone, glenoid, acromion, coracoid, olecranon, malleolus, condyle, trochanter, epicondyle
+    tarsal bone, glenoid, acromion, coracoid, olecranon, malleolus, condyle, trochanter, epicondyle, acetabulum
 tendon: achilles tendon, patellar tendon, quadriceps tendon
 ligament: cruciate ligament, collateral ligament
+nerve: optic nerve, median nerve, ulnar nerve, radial nerve, sciatic nerve, facial nerve, vagus nerve, nerve root
 artery: aorta, celiac trunk, brachiocephalic trunk, pulmonary trunk
 vein: inferior vena cava, superior vena cava, vena cava, pulmonary vein
 muscle: iliopsoas, psoas, autochthon, gluteus maximus, gluteus medius, gluteus minimus, sartorius,
@@ -229,5 +234,6 @@ FINDINGS = (
     "tumor core, enhancing tumor, non enhancing tumor, trachea, spinal cord, spinal canal, "
     "intervertebral disc, myocardium, cartilage, meniscus, lymph node, lymph node station, station, canal, "
     "plaque, calcification, stent, placenta, umbilical cord, amniotic fluid, tear, effusion, thrombus, herniation, "
-    "fracture, labrum, bruise, contusion, collection, hematoma, endoleak, stent graft, stentgraft, fluid, isthmus"
+    "fracture, labrum, bruise, contusion, collection, hematoma, endoleak, stent graft, stentgraft, fluid, isthmus, "
+    "ganglion, triangular fibrocartilage complex, stranding, calculus, ureteral stent"
 ).split(", ")

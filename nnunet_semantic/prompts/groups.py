@@ -29,12 +29,14 @@ _UNPAIRED = frozenset("cerebellum, cerebrum, brain, liver, thyroid, thyroid glan
 _EVERY = frozenset({"structure", "label", "hemisphere", "oar"})
 _ADJECTIVES = {"bony": "bone", "osseous": "bone", "vascular": "vessel", "arterial": "artery", "venous": "vein"}
 _SIDE_WORDS = SIDES | {"side", "sided"}
+_ENDS = frozenset({"proximal", "distal"})
 _LEVEL = re.compile(r"^(?:[ctls]\d{1,2}|\d+|[ivx]+)$")  # "vertebrae L2", "rib 7", "segment IV"
 
 
 def _key(phrase: str) -> str:
-    """A wording without its side and number: "rib left 7" -> "rib", "vertebrae L2" -> "vertebra"."""
-    return " ".join(w for w in normalize(phrase).split() if w not in _SIDE_WORDS and not _LEVEL.match(w))
+    """A wording without its side, number and end: "rib left 7" -> "rib", "vertebrae L2" -> "vertebra", "radius
+    distal" -> "radius" (a bone's end seen in the image is that bone of a group: "the forearm bones")."""
+    return " ".join(w for w in normalize(phrase).split() if w not in _SIDE_WORDS | _ENDS and not _LEVEL.match(w))
 
 
 @functools.lru_cache(maxsize=4096)

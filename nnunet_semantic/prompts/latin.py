@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 
-_BONE = re.compile(r"\bos\s+([a-z]+?)(al|ar|oid|id)(?:e|eum|ium)\b", re.IGNORECASE)  # "os frontale", "os hyoideum"
+_BONE = re.compile(r"\bos\s+([a-z]+?)(al|ar|oid|id|at)(?:e|eum|ium|um)\b", re.I)  # "os frontale", "os hamatum"
 _BONES = re.compile(r"\bossa\s+([a-z]+?)(al|ar)ia\b", re.IGNORECASE)  # "ossa nasalia"
 _MUSCLE = re.compile(r"\b(?:musculus|musculi|mm?\.)\s+", re.IGNORECASE)
+
+
+def _bone(m: re.Match) -> str:
+    return f"{m[1]}ate" if m[2] == "at" else f"{m[1]}{m[2]} bone"  # "os lunatum" is the lunate
 
 
 def _table(text: str) -> dict[str, str]:
@@ -19,7 +23,7 @@ def _table(text: str) -> dict[str, str]:
 
 
 _NOUNS = _table(
-    """arteria artery, arteriae arteries, vena vein, venae veins, nervus nerve, nervi nerves, truncus trunk,
+    """arteria a. artery, arteriae arteries, vena v. vein, venae veins, nervus n. nerve, nervi nerves, truncus trunk,
     glandula gland, ligamentum ligament, lobus lobe, pulmo lung, ren kidney, mamma breast, caput head, collum neck,
     corpus body, cauda tail, cavitas cavity, tendo tendon, aqueductus aqueduct, auricula auricle, ventriculus
     ventricle, atrium atrium, medulla medulla, cortex cortex, plexus plexus, ductus duct, vesica bladder"""
@@ -34,7 +38,8 @@ _ADJECTIVES = _table(
     thyroid, glenoidalis glenoid, coronaria coronary, brachiocephalicus brachiocephalic, spinalis spinal, lumbalis
     lumbar, thoracica thoracic, abdominalis abdominal, ascendens ascending, descendens descending, transversum
     transversus transverse, sigmoideum sigmoid, opticus optic, facialis facial, calcaneus calcaneal, urinaria
-    urinary, cava cava, lateralis lateral, medialis medial"""
+    urinary, cava cava, lateralis lateral, medialis medial, medianus median, ulnaris ulnar, radialis radial,
+    ischiadicus sciatic"""
 )
 _GENITIVES = _table(
     """humeri humerus, femoris femur, fibulae fibula, tibiae tibia, patellae patella, radii radius, ulnae ulna,
@@ -44,7 +49,7 @@ _GENITIVES = _table(
 )
 _SIDES = _table("sinister sinistra sinistrum sinistri left, dexter dextra dextrum dextri right")
 _WORDS = {**_ADJECTIVES, **_GENITIVES, **_SIDES}
-_NAME = re.compile(rf"\b({'|'.join(_NOUNS)})((?:\s+(?:{'|'.join(_WORDS)}))+)\b", re.IGNORECASE)
+_NAME = re.compile(rf"\b({'|'.join(map(re.escape, _NOUNS))})((?:\s+(?:{'|'.join(_WORDS)}))+)\b", re.IGNORECASE)
 
 
 # names not said word for word
@@ -68,5 +73,5 @@ def _name(m: re.Match) -> str:
 
 def english(text: str) -> str:
     """`text` with its Latin names in the words the labels' names use."""
-    text = _BONES.sub(lambda m: f"{m[1]}{m[2]} bones", _BONE.sub(lambda m: f"{m[1]}{m[2]} bone", text))
+    text = _BONES.sub(lambda m: f"{m[1]}{m[2]} bones", _BONE.sub(_bone, text))
     return _NAME.sub(_name, _MUSCLE.sub("", text))

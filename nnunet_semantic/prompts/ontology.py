@@ -222,6 +222,12 @@ class Ontology:
         """The structure of exactly `labels` (the first such in the ontology's order), or None."""
         return next((s for s in self.structures.values() if s.labels == labels), None)
 
+    def leaves(self, structures) -> list[Structure]:
+        """The structures within `structures` that hold no other: what "all four organs" counts (the kidneys as two)."""
+        labels = frozenset().union(*(s.labels for s in structures))
+        inside = [s for s in self.structures.values() if s.labels <= labels]
+        return [s for s in inside if not any(t.labels < s.labels for t in inside)]
+
     def holder(self, labels: frozenset[int]) -> Structure | None:
         """The smallest structure that holds `labels` and more (the first such in the ontology's order)."""
         outer = [s for s in self.structures.values() if labels < s.labels]

@@ -58,6 +58,7 @@ SELECTORS = ORDINALS | {
 }
 _AT_RISK = re.compile(r"\borgans?\s+at\s+risk\b", re.IGNORECASE)  # in radiotherapy, each label it contours
 _ORGANS = frozenset(a for a in (*ANATOMY, "hippocampus") if " " not in a)  # a label named by two holds both
+_COUNTS = "zero one two three four five six seven eight nine ten eleven twelve".split()
 _TRUNK = "main"  # the trunk of a tree named after it: "left coronary artery" is more than the left main
 # nouns of what is not counted: "grey matter" of `cGM` and `dGM` is both, as "the adrenal" is not
 MASS_NOUNS = frozenset({"matter", "fat", "fluid", "csf", "cartilage", "blood", "air"})
@@ -192,6 +193,9 @@ def read_collective(
     mass = not near and bool(said) and said[-1] in MASS_NOUNS and "its" not in written
     plural = plural or bool(re.search(ACRONYM_PLURAL, phrase)) or mass  # "the SVs"
     group = read_group([w for w in said if w not in QUANTIFIERS | LABELLED], ontology, plural)
+    counted = [_COUNTS.index(w) for w in said if w in _COUNTS]
+    if group and counted and counted[0] != len(leaves := ontology.leaves(group)):  # "all eight carpal bones"
+        return f"'{strip_possessive(phrase)}' counts {counted[0]}, and {len(leaves)} are labelled"
     if group:
         found = tuple(PartReading(s, tuple(said), 1.0, "structure words") for s in group)
         return found if len(found) > 1 else found[0]
@@ -297,7 +301,8 @@ def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bo
     # `apart`: a direction that tells the parents apart names one of them ("the kidneys except the left one")
     drop = frozenset(w for w in frozenset().union(*named) if not (apart and direction(w)) or all(w in n for n in named))
     words = content_words(phrase, drop)
-    if not words:
+    plural = any(singular(w) != w for w in re.findall(r"[a-z]+", phrase.lower()))
+    if not words or apart and plural and set(words) <= _KINDS:  # "... excluding the muscles": not "iliopsoas muscle"
         return None
     scores = {}
     for s in ontology.structures.values():
