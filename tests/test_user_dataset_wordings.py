@@ -53,7 +53,8 @@ def test_most_wordings_of_users_datasets_are_read():
     stations, and Latin sides (sets 17 and 18 blind: 0.28 and 0.35, after their misses 0.70 and 0.78); set 19 blind
     0.49, after 0.75; 0.797 of the fourteen with a one-organ dataset's findings, digits, masses, initials of two words
     and more typos, and 0.759 of twenty with sets 16 and 20-24 (21-24 blind: 0.28, 0.55, 0.44 and 0.46, after their
-    misses 0.62, 0.81, 0.67 and 0.53)."""
+    misses 0.62, 0.81, 0.67 and 0.53); 0.781 of twenty-three with sets 25-27 (blind 0.49, 0.60 and 0.55; after their
+    misses 0.82, 0.88 and 0.79): Latin word by word, series, halves, labels by number, counts, nerve roots."""
     read = [_read(e["text"], generic_ontology(DatasetLabels.of(SET[k]["labels"]))) for k in KEYS
             for e in SET[k]["resolved"]]
     assert sum(r is not None for r in read) / len(read) >= 0.75
@@ -163,6 +164,18 @@ NEONATE = {"WM": 1, "ventricles": 2, "extracerebral_CSF": 3, "hippocampus_amygda
 RT_OARS = {"Brainstem": 1, "SpinalCord": 2, "Mandible": 3}
 MS = {"WM": 1, "lesion_periventricular": 2, "lesion_juxtacortical": 3, "cord_lesion": 4, "spinal_cord": 5}
 LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 5}
+THYROID = {"thyroid_R": 1, "thyroid_L": 2, "isthmus": 3, "nodule_1": 4, "nodule_2": 5, "CCA_R": 6, "CCA_L": 7,
+           "IJV_R": 8, "IJV_L": 9, "trachea": 10}
+COLON = {"cecum": 1, "colon_ascending": 2, "colon_transverse": 3, "colon_descending": 4, "sigmoid": 5, "rectum": 6}
+FOSSA = {"cerebellum_L": 1, "cerebellum_R": 2, "vermis": 3, "V4": 4, "tumor_solid": 5, "tumor_cyst": 6,
+         "peritumoral_edema": 7}
+HIP = {"femoral_head_left": 1, "acetabulum_left": 2, "labrum_left": 3, "gluteus_medius_left": 4, "iliopsoas_left": 5,
+       "gluteus_medius_right": 6, "iliopsoas_right": 7}
+WRIST = {"Radius_dist": 1, "Ulna_dist": 2, "Scaphoid": 3, "Lunate": 4, "Triquetrum": 5, "Capitate": 6, "Hamate": 7,
+         "MedianNerve": 8, "Ganglion": 9}
+CORONARY = {"LM": 1, "LAD": 2, "LCx": 3, "RCA": 4, "plaque_calc": 5, "plaque_noncalc": 6, "LV_myo": 7}
+CMR = {"LV_bloodpool": 1, "LV_myo": 2, "RV_bloodpool": 3, "RV_myo": 4}
+SPINE_ROOTS = {"L5": 1, "S1": 2, "thecal_sac": 3, "root_L5_left": 4, "root_L5_right": 5}
 
 
 @pytest.mark.parametrize("labels,text,target,avoid", [
@@ -276,6 +289,35 @@ LEGS = {"cfa_right": 1, "sfa_right": 2, "pfa_right": 3, "sfa_left": 4, "stent": 
     ({"rectus_abdominis_left": 1, "rectus_abdominis_right": 2}, "Musculus rectus abdominis sinister", {1}, set()),
     (NEONATE, "CSF spaces", {2, 3}, set()),
     ({"pancreas": 1, "PDAC": 2, "SMV": 3}, "pancreas without the tumour", {1}, {2}),
+    (THYROID, "whole thyroid", {1, 2, 3}, set()),  # the lobes by their side and the isthmus (a group)
+    (THYROID, "right lobe of the thyroid", {1}, set()),  # an unpaired organ's half by its side
+    (THYROID, "both thyroid lobes", {1, 2}, set()),
+    (THYROID, "the thyroid's isthmus", {3}, set()),  # a group's member said with it
+    (THYROID, "please segment the first nodule and the left lobe", {4, 2}, set()),  # a numbered label by ordinal
+    (THYROID, "arteria carotis communis sinistra", {7}, set()),  # Latin word by word, its side first
+    (THYROID, "all vessels excluding the jugular veins", {6, 7, 8, 9}, {8, 9}),
+    (COLON, "cecum through descending colon", {1, 2, 3, 4}, set()),  # a span of a series
+    (COLON, "the colon from the transverse to the rectum", {3, 4, 5, 6}, set()),
+    (FOSSA, "whole cerebellum", {1, 2, 3}, set()),  # the hemispheres and the vermis
+    (FOSSA, "tumor and surrounding edema", {5, 6, 7}, set()),  # `tumor_cyst` is of the tumour
+    (FOSSA, "fourth ventricle", {4}, set()),
+    (FOSSA, "the tumour", {5, 6}, set()),
+    ({"FemurDistal": 1, "BoneBruise": 2}, "all bones", {1}, set()),  # a bruise, no "bruise bone"
+    (HIP, "all left-sided structures excluding the muscles", {1, 2, 3, 4, 5}, {4, 5, 6, 7}),  # every muscle
+    (HIP, "both labra", {3}, set()),
+    (WRIST, "labels 3 through 7", {3, 4, 5, 6, 7}, set()),  # a label by its number
+    (WRIST, "os lunatum", {4}, set()),
+    (WRIST, "n. medianus", {8}, set()),
+    (WRIST, "both forearm bones", {1, 2}, set()),  # a bone's end is that bone in a group
+    (WRIST, "all the bones excluding the distal radius and ulna", {1, 2, 3, 4, 5, 6, 7}, {1, 2}),
+    (CORONARY, "calcified plaque", {5}, set()),
+    (CORONARY, "all plaque", {5, 6}, set()),
+    (CMR, "myocardium of both ventricles", {2, 4}, set()),  # `RV_myo` written out: "right ventricular myocardium"
+    (SPINE_ROOTS, "both L5 nerve roots", {4, 5}, set()),  # `root_L5_left` is a nerve root
+    ({"femur_distal": 1, "patella": 2, "patellar_tendon": 3}, "all bones except the femur", {1, 2}, {1}),
+    ({"humeral_head": 1, "glenoid": 2, "clavicle_distal": 3}, "all bones but not the clavicle", {1, 2, 3}, {3}),
+    ({"lung_left": 1, "ggo": 2}, "ground-glass opacities", {2}, set()),  # hyphen variants of one row kept
+    ({"uterus": 1, "fibroid_1": 2, "fibroid_2": 3}, "leiomyomas", {2, 3}, set()),  # a numbered label's synonyms
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -316,6 +358,11 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     (GLIOMA, "the tumour"),
     (GLIOMA, "whole tumour"),
     ({"Tumor": 1, "Kidney": 2, "Liver": 3}, "the largest organ"),  # no slip to "larges"
+    (CORONARY, "left coronary artery"),  # more than the left main: its trunk
+    (SPINE_ROOTS, "sacrum"),  # `thecal_sac`: "sac" is a word, no abbreviation of "sacrum"
+    (CMR, "myocardium"),  # of both ventricles: one of two
+    (CMR, "heart muscle of the right ventricle and the LV"),  # no reading of a list item's words alone
+    (WRIST, "all eight carpal bones"),  # five are labelled
 ])
 def test_a_group_kind_or_whole_the_labels_do_not_hold_is_refused(labels, text):
     assert _read(text, _ontology(labels)) is None, text
@@ -334,7 +381,7 @@ def test_a_synonym_two_labels_share_is_dropped_and_every_wording_names_one_struc
     for s in ontology.structures.values():
         for phrase in s.phrases():
             assert ontology.lookup(phrase) == {s.name}, phrase
-    assert "synonyms" not in generic_structures(labels)["IVC"]  # "inferior vena cava" would name both
+    assert generic_structures(labels)["IVC"]["synonyms"] == ["label 1"]  # "inferior vena cava" would name both
 
 
 def test_totalsegmentator_ct_as_a_users_dataset_is_prompted_by_its_groups(nnunet_env, capsys):
