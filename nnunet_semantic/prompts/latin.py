@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-_BONE = re.compile(r"\bos\s+([a-z]+?)(al|ar|oid|id|at)(?:e|eum|ium|um)\b", re.I)  # "os frontale", "os hamatum"
+# "os frontale", "os hyoideum", "os hamatum"
+_BONE = re.compile(r"\bos\s+([a-z]+?)(al|ar|oid|id|at)(?:e|eum|ium|um)\b", re.IGNORECASE)
 _BONES = re.compile(r"\bossa\s+([a-z]+?)(al|ar)ia\b", re.IGNORECASE)  # "ossa nasalia"
 _MUSCLE = re.compile(r"\b(?:musculus|musculi|mm?\.)\s+", re.IGNORECASE)
 
@@ -23,37 +24,43 @@ def _table(text: str) -> dict[str, str]:
 
 
 _NOUNS = _table(
-    """arteria a. artery, arteriae arteries, vena v. vein, venae veins, nervus n. nerve, nervi nerves, truncus trunk,
-    glandula gland, ligamentum ligament, lobus lobe, pulmo lung, ren kidney, mamma breast, caput head, collum neck,
-    corpus body, cauda tail, cavitas cavity, tendo tendon, aqueductus aqueduct, auricula auricle, ventriculus
-    ventricle, atrium atrium, medulla medulla, cortex cortex, plexus plexus, ductus duct, vesica bladder"""
+    """arteria a. artery, arteriae arteries, vena v. vein, venae veins, nervus n. nerve, nervi nerves, truncus
+    trunk, glandula gland, ligamentum ligament, lobus lobe, pulmo lung, ren kidney, mamma breast, caput
+    head, collum neck, corpus body, cauda tail, cavitas cavity, tendo tendon, aqueductus aqueduct, auricula
+    auricle, ventriculus ventricle, atrium atrium, medulla medulla, cortex cortex, plexus plexus, ductus
+    duct, vesica bladder"""
 )
 _ADJECTIVES = _table(
-    """communis common, interna internus internum internal, externa externus externum external, superior superior,
-    inferior inferior, anterior anterior, posterior posterior, media medius middle, major major, minor minor,
-    profunda profundus deep, superficialis superficial, iliaca iliacus iliac, carotis carotid, coeliacus celiacus
-    coeliaca celiac, renalis renal, mesenterica mesenteric, subclavia subclavian, vertebralis vertebral, basilaris
-    basilar, femoralis femoral, poplitea popliteal, pulmonalis pulmonary, hepatica hepatic, portae portal,
-    lienalis splenica splenic, jugularis jugular, parotidea parotid, submandibularis submandibular, thyroidea
-    thyroid, glenoidalis glenoid, coronaria coronary, brachiocephalicus brachiocephalic, spinalis spinal, lumbalis
-    lumbar, thoracica thoracic, abdominalis abdominal, ascendens ascending, descendens descending, transversum
-    transversus transverse, sigmoideum sigmoid, opticus optic, facialis facial, calcaneus calcaneal, urinaria
-    urinary, cava cava, lateralis lateral, medialis medial, medianus median, ulnaris ulnar, radialis radial,
-    ischiadicus sciatic"""
+    """communis common, interna internus internum internal, externa externus externum external, superior
+    superior, inferior inferior, anterior anterior, posterior posterior, media medius middle, major major,
+    minor minor, profunda profundus deep, superficialis superficial, iliaca iliacus iliac, carotis carotid,
+    coeliacus celiacus coeliaca celiac, renalis renal, mesenterica mesenteric, subclavia subclavian,
+    vertebralis vertebral, basilaris basilar, femoralis femoral, poplitea popliteal, pulmonalis pulmonary,
+    hepatica hepatic, portae portal, lienalis splenica splenic, jugularis jugular, parotidea parotid,
+    submandibularis submandibular, thyroidea thyroid, glenoidalis glenoid, coronaria coronary,
+    brachiocephalicus brachiocephalic, spinalis spinal, lumbalis lumbar, thoracica thoracic, abdominalis
+    abdominal, ascendens ascending, descendens descending, transversum transversus transverse, sigmoideum
+    sigmoid, opticus optic, facialis facial, calcaneus calcaneal, urinaria urinary, cava cava, lateralis
+    lateral, medialis medial, medianus median, ulnaris ulnar, radialis radial, ischiadicus sciatic"""
 )
 _GENITIVES = _table(
-    """humeri humerus, femoris femur, fibulae fibula, tibiae tibia, patellae patella, radii radius, ulnae ulna,
-    costae rib, pancreatis pancreas, hepatis liver, cordis heart, atrii atrium, ventriculi ventricle, mesencephali
-    midbrain, encephali brain, cerebri brain, cerebelli cerebellum, vertebrae vertebra, mandibulae mandible,
-    scapulae scapula, calcanei calcaneus, pulmonis lung, renis kidney, vesicae bladder"""
+    """humeri humerus, femoris femur, fibulae fibula, tibiae tibia, patellae patella, radii radius, ulnae
+    ulna, costae rib, pancreatis pancreas, hepatis liver, cordis heart, atrii atrium, ventriculi ventricle,
+    mesencephali midbrain, encephali brain, cerebri brain, cerebelli cerebellum, vertebrae vertebra,
+    mandibulae mandible, scapulae scapula, calcanei calcaneus, pulmonis lung, renis kidney, vesicae bladder"""
 )
 _SIDES = _table("sinister sinistra sinistrum sinistri left, dexter dextra dextrum dextri right")
 _WORDS = {**_ADJECTIVES, **_GENITIVES, **_SIDES}
-_NAME = re.compile(rf"\b({'|'.join(map(re.escape, _NOUNS))})((?:\s+(?:{'|'.join(_WORDS)}))+)\b", re.IGNORECASE)
+_NOUN, _WORD = "|".join(map(re.escape, _NOUNS)), "|".join(_WORDS)
+_NAME = re.compile(rf"\b({_NOUN})((?:\s+(?:{_WORD}))+)\b", re.IGNORECASE)
 
 
 # names not said word for word
-_IDIOMS = {"medulla spinalis": "spinal cord", "truncus encephali": "brainstem", "tendo calcaneus": "achilles tendon"}
+_IDIOMS = {
+    "medulla spinalis": "spinal cord",
+    "truncus encephali": "brainstem",
+    "tendo calcaneus": "achilles tendon",
+}
 
 
 def _name(m: re.Match) -> str:

@@ -57,10 +57,10 @@ _OF = re.compile(r"^(?P<x>(?:(?!\band\b).)+?\bof\s+(?:the\s+)?)(?P<a>[a-z-]+)\s+
 # sigmoid"): each member, said whole or by its first word ("transverse", "sigmoid")
 _MEMBER = [*(m for series in SERIES.values() for m in series), "caecum"]
 _MEMBER += sorted({m.split()[0] for m in _MEMBER} - set(_MEMBER))
-_WHOLE = alternatives(tuple(SERIES))
+_WHOLE, _END = alternatives(tuple(SERIES)), alternatives(tuple(_MEMBER))
 _SERIES_SPAN = re.compile(
-    rf"\b(?:(?:the\s+)?(?P<whole>{_WHOLE})\s+)?(?:from\s+)?(?:the\s+)?(?P<a>{alternatives(tuple(_MEMBER))})"
-    rf"(?:\s+(?:{_WHOLE}))?{_TO}(?:down\s+to\s+)?(?:the\s+)?(?P<b>{alternatives(tuple(_MEMBER))})(?:\s+(?P<of>{_WHOLE}))?\b",
+    rf"\b(?:(?:the\s+)?(?P<whole>{_WHOLE})\s+)?(?:from\s+)?(?:the\s+)?(?P<a>{_END})(?:\s+(?:{_WHOLE}))?"
+    rf"{_TO}(?:down\s+to\s+)?(?:the\s+)?(?P<b>{_END})(?:\s+(?P<of>{_WHOLE}))?\b",
     re.I,
 )
 _ITEMS = re.compile(r"(\s*(?:,|&|\+|\band\b)\s*)", re.IGNORECASE)

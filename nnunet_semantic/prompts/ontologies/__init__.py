@@ -68,26 +68,28 @@ def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
             [*synonyms(name), *([f"label {ids[0]}"] if len(ids) == 1 else [])]
         )
     said = Counter(k for s in by_set.values() for k in {normalize(w) for w in (*s["names"], *s["synonyms"])})
-    # a one-word synonym another label's name starts a word of ("myocardium" of `LV_myo` beside `RV_myo`) names both
-    stems = Counter(
-        w for s in by_set.values() for w in {w for n in s["names"] for w in normalize(n).split() if len(w) > 2}
-    )
+    stems = Counter(w for s in by_set.values() for w in _name_words(s) if len(w) > 2)
     for s in by_set.values():
         names = {normalize(n) for n in s["names"]}
-        own = {w for n in s["names"] for w in normalize(n).split()}
         kept = (
             w
             for w in dict.fromkeys(s["synonyms"])
-            if said[normalize(w)] == 1
-            and not (
-                " " not in normalize(w)
-                and any(normalize(w).startswith(x) and normalize(w) != x and n > (x in own) for x, n in stems.items())
-            )
+            if said[normalize(w)] == 1 and not _abbreviated_elsewhere(w, _name_words(s), stems)
         )
         s["synonyms"] = [w for w in kept if normalize(w) not in names]
     structures = {s["names"][0]: {k: v for k, v in s.items() if v} for s in by_set.values()}
     finding_wordings(structures)
     return structures
+
+
+def _name_words(s: dict[str, Any]) -> set[str]:
+    return {w for n in s["names"] for w in normalize(n).split()}
+
+
+def _abbreviated_elsewhere(synonym: str, own: set[str], stems: Counter) -> bool:
+    """A one-word synonym another label's name abbreviates names both ("myocardium" of `LV_myo` beside `RV_myo`)."""
+    said = normalize(synonym)
+    return " " not in said and any(said.startswith(w) and said != w and n > (w in own) for w, n in stems.items())
 
 
 def generic_ontology(labels: DatasetLabels) -> Ontology:
