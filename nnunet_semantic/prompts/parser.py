@@ -57,7 +57,10 @@ _ONE_OF = re.compile(r"(?<!each\s)(?<!every\s)\b(?:one|either|any)\s+of\b", re.I
 _ADDED = re.compile(
     r"\b(?:plus|as\s+well\s+as|along\s+with|together\s+with|in\s+addition\s+to|included|including)\b", re.IGNORECASE
 )
-_NOT_ONLY = re.compile(r"(?:\s*,\s*|\s+)(?:and|but)\s+not\s+(?:only|just|merely|simply)\b", re.IGNORECASE)
+# "X and not only Y", "Segment X. Also Y.", "X; also Y": one list
+_NOT_ONLY = re.compile(
+    r"(?:\s*,\s*|\s+)(?:and|but)\s+not\s+(?:only|just|merely|simply)\b|\s*[.;]\s+(?:and\s+)?also\b", re.IGNORECASE
+)
 _REST_OF = re.compile(r"^(?:rest|remainder)\s+of\s+", re.IGNORECASE)
 _CLASS_NOUN = re.compile(r"\s+(?:nucleus|gland)$", re.IGNORECASE)  # nouns that tell no label from another
 _SIDED = re.compile(r"\b(left|right)[-\s]sided\b", re.IGNORECASE)

@@ -52,6 +52,8 @@ SHORTHAND = {
     "seg": "segment",
     "lac": "laceration",
     "fx": "fracture",
+    "kid": "kidney",
+    "kids": "kidneys",
     "ln": "lymph node",
     "lig": "ligament",
     "asc": "ascending",
@@ -137,6 +139,8 @@ EXCLUSION_CONNECTIVES = (
     "but not including",
     "excepting",
     "disregarding",
+    "skipping",
+    "skip",
 )
 # never trained on: the evaluation's held-out L3 prompts draw theirs from here
 HELDOUT_CONNECTIVES = (
@@ -158,6 +162,8 @@ HELDOUT_CONNECTIVES = (
     "excepting",
     "disregarding",
     "leave out",
+    "skipping",
+    "skip",
 )
 TRAINING_CONNECTIVES = tuple(c for c in EXCLUSION_CONNECTIVES if c not in HELDOUT_CONNECTIVES)
 
@@ -271,7 +277,7 @@ def alternatives(words) -> str:
 _VERB_HEAD = (  # "please segment", "can you outline", "I need a mask of", "give me the outline of"
     r"^(?:(?:please|kindly)\s+)?(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?)?"
     r"(?:i(?:\s+only|\s+just)?(?:\s+need|\s+want|\s+would\s+like|\s*'d\s+like)\s+|(?:give|show|get|send)\s+me\s+)?"
-    rf"(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:is|are)\s+|"
+    rf"(?:(?:{alternatives(REQUEST_VERBS)})(?:\s+me)?\s+|where\s+(?:(?:is|are)\s+)?|which\s+of\s+\w+\s+\w+\s+(?:is|are)\s+|"
     r"(?:(?:a|an|the)\s+)?(?:mask|segmentation|outline|contour|delineation)\s+of\s+)?"
 )
 # "X, labelled please", "X, nothing else": a request said after its structure, whatever the structure's words
@@ -291,7 +297,7 @@ PURPOSE = re.compile(
     re.IGNORECASE,
 )
 _REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)
-_REQUEST_TAIL = re.compile(r"(?:\s+(?:regions?|areas?|please))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
+_REQUEST_TAIL = re.compile(r"(?:\s+(?:regions?|areas?|please|is|are|lies|lie))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
 _EMPHATIC_HEAD = re.compile(_VERB_HEAD + rf"(?:(?:the|a|an|{alternatives(EMPHATIC_HEAD)})\s+)*", re.IGNORECASE)
 _EMPHATIC_TAIL = re.compile(
     rf"(?:[\s,]+(?:regions?|areas?|please|{alternatives(EMPHATIC_TAIL)}))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE
