@@ -206,8 +206,9 @@ bone: femur, tibia, fibula, patella, humerus, radius, ulna, scapula, clavicle, c
     vertebra, sacrum, coccyx, hip, ilium, ischium, pubis, skull, mandible, maxilla, sternum,
     calcaneus, talus, femoral head, hyoid, humeral head, scaphoid, lunate, triquetrum, pisiform, trapezium,
     trapezoid, capitate, hamate, metacarpal, phalanx, navicular, cuboid, cuneiform, metatarsal, carpal bone,
-    tarsal bone, glenoid, acromion, coracoid, olecranon, malleolus, condyle, trochanter, epicondyle, acetabulum
-tendon: achilles tendon, patellar tendon, quadriceps tendon
+    tarsal bone, glenoid, acromion, coracoid, olecranon, malleolus, condyle, trochanter, epicondyle, acetabulum,
+    radial head
+tendon: achilles tendon, patellar tendon, quadriceps tendon, common extensor tendon, common flexor tendon
 ligament: cruciate ligament, collateral ligament
 nerve: optic nerve, median nerve, ulnar nerve, radial nerve, sciatic nerve, facial nerve, vagus nerve, nerve root
 artery: aorta, celiac trunk, brachiocephalic trunk, pulmonary trunk

@@ -51,7 +51,10 @@ _GENITIVES = _table(
 )
 _SIDES = _table("sinister sinistra sinistrum sinistri left, dexter dextra dextrum dextri right")
 _WORDS = {**_ADJECTIVES, **_GENITIVES, **_SIDES}
-_NOUN, _WORD = "|".join(map(re.escape, _NOUNS)), "|".join(_WORDS)
+# an adjective the tables lack, by its ending: "retromandibularis" is "retromandibular", "gastrica" "gastric"
+_ENDINGS = ((re.compile(r"(\w{4,}a)(?:ris|re)$"), r"\1r"), (re.compile(r"(\w{4,}a)(?:lis|le)$"), r"\1l"))
+_ENDINGS += ((re.compile(r"(\w{4,}ic)(?:us|a|um)$"), r"\1"),)
+_NOUN, _WORD = "|".join(map(re.escape, _NOUNS)), "|".join([*_WORDS, r"\w{4,}(?:aris|are|alis|ale|icus|ica|icum)"])
 _NAME = re.compile(rf"\b({_NOUN})((?:\s+(?:{_WORD}))+)\b", re.IGNORECASE)
 
 
@@ -68,7 +71,7 @@ def _name(m: re.Match) -> str:
         return _IDIOMS[said]
     words = m[2].lower().split()
     side = [_SIDES[w] for w in words if w in _SIDES]
-    qualifiers = [_ADJECTIVES[w] for w in reversed(words) if w in _ADJECTIVES]
+    qualifiers = [_ADJECTIVES.get(w) or _adjective(w) for w in reversed(words) if w not in _SIDES | _GENITIVES.keys()]
     if "cava" in qualifiers:  # "vena cava superior": the vena cava is one noun
         return " ".join([*side, *(q for q in qualifiers if q != "cava"), "vena cava"])
     noun = " ".join([*qualifiers, _NOUNS[m[1].lower()]])
@@ -76,6 +79,12 @@ def _name(m: re.Match) -> str:
     if owners:  # "caput humeri": the head of the humerus; "auricula atrii sinistri": of the left atrium
         return f"{noun} of the {' '.join([*side, *owners])}"
     return " ".join([*side, noun])
+
+
+def _adjective(word: str) -> str:
+    for ending, english in _ENDINGS:
+        word = ending.sub(english, word)
+    return word
 
 
 def english(text: str) -> str:

@@ -212,8 +212,8 @@ SYNONYMS = (
     ("intermuscular adipose tissue", "IMAT", "intermuscular fat"),
     ("quadratus lumborum", "QL"),
     ("psoas", "psoas major", "psoas muscle"),
-    ("amniotic fluid", "liquor amnii", "amniotic cavity"),
-    ("myometrium", "uterine wall"),
+    ("amniotic fluid", "liquor amnii", "amniotic cavity", "the waters"),
+    ("myometrium", "uterine wall", "uterine muscle"),
     ("cervix", "uterine cervix", "cervix uteri"),
     ("calcaneus", "heel bone", "os calcis", "calcaneum"),
     ("talus", "astragalus", "ankle bone"),
@@ -277,8 +277,16 @@ SYNONYMS = (
     ("sacrum", "sacral bone", "os sacrum"),
     ("fibroglandular tissue", "FGT", "glandular tissue"),
     ("lung", "lung field"),
-    ("GTVp", "primary tumor", "primary gross tumor volume", "primary GTV"),
-    ("GTVn", "nodal gross tumor volume", "nodal GTV", "involved lymph nodes", "metastatic lymph nodes"),
+    ("GTVp", "primary tumor", "primary gross tumor volume", "primary GTV", "GTVt", "GTV-T", "GTVnx"),
+    (
+        "GTVn",
+        "nodal gross tumor volume",
+        "nodal GTV",
+        "involved lymph nodes",
+        "metastatic lymph nodes",
+        "GTVnd",
+        "GTV-N",
+    ),
     ("fourth ventricle", "4th ventricle", "V4"),
     ("third ventricle", "3rd ventricle", "V3"),
     ("cerebral aqueduct", "aqueduct", "aqueduct of Sylvius", "sylvian aqueduct", "aqueduct of the midbrain"),
@@ -324,6 +332,15 @@ SYNONYMS = (
     ("scaphoid", "carpal navicular", "os scaphoideum"),
     ("TFCC", "triangular fibrocartilage complex", "triangular fibrocartilage"),
     ("ganglion", "ganglion cyst"),
+    ("ulnar collateral ligament", "UCL"),
+    ("radial collateral ligament", "RCL"),
+    ("common extensor tendon", "CET", "common extensor origin"),
+    ("common flexor tendon", "CFT", "common flexor origin"),
+    ("wilms tumor", "nephroblastoma", "wilms' tumor"),
+    ("pleomorphic adenoma", "benign mixed tumor"),
+    ("facial nerve", "CN VII", "cranial nerve VII", "seventh cranial nerve"),
+    ("aorta", "Ao"),
+    ("fetus", "foetus", "baby"),
     ("noncalcified plaque", "plaque noncalc", "non calcified plaque", "soft plaque"),
 )
 # general anatomy's words, which a label's abbreviations are written out to ("thal": "thalamus")
@@ -353,6 +370,7 @@ _VESSELS = {"artery", "vein"}
 _SAID_SIDES = ("", "left", "right")
 _AT = {"pulmonary vein": ("superior", "middle", "inferior")}  # named by where as well as side: `LSPV`
 _UNSAID = {"of", "the", "and"}
+_REGION_NOUNS = {"region", "area"}  # `placenta_accreta_region`: "placenta accreta", as "X region" is X
 # a head noun said without the class it is of: `root_L5_left` is a "nerve root", `axillary_node_left` a "lymph node"
 _CLASS_OF = {"root": "nerve", "node": "lymph"}
 # words of their own that start a longer word of `WORDS`, never its abbreviation: `thecal_sac` is no "thecal sacrum"
@@ -559,5 +577,7 @@ def synonyms(name: str) -> list[str]:
         if _CLASS_OF.keys() & set(words)
         else []
     )
+    out += [" ".join(words[:-1])] if len(words) > 2 and words[-1] in _REGION_NOUNS else []  # "placenta accreta"
+    out += [" ".join(words[1:])] if len(words) > 2 and words[0] in ALONE and not ALONE & {*words[1:], *SIDES} else []
     out += _levels(said) + _halves(said) + teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
