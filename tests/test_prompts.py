@@ -289,6 +289,11 @@ def test_heldout_prompts_parse_back_to_their_sets_and_are_marked(key):
     ("the complete hippocampus including head, body and tail", (1, 2), ()),
     ("outline both the head and the tail of the hippocampus as one structure", (1, 2), ()),
     ("the hippocampus excluding its head, outlined", (1, 2), (1,)),
+    # a request asked as a question, a second sentence, "skip" (shipped blind probes, set 2)
+    ("can u show me where the posterior hippocampus is", (2,), ()),
+    ("which of these structures is the anterior hippocampus?", (1,), ()),
+    ("Segment the anterior hippocampus. Also the posterior hippocampus.", (1, 2), ()),
+    ("the hippocampus, skip the anterior hippocampus", (1, 2), (1,)),
 ])
 def test_requests_around_structure_names_parse(text, target, avoid):
     p = parse(text, HIPPO)
