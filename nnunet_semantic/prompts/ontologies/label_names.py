@@ -537,6 +537,19 @@ def _levels(said: str) -> list[str]:
     return out + (["lumbosacral disc"] if (upper, lower) == ("L5", "S1") else [])
 
 
+def _reworded(words: list[str]) -> list[str]:
+    """A name with its head's class (`root_L5_left` "nerve root L5 left"), without its trailing region noun
+    (`placenta_accreta_region` "placenta accreta") or without the organ before a rest no structure's name is in
+    ("accreta region"; never "amygdala right" of `hippocampus_amygdala_R`)."""
+    classed = [f"{_CLASS_OF[w]} {w}" if w in _CLASS_OF else w for w in words]
+    out = [" ".join(classed)] if classed != words else []
+    if len(words) > 2 and words[-1] in _REGION_NOUNS:
+        out.append(" ".join(words[:-1]))
+    if len(words) > 2 and words[0] in ALONE and not ALONE & {*words[1:]}:
+        out.append(" ".join(words[1:]))
+    return out
+
+
 def _halves(said: str) -> list[str]:
     """An unpaired organ's half by its side (`HALVES`): "thyroid right" is "the right thyroid lobe", "the right
     lobe of the thyroid", "the right lobe"."""
@@ -571,13 +584,6 @@ def synonyms(name: str) -> list[str]:
         out += [f"{w} {number}" for w in _group(" ".join(noun))[0] if " ".join(noun) != w]  # "leiomyoma 1"
     if glued := _GLUED.match(said):  # `Seg4a`, `Rib12`: "segment 4a", "rib 12"
         out += [apart := f"{SHORTHAND.get(glued[1], glued[1])} {glued[2]}", *synonyms(apart)]
-    words = said.split()
-    out += (
-        [" ".join(f"{_CLASS_OF[w]} {w}" if w in _CLASS_OF else w for w in words)]
-        if _CLASS_OF.keys() & set(words)
-        else []
-    )
-    out += [" ".join(words[:-1])] if len(words) > 2 and words[-1] in _REGION_NOUNS else []  # "placenta accreta"
-    out += [" ".join(words[1:])] if len(words) > 2 and words[0] in ALONE and not ALONE & {*words[1:], *SIDES} else []
-    out += _levels(said) + _halves(said) + teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
+    out += _reworded(said.split()) + _levels(said) + _halves(said)
+    out += teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
