@@ -76,6 +76,7 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 ACRONYM_PLURAL = r"\b([A-Z]{2,})s\b"  # an acronym's plural: "PVs", "SVs", "ICAs"
 _ACRONYMS = re.compile(ACRONYM_PLURAL)
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
+_LABEL_NUMBER = re.compile(r"^label (\d+)$")  # "label 3", "Label #3": a label by its id in dataset.json
 
 
 def _number(word: str) -> str:
@@ -235,8 +236,10 @@ class Ontology:
 
     def lookup(self, phrase: str) -> set[str]:
         """Structure names a phrase (name, synonym or description) refers to, a compound written apart or together
-        as either ("thigh bone" / "thighbone"); empty when unknown."""
+        as either ("thigh bone" / "thighbone"), a label by its id ("label 3"); empty when unknown."""
         key = normalize(phrase)
+        if (number := _LABEL_NUMBER.match(key)) and (one := self.exactly({int(number[1])})):
+            return {one.name}
         return set(self._vocabulary.get(key) or self._compounds.get(key.replace(" ", ""), set()))
 
     def vocabulary(self) -> list[str]:

@@ -50,8 +50,8 @@ def recognise(labels: DatasetLabels, channels: list[str], file_ending: str = ".n
 def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
     """One structure per named label and one per region label (nnU-Net's regions are structures already), named
     readably, the label's own name kept as a name; a label set named twice becomes one structure with both names.
-    Its synonyms (`label_names.py`) are kept where they name no other structure, its number too ("label 3",
-    "labels 3-6"); a one-organ dataset's findings are said with the organ too (`context.py`)."""
+    Its synonyms (`label_names.py`) are kept where they name no other structure; a one-organ dataset's findings
+    are said with the organ too (`context.py`)."""
     by_set: dict[tuple[int, ...], dict[str, Any]] = {}
     for name in labels.order:
         ids = tuple(sorted(set(labels.regions[name]))) if name in labels.regions else (labels.names[name],)
@@ -64,9 +64,7 @@ def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
             by_set[ids]["names"] += [w for w in words if w not in by_set[ids]["names"]]
         else:
             by_set[ids] = {"labels": list(ids), "names": words}
-        by_set[ids].setdefault("synonyms", []).extend(
-            [*synonyms(name), *([f"label {ids[0]}"] if len(ids) == 1 else [])]
-        )
+        by_set[ids].setdefault("synonyms", []).extend(synonyms(name))
     said = Counter(k for s in by_set.values() for k in {normalize(w) for w in (*s["names"], *s["synonyms"])})
     stems = Counter(w for s in by_set.values() for w in _name_words(s) if len(w) > 2)
     for s in by_set.values():
