@@ -236,5 +236,6 @@ FINDINGS = (
     "intervertebral disc, myocardium, cartilage, meniscus, lymph node, lymph node station, station, canal, "
     "plaque, calcification, stent, placenta, umbilical cord, amniotic fluid, tear, effusion, thrombus, herniation, "
     "fracture, labrum, bruise, contusion, collection, hematoma, endoleak, stent graft, stentgraft, fluid, isthmus, "
-    "ganglion, triangular fibrocartilage complex, stranding, calculus, ureteral stent"
+    "ganglion, triangular fibrocartilage complex, stranding, calculus, ureteral stent, laceration, hemoperitoneum, "
+    "extravasation, infarct, embolus"
 ).split(", ")

@@ -247,7 +247,7 @@ def read_collective(
                 (is_name or not kind)
                 and _covers(words, w)
                 and not (set(words) & _ORGANS and set(w) - set(words) & _ORGANS)  # "amygdala" of a two-organ label
-                and (_TRUNK in words or _TRUNK not in w)
+                and (_TRUNK in words or _TRUNK not in w or plural)  # "the coronary arteries" hold the left main
                 and (own <= parts if own else any(_covers((h,), words) for h in heads))
             ):
                 shares.append(len(words) / len(w))

@@ -21,7 +21,7 @@ _ORDER = [f"{region}{n}" for region, count in _COUNTS.items() for n in range(1, 
 _TO = r"\s*(?:-|\u2013|\bto\b|\bthrough\b|\bthru\b|\buntil\b)\s*"
 _LEVELS = re.compile(rf"\b(C|Th|T|L|S)(\d{{1,2}}){_TO}(C|Th|T|L|S)?(\d{{1,2}})\b", re.IGNORECASE)
 # a range of other one-letter codes ("left M1-M3", "M4 through M6"): the vertebrae's letters are levels above
-_CODES = re.compile(rf"\b([ABD-KMNPQRU-Z])(\d{{1,2}}){_TO}\1?(\d{{1,2}})\b")
+_CODES = re.compile(rf"\b([ABD-KMNPQRU-Z]|[A-Z]{{2,3}})(\d{{1,2}}){_TO}\1?(\d{{1,2}})\b")  # "MT2-MT4" too
 _NUMBER = r"(?:\d{1,2}|[IVX]{1,4})"
 _KIND = r"(?:(?P<kind>[a-z]+)\s+)?"  # a direction before the noun is said of each: "distal phalanges 1-3"
 _SPAN = re.compile(rf"\b{_KIND}([a-z]{{3,}}?)s?\s+({_NUMBER}){_TO}({_NUMBER})\b", re.IGNORECASE)

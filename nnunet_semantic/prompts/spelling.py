@@ -36,6 +36,9 @@ _SHORTHAND = re.compile(rf"(?<![\w/-])(?:{alternatives(SHORTHAND)})(?:\.|(?![\w/
 
 
 _ANATOMY = {singular(w) for name in ANATOMY for w in name.split()}
+# "splenic a. and v.", "popliteal a.": a vessel's class after its name, where no Latin name follows ("a. carotis")
+_VESSEL = re.compile(r"(?<=[a-z])\s+(aa|vv|a|v)\.(?=\s*(?:$|[,;+&)]|(?:and|or|plus|with|without)\b))", re.I)
+_VESSELS = {"a": "artery", "v": "vein", "aa": "arteries", "vv": "veins"}
 
 
 def vocabulary(ontology: Ontology | None) -> set[str]:
@@ -72,6 +75,7 @@ def _slips(word: str) -> set[str]:
 
 def unabbreviate(text: str, ontology: Ontology | None) -> str:
     """`text` with the clinical shorthand the ontology's words lack written out ("lt kidney" -> "left kidney")."""
+    text = _VESSEL.sub(lambda m: f" {_VESSELS[m[1].lower()]}", text)
     if not _SHORTHAND.search(text):  # every prompt passes here: the vocabulary only where there is shorthand
         return text
     words = vocabulary(ontology)

@@ -53,6 +53,8 @@ SHORTHAND = {
     "lac": "laceration",
     "fx": "fracture",
     "kid": "kidney",
+    "vent": "ventricle",
+    "vents": "ventricles",
     "kids": "kidneys",
     "ln": "lymph node",
     "lig": "ligament",
@@ -63,6 +65,7 @@ SHORTHAND = {
 }
 # who a possessive names before a structure: "the patient's kidneys"
 PERSONS = ("patient", "subject", "participant", "volunteer", "person", "case", "individual", "child", "man", "woman")
+PERSONS += ("fetus", "foetus", "baby", "infant", "neonate", "newborn", "mother")
 # relational adjectives and the noun each stands for: "the mass in the liver" is the "hepatic mass"
 RELATIONAL = {
     "hepatic": "liver",
@@ -293,7 +296,7 @@ ASKED_AFTER = re.compile(
 # what a structure is wanted for, said after it: "tumour for nephrectomy planning", "... for a memory study"
 PURPOSE = re.compile(
     r"\s+for\s+[^,;]*?\b(?:planning|study|boost|biopsy|volumetry|assessment|measurements?|follow[-\s]?up|review|"
-    r"research|analysis|score|surgery|radiotherapy|nephrometry)\b[^,;]*?(?=\s*[,;]|$)",
+    r"research|analysis|score|surgery|radiotherapy|nephrometry|ratio)\b[^,;]*?(?=\s*[,;]|$)",
     re.IGNORECASE,
 )
 _REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)

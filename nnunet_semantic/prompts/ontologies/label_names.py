@@ -87,6 +87,7 @@ SYNONYMS = (
     ("patella", "kneecap"),
     ("sigmoid colon", "sigmoid"),
     ("pulmonary artery", "PA", "pulmonary trunk", "main pulmonary artery"),
+    ("choroid plexus", "CP"),
     ("cerebrospinal fluid", "CSF"),
     ("extracerebral cerebrospinal fluid", "extracerebral CSF", "extra-axial CSF", "external CSF", "eCSF"),
     ("pancreatic ductal adenocarcinoma", "PDAC", "pancreatic cancer", "pancreatic adenocarcinoma", "pancreatic tumor"),
@@ -340,6 +341,9 @@ SYNONYMS = (
     ("pleomorphic adenoma", "benign mixed tumor"),
     ("facial nerve", "CN VII", "cranial nerve VII", "seventh cranial nerve"),
     ("aorta", "Ao"),
+    ("GTV", "gross tumor volume", "gross disease"),
+    ("CTV", "clinical target volume"),
+    ("PTV", "planning target volume"),
     ("fetus", "foetus", "baby"),
     ("noncalcified plaque", "plaque noncalc", "non calcified plaque", "soft plaque"),
 )
@@ -451,6 +455,8 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
     if len(sides) == 1:
         tries.append((tuple(w for w in bag if w not in SIDES), [f"{sides[0]} "]))
+    if "main" in bag and len(bag) > 1:  # `PA_main`: "main pulmonary artery"
+        tries.append((tuple(w for w in bag if w != "main"), ["main "]))
     # "prostate PZ": also "peripheral zone"; never a bare "CSF" of "extracerebral CSF"
     organ_first = words[0].lower() in ALONE
     if len(words) > 1 and len(words[0]) > 2 and (organ_first or not _clipped(" ".join(words[1:]))):  # "umbilical cord"
@@ -472,6 +478,9 @@ def _spoken(said: str, initials: bool = True) -> list[str]:
     if len(side) > 1 or not rest or "and" in rest:  # "portal vein and splenic vein" is said as it is
         return []
     out = [" ".join([*side, *rest])] if side and words[0] != side[0] else []
+    if len(side) == 1 and len(rest) == 1 and rest[0].isalpha() and rest[0].isupper() and len(rest[0]) <= 4:
+        glued = f"{side[0][0].upper()}{rest[0]}"  # `PA_right` "RPA", `CCA_L` "LCCA"; not `AD_L` "LAD", a name
+        out += [] if _bag(glued) in _GROUP_OF else [glued]
     if any(w.isupper() or any(c.isdigit() for c in w) for w in rest):  # "ICA left", "rib left 7": said
         return out
     if len(rest) > 1 and rest[-1] in _VESSELS and not set(rest[:-1]) & set(RELATIONAL):  # not "renal", "pulmonary"
@@ -513,7 +522,7 @@ def _full(words: list[str], i: int) -> str:
             normalize(w): w for w in found if normalize(" ".join([*words[:i], w, *words[i + 1 :]])) in _SAID_ALONE
         }.values()
     )
-    return next((ws[0] for ws in (found, alone, named) if len(ws) == 1), words[i])
+    return next((ws[0] for ws in (found, named, alone) if len(ws) == 1), words[i])
 
 
 def _levels(said: str) -> list[str]:
