@@ -28,7 +28,7 @@ _NOUNS = _table(
     trunk, glandula gland, ligamentum ligament, lobus lobe, pulmo lung, ren kidney, mamma breast, caput
     head, collum neck, corpus body, cauda tail, cavitas cavity, tendo tendon, aqueductus aqueduct, auricula
     auricle, ventriculus ventricle, atrium atrium, medulla medulla, cortex cortex, plexus plexus, ductus
-    duct, vesica bladder"""
+    duct, vesica bladder, meatus meatus, canalis canal, fascia fascia"""
 )
 _ADJECTIVES = _table(
     """communis common, interna internus internum internal, externa externus externum external, superior
@@ -41,7 +41,8 @@ _ADJECTIVES = _table(
     brachiocephalicus brachiocephalic, spinalis spinal, lumbalis lumbar, thoracica thoracic, abdominalis
     abdominal, ascendens ascending, descendens descending, transversum transversus transverse, sigmoideum
     sigmoid, opticus optic, facialis facial, calcaneus calcaneal, urinaria urinary, cava cava, lateralis
-    lateral, medialis medial, medianus median, ulnaris ulnar, radialis radial, ischiadicus sciatic"""
+    lateral, medialis medial, medianus median, ulnaris ulnar, radialis radial, ischiadicus sciatic,
+    acusticus acoustic"""
 )
 _GENITIVES = _table(
     """humeri humerus, femoris femur, fibulae fibula, tibiae tibia, patellae patella, radii radius, ulnae

@@ -193,9 +193,9 @@ def read_collective(
     mass = not near and bool(said) and said[-1] in MASS_NOUNS and "its" not in written
     plural = plural or bool(re.search(ACRONYM_PLURAL, phrase)) or mass  # "the SVs"
     group = read_group([w for w in said if w not in QUANTIFIERS | LABELLED], ontology, plural)
-    counted = [_COUNTS.index(w) for w in said if w in _COUNTS]
-    if group and counted and counted[0] != len(leaves := ontology.leaves(group)):  # "all eight carpal bones"
-        return f"'{strip_possessive(phrase)}' counts {counted[0]}, and {len(leaves)} are labelled"
+    count = [_COUNTS.index(w) for w in written if w in _COUNTS]  # as written: "the 12th ribs" counts none
+    if group and count and count[0] != len(leaves := ontology.leaves(group)):  # "all eight carpal bones"
+        return f"'{strip_possessive(phrase)}' counts {count[0]}, and {len(leaves)} are labelled"
     if group:
         found = tuple(PartReading(s, tuple(said), 1.0, "structure words") for s in group)
         return found if len(found) > 1 else found[0]

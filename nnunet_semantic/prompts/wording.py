@@ -53,6 +53,7 @@ SHORTHAND = {
     "lac": "laceration",
     "fx": "fracture",
     "kid": "kidney",
+    "ca": "cancer",
     "vent": "ventricle",
     "vents": "ventricles",
     "kids": "kidneys",

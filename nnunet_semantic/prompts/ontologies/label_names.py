@@ -21,7 +21,7 @@ SYNONYMS = (
     ("superior vena cava", "SVC"),
     ("gallbladder", "gall bladder", "GB", "gall"),
     ("urinary bladder", "bladder", "vesica urinaria", "urine bladder"),
-    ("esophagus", "oesophagus", "eso", "gullet"),
+    ("esophagus", "oesophagus", "eso", "gullet", "food pipe"),
     ("ascending aorta", "aorta ascending"),
     ("aortic arch", "arch of the aorta", "aorta arch"),
     ("descending aorta", "aorta descending", "descending thoracic aorta"),
@@ -88,6 +88,14 @@ SYNONYMS = (
     ("sigmoid colon", "sigmoid"),
     ("pulmonary artery", "PA", "pulmonary trunk", "main pulmonary artery"),
     ("choroid plexus", "CP"),
+    ("semicircular canal", "SCC", "semicircular canals"),
+    ("heart", "cor"),
+    ("thymus", "thymic gland", "thymus gland"),
+    ("flexor retinaculum", "transverse carpal ligament", "TCL"),
+    ("mesorectal fascia", "MRF", "fascia propria recti"),
+    ("EMVI", "extramural venous invasion", "extramural vascular invasion"),
+    ("ossicles", "ossicular chain", "auditory ossicles"),
+    ("facial canal", "fallopian canal", "facial nerve canal"),
     ("cerebrospinal fluid", "CSF"),
     ("extracerebral cerebrospinal fluid", "extracerebral CSF", "extra-axial CSF", "external CSF", "eCSF"),
     ("pancreatic ductal adenocarcinoma", "PDAC", "pancreatic cancer", "pancreatic adenocarcinoma", "pancreatic tumor"),
@@ -179,7 +187,7 @@ SYNONYMS = (
     ("left anterior descending artery", "LAD coronary artery", "LAD"),
     ("left circumflex artery", "LCX coronary artery", "circumflex", "LCX"),
     ("right coronary artery", "RCA"),
-    ("internal auditory canal", "IAC", "internal acoustic meatus", "IAM"),
+    ("internal auditory canal", "IAC", "internal acoustic meatus", "IAM", "internal auditory meatus"),
     ("internal carotid artery", "ICA", "internal carotid"),
     ("common carotid artery", "CCA", "common carotid"),
     ("external carotid artery", "ECA", "external carotid"),
@@ -505,6 +513,7 @@ def _written_out(said: str) -> str | None:
         for i, w in enumerate(words)
     ]
     out[0] = _TG263_FIRST.get(words[0], out[0])  # `A_Carotid_L`
+    out[-1] = "middle" if len(out) > 2 and out[-1] == "m" else out[-1]  # `hepatic_vein_M` beside `_R` and `_L`
     if out[0] in _CLASSES and len(out) > 1 and out[1] not in _CLASSES | _LESIONS | _FOUND:  # TG-263: class first
         sides = [w for w in out if w in SIDES]
         out = [*sides, *(w for w in out[1:] if w not in SIDES), out[0]]
