@@ -159,9 +159,9 @@ muscles of mastication, masticatory muscles, chewing muscles: masseter, temporal
     pterygoid
 pterygoid muscles, pterygoids: medial pterygoid, lateral pterygoid
 levator ani, levator ani muscle, levator ani muscles: puborectalis, pubococcygeus, iliococcygeus
-paranasal sinuses, sinuses: frontal sinus, maxillary sinus, ethmoid sinus, anterior ethmoid,
+paranasal sinuses, sinuses: frontal sinus, maxillary sinus, ethmoid sinus, ethmoid, anterior ethmoid,
     posterior ethmoid, sphenoid sinus
-ethmoid sinuses, ethmoid air cells, ethmoids: ethmoid sinus, anterior ethmoid, posterior ethmoid
+ethmoid sinuses, ethmoid air cells, ethmoids: ethmoid sinus, ethmoid, anterior ethmoid, posterior ethmoid
 carpal bones, carpals, carpus: scaphoid, lunate, triquetrum, pisiform, trapezium, trapezoid, capitate, hamate
 proximal carpal row: scaphoid, lunate, triquetrum, pisiform
 distal carpal row: trapezium, trapezoid, capitate, hamate

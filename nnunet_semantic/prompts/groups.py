@@ -97,6 +97,8 @@ def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Stru
         found = _of_kind(said.split(), ontology, plural, sides)  # "organs at risk": "OARs" already (`parts`)
     if found is None or sides and any(_keys(s) & _ONE_SIDED for s in found):
         return None  # "left-sided organs" with the spleen labelled: its name does not say its side
+    if sides and said in _NAMES and not all(sides_of(s) for s in found):
+        return None  # "left-sided sinuses" with a frontal sinus labelled whole: which half, its label does not say
     found = [s for s in found if sides <= sides_of(s) and ontology.holder(s.labels) not in found]
     return tuple(found) if found else None
 

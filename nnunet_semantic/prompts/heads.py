@@ -13,6 +13,7 @@ from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
 from nnunet_semantic.prompts.ontology import Structure, normalize
 from nnunet_semantic.prompts.words import CLASS_NOUNS, MAX_WORDS, UNNAMING, content_words, same_word
 
+_ADJECTIVE = re.compile(r"(?:al|ar|ic|ous|ary|ive)$")  # a word's adjective ending: no noun said first
 _LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 LANDMARK = re.compile(
@@ -63,6 +64,8 @@ def noun_first(words: list[str]) -> bool:
     """A name whose first word is its noun: the words after it are no nouns of general anatomy ("nodule solid"),
     or it is a structure by itself and they are not ("aorta arch"); never a compound written apart ("brain stem")."""
     rest = set(words[1:])
+    if _ADJECTIVE.search(words[0]):  # "acetabular roof" is a roof
+        return False
     if words[0] in FINDING_NOUNS and len(words) == 2:  # a finding's component: `tumor_cyst` is of the tumour
         return True
     return "".join(words) not in WORDS and (not WORDS & rest or words[0] in ALONE and not ALONE & rest)

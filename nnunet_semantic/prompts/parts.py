@@ -58,6 +58,7 @@ SELECTORS = ORDINALS | {
 }
 _AT_RISK = re.compile(r"\borgans?\s+at\s+risk\b", re.IGNORECASE)  # in radiotherapy, each label it contours
 _ORGANS = frozenset(a for a in (*ANATOMY, "hippocampus") if " " not in a)  # a label named by two holds both
+_OF_KIND = {"osseous": "bone", "bony": "bone", "cartilaginous": "cartilage"}  # adjectives of a kind
 _COUNTS = "zero one two three four five six seven eight nine ten eleven twelve".split()
 _TRUNK = "main"  # the trunk of a tree named after it: "left coronary artery" is more than the left main
 # nouns of what is not counted: "grey matter" of `cGM` and `dGM` is both, as "the adrenal" is not
@@ -236,7 +237,7 @@ def read_collective(
     if not words or all(map(direction, words)) and not own or nouns - own:
         return None
     # a kind alone ("all bones") by the structures' names only: a synonym ("hip bone") is no census of the bones
-    kind = set(words) - SIDES <= _KINDS  # "the left organ": a census, never the one synonym "left renal organ"
+    kind = {_OF_KIND.get(w, w) for w in words} - SIDES <= _KINDS  # "the left organ", "osseous": a census
     covered, negated = {}, set()  # "tumor core" of `non enhancing tumor core` alone: neither it nor another
     for s in ontology.structures.values():
         shares = []

@@ -131,13 +131,17 @@ def _base(word: str) -> str:
     return RELATIONAL.get(word, word)
 
 
+# words of one stem that name two structures: the appendix is no left atrial appendage
+_TWO_WORDS = [{"appendix", "appendage"}]
+
+
 @functools.lru_cache(maxsize=65536)
 def same_word(a: str, b: str) -> bool:
     """Equal, or one word in two forms ("hippocampal" / "hippocampus", "necrotic" / "necrosis", "renal" /
     "kidney"); directions only as themselves."""
     if a == b:
         return True
-    if direction(a) or direction(b):
+    if direction(a) or direction(b) or {a, b} in _TWO_WORDS:
         return False
     a, b = _base(a), _base(b)
     short, long = sorted((a, b), key=len)
