@@ -13,6 +13,7 @@ from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
 from nnunet_semantic.prompts.ontology import Structure, normalize
 from nnunet_semantic.prompts.words import CLASS_NOUNS, MAX_WORDS, UNNAMING, content_words, same_word
 
+TRAILING = frozenset({"main", "accessory"})  # said after a label's noun: `renal_artery_L_accessory` is a renal artery
 _ADJECTIVE = re.compile(r"(?:al|ar|ic|ous|ary|ive)$")  # a word's adjective ending: no noun said first
 _LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
@@ -50,6 +51,8 @@ def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[st
             is_name = p in (s.name, *s.names)
             if is_name and len(of) > 1 and noun_first(of):  # a label's noun first: "nodule solid", "aorta arch"
                 heads = [*heads, of[0]]
+            core = [w for w in head if w not in TRAILING and not direction(w)]
+            heads = [*heads, core[-1]] if head[-1] in TRAILING and core else heads  # "renal artery left main"
             out.append((words, heads, PART_NOUNS.intersection(said), is_name))
     return tuple(out)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
-from nnunet_semantic.prompts.heads import LANDMARK, after_noun, component, headed, made_of
+from nnunet_semantic.prompts.heads import LANDMARK, TRAILING, after_noun, component, headed, made_of
 from nnunet_semantic.prompts.ontologies.context import is_target
 from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS
@@ -256,7 +256,7 @@ def read_collective(
             covered[s] = max(shares)
     if kind and not covered and SIDES.intersection(words):
         return f"'{strip_possessive(phrase)}' names a kind by its side, which not every label's name records"
-    named = {s for s in covered if set(words) == set(normalize(s.name).split()) - SIDES}
+    named = {s for s in covered if set(words) == set(normalize(s.name).split()) - SIDES - TRAILING}
     if named and len(covered) > 1:  # "solid nodules": the one named so, not "nodule part solid"
         covered = {s: v for s, v in covered.items() if s in named}
     tops = {s.labels: s for s in covered if not any(s.labels < t.labels for t in covered)}

@@ -52,6 +52,10 @@ _OF_SIDE = re.compile(
 _ADJECTIVES = re.compile(
     rf"^(?P<a>{alternatives(tuple(RELATIONAL))})\s+and\s+(?P<b>(?:[a-z-]+\s+)?(?P<n>[a-z]+))$", re.I
 )
+# a vessel's adjective said once for both kinds: "renal arteries and veins" is "renal arteries and renal veins"
+_VESSELS = re.compile(
+    rf"\b(?P<a>{alternatives(tuple(RELATIONAL))})\s+(?P<n>arter(?:y|ies))\s+and\s+(?P<v>veins?)\b", re.IGNORECASE
+)
 _OF = re.compile(r"^(?P<x>(?:(?!\band\b).)+?\bof\s+(?:the\s+)?)(?P<a>[a-z-]+)\s+and\s+(?:the\s+)?(?P<b>[a-z-]+)$", re.I)
 # a span of a series ("from the cecum to the sigmoid", "cecum through descending colon", "colon from cecum to
 # sigmoid"): each member, said whole or by its first word ("transverse", "sigmoid")
@@ -154,7 +158,7 @@ def expand(text: str) -> str:
     )
     text = _OF_SIDE.sub(r" on the \g<side>", _SERIES_SPAN.sub(_series, text))
     text = _ONES.sub(r"\g<x>\g<but>\g<noun>", text)
-    text = _OF.sub(_of, _ADJECTIVES.sub(r"\g<a> \g<n> and \g<b>", text))
+    text = _OF.sub(_of, _ADJECTIVES.sub(r"\g<a> \g<n> and \g<b>", _VESSELS.sub(r"\g<a> \g<n> and \g<a> \g<v>", text)))
     after = _SIDE_AFTER.match(text)
     if not after or exclusion.cue(after.group("x")) or _CONNECTIVE.search(after.group("x")):
         return text
