@@ -51,8 +51,8 @@ def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[st
             is_name = p in (s.name, *s.names)
             if is_name and len(of) > 1 and noun_first(of):  # a label's noun first: "nodule solid", "aorta arch"
                 heads = [*heads, of[0]]
-            core = [w for w in head if w not in TRAILING and not direction(w)]
-            heads = [*heads, core[-1]] if head[-1] in TRAILING and core else heads  # "renal artery left main"
+            if head[-1] in TRAILING and (core := [w for w in head if w not in TRAILING and not direction(w)]):
+                heads = [*heads, core[-1]]  # "renal artery left main" is a renal artery
             out.append((words, heads, PART_NOUNS.intersection(said), is_name))
     return tuple(out)
 

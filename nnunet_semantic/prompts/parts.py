@@ -90,6 +90,15 @@ class PartReading:
     by: str  # "direction lexicon" when a direction word decided it, else "part words"
 
 
+def _written(phrase: str) -> list[str]:
+    """A phrase's words as written, before a plural is made singular."""
+    return re.findall(r"[a-z]+", phrase.lower())
+
+
+def _plural(written: list[str]) -> bool:
+    return any(singular(w) != w for w in written)
+
+
 def strip_possessive(phrase: str) -> str:
     """ "its tumor", "the tumor", "their cysts" -> the words after the determiner."""
     return _POSSESSIVE.sub("", phrase.strip())
@@ -151,7 +160,7 @@ def read_part(phrase: str, ontology: Ontology, parents: list[Structure] | None) 
     # nearest-text reading
     said = normalize(phrase).split()
     names_part = "of" in said or any(w in PART_NOUNS or w in SELECTORS or direction(w) for w in said)
-    several = QUANTIFIERS.intersection(said) or any(singular(w) != w for w in re.findall(r"[a-z]+", phrase.lower()))
+    several = QUANTIFIERS.intersection(said) or _plural(_written(phrase))
     if not (readings or why or owner or SELECTORS.intersection(said) or several) and PART_NOUNS.intersection(said):
         # a part of nothing named ("the contrast-enhancing part") is a part of the whole labelled image; by a
         # direction alone ("the front part"), only a part the whole itself is divided into by it
@@ -186,11 +195,11 @@ def read_collective(
     lobes" of "left lower lobe" and "right lower lobe"). `several`: the prompt said how many ("all", "both");
     `near`: the structures the prompt names beside it, whose words pick one of several ("the liver without the
     tumour" of "liver tumor" and "kidney tumor")."""
-    written = re.findall(r"[a-z]+", phrase.lower())  # "its cartilage": one structure's, no mass of all
+    written = _written(phrase)  # "its cartilage": one structure's, no mass of all
     phrase = _AT_RISK.sub("OARs", strip_possessive(phrase))
     said = normalize(phrase).split()
     several = several or bool(SEVERAL.intersection(said))
-    plural = several or any(singular(w) != w for w in written)
+    plural = several or _plural(written)
     mass = not near and bool(said) and said[-1] in MASS_NOUNS and "its" not in written
     plural = plural or bool(re.search(ACRONYM_PLURAL, phrase)) or mass  # "the SVs"
     group = read_group([w for w in said if w not in QUANTIFIERS | LABELLED], ontology, plural)
@@ -302,8 +311,7 @@ def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bo
     # `apart`: a direction that tells the parents apart names one of them ("the kidneys except the left one")
     drop = frozenset(w for w in frozenset().union(*named) if not (apart and direction(w)) or all(w in n for n in named))
     words = content_words(phrase, drop)
-    plural = any(singular(w) != w for w in re.findall(r"[a-z]+", phrase.lower()))
-    if not words or apart and plural and set(words) <= _KINDS:  # "... excluding the muscles": not "iliopsoas muscle"
+    if not words or apart and _plural(_written(phrase)) and set(words) <= _KINDS:  # "excluding the muscles": all
         return None
     scores = {}
     for s in ontology.structures.values():

@@ -68,11 +68,11 @@ def generic_structures(labels: DatasetLabels) -> dict[str, dict[str, Any]]:
     said = Counter(k for s in by_set.values() for k in {normalize(w) for w in (*s["names"], *s["synonyms"])})
     stems = Counter(w for s in by_set.values() for w in _name_words(s) if len(w) > 2)
     for s in by_set.values():
-        names = {normalize(n) for n in s["names"]}
+        names, own = {normalize(n) for n in s["names"]}, _name_words(s)
         kept = (
             w
             for w in dict.fromkeys(s["synonyms"])
-            if said[normalize(w)] == 1 and not _abbreviated_elsewhere(w, _name_words(s), stems)
+            if said[normalize(w)] == 1 and not _abbreviated_elsewhere(w, own, stems)
         )
         s["synonyms"] = [w for w in kept if normalize(w) not in names]
     structures = {s["names"][0]: {k: v for k, v in s.items() if v} for s in by_set.values()}
