@@ -146,8 +146,10 @@ cervical spine, c spine: cervical vertebra
 thoracic spine, t spine, dorsal spine: thoracic vertebra
 lumbar spine, l spine: lumbar vertebra
 lumbosacral spine: lumbar vertebra, sacrum
-ventricular system, ventricles of the brain, brain ventricles, cerebral ventricles: lateral ventricle,
-    third ventricle, fourth ventricle, inferior lateral ventricle
+ventricles of the brain, brain ventricles, cerebral ventricles: lateral ventricle, third ventricle, fourth
+    ventricle, inferior lateral ventricle
+ventricular system: lateral ventricle, third ventricle, fourth ventricle, inferior
+    lateral ventricle, cerebral aqueduct, interventricular foramen
 tarsal bones, tarsals, tarsus: talus, calcaneus, navicular, cuboid, cuneiform, medial cuneiform, intermediate
     cuneiform, lateral cuneiform
 hindfoot, hindfoot bones, rearfoot: talus, calcaneus

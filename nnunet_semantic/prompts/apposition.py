@@ -13,13 +13,19 @@ from dataclasses import replace
 
 from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import exclusion
+from nnunet_semantic.prompts.ontology import singular
 from nnunet_semantic.prompts.reading import ParsedPrompt
+from nnunet_semantic.prompts.words import UNNAMING
 
 _SAID_AGAIN = re.compile(
     r"^(?P<x>[^()]+?)\s*(?:\((?P<inside>[^()]+)\)[\s.]*|"
     r"(?:,?\s*\b(?:i\.?\s?e|namely|in\s+other\s+words)\b\.?|,\s*that\s+is\b),?:?\s+(?P<again>.+))$",
     re.IGNORECASE,
 )
+_GLOSSED = re.compile(
+    r"^(?P<x>[^():,]+?)\s*(?::\s*(?P<colon>.+)|\((?P<inside>[^()]+)\)?[\s.]*|,\s*(?P<comma>.+))$", re.IGNORECASE
+)
+_ALSO = re.compile(r"\s-\s|\b(?:incl|including|with)\b", re.IGNORECASE)  # a list begun before the gloss
 _SEVERAL = re.compile(r"[,;+&/]|\b(?:and|or|plus)\b", re.IGNORECASE)
 
 
@@ -54,3 +60,22 @@ def restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt 
             f"{', '.join(again_read.target_structures)}: name the structures once"
         )
     return replace(read, respelled=read.respelled or first) if same else None
+
+
+def glossed(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt | None:
+    """A collective the ontology has no words for, glossed by the structures it means: "the fibrotic changes,
+    reticulation plus honeycombing", "penetrating complications: fistula and abscess". Read by the gloss where the
+    words before it name several of something (a plural, "all", "total") and the gloss is a list of several."""
+    said = _GLOSSED.match(prompt)
+    if not said:
+        return None
+    x, gloss = said["x"], said["colon"] or said["inside"] or said["comma"]
+    written = re.findall(r"[a-z]+", x.lower())  # ends on what it counts: "EBUS targets 4R, 4L and 7" lists
+    several = singular(written[-1]) != written[-1] or written[-1] in UNNAMING or said["inside"] and "and" in written
+    if not several or exclusion.cue(x) or _ALSO.search(x) or not _SEVERAL.search(gloss):
+        return None
+    try:
+        read = parse(gloss)
+    except PromptError:
+        return None
+    return read if len(read.target_structures) > 1 else None

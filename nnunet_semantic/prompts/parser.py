@@ -333,6 +333,8 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
         parsed = as_read(_respelled(prompt, ontology))
     except PromptError as e:
         parsed, error = None, e
+        if isinstance(e, UnknownStructure) and (gloss := apposition.glossed(prompt, lambda w: parse(w, ontology))):
+            return replace(gloss, text=written)
     said = exclusion.cue(prompt, names)
     if parsed and (not said or parsed.avoid or any(r.role == "kept" for r in parsed.readings)):
         return parsed

@@ -209,10 +209,13 @@ def read_collective(
     if group:
         found = tuple(PartReading(s, tuple(said), 1.0, "structure words") for s in group)
         return found if len(found) > 1 else found[0]
-    words = tuple(w for w in content_words(phrase) if w not in UNNAMING)
+    words = tuple(w for w in content_words(phrase) if w not in UNNAMING and w not in _COUNTS)
     if near and plural and words and set(words) <= SIDES:  # "the pulmonary veins except the right ones"
         found = tuple(PartReading(s, words, 1.0, "direction lexicon") for s in near if set(words) <= sides_of(s))
         return found if len(found) > 1 else None
+    if len(near) == 1 and words and set(words) <= SIDES:  # "the left lateral ventricle but not the right": the other
+        twin = [s for s in ontology.structures.values() if sides_of(s) == set(words) and _twins(s, near[0])]
+        return PartReading(twin[0], words, 1.0, "direction lexicon") if len(twin) == 1 else None
     counted = several or bool(QUANTIFIERS.intersection(said))  # "all labelled", "the entire labelled set"
     if (
         LABELLED.intersection(said)
@@ -243,10 +246,10 @@ def read_collective(
     nouns = frozenset(w for w in said if w in PART_NOUNS and w not in GENERIC_NOUNS)
     named = frozenset().union(*(p for s in ontology.structures.values() for *_, p, _ in headed(s))) if nouns else nouns
     own = nouns & named
-    if not words or all(map(direction, words)) and not own or nouns - own:
-        return None
+    if not (words or own and plural) or all(map(direction, words)) and not own or nouns - own:
+        return None  # a part noun alone is the census of the parts so named: "all five lobes"
     # a kind alone ("all bones") by the structures' names only: a synonym ("hip bone") is no census of the bones
-    kind = {_OF_KIND.get(w, w) for w in words} - SIDES <= _KINDS  # "the left organ", "osseous": a census
+    kind = bool(words) and {_OF_KIND.get(w, w) for w in words} - SIDES <= _KINDS  # "the left organ", "osseous"
     covered, negated = {}, set()  # "tumor core" of `non enhancing tumor core` alone: neither it nor another
     for s in ontology.structures.values():
         shares = []
@@ -278,6 +281,8 @@ def read_collective(
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
     sides = Counter(map(sides_of, tops.values()))
     alone = [s.name for s in tops.values() if after_noun(s, words) and sides[sides_of(s)] < 2 and not apart]
+    if count and count[0] != len(found):  # "all four lobes" of five: not these
+        return None
     if alone:  # a whole is the parts it is made of ("the left lung" of its lobes), never one part of it; left out
         # of a target ("the bones but not the clavicle"), what of it is labelled is all there is to leave out
         return f"'{strip_possessive(phrase)}' names a whole of which only its part '{alone[0]}' is labelled"
@@ -303,6 +308,10 @@ def read_collective(
         names = ", ".join(f"'{s.name}'" for s in tops.values())
         return f"'{strip_possessive(phrase)}' could be any of {names}: name one, or all of them ('both', 'all')"
     return tuple(sorted(found, key=lambda r: min(r.structure.labels)))
+
+
+def _twins(a: Structure, b: Structure) -> bool:
+    return name_words(a) - SIDES == name_words(b) - SIDES and sides_of(a) != sides_of(b)
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bool = False) -> PartReading | str | None:
