@@ -8,12 +8,13 @@ import functools
 import re
 
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, direction
-from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS
-from nnunet_semantic.prompts.ontologies.label_names import ALONE, WORDS
+from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, TISSUES
+from nnunet_semantic.prompts.ontologies.label_names import ACRONYMS, ALONE, WORDS
 from nnunet_semantic.prompts.ontology import Structure, normalize
 from nnunet_semantic.prompts.words import CLASS_NOUNS, MAX_WORDS, UNNAMING, content_words, same_word
 
 TRAILING = frozenset({"main", "accessory"})  # said after a label's noun: `renal_artery_L_accessory` is a renal artery
+_MADE_OF = TISSUES | FINDING_NOUNS | {"gray", "white", "matter"}
 _ADJECTIVE = re.compile(r"(?:al|ar|ic|ous|ary|ive)$")  # a word's adjective ending: no noun said first
 _LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
@@ -58,9 +59,20 @@ def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[st
 
 
 def component(s: Structure, words: tuple[str, ...]) -> bool:
-    """A finding's component named after it (`tumor_cyst` of "the tumour"): the finding is made of them."""
+    """A finding's component named after it (`tumor_cyst` of "the tumour"), or what an organ is made of or holds
+    (`TI_wall`, `cord_lesion` of "the cord"): the whole is made of them."""
     name = normalize(s.name).split()
-    return len(name) == 2 and name[0] in FINDING_NOUNS and name[0] in words
+    return len(name) == 2 and name[0] in FINDING_NOUNS and name[0] in words or bool(held(s, words))
+
+
+def held(s: Structure, words: tuple[str, ...]) -> frozenset[str]:
+    """What a structure is of the organ `words` say, by its wordings that say the organ first ("spinal cord gray
+    matter", `TI_wall`, `cord_lesion`): the words after the organ; none where no wording says so."""
+    n, out = len(words), set()
+    for w in map(content_words, s.phrases() if " ".join(words) in ALONE else ()):  # an organ: not "enhancing"
+        if 0 < n < len(w) and w[:n] == words and set(w[n:]) <= _MADE_OF:
+            out |= set(w[n:])
+    return frozenset(out)
 
 
 def noun_first(words: list[str]) -> bool:
@@ -71,6 +83,7 @@ def noun_first(words: list[str]) -> bool:
         return False
     if words[0] in FINDING_NOUNS and len(words) == 2:  # a finding's component: `tumor_cyst` is of the tumour
         return True
+    rest -= ACRONYMS  # `leaflet_NCC`: a leaflet, the one the acronym says
     return "".join(words) not in WORDS and (not WORDS & rest or words[0] in ALONE and not ALONE & rest)
 
 

@@ -19,6 +19,7 @@ _SPELLING = {
     "haemorrhage": "hemorrhage",
     "centre": "center",
     "centres": "centers",
+    "grey": "gray",
 }
 _ARTICLES = {"the", "a", "an"}
 

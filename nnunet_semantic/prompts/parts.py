@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
-from nnunet_semantic.prompts.heads import LANDMARK, TRAILING, after_noun, component, headed, made_of
-from nnunet_semantic.prompts.ontologies.context import is_target
+from nnunet_semantic.prompts.heads import LANDMARK, TRAILING, after_noun, component, headed, held, made_of
+from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, is_target
 from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS
 from nnunet_semantic.prompts.words import (
@@ -266,6 +266,13 @@ def read_collective(
                 shares.append(len(words) / len(w))
         if shares:
             covered[s] = max(shares)
+    # an organ no label is, by the tissues it is made of ("spinal cord gray matter", "... white matter") and what
+    # lies in it: two tissues at least ("the left ventricle" is more than `LV_wall`)
+    inside = {s: held(s, words) for s in ontology.structures.values() if held(s, words)}
+    if set(covered) <= set(inside) and sum(bool(t - FINDING_NOUNS) for t in inside.values()) > 1:
+        covered = covered | dict.fromkeys(inside, 1.0)
+    if covered and all(FINDING_NOUNS >= held(s, words) != set() for s in covered):  # "the cord" of `cord_lesion`
+        return None
     if kind and not covered and SIDES.intersection(words):
         return f"'{strip_possessive(phrase)}' names a kind by its side, which not every label's name records"
     named = {s for s in covered if set(words) == set(normalize(s.name).split()) - SIDES - TRAILING}

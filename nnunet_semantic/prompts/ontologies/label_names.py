@@ -10,6 +10,7 @@ import re
 from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, HALVES, KINDS
 from nnunet_semantic.prompts.directions import SIDES
 from nnunet_semantic.prompts.ontologies import digits, nodes, teeth
+from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, TISSUES
 from nnunet_semantic.prompts.ontology import normalize
 from nnunet_semantic.prompts.wording import RELATIONAL, SHORTHAND
 
@@ -187,6 +188,10 @@ SYNONYMS = (
     ("left anterior descending artery", "LAD coronary artery", "LAD"),
     ("left circumflex artery", "LCX coronary artery", "circumflex", "LCX"),
     ("right coronary artery", "RCA"),
+    ("left coronary artery", "LCA"),
+    ("right coronary cusp", "RCC", "right coronary leaflet"),
+    ("left coronary cusp", "LCC", "left coronary leaflet"),
+    ("non-coronary cusp", "NCC", "noncoronary cusp", "non-coronary leaflet", "noncoronary leaflet"),
     ("internal auditory canal", "IAC", "internal acoustic meatus", "IAM", "internal auditory meatus"),
     ("internal carotid artery", "ICA", "internal carotid"),
     ("common carotid artery", "CCA", "common carotid"),
@@ -367,6 +372,7 @@ _NAMED += (*(w for g in SYNONYMS for w in g), *(m for t in (GROUPS, KINDS) for m
 _NAMED += tuple(n for names in GROUPS for n in names)
 WORDS = frozenset(w for n in _NAMED for w in n.lower().split())
 ALONE = frozenset(n.lower() for n in _NAMED)  # words that are a structure's name by themselves
+ACRONYMS = frozenset(w.lower() for g in SYNONYMS for w in g if w.isupper())  # "NCC": no noun of anatomy said
 _SAID_ALONE = frozenset(map(normalize, ALONE))
 # AAPM TG-263's abbreviations of structure names' words; its names put the class first ("Glnd_Submand_L")
 _TG263 = {
@@ -574,6 +580,20 @@ def _reworded(words: list[str]) -> list[str]:
     return out
 
 
+def _spelled(said: str) -> list[str]:
+    """A longer name with its acronyms written out (`TI_wall` "terminal ileum wall", `MCA_territory_L`) and a first
+    word cut short of its organ where the rest is what the organ is made of or holds (`cord_GM` "spinal cord GM")."""
+    words = said.split()
+    held = len(words) == 2 and normalize(words[1]) in TISSUES | FINDING_NOUNS
+    out = [
+        _GROUP_OF[_bag(w)][0]
+        if _bag(w) in _GROUP_OF and (w.isupper() and len(w) > 1 or not i and held and _clipped(w))
+        else w
+        for i, w in enumerate(words)
+    ]
+    return [x := " ".join(out), *_spoken(x, initials=False)] if len(words) > 1 and out != words else []
+
+
 def _halves(said: str) -> list[str]:
     """An unpaired organ's half by its side (`HALVES`): "thyroid right" is "the right thyroid lobe", "the right
     lobe of the thyroid", "the right lobe"."""
@@ -608,6 +628,6 @@ def synonyms(name: str) -> list[str]:
         out += [f"{w} {number}" for w in _group(" ".join(noun))[0] if " ".join(noun) != w]  # "leiomyoma 1"
     if glued := _GLUED.match(said):  # `Seg4a`, `Rib12`: "segment 4a", "rib 12"
         out += [apart := f"{SHORTHAND.get(glued[1], glued[1])} {glued[2]}", *synonyms(apart)]
-    out += _reworded(said.split()) + _levels(said) + _halves(said)
+    out += _reworded(said.split()) + _levels(said) + _halves(said) + _spelled(said)
     out += teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
