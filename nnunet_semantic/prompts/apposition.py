@@ -34,8 +34,12 @@ def _mask(parsed: ParsedPrompt) -> frozenset[int]:
 
 
 def restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt | None:
-    """The reading of a prompt by the words before its restatement; None when it restates nothing, or the
-    two readings do not agree (the prompt is then read whole)."""
+    """The reading of a prompt by the words before its restatement, or by its gloss (`glossed`); None when it
+    restates nothing, or the two readings do not agree (the prompt is then read whole)."""
+    return _restated(prompt, parse) or glossed(prompt, parse)
+
+
+def _restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt | None:
     said = _SAID_AGAIN.match(prompt)
     if not said:
         return None
@@ -67,12 +71,19 @@ def glossed(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt |
     reticulation plus honeycombing", "penetrating complications: fistula and abscess". Read by the gloss where the
     words before it name several of something (a plural, "all", "total") and the gloss is a list of several."""
     said = _GLOSSED.match(prompt)
-    if not said:
+    if not said or not re.search(r"[a-z]", said["x"], re.IGNORECASE):
         return None
     x, gloss = said["x"], said["colon"] or said["inside"] or said["comma"]
     written = re.findall(r"[a-z]+", x.lower())  # ends on what it counts: "EBUS targets 4R, 4L and 7" lists
     several = singular(written[-1]) != written[-1] or written[-1] in UNNAMING or said["inside"] and "and" in written
     if not several or exclusion.cue(x) or _ALSO.search(x) or not _SEVERAL.search(gloss):
+        return None
+    try:
+        parse(x)
+        return None  # a collective of its own, the gloss read with it
+    except UnknownStructure:
+        pass
+    except PromptError:
         return None
     try:
         read = parse(gloss)

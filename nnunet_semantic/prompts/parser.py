@@ -15,10 +15,10 @@ from dataclasses import replace
 from nnunet_semantic.errors import PromptError, UnknownPart, UnknownStructure
 from nnunet_semantic.prompts import apposition, exclusion, ranges
 from nnunet_semantic.prompts.directions import SIDES, canonical
-from nnunet_semantic.prompts.groups import member_said
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
 from nnunet_semantic.prompts.parts import PartReading, read_collective, read_part, strip_possessive
 from nnunet_semantic.prompts.reading import ParsedPrompt, Reading
+from nnunet_semantic.prompts.sites import alone
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
     ASKED_AFTER,
@@ -126,7 +126,7 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     plain, bare = strip_request(phrase), strip_request(phrase, emphatic=True)
     sided = _SIDE_AFTER.sub(r"\g<side> \g<x>", _SIDED.sub(r"\1", bare))  # "X on the left side": "left X"
     classless = _CLASS_NOUN.sub("", sided)  # "right lentiform nucleus" of `rt_lentiform`
-    member = member_said(bare) or bare  # "the thyroid's isthmus"
+    member = alone(bare, ontology) or bare  # "the thyroid's isthmus", "pituitary adenoma"
     for candidate in dict.fromkeys(
         (phrase, plain, strip_possessive(plain), bare, strip_possessive(bare), sided, classless, member)
     ):
@@ -333,8 +333,6 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
         parsed = as_read(_respelled(prompt, ontology))
     except PromptError as e:
         parsed, error = None, e
-        if isinstance(e, UnknownStructure) and (gloss := apposition.glossed(prompt, lambda w: parse(w, ontology))):
-            return replace(gloss, text=written)
     said = exclusion.cue(prompt, names)
     if parsed and (not said or parsed.avoid or any(r.role == "kept" for r in parsed.readings)):
         return parsed
