@@ -23,7 +23,8 @@ _SAID_AGAIN = re.compile(
     re.IGNORECASE,
 )
 _GLOSSED = re.compile(
-    r"^(?P<x>[^():,]+?)\s*(?::\s*(?P<colon>.+)|\((?P<inside>[^()]+)\)?[\s.]*|,\s*(?P<comma>.+))$", re.IGNORECASE
+    r"^(?P<x>[^():,]+?)\s*(?::\s*(?P<colon>.+)|\((?P<inside>[^()]+)\)?[\s.]*|,\s*(?P<comma>.+))$",
+    re.IGNORECASE,
 )
 _ALSO = re.compile(r"\s-\s|\b(?:incl|including|with)\b", re.IGNORECASE)  # a list begun before the gloss
 _SEVERAL = re.compile(r"[,;+&/]|\b(?:and|or|plus)\b", re.IGNORECASE)
@@ -67,15 +68,17 @@ def _restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt
 
 
 def glossed(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt | None:
-    """A collective the ontology has no words for, glossed by the structures it means: "the fibrotic changes,
-    reticulation plus honeycombing", "penetrating complications: fistula and abscess". Read by the gloss where the
-    words before it name several of something (a plural, "all", "total") and the gloss is a list of several."""
+    """A collective the ontology has no words for, glossed by the structures it means: "the fibrotic
+    changes, reticulation plus honeycombing", "penetrating complications: fistula and abscess". Read by the
+    gloss where the words before it name several of something (a plural, "all", "total") and the gloss is a
+    list of several."""
     said = _GLOSSED.match(prompt)
     if not said or not re.search(r"[a-z]", said["x"], re.IGNORECASE):
         return None
     x, gloss = said["x"], said["colon"] or said["inside"] or said["comma"]
     written = re.findall(r"[a-z]+", x.lower())  # ends on what it counts: "EBUS targets 4R, 4L and 7" lists
-    several = singular(written[-1]) != written[-1] or written[-1] in UNNAMING or said["inside"] and "and" in written
+    last = written[-1]
+    several = singular(last) != last or last in UNNAMING or said["inside"] and "and" in written
     if not several or exclusion.cue(x) or _ALSO.search(x) or not _SEVERAL.search(gloss):
         return None
     try:

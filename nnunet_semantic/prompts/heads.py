@@ -59,15 +59,15 @@ def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[st
 
 
 def component(s: Structure, words: tuple[str, ...]) -> bool:
-    """A finding's component named after it (`tumor_cyst` of "the tumour"), or what an organ is made of or holds
-    (`TI_wall`, `cord_lesion` of "the cord"): the whole is made of them."""
+    """A finding's component named after it (`tumor_cyst` of "the tumour"), or what an organ is made of or
+    holds (`TI_wall`, `cord_lesion` of "the cord"): the whole is made of them."""
     name = normalize(s.name).split()
     return len(name) == 2 and name[0] in FINDING_NOUNS and name[0] in words or bool(held(s, words))
 
 
 def held(s: Structure, words: tuple[str, ...]) -> frozenset[str]:
-    """What a structure is of the organ `words` say, by its wordings that say the organ first ("spinal cord gray
-    matter", `TI_wall`, `cord_lesion`): the words after the organ; none where no wording says so."""
+    """What a structure is of the organ `words` say, by its wordings that say the organ first ("spinal cord
+    gray matter", `TI_wall`, `cord_lesion`): the words after the organ; none where no wording says so."""
     n, out = len(words), set()
     for w in map(content_words, s.phrases() if " ".join(words) in ALONE else ()):  # an organ: not "enhancing"
         if 0 < n < len(w) and w[:n] == words and set(w[n:]) <= _MADE_OF:

@@ -213,7 +213,7 @@ def read_collective(
     if near and plural and words and set(words) <= SIDES:  # "the pulmonary veins except the right ones"
         found = tuple(PartReading(s, words, 1.0, "direction lexicon") for s in near if set(words) <= sides_of(s))
         return found if len(found) > 1 else None
-    if len(near) == 1 and words and set(words) <= SIDES:  # "the left lateral ventricle but not the right": the other
+    if len(near) == 1 and words and set(words) <= SIDES:  # "the left lateral ventricle but not the right"
         twin = [s for s in ontology.structures.values() if sides_of(s) == set(words) and _twins(s, near[0])]
         return PartReading(twin[0], words, 1.0, "direction lexicon") if len(twin) == 1 else None
     counted = several or bool(QUANTIFIERS.intersection(said))  # "all labelled", "the entire labelled set"
@@ -249,7 +249,7 @@ def read_collective(
     if not (words or own and plural) or all(map(direction, words)) and not own or nouns - own:
         return None  # a part noun alone is the census of the parts so named: "all five lobes"
     # a kind alone ("all bones") by the structures' names only: a synonym ("hip bone") is no census of the bones
-    kind = bool(words) and {_OF_KIND.get(w, w) for w in words} - SIDES <= _KINDS  # "the left organ", "osseous"
+    kind = bool(words) and {_OF_KIND.get(w, w) for w in words} - SIDES <= _KINDS  # "the left organ"
     covered, negated = {}, set()  # "tumor core" of `non enhancing tumor core` alone: neither it nor another
     for s in ontology.structures.values():
         shares = []
@@ -266,12 +266,12 @@ def read_collective(
                 shares.append(len(words) / len(w))
         if shares:
             covered[s] = max(shares)
-    # an organ no label is, by the tissues it is made of ("spinal cord gray matter", "... white matter") and what
-    # lies in it: two tissues at least ("the left ventricle" is more than `LV_wall`)
+    # an organ no label is, by the tissues it is made of ("spinal cord gray matter", "... white matter")
+    # and what lies in it: two tissues at least ("the left ventricle" is more than `LV_wall`)
     inside = {s: held(s, words) for s in ontology.structures.values() if held(s, words)}
     if set(covered) <= set(inside) and sum(bool(t - FINDING_NOUNS) for t in inside.values()) > 1:
         covered = covered | dict.fromkeys(inside, 1.0)
-    if covered and all(FINDING_NOUNS >= held(s, words) != set() for s in covered):  # "the cord" of `cord_lesion`
+    if covered and all(FINDING_NOUNS >= held(s, words) != set() for s in covered):  # `cord_lesion` alone
         return None
     if kind and not covered and SIDES.intersection(words):
         return f"'{strip_possessive(phrase)}' names a kind by its side, which not every label's name records"

@@ -1,7 +1,8 @@
-"""A structure said with the organ it lies in where no label is that organ: "pituitary adenoma", "the breast's
-lesion", "the crus of the diaphragm". A label map names its findings and parts without the organ its dataset is
-about; the organ said then tells no two labels apart, and the structure is read without it. Where a label is the
-organ ("renal cyst" beside `kidney`), the organ is read as named (`parts.py`, `context.py`)."""
+"""A structure said with the organ it lies in where no label is that organ: "pituitary adenoma", "the
+breast's lesion", "the crus of the diaphragm". A label map names its findings and parts without the organ its
+dataset is about; the organ said then tells no two labels apart, and the structure is read without it. A
+finding may lie in any organ: it is read so only where no other organ is labelled ("hepatic tumour" beside
+`kidney` is refused)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from nnunet_semantic.prompts.wording import RELATIONAL
 _ADJECTIVES = {
     **RELATIONAL,
     **{"pituitary": "pituitary gland", "laryngeal": "larynx", "diaphragmatic": "diaphragm", "ileal": "ileum"},
-    **{"endometrial": "endometrium", "mammary": "breast", "thyroid": "thyroid gland", "adrenal": "adrenal gland"},
+    **{"endometrial": "endometrium", "mammary": "breast", "thyroid": "thyroid gland"},
+    **{"adrenal": "adrenal gland"},
     **{"urothelial": "bladder", "esophageal": "esophagus", "uterine": "uterus", "ovarian": "ovary"},
 }
-_SITES = frozenset(map(normalize, (*ANATOMY, *(m for ms in KINDS.values() for m in ms)))) | frozenset(_ADJECTIVES)
+_SITES = frozenset(map(normalize, (*ANATOMY, *(m for ms in KINDS.values() for m in ms)))) | set(_ADJECTIVES)
 _LIST = re.compile(r"[,;+&/]|\b(?:and|or|plus|with)\b", re.IGNORECASE)
 _ORGANS = frozenset(map(normalize, KINDS[next(k for k in KINDS if "organ" in k)]))
 
@@ -40,9 +42,9 @@ def _of(organ: list[str], name: list[str]) -> bool:
 
 
 def unsited(phrase: str, ontology: Ontology) -> str | None:
-    """The phrase without the organ it says its structure lies in ("pituitary adenoma", "adenoma of the pituitary",
-    "the breast's lesion": "adenoma", "lesion"), where the rest is one structure's wording and no label is the organ;
-    None otherwise."""
+    """The phrase without the organ it says its structure lies in ("pituitary adenoma", "adenoma of the
+    pituitary", "the breast's lesion": "adenoma", "lesion"), where the rest is one structure's wording and no
+    label is the organ; None otherwise."""
     if _LIST.search(phrase):
         return None
     words = normalize(phrase).split()
@@ -56,13 +58,16 @@ def unsited(phrase: str, ontology: Ontology) -> str | None:
         read, organ = " ".join([*sides, *rest]), normalize(_ADJECTIVES.get(said, said))
         if not rest or said not in _SITES or len(names := ontology.lookup(read)) != 1:
             continue
-        labelled = _labelled(organ, ontology)  # a finding may lie in any organ: none other labelled
-        finding = is_target(ontology.structures[names.pop()])
-        if organ not in labelled if not finding else organ in _ORGANS | {organ} - labelled and labelled <= {organ}:
+        labelled = _labelled(organ, ontology)
+        if not is_target(ontology.structures[names.pop()]):  # a part: of an organ no label is
+            if organ not in labelled:
+                return read
+        elif labelled <= {organ} and (organ in _ORGANS or not labelled):  # a finding: no other organ labelled
             return read
     return None
 
 
 def alone(phrase: str, ontology: Ontology) -> str | None:
-    """A structure said with what it is of: a group ("the thyroid's isthmus") or an organ ("pituitary adenoma")."""
+    """A structure said with what it is of: its group ("the thyroid's isthmus"), its organ ("pituitary
+    adenoma")."""
     return member_said(phrase) or unsited(phrase, ontology)

@@ -16,7 +16,7 @@ from nnunet_semantic.prompts.wording import RELATIONAL
 FINDING_NOUNS = frozenset(
     "tumor tumour lesion mass cyst metastasis nodule hemorrhage calcification stone cancer carcinoma".split()
 )
-TISSUES = frozenset({"wall", "lumen", "gm", "wm", "mucosa"})  # what a label's organ said first is made of: `TI_wall`
+TISSUES = frozenset({"wall", "lumen", "gm", "wm", "mucosa"})  # what an organ said first is made of: `TI_wall`
 _ORGANS = frozenset(map(normalize, ANATOMY))
 _TARGET = re.compile(r"^(?:[gcpi]tv\w*|target|boost|resection|enhancing|hyperintensity|edema|necrosis)$")
 _ADJECTIVE = {noun: adjective for adjective, noun in reversed(RELATIONAL.items())}  # the first one listed

@@ -581,8 +581,9 @@ def _reworded(words: list[str]) -> list[str]:
 
 
 def _spelled(said: str) -> list[str]:
-    """A longer name with its acronyms written out (`TI_wall` "terminal ileum wall", `MCA_territory_L`) and a first
-    word cut short of its organ where the rest is what the organ is made of or holds (`cord_GM` "spinal cord GM")."""
+    """A longer name with its acronyms written out (`TI_wall` "terminal ileum wall", `MCA_territory_L`) and
+    a first word cut short of its organ where the rest is what the organ is made of or holds (`cord_GM`
+    "spinal cord GM")."""
     words = said.split()
     held = len(words) == 2 and normalize(words[1]) in TISSUES | FINDING_NOUNS
     out = [
