@@ -28,7 +28,7 @@ _NOUNS = _table(
     trunk, glandula gland, ligamentum ligament, lobus lobe, pulmo lung, ren kidney, mamma breast, caput
     head, collum neck, corpus body, cauda tail, cavitas cavity, tendo tendon, aqueductus aqueduct, auricula
     auricle, ventriculus ventricle, atrium atrium, medulla medulla, cortex cortex, plexus plexus, ductus
-    duct, vesica bladder, meatus meatus, canalis canal, fascia fascia"""
+    duct, vesica bladder, meatus meatus, canalis canal, fascia fascia, sinus sinus"""
 )
 _ADJECTIVES = _table(
     """communis common, interna internus internum internal, externa externus externum external, superior
@@ -42,7 +42,7 @@ _ADJECTIVES = _table(
     abdominal, ascendens ascending, descendens descending, transversum transversus transverse, sigmoideum
     sigmoid, opticus optic, facialis facial, calcaneus calcaneal, urinaria urinary, cava cava, lateralis
     lateral, medialis medial, medianus median, ulnaris ulnar, radialis radial, ischiadicus sciatic,
-    acusticus acoustic"""
+    acusticus acoustic, sphenoidalis sphenoid, tertius third, quartus fourth"""
 )
 _GENITIVES = _table(
     """humeri humerus, femoris femur, fibulae fibula, tibiae tibia, patellae patella, radii radius, ulnae
@@ -59,17 +59,20 @@ _NOUN, _WORD = "|".join(map(re.escape, _NOUNS)), "|".join([*_WORDS, r"\w{4,}(?:a
 _NAME = re.compile(rf"\b({_NOUN})((?:\s+(?:{_WORD}))+)\b", re.IGNORECASE)
 
 
-# names not said word for word
-_IDIOMS = {
+# names not said word for word, and nouns said by themselves
+_SAID = {
     "medulla spinalis": "spinal cord",
     "truncus encephali": "brainstem",
     "tendo calcaneus": "achilles tendon",
+    "substantia grisea": "gray matter",
+    "substantia alba": "white matter",
+    "intestinum rectum": "rectum",
+    **{"cutis": "skin", "costa": "rib", "costae": "ribs", "hepar": "liver", "lien": "spleen"},
 }
+_SAID_AS = re.compile(rf"\b({'|'.join(_SAID)})\b", re.IGNORECASE)
 
 
 def _name(m: re.Match) -> str:
-    if (said := " ".join(m[0].lower().split())) in _IDIOMS:
-        return _IDIOMS[said]
     words = m[2].lower().split()
     side = [_SIDES[w] for w in words if w in _SIDES]
     qualifiers = [_ADJECTIVES.get(w) or _adjective(w) for w in reversed(words) if w not in _SIDES | _GENITIVES.keys()]
@@ -91,4 +94,5 @@ def _adjective(word: str) -> str:
 def english(text: str) -> str:
     """`text` with its Latin names in the words the labels' names use."""
     text = _BONES.sub(lambda m: f"{m[1]}{m[2]} bones", _BONE.sub(_bone, text))
+    text = _SAID_AS.sub(lambda m: _SAID[m[1].lower()], text)
     return _NAME.sub(_name, _MUSCLE.sub("", text))

@@ -17,6 +17,8 @@ _SPELLING = {
     "tumours": "tumors",
     "oedema": "edema",
     "haemorrhage": "hemorrhage",
+    "haemorrhagic": "hemorrhagic",
+    "ischaemic": "ischemic",
     "centre": "center",
     "centres": "centers",
     "grey": "gray",

@@ -83,7 +83,9 @@ def unabbreviate(text: str, ontology: Ontology | None) -> str:
     def full(match: re.Match) -> str:
         token = match.group(0).rstrip(".")
         key = token if token in ("R", "L") else token.lower()  # a capital side, though a label says "Parotid_L"
-        return SHORTHAND[key] if key in SHORTHAND and (len(key) == 1 or key not in words) else match.group(0)
+        # a word of the labels' own is theirs ("ca" of a calcium label), unless they also say it written out
+        own = key in words and not set(SHORTHAND.get(key, "").split()) <= words
+        return SHORTHAND[key] if key in SHORTHAND and (len(key) == 1 or not own) else match.group(0)
 
     return _SHORTHAND.sub(full, text)
 

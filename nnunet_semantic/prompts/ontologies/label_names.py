@@ -295,7 +295,8 @@ SYNONYMS = (
     ("optic nerve", "CN II", "cranial nerve II"),
     ("spinal cord", "cord", "myelon", "medulla spinalis"),
     ("sacrum", "sacral bone", "os sacrum"),
-    ("fibroglandular tissue", "FGT", "glandular tissue"),
+    ("fibroglandular tissue", "FGT", "glandular tissue", "fibroglandular"),
+    ("fat", "adipose tissue", "fatty tissue"),
     ("lung", "lung field"),
     ("GTVp", "primary tumor", "primary gross tumor volume", "primary GTV", "GTVt", "GTV-T", "GTVnx"),
     (
@@ -364,6 +365,20 @@ SYNONYMS = (
     ("CTV", "clinical target volume"),
     ("PTV", "planning target volume"),
     ("fetus", "foetus", "baby"),
+    ("appendicolith", "fecalith", "faecolith", "appendiceal stone"),
+    ("pituitary stalk", "stalk", "infundibulum", "infundibular stalk", "hypophyseal stalk"),
+    ("shunt catheter", "shunt", "ventricular catheter", "VP shunt", "ventriculoperitoneal shunt", "shunt tubing"),
+    ("infarct core", "ischemic core", "core infarct"),
+    ("penumbra", "ischemic penumbra", "tissue at risk", "salvageable tissue"),
+    ("hemorrhagic transformation", "hemorrhagic conversion"),
+    ("old infarct", "chronic infarct", "remote infarct", "prior infarct"),
+    ("fistula", "fistulous tract", "fistulous track"),
+    ("abscess", "abscess cavity"),
+    ("pectoralis", "pectoral muscle", "pectoralis muscle"),
+    ("honeycombing", "honeycomb change", "honeycomb changes"),
+    ("reticulation", "reticular opacities", "reticular opacity", "reticular pattern"),
+    ("emphysema", "emphysematous areas", "emphysematous change"),
+    ("periventricular edema", "transependymal flow", "transependymal CSF flow"),
     ("noncalcified plaque", "plaque noncalc", "non calcified plaque", "soft plaque"),
 )
 # general anatomy's words, which a label's abbreviations are written out to ("thal": "thalamus")
@@ -388,6 +403,7 @@ _TG263_FIRST = {"a": "artery", "v": "vein"}  # only as a name's first word: `LN_
 _CLASSES = {"gland", "muscle", "artery", "vein", "ligament", "bone", "cavity", "lymph node", "nerve"}
 _DISCS = ("disc", "intervertebral disc", "IVD")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+_NAMED_LEVELS = {"C1": "atlas", "C2": "axis"}
 _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
 _LEVEL = re.compile(r"^([ctls])(\d{1,2})$")  # a vertebra's level: "vertebrae_L2" is "L2", "lumbar vertebra 2"
 _VESSELS = {"artery", "vein"}
@@ -557,6 +573,7 @@ def _levels(said: str) -> list[str]:
         ((region, n),) = levels
         level, kind = f"{region.upper()}{n}", f"{_REGIONS[region]} vertebra"
         out = [level, f"{level} vertebra", f"vertebra {level}", f"{kind} {n}", *([f"Th{n}"] if region == "t" else [])]
+        out += [f"{_NAMED_LEVELS[level]}{w}" for w in ("", " vertebra") if level in _NAMED_LEVELS]  # "the axis"
         return out + ([f"{_ORDINAL_WORDS[int(n) - 1]} {kind}"] if int(n) <= len(_ORDINAL_WORDS) else [])
     if len(levels) != 2 or not rest & {"disc", "ivd", "intervertebral"}:
         return []
