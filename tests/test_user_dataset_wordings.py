@@ -183,6 +183,10 @@ EAR = {"cochlea_L": 1, "cochlea_R": 2, "vestibule_L": 3, "vestibule_R": 4, "SCC_
 SINUS = {"maxillary_sinus_L": 1, "maxillary_sinus_R": 2, "frontal_sinus": 3, "ethmoid_L": 4, "ethmoid_R": 5}
 DONOR = {"renal_artery_L_main": 1, "renal_artery_L_accessory": 2, "renal_artery_R": 3, "renal_vein_L": 4,
          "renal_vein_R": 5, "gonadal_vein_L": 6}
+LUNG = {"lung_RUL": 1, "lung_RML": 2, "lung_RLL": 3, "lung_LUL": 4, "lung_LLL": 5, "honeycombing": 6, "reticulation": 7}
+VENTRICLES = {"lat_vent_L": 1, "lat_vent_R": 2, "third_ventricle": 3, "fourth_ventricle": 4, "aqueduct": 5, "CSF": 6}
+CORD = {"cord_GM": 1, "cord_WM": 2, "cord_lesion": 3, "CSF": 4, "C1": 5, "C2": 6}
+VALVE = {"leaflet_NCC": 1, "leaflet_RCC": 2, "leaflet_LCC": 3, "aortic_root": 4, "LCA_ostium": 5, "RCA_ostium": 6}
 FOOT = {"cuneiform_med": 1, "cuneiform_lat": 2, "cuneiform_int": 3, "navicular": 4, "MT2": 5, "MT3": 6, "MT4": 7}
 
 
@@ -346,6 +350,26 @@ FOOT = {"cuneiform_med": 1, "cuneiform_lat": 2, "cuneiform_int": 3, "navicular":
     ({"BCT": 1, "LCCA": 2, "LSA": 3}, "innominate artery, left common carotid and left subclavian", {1, 2, 3}, set()),
     (DONOR, "all the renal arteries", {1, 2, 3}, set()),  # a main and an accessory artery are renal arteries
     (DONOR, "renal arteries and veins, both sides", {1, 2, 3, 4, 5}, set()),  # no gonadal vein
+    (LUNG, "all five lobes", {1, 2, 3, 4, 5}, set()),  # a part noun alone: the parts so named, counted
+    (BRAIN_LOBES, "all lobes", {1, 2, 3}, set()),  # the labelled ones
+    (LUNG, "the fibrotic changes, reticulation plus honeycombing", {6, 7}, set()),  # a collective glossed
+    (LUNG, "fibrotic changes (honeycombing and reticulation)", {6, 7}, set()),
+    (VENTRICLES, "the left lateral ventricle but not the right", {1}, {2}),  # the other side's twin
+    (VENTRICLES, "the entire ventricular system", {1, 2, 3, 4, 5}, set()),  # with the aqueduct
+    (VENTRICLES, "4th vent", {4}, set()),  # shorthand the labels also write out
+    (VENTRICLES, "ventriculus tertius", {3}, set()),
+    (CORD, "spinal cord", {1, 2, 3}, set()),  # the tissues it is made of and what lies in it
+    (CORD, "substantia grisea", {1}, set()),
+    (CORD, "the axis", {6}, set()),
+    ({"TI_wall": 1, "TI_lumen": 2, "fistula": 3}, "terminal ileum excluding its lumen", {1, 2}, {2}),
+    ({"MCA_territory_L": 1, "MCA_territory_R": 2}, "right middle cerebral artery territory", {2}, set()),
+    (VALVE, "all three leaflets", {1, 2, 3}, set()),  # `leaflet_NCC` is a leaflet
+    (VALVE, "non-coronary cusp", {1}, set()),
+    (VALVE, "both coronary ostia", {5, 6}, set()),
+    ({"adenoma": 1, "normal_gland": 2, "stalk": 3, "sphenoid_sinus": 4}, "pituitary adenoma", {1}, set()),
+    ({"crus_L": 1, "crus_R": 2, "kidney_L": 3}, "right crus of the diaphragm", {2}, set()),  # an organ unlabelled
+    ({"Tumor": 1, "ThyroidCartilage": 2, "Epiglottis": 3}, "laryngeal carcinoma", {1}, set()),
+    ({"skin": 1, "fat": 2, "rib": 3}, "cutis", {1}, set()),
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -380,7 +404,6 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     (NEONATE, "CSF"),  # more than the extracerebral CSF: the ventricles hold CSF too
     (NEONATE, "amygdala on the right"),  # a label named by two structures holds more than one of them
     (TRAUMA, "both lacerations (liver and spleen)"),  # the brackets name other labels than the words before them
-    ({"frontal_lobe_left": 1, "frontal_lobe_right": 2, "temporal_lobe_left": 3}, "all lobes"),  # not the right's
     (HAND, "third metacarpal"),  # "third" names a part ("the upper third"): refused, never a guess
     (GLIOMA, "tumor core"),  # the non-enhancing core is no tumour core, nor the enhancing tumour alone
     (GLIOMA, "the tumour"),
@@ -396,6 +419,12 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     (SINUS, "all left-sided sinuses"),  # the frontal sinus is labelled whole: which half, the labels do not say
     ({"ilium": 1, "acetabular_roof": 2, "labrum": 3}, "acetabulum"),  # the roof is a part of it
     ({"LA": 1, "LAA": 2, "LV_myo": 3}, "appendix"),  # no form of "appendage"
+    (LUNG, "all four lobes"),  # five are so named
+    (MS, "the brain"),  # no label is the brain
+    ({"cord_lesion": 1, "WM": 2}, "the spinal cord"),  # what lies in it, but nothing it is made of
+    ({"LV_wall": 1, "LV_cavity": 2, "scar": 3}, "right ventricle"),  # one tissue is no whole
+    (KITS, "hepatic tumour"),  # a finding in an organ other than the one labelled
+    ({"Station4R": 1, "Station4L": 2, "Station7": 3}, "EBUS targets 4R, 4L and 7"),  # the list begun before the gloss
 ])
 def test_a_group_kind_or_whole_the_labels_do_not_hold_is_refused(labels, text):
     assert _read(text, _ontology(labels)) is None, text
