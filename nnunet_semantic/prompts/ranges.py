@@ -26,7 +26,7 @@ _NUMBER = r"(?:\d{1,2}|[IVX]{1,4})"
 _KIND = r"(?:(?P<kind>[a-z]+)\s+)?"  # a direction before the noun is said of each: "distal phalanges 1-3"
 _SPAN = re.compile(rf"\b{_KIND}([a-z]{{3,}}?)s?\s+({_NUMBER}){_TO}({_NUMBER})\b", re.IGNORECASE)
 _LIST = re.compile(rf"\b{_KIND}([a-z]{{3,}}?)s\s+({_NUMBER}(?:\s*(?:,|\band\b|&)\s*{_NUMBER})+)\b", re.I)
-_DISC_WORD = r"(?:discs?|disks?|ivds?|intervertebral|space|junction)"
+_DISC_WORD = r"(?:discs?|disks?|discus|ivds?|intervertebral|space|junction|facett?s?|zygapophys\w*|(?:neuro)?foram\w*)"
 _DISC = re.compile(rf"\b{_DISC_WORD}\b", re.IGNORECASE)
 _MAX = 30
 # a side said after a list, of each item: "the optic nerves and lenses, bilateral", "soleus and TA on the left"

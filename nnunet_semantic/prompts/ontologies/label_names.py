@@ -402,6 +402,7 @@ _FOUND = frozenset(w for f in FINDINGS for w in f.split())  # `BoneBruise` is a 
 _TG263_FIRST = {"a": "artery", "v": "vein"}  # only as a name's first word: `LN_V_L` is level V
 _CLASSES = {"gland", "muscle", "artery", "vein", "ligament", "bone", "cavity", "lymph node", "nerve"}
 _DISCS = ("disc", "intervertebral disc", "IVD")
+_FACETS = ("facet", "facet joint", "zygapophyseal joint")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
 _NAMED_LEVELS = {"C1": "atlas", "C2": "axis"}
 _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
@@ -494,7 +495,7 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     if "main" in bag and len(bag) > 1:  # `PA_main`: "main pulmonary artery"
         tries.append((tuple(w for w in bag if w != "main"), ["main "]))
     # "prostate PZ": also "peripheral zone"; never a bare "CSF" of "extracerebral CSF"
-    organ_first = words[0].lower() in ALONE
+    organ_first = words[0].lower() in ALONE - FINDING_NOUNS  # `stone_CBD` is no common bile duct
     if len(words) > 1 and len(words[0]) > 2 and (organ_first or not _clipped(" ".join(words[1:]))):  # "umbilical cord"
         tries.append((_bag(" ".join(words[1:])), ["", f"{words[0]} "] if organ_first else [f"{words[0]} "]))
     if len(bag) == 1 and bag[0][0] in "lr" and len(bag[0]) > 3:
@@ -575,11 +576,20 @@ def _levels(said: str) -> list[str]:
         out = [level, f"{level} vertebra", f"vertebra {level}", f"{kind} {n}", *([f"Th{n}"] if region == "t" else [])]
         out += [f"{_NAMED_LEVELS[level]}{w}" for w in ("", " vertebra") if level in _NAMED_LEVELS]  # "the axis"
         return out + ([f"{_ORDINAL_WORDS[int(n) - 1]} {kind}"] if int(n) <= len(_ORDINAL_WORDS) else [])
-    if len(levels) != 2 or not rest & {"disc", "ivd", "intervertebral"}:
+    if len(levels) == 1 and "root" in rest and rest <= {"root", "nerve", *SIDES}:  # `root_C7_L`
+        ((region, n),) = levels
+        side, level = " ".join(w for w in words if w in SIDES), f"{region.upper()}{n}"
+        said = [f"{level} nerve root", f"{level} root", f"{_REGIONS[region]} nerve root {n}"]
+        said += [f"{_ORDINAL_WORDS[int(n) - 1]} {_REGIONS[region]} nerve root"] if int(n) <= len(_ORDINAL_WORDS) else []
+        return [f"{side} {x}".strip() for x in said]
+    joint = _FACETS if "facet" in rest else _DISCS  # `facet_L4_L5_L`: the facet joint at that level
+    if len(levels) != 2 or not rest & {"disc", "ivd", "intervertebral", "facet"}:
         return []
     (a, an), (b, bn) = levels
     upper, lower = f"{a.upper()}{an}", f"{b.upper()}{bn}"
-    out = [f"{x} {d}" for x in {f"{upper}-{lower}", f"{upper}/{bn if a == b else lower}"} for d in _DISCS]
+    out = [f"{x} {d}" for x in {f"{upper}-{lower}", f"{upper}/{bn if a == b else lower}"} for d in joint]
+    if joint is _FACETS:  # said with its side first: "left L4-L5 facet joint"
+        return [" ".join([*(w for w in words if w in SIDES), x]) for x in out]
     out += [f"intervertebral disc {upper}-{lower}", *(f"{d} between {upper} and {lower}" for d in _DISCS[:2])]
     return out + (["lumbosacral disc"] if (upper, lower) == ("L5", "S1") else [])
 
