@@ -146,8 +146,8 @@ cervical spine, c spine: cervical vertebra
 thoracic spine, t spine, dorsal spine: thoracic vertebra
 lumbar spine, l spine: lumbar vertebra
 lumbosacral spine: lumbar vertebra, sacrum
-brachial plexus roots, plexus roots, roots of the brachial plexus: C5 nerve root, C6 nerve root, C7 nerve root, C8 nerve root,
-    T1 nerve root
+brachial plexus roots, plexus roots, roots of the brachial plexus: C5 nerve root, C6 nerve root, C7 nerve
+    root, C8 nerve root, T1 nerve root
 ventricles of the brain, brain ventricles, cerebral ventricles: lateral ventricle, third ventricle, fourth
     ventricle, inferior lateral ventricle
 ventricular system: lateral ventricle, third ventricle, fourth ventricle, inferior
