@@ -145,7 +145,7 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     part = read_part(bare, ontology, list(within) or None)
     if not isinstance(part, PartReading) and (role == "exclusion" or role == "target" and not within):
         several = bool(SEVERAL.intersection(normalize(phrase).split()))  # "all" is gone from `bare`
-        part = read_collective(bare, ontology, several, within or near, role == "exclusion") or part  # "lesion"
+        part = read_collective(member, ontology, several, within or near, role == "exclusion") or part  # "lesion"
     if isinstance(part, tuple):  # "the kidneys" where only each kidney is labelled
         names = tuple(p.structure for p in part)
         encoded = " and ".join(s.name for s in names)

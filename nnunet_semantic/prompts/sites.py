@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
-from nnunet_semantic.prompts.anatomy import ANATOMY, KINDS
+from nnunet_semantic.prompts.anatomy import ANATOMY, GROUPS, KINDS
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES
 from nnunet_semantic.prompts.groups import member_said
 from nnunet_semantic.prompts.ontologies.context import TISSUES, is_target
-from nnunet_semantic.prompts.ontology import Ontology, normalize
+from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
+from nnunet_semantic.prompts.parts import read_collective
 from nnunet_semantic.prompts.wording import RELATIONAL
 
 # organs' adjectives beside `RELATIONAL`'s, as a finding's site: "laryngeal carcinoma", "pituitary adenoma"
@@ -20,10 +21,11 @@ _ADJECTIVES = {
     **RELATIONAL,
     **{"pituitary": "pituitary gland", "laryngeal": "larynx", "diaphragmatic": "diaphragm", "ileal": "ileum"},
     **{"endometrial": "endometrium", "mammary": "breast", "thyroid": "thyroid gland"},
-    **{"adrenal": "adrenal gland"},
+    **{"adrenal": "adrenal gland", "mitral": "mitral valve", "tricuspid": "tricuspid valve", "meniscal": "meniscus"},
     **{"urothelial": "bladder", "esophageal": "esophagus", "uterine": "uterus", "ovarian": "ovary"},
 }
-_SITES = frozenset(map(normalize, (*ANATOMY, *(m for ms in KINDS.values() for m in ms)))) | set(_ADJECTIVES)
+_SITES = frozenset(map(normalize, (*ANATOMY, *(m for t in (KINDS, GROUPS) for ms in t.values() for m in ms))))
+_SITES |= set(_ADJECTIVES)
 _LIST = re.compile(r"[,;+&/]|\b(?:and|or|plus|with)\b", re.IGNORECASE)
 _ORGANS = frozenset(map(normalize, KINDS[next(k for k in KINDS if "organ" in k)]))
 
@@ -42,29 +44,50 @@ def _of(organ: list[str], name: list[str]) -> bool:
 
 
 def unsited(phrase: str, ontology: Ontology) -> str | None:
-    """The phrase without the organ it says its structure lies in ("pituitary adenoma", "adenoma of the
-    pituitary", "the breast's lesion": "adenoma", "lesion"), where the rest is one structure's wording and no
-    label is the organ; None otherwise."""
+    """The phrase without the organ it says its structures lie in ("pituitary adenoma", "adenoma of the
+    pituitary", "the breast's lesion", "anterior mitral leaflet", "both mitral leaflets": "adenoma", "lesion",
+    "anterior leaflet", "both leaflets"), where the rest names labels and no label is the organ; None
+    otherwise."""
     if _LIST.search(phrase):
         return None
-    words = normalize(phrase).split()
-    sides = [w for w in words if w in SIDES]
-    words = [w for w in words if w not in SIDES]
-    for i in range(1, len(words)):
-        site, rest = words[:i], words[i + (words[i] == "s") :]  # "breast s lesion": the possessive's "s"
-        if words[i] in ("of", "in"):
-            site, rest = words[i + 1 :], words[:i]
-        said = " ".join(site)
-        read, organ = " ".join([*sides, *rest]), normalize(_ADJECTIVES.get(said, said))
-        if not rest or said not in _SITES or len(names := ontology.lookup(read)) != 1:
+    said = [(w, n) for w in re.findall(r"[a-z0-9]+", phrase.lower()) if (n := normalize(w))]  # plurals kept
+    sides = [w for w, n in said if n in SIDES]
+    written, words = [w for w, n in said if n not in SIDES], [n for _, n in said if n not in SIDES]
+    spans = [(a, b) for a in range(len(words)) for b in range(a + 1, len(words) + 1)]
+    for i, j in spans:  # never the last word, the head, unless after "of": "lesion of the breast"
+        site, rest = " ".join(words[i:j]), written[:i] + written[j + (words[j : j + 1] == ["s"]) :]  # "breast's"
+        if j == len(words):
+            if rest[-1:] not in (["of"], ["in"]):
+                continue
+            rest = rest[:-1]
+        read, organ = " ".join([*sides, *rest]), normalize(_ADJECTIVES.get(site, site))
+        if not rest or site not in _SITES or " ".join(words) in _SITES or not (found := _structures(read, ontology)):
+            continue
+        if len(found) > 1 and _told_apart(site, rest, found):
             continue
         labelled = _labelled(organ, ontology)
-        if not is_target(ontology.structures[names.pop()]):  # a part: of an organ no label is
+        if not any(map(is_target, found)):  # parts: of an organ no label is
             if organ not in labelled:
                 return read
-        elif labelled <= {organ} and (organ in _ORGANS or not labelled):  # a finding: no other organ labelled
+        elif labelled <= {organ} and (organ in _ORGANS or not labelled):  # findings: no other organ labelled
             return read
     return None
+
+
+def _told_apart(site: str, rest: list[str], found: list[Structure]) -> bool:
+    """Whether the site, or another, is said of some of the structures a collective names: "ethmoid sinuses"
+    beside a frontal sinus, "brain lesions" beside a cord lesion; no context then, but a choice among them."""
+    said = [{f" {normalize(p)} " for p in s.phrases()} for s in found]
+    others = _SITES - {site} - {normalize(w) for w in rest}
+    return any(f" {o} " in p for phrases in said for p in phrases for o in (site, *others))
+
+
+def _structures(phrase: str, ontology: Ontology) -> list[Structure]:
+    """The structures a phrase names by a wording, or several by their words ("both leaflets")."""
+    if len(names := ontology.lookup(phrase)) == 1:
+        return [ontology.structures[names.pop()]]
+    found = read_collective(phrase, ontology)
+    return [r.structure for r in found] if isinstance(found, tuple) else []
 
 
 def alone(phrase: str, ontology: Ontology) -> str | None:
