@@ -15,6 +15,7 @@ from nnunet_semantic.prompts.words import CLASS_NOUNS, MAX_WORDS, UNNAMING, cont
 
 TRAILING = frozenset({"main", "accessory"})  # said after a label's noun: `renal_artery_L_accessory` is a renal artery
 _MADE_OF = TISSUES | FINDING_NOUNS | {"gray", "white", "matter"}
+_COMPONENTS = frozenset("solid cystic cyst necrotic intraosseous extraosseous soft tissue".split())  # of a finding
 _ADJECTIVE = re.compile(r"(?:al|ar|ic|ous|ary|ive)$")  # a word's adjective ending: no noun said first
 _LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
@@ -66,11 +67,14 @@ def component(s: Structure, words: tuple[str, ...]) -> bool:
 
 
 def held(s: Structure, words: tuple[str, ...]) -> frozenset[str]:
-    """What a structure is of the organ `words` say, by its wordings that say the organ first ("spinal cord
-    gray matter", `TI_wall`, `cord_lesion`): the words after the organ; none where no wording says so."""
+    """What a structure is of the organ or the finding `words` say, by its wordings that say it first ("spinal
+    cord gray matter", `TI_wall`, `cord_lesion`; `ovarian_mass_solid`): the words after it; none where no
+    wording says so."""
     n, out = len(words), set()
-    for w in map(content_words, s.phrases() if " ".join(words) in ALONE else ()):  # an organ: not "enhancing"
-        if 0 < n < len(w) and w[:n] == words and set(w[n:]) <= _MADE_OF:
+    organ, finding = " ".join(words) in ALONE, bool(words) and words[-1] in FINDING_NOUNS  # not "enhancing"
+    made_of = _MADE_OF if organ else _COMPONENTS if finding else frozenset()
+    for w in map(content_words, s.phrases() if made_of else ()):
+        if 0 < n < len(w) and w[:n] == words and set(w[n:]) <= made_of:
             out |= set(w[n:])
     return frozenset(out)
 

@@ -28,7 +28,8 @@ _NOUNS = _table(
     trunk, glandula gland, ligamentum ligament, lobus lobe, pulmo lung, ren kidney, mamma breast, caput
     head, collum neck, corpus body, cauda tail, cavitas cavity, tendo tendon, aqueductus aqueduct, auricula
     auricle, ventriculus ventricle, atrium atrium, medulla medulla, cortex cortex, plexus plexus, ductus
-    duct, vesica bladder, meatus meatus, canalis canal, fascia fascia, sinus sinus"""
+    duct, vesica bladder, meatus meatus, canalis canal, fascia fascia, sinus sinus, ovarium ovary, meniscus
+    meniscus, scalenus scalene"""
 )
 _ADJECTIVES = _table(
     """communis common, interna internus internum internal, externa externus externum external, superior
@@ -42,7 +43,8 @@ _ADJECTIVES = _table(
     abdominal, ascendens ascending, descendens descending, transversum transversus transverse, sigmoideum
     sigmoid, opticus optic, facialis facial, calcaneus calcaneal, urinaria urinary, cava cava, lateralis
     lateral, medialis medial, medianus median, ulnaris ulnar, radialis radial, ischiadicus sciatic,
-    acusticus acoustic, sphenoidalis sphenoid, tertius third, quartus fourth"""
+    acusticus acoustic, sphenoidalis sphenoid, tertius third, quartus fourth, cruciatum cruciate, posterius
+    posterior, anterius anterior"""
 )
 _GENITIVES = _table(
     """humeri humerus, femoris femur, fibulae fibula, tibiae tibia, patellae patella, radii radius, ulnae
@@ -67,6 +69,9 @@ _SAID = {
     "substantia grisea": "gray matter",
     "substantia alba": "white matter",
     "intestinum rectum": "rectum",
+    "cavitas oris": "oral cavity",
+    "vesica biliaris": "gallbladder",
+    "vesica fellea": "gallbladder",
     **{"cutis": "skin", "costa": "rib", "costae": "ribs", "hepar": "liver", "lien": "spleen"},
 }
 _SAID_AS = re.compile(rf"\b({'|'.join(_SAID)})\b", re.IGNORECASE)
