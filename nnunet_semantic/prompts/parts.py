@@ -213,8 +213,8 @@ def read_collective(
     if near and plural and words and set(words) <= SIDES:  # "the pulmonary veins except the right ones"
         found = tuple(PartReading(s, words, 1.0, "direction lexicon") for s in near if set(words) <= sides_of(s))
         return found if len(found) > 1 else None
-    if len(near) == 1 and words and set(words) <= SIDES:  # "the left lateral ventricle but not the right"
-        twin = [s for s in ontology.structures.values() if sides_of(s) == set(words) and _twins(s, near[0])]
+    if len(near) == 1 and words and all(map(direction, words)):  # "the left lateral ventricle but not the right"
+        twin = [s for s in ontology.structures.values() if _said_of(s) == set(words) and _twins(s, near[0])]
         return PartReading(twin[0], words, 1.0, "direction lexicon") if len(twin) == 1 else None
     counted = several or bool(QUANTIFIERS.intersection(said))  # "all labelled", "the entire labelled set"
     if (
@@ -317,8 +317,16 @@ def read_collective(
     return tuple(sorted(found, key=lambda r: min(r.structure.labels)))
 
 
+def _said_of(s: Structure) -> set[str]:
+    """The directions a structure's names say: "posterior" of `posterior_leaflet`, "left" of `lat_vent_L`."""
+    return {w for w in name_words(s) if direction(w)}
+
+
 def _twins(a: Structure, b: Structure) -> bool:
-    return name_words(a) - SIDES == name_words(b) - SIDES and sides_of(a) != sides_of(b)
+    """Named alike but for their directions: the left and the right lateral ventricle, the two leaflets."""
+    return {w for w in name_words(a) if not direction(w)} == {w for w in name_words(b) if not direction(w)} and (
+        _said_of(a) != _said_of(b)
+    )
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bool = False) -> PartReading | str | None:

@@ -47,31 +47,38 @@ def unsited(phrase: str, ontology: Ontology) -> str | None:
     """The phrase without the organ it says its structures lie in ("pituitary adenoma", "adenoma of the
     pituitary", "the breast's lesion", "anterior mitral leaflet", "both mitral leaflets": "adenoma", "lesion",
     "anterior leaflet", "both leaflets"), where the rest names labels and no label is the organ; None
-    otherwise."""
+    otherwise. A side is the structure's ("polyp in the left maxillary sinus" is a left polyp)."""
     if _LIST.search(phrase):
         return None
     said = [(w, n) for w in re.findall(r"[a-z0-9]+", phrase.lower()) if (n := normalize(w))]  # plurals kept
     sides = [w for w, n in said if n in SIDES]
     written, words = [w for w, n in said if n not in SIDES], [n for _, n in said if n not in SIDES]
-    spans = [(a, b) for a in range(len(words)) for b in range(a + 1, len(words) + 1)]
-    for i, j in spans:  # never the last word, the head, unless after "of": "lesion of the breast"
-        site, rest = " ".join(words[i:j]), written[:i] + written[j + (words[j : j + 1] == ["s"]) :]  # "breast's"
-        if j == len(words):
+    for i, j in ((a, b) for a in range(len(words)) for b in range(a + 1, len(words) + 1)):
+        site, owned = " ".join(words[i:j]), words[j : j + 1] == ["s"] or j == len(words)  # "breast's", "of"
+        rest = written[:i] + written[j + (words[j : j + 1] == ["s"]) :]
+        if j == len(words):  # never the last word, the head, unless after "of": "lesion of the breast"
             if rest[-1:] not in (["of"], ["in"]):
                 continue
             rest = rest[:-1]
-        read, organ = " ".join([*sides, *rest]), normalize(_ADJECTIVES.get(site, site))
+        read = " ".join([*sides, *rest])
         if not rest or site not in _SITES or " ".join(words) in _SITES or not (found := _structures(read, ontology)):
             continue
-        if len(found) > 1 and _told_apart(site, rest, found):
-            continue
-        labelled = _labelled(organ, ontology)
-        if not any(map(is_target, found)):  # parts: of an organ no label is
-            if organ not in labelled:
-                return read
-        elif labelled <= {organ} and (organ in _ORGANS or not labelled):  # findings: no other organ labelled
+        if _sited(site, rest, found, owned, ontology):
             return read
     return None
+
+
+def _sited(site: str, rest: list[str], found: list[Structure], owned: bool, ontology: Ontology) -> bool:
+    """Whether the structures the rest names may be read without the site: parts of an organ no label is, or
+    said to be its ("the femur's physis"); findings where no other organ is labelled; a census the site tells
+    nothing apart of."""
+    if len(found) > 1 and _told_apart(site, rest, found):
+        return False
+    organ = normalize(_ADJECTIVES.get(site, site))
+    labelled = _labelled(organ, ontology)
+    if not any(map(is_target, found)):
+        return organ not in labelled or len(found) == 1 and owned
+    return labelled <= {organ} and (organ in _ORGANS or not labelled)
 
 
 def _told_apart(site: str, rest: list[str], found: list[Structure]) -> bool:

@@ -63,6 +63,7 @@ SHORTHAND = {
     "desc": "descending",
     "eff": "effusion",
     "lns": "lymph nodes",
+    "nr": "nerve root",
 }
 # who a possessive names before a structure: "the patient's kidneys"
 PERSONS = ("patient", "subject", "participant", "volunteer", "person", "case", "individual", "child", "man", "woman")
