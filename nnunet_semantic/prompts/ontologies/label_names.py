@@ -385,6 +385,7 @@ SYNONYMS = (
     ("growth plate", "physis", "epiphyseal plate", "physeal plate"),
     ("ligamentum flavum", "yellow ligament"),
     ("drain", "surgical drain", "drainage catheter"),
+    ("pharyngeal constrictor muscle", "PCM", "pharyngeal constrictor"),
     ("anterior mitral leaflet", "AML"),
     ("posterior mitral leaflet", "PML"),
     ("noncalcified plaque", "plaque noncalc", "non calcified plaque", "soft plaque"),
@@ -412,6 +413,12 @@ _CLASSES = {"gland", "muscle", "artery", "vein", "ligament", "bone", "cavity", "
 _DISCS = ("disc", "intervertebral disc", "IVD")
 _FACETS = ("facet", "facet joint", "zygapophyseal joint")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+# a tumour by its kind's name: `schwannoma`, `adenoma_L`, `osteosarcoma` (a hematoma or a seroma is none)
+_TUMOUR = re.compile(
+    r"\b\w*(?:sarcoma|carcinoma|blastoma|cytoma|glioma|adenoma|schwannoma|meningioma|lipoma|fibroma|myoma|"
+    r"neuroma|lymphoma|melanoma|thelioma|angioma|chondroma|osteoma|papilloma|seminoma|teratoma|neurinoma)\b",
+    re.IGNORECASE,
+)
 _NAMED_LEVELS = {"C1": "atlas", "C2": "axis"}
 _REGIONS = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "sacral"}
 _LEVEL = re.compile(r"^([ctls])(\d{1,2})$")  # a vertebra's level: "vertebrae_L2" is "L2", "lumbar vertebra 2"
@@ -665,5 +672,6 @@ def synonyms(name: str) -> list[str]:
     if glued := _GLUED.match(said):  # `Seg4a`, `Rib12`: "segment 4a", "rib 12"
         out += [apart := f"{SHORTHAND.get(glued[1], glued[1])} {glued[2]}", *synonyms(apart)]
     out += _reworded(said.split()) + _levels(said) + _halves(said) + _spelled(said)
+    out += [_TUMOUR.sub("tumor", said)] if _TUMOUR.search(said) else []  # `schwannoma`: "the tumour"
     out += teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
