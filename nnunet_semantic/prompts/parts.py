@@ -21,6 +21,7 @@ from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
 from nnunet_semantic.prompts.heads import LANDMARK, TRAILING, after_noun, component, headed, held, made_of
 from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, is_target
+from nnunet_semantic.prompts.ontologies.label_names import ALONE
 from nnunet_semantic.prompts.ontology import ACRONYM_PLURAL, Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.wording import PERSONS
 from nnunet_semantic.prompts.words import (
@@ -299,6 +300,9 @@ def read_collective(
         one = found[0].structure.name.lower().split()
         if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not
             return f"'{strip_possessive(phrase)}' names a kind that only '{found[0].structure.name}' is named as"
+        rest = {w for w in normalize(found[0].structure.name).split() if w not in PART_NOUNS | SIDES}
+        if not own and PART_NOUNS.intersection(one) and rest == set(words) and " ".join(words) in ALONE:  # "liver"
+            return f"'{strip_possessive(phrase)}' names a whole of which only '{found[0].structure.name}' is labelled"
         return found[0]
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
