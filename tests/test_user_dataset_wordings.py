@@ -283,7 +283,6 @@ FOOT = {"cuneiform_med": 1, "cuneiform_lat": 2, "cuneiform_int": 3, "navicular":
     (MS, "the spinal cord with its lesions", {4, 5}, set()),  # the cord's own
     (LOBES, "right middle and lower lobes", {2, 3}, set()),  # the side said first, of each item
     (LOBES, "Could you please outline the patient's right middle and lower lobes?", {2, 3}, set()),
-    (BRAIN_LOBES, "all four lobes of the left hemisphere", {1, 3}, set()),  # "frontal": a direction, and a lobe
     (EYES, "all extraocular muscles of the right eye", {2, 4}, set()),  # a side said of what holds them
     (EYES, "both medial recti", {1, 2}, set()),
     (EYES, "optic nerve of the left eye", {5}, set()),
@@ -420,6 +419,7 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     ({"ilium": 1, "acetabular_roof": 2, "labrum": 3}, "acetabulum"),  # the roof is a part of it
     ({"LA": 1, "LAA": 2, "LV_myo": 3}, "appendix"),  # no form of "appendage"
     (LUNG, "all four lobes"),  # five are so named
+    (BRAIN_LOBES, "all four lobes of the left hemisphere"),  # two are labelled
     (MS, "the brain"),  # no label is the brain
     ({"cord_lesion": 1, "WM": 2}, "the spinal cord"),  # what lies in it, but nothing it is made of
     ({"LV_wall": 1, "LV_cavity": 2, "scar": 3}, "right ventricle"),  # one tissue is no whole

@@ -191,8 +191,10 @@ pharyngeal constrictors, pharyngeal constrictor muscles, constrictors, constrict
 SERIES = {
     "colon": ("cecum", "ascending colon", "transverse colon", "descending colon", "sigmoid colon", "rectum"),
     "small bowel": ("duodenum", "jejunum", "ileum"),
-    "aorta": ("ascending aorta", "aortic arch", "descending aorta", "abdominal aorta"),
+    "aorta": ("aortic root", "ascending aorta", "aortic arch", "descending aorta", "abdominal aorta"),
 }
+# parts named without their organ: `caudate_lobe` is a lobe of the liver ("the liver lobes" hold it)
+OF_ORGAN = {"caudate lobe": "liver", "quadrate lobe": "liver", "uncinate process": "pancreas"}
 # an unpaired organ's halves by side, as its labels may split it: `thyroid_R` is "the right thyroid lobe"
 HALVES = {
     "thyroid": "thyroid lobe",

@@ -6,6 +6,7 @@ and results folders, so a trained model carries its vocabulary. Containment is d
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass, field
@@ -236,6 +237,12 @@ class Ontology:
         """The smallest structure that holds `labels` and more (the first such in the ontology's order)."""
         outer = [s for s in self.structures.values() if labels < s.labels]
         return min(outer, key=lambda s: len(s.labels)) if outer else None
+
+    def closest(self, phrase: str) -> list[str]:
+        """The wordings most like an unknown phrase (difflib), for its error; every structure where none is."""
+        originals = {normalize(p): p for s in self.structures.values() for p in s.phrases()}
+        close = difflib.get_close_matches(normalize(phrase), list(originals), n=3, cutoff=0.4)
+        return [originals[c] for c in close] or list(self.structures)
 
     def lookup(self, phrase: str) -> set[str]:
         """Structure names a phrase (name, synonym or description) refers to, a compound written apart or together

@@ -8,7 +8,6 @@ words; nothing is silently mapped.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import replace
 
@@ -24,6 +23,7 @@ from nnunet_semantic.prompts.wording import (
     ASKED_AFTER,
     EXCLUSION_CONNECTIVES,
     PURPOSE,
+    RELATIONAL,
     REQUEST_VERBS,
     TYPOGRAPHIC,
     alternatives,
@@ -109,12 +109,6 @@ def _clean(phrase: str) -> str:
     return _LEADING_ARTICLE.sub("", phrase.strip(" \t,.;:!?\"'()-\u2013\u2014").lower())
 
 
-def _closest(phrase: str, ontology: Ontology) -> list[str]:
-    originals = {normalize(p): p for s in ontology.structures.values() for p in s.phrases()}
-    close = difflib.get_close_matches(normalize(phrase), list(originals), n=3, cutoff=0.4)
-    return [originals[c] for c in close] or list(ontology.structures)
-
-
 def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Structure, ...], role: str, near=()):
     """How a phrase is read: a wording of the ontology (as written, inside a request, after a possessive: "its
     tumor"), else a part named by its words within `within` (an exclusion) or within the structure it names (a
@@ -188,14 +182,15 @@ def _structures(
     items = parts[0::2]
 
     previous: list[Reading] = []
-    noun = strip_request(items[-1], emphatic=True).split()  # "A and the B of X as one structure": X
+    nouns = [strip_request(q, emphatic=True).split() for q in items]  # "A and the B of X as one structure": X
 
     first = strip_possessive(strip_request(_clean(items[0]), emphatic=True))  # "please outline the patient's left"
     side = [w for w in first.split()[:1] if canonical(w) in SIDES]
 
     def read(p):
-        found = None
-        said = normalize(p).split()
+        found, said = None, normalize(p).split()
+        if p is not items[0] and set(said) - SIDES and set(said) <= SIDES | RELATIONAL.keys():
+            return None  # "stones, renal and ureteral": adjectives of a noun said before them, no organs
         sided = side and p is not items[0] and not SIDES & set(map(canonical, said)) and not SEVERAL.intersection(said)
         if sided:
             found = _structure(f"{side[0]} {_clean(p)}", ontology, prompt, within, role)  # "left X and Y": left Y
@@ -209,10 +204,12 @@ def _structures(
             and p is not items[-1]
             and len(strip_possessive(strip_request(p, emphatic=True)).split()) <= 2
             and not exclusion.cue(p)
-        ):  # "the anterior and the posterior hippocampus": the last item's noun
-            for n in (2, 1)[-(len(noun) - 1) :] if len(noun) > 1 else ():  # "left and middle hepatic veins"
+        ):  # "the anterior and the posterior hippocampus": the next item's noun ("left and right ECAs plus the ICA")
+            k = next((i for i, q in enumerate(items) if q is p), len(items) - 2)
+            said_after = [next((w for w in nouns[k + 1 :] if len(w) > 1), nouns[-1]), nouns[-1]]
+            for noun, n in ((w, n) for w in said_after for n in ((2, 1)[-(len(w) - 1) :] if len(w) > 1 else ())):
                 for head in (f"{side[0]} {_clean(p)}", p) if sided else (p,):  # "right common, superficial ..."
-                    if not isinstance(found, Reading):
+                    if not isinstance(found, Reading):  # "left and middle hepatic veins", "levels II-IV right"
                         found = _structure(f"{head} {' '.join(noun[-n:])}", ontology, prompt, within, role)
         several = len(_SEPARATOR.split(p)) > 1  # a run of items is one structure only by a name that holds "and"
         if isinstance(found, Reading) and (found.by == "ontology" or not several):
@@ -227,7 +224,7 @@ def _structures(
             raise UnknownPart(f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}': {why}", role)
         raise UnknownStructure(
             f"unknown structure '{_clean(items[bad])}' in prompt '{prompt}'; closest known: "
-            + (", ".join(f"'{c}'" for c in _closest(items[bad], ontology)) if explain else "-"),
+            + (", ".join(f"'{c}'" for c in ontology.closest(items[bad])) if explain else "-"),
             role,
         )
     return [r for _, r in runs]

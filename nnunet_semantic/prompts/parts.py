@@ -289,7 +289,7 @@ def read_collective(
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
     sides = Counter(map(sides_of, tops.values()))
     alone = [s.name for s in tops.values() if after_noun(s, words) and sides[sides_of(s)] < 2 and not apart]
-    if count and count[0] < len(found):  # "all four lobes" of five: not these
+    if count and count[0] != len(found):  # "all four lobes" of five, "all three liver lobes" of two: not these
         return None
     if alone:  # a whole is the parts it is made of ("the left lung" of its lobes), never one part of it; left out
         # of a target ("the bones but not the clavicle"), what of it is labelled is all there is to leave out

@@ -60,7 +60,7 @@ _OF = re.compile(r"^(?P<x>(?:(?!\band\b).)+?\bof\s+(?:the\s+)?)(?P<a>[a-z-]+)\s+
 # a span of a series ("from the cecum to the sigmoid", "cecum through descending colon", "colon from cecum to
 # sigmoid"): each member, said whole or by its first word ("transverse", "sigmoid")
 _MEMBER = [*(m for series in SERIES.values() for m in series), "caecum"]
-_MEMBER += sorted({m.split()[0] for m in _MEMBER} - set(_MEMBER))
+_MEMBER += sorted({w for m in _MEMBER for w in m.split()} - set(_MEMBER))  # "root" of "aortic root"
 _WHOLE, _END = alternatives(tuple(SERIES)), alternatives(tuple(_MEMBER))
 _SERIES_SPAN = re.compile(
     rf"\b(?:(?:the\s+)?(?P<whole>{_WHOLE})\s+)?(?:from\s+)?(?:the\s+)?(?P<a>{_END})(?:\s+(?:{_WHOLE}))?"
@@ -143,8 +143,10 @@ def _series(m: re.Match) -> str:
     named = (m.group("whole") or m.group("of") or "").lower()
     ends = [re.sub("^caecum$", "cecum", m.group(g).lower()) for g in "ab"]
     for members in sorted(SERIES.values(), key=lambda ms: SERIES.get(named) != ms):
-        said = [w.split()[0] for w in members]
-        at = [members.index(e) if e in members else said.index(e) if e in said else None for e in ends]
+        at = [
+            next(iter(i), None) if len(i := [n for n, w in enumerate(members) if e in (w, *w.split())]) == 1 else None
+            for e in ends
+        ]  # a member said whole or by a word of its own
         if None not in at and at[0] != at[1]:
             return _said(list(members[min(at) : max(at) + 1]))
     return m.group(0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, HALVES, KINDS
+from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, HALVES, KINDS, OF_ORGAN
 from nnunet_semantic.prompts.directions import SIDES
 from nnunet_semantic.prompts.ontologies import digits, nodes, teeth
 from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, TISSUES
@@ -673,5 +673,6 @@ def synonyms(name: str) -> list[str]:
         out += [apart := f"{SHORTHAND.get(glued[1], glued[1])} {glued[2]}", *synonyms(apart)]
     out += _reworded(said.split()) + _levels(said) + _halves(said) + _spelled(said)
     out += [_TUMOUR.sub("tumor", said)] if _TUMOUR.search(said) else []  # `schwannoma`: "the tumour"
+    out += [f"{OF_ORGAN[said]} {said}"] if said in OF_ORGAN else []  # `caudate_lobe`: "liver caudate lobe"
     out += teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
