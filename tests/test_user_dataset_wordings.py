@@ -369,6 +369,19 @@ FOOT = {"cuneiform_med": 1, "cuneiform_lat": 2, "cuneiform_int": 3, "navicular":
     ({"crus_L": 1, "crus_R": 2, "kidney_L": 3}, "right crus of the diaphragm", {2}, set()),  # an organ unlabelled
     ({"Tumor": 1, "ThyroidCartilage": 2, "Epiglottis": 3}, "laryngeal carcinoma", {1}, set()),
     ({"skin": 1, "fat": 2, "rib": 3}, "cutis", {1}, set()),
+    ({"anterior_leaflet": 1, "posterior_leaflet": 2, "LA": 3}, "only the anterior leaflet, not the posterior one", {1},
+     {2}),  # the twin by its direction
+    ({"anterior_leaflet": 1, "posterior_leaflet": 2, "mitral_annulus_calc": 3}, "both mitral leaflets", {1, 2}, set()),
+    ({"ICA_L": 1, "ICA_R": 2, "ECA_L": 3, "ECA_R": 4}, "left and right ECAs plus the right ICA", {3, 4, 2}, set()),
+    ({"aortic_root": 1, "ascending_aorta": 2, "aortic_arch": 3, "descending_aorta": 4}, "root to descending aorta",
+     {1, 2, 3, 4}, set()),  # a series' member by a word no other member has
+    ({"liver_right_lobe": 1, "liver_left_lobe": 2, "caudate_lobe": 3, "spleen": 4}, "all three liver lobes",
+     {1, 2, 3}, set()),  # the caudate lobe is the liver's
+    ({"CBD": 1, "stone_CBD": 2}, "common bile duct", {1}, set()),  # the stone's name says where it lies
+    ({"facet_L4_L5_L": 1, "facet_L4_L5_R": 2, "L4": 3, "L5": 4}, "left facet L4-L5", {1}, set()),  # one level
+    ({"root_C7_L": 1, "root_C8_L": 2}, "left seventh cervical nerve root", {1}, set()),
+    ({"root_C5_L": 1, "schwannoma": 2}, "left C5 root, sparing the tumour", {1}, {2}),  # a tumour by its kind
+    ({"ovarian_mass_solid": 1, "ovarian_mass_cystic": 2, "uterus": 3}, "the ovarian mass", {1, 2}, set()),
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -420,6 +433,10 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     ({"LA": 1, "LAA": 2, "LV_myo": 3}, "appendix"),  # no form of "appendage"
     (LUNG, "all four lobes"),  # five are so named
     (BRAIN_LOBES, "all four lobes of the left hemisphere"),  # two are labelled
+    ({"liver_left_lobe": 1, "stomach_wall": 2}, "whole liver"),  # one lobe is no liver
+    ({"kidney_R": 1, "ureter_R": 2, "calculus_R": 3}, "right stones, renal and ureteral"),  # no kidney, no ureter
+    ({"ethmoid_L": 1, "frontal_sinus": 2}, "ethmoid sinuses"),  # no census of the sinuses: it tells them apart
+    ({"polyp": 1, "maxillary_sinus_L": 2}, "polyp in the left maxillary sinus"),  # the side is the polyp's
     (MS, "the brain"),  # no label is the brain
     ({"cord_lesion": 1, "WM": 2}, "the spinal cord"),  # what lies in it, but nothing it is made of
     ({"LV_wall": 1, "LV_cavity": 2, "scar": 3}, "right ventricle"),  # one tissue is no whole
