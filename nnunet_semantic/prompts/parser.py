@@ -20,10 +20,10 @@ from nnunet_semantic.prompts.reading import ParsedPrompt, Reading
 from nnunet_semantic.prompts.sites import alone
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
+    ADJECTIVES,
     ASKED_AFTER,
     EXCLUSION_CONNECTIVES,
     PURPOSE,
-    RELATIONAL,
     REQUEST_VERBS,
     TYPOGRAPHIC,
     alternatives,
@@ -189,7 +189,7 @@ def _structures(
 
     def read(p):
         found, said = None, normalize(p).split()
-        if p is not items[0] and set(said) - SIDES and set(said) <= SIDES | RELATIONAL.keys():
+        if p is not items[0] and set(said) - SIDES and set(said) <= SIDES | ADJECTIVES:
             return None  # "stones, renal and ureteral": adjectives of a noun said before them, no organs
         sided = side and p is not items[0] and not SIDES & set(map(canonical, said)) and not SEVERAL.intersection(said)
         if sided:

@@ -216,7 +216,8 @@ def read_collective(
         return found if len(found) > 1 else None
     if len(near) == 1 and words and all(map(direction, words)):  # "the left lateral ventricle but not the right"
         twin = [s for s in ontology.structures.values() if _said_of(s) == set(words) and _twins(s, near[0])]
-        return PartReading(twin[0], words, 1.0, "direction lexicon") if len(twin) == 1 else None
+        if len(twin) == 1:
+            return PartReading(twin[0], words, 1.0, "direction lexicon")
     counted = several or bool(QUANTIFIERS.intersection(said))  # "all labelled", "the entire labelled set"
     if (
         LABELLED.intersection(said)
