@@ -35,12 +35,8 @@ def _mask(parsed: ParsedPrompt) -> frozenset[int]:
 
 
 def restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt | None:
-    """The reading of a prompt by the words before its restatement, or by its gloss (`glossed`); None when it
-    restates nothing, or the two readings do not agree (the prompt is then read whole)."""
-    return _restated(prompt, parse) or glossed(prompt, parse)
-
-
-def _restated(prompt: str, parse: Callable[[str], ParsedPrompt]) -> ParsedPrompt | None:
+    """The reading of a prompt by the words before its restatement; None when it restates nothing, or the
+    two readings do not agree (the prompt is then read whole)."""
     said = _SAID_AGAIN.match(prompt)
     if not said:
         return None

@@ -70,13 +70,19 @@ def held(s: Structure, words: tuple[str, ...]) -> frozenset[str]:
     """What a structure is of the organ or the finding `words` say, by its wordings that say it first ("spinal
     cord gray matter", `TI_wall`, `cord_lesion`; `ovarian_mass_solid`): the words after it; none where no
     wording says so."""
-    n, out = len(words), set()
-    organ, finding = " ".join(words) in ALONE, bool(words) and words[-1] in FINDING_NOUNS  # not "enhancing"
-    made_of = _MADE_OF if organ else _COMPONENTS if finding else frozenset()
+    n, out, made_of = len(words), set(), _made_of(words)
     for w in map(content_words, s.phrases() if made_of else ()):
         if 0 < n < len(w) and w[:n] == words and set(w[n:]) <= made_of:
             out |= set(w[n:])
     return frozenset(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _made_of(words: tuple[str, ...]) -> frozenset[str]:
+    """What an organ (`ALONE`) or a finding is made of; nothing for other words ("enhancing")."""
+    if " ".join(words) in ALONE:
+        return _MADE_OF
+    return _COMPONENTS if words and words[-1] in FINDING_NOUNS else frozenset()
 
 
 def noun_first(words: list[str]) -> bool:

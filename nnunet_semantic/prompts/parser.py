@@ -8,6 +8,8 @@ words; nothing is silently mapped.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from dataclasses import replace
 
@@ -120,10 +122,9 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     plain, bare = strip_request(phrase), strip_request(phrase, emphatic=True)
     sided = _SIDE_AFTER.sub(r"\g<side> \g<x>", _SIDED.sub(r"\1", bare))  # "X on the left side": "left X"
     classless = _CLASS_NOUN.sub("", sided)  # "right lentiform nucleus" of `rt_lentiform`
-    member = alone(bare, ontology) or bare  # "the thyroid's isthmus", "pituitary adenoma"
-    for candidate in dict.fromkeys(
-        (phrase, plain, strip_possessive(plain), bare, strip_possessive(bare), sided, classless, member)
-    ):
+    said = dict.fromkeys((phrase, plain, strip_possessive(plain), bare, strip_possessive(bare), sided, classless))
+    sited = functools.cache(functools.partial(alone, bare, ontology))  # "pituitary adenoma": once, if at all
+    for candidate in itertools.chain(said, (name for read in (sited,) if (name := read()))):
         names = ontology.lookup(candidate)
         if within and len(names) > 1:
             names = {n for n in names if ontology.structures[n].labels < labels} or names
@@ -139,7 +140,8 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     part = read_part(bare, ontology, list(within) or None)
     if not isinstance(part, PartReading) and (role == "exclusion" or role == "target" and not within):
         several = bool(SEVERAL.intersection(normalize(phrase).split()))  # "all" is gone from `bare`
-        part = read_collective(member, ontology, several, within or near, role == "exclusion") or part  # "lesion"
+        said = sited() or bare  # "both mitral leaflets": the leaflets
+        part = read_collective(said, ontology, several, within or near, role == "exclusion") or part  # "lesion"
     if isinstance(part, tuple):  # "the kidneys" where only each kidney is labelled
         names = tuple(p.structure for p in part)
         encoded = " and ".join(s.name for s in names)
@@ -307,8 +309,9 @@ def split_exclusion(text: str) -> tuple[str, str]:
 def _plain(text: str) -> str:
     """One line of the prompt, typographic dashes and quotes as their ASCII forms, no request or purpose said after
     its structures."""
-    plain = ASKED_AFTER.sub("", PURPOSE.sub("", " ".join(str(text).translate(TYPOGRAPHIC).split())))
-    return _NOT_ONLY.sub(" and", plain)
+    return _NOT_ONLY.sub(
+        " and", ASKED_AFTER.sub("", PURPOSE.sub("", " ".join(str(text).translate(TYPOGRAPHIC).split())))
+    )
 
 
 def parse(text: str, ontology: Ontology) -> ParsedPrompt:
@@ -323,16 +326,16 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     def as_read(parsed: ParsedPrompt) -> ParsedPrompt:
         return replace(parsed, text=written, respelled=parsed.respelled or (prompt if prompt != plain else ""))
 
-    if said_again := apposition.restated(prompt, lambda words: parse(words, ontology)):
+    if said_again := apposition.restated(prompt, functools.partial(parse, ontology=ontology)):
         return replace(said_again, text=written)
     names = [p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)]
     try:
         parsed = as_read(_respelled(prompt, ontology))
-    except PromptError as e:
-        parsed, error = None, e
+    except PromptError as e:  # read whole it names nothing: a collective glossed is read by its gloss
+        parsed, error = apposition.glossed(prompt, functools.partial(parse, ontology=ontology)), e
     said = exclusion.cue(prompt, names)
     if parsed and (not said or parsed.avoid or any(r.role == "kept" for r in parsed.readings)):
-        return parsed
+        return as_read(parsed)
     if not said:
         raise error
     if parsed:  # read without the exclusion it words: only a reading of the exclusion may answer

@@ -270,7 +270,7 @@ def read_collective(
             covered[s] = max(shares)
     # an organ no label is, by the tissues it is made of ("spinal cord gray matter", "... white matter")
     # and what lies in it: two tissues at least ("the left ventricle" is more than `LV_wall`)
-    inside = {s: held(s, words) for s in ontology.structures.values() if held(s, words)}
+    inside = {s: tail for s in ontology.structures.values() if (tail := held(s, words))}
     if set(covered) <= set(inside) and sum(bool(t - FINDING_NOUNS) for t in inside.values()) > 1:
         covered = covered | dict.fromkeys(inside, 1.0)
     if covered and all(FINDING_NOUNS >= held(s, words) != set() for s in covered):  # `cord_lesion` alone

@@ -12,9 +12,10 @@ from nnunet_semantic.prompts.anatomy import ANATOMY, GROUPS, KINDS
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES
 from nnunet_semantic.prompts.groups import member_said
 from nnunet_semantic.prompts.ontologies.context import TISSUES, is_target
-from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize
+from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
 from nnunet_semantic.prompts.parts import read_collective
 from nnunet_semantic.prompts.wording import RELATIONAL
+from nnunet_semantic.prompts.words import SEVERAL
 
 # organs' adjectives beside `RELATIONAL`'s, as a finding's site: "laryngeal carcinoma", "pituitary adenoma"
 _ADJECTIVES = {
@@ -26,6 +27,7 @@ _ADJECTIVES = {
 }
 _SITES = frozenset(map(normalize, (*ANATOMY, *(m for t in (KINDS, GROUPS) for ms in t.values() for m in ms))))
 _SITES |= set(_ADJECTIVES)
+_SITE_WORDS = frozenset(w for site in _SITES for w in site.split())  # a phrase without any says no site
 _LIST = re.compile(r"[,;+&/]|\b(?:and|or|plus|with)\b", re.IGNORECASE)
 _ORGANS = frozenset(map(normalize, KINDS[next(k for k in KINDS if "organ" in k)]))
 
@@ -48,7 +50,7 @@ def unsited(phrase: str, ontology: Ontology) -> str | None:
     pituitary", "the breast's lesion", "anterior mitral leaflet", "both mitral leaflets": "adenoma", "lesion",
     "anterior leaflet", "both leaflets"), where the rest names labels and no label is the organ; None
     otherwise. A side is the structure's ("polyp in the left maxillary sinus" is a left polyp)."""
-    if _LIST.search(phrase):
+    if _LIST.search(phrase) or not _SITE_WORDS.intersection(map(singular, re.findall(r"[a-z]+", phrase.lower()))):
         return None
     said = [(w, n) for w in re.findall(r"[a-z0-9]+", phrase.lower()) if (n := normalize(w))]  # plurals kept
     sides = [w for w, n in said if n in SIDES]
@@ -93,7 +95,8 @@ def _structures(phrase: str, ontology: Ontology) -> list[Structure]:
     """The structures a phrase names by a wording, or several by their words ("both leaflets")."""
     if len(names := ontology.lookup(phrase)) == 1:
         return [ontology.structures[names.pop()]]
-    found = read_collective(phrase, ontology)
+    plural = any(singular(w) != w for w in phrase.split()) or SEVERAL.intersection(phrase.split())
+    found = read_collective(phrase, ontology) if plural else None  # a census is of several
     return [r.structure for r in found] if isinstance(found, tuple) else []
 
 
