@@ -15,7 +15,8 @@ from nnunet_semantic.prompts.words import CLASS_NOUNS, MAX_WORDS, UNNAMING, cont
 
 TRAILING = frozenset({"main", "accessory"})  # said after a label's noun: `renal_artery_L_accessory` is a renal artery
 _MADE_OF = TISSUES | FINDING_NOUNS | {"gray", "white", "matter"}
-_COMPONENTS = frozenset("solid cystic cyst necrotic intraosseous extraosseous soft tissue".split())  # of a finding
+# a finding's components: `ovarian_mass_solid`
+_COMPONENTS = frozenset("solid cystic cyst necrotic intraosseous extraosseous soft tissue".split())
 _ADJECTIVE = re.compile(r"(?:al|ar|ic|ous|ary|ive)$")  # a word's adjective ending: no noun said first
 _LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")

@@ -239,7 +239,7 @@ class Ontology:
         return min(outer, key=lambda s: len(s.labels)) if outer else None
 
     def closest(self, phrase: str) -> list[str]:
-        """The wordings most like an unknown phrase (difflib), for its error; every structure where none is."""
+        """The wordings most like an unknown phrase (difflib), for its error; else every structure."""
         originals = {normalize(p): p for s in self.structures.values() for p in s.phrases()}
         close = difflib.get_close_matches(normalize(phrase), list(originals), n=3, cutoff=0.4)
         return [originals[c] for c in close] or list(self.structures)

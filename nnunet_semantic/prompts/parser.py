@@ -206,12 +206,12 @@ def _structures(
             and p is not items[-1]
             and len(strip_possessive(strip_request(p, emphatic=True)).split()) <= 2
             and not exclusion.cue(p)
-        ):  # "the anterior and the posterior hippocampus": the next item's noun ("left and right ECAs plus the ICA")
+        ):  # "the anterior and the posterior hippocampus", "left and right ECAs plus the ICA": the next noun
             k = next((i for i, q in enumerate(items) if q is p), len(items) - 2)
             said_after = [next((w for w in nouns[k + 1 :] if len(w) > 1), nouns[-1]), nouns[-1]]
             for noun, n in ((w, n) for w in said_after for n in ((2, 1)[-(len(w) - 1) :] if len(w) > 1 else ())):
                 for head in (f"{side[0]} {_clean(p)}", p) if sided else (p,):  # "right common, superficial ..."
-                    if not isinstance(found, Reading):  # "left and middle hepatic veins", "levels II-IV right"
+                    if not isinstance(found, Reading):  # "left and middle hepatic veins", "levels II-IV R"
                         found = _structure(f"{head} {' '.join(noun[-n:])}", ontology, prompt, within, role)
         several = len(_SEPARATOR.split(p)) > 1  # a run of items is one structure only by a name that holds "and"
         if isinstance(found, Reading) and (found.by == "ontology" or not several):

@@ -214,7 +214,7 @@ def read_collective(
     if near and plural and words and set(words) <= SIDES:  # "the pulmonary veins except the right ones"
         found = tuple(PartReading(s, words, 1.0, "direction lexicon") for s in near if set(words) <= sides_of(s))
         return found if len(found) > 1 else None
-    if len(near) == 1 and words and all(map(direction, words)):  # "the left lateral ventricle but not the right"
+    if len(near) == 1 and words and all(map(direction, words)):  # "the left ventricle but not the right"
         twin = [s for s in ontology.structures.values() if _said_of(s) == set(words) and _twins(s, near[0])]
         if len(twin) == 1:
             return PartReading(twin[0], words, 1.0, "direction lexicon")
@@ -290,7 +290,7 @@ def read_collective(
     found = tuple(PartReading(s, words, round(covered[s], 3), "structure words") for s in tops.values())
     sides = Counter(map(sides_of, tops.values()))
     alone = [s.name for s in tops.values() if after_noun(s, words) and sides[sides_of(s)] < 2 and not apart]
-    if count and count[0] != len(found):  # "all four lobes" of five, "all three liver lobes" of two: not these
+    if count and count[0] != len(found):  # "all four lobes" of five, "all three liver lobes" of two
         return None
     if alone:  # a whole is the parts it is made of ("the left lung" of its lobes), never one part of it; left out
         # of a target ("the bones but not the clavicle"), what of it is labelled is all there is to leave out
@@ -302,8 +302,8 @@ def read_collective(
         if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not
             return f"'{strip_possessive(phrase)}' names a kind that only '{found[0].structure.name}' is named as"
         rest = {w for w in normalize(found[0].structure.name).split() if w not in PART_NOUNS | SIDES}
-        if not own and PART_NOUNS.intersection(one) and rest == set(words) and " ".join(words) in ALONE:  # "liver"
-            return f"'{strip_possessive(phrase)}' names a whole of which only '{found[0].structure.name}' is labelled"
+        if not own and PART_NOUNS.intersection(one) and rest == set(words) and " ".join(words) in ALONE:
+            return f"'{strip_possessive(phrase)}' names a whole of which only '{' '.join(one)}' is labelled"
         return found[0]
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
@@ -329,9 +329,7 @@ def _said_of(s: Structure) -> set[str]:
 
 def _twins(a: Structure, b: Structure) -> bool:
     """Named alike but for their directions: the left and the right lateral ventricle, the two leaflets."""
-    return {w for w in name_words(a) if not direction(w)} == {w for w in name_words(b) if not direction(w)} and (
-        _said_of(a) != _said_of(b)
-    )
+    return name_words(a) - _said_of(a) == name_words(b) - _said_of(b) and _said_of(a) != _said_of(b)
 
 
 def _within(phrase: str, ontology: Ontology, parents: list[Structure], apart: bool = False) -> PartReading | str | None:

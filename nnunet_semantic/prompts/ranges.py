@@ -26,7 +26,8 @@ _NUMBER = r"(?:\d{1,2}|[IVX]{1,4})"
 _KIND = r"(?:(?P<kind>[a-z]+)\s+)?"  # a direction before the noun is said of each: "distal phalanges 1-3"
 _SPAN = re.compile(rf"\b{_KIND}([a-z]{{3,}}?)s?\s+({_NUMBER}){_TO}({_NUMBER})\b", re.IGNORECASE)
 _LIST = re.compile(rf"\b{_KIND}([a-z]{{3,}}?)s\s+({_NUMBER}(?:\s*(?:,|\band\b|&)\s*{_NUMBER})+)\b", re.I)
-_DISC_WORD = r"(?:discs?|disks?|discus|ivds?|intervertebral|space|junction|facett?s?|zygapophys\w*|(?:neuro)?foram\w*)"
+_DISC_WORD = r"(?:discs?|disks?|discus|ivds?|intervertebral|space|junction|facett?s?|zygapophys\w*|"
+_DISC_WORD += r"(?:neuro)?foram\w*)"  # two levels beside these are one: "L4-L5 disc", "left facet L4-L5"
 _DISC = re.compile(rf"\b{_DISC_WORD}\b", re.IGNORECASE)
 _MAX = 30
 # a side said after a list, of each item: "the optic nerves and lenses, bilateral", "soleus and TA on the left"
@@ -143,10 +144,8 @@ def _series(m: re.Match) -> str:
     named = (m.group("whole") or m.group("of") or "").lower()
     ends = [re.sub("^caecum$", "cecum", m.group(g).lower()) for g in "ab"]
     for members in sorted(SERIES.values(), key=lambda ms: SERIES.get(named) != ms):
-        at = [
-            next(iter(i), None) if len(i := [n for n, w in enumerate(members) if e in (w, *w.split())]) == 1 else None
-            for e in ends
-        ]  # a member said whole or by a word of its own
+        at = [[n for n, w in enumerate(members) if e in (w, *w.split())] for e in ends]  # whole, or a word of its own
+        at = [i[0] if len(i) == 1 else None for i in at]
         if None not in at and at[0] != at[1]:
             return _said(list(members[min(at) : max(at) + 1]))
     return m.group(0)

@@ -22,7 +22,8 @@ _ADJECTIVES = {
     **RELATIONAL,
     **{"pituitary": "pituitary gland", "laryngeal": "larynx", "diaphragmatic": "diaphragm", "ileal": "ileum"},
     **{"endometrial": "endometrium", "mammary": "breast", "thyroid": "thyroid gland"},
-    **{"adrenal": "adrenal gland", "mitral": "mitral valve", "tricuspid": "tricuspid valve", "meniscal": "meniscus"},
+    **{"adrenal": "adrenal gland", "mitral": "mitral valve", "tricuspid": "tricuspid valve"},
+    **{"meniscal": "meniscus"},
     **{"urothelial": "bladder", "esophageal": "esophagus", "uterine": "uterus", "ovarian": "ovary"},
 }
 _SITES = frozenset(map(normalize, (*ANATOMY, *(m for t in (KINDS, GROUPS) for ms in t.values() for m in ms))))
@@ -50,7 +51,8 @@ def unsited(phrase: str, ontology: Ontology) -> str | None:
     pituitary", "the breast's lesion", "anterior mitral leaflet", "both mitral leaflets": "adenoma", "lesion",
     "anterior leaflet", "both leaflets"), where the rest names labels and no label is the organ; None
     otherwise. A side is the structure's ("polyp in the left maxillary sinus" is a left polyp)."""
-    if _LIST.search(phrase) or not _SITE_WORDS.intersection(map(singular, re.findall(r"[a-z]+", phrase.lower()))):
+    tokens = re.findall(r"[a-z]+", phrase.lower())
+    if _LIST.search(phrase) or not _SITE_WORDS.intersection(map(singular, tokens)):
         return None
     said = [(w, n) for w in re.findall(r"[a-z0-9]+", phrase.lower()) if (n := normalize(w))]  # plurals kept
     sides = [w for w, n in said if n in SIDES]
@@ -63,7 +65,9 @@ def unsited(phrase: str, ontology: Ontology) -> str | None:
                 continue
             rest = rest[:-1]
         read = " ".join([*sides, *rest])
-        if not rest or site not in _SITES or " ".join(words) in _SITES or not (found := _structures(read, ontology)):
+        if not rest or site not in _SITES or " ".join(words) in _SITES:  # not "internal cerebral vein"
+            continue
+        if not (found := _structures(read, ontology)):
             continue
         if _sited(site, rest, found, owned, ontology):
             return read

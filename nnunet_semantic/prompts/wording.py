@@ -97,7 +97,8 @@ RELATIONAL = {
     "viscera": "organ",
     "visceral": "organ",
 }
-ADJECTIVES = frozenset(w for w in RELATIONAL if re.search(r"(?:al|ar|ic|ous|ary|ive)$", w))  # not "vasculature"
+# the adjectives among them: "renal", not "vasculature"
+ADJECTIVES = frozenset(w for w in RELATIONAL if re.search(r"(?:al|ar|ic|ous|ary|ive)$", w))
 _NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
 
 

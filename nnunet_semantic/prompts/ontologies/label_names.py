@@ -367,7 +367,7 @@ SYNONYMS = (
     ("fetus", "foetus", "baby"),
     ("appendicolith", "fecalith", "faecolith", "appendiceal stone"),
     ("pituitary stalk", "stalk", "infundibulum", "infundibular stalk", "hypophyseal stalk"),
-    ("shunt catheter", "shunt", "ventricular catheter", "VP shunt", "ventriculoperitoneal shunt", "shunt tubing"),
+    ("shunt catheter", "shunt", "ventricular catheter", "VP shunt", "ventriculoperitoneal shunt"),
     ("infarct core", "ischemic core", "core infarct"),
     ("penumbra", "ischemic penumbra", "tissue at risk", "salvageable tissue"),
     ("hemorrhagic transformation", "hemorrhagic conversion"),
@@ -589,13 +589,14 @@ def _levels(said: str) -> list[str]:
         ((region, n),) = levels
         level, kind = f"{region.upper()}{n}", f"{_REGIONS[region]} vertebra"
         out = [level, f"{level} vertebra", f"vertebra {level}", f"{kind} {n}", *([f"Th{n}"] if region == "t" else [])]
-        out += [f"{_NAMED_LEVELS[level]}{w}" for w in ("", " vertebra") if level in _NAMED_LEVELS]  # "the axis"
+        out += [f"{_NAMED_LEVELS[level]}{w}" for w in ("", " vertebra") if level in _NAMED_LEVELS]  # "axis"
         return out + ([f"{_ORDINAL_WORDS[int(n) - 1]} {kind}"] if int(n) <= len(_ORDINAL_WORDS) else [])
     if len(levels) == 1 and "root" in rest and rest <= {"root", "nerve", *SIDES}:  # `root_C7_L`
         ((region, n),) = levels
         side, level = " ".join(w for w in words if w in SIDES), f"{region.upper()}{n}"
         said = [f"{level} nerve root", f"{level} root", f"{_REGIONS[region]} nerve root {n}"]
-        said += [f"{_ORDINAL_WORDS[int(n) - 1]} {_REGIONS[region]} nerve root"] if int(n) <= len(_ORDINAL_WORDS) else []
+        ordinal = _ORDINAL_WORDS[int(n) - 1 : int(n)]  # "seventh cervical nerve root"
+        said += [f"{ordinal[0]} {_REGIONS[region]} nerve root"] if ordinal else []
         return [f"{side} {x}".strip() for x in said]
     joint = _FACETS if "facet" in rest else _DISCS  # `facet_L4_L5_L`: the facet joint at that level
     if len(levels) != 2 or not rest & {"disc", "ivd", "intervertebral", "facet"}:
