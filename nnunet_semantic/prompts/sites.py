@@ -42,8 +42,9 @@ def _labelled(site: str, ontology: Ontology) -> set[str]:
 
 
 def _of(organ: list[str], name: list[str]) -> bool:
+    """Whether a name is the organ's, or a part's of it said after it ("bladder wall", "lung RUL")."""
     rest = name[len(organ) :]
-    return name[: len(organ)] == organ and (not rest or rest[0] in TISSUES | PART_NOUNS or rest[0].isupper())
+    return name[: len(organ)] == organ and (not rest or bool(set(rest) & (TISSUES | PART_NOUNS)))
 
 
 def unsited(phrase: str, ontology: Ontology) -> str | None:
@@ -51,10 +52,10 @@ def unsited(phrase: str, ontology: Ontology) -> str | None:
     pituitary", "the breast's lesion", "anterior mitral leaflet", "both mitral leaflets": "adenoma", "lesion",
     "anterior leaflet", "both leaflets"), where the rest names labels and no label is the organ; None
     otherwise. A side is the structure's ("polyp in the left maxillary sinus" is a left polyp)."""
-    tokens = re.findall(r"[a-z]+", phrase.lower())
+    tokens = re.findall(r"[a-z0-9]+", phrase.lower())
     if _LIST.search(phrase) or not _SITE_WORDS.intersection(map(singular, tokens)):
         return None
-    said = [(w, n) for w in re.findall(r"[a-z0-9]+", phrase.lower()) if (n := normalize(w))]  # plurals kept
+    said = [(w, n) for w in tokens if (n := normalize(w))]  # as written, for plurals, and as matched
     sides = [w for w, n in said if n in SIDES]
     written, words = [w for w, n in said if n not in SIDES], [n for _, n in said if n not in SIDES]
     for i, j in ((a, b) for a in range(len(words)) for b in range(a + 1, len(words) + 1)):
