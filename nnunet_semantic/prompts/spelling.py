@@ -18,7 +18,7 @@ import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY
 from nnunet_semantic.prompts.directions import DIRECTIONS, PART_NOUNS
-from nnunet_semantic.prompts.ontology import Ontology, singular
+from nnunet_semantic.prompts.ontology import Ontology, normalize, singular
 from nnunet_semantic.prompts.wording import (
     EXCLUSION_CONNECTIVES,
     HELDOUT_TEMPLATES,
@@ -73,6 +73,12 @@ def _slips(word: str) -> set[str]:
     }
 
 
+def _shortened(key: str, ontology: Ontology | None) -> bool:
+    said = {key, *normalize(SHORTHAND.get(key, "")).split()}
+    structures = ontology.structures.values() if ontology else ()
+    return any(said <= {w for p in s.phrases() for w in normalize(p).split()} for s in structures)
+
+
 def unabbreviate(text: str, ontology: Ontology | None) -> str:
     """`text` with the clinical shorthand the ontology's words lack written out ("lt kidney" -> "left kidney")."""
     text = _VESSEL.sub(lambda m: f" {_VESSELS[m[1].lower()]}", text)
@@ -83,8 +89,9 @@ def unabbreviate(text: str, ontology: Ontology | None) -> str:
     def full(match: re.Match) -> str:
         token = match.group(0).rstrip(".")
         key = token if token in ("R", "L") else token.lower()  # a capital side, though a label says "Parotid_L"
-        # a word of the labels' own is theirs ("ca" of a calcium label), unless they also say it written out
-        own = key in words and not set(SHORTHAND.get(key, "").split()) <= words
+        # a word of the labels' own is theirs ("ca" of a calcium label, "post" of "post void bladder"), unless a
+        # label also says it written out, so shortening it itself (`lat_vent_L`, "left lateral ventricle")
+        own = key in words and not _shortened(key, ontology)
         return SHORTHAND[key] if key in SHORTHAND and (len(key) == 1 or not own) else match.group(0)
 
     return _SHORTHAND.sub(full, text)
