@@ -22,6 +22,7 @@ TYPOGRAPHIC = str.maketrans(
         "\u201c": '"',
         "\u201d": '"',
         "\u00a0": " ",
+        "_": " ",  # a label's name as written in dataset.json: `Femoral_Head_R`
     }
 )
 # clinical shorthand as the words it stands for (read only where the ontology's vocabulary lacks the token);

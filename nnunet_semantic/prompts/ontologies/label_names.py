@@ -507,6 +507,8 @@ def _group(name: str) -> tuple[tuple[str, ...], list[str]]:
     tries = [(bag, [""]), *([(_bag(acronym), [""])] if acronym else [])]
     if len(sides) == 1:
         tries.append((tuple(w for w in bag if w not in SIDES), [f"{sides[0]} "]))
+    if acronym and len(said_sides := [w for w in acronym.split() if w in SIDES]) == 1:  # `RAG`: an adrenal gland
+        tries.append((tuple(w for w in _bag(acronym) if w not in SIDES), [f"{said_sides[0]} "]))
     if "main" in bag and len(bag) > 1:  # `PA_main`: "main pulmonary artery"
         tries.append((tuple(w for w in bag if w != "main"), ["main "]))
     # "prostate PZ": also "peripheral zone"; never a bare "CSF" of "extracerebral CSF"
