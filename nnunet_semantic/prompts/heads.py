@@ -11,13 +11,13 @@ from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, dir
 from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, TISSUES
 from nnunet_semantic.prompts.ontologies.label_names import ACRONYMS, ALONE, WORDS
 from nnunet_semantic.prompts.ontology import Structure, normalize
+from nnunet_semantic.prompts.wording import ADJECTIVE_ENDING
 from nnunet_semantic.prompts.words import CLASS_NOUNS, MAX_WORDS, UNNAMING, content_words, same_word
 
 TRAILING = frozenset({"main", "accessory"})  # said after a label's noun: `renal_artery_L_accessory` is a renal artery
 _MADE_OF = TISSUES | FINDING_NOUNS | {"gray", "white", "matter"}
 # a finding's components: `ovarian_mass_solid`
 _COMPONENTS = frozenset("solid cystic cyst necrotic intraosseous extraosseous soft tissue".split())
-_ADJECTIVE = re.compile(r"(?:al|ar|ic|ous|ary|ive)$")  # a word's adjective ending: no noun said first
 _LATIN_GENITIVE = re.compile(r"^[a-z]+\s+[a-z]+(?:i|ae)$", re.IGNORECASE)  # a noun first: "falx cerebri"
 # a description's words after these name a landmark beside the structure, not the structure ("around the urethra")
 LANDMARK = re.compile(
@@ -61,10 +61,9 @@ def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[st
 
 
 def component(s: Structure, words: tuple[str, ...]) -> bool:
-    """A finding's component named after it (`tumor_cyst` of "the tumour"), or what an organ is made of or
-    holds (`TI_wall`, `cord_lesion` of "the cord"): the whole is made of them."""
+    """A finding's component named after it (`tumor_cyst` of "the tumour"): the finding is made of them."""
     name = normalize(s.name).split()
-    return len(name) == 2 and name[0] in FINDING_NOUNS and name[0] in words or bool(held(s, words))
+    return len(name) == 2 and name[0] in FINDING_NOUNS and name[0] in words
 
 
 def held(s: Structure, words: tuple[str, ...]) -> frozenset[str]:
@@ -90,7 +89,7 @@ def noun_first(words: list[str]) -> bool:
     """A name whose first word is its noun: the words after it are no nouns of general anatomy ("nodule solid"),
     or it is a structure by itself and they are not ("aorta arch"); never a compound written apart ("brain stem")."""
     rest = set(words[1:])
-    if _ADJECTIVE.search(words[0]):  # "acetabular roof" is a roof
+    if ADJECTIVE_ENDING.search(words[0]):  # "acetabular roof" is a roof: no noun said first
         return False
     if words[0] in FINDING_NOUNS and len(words) == 2:  # a finding's component: `tumor_cyst` is of the tumour
         return True

@@ -140,8 +140,8 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
     part = read_part(bare, ontology, list(within) or None)
     if not isinstance(part, PartReading) and (role == "exclusion" or role == "target" and not within):
         several = bool(SEVERAL.intersection(normalize(phrase).split()))  # "all" is gone from `bare`
-        said = sited() or bare  # "both mitral leaflets": the leaflets
-        part = read_collective(said, ontology, several, within or near, role == "exclusion") or part  # "lesion"
+        # "lesion"; "both mitral leaflets": the leaflets
+        part = read_collective(sited() or bare, ontology, several, within or near, role == "exclusion") or part
     if isinstance(part, tuple):  # "the kidneys" where only each kidney is labelled
         names = tuple(p.structure for p in part)
         encoded = " and ".join(s.name for s in names)

@@ -273,7 +273,7 @@ def read_collective(
     inside = {s: tail for s in ontology.structures.values() if (tail := held(s, words))}
     if set(covered) <= set(inside) and sum(bool(t - FINDING_NOUNS) for t in inside.values()) > 1:
         covered = covered | dict.fromkeys(inside, 1.0)
-    if covered and all(FINDING_NOUNS >= held(s, words) != set() for s in covered):  # `cord_lesion` alone
+    if covered and all(s in inside and inside[s] <= FINDING_NOUNS for s in covered):  # `cord_lesion` alone
         return None
     if kind and not covered and SIDES.intersection(words):
         return f"'{strip_possessive(phrase)}' names a kind by its side, which not every label's name records"
@@ -307,7 +307,8 @@ def read_collective(
         return found[0]
     # one of several ("the adrenal", "the rib", "the upper lobe") is no collective, unless they are the parts it is
     # made of ("the left lung" of its lobes, "the cerebellum" of its halves); several ("the adrenals") are
-    whole = all(made_of(s) or after_noun(s, words) or component(s, words) for s in tops.values())  # lobes
+    # made of its parts: lobes, a finding's components (`tumor_cyst`), what an organ is made of or holds (`TI_wall`)
+    whole = all(made_of(s) or after_noun(s, words) or component(s, words) or s in inside for s in tops.values())
     owned = bool(near) and "its" in written and not several  # "the spinal cord with its lesions": the cord's own
     if (not plural or owned) and (own or not whole and not halves(tops.values(), said)):
         inside = [r for r in found if near and r.structure.labels <= frozenset().union(*(n.labels for n in near))]

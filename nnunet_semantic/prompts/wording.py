@@ -98,8 +98,8 @@ RELATIONAL = {
     "viscera": "organ",
     "visceral": "organ",
 }
-# the adjectives among them: "renal", not "vasculature"
-ADJECTIVES = frozenset(w for w in RELATIONAL if re.search(r"(?:al|ar|ic|ous|ary|ive)$", w))
+ADJECTIVE_ENDING = re.compile(r"(?:al|ar|ic|ous|ary|ive)$")  # "renal", "acetabular"; not "vasculature"
+ADJECTIVES = frozenset(filter(ADJECTIVE_ENDING.search, RELATIONAL))  # the adjectives among them
 _NON_LATIN = re.compile(r"\S*[^\x00-\x7f]\S*")  # words normalize() would drop silently
 
 
