@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from nnunet_semantic.errors import PromptError
 from nnunet_semantic.prompts.ontology import normalize
 from nnunet_semantic.prompts.wording import EMPHATIC_TAIL, EXCLUSION_CONNECTIVES, REQUEST_VERBS, alternatives
 
@@ -495,3 +496,22 @@ def cue(prompt: str, names: Iterable[str] = ()) -> str | None:
         if m
     ]
     return min(found, key=lambda m: m.start()).group(0).strip(" .") if found else None
+
+
+# a structure less a target volume as radiotherapy names it (TG-263): "Lungs-GTV", "Parotid_L-PTV", "PTV-CTV"
+_SUBTRACTION = re.compile(r"^(?P<a>[^-]*\w)-(?P<b>[gcpi]tv\w*(?:\s+\w+)?)$", re.IGNORECASE)
+
+
+def spaced_minus(prompt: str) -> str:
+    """`prompt` with a subtraction written as one name ("Lungs-GTV") spaced as the minus it is; else unchanged."""
+    return _SUBTRACTION.sub(r"\g<a> - \g<b>", prompt.strip())
+
+
+def subtracted(prompt: str, parse: Callable[[str], object]):
+    """A prompt read whole as nothing, read again as the subtraction it may write as one name (a label named
+    "Lungs-GTV" is read as that label first); None where it is none."""
+    spaced = spaced_minus(prompt)
+    try:
+        return None if spaced == prompt.strip() else parse(spaced)
+    except PromptError:
+        return None

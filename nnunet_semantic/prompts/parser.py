@@ -294,7 +294,7 @@ def split_exclusion(text: str) -> tuple[str, str]:
     "exept")."""
     plain = ranges.expand(unabbreviate(_plain(text), None))
     prompt = respell(plain, None) or plain
-    pos, neg = _split_connectives(prompt)
+    pos, neg = _split_connectives(exclusion.spaced_minus(prompt))
     if neg or not (cue := exclusion.cue(prompt)):
         return pos, neg
     found = exclusion.readings(prompt)
@@ -332,7 +332,8 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     try:
         parsed = as_read(_respelled(prompt, ontology))
     except PromptError as e:  # read whole it names nothing: a collective glossed is read by its gloss
-        parsed, error = apposition.glossed(prompt, functools.partial(parse, ontology=ontology)), e
+        read = functools.partial(parse, ontology=ontology)
+        parsed, error = apposition.glossed(prompt, read) or exclusion.subtracted(prompt, read), e
     said = exclusion.cue(prompt, names)
     if parsed and (not said or parsed.avoid or any(r.role == "kept" for r in parsed.readings)):
         return as_read(parsed)
