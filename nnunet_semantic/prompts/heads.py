@@ -29,6 +29,11 @@ _PREPOSITION = re.compile(r"\b(?:of|in|within|inside|on|at|from|with|without|by|
 
 
 @functools.lru_cache(maxsize=4096)
+def _coded(word: str) -> bool:
+    """A code of letters and digits naming a structure by itself (`CA1`), no level or number alone."""
+    return not direction(word) and any(c.isalpha() for c in word) and not re.match(r"^[ctls]\d{1,2}$", word)
+
+
 def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[str], bool], ...]:
     """A structure's short wordings with the words a collective must name: the head noun (the last word before a
     preposition: "organs" of "abdominal organs"; "brain" only modifies "brain tumour") and, after a class noun, the
@@ -47,7 +52,8 @@ def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[st
         parts = PART_NOUNS.intersection(normalize(before).split())
         if of and parts:
             head = of[:1]  # a part is named with what it is part of: "prostate transition zone", "lung upper lobe"
-        short = 0 < (sum(not direction(w) and w.isalpha() for w in words) or len(parts)) <= MAX_WORDS  # "disc L4 L5"
+        named = sum(not direction(w) and w.isalpha() for w in words) or len(parts) or sum(map(_coded, words))
+        short = 0 < named <= MAX_WORDS  # "disc L4 L5" by its noun; `CA1_L` by its code
         if short and head and (parts or not direction(head[-1])):  # "frontal lobe left": a lobe, by its part noun
             heads = head[-2:] if len(head) > 1 and head[-1] in CLASS_NOUNS else head[-1:]
             heads = head[:1] if _LATIN_GENITIVE.match(p) else heads  # "falx cerebri" is a falx

@@ -29,7 +29,7 @@ _NOUNS = _table(
     head, collum neck, corpus body, cauda tail, cavitas cavity, tendo tendon, aqueductus aqueduct, auricula
     auricle, ventriculus ventricle, atrium atrium, medulla medulla, cortex cortex, plexus plexus, ductus
     duct, vesica bladder, meatus meatus, canalis canal, fascia fascia, sinus sinus, ovarium ovary, meniscus
-    meniscus, scalenus scalene"""
+    meniscus, scalenus scalene, gyrus gyrus, aorta aorta"""
 )
 _ADJECTIVES = _table(
     """communis common, interna internus internum internal, externa externus externum external, superior
@@ -44,7 +44,7 @@ _ADJECTIVES = _table(
     sigmoid, opticus optic, facialis facial, calcaneus calcaneal, urinaria urinary, cava cava, lateralis
     lateral, medialis medial, medianus median, ulnaris ulnar, radialis radial, ischiadicus sciatic,
     acusticus acoustic, sphenoidalis sphenoid, tertius third, quartus fourth, cruciatum cruciate, posterius
-    posterior, anterius anterior"""
+    posterior, anterius anterior, dentatus dentata dentate, entorhinalis entorhinal"""
 )
 _GENITIVES = _table(
     """humeri humerus, femoris femur, fibulae fibula, tibiae tibia, patellae patella, radii radius, ulnae
@@ -53,6 +53,8 @@ _GENITIVES = _table(
     mandibulae mandible, scapulae scapula, calcanei calcaneus, pulmonis lung, renis kidney, vesicae bladder"""
 )
 _SIDES = _table("sinister sinistra sinistrum sinistri left, dexter dextra dextrum dextri right")
+# a side said in Latin after any name ("subiculum sinistrum"), and a bone by its owner ("os femoris")
+_SIDE = re.compile(rf"\b({'|'.join(_SIDES)})\b", re.IGNORECASE)
 _WORDS = {**_ADJECTIVES, **_GENITIVES, **_SIDES}
 # an adjective the tables lack, by its ending: "retromandibularis" is "retromandibular", "gastrica" "gastric"
 _ENDINGS = ((re.compile(r"(\w{4,}a)(?:ris|re)$"), r"\1r"), (re.compile(r"(\w{4,}a)(?:lis|le)$"), r"\1l"))
@@ -72,9 +74,12 @@ _SAID = {
     "cavitas oris": "oral cavity",
     "vesica biliaris": "gallbladder",
     "vesica fellea": "gallbladder",
+    "papilla mammae": "nipple",
     **{"cutis": "skin", "costa": "rib", "costae": "ribs", "hepar": "liver", "lien": "spleen"},
+    **{"mamma": "breast", "mammae": "breasts", "renes": "kidneys", "pulmones": "lungs"},
 }
 _SAID_AS = re.compile(rf"\b({'|'.join(_SAID)})\b", re.IGNORECASE)
+_OWNED_BONE = re.compile(rf"\bos\s+({'|'.join(_GENITIVES)})\b", re.IGNORECASE)
 
 
 def _name(m: re.Match) -> str:
@@ -99,5 +104,5 @@ def _adjective(word: str) -> str:
 def english(text: str) -> str:
     """`text` with its Latin names in the words the labels' names use."""
     text = _BONES.sub(lambda m: f"{m[1]}{m[2]} bones", _BONE.sub(_bone, text))
-    text = _SAID_AS.sub(lambda m: _SAID[m[1].lower()], text)
-    return _NAME.sub(_name, _MUSCLE.sub("", text))
+    text = _SAID_AS.sub(lambda m: _SAID[m[1].lower()], _OWNED_BONE.sub(lambda m: _GENITIVES[m[1].lower()], text))
+    return _SIDE.sub(lambda m: _SIDES[m[1].lower()], _NAME.sub(_name, _MUSCLE.sub("", text)))

@@ -32,6 +32,7 @@ _LATIN_PLURALS = (("ices", "ex"), ("ae", "a"), ("i", "us"))  # cortices, vertebr
 
 _IRREGULAR = {
     "atria": "atrium",
+    "gyri": "gyrus",
     "septa": "septum",
     "ostia": "ostium",
     "foramina": "foramen",

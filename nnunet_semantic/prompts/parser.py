@@ -191,15 +191,18 @@ def _structures(
 
     def read(p):
         found, said = None, normalize(p).split()
-        if p is not items[0] and set(said) - SIDES and set(said) <= SIDES | ADJECTIVES:
-            return None  # "stones, renal and ureteral": adjectives of a noun said before them, no organs
+        # adjectives of a noun said before them, no organs ("stones, renal and ureteral"), or said after them, of
+        # that noun ("portal, splenic and superior mesenteric veins": no spleen)
+        adjectival = p is not items[0] and set(said) - SIDES and set(said) <= SIDES | ADJECTIVES
+        if adjectival and set(normalize(items[-1]).split()) <= SIDES | ADJECTIVES:
+            return None
         sided = side and p is not items[0] and not SIDES & set(map(canonical, said)) and not SEVERAL.intersection(said)
         if sided:
             found = _structure(f"{side[0]} {_clean(p)}", ontology, prompt, within, role)  # "left X and Y": left Y
-        if not isinstance(found, Reading):
+        if not isinstance(found, Reading) and not adjectival:
             found = _structure(p, ontology, prompt, within, role, tuple(s for r in previous for s in r.structures))
         for holder in (previous[-1].structures, _parent(previous[-1], ontology)) if previous and not within else ():
-            if not isinstance(found, Reading):  # "the hippocampus including its head", "the hippocampus' tail"
+            if not isinstance(found, Reading) and not adjectival:  # "the hippocampus including its head", "... tail"
                 found = _structure(p, ontology, prompt, holder, role)
         if (
             not isinstance(found, Reading)
@@ -213,8 +216,8 @@ def _structures(
                 for head in (f"{side[0]} {_clean(p)}", p) if sided else (p,):  # "right common, superficial ..."
                     if not isinstance(found, Reading):  # "left and middle hepatic veins", "levels II-IV R"
                         found = _structure(f"{head} {' '.join(noun[-n:])}", ontology, prompt, within, role)
-        several = len(_SEPARATOR.split(p)) > 1  # a run of items is one structure only by a name that holds "and"
-        if isinstance(found, Reading) and (found.by == "ontology" or not several):
+        # a run of items is one structure only by a name that holds "and"
+        if isinstance(found, Reading) and (found.by == "ontology" or len(_SEPARATOR.split(p)) == 1):
             previous.append(found)
             return found
         return None

@@ -389,6 +389,11 @@ SYNONYMS = (
     ("anterior mitral leaflet", "AML"),
     ("posterior mitral leaflet", "PML"),
     ("noncalcified plaque", "plaque noncalc", "non calcified plaque", "soft plaque"),
+    ("dentate gyrus", "DG", "fascia dentata", "gyrus dentatus"),
+    ("entorhinal cortex", "ERC", "entorhinal area", "area entorhinalis"),
+    ("CA1", "cornu ammonis 1", "CA1 field", "cornu ammonis field 1"),
+    ("TIPS", "TIPS stent", "TIPSS", "transjugular intrahepatic portosystemic shunt"),
+    ("calcifications", "calcs", "calcified foci"),
 )
 # general anatomy's words, which a label's abbreviations are written out to ("thal": "thalamus")
 _NAMED = (*ANATOMY, *FINDINGS, *KINDS, *"vessel hippocampus cerebellum vermis ascending descending".split())
