@@ -44,6 +44,11 @@ def _keys(s: Structure) -> frozenset[str]:
     return frozenset(k for p in (s.name, *s.names, *s.synonyms) if (k := _key(p)))
 
 
+def _sideless(s: Structure) -> frozenset[str]:
+    """Its wordings without their side, as written otherwise (`Musc_Constrict_I` is one of several)."""
+    return frozenset(" ".join(w for w in normalize(p).split() if w not in _SIDE_WORDS) for p in (s.name, *s.synonyms))
+
+
 def _is(s: Structure, members: frozenset[str], kinds: tuple[str, ...] = ()) -> bool:
     """Whether a wording of `s` is one of `members`, or ends in one ("fetal brain", "hilar lymph node") or in a
     kind's word ("common carotid artery")."""
@@ -58,6 +63,7 @@ _KIND_WORDS = (*KINDS, *_SUBKINDS)
 # structures whose kind is known: general anatomy's names, findings and synonyms
 _KNOWN = frozenset(map(_key, (*ANATOMY, *FINDINGS, *(w for g in SYNONYMS for w in g)))).union(*_MEMBERS.values())
 _NAMES = {normalize(n): frozenset(map(_key, m)) for names, m in GROUPS.items() for n in names}
+_ALSO = {normalize(n): frozenset(map(normalize, names)) for names in GROUPS for n in names}  # its other names
 _LAST = [(normalize(n), n.split()[-1]) for names in GROUPS for n in names]
 _PLURAL = {n for n, w in _LAST if singular(w) != w} - {n for n, w in _LAST if singular(w) == w}  # "hepatic veins"
 
@@ -91,6 +97,9 @@ def read_group(words: list[str], ontology: Ontology, plural: bool) -> tuple[Stru
     if said in _NAMES and (plural or said not in _PLURAL):  # "the hepatic vein" is one of them
         members = _NAMES[said]
         found = [s for s in structures if _keys(s) & members]
+        whole = [s for s in structures if _sideless(s) & (_ALSO[said] - members)]  # "bony pelvis" of `pelvis`
+        if not found and len(whole) == 1 and sides <= sides_of(whole[0]):
+            return tuple(whole)
         if len({k for s in found for k in _keys(s) & members}) < min(2, len(members)):
             return None
     else:
@@ -120,7 +129,8 @@ def _of_kind(words: list[str], ontology: Ontology, plural: bool, sides: set[str]
             return None  # "teres muscles" with a "teres" of unknown kind: no census of them
         found = [s for s in named if _is(s, members, kinds)]
         one = [ontology.structures[n] for n in ontology.lookup(" ".join(of))]
-        return one if len(one) == 1 and one[0] in found else found if plural else None
+        one = one or [s for s in found if sides and sides <= sides_of(s) and " ".join(of) in _keys(s)]
+        return one if len(one) == 1 and one[0] in found else found if plural else None  # "left X muscle" too
     if not plural or not all(_is(s, _KNOWN, _KIND_WORDS) for s in structures):
         return None  # one of a kind, or a structure of unknown kind: no census of the kind
     return [s for s in structures if _is(s, members, kinds)]
