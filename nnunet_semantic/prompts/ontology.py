@@ -23,6 +23,8 @@ _SPELLING = {
     "centre": "center",
     "centres": "centers",
     "grey": "gray",
+    **{"oesophagus": "esophagus", "oesophageal": "esophageal", "haematoma": "hematoma", "caecum": "cecum"},
+    **{"coeliac": "celiac", "foetal": "fetal", "foetus": "fetus", "paediatric": "pediatric"},
 }
 _ARTICLES = {"the", "a", "an"}
 

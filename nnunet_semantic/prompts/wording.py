@@ -299,10 +299,13 @@ ASKED_AFTER = re.compile(
     re.IGNORECASE,
 )
 # what a structure is wanted for, said after it: "tumour for nephrectomy planning", "... for a memory study"
+_PURPOSES = (
+    r"\b(?:planning|study|boost|biopsy|volumetry|assessment|measurements?|follow[-\s]?up|review|"
+    r"research|analysis|score|surgery|radiotherapy|nephrometry|ratio|staging)\b"
+)
+# what it is for, said after it or first before a colon ("for staging: the mass + ALN")
 PURPOSE = re.compile(
-    r"\s+for\s+[^,;]*?\b(?:planning|study|boost|biopsy|volumetry|assessment|measurements?|follow[-\s]?up|review|"
-    r"research|analysis|score|surgery|radiotherapy|nephrometry|ratio)\b[^,;]*?(?=\s*[,;]|$)",
-    re.IGNORECASE,
+    rf"\s+for\s+[^,;]*?{_PURPOSES}[^,;]*?(?=\s*[,;]|$)|^\s*for\s+[^,;:]*?{_PURPOSES}[^,;:]*:\s*", re.IGNORECASE
 )
 _REQUEST_HEAD = re.compile(_VERB_HEAD + r"(?:(?:the|a|an|all)\s+)?", re.IGNORECASE)
 _REQUEST_TAIL = re.compile(r"(?:\s+(?:regions?|areas?|please|is|are|lies|lie))+[\s?.!]*$|[\s?.!]+$", re.IGNORECASE)
