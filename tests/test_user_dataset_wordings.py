@@ -190,6 +190,8 @@ LUNG = {"lung_RUL": 1, "lung_RML": 2, "lung_RLL": 3, "lung_LUL": 4, "lung_LLL": 
 VENTRICLES = {"lat_vent_L": 1, "lat_vent_R": 2, "third_ventricle": 3, "fourth_ventricle": 4, "aqueduct": 5, "CSF": 6}
 CORD = {"cord_GM": 1, "cord_WM": 2, "cord_lesion": 3, "CSF": 4, "C1": 5, "C2": 6}
 VALVE = {"leaflet_NCC": 1, "leaflet_RCC": 2, "leaflet_LCC": 3, "aortic_root": 4, "LCA_ostium": 5, "RCA_ostium": 6}
+VEINS = {"portal_vein": 1, "splenic_vein": 2, "SMV": 3, "esophageal_varices": 4, "spleen": 5}
+HIPPOCAMPUS = {"CA1_L": 1, "CA23_L": 2, "DG_L": 3, "CA1_R": 4, "DG_R": 5, "subiculum_R": 6}
 FOOT = {"cuneiform_med": 1, "cuneiform_lat": 2, "cuneiform_int": 3, "navicular": 4, "MT2": 5, "MT3": 6, "MT4": 7}
 
 
@@ -387,6 +389,19 @@ FOOT = {"cuneiform_med": 1, "cuneiform_lat": 2, "cuneiform_int": 3, "navicular":
     ({"root_C7_L": 1, "root_C8_L": 2}, "left seventh cervical nerve root", {1}, set()),
     ({"root_C5_L": 1, "schwannoma": 2}, "left C5 root, sparing the tumour", {1}, {2}),  # a tumour by its kind
     ({"ovarian_mass_solid": 1, "ovarian_mass_cystic": 2, "uterus": 3}, "the ovarian mass", {1, 2}, set()),
+    ({"Lung_L": 1, "Lung_R": 2, "GTV": 3, "PTV": 4}, "Lungs-PTV", {1, 2}, {4}),  # TG-263's subtraction
+    ({"Lung_L": 1, "Lung_R": 2, "GTV": 3, "PTV": 4}, "Lung_L-GTV", {1}, {3}),
+    (VEINS, "portal, splenic and superior mesenteric veins", {1, 2, 3}, set()),  # the noun said once, last
+    (VEINS, "varices of the oesophagus", {4}, set()),
+    (HIPPOCAMPUS, "gyrus dentatus sinister", {3}, set()),  # Latin, its side after it
+    (HIPPOCAMPUS, "subiculum dextrum", {6}, set()),
+    (HIPPOCAMPUS, "both CA1", {1, 4}, set()),  # a code is a structure's name
+    (HIPPOCAMPUS, "dentate gyri", {3, 5}, set()),
+    ({"femur_L": 1, "pelvis": 3, "gluteus_medius_R": 4, "gluteus_medius_L": 5}, "left gluteus medius muscle", {5},
+     set()),  # said with its kind
+    ({"femur_L": 1, "femur_R": 2, "pelvis": 3}, "os femoris dextrum", {2}, set()),
+    ({"femur_L": 1, "femur_R": 2, "pelvis": 3}, "bony pelvis", {3}, set()),  # a group labelled whole
+    ({"breast": 1, "nipple": 2, "mass": 3, "axillary_LN": 4}, "for staging: the mass + ALN", {3, 4}, set()),
 ])
 def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(labels, text, target, avoid):
     assert _read(text, _ontology(labels)) == (None if target is None else (target, avoid)), text
@@ -447,6 +462,9 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     ({"LV_wall": 1, "LV_cavity": 2, "scar": 3}, "right ventricle"),  # one tissue is no whole
     (KITS, "hepatic tumour"),  # a finding in an organ other than the one labelled
     ({"Station4R": 1, "Station4L": 2, "Station7": 3}, "EBUS targets 4R, 4L and 7"),  # the list begun before the gloss
+    ({"adrenal_L": 1, "kidney_L": 2, "kidney_R": 3}, "both adrenals"),  # one side labelled
+    ({"adrenal_L": 1, "kidney_L": 2, "kidney_R": 3}, "the adrenal glands"),
+    ({"Musc_Constrict_S": 1, "Musc_Constrict_I": 2}, "pharyngeal constrictor muscles"),  # `_I` is one of them
 ])
 def test_a_group_kind_or_whole_the_labels_do_not_hold_is_refused(labels, text):
     assert _read(text, _ontology(labels)) is None, text

@@ -22,6 +22,7 @@ from nnunet_semantic.prompts.reading import ParsedPrompt, Reading
 from nnunet_semantic.prompts.sites import alone
 from nnunet_semantic.prompts.spelling import respell, unabbreviate
 from nnunet_semantic.prompts.wording import (
+    ADJECTIVE_ENDING,
     ADJECTIVES,
     ASKED_AFTER,
     EXCLUSION_CONNECTIVES,
@@ -194,10 +195,10 @@ def _structures(
         # adjectives of a noun said before them, no organs ("stones, renal and ureteral"), or said after them, of
         # that noun ("portal, splenic and superior mesenteric veins": no spleen)
         adjectival = p is not items[0] and set(said) - SIDES and set(said) <= SIDES | ADJECTIVES
-        if adjectival and set(normalize(items[-1]).split()) <= SIDES | ADJECTIVES:
+        if adjectival and all(w in SIDES or ADJECTIVE_ENDING.search(w) for w in normalize(items[-1]).split()):
             return None
         sided = side and p is not items[0] and not SIDES & set(map(canonical, said)) and not SEVERAL.intersection(said)
-        if sided:
+        if sided and not adjectival:
             found = _structure(f"{side[0]} {_clean(p)}", ontology, prompt, within, role)  # "left X and Y": left Y
         if not isinstance(found, Reading) and not adjectival:
             found = _structure(p, ontology, prompt, within, role, tuple(s for r in previous for s in r.structures))

@@ -303,9 +303,10 @@ def read_collective(
         # roots" is plural for its levels; an exclusion is read within its target's sides)
         dual = several or _plural(written) and not re.search(r"\d", phrase)
         if dual and not near and sides_of(found[0].structure) and not SIDES.intersection(words):
-            own_words = {w for p in found[0].structure.phrases() for w in p.lower().split()}
+            only = found[0].structure
+            own_words = {w for p in only.phrases() for w in p.lower().split()}
             if not {w for w in written if singular(w) != w} <= own_words - {singular(w) for w in own_words}:
-                return f"'{strip_possessive(phrase)}' names both sides, and only '{found[0].structure.name}' is labelled"
+                return f"'{strip_possessive(phrase)}' names both sides, and only '{only.name}' is labelled"
         if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not
             return f"'{strip_possessive(phrase)}' names a kind that only '{found[0].structure.name}' is named as"
         rest = {w for w in normalize(found[0].structure.name).split() if w not in PART_NOUNS | SIDES}

@@ -10,6 +10,7 @@ import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY, GROUPS, KINDS
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES
+from nnunet_semantic.prompts.exclusion import spaced_minus
 from nnunet_semantic.prompts.groups import member_said
 from nnunet_semantic.prompts.ontologies.context import TISSUES, is_target
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
@@ -29,7 +30,7 @@ _ADJECTIVES = {
 _SITES = frozenset(map(normalize, (*ANATOMY, *(m for t in (KINDS, GROUPS) for ms in t.values() for m in ms))))
 _SITES |= set(_ADJECTIVES)
 _SITE_WORDS = frozenset(w for site in _SITES for w in site.split())  # a phrase without any says no site
-_LIST = re.compile(r"[,;+&/]|\b(?:and|or|plus|with)\b", re.IGNORECASE)
+_LIST = re.compile(r"[,;+&/]|\s-\s|\b(?:and|or|plus|with)\b", re.IGNORECASE)  # a list or a minus
 _ORGANS = frozenset(map(normalize, KINDS[next(k for k in KINDS if "organ" in k)]))
 
 
@@ -53,7 +54,11 @@ def unsited(phrase: str, ontology: Ontology) -> str | None:
     "anterior leaflet", "both leaflets"), where the rest names labels and no label is the organ; None
     otherwise. A side is the structure's ("polyp in the left maxillary sinus" is a left polyp)."""
     tokens = re.findall(r"[a-z0-9]+", phrase.lower())
-    if _LIST.search(phrase) or not _SITE_WORDS.intersection(map(singular, tokens)):
+    if (
+        _LIST.search(phrase)
+        or spaced_minus(phrase) != phrase.strip()
+        or not _SITE_WORDS.intersection(map(singular, tokens))
+    ):
         return None
     said = [(w, n) for w in tokens if (n := normalize(w))]  # as written, for plurals, and as matched
     sides = [w for w, n in said if n in SIDES]
