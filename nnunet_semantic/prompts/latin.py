@@ -75,6 +75,7 @@ _SAID = {
     "vesica biliaris": "gallbladder",
     "vesica fellea": "gallbladder",
     "papilla mammae": "nipple",
+    **{"macula lutea": "macula", "fovea centralis": "fovea", "papilla nervi optici": "optic disc"},
     **{"cutis": "skin", "costa": "rib", "costae": "ribs", "hepar": "liver", "lien": "spleen"},
     **{"mamma": "breast", "mammae": "breasts", "renes": "kidneys", "pulmones": "lungs"},
 }

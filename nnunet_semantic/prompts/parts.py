@@ -302,11 +302,18 @@ def read_collective(
         # "both adrenals" of `adrenal_L` alone (a plural its own name says is none: `lymph_nodes_L`; "C5 to C7
         # roots" is plural for its levels; an exclusion is read within its target's sides)
         dual = several or _plural(written) and not re.search(r"\d", phrase)
-        if dual and not near and sides_of(found[0].structure) and not SIDES.intersection(words):
-            only = found[0].structure
+        only = found[0].structure
+        if dual and not near and sides_of(only) and not SIDES.intersection(words):
             own_words = {w for p in only.phrases() for w in p.lower().split()}
             if not {w for w in written if singular(w) != w} <= own_words - {singular(w) for w in own_words}:
                 return f"'{strip_possessive(phrase)}' names both sides, and only '{only.name}' is labelled"
+        other = near and all(sides_of(n) and not sides_of(n) & sides_of(only) for n in near)
+        sideless = any(set(words) <= set(w) - SIDES < set(w) for w in map(content_words, only.phrases()))
+        if other and sideless:  # "right thalamus without the VPL" of `VPL_L` alone; not `RCC`, the right one
+            return f"'{strip_possessive(phrase)}' of that side is not labelled, only '{only.name}'"
+        extra = [set(normalize(p).split()) - set(words) - SIDES - PART_NOUNS for p in only.phrases()]
+        if several and all(any(w.isalpha() for w in e) for e in extra):  # "all exudates" of `hard_exudates` alone
+            return f"'{strip_possessive(phrase)}' names more than '{only.name}', the one so labelled"
         if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not
             return f"'{strip_possessive(phrase)}' names a kind that only '{found[0].structure.name}' is named as"
         rest = {w for w in normalize(found[0].structure.name).split() if w not in PART_NOUNS | SIDES}

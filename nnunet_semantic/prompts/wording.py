@@ -291,7 +291,7 @@ _VERB_HEAD = (  # "please segment", "can you outline", "I need a mask of", "give
 # "X, labelled please", "X, nothing else": a request said after its structure, whatever the structure's words
 ASKED_AFTER = re.compile(
     r"\s*[,:-]\s*(?:(?:labell?ed|segmented|annotated|outlined|delineated|contoured|masked)(?:,?\s+please)?|"
-    r"(?:and\s+)?nothing\s+else|only|alone|please|that'?s\s+(?:it|all)|thanks?|thank\s+you|"
+    r"(?:and\s+)?nothing\s+else|only|alone|whole|entire|in\s+full|please|that'?s\s+(?:it|all)|thanks?|thank\s+you|"
     r"(?:both|all)(?:\s+of\s+(?:it|them)|\s+segments|\s+parts)?"
     r"(?:,?\s+please)?)[\s?.!]*$|"
     # "... outlined for me?": said after it without a comma (what it is for: `PURPOSE`, taken out first)

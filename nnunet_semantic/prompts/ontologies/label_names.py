@@ -11,7 +11,7 @@ from nnunet_semantic.prompts.anatomy import ANATOMY, FINDINGS, GROUPS, HALVES, K
 from nnunet_semantic.prompts.directions import SIDES
 from nnunet_semantic.prompts.ontologies import digits, nodes, teeth
 from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, TISSUES
-from nnunet_semantic.prompts.ontology import normalize
+from nnunet_semantic.prompts.ontology import normalize, singular
 from nnunet_semantic.prompts.wording import RELATIONAL, SHORTHAND
 
 # words one structure goes by across datasets and clinics: each group is one structure, abbreviations included; no
@@ -394,6 +394,14 @@ SYNONYMS = (
     ("CA1", "cornu ammonis 1", "CA1 field", "cornu ammonis field 1"),
     ("TIPS", "TIPS stent", "TIPSS", "transjugular intrahepatic portosystemic shunt"),
     ("calcifications", "calcs", "calcified foci"),
+    ("lateral geniculate nucleus", "LGN", "lateral geniculate body", "LGB", "corpus geniculatum laterale"),
+    ("medial geniculate nucleus", "MGN", "medial geniculate body", "MGB", "corpus geniculatum mediale"),
+    ("mediodorsal nucleus", "MD", "dorsomedial nucleus", "medial dorsal nucleus"),
+    ("ventral posterolateral nucleus", "VPL", "VPL nucleus"),
+    ("walled-off necrosis", "WON", "walled off necrosis", "WOPN"),
+    ("microaneurysms", "MAs", "microaneurysm"),
+    ("pseudoaneurysm", "false aneurysm"),
+    ("peripancreatic collection", "peripancreatic fluid collection", "peripancreatic fluid"),
 )
 # general anatomy's words, which a label's abbreviations are written out to ("thal": "thalamus")
 _NAMED = (*ANATOMY, *FINDINGS, *KINDS, *"vessel hippocampus cerebellum vermis ascending descending".split())
@@ -656,6 +664,16 @@ def _halves(said: str) -> list[str]:
     return [f"{side[0]} {half}", f"{side[0]} {noun} of the {organ}", f"{side[0]} {organ} {noun}", f"{side[0]} {noun}"]
 
 
+def _finding_first(words: list[str]) -> list[str]:
+    """A finding named before its site (`mass_testis_R`, `lesion_kidney_L`) as people say it, its site first and
+    its kind in any of its group's words: "right testis mass", "right testis lesion"."""
+    site = [w for w in words[1:] if w not in SIDES]
+    if len(words) < 2 or singular(words[0]) not in FINDING_NOUNS or not site or FINDING_NOUNS & set(site):
+        return []
+    side = [w for w in words if w in SIDES][:1]
+    return [" ".join([*side, *site, kind]) for kind in _group(words[0])[0] or (words[0],)]
+
+
 def synonyms(name: str) -> list[str]:
     """The other wordings of a structure named `name`: its alternatives (`prostate/uterus`), its synonym group's
     words (`_group`), as it is said (`_spoken`), its abbreviations written out (`_written_out`), a number also in
@@ -681,6 +699,7 @@ def synonyms(name: str) -> list[str]:
         out += [apart := f"{SHORTHAND.get(glued[1], glued[1])} {glued[2]}", *synonyms(apart)]
     out += _reworded(said.split()) + _levels(said) + _halves(said) + _spelled(said)
     out += [_TUMOUR.sub("tumor", said)] if _TUMOUR.search(said) else []  # `schwannoma`: "the tumour"
+    out += _finding_first(said.split())
     out += [f"{OF_ORGAN[said]} {said}"] if said in OF_ORGAN else []  # `caudate_lobe`: "liver caudate lobe"
     out += teeth.wordings(said) + nodes.wordings(said) + digits.wordings(said)
     return [w for w in dict.fromkeys(out) if normalize(w) != normalize(said)]
