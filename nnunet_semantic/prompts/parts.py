@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from nnunet_semantic.prompts.anatomy import ANATOMY
-from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, direction
+from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES, canonical, direction
 from nnunet_semantic.prompts.groups import halves, read_group, sides_of
 from nnunet_semantic.prompts.heads import LANDMARK, TRAILING, after_noun, component, headed, held, made_of
 from nnunet_semantic.prompts.ontologies.context import FINDING_NOUNS, is_target
@@ -311,6 +311,11 @@ def read_collective(
         sideless = any(set(words) <= set(w) - SIDES < set(w) for w in map(content_words, only.phrases()))
         if other and sideless:  # "right thalamus without the VPL" of `VPL_L` alone; not `RCC`, the right one
             return f"'{strip_possessive(phrase)}' of that side is not labelled, only '{only.name}'"
+        if plural and SIDES.intersection(words):  # "right geniculate bodies" of `LGN_R` beside `LGN_L` and `MGN_L`
+            census = read_collective(" ".join(w for w in written if canonical(w) not in SIDES), ontology, several)
+            per_side = Counter(side for r in census if isinstance(census, tuple) for side in sides_of(r.structure))
+            if per_side and max(per_side.values()) > min(per_side[s] for s in SIDES.intersection(words)):
+                return f"'{strip_possessive(phrase)}' names more than '{only.name}', the one so labelled on its side"
         extra = [set(normalize(p).split()) - set(words) - SIDES - PART_NOUNS for p in only.phrases()]
         if several and all(any(w.isalpha() for w in e) for e in extra):  # "all exudates" of `hard_exudates` alone
             return f"'{strip_possessive(phrase)}' names more than '{only.name}', the one so labelled"
