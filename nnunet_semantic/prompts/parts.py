@@ -317,7 +317,8 @@ def read_collective(
             if per_side and max(per_side.values()) > min(per_side[s] for s in SIDES.intersection(words)):
                 return f"'{strip_possessive(phrase)}' names more than '{only.name}', the one so labelled on its side"
         extra = [set(normalize(p).split()) - set(words) - SIDES - PART_NOUNS for p in only.phrases()]
-        if several and all(any(w.isalpha() for w in e) for e in extra):  # "all exudates" of `hard_exudates` alone
+        leaf = not any(s.labels < only.labels for s in ontology.structures.values())  # not "all organs" of a union
+        if several and leaf and all(any(w.isalpha() for w in e) for e in extra):  # "all exudates": `hard_exudates`
             return f"'{strip_possessive(phrase)}' names more than '{only.name}', the one so labelled"
         if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not
             return f"'{strip_possessive(phrase)}' names a kind that only '{found[0].structure.name}' is named as"
