@@ -33,7 +33,7 @@ from nnunet_semantic.prompts.wording import (
     non_latin_words,
     strip_request,
 )
-from nnunet_semantic.prompts.words import SEVERAL
+from nnunet_semantic.prompts.words import SEVERAL, counted
 
 # longest first: "but not including" before "but not"; a spaced minus between names is one too ("WT - ED")
 _CONNECTIVE = re.compile(
@@ -140,7 +140,7 @@ def _structure(phrase: str, ontology: Ontology, prompt: str, within: tuple[Struc
             )
     part = read_part(bare, ontology, list(within) or None)
     if not isinstance(part, PartReading) and (role == "exclusion" or role == "target" and not within):
-        several = bool(SEVERAL.intersection(normalize(phrase).split()))  # "all" is gone from `bare`
+        several = counted(phrase)  # "all" is gone from `bare`
         # "lesion"; "both mitral leaflets": the leaflets
         part = read_collective(sited() or bare, ontology, several, within or near, role == "exclusion") or part
     if isinstance(part, tuple):  # "the kidneys" where only each kidney is labelled

@@ -299,27 +299,8 @@ def read_collective(
         if mass and found[0].confidence < 1:  # "CSF" of `extracerebral_CSF` alone: the ventricles hold CSF too
             return f"'{strip_possessive(phrase)}' names more than '{found[0].structure.name}', the one so labelled"
         one = found[0].structure.name.lower().split()
-        # "both adrenals" of `adrenal_L` alone (a plural its own name says is none: `lymph_nodes_L`; "C5 to C7
-        # roots" is plural for its levels; an exclusion is read within its target's sides)
-        dual = several or _plural(written) and not re.search(r"\d", phrase)
-        only = found[0].structure
-        if dual and not near and sides_of(only) and not SIDES.intersection(words):
-            own_words = {w for p in only.phrases() for w in p.lower().split()}
-            if not {w for w in written if singular(w) != w} <= own_words - {singular(w) for w in own_words}:
-                return f"'{strip_possessive(phrase)}' names both sides, and only '{only.name}' is labelled"
-        other = near and all(sides_of(n) and not sides_of(n) & sides_of(only) for n in near)
-        sideless = any(set(words) <= set(w) - SIDES < set(w) for w in map(content_words, only.phrases()))
-        if other and sideless:  # "right thalamus without the VPL" of `VPL_L` alone; not `RCC`, the right one
-            return f"'{strip_possessive(phrase)}' of that side is not labelled, only '{only.name}'"
-        if plural and SIDES.intersection(words):  # "right geniculate bodies" of `LGN_R` beside `LGN_L` and `MGN_L`
-            census = read_collective(" ".join(w for w in written if canonical(w) not in SIDES), ontology, several)
-            per_side = Counter(side for r in census if isinstance(census, tuple) for side in sides_of(r.structure))
-            if per_side and max(per_side.values()) > min(per_side[s] for s in SIDES.intersection(words)):
-                return f"'{strip_possessive(phrase)}' names more than '{only.name}', the one so labelled on its side"
-        extra = [set(normalize(p).split()) - set(words) - SIDES - PART_NOUNS for p in only.phrases()]
-        leaf = not any(s.labels < only.labels for s in ontology.structures.values())  # not "all organs" of a union
-        if several and leaf and all(any(w.isalpha() for w in e) for e in extra):  # "all exudates": `hard_exudates`
-            return f"'{strip_possessive(phrase)}' names more than '{only.name}', the one so labelled"
+        if why := _more_than(found[0].structure, phrase, words, several, plural, near, ontology):
+            return why
         if kind and plural and all(singular(w) == w for w in one):  # "all arteries": one says so, the rest do not
             return f"'{strip_possessive(phrase)}' names a kind that only '{found[0].structure.name}' is named as"
         rest = {w for w in normalize(found[0].structure.name).split() if w not in PART_NOUNS | SIDES}
@@ -342,6 +323,35 @@ def read_collective(
         names = ", ".join(f"'{s.name}'" for s in tops.values())
         return f"'{strip_possessive(phrase)}' could be any of {names}: name one, or all of them ('both', 'all')"
     return tuple(sorted(found, key=lambda r: min(r.structure.labels)))
+
+
+def _more_than(
+    only: Structure, phrase: str, words: tuple[str, ...], several: bool, plural: bool, near, ontology: Ontology
+) -> str | None:
+    """Why a collective read as one labelled structure names more than it (None where it does not): "both
+    adrenals" of `adrenal_L` alone (a plural its own name says is none: `lymph_nodes_L`; "C5 to C7 roots" is
+    plural for its levels); "right thalamus without the VPL" of `VPL_L` alone (not `RCC`, named by its side);
+    "right geniculate bodies" of `LGN_R` beside `LGN_L` and `MGN_L`; "all exudates" of `hard_exudates` alone
+    (never "all organs" of a union)."""
+    written, said = _written(phrase), strip_possessive(phrase)
+    unsided = not SIDES.intersection(words)
+    if (several or _plural(written) and not re.search(r"\d", phrase)) and not near and sides_of(only) and unsided:
+        own = {w for p in only.phrases() for w in p.lower().split()}
+        if not {w for w in written if singular(w) != w} <= own - {singular(w) for w in own}:
+            return f"'{said}' names both sides, and only '{only.name}' is labelled"
+    other = near and all(sides_of(n) and not sides_of(n) & sides_of(only) for n in near)
+    if other and any(set(words) <= set(w) - SIDES < set(w) for w in map(content_words, only.phrases())):
+        return f"'{said}' of that side is not labelled, only '{only.name}'"
+    if plural and not unsided:
+        census = read_collective(" ".join(w for w in written if canonical(w) not in SIDES), ontology, several)
+        per_side = Counter(side for r in census if isinstance(census, tuple) for side in sides_of(r.structure))
+        if per_side and max(per_side.values()) > min(per_side[s] for s in SIDES.intersection(words)):
+            return f"'{said}' names more than '{only.name}', the one so labelled on its side"
+    extra = [set(normalize(p).split()) - set(words) - SIDES - PART_NOUNS for p in only.phrases()]
+    leaf = not any(s.labels < only.labels for s in ontology.structures.values())
+    if several and leaf and all(any(w.isalpha() for w in e) for e in extra):
+        return f"'{said}' names more than '{only.name}', the one so labelled"
+    return None
 
 
 def _said_of(s: Structure) -> set[str]:

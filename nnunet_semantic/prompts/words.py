@@ -8,7 +8,7 @@ import functools
 import re
 
 from nnunet_semantic.prompts.directions import GRADING_WORDS, PART_NOUNS, canonical, direction
-from nnunet_semantic.prompts.ontology import normalize
+from nnunet_semantic.prompts.ontology import normalize, singular
 from nnunet_semantic.prompts.wording import RELATIONAL
 
 MAX_WORDS = 3  # a wording a part or collective is read by is short: long descriptions lend stray words
@@ -162,3 +162,11 @@ def content_words(text: str, drop: frozenset[str] = frozenset()) -> tuple[str, .
 def negates(wording: tuple[str, ...], words: tuple[str, ...]) -> bool:
     """Whether a wording negates a word that `words` do not: "non-enhancing tumor core" is no "tumor core"."""
     return any(w.startswith("non") and w not in words for w in wording)
+
+
+def counted(phrase: str) -> bool:
+    """Whether a phrase says how many ("all", "both kidneys", "bilateral", "both CA1"): "both the" before a noun
+    in the singular coordinates ("both the neoplasm and the cysts") and counts nothing."""
+    said, last = set(normalize(phrase).split()), (phrase.split() or [""])[-1]
+    coordinates = re.search(r"\bboth\s+(?:the|a|an)\s", phrase, re.IGNORECASE) and singular(last.lower()) == last
+    return bool(said & SEVERAL - {"both"} or "both" in said and not coordinates)
