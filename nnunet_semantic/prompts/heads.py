@@ -28,12 +28,12 @@ LANDMARK = re.compile(
 _PREPOSITION = re.compile(r"\b(?:of|in|within|inside|on|at|from|with|without|by|for|to|under|over)\b", re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=4096)
 def _coded(word: str) -> bool:
     """A code of letters and digits naming a structure by itself (`CA1`), no level or number alone."""
     return not direction(word) and any(c.isalpha() for c in word) and not re.match(r"^[ctls]\d{1,2}$", word)
 
 
+@functools.lru_cache(maxsize=4096)
 def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[str], bool], ...]:
     """A structure's short wordings with the words a collective must name: the head noun (the last word before a
     preposition: "organs" of "abdominal organs"; "brain" only modifies "brain tumour") and, after a class noun, the
