@@ -467,6 +467,9 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     ({"adrenal_L": 1, "kidney_L": 2, "kidney_R": 3}, "both adrenals"),  # one side labelled
     ({"adrenal_L": 1, "kidney_L": 2, "kidney_R": 3}, "the adrenal glands"),
     ({"Musc_Constrict_S": 1, "Musc_Constrict_I": 2}, "pharyngeal constrictor muscles"),  # `_I` is one of them
+    ({"uterus": 1, "endometrioma_L": 2}, "endometrium"),  # a tumour's name is no misspelling of its tissue
+    ({"tumor": 1, "tumor_necrosis": 2, "edema": 3}, "tumour, necrosis and oedema"),  # never `tumor_necrosis` alone
+    ({"hard_exudates": 1, "drusen": 2, "optic_disc": 3}, "all exudates"),  # only one kind labelled
 ])
 def test_a_group_kind_or_whole_the_labels_do_not_hold_is_refused(labels, text):
     assert _read(text, _ontology(labels)) is None, text

@@ -218,7 +218,12 @@ def _structures(
                     if not isinstance(found, Reading):  # "left and middle hepatic veins", "levels II-IV R"
                         found = _structure(f"{head} {' '.join(noun[-n:])}", ontology, prompt, within, role)
         # a run of items is one structure only by a name that holds "and"
-        if isinstance(found, Reading) and (found.by == "ontology" or len(_SEPARATOR.split(p)) == 1):
+        # ("tumour, necrosis" is two, not `tumor_necrosis`)
+        if isinstance(found, Reading) and (
+            found.by == "ontology"
+            and not re.search(r"[,;]\s*(?!(?:left|right)\b)\w", found.encoded)
+            or len(_SEPARATOR.split(p)) == 1
+        ):
             previous.append(found)
             return found
         return None

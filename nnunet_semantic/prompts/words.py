@@ -141,8 +141,8 @@ def same_word(a: str, b: str) -> bool:
     "kidney"); directions only as themselves."""
     if a == b:
         return True
-    if direction(a) or direction(b) or {a, b} in _TWO_WORDS:
-        return False
+    if direction(a) or direction(b) or {a, b} in _TWO_WORDS or a.endswith("oma") != b.endswith("oma"):
+        return False  # a tumour is no form of its tissue's word: "endometrioma" / "endometrium"
     a, b = _base(a), _base(b)
     short, long = sorted((a, b), key=len)
     if long.startswith(short) and len(long) - len(short) >= 4:  # a compound: "brain" is no form of "brainstem"
