@@ -470,6 +470,7 @@ def test_general_anatomy_reads_groups_kinds_ranges_and_abbreviated_label_names(l
     ({"uterus": 1, "endometrioma_L": 2}, "endometrium"),  # a tumour's name is no misspelling of its tissue
     ({"tumor": 1, "tumor_necrosis": 2, "edema": 3}, "tumour, necrosis and oedema"),  # never `tumor_necrosis` alone
     ({"hard_exudates": 1, "drusen": 2, "optic_disc": 3}, "all exudates"),  # only one kind labelled
+    ({"lung_R": 1, "lung_L": 2, "tumor_RUL": 3}, "right upper lobe"),  # the site of a finding is not the finding
 ])
 def test_a_group_kind_or_whole_the_labels_do_not_hold_is_refused(labels, text):
     assert _read(text, _ontology(labels)) is None, text
