@@ -217,11 +217,14 @@ def _structures(
                 for head in (f"{side[0]} {_clean(p)}", p) if sided else (p,):  # "right common, superficial ..."
                     if not isinstance(found, Reading):  # "left and middle hepatic veins", "levels II-IV R"
                         found = _structure(f"{head} {' '.join(noun[-n:])}", ontology, prompt, within, role)
-        # a run of items is one structure only by a name that holds "and"
-        # ("tumour, necrosis" is two, not `tumor_necrosis`)
+        # a run of items is one structure only by a name that holds "and", or its comma ("tumour, necrosis" is two,
+        # not `tumor_necrosis`; "lung, right" and KiTS' "every focal lesion of the kidney, solid or cystic" one)
         if isinstance(found, Reading) and (
             found.by == "ontology"
-            and not re.search(r"[,;]\s*(?!(?:left|right)\b)\w", found.encoded)
+            and (
+                not re.search(r"[,;]\s*(?!(?:left|right)\b)\w", found.encoded)
+                or any("," in w for s in found.structures for w in s.phrases())
+            )
             or len(_SEPARATOR.split(p)) == 1
         ):
             previous.append(found)
