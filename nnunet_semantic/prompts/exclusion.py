@@ -502,16 +502,20 @@ def cue(prompt: str, names: Iterable[str] = ()) -> str | None:
 _SUBTRACTION = re.compile(r"^(?P<a>[^-]*\w)-(?P<b>[gcpi]tv\w*(?:\s+\w+)?)$", re.IGNORECASE)
 
 
+def is_subtraction(prompt: str) -> bool:
+    """Whether `prompt` is a subtraction written as one name ("Lungs-GTV")."""
+    return bool(_SUBTRACTION.match(prompt.strip()))
+
+
 def spaced_minus(prompt: str) -> str:
-    """`prompt` with a subtraction written as one name ("Lungs-GTV") spaced as the minus it is; else unchanged."""
+    """`prompt` with a subtraction written as one name spaced as the minus it is ("Lungs - GTV"); else unchanged."""
     return _SUBTRACTION.sub(r"\g<a> - \g<b>", prompt.strip())
 
 
 def subtracted(prompt: str, parse: Callable[[str], object]):
     """A prompt read whole as nothing, read again as the subtraction it may write as one name (a label named
     "Lungs-GTV" is read as that label first); None where it is none."""
-    spaced = spaced_minus(prompt)
     try:
-        return None if spaced == prompt.strip() else parse(spaced)
+        return parse(spaced_minus(prompt)) if is_subtraction(prompt) else None
     except PromptError:
         return None

@@ -62,7 +62,7 @@ def headed(s: Structure) -> tuple[tuple[tuple[str, ...], list[str], frozenset[st
                 heads = [*heads, of[0]]
             if head[-1] in TRAILING and (core := [w for w in head if w not in TRAILING and not direction(w)]):
                 heads = [*heads, core[-1]]  # "renal artery left main" is a renal artery
-            first, *rest = [w for w in said if w not in SIDES]
+            first, *rest = [w for w in said if w not in SIDES] or [""]
             site = first in FINDING_NOUNS and not (FINDING_NOUNS | TISSUES).intersection(rest)
             out.append((words, heads, frozenset() if site else PART_NOUNS.intersection(said), is_name))  # `tumor_RUL`
     return tuple(out)

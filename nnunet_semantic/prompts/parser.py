@@ -338,13 +338,13 @@ def parse(text: str, ontology: Ontology) -> ParsedPrompt:
     def as_read(parsed: ParsedPrompt) -> ParsedPrompt:
         return replace(parsed, text=written, respelled=parsed.respelled or (prompt if prompt != plain else ""))
 
-    if said_again := apposition.restated(prompt, functools.partial(parse, ontology=ontology)):
+    read = functools.partial(parse, ontology=ontology)
+    if said_again := apposition.restated(prompt, read):
         return replace(said_again, text=written)
     names = [p for s in ontology.structures.values() for p in (*s.phrases(), *s.heldout)]
     try:
         parsed = as_read(_respelled(prompt, ontology))
     except PromptError as e:  # read whole it names nothing: a collective glossed is read by its gloss
-        read = functools.partial(parse, ontology=ontology)
         parsed, error = apposition.glossed(prompt, read) or exclusion.subtracted(prompt, read), e
     said = exclusion.cue(prompt, names)
     if parsed and (not said or parsed.avoid or any(r.role == "kept" for r in parsed.readings)):

@@ -10,7 +10,7 @@ import re
 
 from nnunet_semantic.prompts.anatomy import ANATOMY, GROUPS, KINDS
 from nnunet_semantic.prompts.directions import PART_NOUNS, SIDES
-from nnunet_semantic.prompts.exclusion import spaced_minus
+from nnunet_semantic.prompts.exclusion import is_subtraction
 from nnunet_semantic.prompts.groups import member_said
 from nnunet_semantic.prompts.ontologies.context import TISSUES, is_target
 from nnunet_semantic.prompts.ontology import Ontology, Structure, normalize, singular
@@ -54,11 +54,7 @@ def unsited(phrase: str, ontology: Ontology) -> str | None:
     "anterior leaflet", "both leaflets"), where the rest names labels and no label is the organ; None
     otherwise. A side is the structure's ("polyp in the left maxillary sinus" is a left polyp)."""
     tokens = re.findall(r"[a-z0-9]+", phrase.lower())
-    if (
-        _LIST.search(phrase)
-        or spaced_minus(phrase) != phrase.strip()
-        or not _SITE_WORDS.intersection(map(singular, tokens))
-    ):
+    if _LIST.search(phrase) or is_subtraction(phrase) or not _SITE_WORDS.intersection(map(singular, tokens)):
         return None
     said = [(w, n) for w in tokens if (n := normalize(w))]  # as written, for plurals, and as matched
     sides = [w for w, n in said if n in SIDES]

@@ -28,6 +28,7 @@ from nnunet_semantic.prompts.wording import (
     TRAINING_TEMPLATES,
     alternatives,
 )
+from nnunet_semantic.prompts.words import tumour_and_tissue
 
 MIN_LENGTH, CUTOFF = 5, 0.85
 _WORD = re.compile(r"[A-Za-z]+")
@@ -125,7 +126,7 @@ def respell(text: str, ontology: Ontology | None) -> str | None:
         if len(low) < MIN_LENGTH - 1 or low in words or singular(low) in forms:
             return word
         close = difflib.get_close_matches(low, words, n=2, cutoff=CUTOFF) if len(low) >= MIN_LENGTH else []
-        close = [c for c in close if c.endswith("oma") == low.endswith("oma")]  # "endometrium" is no endometrioma
+        close = [c for c in close if not tumour_and_tissue(c, low)]  # "endometrium" is no endometrioma
         ratios = [difflib.SequenceMatcher(None, low, c).ratio() for c in close]
         if close and (len(close) == 1 or ratios[0] - ratios[1] > 0.05):
             return close[0]

@@ -135,14 +135,19 @@ def _base(word: str) -> str:
 _TWO_WORDS = [{"appendix", "appendage"}]
 
 
+def tumour_and_tissue(a: str, b: str) -> bool:
+    """One word a tumour's name and the other not ("endometrioma" / "endometrium"): never one word in two forms."""
+    return a.endswith("oma") != b.endswith("oma")
+
+
 @functools.lru_cache(maxsize=65536)
 def same_word(a: str, b: str) -> bool:
     """Equal, or one word in two forms ("hippocampal" / "hippocampus", "necrotic" / "necrosis", "renal" /
     "kidney"); directions only as themselves."""
     if a == b:
         return True
-    if direction(a) or direction(b) or {a, b} in _TWO_WORDS or a.endswith("oma") != b.endswith("oma"):
-        return False  # a tumour is no form of its tissue's word: "endometrioma" / "endometrium"
+    if direction(a) or direction(b) or {a, b} in _TWO_WORDS or tumour_and_tissue(a, b):
+        return False
     a, b = _base(a), _base(b)
     short, long = sorted((a, b), key=len)
     if long.startswith(short) and len(long) - len(short) >= 4:  # a compound: "brain" is no form of "brainstem"
